@@ -1,0 +1,1 @@
+"""qrinfo: look inside Chinaums payment QR codes from Slack."""

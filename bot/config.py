@@ -1,0 +1,120 @@
+"""Settings: every environment variable the bot reads, validated once at start.
+
+The entry point calls :func:`load_settings` and passes the result down; nothing
+below it reads the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GATEWAY_URLS: dict[str, str] = {
+    "prod": "https://api-mop.chinaums.com",
+    "test": "https://test-api-open.chinaums.com",
+    # `qrinfo sandbox` listens here by default; with no CHINAUMS_BASE_URL the
+    # entry points run the sandbox in-process instead of dialling this.
+    "sandbox": "http://127.0.0.1:8700",
+}
+
+# The sandbox's built-in developer: not a secret, it opens nothing real.
+SANDBOX_APP_ID = "qrinfo-sandbox-app-0000000000000"
+SANDBOX_APP_KEY = "qrinfo-sandbox-key-0000000000000"
+
+Environment = Literal["sandbox", "test", "prod"]
+AuthScheme = Literal["body-sig", "token"]
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """The bot's configuration. Field names are the environment variables, lowercased."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False,
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+    chinaums_env: Environment = "sandbox"
+    chinaums_base_url: str | None = None
+    chinaums_app_id: str | None = None
+    chinaums_app_key: SecretStr | None = None
+    chinaums_auth: AuthScheme = "body-sig"
+    chinaums_system_id: str | None = Field(default=None, max_length=32)
+    chinaums_src_reserve: str | None = Field(default=None, max_length=255)
+    chinaums_timeout: float = Field(default=8.0, gt=0, le=60)
+
+    @field_validator("chinaums_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")) or value.endswith("://"):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("chinaums_app_id", "chinaums_system_id", "chinaums_src_reserve")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _credentials_outside_sandbox(self) -> Settings:
+        if self.chinaums_env != "sandbox":
+            if not self.chinaums_app_id:
+                raise ValueError(f"CHINAUMS_APP_ID: required when CHINAUMS_ENV={self.chinaums_env}")
+            if self.chinaums_app_key is None or not self.chinaums_app_key.get_secret_value():
+                raise ValueError(
+                    f"CHINAUMS_APP_KEY: required when CHINAUMS_ENV={self.chinaums_env}"
+                )
+        return self
+
+    @property
+    def gateway_url(self) -> str:
+        """The base URL lookups go to: the override, or the one the environment picks."""
+        return self.chinaums_base_url or GATEWAY_URLS[self.chinaums_env]
+
+    @property
+    def uses_inprocess_sandbox(self) -> bool:
+        """True when lookups should go to a sandbox inside this process (no network)."""
+        return self.chinaums_env == "sandbox" and self.chinaums_base_url is None
+
+    @property
+    def app_id(self) -> str:
+        return self.chinaums_app_id or SANDBOX_APP_ID
+
+    @property
+    def app_key(self) -> SecretStr:
+        return self.chinaums_app_key or SecretStr(SANDBOX_APP_KEY)
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["loc"]:
+        variable = str(first["loc"][0]).upper()
+        return f"{variable}: {message.replace('Input should be ', 'expected ')}"
+    return message  # model-level checks already name their variable
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (plus *overrides*, for tests) into Settings.
+
+    Raises ConfigError with one line naming the first bad variable.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic-settings accepts any field
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None

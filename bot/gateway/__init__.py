@@ -1,0 +1,1 @@
+"""Outbound: the Chinaums open platform. Knows nothing of Slack."""

@@ -1,0 +1,191 @@
+"""What can go wrong with a lookup, split by what the caller does next.
+
+::
+
+    QrInfoError
+    ├── InvalidInput          the user typed something no gateway would accept: say what is expected
+    └── GatewayError          the gateway was asked (carries msg_id)
+        ├── GatewayRejected   a definite business answer (NO_BILL, ...): show its meaning
+        ├── GatewayUnavailable network, deadline, 5xx, garbled reply: say so, try later
+        └── GatewayAuthError  credentials, IP whitelist, clock, URL: for the operator
+
+No exception here ever carries a secret: messages are built from codes, the
+gateway's own texts and our ids, never from headers or keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class QrInfoError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class InvalidInput(QrInfoError):
+    """A value we can reject before any I/O."""
+
+    def __init__(self, *, field: str, expected: str, example: str) -> None:
+        self.field = field
+        self.expected = expected
+        self.example = example
+        super().__init__(f"{field}: expected {expected}, for example {example}")
+
+
+class GatewayError(QrInfoError):
+    """The gateway was asked and did not give us a QR code's details."""
+
+    def __init__(self, message: str, *, msg_id: str | None) -> None:
+        self.msg_id = msg_id
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    """What a gateway errCode means, and what a person should do about it."""
+
+    explanation: str
+    next_step: str
+
+
+# Every business code of the protocol sheet, plus the auth codes. Texts are
+# for people in a support channel: one line each.
+CATALOGUE: dict[str, CodeInfo] = {
+    "BAD_REQUEST": CodeInfo(
+        "The gateway found a field missing or malformed.",
+        "Check the merchant number and QR code id; if they look right, tell the bot's operator.",
+    ),
+    "NO_BILL": CodeInfo(
+        "No QR code with this id exists for this merchant.",
+        "Check the QR code id (copy it from the URL) and the merchant number.",
+    ),
+    "NO_ORDER": CodeInfo(
+        "No order or QR code with this id was found.",
+        "Check the QR code id (copy it from the URL) and the merchant number.",
+    ),
+    "NO_MERCHANT": CodeInfo(
+        "This merchant number is not configured at Chinaums.",
+        "Check the merchant number (15 characters, from the merchant's contract).",
+    ),
+    "INACTIVE_MERCHANT": CodeInfo(
+        "The merchant is frozen or not active.",
+        "Ask merchant operations about the merchant's status.",
+    ),
+    "INVALID_MSGSRC": CodeInfo(
+        "The QR code belongs to another message source than this bot's.",
+        "Query it from the system that created the code, or check the merchant number.",
+    ),
+    "INVLID_MERCHANT_CONFIG": CodeInfo(  # the provider's own spelling
+        "The merchant's configuration at Chinaums is wrong.",
+        "Ask merchant operations to check the merchant's setup.",
+    ),
+    "OPERATION_NOT_ALLOWED": CodeInfo(
+        "The gateway does not allow this query in the code's current state.",
+        "Check the code's state with the merchant; try again later.",
+    ),
+    "NO_SERVICE": CodeInfo(
+        "The gateway does not offer this service at this address.",
+        "Tell the bot's operator: the gateway URL may be wrong.",
+    ),
+    "ABNORMAL_REQUEST_TIME": CodeInfo(
+        "The gateway rejected the request time (clock skew or a non-UTC+8 timestamp).",
+        "Tell the bot's operator to check the host clock.",
+    ),
+    "BAD_SIGN": CodeInfo(
+        "The gateway rejected the request signature.",
+        "Tell the bot's operator to check CHINAUMS_APP_ID and CHINAUMS_APP_KEY.",
+    ),
+    "DENIED_IP": CodeInfo(
+        "The bot's IP address is not on the merchant's whitelist.",
+        "Tell the bot's operator to whitelist the bot's outbound IP.",
+    ),
+    "TIMEOUT": CodeInfo("The gateway timed out internally.", "Try again in a moment."),
+    "NET_ERROR": CodeInfo("The gateway had a network error.", "Try again in a moment."),
+    "SYSTEM_BUSY": CodeInfo("The gateway is busy.", "Try again in a moment."),
+    "TXN_DISCARDED": CodeInfo("The gateway discarded the request.", "Try again in a moment."),
+    "INTERNAL_ERROR": CodeInfo("The gateway had an internal error.", "Try again in a moment."),
+    "INVALID_RESPONSE": CodeInfo(
+        "An upstream system gave the gateway an invalid answer.", "Try again in a moment."
+    ),
+}
+
+UNKNOWN_CODE = CodeInfo(
+    "The gateway answered with a code this bot does not know.",
+    "Try again; if it persists, tell the bot's operator with the msgId.",
+)
+
+TRANSIENT_CODES = frozenset(
+    {"TIMEOUT", "NET_ERROR", "SYSTEM_BUSY", "TXN_DISCARDED", "INTERNAL_ERROR", "INVALID_RESPONSE"}
+)
+AUTH_CODES = frozenset({"BAD_SIGN", "DENIED_IP", "ABNORMAL_REQUEST_TIME"})
+
+
+def describe(code: str) -> CodeInfo:
+    """The catalogue entry for *code*; a numeric code is a gateway (auth) failure."""
+    if code in CATALOGUE:
+        return CATALOGUE[code]
+    if code.isdigit():
+        return CodeInfo(
+            "The gateway refused the bot's credentials or request.",
+            "Tell the bot's operator: check the app id, key, token and whitelist.",
+        )
+    return UNKNOWN_CODE
+
+
+class GatewayRejected(GatewayError):
+    """A definite business answer other than SUCCESS. Never retried."""
+
+    def __init__(self, *, code: str, message: str | None, msg_id: str | None) -> None:
+        self.code = code
+        self.gateway_message = message
+        info = describe(code)
+        self.explanation = info.explanation
+        self.next_step = info.next_step
+        text = f"{code}: {info.explanation}"
+        if message:
+            text += f" (gateway: {message})"
+        super().__init__(text, msg_id=msg_id)
+
+
+class GatewayUnavailable(GatewayError):
+    """No usable answer in time: network, deadline, 5xx, or a reply we cannot read."""
+
+    def __init__(self, *, reason: str, attempts: int, elapsed: float, msg_id: str | None) -> None:
+        self.reason = reason
+        self.attempts = attempts
+        self.elapsed = elapsed
+        plural = "" if attempts == 1 else "s"
+        super().__init__(
+            f"gateway unavailable: {reason} ({attempts} attempt{plural}, {elapsed:.1f} s)",
+            msg_id=msg_id,
+        )
+
+
+class GatewayAuthError(GatewayError):
+    """Credentials, whitelist, clock or URL are wrong: the operator must act. Never retried."""
+
+    def __init__(
+        self,
+        *,
+        code: str | None,
+        message: str | None,
+        http_status: int | None,
+        msg_id: str | None,
+    ) -> None:
+        self.code = code
+        self.gateway_message = message
+        self.http_status = http_status
+        parts = ["gateway refused the bot's request"]
+        if http_status is not None:
+            parts.append(f"HTTP {http_status}")
+        if code:
+            parts.append(f"errCode {code}")
+        text = ", ".join(parts)
+        if message:
+            text += f": {message}"
+        self.next_step = (
+            describe(code).next_step
+            if code
+            else ("Tell the bot's operator: check the gateway URL and credentials.")
+        )
+        super().__init__(text, msg_id=msg_id)

@@ -1,0 +1,69 @@
+"""Shared fixtures: a clean environment for every test, and a fast, offline gateway client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import respx
+
+from bot.config import Settings, load_settings
+from bot.gateway.client import Backoff, QrCodeClient, create_client, new_http_client
+
+GATEWAY = "https://gateway.test"
+APP_ID = "test-app-id-0001"
+APP_KEY = "test-app-key-SECRET-0001"
+FIXED_NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)  # 12:00:00 in Beijing
+FAST = Backoff(initial=0.001, maximum=0.005, jitter=0.0)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's own CHINAUMS_* or SLACK_* variables."""
+    for name in list(os.environ):
+        if name.startswith(("CHINAUMS_", "SLACK_", "QRINFO_")):
+            monkeypatch.delenv(name)
+
+
+def make_settings(**values: object) -> Settings:
+    defaults: dict[str, object] = {
+        "chinaums_env": "test",
+        "chinaums_base_url": GATEWAY,
+        "chinaums_app_id": APP_ID,
+        "chinaums_app_key": APP_KEY,
+        "chinaums_timeout": 2.0,
+    }
+    return load_settings(**(defaults | values))
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """The production HTTP client (aiohttp transport); respx intercepts it."""
+    client = new_http_client()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def gateway() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=GATEWAY, using="httpx", assert_all_called=False) as router:
+        yield router
+
+
+ClientFactory = Callable[..., QrCodeClient]
+
+
+@pytest.fixture
+def make_client(http: httpx.AsyncClient) -> ClientFactory:
+    def factory(**settings: object) -> QrCodeClient:
+        return create_client(
+            make_settings(**settings),
+            http,
+            clock=lambda: FIXED_NOW,
+            backoff=FAST,
+        )
+
+    return factory

@@ -1,0 +1,413 @@
+"""The client over a mocked gateway: body, signature, retries, deadline, errors, tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from bot.gateway.client import QUERY_PATH, TOKEN_PATH
+from bot.gateway.errors import (
+    GatewayAuthError,
+    GatewayRejected,
+    GatewayUnavailable,
+    InvalidInput,
+)
+from bot.gateway.signing import body_signature, parse_body_sig_header, token_signature
+from tests.conftest import APP_ID, APP_KEY, ClientFactory
+from tests.gateway.test_models import SEED_REPLY
+
+MID = "898340149000005"
+QR = "31942002268195125132885377"
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def ok(body: dict[str, Any] | None = None, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, json=SEED_REPLY if body is None else body)
+
+
+def token_reply(token: str = TOKEN, expires_in: int = 3600) -> httpx.Response:
+    return httpx.Response(
+        200,
+        json={"errCode": "0000", "errInfo": "正常", "accessToken": token, "expiresIn": expires_in},
+    )
+
+
+async def test_seed_lookup_returns_the_typed_reply(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """A SUCCESS reply comes back as a QrCodeInfo."""
+    gateway.post(QUERY_PATH).mock(return_value=ok())
+    info = await make_client().query_qrcode_info(MID, QR)
+    assert info.mer_name == "测试商户"
+    assert info.total_amount == 2
+
+
+async def test_client_sends_exactly_the_bytes_it_signed(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """The signature in the header verifies against the raw body on the wire."""
+    route = gateway.post(QUERY_PATH).mock(return_value=ok())
+    await make_client(chinaums_system_id="35325423", chinaums_src_reserve="测试").query_qrcode_info(
+        MID, QR, msg_id="m-1"
+    )
+    sent = route.calls.last.request
+    parts = parse_body_sig_header(sent.headers["Authorization"])
+    assert parts is not None
+    assert parts.app_id == APP_ID
+    assert parts.timestamp == "20261125120000"  # FIXED_NOW in Beijing
+    assert parts.signature == body_signature(
+        app_id=APP_ID,
+        app_key=APP_KEY,
+        timestamp=parts.timestamp,
+        nonce=parts.nonce,
+        body=sent.content,
+    )
+    assert json.loads(sent.content) == {
+        "requestTimestamp": "2026-11-25 12:00:00",
+        "mid": MID,
+        "qrCodeId": QR,
+        "msgId": "m-1",
+        "srcReserve": "测试",
+        "systemId": "35325423",
+    }
+    assert sent.headers["Content-Type"].startswith("application/json")
+
+
+async def test_every_lookup_gets_a_unique_msg_id_of_at_most_64_chars(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """Without a given msgId the client makes one per lookup."""
+    route = gateway.post(QUERY_PATH).mock(return_value=ok())
+    client = make_client()
+    for _ in range(3):
+        await client.query_qrcode_info(MID, QR)
+    ids = [json.loads(call.request.content)["msgId"] for call in route.calls]
+    assert len(set(ids)) == 3
+    assert all(0 < len(i) <= 64 for i in ids)
+
+
+async def test_a_503_then_success_is_retried_and_succeeds(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """A transient 503 is retried with a fresh nonce; the second answer wins."""
+    route = gateway.post(QUERY_PATH).mock(side_effect=[httpx.Response(503, text="busy"), ok()])
+    info = await make_client().query_qrcode_info(MID, QR)
+    assert info.err_code == "SUCCESS"
+    assert route.call_count == 2
+    nonces = {parse_body_sig_header(c.request.headers["Authorization"]).nonce for c in route.calls}  # type: ignore[union-attr]
+    assert len(nonces) == 2
+
+
+@pytest.mark.parametrize("code", ["SYSTEM_BUSY", "TIMEOUT", "NET_ERROR", "INTERNAL_ERROR"])
+async def test_transient_business_codes_are_retried(
+    gateway: respx.MockRouter, make_client: ClientFactory, code: str
+) -> None:
+    """Provider-side trouble codes are retried like a 5xx."""
+    route = gateway.post(QUERY_PATH).mock(side_effect=[ok({"errCode": code}), ok()])
+    await make_client().query_qrcode_info(MID, QR)
+    assert route.call_count == 2
+
+
+async def test_connect_errors_are_retried(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """A refused connection is transient."""
+    route = gateway.post(QUERY_PATH).mock(side_effect=[httpx.ConnectError("refused"), ok()])
+    await make_client().query_qrcode_info(MID, QR)
+    assert route.call_count == 2
+
+
+async def test_no_bill_is_not_retried_and_explained(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """A definite answer is asked once and comes back as GatewayRejected with its meaning."""
+    route = gateway.post(QUERY_PATH).mock(
+        return_value=ok({"errCode": "NO_BILL", "errMsg": "账单不存在", "msgId": "x"})
+    )
+    with pytest.raises(GatewayRejected) as caught:
+        await make_client().query_qrcode_info(MID, QR, msg_id="corr-1")
+    assert route.call_count == 1
+    assert caught.value.code == "NO_BILL"
+    assert caught.value.gateway_message == "账单不存在"
+    assert caught.value.msg_id == "corr-1"
+    assert "No QR code" in caught.value.explanation
+
+
+async def test_a_gateway_that_never_answers_is_unavailable_within_the_deadline(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """Hangs end in GatewayUnavailable within the deadline plus half a second."""
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(60)
+        raise AssertionError("unreachable")
+
+    gateway.post(QUERY_PATH).mock(side_effect=hang)
+    started = time.monotonic()
+    with pytest.raises(GatewayUnavailable) as caught:
+        await make_client(chinaums_timeout=1.0).query_qrcode_info(MID, QR)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + 0.5
+    assert caught.value.attempts >= 1
+    assert 0.9 <= caught.value.elapsed < 1.5
+    assert "within 1 s" in str(caught.value)
+
+
+async def test_an_html_502_page_is_unavailable_with_a_useful_message(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """An HTML error page from a proxy says which status and that it was HTML."""
+    gateway.post(QUERY_PATH).mock(
+        return_value=httpx.Response(502, html="<html><body><h1>502 Bad Gateway</h1></body></html>")
+    )
+    with pytest.raises(GatewayUnavailable) as caught:
+        await make_client(chinaums_timeout=0.3).query_qrcode_info(MID, QR)
+    assert "HTTP 502" in str(caught.value)
+    assert caught.value.attempts > 1
+
+
+async def test_truncated_json_is_unavailable_with_a_useful_message(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """A cut-off JSON body is reported as not JSON, with its first bytes."""
+    gateway.post(QUERY_PATH).mock(
+        return_value=httpx.Response(
+            200,
+            content=b'{"errCode":"SUCCESS","merName":"\xe6\xb5\x8b',
+            headers={"Content-Type": "application/json"},
+        )
+    )
+    with pytest.raises(GatewayUnavailable) as caught:
+        await make_client(chinaums_timeout=0.3).query_qrcode_info(MID, QR)
+    assert "not JSON" in caught.value.reason
+    assert "errCode" in caught.value.reason
+
+
+async def test_a_success_reply_with_an_unreadable_field_names_the_field(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """A SUCCESS reply whose amount is garbage is unavailable, naming totalAmount; not retried."""
+    route = gateway.post(QUERY_PATH).mock(return_value=ok(SEED_REPLY | {"totalAmount": "two yuan"}))
+    with pytest.raises(GatewayUnavailable, match="totalAmount"):
+        await make_client().query_qrcode_info(MID, QR)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (412, {"errCode": "1000", "errInfo": "认证失败"}),
+        (200, {"errCode": "BAD_SIGN", "errMsg": "签名错误"}),
+        (200, {"errCode": "DENIED_IP"}),
+        (200, {"errCode": "ABNORMAL_REQUEST_TIME"}),
+        (401, {"errCode": "1001"}),
+        (403, {"errCode": "FORBIDDEN"}),
+    ],
+    ids=["412-numeric", "bad-sign", "denied-ip", "clock", "401", "403"],
+)
+async def test_auth_and_configuration_failures_are_for_the_operator_and_not_retried(
+    gateway: respx.MockRouter, make_client: ClientFactory, status: int, body: dict[str, Any]
+) -> None:
+    """Credentials, whitelist and clock problems raise GatewayAuthError after one call."""
+    route = gateway.post(QUERY_PATH).mock(return_value=ok(body, status))
+    with pytest.raises(GatewayAuthError) as caught:
+        await make_client().query_qrcode_info(MID, QR)
+    assert route.call_count == 1
+    assert caught.value.code == body["errCode"]
+    assert caught.value.http_status == status
+
+
+async def test_a_404_html_page_is_a_configuration_problem(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """A wrong base URL (404, not JSON) is not retried and says HTTP 404."""
+    gateway.post(QUERY_PATH).mock(return_value=httpx.Response(404, html="<h1>Not Found</h1>"))
+    with pytest.raises(GatewayAuthError, match="HTTP 404"):
+        await make_client().query_qrcode_info(MID, QR)
+
+
+@pytest.mark.parametrize(
+    ("mid", "qr", "field"),
+    [
+        ("8983401490000", "31942002268195125132885377", None),
+        ("8983401490000051", QR, "mid"),
+        ("898340149000005", "3194-2002", "qrCodeId"),
+        ("898 340149000005", QR, "mid"),
+        ("898340149000005", "x" * 33, "qrCodeId"),
+        ("", QR, "mid"),
+    ],
+    ids=["ok-13-digits", "mid-too-long", "dash-in-id", "space-in-mid", "id-too-long", "empty-mid"],
+)
+async def test_input_no_gateway_accepts_is_rejected_before_any_io(
+    gateway: respx.MockRouter, make_client: ClientFactory, mid: str, qr: str, field: str | None
+) -> None:
+    """Malformed ids raise InvalidInput naming the field, and nothing is sent."""
+    route = gateway.post(QUERY_PATH).mock(return_value=ok())
+    if field is None:
+        await make_client().query_qrcode_info(mid, qr)
+        assert route.call_count == 1
+        return
+    with pytest.raises(InvalidInput) as caught:
+        await make_client().query_qrcode_info(mid, qr)
+    assert caught.value.field == field
+    assert caught.value.example
+    assert route.call_count == 0
+
+
+async def test_qr_code_ids_with_letters_in_the_prefix_are_accepted(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """The 4-character source prefix may hold letters (147G...)."""
+    route = gateway.post(QUERY_PATH).mock(return_value=ok())
+    await make_client().query_qrcode_info(MID, "147G2002268195125132885377")
+    assert json.loads(route.calls.last.request.content)["qrCodeId"] == "147G2002268195125132885377"
+
+
+# --- access tokens ---------------------------------------------------------------------------
+
+
+async def test_fifty_concurrent_lookups_on_a_cold_cache_make_one_token_call(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """Concurrent lookups share the one in-flight token request."""
+
+    async def slow_token(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.05)
+        return token_reply()
+
+    token_route = gateway.post(TOKEN_PATH).mock(side_effect=slow_token)
+    query_route = gateway.post(QUERY_PATH).mock(return_value=ok())
+    client = make_client(chinaums_auth="token")
+    results = await asyncio.gather(*(client.query_qrcode_info(MID, QR) for _ in range(50)))
+    assert len(results) == 50
+    assert token_route.call_count == 1
+    assert query_route.call_count == 50
+    assert {c.request.headers["Authorization"] for c in query_route.calls} == {
+        f"OPEN-ACCESS-TOKEN AccessToken={TOKEN}"
+    }
+
+
+async def test_token_request_is_signed_and_never_carries_the_key(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """The token body has appId, Beijing timestamp, nonce, SHA256 and the plain-hash signature."""
+    token_route = gateway.post(TOKEN_PATH).mock(return_value=token_reply())
+    gateway.post(QUERY_PATH).mock(return_value=ok())
+    await make_client(chinaums_auth="token").query_qrcode_info(MID, QR)
+    sent = token_route.calls.last.request
+    body = json.loads(sent.content)
+    assert body["appId"] == APP_ID
+    assert body["timestamp"] == "20261125120000"
+    assert body["signMethod"] == "SHA256"
+    assert body["signature"] == token_signature(
+        app_id=APP_ID, timestamp=body["timestamp"], nonce=body["nonce"], app_key=APP_KEY
+    )
+    assert APP_KEY.encode() not in sent.content
+    assert "Authorization" not in sent.headers
+
+
+async def test_a_rejected_token_is_refreshed_once_and_the_lookup_retried_once(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """On 401 the client fetches a new token and asks again, once."""
+    token_route = gateway.post(TOKEN_PATH).mock(
+        side_effect=[token_reply("a" * 32), token_reply("b" * 32)]
+    )
+    seen: list[str] = []
+    replies = [httpx.Response(401, json={"errCode": "1002", "errInfo": "token失效"}), ok()]
+
+    def query(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"][-32:])
+        return replies[len(seen) - 1]
+
+    gateway.post(QUERY_PATH).mock(side_effect=query)
+    info = await make_client(chinaums_auth="token").query_qrcode_info(MID, QR)
+    assert info.err_code == "SUCCESS"
+    assert token_route.call_count == 2
+    assert seen == ["a" * 32, "b" * 32]
+
+
+async def test_a_token_rejected_twice_ends_without_looping(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """A second rejection is an auth error: two query calls, two token calls, no more."""
+    token_route = gateway.post(TOKEN_PATH).mock(return_value=token_reply())
+    query_route = gateway.post(QUERY_PATH).mock(
+        return_value=httpx.Response(401, json={"errCode": "1002", "errInfo": "token失效"})
+    )
+    with pytest.raises(GatewayAuthError):
+        await make_client(chinaums_auth="token").query_qrcode_info(MID, QR)
+    assert query_route.call_count == 2
+    assert token_route.call_count == 2
+
+
+async def test_a_refused_token_request_is_an_auth_error(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """Wrong credentials at the token endpoint are for the operator; no query is sent."""
+    gateway.post(TOKEN_PATH).mock(
+        return_value=httpx.Response(200, json={"errCode": "1000", "errInfo": "签名错误"})
+    )
+    query_route = gateway.post(QUERY_PATH).mock(return_value=ok())
+    with pytest.raises(GatewayAuthError, match="token request refused"):
+        await make_client(chinaums_auth="token").query_qrcode_info(MID, QR)
+    assert query_route.call_count == 0
+
+
+async def test_cached_token_is_reused_across_lookups(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """Sequential lookups reuse the cached token."""
+    token_route = gateway.post(TOKEN_PATH).mock(return_value=token_reply())
+    gateway.post(QUERY_PATH).mock(return_value=ok())
+    client = make_client(chinaums_auth="token")
+    for _ in range(5):
+        await client.query_qrcode_info(MID, QR)
+    assert token_route.call_count == 1
+    assert client.token_cache is not None
+    assert client.token_cache.fetches == 1
+
+
+# --- secrets -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("auth", ["body-sig", "token"])
+async def test_no_secret_reaches_logs_reprs_or_exceptions(
+    gateway: respx.MockRouter,
+    make_client: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
+    auth: str,
+) -> None:
+    """App key, access token and Authorization header appear in no log line, repr or error."""
+    caplog.set_level(logging.DEBUG)
+    gateway.post(TOKEN_PATH).mock(return_value=token_reply())
+    query_route = gateway.post(QUERY_PATH).mock(
+        side_effect=[
+            httpx.Response(503, text="busy"),
+            ok(),
+            ok({"errCode": "NO_BILL", "errMsg": "无"}),
+            ok({"errCode": "BAD_SIGN"}),
+        ]
+    )
+    client = make_client(chinaums_auth=auth)
+    texts = [repr(client), repr(client.token_cache)]
+    await client.query_qrcode_info(MID, QR)
+    for error_type in (GatewayRejected, GatewayAuthError):
+        with pytest.raises(error_type) as caught:
+            await client.query_qrcode_info(MID, QR)
+        texts += [str(caught.value), repr(caught.value)]
+    header = query_route.calls.last.request.headers["Authorization"]
+    texts += [repr(query_route.calls.last.request.headers)]
+    texts += [record.getMessage() for record in caplog.records]
+    texts += [repr(record.__dict__) for record in caplog.records]
+    everything = "\n".join(texts)
+    assert caplog.records, "the lookup should have logged something"
+    for secret in (APP_KEY, TOKEN, header, header.split("Signature=")[-1].strip('"')):
+        assert secret not in everything
