@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.gateway.client import create_client, new_http_client
+from bot.gateway.client import create_client
 from bot.gateway.errors import (
     GatewayAuthError,
     GatewayRejected,
@@ -23,6 +23,8 @@ from bot.gateway.errors import (
     InvalidInput,
 )
 from bot.gateway.models import QrCodeInfo, yuan
+from bot.runtime import new_gateway_http
+from bot.sandbox.faults import FaultConfig
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -48,7 +50,7 @@ def format_summary(info: QrCodeInfo) -> str:
 
 
 async def _query(settings: Settings, mid: str, qr_code_id: str, *, as_json: bool) -> int:
-    http = new_http_client()
+    http = new_gateway_http(settings)
     try:
         client = create_client(settings, http)
         info = await client.query_qrcode_info(mid, qr_code_id)
@@ -69,8 +71,8 @@ async def _query(settings: Settings, mid: str, qr_code_id: str, *, as_json: bool
     return EXIT_OK
 
 
-def _fail(code: int, message: str, stream: TextIO = sys.stderr) -> int:
-    print(message, file=stream)
+def _fail(code: int, message: str) -> int:
+    print(message, file=sys.stderr)
     return code
 
 
@@ -85,7 +87,40 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("mid", help="merchant number, e.g. 898340149000005")
     query.add_argument("qr_code_id", help="QR code id, e.g. 31942002268195125132885377")
     query.add_argument("--json", action="store_true", help="print the parsed reply as JSON")
+
+    sandbox = commands.add_parser("sandbox", help="serve the sandbox gateway over HTTP")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8700, help="port to listen on (8700)")
+    sandbox.add_argument("--latency-ms", type=float, default=0.0, help="added to every query")
+    sandbox.add_argument("--jitter-ms", type=float, default=0.0, help="random extra latency, up to")
+    sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of 502 replies (0-1)")
+    sandbox.add_argument(
+        "--malformed-rate", type=float, default=0.0, help="share of truncated JSON replies (0-1)"
+    )
+    sandbox.add_argument("--hang-rate", type=float, default=0.0, help="share of requests that hang")
+    sandbox.add_argument("--seed", type=int, default=None, help="seed for the random faults")
     return parser
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    # Imported here: only this command needs the aiohttp server.
+    from bot.sandbox.gateway import SandboxGateway  # noqa: PLC0415
+    from bot.sandbox.server import serve  # noqa: PLC0415
+
+    try:
+        faults = FaultConfig(
+            latency_ms=args.latency_ms,
+            jitter_ms=args.jitter_ms,
+            error_rate=args.error_rate,
+            malformed_rate=args.malformed_rate,
+            hang_rate=args.hang_rate,
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        return _fail(EXIT_BAD_INPUT, f"bad fault setting: {exc}")
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
+        asyncio.run(serve(SandboxGateway(faults=faults), host=args.host, port=args.port))
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "sandbox":
+        return _sandbox(args)
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -70,8 +70,6 @@ def is_token_rejected(response: httpx.Response) -> bool:
 class AccessTokenAuth(httpx.Auth):
     """OPEN-ACCESS-TOKEN: a cached token; on rejection, refresh once and retry once."""
 
-    requires_response_body = True
-
     def __init__(self, cache: TokenCache) -> None:
         self.cache = cache
 
@@ -84,6 +82,8 @@ class AccessTokenAuth(httpx.Auth):
         token = await self.cache.get()
         request.headers["Authorization"] = token_header(token)
         response = yield request
+        # This override replaces httpx's wrapper that would read the body for us.
+        await response.aread()
         if is_token_rejected(response):
             self.cache.invalidate(token)
             token = await self.cache.get()

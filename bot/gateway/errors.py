@@ -117,7 +117,8 @@ UNKNOWN_CODE = CodeInfo(
 TRANSIENT_CODES = frozenset(
     {"TIMEOUT", "NET_ERROR", "SYSTEM_BUSY", "TXN_DISCARDED", "INTERNAL_ERROR", "INVALID_RESPONSE"}
 )
-AUTH_CODES = frozenset({"BAD_SIGN", "DENIED_IP", "ABNORMAL_REQUEST_TIME"})
+# Codes that only the operator can fix (credentials, whitelist, clock, URL).
+AUTH_CODES = frozenset({"BAD_SIGN", "DENIED_IP", "ABNORMAL_REQUEST_TIME", "NO_SERVICE"})
 
 
 def describe(code: str) -> CodeInfo:

@@ -1,0 +1,100 @@
+"""Signed requests for driving the sandbox directly, without the client."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.config import SANDBOX_APP_ID, SANDBOX_APP_KEY
+from bot.gateway.signing import (
+    body_sig_header,
+    body_timestamp,
+    header_timestamp,
+    new_nonce,
+    token_header,
+    token_signature,
+)
+from bot.sandbox.gateway import QUERY_PATH, TOKEN_PATH, SandboxGateway, SandboxResponse
+
+NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
+SEED_MID = "898340149000005"
+SEED_QR = "31942002268195125132885377"
+
+
+class Clock:
+    """A settable clock for the sandbox (and the client, when they must agree)."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def query_body(**fields: Any) -> bytes:
+    data: dict[str, Any] = {
+        "requestTimestamp": body_timestamp(NOW),
+        "mid": SEED_MID,
+        "qrCodeId": SEED_QR,
+        "msgId": "test-msg-1",
+    } | fields
+    data = {k: v for k, v in data.items() if v is not None}
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+async def signed_query(
+    sandbox: SandboxGateway,
+    body: bytes | None = None,
+    *,
+    app_id: str = SANDBOX_APP_ID,
+    app_key: str = SANDBOX_APP_KEY,
+    at: datetime = NOW,
+    timestamp: str | None = None,
+    nonce: str | None = None,
+    sign_instead: bytes | None = None,
+) -> SandboxResponse:
+    """Send *body* with an OPEN-BODY-SIG header (over *sign_instead*, if given)."""
+    body = query_body() if body is None else body
+    header = body_sig_header(
+        app_id=app_id,
+        app_key=app_key,
+        timestamp=timestamp or header_timestamp(at),
+        nonce=nonce or new_nonce(),
+        body=body if sign_instead is None else sign_instead,
+    )
+    return await sandbox.handle("POST", QUERY_PATH, {"Authorization": header}, body)
+
+
+async def token_request(
+    sandbox: SandboxGateway,
+    *,
+    app_id: str = SANDBOX_APP_ID,
+    app_key: str = SANDBOX_APP_KEY,
+    at: datetime = NOW,
+) -> SandboxResponse:
+    stamp, nonce = header_timestamp(at), new_nonce()
+    body = {
+        "appId": app_id,
+        "timestamp": stamp,
+        "nonce": nonce,
+        "signMethod": "SHA256",
+        "signature": token_signature(app_id=app_id, timestamp=stamp, nonce=nonce, app_key=app_key),
+    }
+    return await sandbox.handle("POST", TOKEN_PATH, {}, json.dumps(body).encode())
+
+
+async def token_query(
+    sandbox: SandboxGateway, token: str, body: bytes | None = None
+) -> SandboxResponse:
+    body = query_body() if body is None else body
+    return await sandbox.handle("POST", QUERY_PATH, {"authorization": token_header(token)}, body)
+
+
+def reply(response: SandboxResponse) -> dict[str, Any]:
+    data = json.loads(response.body)
+    assert isinstance(data, dict)
+    return data
