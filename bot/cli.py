@@ -71,6 +71,41 @@ async def _query(settings: Settings, mid: str, qr_code_id: str, *, as_json: bool
     return EXIT_OK
 
 
+def _demo(settings: Settings, text: str | None, *, as_json: bool) -> int:
+    from bot.slack.demo import DEFAULT_TEXT, describe, run_demo  # noqa: PLC0415  # Slack stack
+
+    run = asyncio.run(run_demo(settings, text if text is not None else DEFAULT_TEXT))
+    print(describe(run, as_json=as_json), end="")
+    return EXIT_OK if run.payload is not None else EXIT_UNAVAILABLE
+
+
+async def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.slack.app import build_app, fixed_authorize  # noqa: PLC0415  # Slack stack
+    from bot.slack.server import authorize_at_start, run_http, run_socket  # noqa: PLC0415
+
+    mode = args.mode or ("socket" if settings.slack_app_token else "http")
+    port = args.port or settings.port
+    settings.require(
+        "slack_bot_token", "slack_app_token" if mode == "socket" else "slack_signing_secret"
+    )
+    authorization = await authorize_at_start(settings)
+    http = new_gateway_http(settings)
+    try:
+        app = build_app(
+            settings, create_client(settings, http), authorize=fixed_authorize(authorization)
+        )
+
+        async def health() -> dict[str, object]:
+            return {"ok": True, "mode": mode, "gateway": settings.chinaums_env}
+
+        if mode == "socket":
+            await run_socket(app, settings, host=args.host, port=port, health=health)
+        else:
+            await run_http(app, host=args.host, port=port, health=health)
+    finally:
+        await http.aclose()
+
+
 def _fail(code: int, message: str) -> int:
     print(message, file=sys.stderr)
     return code
@@ -87,6 +122,26 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("mid", help="merchant number, e.g. 898340149000005")
     query.add_argument("qr_code_id", help="QR code id, e.g. 31942002268195125132885377")
     query.add_argument("--json", action="store_true", help="print the parsed reply as JSON")
+
+    demo = commands.add_parser(
+        "demo", help="run one /qrinfo through the real app in-process and print the card"
+    )
+    demo.add_argument(
+        "text",
+        nargs="?",
+        default=None,
+        help='the command text, e.g. "898340149000005 31942002268195125132885377" (the default)',
+    )
+    demo.add_argument("--json", action="store_true", help="print the exact payload the app sent")
+
+    serve = commands.add_parser("serve", help="connect to Slack and answer /qrinfo")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (0.0.0.0)")  # noqa: S104  # Slack must reach it
+    mode = serve.add_mutually_exclusive_group()
+    mode.add_argument("--http", action="store_const", const="http", dest="mode", help="HTTP mode")
+    mode.add_argument(
+        "--socket", action="store_const", const="socket", dest="mode", help="Socket Mode"
+    )
 
     sandbox = commands.add_parser("sandbox", help="serve the sandbox gateway over HTTP")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
@@ -137,6 +192,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
     if args.command == "query":
         return asyncio.run(_query(settings, args.mid, args.qr_code_id, as_json=args.json))
+    if args.command == "demo":
+        return _demo(settings, args.text, as_json=args.json)
+    if args.command == "serve":
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_serve(settings, args))
+        except ConfigError as exc:
+            return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
+        return EXIT_OK
     raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
 
 

@@ -56,14 +56,36 @@ class Settings(BaseSettings):
     chinaums_src_reserve: str | None = Field(default=None, max_length=255)
     chinaums_timeout: float = Field(default=8.0, gt=0, le=60)
 
-    @field_validator("chinaums_base_url")
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = Field(default=3000, ge=1, le=65535)
+
+    @field_validator("chinaums_base_url", "slack_api_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
         if not value.startswith(("http://", "https://")) or value.endswith("://"):
             raise ValueError("expected an http:// or https:// URL")
-        return value.rstrip("/")
+        return value
+
+    @field_validator("chinaums_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str | None) -> str:
+        # slack_sdk joins method names onto this base: it must end with a slash.
+        return (value or "https://slack.com/api/").rstrip("/") + "/"
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: object) -> object:
+        return value or None
 
     @field_validator("chinaums_app_id", "chinaums_system_id", "chinaums_src_reserve")
     @classmethod
@@ -98,6 +120,12 @@ class Settings(BaseSettings):
     @property
     def app_key(self) -> SecretStr:
         return self.chinaums_app_key or SecretStr(SANDBOX_APP_KEY)
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming the first of *names* (field names) that is unset."""
+        for name in names:
+            if getattr(self, name) is None:
+                raise ConfigError(f"{name.upper()}: required to connect to Slack")
 
 
 def _one_line(error: ValidationError) -> str:

@@ -1,0 +1,1 @@
+"""Inbound: everything Slack. Depends on the gateway client, never the other way round."""

@@ -1,0 +1,130 @@
+"""``qrinfo demo``: one slash command through the real app, in-process, start to finish.
+
+A signed Slack request goes to the real AsyncApp; the app acks, asks the
+gateway (the in-process sandbox by default) and posts its card to a local
+server standing in for Slack's response_url. The card is printed as terminal
+text, or as the exact JSON the app sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr
+from slack_bolt.authorization import AuthorizeResult
+
+from bot.config import Settings
+from bot.gateway.client import create_client
+from bot.runtime import new_gateway_http
+from bot.slack.app import build_app, fixed_authorize
+from bot.slack.simulate import DEMO_TEAM, signed_request, slash_command_body
+from bot.slack.sink import ResponseSink
+
+DEFAULT_TEXT = "898340149000005 31942002268195125132885377"  # the seed's example
+DEMO_AUTHORIZATION = AuthorizeResult(
+    enterprise_id=None,
+    team_id=DEMO_TEAM,
+    bot_user_id="U0QRINFOBOT",
+    bot_id="B0QRINFOBOT",
+    bot_token="xoxb-demo-not-a-real-token",  # noqa: S106  # never leaves the process
+)
+
+_EMOJI = {
+    ":no_entry:": "⛔",
+    ":warning:": "⚠️",
+    ":hourglass:": "⌛",
+    ":hourglass_flowing_sand:": "⏳",
+    ":test_tube:": "🧪",
+    ":construction:": "🚧",
+    ":large_green_circle:": "🟢",
+    ":wrench:": "🔧",
+    ":x:": "❌",
+}
+_DATE_TOKEN = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
+_LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
+_BARE_LINK = re.compile(r"<([^|>]+)>")
+_BOLD = re.compile(r"(?<!\w)\*([^*\n]+)\*(?!\w)")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRun:
+    status: int
+    ack_ms: float
+    reply_ms: float | None
+    payload: dict[str, Any] | None
+
+
+def mrkdwn_to_text(text: str) -> str:
+    """Slack mrkdwn as a terminal shows it: date fallbacks, links, emoji, no escapes."""
+    text = _DATE_TOKEN.sub(r"\1", text)
+    text = _LINK.sub(r"\2 (\1)", text)
+    text = _BARE_LINK.sub(r"\1", text)
+    text = _BOLD.sub(r"\1", text)
+    for code, glyph in _EMOJI.items():
+        text = text.replace(code, glyph)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def card_to_text(payload: dict[str, Any]) -> str:
+    """A card payload as readable lines."""
+    lines: list[str] = []
+    for block in payload.get("blocks", []):
+        kind = block["type"]
+        if kind == "header":
+            title = mrkdwn_to_text(block["text"]["text"])
+            lines += [title, "═" * min(60, 2 * len(title))]
+        elif kind == "section":
+            if "text" in block:
+                lines.append(mrkdwn_to_text(block["text"]["text"]))
+            for item in block.get("fields", []):
+                label, _, value = mrkdwn_to_text(item["text"]).partition("\n")
+                lines.append(f"  {label:<14} {value.strip('`')}")
+        elif kind == "actions":
+            lines += [
+                f"[{e['text']['text']}] {e.get('url', '')}".rstrip() for e in block["elements"]
+            ]
+        elif kind == "context":
+            lines.append("— " + "  ·  ".join(mrkdwn_to_text(e["text"]) for e in block["elements"]))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+async def run_demo(settings: Settings, text: str = DEFAULT_TEXT) -> DemoRun:
+    """Send one signed /qrinfo through the app and wait for its reply."""
+    signing_secret = secrets.token_hex(16)  # this run's own: nothing real to protect
+    settings = settings.model_copy(update={"slack_signing_secret": SecretStr(signing_secret)})
+    http = new_gateway_http(settings)
+    try:
+        app = build_app(
+            settings, create_client(settings, http), authorize=fixed_authorize(DEMO_AUTHORIZATION)
+        )
+        async with ResponseSink() as sink:
+            body = slash_command_body(text, response_url=sink.url("/commands/demo"))
+            started = time.perf_counter()
+            response = await app.async_dispatch(signed_request(body, signing_secret))
+            ack_ms = (time.perf_counter() - started) * 1000
+            if response.status != 200:
+                return DemoRun(response.status, ack_ms, None, None)
+            try:
+                delivery = await sink.next(settings.chinaums_timeout + 5)
+            except TimeoutError:
+                return DemoRun(response.status, ack_ms, None, None)
+            reply_ms = (time.perf_counter() - started) * 1000
+            return DemoRun(response.status, ack_ms, reply_ms, delivery.payload)
+    finally:
+        await http.aclose()
+
+
+def describe(run: DemoRun, *, as_json: bool) -> str:
+    """What `qrinfo demo` prints."""
+    if run.payload is None:
+        return f"no reply arrived (Slack got HTTP {run.status} after {run.ack_ms:.0f} ms)\n"
+    if as_json:
+        return json.dumps(run.payload, ensure_ascii=False, indent=2) + "\n"
+    timing = f"(acked in {run.ack_ms:.0f} ms, card after {run.reply_ms:.0f} ms)"
+    return card_to_text(run.payload) + timing + "\n"

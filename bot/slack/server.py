@@ -1,0 +1,106 @@
+"""Running the app: HTTP (aiohttp, ``/slack/events`` and ``/healthz``) or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+Health = Callable[[], Awaitable[dict[str, Any]]]
+
+
+async def authorize_at_start(settings: Settings) -> AuthorizeResult:
+    """Check SLACK_BOT_TOKEN once with ``auth.test``; the result then serves every request."""
+    settings.require("slack_bot_token")
+    assert settings.slack_bot_token is not None  # noqa: S101  # narrowed by require()
+    token = settings.slack_bot_token.get_secret_value()
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    try:
+        response = await client.auth_test()
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN: Slack refused it ({exc.response.get('error', 'unknown error')})"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"SLACK_API_URL: cannot reach Slack ({exc})") from None
+    return AuthorizeResult.from_auth_test_response(auth_test_response=response, bot_token=token)
+
+
+def create_http_app(bolt_app: AsyncApp, health: Health) -> web.Application:
+    """``POST /slack/events`` for commands and interactivity; ``GET /healthz``."""
+
+    async def events(request: web.Request) -> web.Response:
+        bolt_response = await bolt_app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response(await health())
+
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_post(EVENTS_PATH, events)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def _serve_web(app: web.Application, host: str, port: int, banner: str) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.warning("%s; health on http://%s:%d/healthz", banner, host, port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def run_http(bolt_app: AsyncApp, *, host: str, port: int, health: Health) -> None:
+    """Serve HTTP mode until cancelled."""
+    await _serve_web(
+        create_http_app(bolt_app, health),
+        host,
+        port,
+        f"qrinfo serving Slack requests on http://{host}:{port}{EVENTS_PATH}",
+    )
+
+
+async def run_socket(
+    bolt_app: AsyncApp, settings: Settings, *, host: str, port: int, health: Health
+) -> None:
+    """Connect over Socket Mode; serve ``/healthz`` (with the socket's state) on *port*."""
+    settings.require("slack_app_token")
+    assert settings.slack_app_token is not None  # noqa: S101  # narrowed by require()
+    handler = AsyncSocketModeHandler(
+        bolt_app,
+        app_token=settings.slack_app_token.get_secret_value(),
+        web_client=AsyncWebClient(base_url=settings.slack_api_url),
+    )
+
+    async def socket_health() -> dict[str, Any]:
+        # Long-idle sockets have been seen to go silent: ask, do not assume.
+        return await health() | {"socket_connected": await handler.client.is_connected()}
+
+    app = web.Application()
+    app.router.add_get("/healthz", lambda request: _json(socket_health))
+    await handler.connect_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
+    try:
+        await _serve_web(app, host, port, "qrinfo connected over Socket Mode")
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
+
+
+async def _json(health: Health) -> web.Response:
+    return web.json_response(await health())
