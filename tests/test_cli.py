@@ -67,3 +67,23 @@ def test_query_exits_4_on_bad_configuration(
     monkeypatch.setenv("CHINAUMS_ENV", "prod")
     assert main(["query", *SEED]) == 4
     assert "CHINAUMS_APP_ID" in capsys.readouterr().err
+
+
+def test_demo_prints_the_seed_card_through_the_real_app(capsys: pytest.CaptureFixture[str]) -> None:
+    """`qrinfo demo` runs a signed command through the app and prints the seed's card."""
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("测试商户\n")
+    assert "¥0.02  ·  in 12 instalments" in out
+    assert "• 鸡蛋 × 1 @ ¥0.01 = ¥0.01" in out
+    assert "[Open QR code] https://qr-test2.chinaums.com/bills/qrCode.do?id=" in out
+    assert "SANDBOX" in out
+    assert "acked in" in out
+
+
+def test_demo_json_prints_the_exact_payload(capsys: pytest.CaptureFixture[str]) -> None:
+    """--json prints what the app posted to the response_url."""
+    assert main(["demo", "--json", "898340149000005 31940000000000000000000000"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["response_type"] == "ephemeral"
+    assert "NO_BILL" in json.dumps(payload)

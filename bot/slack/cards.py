@@ -44,6 +44,7 @@ BUTTON_VALUE_CHARS = 2000
 FALLBACK_CHARS = 300  # our own cap: notifications show little more
 
 GOODS_SHOWN = 10
+USAGE = escape("/qrinfo <merchant no.> <QR code id or URL>")
 OPEN_QR_ACTION = "open_qr"
 EXPIRING_SOON = timedelta(days=1)
 
@@ -252,7 +253,7 @@ def usage_card(env: Environment) -> Card:
     """What /qrinfo takes, with an example."""
     text = (
         "*Look inside a Chinaums payment QR code*\n"
-        f"`/qrinfo <merchant no.> <QR code id or URL>`\n"
+        f"`{USAGE}`\n"
         f"For example: `{COMMAND_EXAMPLE}`\n"
         f"The QR code's URL works in place of its id: `{URL_EXAMPLE}`"
     )
@@ -267,12 +268,9 @@ def usage_card(env: Environment) -> Card:
 
 def input_error_card(problem: str, env: Environment) -> Card:
     """Input we rejected locally: what is wrong, what is expected, an example."""
-    text = (
-        f":warning: {clip(problem, 1500)}\n"
-        f"Expected `/qrinfo <merchant no.> <QR code id or URL>`, for example\n`{COMMAND_EXAMPLE}`"
-    )
+    text = f":warning: {clip(problem, 1500)}\nExpected `{USAGE}`, for example\n`{COMMAND_EXAMPLE}`"
     return Card(
-        text=clip_plain(f"Cannot look that up: {problem}", FALLBACK_CHARS),
+        text=clip(f"Cannot look that up: {problem}", FALLBACK_CHARS),
         blocks=[
             SectionBlock(text=_mrkdwn(text)),
             ContextBlock(elements=[_mrkdwn(f"{BADGES[env]}  ·  nothing was sent to the gateway")]),

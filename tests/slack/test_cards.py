@@ -1,0 +1,286 @@
+"""The card renderer: where each field goes, hostile text, limits for any reply."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.gateway.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable
+from bot.gateway.models import QrCodeInfo
+from bot.slack.cards import (
+    Card,
+    LookupContext,
+    auth_error_card,
+    input_error_card,
+    limit_problems,
+    money,
+    qr_card,
+    rejected_card,
+    unavailable_card,
+    unexpected_error_card,
+    usage_card,
+)
+from tests.gateway.test_models import SEED_REPLY
+
+NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
+CTX = LookupContext(env="sandbox", msg_id="qri0123", looked_up_at=NOW, duration_ms=42.0)
+HOSTILE = "<!channel> & <@U123> <https://evil.example|click me> *bold*"
+
+
+def render(reply: dict[str, Any], now: datetime = NOW) -> Card:
+    return qr_card(QrCodeInfo.model_validate(reply), CTX, now=now)
+
+
+def payload_text(card: Card) -> str:
+    return json.dumps(card.payload(), ensure_ascii=False)
+
+
+def blocks_of(card: Card, kind: str) -> list[dict[str, Any]]:
+    return [b for b in card.payload()["blocks"] if b["type"] == kind]
+
+
+def test_seed_card_puts_every_field_where_it_belongs() -> None:
+    """Header merchant; amount and instalments; ids as fields; desc, goods, button, context."""
+    card = render(SEED_REPLY)
+    blocks = card.payload()["blocks"]
+    assert blocks[0]["text"]["text"] == "测试商户"
+    summary = blocks[1]
+    assert summary["text"]["text"].startswith("*¥0.02*  ·  in 12 instalments")
+    fields = {f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in summary["fields"]}
+    assert fields == {
+        "*Merchant no.*": "`898340149000005`",
+        "*Terminal*": "`00000001`",
+        "*Business type*": "QRPAYDEFAULT",
+        "*Expires*": "<!date^1898315485^{date_short_pretty} {time}|2030-02-26 13:51:25 UTC+8>",
+        "*Bill no.*": "`10A31689733046250`",
+        "*Bill date*": "2020-02-26",
+        "*Member*": "20200226001",
+        "*Counter*": "02",
+    }
+    assert blocks[2]["text"]["text"] == "*Description*\ntest create qrCode"
+    assert "• 鸡蛋 × 1 @ ¥0.01 = ¥0.01" in blocks[3]["text"]["text"]
+    button = blocks[4]["elements"][0]
+    assert (button["text"]["text"], button["url"], button["action_id"]) == (
+        "Open QR code",
+        SEED_REPLY["qrCodeUrl"],
+        "open_qr",
+    )
+    context = " ".join(e["text"] for e in blocks[5]["elements"])
+    assert "SANDBOX" in context
+    assert "qri0123" in context
+    assert "42 ms" in context
+    assert card.text == "测试商户: ¥0.02, expires 2030-02-26 13:51:25 UTC+8"
+    assert limit_problems(card) == []
+
+
+def test_expiry_epoch_is_the_beijing_instant() -> None:
+    """2030-02-26 13:51:25 in Beijing is 05:51:25 UTC: the token's epoch says so."""
+    assert datetime.fromtimestamp(1898315485, UTC) == datetime(2030, 2, 26, 5, 51, 25, tzinfo=UTC)
+
+
+def test_goods_that_do_not_add_up_are_flagged() -> None:
+    """The seed's goods sum to ¥0.01 against ¥0.02: the card says so."""
+    assert "goods add up to ¥0.01, but the total is ¥0.02" in payload_text(render(SEED_REPLY))
+
+
+def test_goods_that_add_up_are_not_flagged() -> None:
+    """No warning when the lines match the total."""
+    card = render(SEED_REPLY | {"totalAmount": "1"})
+    assert "add up" not in payload_text(card)
+
+
+def test_a_reply_with_only_errcode_renders_a_valid_card() -> None:
+    """Missing fields are left out, with a placeholder header and a fallback text."""
+    card = render({"errCode": "SUCCESS"})
+    assert card.payload()["blocks"][0]["text"]["text"] == "(merchant name not given)"
+    assert card.text
+    assert limit_problems(card) == []
+    assert blocks_of(card, "actions") == []
+
+
+def test_hostile_strings_are_escaped_everywhere() -> None:
+    """Mentions, links and &<> in merchant, goods and description arrive as harmless text."""
+    card = render(
+        SEED_REPLY
+        | {
+            "merName": HOSTILE,
+            "billDesc": HOSTILE,
+            "tid": HOSTILE,
+            "goods": [{"goodsName": HOSTILE, "quantity": "1", "price": "2"}],
+        }
+    )
+    text = payload_text(card)
+    for raw in ("<!channel>", "<@U123>", "<https://evil.example|click me>"):
+        assert raw not in text
+    assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in text
+    assert "&lt;!channel&gt;" in card.text
+    assert limit_problems(card) == []
+
+
+def test_two_hundred_goods_show_the_first_lines_and_a_count() -> None:
+    """A long list shows ten lines and 'and 190 more', within the section limit."""
+    goods = [{"goodsName": f"商品{i}", "quantity": "1", "price": "100"} for i in range(200)]
+    card = render(SEED_REPLY | {"goods": goods, "totalAmount": "20000"})
+    section = blocks_of(card, "section")[2]["text"]["text"]
+    assert section.count("• ") == 10
+    assert "…and 190 more" in section
+    assert limit_problems(card) == []
+
+
+def test_long_goods_names_are_clipped_and_the_card_stays_valid() -> None:
+    """Twenty-five 2,000-character names: each clipped, ten shown, the rest counted."""
+    goods = [{"goodsName": "&" * 2000, "quantity": "1", "price": "1"} for _ in range(25)]
+    card = render(SEED_REPLY | {"goods": goods})
+    assert limit_problems(card) == []
+    section = blocks_of(card, "section")[2]["text"]["text"]
+    assert section.count("• ") == 10
+    assert "…and 15 more" in section
+
+
+def test_a_three_thousand_character_description_is_clipped() -> None:
+    """billDesc of 3,000 characters (plus escapes) is cut with an ellipsis within 3,000."""
+    card = render(SEED_REPLY | {"billDesc": "&" * 3000})
+    description = blocks_of(card, "section")[1]["text"]["text"]
+    assert description.endswith("…")
+    assert len(description) <= 3000
+    assert "&amp;&amp;" in description
+    assert limit_problems(card) == []
+
+
+def test_a_non_https_url_is_shown_as_unlinked_text_with_a_warning() -> None:
+    """http:// gets no button and no link: verbatim text and a warning."""
+    url = "http://qr.chinaums.com/bills/qrCode.do?id=31942611251045330000889900"
+    card = render(SEED_REPLY | {"qrCodeUrl": url})
+    assert blocks_of(card, "actions") == []
+    [section] = [b for b in blocks_of(card, "section") if "not https" in b["text"]["text"]]
+    assert section["text"]["verbatim"] is True
+    assert url in section["text"]["text"]
+    assert f"<{url}" not in payload_text(card)
+
+
+def test_a_javascript_url_is_never_a_button() -> None:
+    """Anything but https:// is text."""
+    card = render(SEED_REPLY | {"qrCodeUrl": "javascript:alert(1)"})
+    assert blocks_of(card, "actions") == []
+
+
+def test_an_expired_code_is_marked_expired() -> None:
+    """expireTime in the past: 'Expired' under the amount."""
+    card = render(SEED_REPLY | {"expireTime": "2025-06-30 23:59:59"})
+    assert ":no_entry: *Expired*" in blocks_of(card, "section")[0]["text"]["text"]
+
+
+def test_a_code_expiring_within_a_day_is_marked() -> None:
+    """expireTime 30 minutes ahead: 'Expires within a day'."""
+    soon = (NOW + timedelta(minutes=30)).astimezone(UTC) + timedelta(hours=8)
+    card = render(SEED_REPLY | {"expireTime": soon.strftime("%Y-%m-%d %H:%M:%S")})
+    assert "Expires within a day" in blocks_of(card, "section")[0]["text"]["text"]
+
+
+def test_a_far_expiry_is_not_marked() -> None:
+    """The seed's 2030 expiry: no mark."""
+    summary = blocks_of(render(SEED_REPLY), "section")[0]["text"]["text"]
+    assert "Expire" not in summary
+
+
+@pytest.mark.parametrize(
+    ("fen", "shown"),
+    [
+        (0, "¥0.00"),
+        (2, "¥0.02"),
+        (100, "¥1.00"),
+        (599900, "¥5,999.00"),
+        (123456789, "¥1,234,567.89"),
+    ],
+)
+def test_money_is_yuan_with_two_decimals(fen: int, shown: str) -> None:
+    """Fen become yuan with the ¥ sign, two decimals and thousands separators."""
+    assert money(fen) == shown
+
+
+def test_error_cards_are_valid_and_say_what_to_do() -> None:
+    """Every error card passes the limits, has a fallback and says the essential."""
+    rejected = rejected_card(GatewayRejected(code="NO_BILL", message=HOSTILE, msg_id="m"), CTX)
+    unavailable = unavailable_card(
+        GatewayUnavailable(reason="HTTP 502", attempts=3, elapsed=7.9, msg_id="m"), CTX
+    )
+    auth = auth_error_card(
+        GatewayAuthError(code="1002", message="bad", http_status=412, msg_id="m"), CTX
+    )
+    cards = {
+        "rejected": (rejected, "What to do"),
+        "unavailable": (unavailable, "3 attempts in 7.9 s"),
+        "auth": (auth, "tell the bot's operator"),
+        "input": (input_error_card(HOSTILE, "test"), "for example"),
+        "usage": (usage_card("prod"), "/qrinfo 898340149000005"),
+        "unexpected": (unexpected_error_card("err-abc"), "err-abc"),
+    }
+    for name, (card, says) in cards.items():
+        assert limit_problems(card) == [], name
+        assert card.text, name
+        assert says in payload_text(card), name
+        assert "<!channel>" not in payload_text(card), name
+    assert "1002" not in payload_text(auth)
+
+
+# --- any reply the models accept renders within the limits --------------------------------
+
+_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=4000)
+_small_text = st.text(max_size=300)
+_amount = st.one_of(st.integers(0, 10**12), st.integers(0, 10**12).map(str))
+_goods = st.fixed_dictionaries(
+    {},
+    optional={
+        "goodsId": _small_text,
+        "goodsName": _text,
+        "quantity": st.one_of(
+            st.integers(0, 10**6).map(str), st.decimals(0, 10**6, places=3).map(str)
+        ),
+        "price": _amount,
+        "goodsCategory": _small_text,
+        "body": _text,
+    },
+)
+# Naive on purpose: the gateway sends Beijing wall-clock text with no zone.
+_stamp = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)).map(  # noqa: DTZ001
+    lambda d: d.strftime("%Y-%m-%d %H:%M:%S")
+)
+_reply = st.fixed_dictionaries(
+    {"errCode": st.just("SUCCESS")},
+    optional={
+        "mid": _text,
+        "tid": _text,
+        "instMid": _text,
+        "merName": _text,
+        "qrCodeUrl": st.one_of(_text, _text.map(lambda t: "https://" + t)),
+        "msgId": _text,
+        "billNo": _text,
+        "billDate": st.dates().map(lambda d: d.isoformat()),
+        "billDesc": _text,
+        "totalAmount": _amount,
+        "goods": st.lists(_goods, max_size=250),
+        "memberId": _text,
+        "counterNo": _text,
+        "expireTime": _stamp,
+        "installmentNumber": st.integers(0, 1000),
+    },
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(reply=_reply)
+def test_any_reply_the_model_accepts_renders_within_block_kit_limits(reply: dict[str, Any]) -> None:
+    """Whatever the gateway sends, the card validates in slack_sdk and keeps every limit."""
+    card = render(reply)
+    assert limit_problems(card) == []
+    assert len(card.text) <= 300
+    json.dumps(card.payload())

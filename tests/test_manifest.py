@@ -1,0 +1,34 @@
+"""The Slack app manifest declares what the code serves, with the fewest scopes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MANIFEST = Path(__file__).parent.parent / "manifest.yml"
+
+
+def load() -> dict[str, Any]:
+    data = yaml.safe_load(MANIFEST.read_text("utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_command_is_declared_with_description_and_usage_hint() -> None:
+    """/qrinfo with a description, a usage hint and no escaping."""
+    [command] = load()["features"]["slash_commands"]
+    assert command["command"] == "/qrinfo"
+    assert command["description"]
+    assert "<merchant no.>" in command["usage_hint"]
+    assert command["should_escape"] is False
+
+
+def test_interactivity_and_socket_mode_are_on_with_only_the_commands_scope() -> None:
+    """Buttons need interactivity; Socket Mode needs no public URL; one scope suffices."""
+    manifest = load()
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["oauth_config"]["scopes"]["bot"] == ["commands"]
+    assert len(manifest["display_information"]["name"]) <= 35
