@@ -1,12 +1,28 @@
-"""Buttons on the card."""
+"""Buttons on the card: Open QR code (ack only), Refresh, Share in channel."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.cards import OPEN_QR_ACTION
-from bot.slack.lookups import Services
+from bot.slack.cards import (
+    OPEN_QR_ACTION,
+    REFRESH_ACTION,
+    SHARE_ACTION,
+    input_error_card,
+    share_failed_card,
+)
+from bot.slack.lookups import Services, look_up
+from bot.slack.parse import Lookup, UsageError, decode_button_value
+from bot.slack.replies import delete_original, send_card, unexpected_errors_reported
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -15,3 +31,85 @@ def register(app: AsyncApp, services: Services) -> None:
         # A URL button opens the link in the browser; Slack still sends us the
         # click, and without an ack users see a warning icon.
         await ack()
+
+    @app.action(REFRESH_ACTION)
+    async def refresh(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        async with unexpected_errors_reported(respond):
+            decoded = await _decode(action, respond, services)
+            if decoded is None:
+                return
+            request, shared_by = decoded
+            result = await look_up(services, request, shared_by=shared_by, refreshed=True)
+            await send_card(
+                respond,
+                result.card,
+                msg_id=result.msg_id,
+                response_type="in_channel" if shared_by else "ephemeral",
+                replace_original=True,
+            )
+
+    @app.action(SHARE_ACTION)
+    async def share(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        async with unexpected_errors_reported(respond):
+            decoded = await _decode(action, respond, services)
+            if decoded is None:
+                return
+            request, _ = decoded
+            user_id = str(body.get("user", {}).get("id", ""))
+            # Looked up again: an ephemeral card's content does not come back with the click.
+            result = await look_up(services, request, shared_by=user_id or None)
+            if result.outcome != "found":
+                await _tell(respond, client, body, "the gateway did not return the code just now.")
+                return
+            # Post first, then remove the private card: if posting fails, nothing is lost.
+            posted = await send_card(
+                respond, result.card, msg_id=result.msg_id, response_type="in_channel"
+            )
+            if not posted.ok:
+                await _tell(respond, client, body, posted.detail)
+                return
+            await delete_original(respond, msg_id=result.msg_id)
+
+
+async def _decode(
+    action: dict[str, Any], respond: AsyncRespond, services: Services
+) -> tuple[Lookup, str | None] | None:
+    """The button's lookup, checked like user input; a tampered value gets a message instead."""
+    try:
+        return decode_button_value(str(action.get("value", "")))
+    except UsageError as exc:
+        log.warning("refused a button value: %s", exc.problem)
+        await send_card(
+            respond, input_error_card(exc.problem, services.env), replace_original=False
+        )
+        return None
+
+
+async def _tell(
+    respond: AsyncRespond, client: AsyncWebClient, body: dict[str, Any], reason: str
+) -> None:
+    """Tell the clicker that sharing failed: through the response_url, else chat.postEphemeral."""
+    card = share_failed_card(reason)
+    if (await send_card(respond, card, replace_original=False)).ok:
+        return
+    channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
+    user = body.get("user", {}).get("id")
+    if not channel or not user:
+        return
+    try:
+        await client.chat_postEphemeral(
+            channel=channel,
+            user=user,
+            text=card.text,
+            blocks=[block.to_dict() for block in card.blocks],
+        )
+    except SlackApiError as exc:
+        log.warning("could not tell %s that sharing failed: %s", user, exc.response.get("error"))

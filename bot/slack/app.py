@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.gateway.client import QrCodeClient, utc_now
-from bot.slack import actions, commands
+from bot.slack import actions, commands, shortcuts
 from bot.slack.lookups import Services
 from bot.slack.replies import report_unexpected
 
@@ -49,10 +50,18 @@ def build_app(
     services = services or Services(settings=settings, gateway=gateway, clock=utc_now)
     commands.register(app, services)
     actions.register(app, services)
+    shortcuts.register(app, services)
     app.error(_on_error)
     return app
 
 
-async def _on_error(error: Exception, respond: AsyncRespond | None = None) -> None:
-    """For errors outside listeners (middleware): traceback in the log, an apology if we can."""
+async def _on_error(
+    error: Exception,
+    respond: AsyncRespond | None = None,
+    response: BoltResponse | None = None,
+) -> BoltResponse | None:
+    """For errors before a listener acks (or in middleware): log, apologise, still answer 200."""
     await report_unexpected(error, respond)
+    if response is not None:  # not acknowledged yet: Slack still gets its 200
+        return BoltResponse(status=200, body="")
+    return None

@@ -46,6 +46,9 @@ FALLBACK_CHARS = 300  # our own cap: notifications show little more
 GOODS_SHOWN = 10
 USAGE = escape("/qrinfo <merchant no.> <QR code id or URL>")
 OPEN_QR_ACTION = "open_qr"
+SHARE_ACTION = "share_card"
+REFRESH_ACTION = "refresh_card"
+ACTIONS_BLOCK = "card_actions"
 EXPIRING_SOON = timedelta(days=1)
 
 BADGES: dict[str, str] = {
@@ -81,6 +84,16 @@ class LookupContext:
     msg_id: str | None
     looked_up_at: datetime
     duration_ms: float | None = None
+    refreshed: bool = False
+    shared_by: str | None = None  # a Slack user id, checked by the parser
+
+
+@dataclass(frozen=True, slots=True)
+class CardButtons:
+    """The buttons a card carries: Refresh always, Share unless already shared."""
+
+    value: str  # from parse.encode_button_value: what Refresh and Share look up again
+    shareable: bool = True
 
 
 def money(fen: int | Decimal) -> str:
@@ -108,10 +121,13 @@ def _context(ctx: LookupContext, *extra: str) -> ContextBlock:
     parts = [BADGES[ctx.env]]
     if ctx.msg_id:
         parts.append(f"msgId `{clip(ctx.msg_id, 100)}`")
-    looked_up = f"looked up {date_token(ctx.looked_up_at, fmt='{date_short} {time_secs}')}"
+    verb = "refreshed" if ctx.refreshed else "looked up"
+    looked_up = f"{verb} {date_token(ctx.looked_up_at, fmt='{date_short} {time_secs}')}"
     if ctx.duration_ms is not None:
         looked_up += f" in {ctx.duration_ms:,.0f} ms"
     parts.append(looked_up)
+    if ctx.shared_by:
+        parts.append(f"shared by <@{ctx.shared_by}>")
     parts.extend(extra)
     elements = [_mrkdwn(clip_plain(p, SECTION_CHARS)) for p in parts[:MAX_CONTEXT_ELEMENTS]]
     return ContextBlock(elements=elements)
@@ -170,21 +186,12 @@ def _goods_section(info: QrCodeInfo) -> SectionBlock | None:
     return SectionBlock(text=_mrkdwn("\n".join(lines)))
 
 
-def _qr_url_block(url: str | None) -> Block | None:
-    if not url:
-        return None
-    if url.lower().startswith("https://") and len(url) <= BUTTON_URL_CHARS:
-        return ActionsBlock(
-            block_id="qr_actions",
-            elements=[
-                ButtonElement(
-                    text=PlainTextObject(text="Open QR code", emoji=True),
-                    url=url,
-                    action_id=OPEN_QR_ACTION,
-                    style="primary",
-                )
-            ],
-        )
+def _linkable(url: str | None) -> bool:
+    """Only https URLs that fit a button become one."""
+    return url is not None and url.lower().startswith("https://") and len(url) <= BUTTON_URL_CHARS
+
+
+def _unlinked_url_block(url: str) -> SectionBlock:
     reason = (
         "is not https" if not url.lower().startswith("https://") else "is too long for a button"
     )
@@ -195,7 +202,28 @@ def _qr_url_block(url: str | None) -> Block | None:
     )
 
 
-def qr_card(info: QrCodeInfo, ctx: LookupContext, *, now: datetime) -> Card:
+def _button(text: str, action_id: str, **extra: Any) -> ButtonElement:
+    return ButtonElement(text=PlainTextObject(text=text, emoji=True), action_id=action_id, **extra)
+
+
+def _actions(url: str | None, buttons: CardButtons | None) -> ActionsBlock | None:
+    elements: list[ButtonElement] = []
+    if _linkable(url):
+        elements.append(_button("Open QR code", OPEN_QR_ACTION, url=url, style="primary"))
+    if buttons is not None:
+        elements.append(_button("Refresh", REFRESH_ACTION, value=buttons.value))
+        if buttons.shareable:
+            elements.append(_button("Share in channel", SHARE_ACTION, value=buttons.value))
+    return ActionsBlock(block_id=ACTIONS_BLOCK, elements=elements) if elements else None
+
+
+def qr_card(
+    info: QrCodeInfo,
+    ctx: LookupContext,
+    *,
+    now: datetime,
+    buttons: CardButtons | None = None,
+) -> Card:
     """The card for a found QR code."""
     merchant = info.mer_name or "(merchant name not given)"
     blocks: list[Block] = [
@@ -233,9 +261,11 @@ def qr_card(info: QrCodeInfo, ctx: LookupContext, *, now: datetime) -> Card:
     goods = _goods_section(info)
     if goods is not None:
         blocks.append(goods)
-    url_block = _qr_url_block(info.qr_code_url)
-    if url_block is not None:
-        blocks.append(url_block)
+    if info.qr_code_url and not _linkable(info.qr_code_url):
+        blocks.append(_unlinked_url_block(info.qr_code_url))
+    actions = _actions(info.qr_code_url, buttons)
+    if actions is not None:
+        blocks.append(actions)
     blocks.append(_context(ctx))
 
     fallback = (
@@ -249,19 +279,44 @@ def qr_card(info: QrCodeInfo, ctx: LookupContext, *, now: datetime) -> Card:
 # --- help and errors ----------------------------------------------------------------------
 
 
+ENV_DESCRIPTIONS: dict[str, str] = {
+    "sandbox": "the built-in sandbox gateway (simulated codes, no real merchant data)",
+    "test": "the provider's test gateway",
+    "prod": "the production gateway",
+}
+
+
 def usage_card(env: Environment) -> Card:
-    """What /qrinfo takes, with an example."""
-    text = (
+    """Every way to use the bot, with an example, and which gateway it talks to."""
+    command = (
         "*Look inside a Chinaums payment QR code*\n"
-        f"`{USAGE}`\n"
-        f"For example: `{COMMAND_EXAMPLE}`\n"
-        f"The QR code's URL works in place of its id: `{URL_EXAMPLE}`"
+        f"• `{USAGE}`, for example\n   `{COMMAND_EXAMPLE}`\n"
+        f"• The QR code's URL works in place of its id: `{URL_EXAMPLE}` "
+        "or `https://qr.chinaums.com/bills/qrCode.do?id=…`, pasted as it is.\n"
+        "• `/qrinfo help` shows this message."
+    )
+    without_typing = (
+        "*Without typing a command*\n"
+        "• Shortcut *Look up a QR code* (the ⚡ menu or the search bar) opens a form.\n"
+        "• On a message with a QR code URL: *More actions (⋮)* → *Look up this QR code* "
+        "opens the form with the code filled in.\n"
+        "Form results arrive in your direct messages with the bot."
+    )
+    buttons = (
+        "*Buttons on a card*\n"
+        "• *Open QR code* opens the code's URL (https only).\n"
+        "• *Refresh* looks the code up again and updates the card in place.\n"
+        "• *Share in channel* posts the card for everyone in the channel, with your name on it."
     )
     return Card(
         text=f"Usage: {COMMAND_EXAMPLE}",
         blocks=[
-            SectionBlock(text=_mrkdwn(text)),
-            ContextBlock(elements=[_mrkdwn(f"{BADGES[env]}  ·  connected to the {env} gateway")]),
+            SectionBlock(text=_mrkdwn(command)),
+            SectionBlock(text=_mrkdwn(without_typing)),
+            SectionBlock(text=_mrkdwn(buttons)),
+            ContextBlock(
+                elements=[_mrkdwn(f"{BADGES[env]}  ·  connected to {ENV_DESCRIPTIONS[env]}")]
+            ),
         ],
     )
 
@@ -278,7 +333,18 @@ def input_error_card(problem: str, env: Environment) -> Card:
     )
 
 
-def rejected_card(error: GatewayRejected, ctx: LookupContext) -> Card:
+def _retry(value: str | None) -> list[Block]:
+    """A Refresh button under an error card, when we know what to look up again."""
+    if value is None:
+        return []
+    return [
+        ActionsBlock(
+            block_id=ACTIONS_BLOCK, elements=[_button("Refresh", REFRESH_ACTION, value=value)]
+        )
+    ]
+
+
+def rejected_card(error: GatewayRejected, ctx: LookupContext, *, retry: str | None = None) -> Card:
     """The gateway said no: its code, what that means, what to do."""
     text = (
         f":no_entry: *{clip(error.code, 100)}*: {escape(error.explanation)}\n"
@@ -288,11 +354,13 @@ def rejected_card(error: GatewayRejected, ctx: LookupContext) -> Card:
         text += f"\n_Gateway said:_ {clip(error.gateway_message, 1000)}"
     return Card(
         text=clip(f"Gateway answered {error.code}: {error.explanation}", FALLBACK_CHARS),
-        blocks=[SectionBlock(text=_mrkdwn(text)), _context(ctx)],
+        blocks=[SectionBlock(text=_mrkdwn(text)), *_retry(retry), _context(ctx)],
     )
 
 
-def unavailable_card(error: GatewayUnavailable, ctx: LookupContext) -> Card:
+def unavailable_card(
+    error: GatewayUnavailable, ctx: LookupContext, *, retry: str | None = None
+) -> Card:
     """No usable answer: what happened, attempts and time; try again."""
     plural = "" if error.attempts == 1 else "s"
     text = (
@@ -302,11 +370,13 @@ def unavailable_card(error: GatewayUnavailable, ctx: LookupContext) -> Card:
     )
     return Card(
         text="The Chinaums gateway is not answering; try again in a moment.",
-        blocks=[SectionBlock(text=_mrkdwn(text)), _context(ctx)],
+        blocks=[SectionBlock(text=_mrkdwn(text)), *_retry(retry), _context(ctx)],
     )
 
 
-def auth_error_card(error: GatewayAuthError, ctx: LookupContext) -> Card:
+def auth_error_card(
+    error: GatewayAuthError, ctx: LookupContext, *, retry: str | None = None
+) -> Card:
     """A problem on our side (credentials, whitelist, clock): the operator must act."""
     reference = f" and quote msgId `{clip(error.msg_id, 100)}`" if error.msg_id else ""
     text = (
@@ -316,7 +386,19 @@ def auth_error_card(error: GatewayAuthError, ctx: LookupContext) -> Card:
     )
     return Card(
         text="The bot cannot query the gateway right now; please tell its operator.",
-        blocks=[SectionBlock(text=_mrkdwn(text)), _context(ctx)],
+        blocks=[SectionBlock(text=_mrkdwn(text)), *_retry(retry), _context(ctx)],
+    )
+
+
+def share_failed_card(reason: str) -> Card:
+    """Sharing did not work; the ephemeral card is still there."""
+    text = (
+        f":warning: *The card could not be shared in the channel:* {clip(reason, 500)}\n"
+        "Your card is unchanged; run `/qrinfo` again to get a fresh one to share."
+    )
+    return Card(
+        text="The card could not be shared in the channel.",
+        blocks=[SectionBlock(text=_mrkdwn(text))],
     )
 
 

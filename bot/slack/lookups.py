@@ -18,6 +18,7 @@ from bot.gateway.errors import (
 )
 from bot.slack.cards import (
     Card,
+    CardButtons,
     Environment,
     LookupContext,
     auth_error_card,
@@ -26,7 +27,7 @@ from bot.slack.cards import (
     rejected_card,
     unavailable_card,
 )
-from bot.slack.parse import Lookup
+from bot.slack.parse import Lookup, encode_button_value
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,21 @@ class LookupResult:
     outcome: str  # found | <errCode> | unavailable | misconfigured | invalid
 
 
-async def look_up(services: Services, request: Lookup) -> LookupResult:
-    """Ask the gateway and render whatever comes back (expected errors included) as a card."""
+async def look_up(
+    services: Services,
+    request: Lookup,
+    *,
+    shared_by: str | None = None,
+    refreshed: bool = False,
+) -> LookupResult:
+    """Ask the gateway and render whatever comes back (expected errors included) as a card.
+
+    The card's buttons carry the lookup; a card shared by someone keeps their
+    name and loses its Share button.
+    """
     msg_id = new_msg_id()
     started = time.monotonic()
+    value = encode_button_value(request, shared_by=shared_by)
 
     def context() -> LookupContext:
         return LookupContext(
@@ -62,6 +74,8 @@ async def look_up(services: Services, request: Lookup) -> LookupResult:
             msg_id=msg_id,
             looked_up_at=services.clock(),
             duration_ms=(time.monotonic() - started) * 1000,
+            refreshed=refreshed,
+            shared_by=shared_by,
         )
 
     try:
@@ -69,13 +83,15 @@ async def look_up(services: Services, request: Lookup) -> LookupResult:
             request.mid, request.qr_code_id, msg_id=msg_id
         )
     except GatewayRejected as exc:
-        return LookupResult(rejected_card(exc, context()), msg_id, exc.code)
+        return LookupResult(rejected_card(exc, context(), retry=value), msg_id, exc.code)
     except GatewayUnavailable as exc:
-        return LookupResult(unavailable_card(exc, context()), msg_id, "unavailable")
+        return LookupResult(unavailable_card(exc, context(), retry=value), msg_id, "unavailable")
     except GatewayAuthError as exc:
         # The user is told to contact the operator; the operator gets the detail here.
         log.error("gateway refused the bot's request msgId=%s: %s", msg_id, exc)
-        return LookupResult(auth_error_card(exc, context()), msg_id, "misconfigured")
+        return LookupResult(auth_error_card(exc, context(), retry=value), msg_id, "misconfigured")
     except InvalidInput as exc:  # the parser checks first; this is the client's own guard
         return LookupResult(input_error_card(str(exc), services.env), msg_id, "invalid")
-    return LookupResult(qr_card(info, context(), now=services.clock()), msg_id, "found")
+    buttons = CardButtons(value=value, shareable=shared_by is None)
+    card = qr_card(info, context(), now=services.clock(), buttons=buttons)
+    return LookupResult(card, msg_id, "found")

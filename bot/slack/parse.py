@@ -7,6 +7,7 @@ pasted QR URL (bare, or as Slack delivers it: ``<https://…>`` or ``<https://�
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -45,10 +46,14 @@ class HelpRequest:
 
 
 class UsageError(Exception):
-    """Input we reject locally. ``problem`` says what is wrong; the card adds the example."""
+    """Input we reject locally. ``problem`` says what is wrong; the card adds the example.
 
-    def __init__(self, problem: str) -> None:
+    ``field`` names the value at fault (``mid`` or ``qrCodeId``) when it is one.
+    """
+
+    def __init__(self, problem: str, *, field: str | None = None) -> None:
         self.problem = problem
+        self.field = field
         super().__init__(problem)
 
 
@@ -107,12 +112,7 @@ def parse_command(text: str) -> Lookup | HelpRequest:
     if len(urls) > 1:
         raise UsageError("That is two URLs; give the merchant number and one QR code URL.")
     if urls:
-        qr_code_id = qr_code_id_from_url(urls[0] if "://" in urls[0] else "https://" + urls[0])
-        if qr_code_id is None:
-            raise UsageError(
-                "That URL is not a Chinaums QR code URL. Expected "
-                f"{URL_EXAMPLE} or https://qr.chinaums.com/bills/qrCode.do?id=…"
-            )
+        qr_code_id = _id_from_url_token(urls[0])
         others = [t for t in tokens if t is not urls[0]]
         if not others:
             raise UsageError(
@@ -131,6 +131,104 @@ def parse_command(text: str) -> Lookup | HelpRequest:
     return lookup(first, second)
 
 
+def _id_from_url_token(token: str) -> str:
+    qr_code_id = qr_code_id_from_url(token if "://" in token else "https://" + token)
+    if qr_code_id is None:
+        raise UsageError(
+            "That URL is not a Chinaums QR code URL. Expected "
+            f"{URL_EXAMPLE} or https://qr.chinaums.com/bills/qrCode.do?id=…",
+            field="qrCodeId",
+        )
+    return qr_code_id
+
+
+def parse_form(mid_text: str, qr_text: str) -> Lookup:
+    """Read the lookup form's two fields with the command's rules.
+
+    Raises FormErrors with a message for each field at fault, so both can be
+    shown inline at once.
+    """
+    errors: dict[str, str] = {}
+    mid = normalise(mid_text)
+    try:
+        check_mid(mid)
+    except InvalidInput as exc:
+        errors["mid"] = f"Expected {exc.expected}, for example {MID_EXAMPLE}."
+    qr_tokens = [_unwrap(t) for t in _tokens(normalise(qr_text))]
+    qr_code_id = ""
+    if len(qr_tokens) != 1:
+        errors["qrCodeId"] = f"Expected one QR code id or URL, for example {QR_CODE_ID_EXAMPLE}."
+    else:
+        try:
+            token = qr_tokens[0]
+            qr_code_id = check_qr_code_id(_id_from_url_token(token) if _is_url(token) else token)
+        except UsageError as exc:
+            errors["qrCodeId"] = exc.problem
+        except InvalidInput as exc:
+            errors["qrCodeId"] = f"Expected {exc.expected}, for example {QR_CODE_ID_EXAMPLE}."
+    if errors:
+        raise FormErrors(errors)
+    return Lookup(mid=mid, qr_code_id=qr_code_id)
+
+
+class FormErrors(Exception):
+    """Field name (``mid``, ``qrCodeId``) -> what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+_URL_IN_TEXT = re.compile(
+    r"(?:https?://)?(?:qr\.95516\.com/\d{8}/[0-9A-Za-z]+"
+    r"|qr(?:-test[123])?\.chinaums\.com/bills/qrCode\.do\?id=[0-9A-Za-z]+)",
+    re.IGNORECASE,
+)
+_MID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
+
+
+def find_in_message(text: str) -> tuple[str | None, str | None]:
+    """(mid, qrCodeId) found in a message's text: the first QR URL, and a lone 15-digit number."""
+    text = normalise(text).replace("&amp;", "&")
+    url = _URL_IN_TEXT.search(text)
+    qr_code_id = (
+        qr_code_id_from_url(url.group(0) if "://" in url.group(0) else "https://" + url.group(0))
+        if url
+        else None
+    )
+    mids = _MID_IN_TEXT.findall(_URL_IN_TEXT.sub(" ", text))
+    return (mids[0] if len(set(mids)) == 1 else None), qr_code_id
+
+
+def encode_button_value(request: Lookup, *, shared_by: str | None = None) -> str:
+    """What a card's buttons carry: the lookup (and who shared it), as compact JSON."""
+    data = {"mid": request.mid, "qr": request.qr_code_id}
+    if shared_by:
+        data["by"] = shared_by
+    return json.dumps(data, separators=(",", ":"))
+
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+
+def decode_button_value(value: str) -> tuple[Lookup, str | None]:
+    """A button's value back to a lookup, checked like user input: never trusted."""
+    try:
+        data = json.loads(value)
+    except (ValueError, TypeError):
+        raise UsageError("That button's data is not readable.") from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("mid"), str)
+        or not isinstance(data.get("qr"), str)
+    ):
+        raise UsageError("That button's data is not a lookup.")
+    shared_by = data.get("by")
+    if shared_by is not None and not (isinstance(shared_by, str) and _USER_ID.fullmatch(shared_by)):
+        raise UsageError("That button's data names no valid user.")
+    return lookup(data["mid"], data["qr"]), shared_by
+
+
 def lookup(mid: str, qr_code_id: str) -> Lookup:
     """A Lookup from two values, checked as the gateway client checks them."""
     try:
@@ -139,4 +237,4 @@ def lookup(mid: str, qr_code_id: str) -> Lookup:
         )
     except InvalidInput as exc:
         shown = mid if exc.field == "mid" else qr_code_id
-        raise UsageError(f"`{shown[:40]}` is not {exc.expected}.") from None
+        raise UsageError(f"`{shown[:40]}` is not {exc.expected}.", field=exc.field) from None

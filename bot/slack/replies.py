@@ -6,7 +6,8 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
@@ -15,23 +16,44 @@ from bot.slack.cards import Card, unexpected_error_card
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """How a post to a response_url went; ``detail`` says why when it did not."""
+
+    ok: bool
+    detail: str = ""
+
+
 async def send_card(
     respond: AsyncRespond,
     card: Card,
     *,
     msg_id: str | None = None,
     response_type: Literal["ephemeral", "in_channel"] = "ephemeral",
-) -> bool:
-    """Post *card*; log a failure with the msgId. True when Slack took it."""
+    replace_original: bool | None = None,
+) -> Sent:
+    """Post *card*; a failure is logged with the msgId and returned, never raised."""
+    return await _post(
+        respond,
+        msg_id,
+        text=card.text,
+        blocks=[block.to_dict() for block in card.blocks],
+        response_type=response_type,
+        replace_original=replace_original,
+    )
+
+
+async def delete_original(respond: AsyncRespond, *, msg_id: str | None = None) -> Sent:
+    """Remove the message the clicked button sits on."""
+    return await _post(respond, msg_id, delete_original=True)
+
+
+async def _post(respond: AsyncRespond, msg_id: str | None, **message: Any) -> Sent:
     try:
-        response = await respond(
-            text=card.text,
-            blocks=[block.to_dict() for block in card.blocks],
-            response_type=response_type,
-        )
-    except Exception:
-        log.exception("reply could not be sent msgId=%s", msg_id)
-        return False
+        response = await respond(**message)
+    except Exception as exc:  # noqa: BLE001  # network trouble is a failed send, reported
+        log.warning("reply could not be sent msgId=%s: %r", msg_id, exc)
+        return Sent(ok=False, detail=f"Slack could not be reached ({type(exc).__name__})")
     if response.status_code != 200:
         log.warning(
             "reply refused by Slack msgId=%s status=%s body=%.200s",
@@ -39,8 +61,8 @@ async def send_card(
             response.status_code,
             response.body,
         )
-        return False
-    return True
+        return Sent(ok=False, detail=f"Slack answered {response.status_code} {response.body[:100]}")
+    return Sent(ok=True)
 
 
 async def report_unexpected(error: BaseException, respond: AsyncRespond | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,14 +19,19 @@ class Delivery:
     payload: dict[str, Any]
 
 
+Refusal = Callable[[dict[str, Any]], bool]
+
+
 class ResponseSink:
     """Listens on 127.0.0.1 (a free port); every POST is queued and answered 200 ``ok``.
 
-    ``status`` can be changed to make Slack refuse (e.g. 404 for an expired URL).
+    ``status`` (or ``refuse``, per payload) makes it answer like Slack refusing,
+    e.g. 404 ``expired_url`` for a response_url used up or too old.
     """
 
-    def __init__(self, *, status: int = 200) -> None:
+    def __init__(self, *, status: int = 200, refuse: Refusal | None = None) -> None:
         self.status = status
+        self.refuse = refuse
         self.deliveries: asyncio.Queue[Delivery] = asyncio.Queue()
         self.count = 0
         self._runner: web.AppRunner | None = None
@@ -61,6 +67,8 @@ class ResponseSink:
             payload = {"_raw": body.decode("utf-8", "replace")}
         self.count += 1
         self.deliveries.put_nowait(Delivery(path=request.path, payload=payload))
-        if self.status != 200:
-            return web.Response(status=self.status, text="expired_url")
+        if self.status != 200 or (self.refuse is not None and self.refuse(payload)):
+            return web.Response(
+                status=404 if self.status == 200 else self.status, text="expired_url"
+            )
         return web.Response(text="ok")

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 
 from bot.config import load_settings
@@ -16,9 +17,9 @@ from bot.gateway.client import Backoff, QrCodeClient, create_client, new_http_cl
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from bot.slack.app import build_app, fixed_authorize
-from bot.slack.demo import DEMO_AUTHORIZATION
 from bot.slack.simulate import signed_request, slash_command_body
 from bot.slack.sink import ResponseSink
+from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 SEED_TEXT = "898340149000005 31942002268195125132885377"
@@ -47,11 +48,27 @@ AppFactory = Callable[..., AsyncApp]
 
 
 @pytest.fixture
-def make_app(gateway_http: httpx.AsyncClient) -> AppFactory:
+async def slack_api() -> AsyncIterator[FakeSlackApi]:
+    async for fake in serve_fake_slack():
+        yield fake
+
+
+TEST_AUTHORIZATION = AuthorizeResult(
+    enterprise_id=None,
+    team_id="T0QRINFO01",
+    bot_user_id="U0BOT",
+    bot_id="B0BOT",
+    bot_token=BOT_TOKEN,
+)
+
+
+@pytest.fixture
+def make_app(gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi) -> AppFactory:
     def factory(gateway: QrCodeClient | None = None, **values: Any) -> AsyncApp:
-        settings = load_settings(slack_signing_secret=SIGNING_SECRET, **values)
+        values = {"slack_signing_secret": SIGNING_SECRET, "slack_api_url": slack_api.url} | values
+        settings = load_settings(**values)
         client = gateway or create_client(settings, gateway_http, backoff=FAST)
-        return build_app(settings, client, authorize=fixed_authorize(DEMO_AUTHORIZATION))
+        return build_app(settings, client, authorize=fixed_authorize(TEST_AUTHORIZATION))
 
     return factory
 

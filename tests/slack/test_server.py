@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.cli import main
@@ -18,43 +16,7 @@ from bot.slack.server import authorize_at_start, create_http_app
 from bot.slack.simulate import signed_headers, slash_command_body
 from bot.slack.sink import ResponseSink
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET
-
-BOT_TOKEN = "xoxb-test-token-0000"
-
-
-class FakeSlackApi:
-    """Answers auth.test like Slack's Web API, or refuses the token."""
-
-    def __init__(self) -> None:
-        self.ok = True
-        self.calls = 0
-
-    async def auth_test(self, request: web.Request) -> web.Response:
-        self.calls += 1
-        if not self.ok or request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
-            return web.json_response({"ok": False, "error": "invalid_auth"})
-        return web.json_response(
-            {
-                "ok": True,
-                "url": "https://x.slack.com/",
-                "team": "X",
-                "user": "qrinfo",
-                "team_id": "T0QRINFO01",
-                "user_id": "U0BOT",
-                "bot_id": "B0BOT",
-            }
-        )
-
-
-@pytest.fixture
-async def slack_api() -> AsyncIterator[tuple[FakeSlackApi, str]]:
-    fake = FakeSlackApi()
-    app = web.Application()
-    app.router.add_post("/api/auth.test", fake.auth_test)
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    yield fake, str(server.make_url("/api/"))
-    await server.close()
+from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
 
 
 def slack_settings(api_url: str, **values: Any) -> Any:
@@ -67,30 +29,30 @@ def slack_settings(api_url: str, **values: Any) -> Any:
 
 
 async def test_auth_test_at_start_gives_the_bot_identity(
-    slack_api: tuple[FakeSlackApi, str],
+    slack_api: FakeSlackApi,
 ) -> None:
     """The bot token is checked once at start; its identity serves every request."""
-    fake, url = slack_api
+    fake, url = slack_api, slack_api.url
     result = await authorize_at_start(slack_settings(url))
     assert (result.team_id, result.bot_user_id, result.bot_id) == ("T0QRINFO01", "U0BOT", "B0BOT")
-    assert fake.calls == 1
+    assert len(fake.of("auth.test")) == 1
 
 
 async def test_a_refused_bot_token_fails_at_start_naming_the_variable(
-    slack_api: tuple[FakeSlackApi, str],
+    slack_api: FakeSlackApi,
 ) -> None:
     """invalid_auth from Slack becomes one line naming SLACK_BOT_TOKEN."""
-    fake, url = slack_api
-    fake.ok = False
+    fake, url = slack_api, slack_api.url
+    fake.token_ok = False
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN: Slack refused it \\(invalid_auth\\)"):
         await authorize_at_start(slack_settings(url))
 
 
 async def test_http_mode_serves_commands_and_health_over_a_socket(
-    slack_api: tuple[FakeSlackApi, str], gateway_http: Any
+    slack_api: FakeSlackApi, gateway_http: Any
 ) -> None:
     """A signed POST to /slack/events gets its card; /healthz answers; auth.test ran once."""
-    fake, url = slack_api
+    fake, url = slack_api, slack_api.url
     settings = slack_settings(url)
     bolt_app = build_app(
         settings,
@@ -120,7 +82,7 @@ async def test_http_mode_serves_commands_and_health_over_a_socket(
                 assert response.status == 401
     finally:
         await server.close()
-    assert fake.calls == 1
+    assert len(fake.of("auth.test")) == 1
 
 
 @pytest.mark.parametrize(

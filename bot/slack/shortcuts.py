@@ -1,0 +1,96 @@
+"""The lookup form: a global shortcut, a message shortcut, and the form's submission."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.lookups import LookupResult, Services, look_up
+from bot.slack.parse import FormErrors, find_in_message, parse_form
+from bot.slack.replies import unexpected_errors_reported
+from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, lookup_modal, submitted_values
+
+log = logging.getLogger(__name__)
+
+GLOBAL_SHORTCUT = "qr_lookup"
+MESSAGE_SHORTCUT = "qr_lookup_message"
+_FIELD_BLOCKS = {"mid": MID_BLOCK, "qrCodeId": QR_BLOCK}
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.shortcut(GLOBAL_SHORTCUT)
+    async def open_form(
+        ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        async with unexpected_errors_reported(respond):
+            # trigger_id lives 3 seconds: open the modal before anything else.
+            await _open(client, shortcut["trigger_id"], lookup_modal())
+
+    @app.shortcut(MESSAGE_SHORTCUT)
+    async def open_form_from_message(
+        ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        async with unexpected_errors_reported(respond):
+            mid, qr_code_id = find_in_message(message_text(shortcut.get("message", {})))
+            note = None if qr_code_id else "No QR code URL found in that message: type the id."
+            view = lookup_modal(mid=mid, qr_code_id=qr_code_id, note=note)
+            await _open(client, shortcut["trigger_id"], view)
+
+    @app.view(FORM_CALLBACK)
+    async def submit(
+        ack: AsyncAck,
+        view: dict[str, Any],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        try:
+            request = parse_form(*submitted_values(view))
+        except FormErrors as exc:
+            errors = {_FIELD_BLOCKS[field]: text for field, text in exc.errors.items()}
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()  # closes the modal
+        async with unexpected_errors_reported(respond):
+            await _send_to_dm(client, str(body["user"]["id"]), await look_up(services, request))
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """A message's text plus its attachments' text: where a pasted QR URL can be."""
+    parts = [str(message.get("text", ""))]
+    for attachment in message.get("attachments", []) or []:
+        parts += [str(attachment.get(key, "")) for key in ("text", "fallback", "title_link")]
+    return "\n".join(parts)
+
+
+async def _send_to_dm(client: AsyncWebClient, user_id: str, result: LookupResult) -> None:
+    """A modal has no channel: the card goes to the user's DM with the bot."""
+    try:
+        await client.chat_postMessage(
+            channel=user_id,
+            text=result.card.text,
+            blocks=[block.to_dict() for block in result.card.blocks],
+        )
+    except SlackApiError as exc:
+        log.warning(
+            "could not send the form's card to %s msgId=%s: %s",
+            user_id,
+            result.msg_id,
+            exc.response.get("error"),
+        )
+
+
+async def _open(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        # expired_trigger_id, mostly: the user can click again.
+        log.warning("could not open the lookup form: %s", exc.response.get("error"))

@@ -1,0 +1,75 @@
+"""Pure: the lookup form (a modal) and reading its submission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+)
+from slack_sdk.models.views import View
+
+from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE
+from bot.slack.mrkdwn import clip
+
+FORM_CALLBACK = "qr_lookup_form"
+MID_BLOCK = "mid"
+QR_BLOCK = "qrCodeId"
+INPUT_ACTION = "value"
+
+
+def lookup_modal(
+    *, mid: str | None = None, qr_code_id: str | None = None, note: str | None = None
+) -> dict[str, Any]:
+    """The form: merchant number, and QR code id or URL; pre-filled when we know them."""
+    blocks: list[Any] = []
+    if note:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(note, 1000))]))
+    blocks += [
+        InputBlock(
+            block_id=MID_BLOCK,
+            label=PlainTextObject(text="Merchant number (mid)"),
+            hint=PlainTextObject(text="Usually 15 digits, from the merchant's contract."),
+            element=PlainTextInputElement(
+                action_id=INPUT_ACTION,
+                initial_value=mid or None,
+                placeholder=PlainTextObject(text=MID_EXAMPLE),
+                max_length=100,
+            ),
+        ),
+        InputBlock(
+            block_id=QR_BLOCK,
+            label=PlainTextObject(text="QR code id or URL"),
+            hint=PlainTextObject(text="The id (about 26 characters) or the whole QR code URL."),
+            element=PlainTextInputElement(
+                action_id=INPUT_ACTION,
+                initial_value=qr_code_id or None,
+                placeholder=PlainTextObject(text=QR_CODE_ID_EXAMPLE),
+                max_length=3000,
+            ),
+        ),
+    ]
+    view = View(
+        type="modal",
+        callback_id=FORM_CALLBACK,
+        title=PlainTextObject(text="Look up a QR code"),
+        submit=PlainTextObject(text="Look up"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def submitted_values(view: dict[str, Any]) -> tuple[str, str]:
+    """(mid text, QR text) from a view_submission; missing inputs read as empty."""
+    values = view.get("state", {}).get("values", {})
+
+    def read(block: str) -> str:
+        value = values.get(block, {}).get(INPUT_ACTION, {}).get("value")
+        return value if isinstance(value, str) else ""
+
+    return read(MID_BLOCK), read(QR_BLOCK)
