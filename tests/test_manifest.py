@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+
 MANIFEST = Path(__file__).parent.parent / "manifest.yml"
 
 
@@ -25,10 +27,20 @@ def test_the_command_is_declared_with_description_and_usage_hint() -> None:
     assert command["should_escape"] is False
 
 
-def test_interactivity_and_socket_mode_are_on_with_only_the_commands_scope() -> None:
-    """Buttons need interactivity; Socket Mode needs no public URL; one scope suffices."""
+def test_interactivity_and_socket_mode_are_on_with_exactly_the_scopes_used() -> None:
+    """Buttons need interactivity; Socket Mode needs no public URL; commands + chat:write."""
     manifest = load()
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
-    assert manifest["oauth_config"]["scopes"]["bot"] == ["commands"]
+    assert manifest["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write"]
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert len(manifest["display_information"]["name"]) <= 35
+
+
+def test_the_shortcuts_match_the_callback_ids_the_code_listens_for() -> None:
+    """The global and message shortcuts carry the callback ids registered in the app."""
+    shortcuts = {s["type"]: s for s in load()["features"]["shortcuts"]}
+    assert shortcuts["global"]["callback_id"] == GLOBAL_SHORTCUT
+    assert shortcuts["global"]["name"] == "Look up a QR code"
+    assert shortcuts["message"]["callback_id"] == MESSAGE_SHORTCUT
+    assert shortcuts["message"]["name"] == "Look up this QR code"

@@ -284,3 +284,22 @@ def test_any_reply_the_model_accepts_renders_within_block_kit_limits(reply: dict
     assert limit_problems(card) == []
     assert len(card.text) <= 300
     json.dumps(card.payload())
+
+
+def test_help_lists_the_forms_the_shortcuts_the_buttons_and_the_environment() -> None:
+    """The usage card covers every way in, every button, and which gateway is connected."""
+    said = payload_text(usage_card("test"))
+    for expected in (
+        "/qrinfo &lt;merchant no.&gt; &lt;QR code id or URL&gt;",
+        "/qrinfo 898340149000005 31942002268195125132885377",
+        "https://qr.95516.com/48020000/",
+        "qrCode.do?id=",
+        "Look up a QR code",
+        "Look up this QR code",
+        "Open QR code",
+        "Refresh",
+        "Share in channel",
+        "the provider's test gateway",
+        "TEST",
+    ):
+        assert expected in said, expected

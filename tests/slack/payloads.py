@@ -1,0 +1,71 @@
+"""Interactivity payloads shaped like Slack's, for signed scenario tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.simulate import DEMO_CHANNEL, DEMO_TEAM, DEMO_USER
+
+BASE: dict[str, Any] = {
+    "team": {"id": DEMO_TEAM, "domain": "qrinfo-demo"},
+    "user": {"id": DEMO_USER, "username": "demo.user", "team_id": DEMO_TEAM},
+    "api_app_id": "A0QRINFO01",
+    "token": "legacy-unused",
+    "trigger_id": "1111.2222.trigger",
+}
+
+
+def button_click(action_id: str, value: str, *, response_url: str) -> dict[str, Any]:
+    return BASE | {
+        "type": "block_actions",
+        "container": {
+            "type": "message",
+            "message_ts": "1.1",
+            "channel_id": DEMO_CHANNEL,
+            "is_ephemeral": True,
+        },
+        "channel": {"id": DEMO_CHANNEL, "name": "qr-support"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "card_actions",
+                "type": "button",
+                "value": value,
+                "action_ts": "1.2",
+            }
+        ],
+    }
+
+
+def global_shortcut(callback_id: str) -> dict[str, Any]:
+    return BASE | {"type": "shortcut", "callback_id": callback_id, "action_ts": "1.3"}
+
+
+def message_shortcut(callback_id: str, text: str, *, response_url: str) -> dict[str, Any]:
+    return BASE | {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "action_ts": "1.4",
+        "message_ts": "1.5",
+        "channel": {"id": DEMO_CHANNEL, "name": "qr-support"},
+        "message": {"type": "message", "user": "U0OTHER", "ts": "1.5", "text": text},
+        "response_url": response_url,
+    }
+
+
+def view_submission(callback_id: str, mid: str, qr: str) -> dict[str, Any]:
+    return BASE | {
+        "type": "view_submission",
+        "view": {
+            "id": "V0001",
+            "type": "modal",
+            "callback_id": callback_id,
+            "state": {
+                "values": {
+                    "mid": {"value": {"type": "plain_text_input", "value": mid}},
+                    "qrCodeId": {"value": {"type": "plain_text_input", "value": qr}},
+                }
+            },
+        },
+    }

@@ -1,0 +1,312 @@
+"""Scenario tests for Share, Refresh and the lookup form, with signed interactivity payloads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import pytest
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+
+from bot.sandbox.gateway import SandboxGateway
+from bot.slack.cards import REFRESH_ACTION, SHARE_ACTION
+from bot.slack.parse import Lookup, encode_button_value
+from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+from bot.slack.simulate import DEMO_USER, interaction_body, signed_request
+from bot.slack.sink import ResponseSink
+from bot.slack.views import FORM_CALLBACK
+from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, AppFactory, all_text, run_command
+from tests.slack.fakes import FakeSlackApi
+from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission
+
+SEED = Lookup("898340149000005", "31942002268195125132885377")
+WAIT = 5.0
+
+
+async def interact(app: AsyncApp, payload: dict[str, Any]) -> BoltResponse:
+    body = interaction_body(payload)
+    return await app.async_dispatch(signed_request(body, SIGNING_SECRET))
+
+
+def buttons(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """action_id -> button, across the card's actions blocks."""
+    return {
+        element["action_id"]: element
+        for block in payload["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+
+
+async def drain(sink: ResponseSink, count: int) -> list[dict[str, Any]]:
+    return [(await sink.next(WAIT)).payload for _ in range(count)]
+
+
+# --- the card's buttons --------------------------------------------------------------------
+
+
+async def test_the_command_card_carries_refresh_and_share_with_the_lookup_in_their_value(
+    make_app: AppFactory, sink: ResponseSink
+) -> None:
+    """Open QR code, Refresh and Share in channel; both actions carry mid and qrCodeId."""
+    await run_command(make_app(), SEED_TEXT, sink)
+    card_buttons = buttons((await sink.next(WAIT)).payload)
+    assert set(card_buttons) == {"open_qr", REFRESH_ACTION, SHARE_ACTION}
+    assert json.loads(card_buttons[SHARE_ACTION]["value"]) == {
+        "mid": SEED.mid,
+        "qr": SEED.qr_code_id,
+    }
+
+
+async def test_share_posts_the_card_in_channel_then_removes_the_private_one(
+    make_app: AppFactory, sink: ResponseSink
+) -> None:
+    """The channel gets the card with 'shared by' and no Share button; then the ephemeral goes."""
+    click = button_click(
+        SHARE_ACTION, encode_button_value(SEED), response_url=sink.url("/action/1")
+    )
+    response = await interact(make_app(), click)
+    assert response.status == 200
+    posted, deleted = await drain(sink, 2)
+    assert posted["response_type"] == "in_channel"
+    assert posted.get("replace_original") is None
+    assert f"shared by <@{DEMO_USER}>" in all_text(posted)
+    assert "测试商户" in posted["text"]
+    assert set(buttons(posted)) == {"open_qr", REFRESH_ACTION}
+    assert json.loads(buttons(posted)[REFRESH_ACTION]["value"])["by"] == DEMO_USER
+    assert deleted == {"text": "", "delete_original": True}
+
+
+async def test_a_failed_share_tells_the_user_and_keeps_the_card(
+    make_app: AppFactory,
+) -> None:
+    """When Slack refuses the in-channel post, the user is told and nothing is deleted."""
+    async with ResponseSink(refuse=lambda p: p.get("response_type") == "in_channel") as sink:
+        click = button_click(SHARE_ACTION, encode_button_value(SEED), response_url=sink.url())
+        await interact(make_app(), click)
+        refused, told = await drain(sink, 2)
+        await asyncio.sleep(0.05)
+        assert sink.count == 2
+    assert refused["response_type"] == "in_channel"
+    assert told["response_type"] == "ephemeral"
+    assert told["replace_original"] is False
+    assert "could not be shared" in all_text(told)
+    assert "404" in all_text(told)
+
+
+async def test_when_the_response_url_is_dead_the_share_failure_goes_by_post_ephemeral(
+    make_app: AppFactory, slack_api: FakeSlackApi
+) -> None:
+    """An expired response_url: the failure notice falls back to chat.postEphemeral."""
+    async with ResponseSink(status=404) as sink:
+        click = button_click(SHARE_ACTION, encode_button_value(SEED), response_url=sink.url())
+        await interact(make_app(), click)
+        await drain(sink, 2)
+        for _ in range(100):
+            if slack_api.of("chat.postEphemeral"):
+                break
+            await asyncio.sleep(0.01)
+    [notice] = slack_api.of("chat.postEphemeral")
+    assert (notice["channel"], notice["user"]) == ("C0QRINFO01", DEMO_USER)
+    assert "could not be shared" in notice["text"]
+
+
+async def test_share_does_not_post_a_failed_lookup(
+    make_app: AppFactory, sink: ResponseSink
+) -> None:
+    """If the code cannot be fetched again, nothing is shared; the user is told."""
+    gone = Lookup(SEED.mid, "31940000000000000000000000")
+    await interact(
+        make_app(), button_click(SHARE_ACTION, encode_button_value(gone), response_url=sink.url())
+    )
+    [told] = await drain(sink, 1)
+    assert told["response_type"] == "ephemeral"
+    assert "could not be shared" in all_text(told)
+
+
+async def test_refresh_replaces_the_card_with_a_fresh_lookup(
+    make_app: AppFactory, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    """Refresh looks the code up again and replaces the card, saying 'refreshed'."""
+    await interact(
+        make_app(), button_click(REFRESH_ACTION, encode_button_value(SEED), response_url=sink.url())
+    )
+    [card] = await drain(sink, 1)
+    assert card["replace_original"] is True
+    assert card["response_type"] == "ephemeral"
+    assert "refreshed <!date^" in all_text(card)
+    assert sandbox.query_requests == 1
+
+
+async def test_refreshing_a_shared_card_keeps_it_in_channel_and_credited(
+    make_app: AppFactory, sink: ResponseSink
+) -> None:
+    """A shared card's Refresh keeps 'shared by' and stays in the channel."""
+    value = encode_button_value(SEED, shared_by="U0SHARER")
+    await interact(make_app(), button_click(REFRESH_ACTION, value, response_url=sink.url()))
+    [card] = await drain(sink, 1)
+    assert card["response_type"] == "in_channel"
+    assert "shared by <@U0SHARER>" in all_text(card)
+    assert SHARE_ACTION not in buttons(card)
+
+
+async def test_a_failed_refresh_shows_the_error_card_with_a_refresh_button(
+    make_app: AppFactory, sink: ResponseSink
+) -> None:
+    """A refresh that fails replaces the card with the error and a way to try again."""
+    failing = Lookup(SEED.mid, "E5030000000000000000000001")
+    app = make_app(chinaums_timeout=0.3)
+    await interact(
+        app, button_click(REFRESH_ACTION, encode_button_value(failing), response_url=sink.url())
+    )
+    [card] = await drain(sink, 1)
+    assert card["replace_original"] is True
+    assert "did not give a usable answer" in all_text(card)
+    assert buttons(card)[REFRESH_ACTION]["text"]["text"] == "Refresh"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not json",
+        '{"mid":"898340149000005"}',
+        '{"mid":"898340149000005","qr":"<!channel>"}',
+        '{"mid":"898340149000005","qr":"31942002268195125132885377","by":"<!here>"}',
+        '["898340149000005","31942002268195125132885377"]',
+    ],
+    ids=["not-json", "no-qr", "mention-in-qr", "mention-as-sharer", "a-list"],
+)
+@pytest.mark.parametrize("action", [REFRESH_ACTION, SHARE_ACTION])
+async def test_a_tampered_button_value_is_refused_without_a_gateway_call(
+    make_app: AppFactory, sink: ResponseSink, sandbox: SandboxGateway, value: str, action: str
+) -> None:
+    """Button values are validated like user input: a bad one gets a message, nothing is sent."""
+    await interact(make_app(), button_click(action, value, response_url=sink.url()))
+    [told] = await drain(sink, 1)
+    assert told["replace_original"] is False
+    assert ":warning:" in all_text(told)
+    assert "<!channel>" not in all_text(told)
+    assert "<!here>" not in all_text(told)
+    assert sandbox.query_requests == 0
+
+
+@pytest.mark.parametrize("action", [REFRESH_ACTION, SHARE_ACTION])
+async def test_buttons_are_acked_at_once_even_when_the_gateway_hangs(
+    make_app: AppFactory, sink: ResponseSink, action: str
+) -> None:
+    """The ack comes back within 100 ms while the gateway never answers."""
+    hanging = encode_button_value(Lookup(SEED.mid, "HANG0000000000000000000001"))
+    started = time.perf_counter()
+    response = await interact(
+        make_app(chinaums_timeout=0.5), button_click(action, hanging, response_url=sink.url())
+    )
+    assert response.status == 200
+    assert time.perf_counter() - started < 0.1
+    await drain(sink, 1)
+
+
+# --- the lookup form ----------------------------------------------------------------------
+
+
+async def test_the_global_shortcut_opens_the_form(
+    make_app: AppFactory, slack_api: FakeSlackApi
+) -> None:
+    """views.open with the shortcut's trigger_id and the empty lookup form."""
+    response = await interact(make_app(), global_shortcut(GLOBAL_SHORTCUT))
+    assert response.status == 200
+    await _wait_for(slack_api, "views.open")
+    [call] = slack_api.of("views.open")
+    assert call["trigger_id"] == "1111.2222.trigger"
+    view = call["view"] if isinstance(call["view"], dict) else json.loads(call["view"])
+    assert view["callback_id"] == FORM_CALLBACK
+    assert [b["block_id"] for b in view["blocks"]] == ["mid", "qrCodeId"]
+    assert all("initial_value" not in b["element"] for b in view["blocks"])
+
+
+async def test_the_message_shortcut_prefills_the_form_from_the_message(
+    make_app: AppFactory, slack_api: FakeSlackApi, sink: ResponseSink
+) -> None:
+    """A message with a QR URL and a merchant number opens the form with both filled in."""
+    text = (
+        "customer says <https://qr.95516.com/48020000/48021125093015000000123456|this code> "
+        "fails, merchant 898310058120123"
+    )
+    await interact(make_app(), message_shortcut(MESSAGE_SHORTCUT, text, response_url=sink.url()))
+    await _wait_for(slack_api, "views.open")
+    view = slack_api.of("views.open")[0]["view"]
+    view = view if isinstance(view, dict) else json.loads(view)
+    values = {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in view["blocks"]
+        if b["type"] == "input"
+    }
+    assert values == {"mid": "898310058120123", "qrCodeId": "48021125093015000000123456"}
+
+
+async def test_the_message_shortcut_on_a_message_without_a_url_says_so(
+    make_app: AppFactory, slack_api: FakeSlackApi, sink: ResponseSink
+) -> None:
+    """No URL in the message: the form opens empty with a note."""
+    await interact(make_app(), message_shortcut(MESSAGE_SHORTCUT, "hello", response_url=sink.url()))
+    await _wait_for(slack_api, "views.open")
+    view = slack_api.of("views.open")[0]["view"]
+    assert "No QR code URL found" in json.dumps(view)
+
+
+async def test_a_bad_submission_keeps_the_form_open_with_inline_errors(
+    make_app: AppFactory, slack_api: FakeSlackApi, sandbox: SandboxGateway
+) -> None:
+    """response_action errors names each bad field; nothing is looked up or posted."""
+    response = await interact(
+        make_app(), view_submission(FORM_CALLBACK, "12-34", "https://evil.example/x")
+    )
+    assert response.status == 200
+    body = json.loads(response.body)
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {"mid", "qrCodeId"}
+    assert "898340149000005" in body["errors"]["mid"]
+    assert "not a Chinaums QR code URL" in body["errors"]["qrCodeId"]
+    await asyncio.sleep(0.05)
+    assert sandbox.query_requests == 0
+    assert slack_api.of("chat.postMessage") == []
+
+
+async def test_a_good_submission_closes_the_form_and_sends_the_card_by_dm(
+    make_app: AppFactory, slack_api: FakeSlackApi
+) -> None:
+    """An empty ack closes the modal; the card goes to the user's DM, with its buttons."""
+    url = "https://qr.95516.com/48020000/31942002268195125132885377"
+    response = await interact(make_app(), view_submission(FORM_CALLBACK, " 898340149000005 ", url))
+    assert (response.status, response.body) == (200, "")
+    await _wait_for(slack_api, "chat.postMessage")
+    [post] = slack_api.of("chat.postMessage")
+    assert post["channel"] == DEMO_USER
+    assert post["text"].startswith("测试商户")
+    blocks = post["blocks"] if isinstance(post["blocks"], list) else json.loads(post["blocks"])
+    assert set(buttons({"blocks": blocks})) == {"open_qr", REFRESH_ACTION, SHARE_ACTION}
+
+
+async def test_the_form_is_acked_at_once_even_when_the_gateway_hangs(
+    make_app: AppFactory, slack_api: FakeSlackApi
+) -> None:
+    """Submitting a hanging code closes the form within 100 ms; the DM follows."""
+    started = time.perf_counter()
+    response = await interact(
+        make_app(chinaums_timeout=0.5),
+        view_submission(FORM_CALLBACK, "898340149000005", "HANG0000000000000000000001"),
+    )
+    assert response.status == 200
+    assert time.perf_counter() - started < 0.1
+    await _wait_for(slack_api, "chat.postMessage")
+    assert "did not give a usable answer" in json.dumps(slack_api.of("chat.postMessage")[0])
+
+
+async def _wait_for(fake: FakeSlackApi, method: str, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not fake.of(method):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{method} was never called; calls: {fake.calls}")
+        await asyncio.sleep(0.01)
