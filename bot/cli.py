@@ -81,6 +81,7 @@ def _demo(settings: Settings, text: str | None, *, as_json: bool) -> int:
 
 async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.slack.app import build_app, fixed_authorize  # noqa: PLC0415  # Slack stack
+    from bot.slack.pool import ReplyPool  # noqa: PLC0415
     from bot.slack.server import authorize_at_start, run_http, run_socket  # noqa: PLC0415
 
     mode = args.mode or ("socket" if settings.slack_app_token else "http")
@@ -90,9 +91,13 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     )
     authorization = await authorize_at_start(settings)
     http = new_gateway_http(settings)
+    replies = ReplyPool()
     try:
         app = build_app(
-            settings, create_client(settings, http), authorize=fixed_authorize(authorization)
+            settings,
+            create_client(settings, http),
+            authorize=fixed_authorize(authorization),
+            reply_pool=replies,
         )
 
         async def health() -> dict[str, object]:
@@ -103,6 +108,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
         else:
             await run_http(app, host=args.host, port=port, health=health)
     finally:
+        await replies.aclose()
         await http.aclose()
 
 

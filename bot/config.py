@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     chinaums_system_id: str | None = Field(default=None, max_length=32)
     chinaums_src_reserve: str | None = Field(default=None, max_length=255)
     chinaums_timeout: float = Field(default=8.0, gt=0, le=60)
+    chinaums_max_in_flight: int = Field(default=512, ge=1, le=4096)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -17,4 +17,5 @@ def new_gateway_http(settings: Settings) -> httpx.AsyncClient:
     """
     if settings.uses_inprocess_sandbox:
         return new_http_client(transport=SandboxTransport())
-    return new_http_client()
+    # One connection per lookup allowed in flight: the pool never queues them.
+    return new_http_client(max_connections=settings.chinaums_max_in_flight)

@@ -27,6 +27,7 @@ from bot.gateway.errors import (
     AUTH_CODES,
     TRANSIENT_CODES,
     GatewayAuthError,
+    GatewayBusy,
     GatewayError,
     GatewayRejected,
     GatewayUnavailable,
@@ -103,6 +104,7 @@ class QrCodeClient:
         clock: Clock = utc_now,
         msg_id_factory: Callable[[], str] = new_msg_id,
         backoff: Backoff = Backoff(),
+        max_in_flight: int = 512,
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
@@ -113,6 +115,12 @@ class QrCodeClient:
         self._clock = clock
         self._new_msg_id = msg_id_factory
         self._backoff = backoff
+        self.max_in_flight = max_in_flight
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._waiting = 0
+        self._slot_seconds = 0.0  # moving average of a slot's hold time; 0 until measured
 
     def __repr__(self) -> str:
         return f"QrCodeClient(base_url={self.base_url!r}, auth={self._auth!r})"
@@ -128,7 +136,9 @@ class QrCodeClient:
         """The QR code's details, or one of the errors of :mod:`bot.gateway.errors`.
 
         Input is checked before any I/O. The whole lookup, token and retries
-        included, ends within ``timeout`` seconds.
+        included, ends within ``timeout`` seconds. At most ``max_in_flight``
+        lookups talk to the gateway at once; one that finds no free slot within
+        half its deadline ends at once with GatewayBusy instead of piling up.
         """
         request = QueryQrCodeInfoRequest(
             request_timestamp=body_timestamp(self._clock()),
@@ -140,14 +150,22 @@ class QrCodeClient:
         )
         lookup = _Lookup(msg_id=request.msg_id, started=time.monotonic())
         body = request.to_bytes()
+        await self._take_slot(lookup)
+        call_started = time.monotonic()
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.timeout - lookup.elapsed):
                 info = await self._with_retries(body, lookup)
         except TimeoutError:
             reason = f"no usable answer within {self.timeout:g} s"
             if lookup.last_reason:
                 reason += f" (last: {lookup.last_reason})"
             lookup.fail(lookup.unavailable(reason))
+        finally:
+            self.in_flight -= 1
+            self._slots.release()
+            # A moving average of how long a slot is held, to predict queue waits.
+            held = time.monotonic() - call_started
+            self._slot_seconds += (0.1 if self._slot_seconds else 1.0) * (held - self._slot_seconds)
         log.info(
             "lookup found mid=%s qrCodeId=%s msgId=%s attempts=%d elapsed_ms=%.0f",
             request.mid,
@@ -157,6 +175,28 @@ class QrCodeClient:
             lookup.elapsed * 1000,
         )
         return info
+
+    async def _take_slot(self, lookup: _Lookup) -> None:
+        """Wait for one of the max_in_flight slots, at most half the deadline.
+
+        When the queue ahead is so long that the lookup predictably cannot end
+        within its deadline (waves of max_in_flight lookups ahead, each about
+        as long as recent ones, then its own), say busy at once instead.
+        """
+        bound = self.timeout / 2
+        if self._slots.locked():
+            waves = self._waiting // self.max_in_flight + 2  # those ahead, then ours
+            if waves * self._slot_seconds > self.timeout:
+                lookup.fail(GatewayBusy(limit=self.max_in_flight, waited=0.0, msg_id=lookup.msg_id))
+        self._waiting += 1
+        try:
+            await asyncio.wait_for(self._slots.acquire(), bound)
+        except TimeoutError:
+            lookup.fail(GatewayBusy(limit=self.max_in_flight, waited=bound, msg_id=lookup.msg_id))
+        finally:
+            self._waiting -= 1
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
     async def _with_retries(self, body: bytes, lookup: _Lookup) -> QrCodeInfo:
         retrying = stamina.retry_context(
@@ -385,4 +425,5 @@ def create_client(
         src_reserve=settings.chinaums_src_reserve,
         clock=clock,
         backoff=backoff,
+        max_in_flight=settings.chinaums_max_in_flight,
     )

@@ -7,6 +7,7 @@
     └── GatewayError          the gateway was asked (carries msg_id)
         ├── GatewayRejected   a definite business answer (NO_BILL, ...): show its meaning
         ├── GatewayUnavailable network, deadline, 5xx, garbled reply: say so, try later
+        │   └── GatewayBusy   our own cap on lookups in flight is full: try again in a moment
         └── GatewayAuthError  credentials, IP whitelist, clock, URL: for the operator
 
 No exception here ever carries a secret: messages are built from codes, the
@@ -156,8 +157,26 @@ class GatewayUnavailable(GatewayError):
         self.attempts = attempts
         self.elapsed = elapsed
         plural = "" if attempts == 1 else "s"
+        # (GatewayBusy passes attempts=0: the gateway was never asked.)
         super().__init__(
             f"gateway unavailable: {reason} ({attempts} attempt{plural}, {elapsed:.1f} s)",
+            msg_id=msg_id,
+        )
+
+
+class GatewayBusy(GatewayUnavailable):
+    """No slot among the lookups allowed in flight came free in time: we did not ask the gateway."""
+
+    def __init__(self, *, limit: int, waited: float, msg_id: str | None) -> None:
+        self.limit = limit
+        super().__init__(
+            reason=(
+                f"{limit} lookups already in flight; no slot came free in {waited:.1f} s"
+                if waited
+                else f"{limit} lookups already in flight and too many waiting"
+            ),
+            attempts=0,
+            elapsed=waited,
             msg_id=msg_id,
         )
 

@@ -115,6 +115,8 @@ class SandboxGateway:
         self._tokens: dict[str, tuple[str, datetime]] = {}  # token -> (appId, expiry)
         self.token_requests = 0
         self.query_requests = 0
+        self.in_flight = 0  # queries being answered now, and the most there ever were
+        self.peak_in_flight = 0
 
     def __repr__(self) -> str:
         return f"<SandboxGateway apps={list(self._apps)} codes={len(self.fixtures.codes)}>"
@@ -176,6 +178,14 @@ class SandboxGateway:
 
     async def _query(self, headers: Mapping[str, str], body: bytes) -> SandboxResponse:
         self.query_requests += 1
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return await self._answer_query(headers, body)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer_query(self, headers: Mapping[str, str], body: bytes) -> SandboxResponse:
         self._authenticate(_header(headers, "Authorization"), body)
         data = _parse_json(body)
         qr_code_id = data.get("qrCodeId") if data else None

@@ -30,6 +30,8 @@ async def _health(request: web.Request) -> web.Response:
             "ok": True,
             "queries": gateway.query_requests,
             "tokenRequests": gateway.token_requests,
+            "inFlight": gateway.in_flight,
+            "peakInFlight": gateway.peak_in_flight,
         }
     )
 

@@ -9,12 +9,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.gateway.client import QrCodeClient, utc_now
-from bot.slack import actions, commands, shortcuts
+from bot.slack import actions, commands, pool, shortcuts
 from bot.slack.lookups import Services
+from bot.slack.pool import ReplyPool
 from bot.slack.replies import report_unexpected
 
 log = logging.getLogger(__name__)
@@ -37,17 +37,27 @@ def build_app(
     *,
     authorize: Authorize,
     services: Services | None = None,
+    reply_pool: ReplyPool | None = None,
 ) -> AsyncApp:
-    """The Slack app. *authorize* comes from ``auth.test`` at start (or a fixture in tests)."""
+    """The Slack app. *authorize* comes from ``auth.test`` at start (or a fixture in tests).
+
+    With a *reply_pool*, replies to response_urls share one keep-alive session
+    (what ``serve`` uses); without, each reply uses Bolt's own respond().
+    """
     secret = settings.slack_signing_secret
     app = AsyncApp(
         name="qrinfo",
         signing_secret=secret.get_secret_value() if secret is not None else "unused-in-socket-mode",
         authorize=authorize,
-        client=AsyncWebClient(base_url=settings.slack_api_url),
         process_before_response=False,
     )
+    # Set here rather than passing client=: Bolt reads SLACK_BOT_TOKEN from the
+    # environment on its own and warns when it also gets a client. The token
+    # itself comes from *authorize*; per-request clients copy this base URL.
+    app.client.base_url = settings.slack_api_url
     services = services or Services(settings=settings, gateway=gateway, clock=utc_now)
+    if reply_pool is not None:
+        pool.install(app, reply_pool)
     commands.register(app, services)
     actions.register(app, services)
     shortcuts.register(app, services)

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.gateway.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable
+from bot.gateway.errors import GatewayAuthError, GatewayBusy, GatewayRejected, GatewayUnavailable
 from bot.gateway.models import CENT, FEN_PER_YUAN, Goods, QrCodeInfo
 from bot.slack.mrkdwn import beijing_text, clip, clip_plain, date_token, escape
 from bot.slack.parse import COMMAND_EXAMPLE, URL_EXAMPLE
@@ -362,6 +362,21 @@ def unavailable_card(
     error: GatewayUnavailable, ctx: LookupContext, *, retry: str | None = None
 ) -> Card:
     """No usable answer: what happened, attempts and time; try again."""
+    if isinstance(error, GatewayBusy):
+        return Card(
+            text="The gateway is busy; try again in a moment.",
+            blocks=[
+                SectionBlock(
+                    text=_mrkdwn(
+                        ":hourglass: *The gateway is busy, try again in a moment.*\n"
+                        "Many lookups are running at once; this one was not sent so the "
+                        "others can finish."
+                    )
+                ),
+                *_retry(retry),
+                _context(ctx),
+            ],
+        )
     plural = "" if error.attempts == 1 else "s"
     text = (
         ":hourglass: *The Chinaums gateway did not give a usable answer.*\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ class Delivery:
 
     path: str
     payload: dict[str, Any]
+    received_at: float = 0.0  # time.perf_counter() when it arrived
 
 
 Refusal = Callable[[dict[str, Any]], bool]
@@ -66,7 +68,9 @@ class ResponseSink:
         except ValueError:
             payload = {"_raw": body.decode("utf-8", "replace")}
         self.count += 1
-        self.deliveries.put_nowait(Delivery(path=request.path, payload=payload))
+        self.deliveries.put_nowait(
+            Delivery(path=request.path, payload=payload, received_at=time.perf_counter())
+        )
         if self.status != 200 or (self.refuse is not None and self.refuse(payload)):
             return web.Response(
                 status=404 if self.status == 200 else self.status, text="expired_url"
