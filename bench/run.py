@@ -84,10 +84,10 @@ async def wait_healthy(
         await asyncio.sleep(0.1)
 
 
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM: the process's peak resident memory, from /proc."""
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """From /proc: VmHWM, the process's peak resident memory, or VmRSS, its current one."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -312,6 +312,20 @@ async def run_app(
             if (m := LOOKUP_MS.search(json.dumps(d.payload)))
         ]
         last = max((d.received_at for d in deliveries), default=burst.started)
+        # Further identical bursts on the same process: memory that keeps growing is a leak.
+        settled = [round(rss_mb(app.pid, "VmRSS"), 1)]
+        lost_later = 0
+        for _ in range(args.rounds - 1):
+            await fire(
+                session,
+                setup.url(setup.app_port, "/slack/events"),
+                secret=setup.secret,
+                sink=sink,
+                n=args.n,
+                concurrency=args.concurrency,
+            )
+            lost_later += args.n - len(await collect(sink, args.n, wait=15))
+            settled.append(round(rss_mb(app.pid, "VmRSS"), 1))
         return {
             "app": burst.summary(),
             "replies_delivered": len({d.path for d in deliveries}),
@@ -323,7 +337,9 @@ async def run_app(
             "lookup_ms_max": round(max(took), 1) if took else None,
             "token_requests": after["tokenRequests"] - before["tokenRequests"],
             "gateway_peak_in_flight": after["peakInFlight"],
-            "app_peak_rss_mb": round(peak_rss_mb(app.pid), 1),
+            "app_peak_rss_mb": round(rss_mb(app.pid), 1),
+            "app_rss_after_each_round_mb": settled,
+            "replies_lost_in_later_rounds": lost_later,
             "app_cpu_ms_per_command": round(app_cpu * 1000 / args.n, 2),
             "sandbox_cpu_ms_per_command": round(sandbox_cpu * 1000 / args.n, 2),
             "driver_cpu_ms_per_command": round(driver_cpu * 1000 / args.n, 2),
@@ -395,6 +411,8 @@ def table(report: dict[str, Any]) -> str:
         ("token requests", str(report["token_requests"])),
         ("gateway peak in flight", str(report["gateway_peak_in_flight"])),
         ("app peak memory (MB)", str(report["app_peak_rss_mb"])),
+        ("app memory after each round (MB)", str(report["app_rss_after_each_round_mb"])),
+        ("replies lost in later rounds", str(report["replies_lost_in_later_rounds"])),
         (
             "CPU per command: app / sandbox / driver (ms)",
             f"{report['app_cpu_ms_per_command']} / {report['sandbox_cpu_ms_per_command']}"
@@ -425,6 +443,7 @@ def main() -> None:
     parser.add_argument(
         "--max-in-flight", type=int, default=None, help="CHINAUMS_MAX_IN_FLIGHT for the app"
     )
+    parser.add_argument("--rounds", type=int, default=1, help="bursts on the same app process (1)")
     parser.add_argument(
         "--single", type=int, default=21, help="sequential single lookups for the no-load figure"
     )
