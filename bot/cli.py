@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -23,7 +24,7 @@ from bot.gateway.errors import (
     InvalidInput,
 )
 from bot.gateway.models import QrCodeInfo, yuan
-from bot.runtime import new_gateway_http
+from bot.runtime import new_gateway_http, tune_gc_for_bursts
 from bot.sandbox.faults import FaultConfig
 
 EXIT_OK = 0
@@ -80,36 +81,91 @@ def _demo(settings: Settings, text: str | None, *, as_json: bool) -> int:
 
 
 async def _serve(settings: Settings, args: argparse.Namespace) -> None:
-    from bot.slack.app import build_app, fixed_authorize  # noqa: PLC0415  # Slack stack
+    from bot.audit import AuditLog  # noqa: PLC0415  # the Slack stack, only for serve
+    from bot.slack.app import build_app, fixed_authorize  # noqa: PLC0415
+    from bot.slack.lookups import Services  # noqa: PLC0415
     from bot.slack.pool import ReplyPool  # noqa: PLC0415
     from bot.slack.server import authorize_at_start, run_http, run_socket  # noqa: PLC0415
 
     mode = args.mode or ("socket" if settings.slack_app_token else "http")
     port = args.port or settings.port
-    settings.require(
-        "slack_bot_token", "slack_app_token" if mode == "socket" else "slack_signing_secret"
-    )
+    needed = "slack_app_token" if mode == "socket" else "slack_signing_secret"
+    settings.require("slack_bot_token", needed)
     authorization = await authorize_at_start(settings)
     http = new_gateway_http(settings)
     replies = ReplyPool()
+    audit = AuditLog(settings.qrinfo_audit_log)
+    gateway = create_client(settings, http)
+    services = Services(settings=settings, gateway=gateway, audit=audit)
+    app = build_app(
+        settings,
+        gateway,
+        authorize=fixed_authorize(authorization),
+        services=services,
+        reply_pool=replies,
+    )
+    tune_gc_for_bursts()  # after start-up: what exists now lives as long as the process
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    async def health() -> dict[str, object]:
+        breaker = gateway.breaker.snapshot()
+        return {
+            "ok": True,
+            "mode": mode,
+            "gateway": settings.chinaums_env,
+            "draining": stop.is_set(),
+            "lookups_in_flight": len(services.inflight),
+            "gateway_calls_in_flight": gateway.in_flight,
+            "gateway_circuit": breaker.state,
+            "gateway_failing_since": (
+                breaker.failing_since.isoformat() if breaker.failing_since else None
+            ),
+        }
+
+    async def drain() -> None:
+        # A lookup ends within its deadline; its reply needs a moment more.
+        if not await services.inflight.drain(settings.chinaums_timeout + 5):
+            logging.getLogger(__name__).warning(
+                "%d lookups still running at exit", len(services.inflight)
+            )
+
     try:
-        app = build_app(
-            settings,
-            create_client(settings, http),
-            authorize=fixed_authorize(authorization),
-            reply_pool=replies,
-        )
-
-        async def health() -> dict[str, object]:
-            return {"ok": True, "mode": mode, "gateway": settings.chinaums_env}
-
         if mode == "socket":
-            await run_socket(app, settings, host=args.host, port=port, health=health)
+            await run_socket(
+                app, settings, host=args.host, port=port, health=health, stop=stop, drain=drain
+            )
         else:
-            await run_http(app, host=args.host, port=port, health=health)
+            await run_http(app, host=args.host, port=port, health=health, stop=stop, drain=drain)
     finally:
         await replies.aclose()
         await http.aclose()
+        audit.close()
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.audit import STDOUT, format_table, parse_since, read_events, select  # noqa: PLC0415
+
+    path = args.file or settings.qrinfo_audit_log
+    if path == STDOUT:
+        return _fail(
+            EXIT_BAD_INPUT,
+            "the audit log goes to stdout (QRINFO_AUDIT_LOG=-): set QRINFO_AUDIT_LOG to a file, "
+            "or pass --file PATH",
+        )
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        return _fail(EXIT_BAD_INPUT, str(exc))
+    try:
+        with open(path, encoding="utf-8") as lines:  # a plain read
+            events = select(read_events(lines), user=args.user, mid=args.mid, since=since)
+    except FileNotFoundError:
+        return _fail(EXIT_BAD_INPUT, f"no audit log at {path}")
+    print(format_table(events))
+    return EXIT_OK
 
 
 def _fail(code: int, message: str) -> int:
@@ -148,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--socket", action="store_const", const="socket", dest="mode", help="Socket Mode"
     )
+
+    audit = commands.add_parser("audit", help="print the audit log as a table")
+    audit.add_argument("--user", help="only this Slack user id")
+    audit.add_argument("--mid", help="only this merchant number")
+    audit.add_argument("--since", help="only the last N s, m, h or d, e.g. 2h")
+    audit.add_argument("--file", help="the log to read (default: QRINFO_AUDIT_LOG)")
 
     sandbox = commands.add_parser("sandbox", help="serve the sandbox gateway over HTTP")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
@@ -200,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_query(settings, args.mid, args.qr_code_id, as_json=args.json))
     if args.command == "demo":
         return _demo(settings, args.text, as_json=args.json)
+    if args.command == "audit":
+        return _audit(settings, args)
     if args.command == "serve":
         try:
             with contextlib.suppress(KeyboardInterrupt):

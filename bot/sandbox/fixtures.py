@@ -20,19 +20,28 @@ SEED_QR_CODE_ID = "31942002268195125132885377"
 class FixtureCode:
     """One known code: its owner's mid and the reply the gateway sends for it."""
 
-    qr_code_id: str
+    qr_code_id: str  # for a family (prefix), the prefix
     note: str
     reply: dict[str, Any]
     expires_in_minutes: float | None = None
+    prefix: bool = False
 
     @property
     def mid(self) -> str | None:
         mid = self.reply.get("mid")
         return mid if isinstance(mid, str) else None
 
-    def reply_at(self, now: datetime) -> dict[str, Any]:
-        """A fresh copy of the reply; a relative expiry becomes a Beijing time after *now*."""
+    def reply_at(self, now: datetime, asked: str | None = None) -> dict[str, Any]:
+        """A fresh copy of the reply; a relative expiry becomes a Beijing time after *now*.
+
+        For a family, ``{qrCodeId}`` in the reply's strings becomes the id *asked*.
+        """
         reply = copy.deepcopy(self.reply)
+        if self.prefix and asked:
+            reply = {
+                k: v.replace("{qrCodeId}", asked) if isinstance(v, str) else v
+                for k, v in reply.items()
+            }
         if self.expires_in_minutes is not None:
             reply["expireTime"] = body_timestamp(now + timedelta(minutes=self.expires_in_minutes))
         return reply
@@ -42,7 +51,15 @@ class FixtureCode:
 class Fixtures:
     codes: dict[str, FixtureCode]
     faults: dict[str, FaultName]
+    families: tuple[FixtureCode, ...] = ()
     seed_id: str = SEED_QR_CODE_ID
+
+    def find(self, qr_code_id: str) -> FixtureCode | None:
+        """The code with this id, else the family whose prefix it starts with."""
+        code = self.codes.get(qr_code_id)
+        if code is not None:
+            return code
+        return next((f for f in self.families if qr_code_id.startswith(f.qr_code_id)), None)
 
 
 def parse_fixtures(data: dict[str, Any]) -> Fixtures:
@@ -72,7 +89,16 @@ def parse_fixtures(data: dict[str, Any]) -> Fixtures:
         faults[qr_code_id] = cast(FaultName, name)
     if SEED_QR_CODE_ID not in codes:
         raise ValueError(f"fixtures: the seed's code {SEED_QR_CODE_ID} is missing")
-    return Fixtures(codes=codes, faults=faults)
+    families = tuple(
+        FixtureCode(
+            qr_code_id=str(entry["qrCodeIdPrefix"]),
+            note=str(entry.get("note", "")),
+            reply=dict(entry["reply"]),
+            prefix=True,
+        )
+        for entry in data.get("families", [])
+    )
+    return Fixtures(codes=codes, faults=faults, families=families)
 
 
 def load_fixtures(path: Path | None = None) -> Fixtures:

@@ -245,13 +245,14 @@ class SandboxGateway:
         mid, qr_code_id = data["mid"], data["qrCodeId"]
         if qr_code_id in self.fixtures.faults:
             entry = self.fixtures.codes[self.fixtures.seed_id]
-        elif qr_code_id in self.fixtures.codes:
-            entry = self.fixtures.codes[qr_code_id]
+        else:
+            found = self.fixtures.find(qr_code_id)
+            if found is None:
+                return _business("NO_BILL", "二维码不存在 (no such QR code)", **echo)
+            entry = found
             if entry.mid != mid:
                 return _business("INVALID_MSGSRC", "消息来源与二维码不一致 (wrong source)", **echo)
-        else:
-            return _business("NO_BILL", "二维码不存在 (no such QR code)", **echo)
-        reply = entry.reply_at(self._clock()) | {k: v for k, v in echo.items() if v}
+        reply = entry.reply_at(self._clock(), qr_code_id) | {k: v for k, v in echo.items() if v}
         reply["responseTimestamp"] = body_timestamp(self._clock())
         return _json(200, reply)
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.audit import Action
 from bot.slack.cards import (
     OPEN_QR_ACTION,
     REFRESH_ACTION,
@@ -18,9 +21,10 @@ from bot.slack.cards import (
     input_error_card,
     share_failed_card,
 )
+from bot.slack.guard import Requester
 from bot.slack.lookups import Services, look_up
 from bot.slack.parse import Lookup, UsageError, decode_button_value
-from bot.slack.replies import delete_original, send_card, unexpected_errors_reported
+from bot.slack.replies import delete_original, send_card
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +37,32 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
 
     @app.action(REFRESH_ACTION)
-    async def refresh(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def refresh(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
         await ack()
-        async with unexpected_errors_reported(respond):
-            decoded = await _decode(action, respond, services)
+        async with services.work(respond):
+            who = Requester.from_context(context)
+            decoded = await _decode(action, respond, services, who, "refresh")
             if decoded is None:
                 return
             request, shared_by = decoded
-            result = await look_up(services, request, shared_by=shared_by, refreshed=True)
+            result = await look_up(
+                services,
+                request,
+                who=who,
+                action="refresh",
+                client=client,
+                shared_by=shared_by,
+                refreshed=True,
+            )
+            if result.outcome == "refused":  # keep the card; say why beside it
+                await send_card(respond, result.card, replace_original=False)
+                return
             await send_card(
                 respond,
                 result.card,
@@ -55,17 +77,23 @@ def register(app: AsyncApp, services: Services) -> None:
         action: dict[str, Any],
         body: dict[str, Any],
         respond: AsyncRespond,
+        context: AsyncBoltContext,
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        async with unexpected_errors_reported(respond):
-            decoded = await _decode(action, respond, services)
+        async with services.work(respond):
+            who = Requester.from_context(context)
+            decoded = await _decode(action, respond, services, who, "share")
             if decoded is None:
                 return
             request, _ = decoded
-            user_id = str(body.get("user", {}).get("id", ""))
             # Looked up again: an ephemeral card's content does not come back with the click.
-            result = await look_up(services, request, shared_by=user_id or None)
+            result = await look_up(
+                services, request, who=who, action="share", client=client, shared_by=who.user_id
+            )
+            if result.outcome == "refused":
+                await send_card(respond, result.card, replace_original=False)
+                return
             if result.outcome != "found":
                 await _tell(respond, client, body, "the gateway did not return the code just now.")
                 return
@@ -80,13 +108,19 @@ def register(app: AsyncApp, services: Services) -> None:
 
 
 async def _decode(
-    action: dict[str, Any], respond: AsyncRespond, services: Services
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    services: Services,
+    who: Requester,
+    kind: Action,
 ) -> tuple[Lookup, str | None] | None:
     """The button's lookup, checked like user input; a tampered value gets a message instead."""
+    started = time.monotonic()
     try:
         return decode_button_value(str(action.get("value", "")))
     except UsageError as exc:
-        log.warning("refused a button value: %s", exc.problem)
+        log.warning("refused a button value from %s: %s", who.user_id, exc.problem)
+        services.record(who, kind, None, outcome="invalid", msg_id=None, started=started)
         await send_card(
             respond, input_error_card(exc.problem, services.env), replace_original=False
         )

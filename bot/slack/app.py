@@ -10,6 +10,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 
+from bot.audit import AuditLog
 from bot.config import Settings
 from bot.gateway.client import QrCodeClient, utc_now
 from bot.slack import actions, commands, pool, shortcuts
@@ -38,6 +39,7 @@ def build_app(
     authorize: Authorize,
     services: Services | None = None,
     reply_pool: ReplyPool | None = None,
+    audit: AuditLog | None = None,
 ) -> AsyncApp:
     """The Slack app. *authorize* comes from ``auth.test`` at start (or a fixture in tests).
 
@@ -55,7 +57,7 @@ def build_app(
     # environment on its own and warns when it also gets a client. The token
     # itself comes from *authorize*; per-request clients copy this base URL.
     app.client.base_url = settings.slack_api_url
-    services = services or Services(settings=settings, gateway=gateway, clock=utc_now)
+    services = services or Services(settings=settings, gateway=gateway, clock=utc_now, audit=audit)
     if reply_pool is not None:
         pool.install(app, reply_pool)
     commands.register(app, services)

@@ -7,6 +7,7 @@ Slack's limits whatever the gateway sends. No clock of its own: callers pass
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +25,13 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.gateway.errors import GatewayAuthError, GatewayBusy, GatewayRejected, GatewayUnavailable
+from bot.gateway.errors import (
+    GatewayAuthError,
+    GatewayBusy,
+    GatewayCircuitOpen,
+    GatewayRejected,
+    GatewayUnavailable,
+)
 from bot.gateway.models import CENT, FEN_PER_YUAN, Goods, QrCodeInfo
 from bot.slack.mrkdwn import beijing_text, clip, clip_plain, date_token, escape
 from bot.slack.parse import COMMAND_EXAMPLE, URL_EXAMPLE
@@ -45,6 +52,7 @@ FALLBACK_CHARS = 300  # our own cap: notifications show little more
 
 GOODS_SHOWN = 10
 USAGE = escape("/qrinfo <merchant no.> <QR code id or URL>")
+_DECORATION = re.compile(r":[a-z_]+: ")  # an emoji code at the start of our own texts
 OPEN_QR_ACTION = "open_qr"
 SHARE_ACTION = "share_card"
 REFRESH_ACTION = "refresh_card"
@@ -362,6 +370,22 @@ def unavailable_card(
     error: GatewayUnavailable, ctx: LookupContext, *, retry: str | None = None
 ) -> Card:
     """No usable answer: what happened, attempts and time; try again."""
+    if isinstance(error, GatewayCircuitOpen):
+        since = f" since {date_token(error.failing_since)}" if error.failing_since else ""
+        return Card(
+            text="The gateway keeps failing; lookups are paused for a moment.",
+            blocks=[
+                SectionBlock(
+                    text=_mrkdwn(
+                        f":rotating_light: *The gateway has been failing{since}.*\n"
+                        f"Lookups are paused for {error.retry_in:.0f} s so it can recover; "
+                        "try again then."
+                    )
+                ),
+                *_retry(retry),
+                _context(ctx),
+            ],
+        )
     if isinstance(error, GatewayBusy):
         return Card(
             text="The gateway is busy; try again in a moment.",
@@ -402,6 +426,17 @@ def auth_error_card(
     return Card(
         text="The bot cannot query the gateway right now; please tell its operator.",
         blocks=[SectionBlock(text=_mrkdwn(text)), *_retry(retry), _context(ctx)],
+    )
+
+
+def refused_card(text: str, env: Environment) -> Card:
+    """Not allowed, or over a limit: *text* (already safe mrkdwn) says which and what to do."""
+    return Card(
+        text=clip_plain(_DECORATION.sub("", text), FALLBACK_CHARS),
+        blocks=[
+            SectionBlock(text=_mrkdwn(text)),
+            ContextBlock(elements=[_mrkdwn(f"{BADGES[env]}  ·  nothing was sent to the gateway")]),
+        ],
     )
 
 

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 Health = Callable[[], Awaitable[dict[str, Any]]]
+Drain = Callable[[], Awaitable[object]]
 
 
 async def authorize_at_start(settings: Settings) -> AuthorizeResult:
@@ -56,29 +57,54 @@ def create_http_app(bolt_app: AsyncApp, health: Health) -> web.Application:
     return app
 
 
-async def _serve_web(app: web.Application, host: str, port: int, banner: str) -> None:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.warning("%s; health on http://%s:%d/healthz", banner, host, port)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+class HttpServer:
+    """An aiohttp app on a port, that stops gracefully: no new connections, work drained, exit."""
+
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._host = host
+        self._port = port
+        self._site: web.TCPSite | None = None
+
+    async def start(self) -> str:
+        """Listen; returns the base URL (with the real port when 0 was asked)."""
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, self._host, self._port)
+        await self._site.start()
+        host, port = self._runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    async def stop(self, drain: Drain) -> None:
+        """Stop taking connections, let *drain* finish the work in flight, then close."""
+        if self._site is not None:
+            await self._site.stop()
+        await drain()
+        await self._runner.cleanup()
 
 
-async def run_http(bolt_app: AsyncApp, *, host: str, port: int, health: Health) -> None:
-    """Serve HTTP mode until cancelled."""
-    await _serve_web(
-        create_http_app(bolt_app, health),
-        host,
-        port,
-        f"qrinfo serving Slack requests on http://{host}:{port}{EVENTS_PATH}",
+async def run_http(
+    bolt_app: AsyncApp, *, host: str, port: int, health: Health, stop: asyncio.Event, drain: Drain
+) -> None:
+    """Serve HTTP mode until *stop* is set (SIGTERM), then shut down gracefully."""
+    server = HttpServer(create_http_app(bolt_app, health), host, port)
+    url = await server.start()
+    log.warning(
+        "qrinfo serving Slack requests on %s%s; health on %s/healthz", url, EVENTS_PATH, url
     )
+    await stop.wait()
+    log.warning("stopping: no new requests; finishing the lookups in flight")
+    await server.stop(drain)
 
 
 async def run_socket(
-    bolt_app: AsyncApp, settings: Settings, *, host: str, port: int, health: Health
+    bolt_app: AsyncApp,
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    health: Health,
+    stop: asyncio.Event,
+    drain: Drain,
 ) -> None:
     """Connect over Socket Mode; serve ``/healthz`` (with the socket's state) on *port*."""
     settings.require("slack_app_token")
@@ -95,11 +121,14 @@ async def run_socket(
 
     app = web.Application()
     app.router.add_get("/healthz", lambda request: _json(socket_health))
+    server = HttpServer(app, host, port)
     await handler.connect_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
-    try:
-        await _serve_web(app, host, port, "qrinfo connected over Socket Mode")
-    finally:
-        await handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
+    url = await server.start()
+    log.warning("qrinfo connected over Socket Mode; health on %s/healthz", url)
+    await stop.wait()
+    log.warning("stopping: socket closed; finishing the lookups in flight")
+    await handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
+    await server.stop(drain)
 
 
 async def _json(health: Health) -> web.Response:

@@ -7,13 +7,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.guard import Requester
 from bot.slack.lookups import LookupResult, Services, look_up
 from bot.slack.parse import FormErrors, find_in_message, parse_form
-from bot.slack.replies import unexpected_errors_reported
 from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, lookup_modal, submitted_values
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
-        async with unexpected_errors_reported(respond):
+        async with services.work(respond):
             # trigger_id lives 3 seconds: open the modal before anything else.
             await _open(client, shortcut["trigger_id"], lookup_modal())
 
@@ -38,7 +39,7 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
-        async with unexpected_errors_reported(respond):
+        async with services.work(respond):
             mid, qr_code_id = find_in_message(message_text(shortcut.get("message", {})))
             note = None if qr_code_id else "No QR code URL found in that message: type the id."
             view = lookup_modal(mid=mid, qr_code_id=qr_code_id, note=note)
@@ -51,6 +52,7 @@ def register(app: AsyncApp, services: Services) -> None:
         body: dict[str, Any],
         client: AsyncWebClient,
         respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         try:
             request = parse_form(*submitted_values(view))
@@ -59,8 +61,10 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors=errors)
             return
         await ack()  # closes the modal
-        async with unexpected_errors_reported(respond):
-            await _send_to_dm(client, str(body["user"]["id"]), await look_up(services, request))
+        async with services.work(respond):
+            who = Requester.from_context(context)
+            result = await look_up(services, request, who=who, action="form", client=client)
+            await _send_to_dm(client, str(body["user"]["id"]), result)
 
 
 def message_text(message: dict[str, Any]) -> str:

@@ -18,15 +18,22 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from bot.slack.simulate import signed_request, slash_command_body
 from bot.slack.sink import ResponseSink
-from tests.slack.conftest import FAST, SEED_TEXT, SIGNING_SECRET, AppFactory
+from tests.slack.conftest import FAST, SIGNING_SECRET, AppFactory
+
+UNLIMITED = {"qrinfo_user_rate": 100_000, "qrinfo_workspace_rate": 100_000}
 
 
 async def burst(make_app: AppFactory, sink: ResponseSink, n: int, **settings: object) -> list[str]:
-    """n signed commands at once; the texts of the n replies."""
-    app = make_app(**settings)
+    """n signed commands at once, each for its own code (no coalescing); the n replies' texts."""
+    app = make_app(**(UNLIMITED | settings))
     requests = [
         signed_request(
-            slash_command_body(SEED_TEXT, response_url=sink.url(f"/r/{i}")), SIGNING_SECRET
+            slash_command_body(
+                f"898340149000005 BNCH{i:022d}",
+                response_url=sink.url(f"/r/{i}"),
+                user_id=f"U{i:08d}",
+            ),
+            SIGNING_SECRET,
         )
         for i in range(n)
     ]
@@ -51,7 +58,7 @@ async def test_a_burst_in_token_mode_makes_exactly_one_token_request(
     """200 commands on a cold cache share one token request, and all find the code."""
     texts = await burst(make_app, sink, 200, chinaums_auth="token")
     assert slow_sandbox.token_requests == 1
-    assert all(t.startswith("测试商户") for t in texts)
+    assert all(t.startswith("压测商户") for t in texts)
 
 
 async def test_the_cap_on_gateway_calls_is_respected(
@@ -60,7 +67,7 @@ async def test_the_cap_on_gateway_calls_is_respected(
     """CHINAUMS_MAX_IN_FLIGHT=5: the gateway never sees more than 5 at once; all get answers."""
     texts = await burst(make_app, sink, 60, chinaums_max_in_flight=5)
     assert slow_sandbox.peak_in_flight == 5
-    assert all(t.startswith("测试商户") for t in texts)
+    assert all(t.startswith("压测商户") for t in texts)
 
 
 async def test_no_reply_is_lost_under_a_faulty_gateway(
@@ -72,7 +79,7 @@ async def test_no_reply_is_lost_under_a_faulty_gateway(
     )
     texts = await burst(make_app, sink, 150, chinaums_timeout=2.0)
     assert len(texts) == 150
-    assert all(t.startswith("测试商户") or "not answering" in t for t in texts)
+    assert all(t.startswith("压测商户") or "not answering" in t for t in texts)
     assert sandbox.query_requests > 150  # the failures were retried
 
 
@@ -84,7 +91,7 @@ async def test_lookups_beyond_the_cap_get_a_busy_card_not_a_pile_up(
         FaultConfig(latency_ms=400), by_code=sandbox.faults.by_code
     )
     texts = await burst(make_app, sink, 8, chinaums_max_in_flight=2, chinaums_timeout=0.6)
-    assert sum(t.startswith("测试商户") for t in texts) == 2
+    assert sum(t.startswith("压测商户") for t in texts) == 2
     assert sum("gateway is busy" in t for t in texts) == 6
     assert sandbox.peak_in_flight == 2
 

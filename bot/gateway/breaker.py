@@ -1,0 +1,91 @@
+"""A circuit breaker for the gateway: after repeated failures, stop calling it for a while.
+
+closed --(N unavailable results in a row)--> open --(cool-down over)--> half-open
+half-open --(the one trial call succeeds)--> closed;  --(it fails)--> open again
+
+While open, lookups fail at once (GatewayCircuitOpen) instead of each waiting
+out its deadline against a gateway that is down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+State = Literal["closed", "open", "half-open"]
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSnapshot:
+    """What /healthz shows."""
+
+    state: State
+    consecutive_failures: int
+    failing_since: datetime | None
+    retry_in: float  # seconds until a trial call is allowed (0 when closed)
+
+
+class CircuitBreaker:
+    def __init__(
+        self,
+        *,
+        failures: int = 5,
+        cooldown: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime],
+    ) -> None:
+        self.failures = failures
+        self.cooldown = cooldown
+        self._clock = clock
+        self._wall = wall
+        self._streak = 0
+        self._failing_since: datetime | None = None
+        self._opened_at: float | None = None
+        self._trial_running = False
+
+    @property
+    def state(self) -> State:
+        if self._opened_at is None:
+            return "closed"
+        if self._clock() - self._opened_at < self.cooldown or self._trial_running:
+            return "open"
+        return "half-open"
+
+    def snapshot(self) -> BreakerSnapshot:
+        retry_in = 0.0
+        if self._opened_at is not None:
+            retry_in = max(0.0, self._opened_at + self.cooldown - self._clock())
+        return BreakerSnapshot(self.state, self._streak, self._failing_since, retry_in)
+
+    def admit(self) -> bool:
+        """May a call go to the gateway now? In half-open, exactly one (the trial) may."""
+        state = self.state
+        if state == "closed":
+            return True
+        if state == "half-open":
+            self._trial_running = True
+            return True
+        return False
+
+    def succeeded(self) -> None:
+        """The gateway answered (any definite answer counts): close the circuit."""
+        self._streak = 0
+        self._failing_since = None
+        self._opened_at = None
+        self._trial_running = False
+
+    def failed(self) -> None:
+        """The gateway was unavailable: open at the threshold, or when the trial failed."""
+        self._streak += 1
+        if self._failing_since is None:
+            self._failing_since = self._wall()
+        if self._trial_running or self._streak >= self.failures:
+            self._opened_at = self._clock()
+            self._trial_running = False
+
+    def abandoned(self) -> None:
+        """A call that was admitted ended without a verdict (e.g. cancelled): free the trial."""
+        self._trial_running = False
