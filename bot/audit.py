@@ -71,8 +71,9 @@ class AuditLog:
         self._logger.info(event.to_json())
 
     def close(self) -> None:
-        """Write what is queued and release the file."""
-        self._listener.stop()
+        """Write what is queued and release the file. Safe to call twice."""
+        if self._listener._thread is not None:  # stop() fails when stopped
+            self._listener.stop()
         self._handler.close()
 
 

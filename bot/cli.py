@@ -85,7 +85,12 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.slack.app import build_app, fixed_authorize  # noqa: PLC0415
     from bot.slack.lookups import Services  # noqa: PLC0415
     from bot.slack.pool import ReplyPool  # noqa: PLC0415
-    from bot.slack.server import authorize_at_start, run_http, run_socket  # noqa: PLC0415
+    from bot.slack.server import (  # noqa: PLC0415
+        authorize_at_start,
+        health_report,
+        run_http,
+        run_socket,
+    )
 
     mode = args.mode or ("socket" if settings.slack_app_token else "http")
     port = args.port or settings.port
@@ -111,19 +116,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
         loop.add_signal_handler(signum, stop.set)
 
     async def health() -> dict[str, object]:
-        breaker = gateway.breaker.snapshot()
-        return {
-            "ok": True,
-            "mode": mode,
-            "gateway": settings.chinaums_env,
-            "draining": stop.is_set(),
-            "lookups_in_flight": len(services.inflight),
-            "gateway_calls_in_flight": gateway.in_flight,
-            "gateway_circuit": breaker.state,
-            "gateway_failing_since": (
-                breaker.failing_since.isoformat() if breaker.failing_since else None
-            ),
-        }
+        return health_report(services, mode=mode, draining=stop.is_set())
 
     async def drain() -> None:
         # A lookup ends within its deadline; its reply needs a moment more.

@@ -25,6 +25,7 @@ from bot.slack.guard import Requester
 from bot.slack.lookups import Services, look_up
 from bot.slack.parse import Lookup, UsageError, decode_button_value
 from bot.slack.replies import delete_original, send_card
+from bot.slack.webapi import error_code
 
 log = logging.getLogger(__name__)
 
@@ -146,4 +147,4 @@ async def _tell(
             blocks=[block.to_dict() for block in card.blocks],
         )
     except SlackApiError as exc:
-        log.warning("could not tell %s that sharing failed: %s", user, exc.response.get("error"))
+        log.warning("could not tell %s that sharing failed: %s", user, error_code(exc))

@@ -17,12 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack.mrkdwn import escape
+from bot.slack.webapi import error_code
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,10 @@ class UserGroups:
                 response = await client.usergroups_users_list(usergroup=group)
             except SlackApiError as exc:
                 # Fail closed, and do not cache the failure: the next lookup asks again.
-                log.error("cannot read user group %s: %s", group, exc.response.get("error"))
+                log.error("cannot read user group %s: %s", group, error_code(exc))
+                return frozenset()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.error("cannot read user group %s: %r", group, exc)
                 return frozenset()
             users = frozenset(str(u) for u in response.get("users") or [])
             self._cache[group] = (self._clock() + self.ttl, users)

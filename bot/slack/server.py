@@ -16,6 +16,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError, Settings
+from bot.slack.lookups import Services
+from bot.slack.webapi import error_code
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +35,28 @@ async def authorize_at_start(settings: Settings) -> AuthorizeResult:
     try:
         response = await client.auth_test()
     except SlackApiError as exc:
-        raise ConfigError(
-            f"SLACK_BOT_TOKEN: Slack refused it ({exc.response.get('error', 'unknown error')})"
-        ) from None
+        raise ConfigError(f"SLACK_BOT_TOKEN: Slack refused it ({error_code(exc)})") from None
     except OSError as exc:
         raise ConfigError(f"SLACK_API_URL: cannot reach Slack ({exc})") from None
     return AuthorizeResult.from_auth_test_response(auth_test_response=response, bot_token=token)
+
+
+def health_report(services: Services, *, mode: str, draining: bool) -> dict[str, Any]:
+    """What /healthz says: the mode, the work in flight and the gateway's circuit."""
+    breaker = services.gateway.breaker.snapshot()
+    return {
+        "ok": True,
+        "mode": mode,
+        "gateway": services.settings.chinaums_env,
+        "draining": draining,
+        "lookups_in_flight": len(services.inflight),
+        "gateway_calls_in_flight": services.gateway.in_flight,
+        "gateway_circuit": breaker.state,
+        "gateway_failing_since": (
+            breaker.failing_since.isoformat() if breaker.failing_since else None
+        ),
+        "gateway_retry_in_s": round(breaker.retry_in, 1),
+    }
 
 
 def create_http_app(bolt_app: AsyncApp, health: Health) -> web.Application:

@@ -16,6 +16,7 @@ from bot.slack.guard import Requester
 from bot.slack.lookups import LookupResult, Services, look_up
 from bot.slack.parse import FormErrors, find_in_message, parse_form
 from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, lookup_modal, submitted_values
+from bot.slack.webapi import error_code
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ async def _send_to_dm(client: AsyncWebClient, user_id: str, result: LookupResult
             "could not send the form's card to %s msgId=%s: %s",
             user_id,
             result.msg_id,
-            exc.response.get("error"),
+            error_code(exc),
         )
 
 
@@ -97,4 +98,4 @@ async def _open(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
         # expired_trigger_id, mostly: the user can click again.
-        log.warning("could not open the lookup form: %s", exc.response.get("error"))
+        log.warning("could not open the lookup form: %s", error_code(exc))

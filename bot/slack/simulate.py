@@ -29,10 +29,13 @@ def slash_command_body(
     user_id: str = DEMO_USER,
     channel_id: str = DEMO_CHANNEL,
     trigger_id: str = "0000000000.0000000000.demo",
+    enterprise_id: str | None = None,
 ) -> str:
     """The form body Slack posts for a slash command."""
+    enterprise = {"enterprise_id": enterprise_id} if enterprise_id else {}
     return urlencode(
-        {
+        enterprise
+        | {
             "token": "legacy-verification-token-unused",
             "team_id": team_id,
             "team_domain": "qrinfo-demo",

@@ -21,6 +21,7 @@ class FakeSlackApi:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     token_ok: bool = True
     errors: dict[str, str] = field(default_factory=dict)  # method -> error to answer
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # group id -> user ids
     url: str = ""
 
     def of(self, method: str) -> list[dict[str, Any]]:
@@ -29,7 +30,9 @@ class FakeSlackApi:
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.text()
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            args: dict[str, Any] = dict(request.query)
+        elif request.content_type == "application/json":
             args = json.loads(raw or "{}")
         else:
             args = dict(parse_qsl(raw))
@@ -50,6 +53,11 @@ class FakeSlackApi:
                     "bot_id": "B0BOT",
                 }
             )
+        if method == "usergroups.users.list":
+            group = args.get("usergroup", "")
+            if group not in self.usergroups:
+                return web.json_response({"ok": False, "error": "no_such_subteam"})
+            return web.json_response({"ok": True, "users": self.usergroups[group]})
         if method == "views.open":
             return web.json_response({"ok": True, "view": {"id": "V0001"}})
         return web.json_response({"ok": True, "channel": args.get("channel"), "ts": "1.0"})
@@ -58,7 +66,7 @@ class FakeSlackApi:
 async def serve_fake_slack() -> AsyncIterator[FakeSlackApi]:
     fake = FakeSlackApi()
     app = web.Application()
-    app.router.add_post("/api/{method}", fake.handle)
+    app.router.add_route("*", "/api/{method}", fake.handle)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     fake.url = str(server.make_url("/api/"))

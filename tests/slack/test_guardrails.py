@@ -1,0 +1,527 @@
+"""Who may look up, how often, the audit line of every outcome, the breaker, and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import pytest
+from slack_bolt.async_app import AsyncApp
+
+from bot.audit import AuditEvent, AuditLog, format_table, parse_since, read_events, select
+from bot.cli import main
+from bot.config import load_settings
+from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.client import create_client
+from bot.gateway.errors import GatewayCircuitOpen, GatewayUnavailable
+from bot.sandbox.faults import FaultConfig
+from bot.sandbox.gateway import SandboxGateway
+from bot.slack.app import build_app, fixed_authorize
+from bot.slack.guard import RateLimiter
+from bot.slack.lookups import Coalescer, Services
+from bot.slack.server import HttpServer, create_http_app, health_report
+from bot.slack.simulate import (
+    DEMO_CHANNEL,
+    DEMO_TEAM,
+    DEMO_USER,
+    signed_headers,
+    signed_request,
+    slash_command_body,
+)
+from bot.slack.sink import ResponseSink
+from tests.slack.conftest import FAST, SEED_TEXT, SIGNING_SECRET, TEST_AUTHORIZATION, all_text
+from tests.slack.fakes import FakeSlackApi
+
+WAIT = 5.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def audit_path(tmp_path: Path) -> Path:
+    return tmp_path / "audit" / "qrinfo.jsonl"
+
+
+@pytest.fixture
+async def guarded(
+    gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi, audit_path: Path
+) -> AsyncIterator[Any]:
+    """A factory of apps with guardrail settings, auditing to a file; the logs closed after."""
+    logs: list[AuditLog] = []
+
+    def factory(**values: Any) -> tuple[AsyncApp, Services]:
+        settings = load_settings(
+            **({"slack_signing_secret": SIGNING_SECRET, "slack_api_url": slack_api.url} | values)
+        )
+        audit = AuditLog(str(audit_path))
+        logs.append(audit)
+        services = Services(
+            settings=settings,
+            gateway=create_client(settings, gateway_http, backoff=FAST),
+            audit=audit,
+        )
+        app = build_app(
+            settings,
+            services.gateway,
+            authorize=fixed_authorize(TEST_AUTHORIZATION),
+            services=services,
+        )
+        return app, services
+
+    yield factory
+    for log in logs:
+        log.close()
+
+
+async def command(
+    app: AsyncApp, sink: ResponseSink, text: str = SEED_TEXT, **who: str
+) -> dict[str, Any]:
+    body = slash_command_body(text, response_url=sink.url(), **who)
+    response = await app.async_dispatch(signed_request(body, SIGNING_SECRET))
+    assert response.status == 200
+    return (await sink.next(WAIT)).payload
+
+
+def audit_lines(path: Path, services: Services) -> list[dict[str, Any]]:
+    assert services.audit is not None
+    services.audit.close()  # flush the writer thread
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+# --- access ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "who"),
+    [
+        ({"qrinfo_allowed_channels": "C0ALLOWED1"}, {}),
+        ({"qrinfo_allowed_users": "U0ALLOWED1"}, {}),
+        ({"qrinfo_allowed_usergroups": "S0SUPPORT1"}, {}),
+        ({"qrinfo_allowed_teams": "T0OTHER001"}, {}),
+        ({"qrinfo_allowed_enterprises": "E0OURORG01"}, {"enterprise_id": "E0THEIRS01"}),
+    ],
+    ids=["channel", "user", "usergroup", "team", "enterprise"],
+)
+async def test_each_access_rule_refuses_with_a_hint_and_no_gateway_call(
+    guarded: Any,
+    sink: ResponseSink,
+    sandbox: SandboxGateway,
+    slack_api: FakeSlackApi,
+    audit_path: Path,
+    settings: dict[str, str],
+    who: dict[str, str],
+) -> None:
+    """Outside the allowed set: the 'not allowed, ask in #…' card, nothing sent, audited refused."""
+    slack_api.usergroups["S0SUPPORT1"] = ["U0SOMEONE1"]
+    app, services = guarded(qrinfo_access_hint="#payments-support", **settings)
+    said = all_text(await command(app, sink, **who))
+    assert "You are not allowed to look up QR codes here; ask in #payments-support." in said
+    assert sandbox.query_requests == 0
+    [line] = audit_lines(audit_path, services)
+    assert line["outcome"] == "refused"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"qrinfo_allowed_channels": f"{DEMO_CHANNEL},C0OTHER001"},
+        {"qrinfo_allowed_users": DEMO_USER},
+        {"qrinfo_allowed_usergroups": "S0SUPPORT1"},
+        {"qrinfo_allowed_teams": DEMO_TEAM},
+    ],
+    ids=["channel", "user", "usergroup", "team"],
+)
+async def test_each_access_rule_lets_its_members_through(
+    guarded: Any, sink: ResponseSink, slack_api: FakeSlackApi, settings: dict[str, str]
+) -> None:
+    """Inside the allowed set the card comes as usual."""
+    slack_api.usergroups["S0SUPPORT1"] = ["U0SOMEONE1", DEMO_USER]
+    app, _ = guarded(**settings)
+    payload = await command(app, sink)
+    assert payload["text"].startswith("测试商户")
+
+
+async def test_user_group_membership_is_cached(
+    guarded: Any, sink: ResponseSink, slack_api: FakeSlackApi
+) -> None:
+    """Three lookups, one usergroups.users.list call."""
+    slack_api.usergroups["S0SUPPORT1"] = [DEMO_USER]
+    app, _ = guarded(qrinfo_allowed_usergroups="S0SUPPORT1")
+    for _ in range(3):
+        await command(app, sink)
+    assert len(slack_api.of("usergroups.users.list")) == 1
+
+
+async def test_an_unreadable_user_group_fails_closed(
+    guarded: Any, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    """When Slack will not list the group (missing scope, unknown group), nobody gets in."""
+    app, _ = guarded(qrinfo_allowed_usergroups="S0MISSING1")
+    assert "not allowed" in all_text(await command(app, sink))
+    assert sandbox.query_requests == 0
+
+
+async def test_the_hint_can_be_a_channel_id(guarded: Any, sink: ResponseSink) -> None:
+    """A channel id hint renders as a channel link."""
+    app, _ = guarded(qrinfo_allowed_users="U0ALLOWED1", qrinfo_access_hint="C0HELP0001")
+    assert "ask in <#C0HELP0001>" in all_text(await command(app, sink))
+
+
+# --- rate ---------------------------------------------------------------------------------
+
+
+async def test_the_per_user_limit_refuses_and_says_when_to_try_again(
+    guarded: Any, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    """Three a minute: the fourth is refused with a wait; another user still gets through."""
+    app, _ = guarded(qrinfo_user_rate=3, qrinfo_coalesce_seconds=0)
+    texts = [all_text(await command(app, sink, f"898340149000005 BNCH{i:022d}")) for i in range(4)]
+    assert all("压测商户" in t for t in texts[:3])
+    assert "You have made 3 lookups in the last minute. Try again in 20 s." in texts[3]
+    other = await command(
+        app, sink, "898340149000005 BNCH9999999999999999999999", user_id="U0OTHER001"
+    )
+    assert other["text"].startswith("压测商户")
+    assert sandbox.query_requests == 4
+
+
+async def test_the_workspace_limit_refuses_across_users(
+    guarded: Any, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    """Workspace limit 2: the third lookup of the team is refused, whoever asks."""
+    app, _ = guarded(qrinfo_workspace_rate=2, qrinfo_coalesce_seconds=0)
+    texts = [
+        all_text(await command(app, sink, f"898340149000005 BNCH{i:022d}", user_id=f"U0USER000{i}"))
+        for i in range(3)
+    ]
+    assert "This workspace has made 2 lookups in the last minute" in texts[2]
+    assert sandbox.query_requests == 2
+
+
+def test_the_rate_limiter_refills_over_the_minute() -> None:
+    """GCRA: the limit is spread over the minute; the wait shrinks as time passes."""
+    clock = Clock()
+    limiter = RateLimiter(6, clock=clock)
+    for _ in range(6):
+        assert limiter.wait_for("u") == 0
+        limiter.take("u")
+    assert limiter.wait_for("u") == pytest.approx(10.0)
+    clock.now += 10
+    assert limiter.wait_for("u") == 0
+
+
+# --- coalescing ---------------------------------------------------------------------------
+
+
+async def test_identical_lookups_at_once_share_one_gateway_call(
+    guarded: Any, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    """Ten people run the same command together: one gateway call, ten cards."""
+    sandbox.faults = type(sandbox.faults)(
+        FaultConfig(latency_ms=50), by_code=sandbox.faults.by_code
+    )
+    app, _ = guarded()
+    bodies = [
+        slash_command_body(SEED_TEXT, response_url=sink.url(f"/r/{i}"), user_id=f"U0PERSON{i:02d}")
+        for i in range(10)
+    ]
+    await asyncio.gather(*(app.async_dispatch(signed_request(b, SIGNING_SECRET)) for b in bodies))
+    payloads = [(await sink.next(WAIT)).payload for _ in range(10)]
+    assert all(p["text"].startswith("测试商户") for p in payloads)
+    assert sandbox.query_requests == 1
+
+
+async def test_a_double_click_within_the_window_reuses_the_answer(
+    guarded: Any, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    """The same lookup twice in a row, inside the window: one gateway call."""
+    app, _ = guarded(qrinfo_coalesce_seconds=60)
+    await command(app, sink)
+    await command(app, sink)
+    assert sandbox.query_requests == 1
+
+
+async def test_the_coalescing_window_ends() -> None:
+    """After the window a new call is made."""
+    clock = Clock()
+    coalescer: Coalescer[int] = Coalescer(5, clock=clock)
+    calls = 0
+
+    async def call() -> int:
+        nonlocal calls
+        calls += 1
+        return calls
+
+    assert await coalescer.run("k", call) == 1
+    clock.now += 4
+    assert await coalescer.run("k", call) == 1
+    clock.now += 2
+    assert await coalescer.run("k", call) == 2
+
+
+# --- the audit trail -------------------------------------------------------------------------
+
+
+async def test_every_outcome_writes_one_audit_line_without_card_content(
+    guarded: Any, sink: ResponseSink, audit_path: Path
+) -> None:
+    """found, NO_BILL, unavailable, invalid, refused: one line each, the fields, no card text."""
+    app, services = guarded(qrinfo_user_rate=4, chinaums_timeout=0.3)
+    await command(app, sink)
+    await command(app, sink, "898340149000005 31940000000000000000000000")
+    await command(app, sink, "898340149000005 E5030000000000000000000001")
+    await command(app, sink, "898340149000005 3194-bad")
+    await command(app, sink, "898340149000005 BNCH0000000000000000000001")
+    await command(app, sink, "898340149000005 BNCH0000000000000000000002")  # fifth: refused
+    lines = audit_lines(audit_path, services)
+    assert [line["outcome"] for line in lines] == [
+        "found",
+        "NO_BILL",
+        "unavailable",
+        "invalid",
+        "found",
+        "refused",
+    ]
+    first = lines[0]
+    assert set(first) == {
+        "time",
+        "team",
+        "user",
+        "channel",
+        "action",
+        "mid",
+        "qrCodeId",
+        "outcome",
+        "msgId",
+        "durationMs",
+    }
+    assert (first["team"], first["user"], first["channel"], first["action"]) == (
+        DEMO_TEAM,
+        DEMO_USER,
+        DEMO_CHANNEL,
+        "command",
+    )
+    assert (first["mid"], first["qrCodeId"]) == ("898340149000005", "31942002268195125132885377")
+    assert first["msgId"].startswith("qri")
+    assert first["time"].endswith("Z")
+    assert isinstance(first["durationMs"], int)
+    assert "测试商户" not in json.dumps(lines, ensure_ascii=False)
+
+
+def test_the_audit_file_is_appended_across_restarts(audit_path: Path) -> None:
+    """A second process (a new AuditLog) adds to the file, it does not replace it."""
+    event = AuditEvent(
+        "2026-11-25T12:00:00.000Z", "T", "U", "C", "command", "m", "q", "found", "x", 1
+    )
+    for _ in range(2):
+        log = AuditLog(str(audit_path))
+        log.record(event)
+        log.close()
+    assert len(audit_path.read_text().splitlines()) == 2
+
+
+def test_qrinfo_audit_prints_a_filtered_table(
+    audit_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--user, --mid and --since select lines; the table has a header and one row per line."""
+    audit_path.parent.mkdir(parents=True)
+    rows = [
+        {"time": "2026-11-25T10:00:00.000Z", "user": "U1", "mid": "898340149000005"},
+        {"time": "2099-01-01T00:00:00.000Z", "user": "U1", "mid": "898340149000005"},
+        {"time": "2099-01-01T00:00:00.000Z", "user": "U2", "mid": "898340149000005"},
+    ]
+    base = {
+        "team": "T",
+        "channel": "C",
+        "action": "command",
+        "qrCodeId": "q",
+        "outcome": "found",
+        "msgId": "m",
+        "durationMs": 3,
+    }
+    audit_path.write_text("\n".join(json.dumps(base | r) for r in rows) + "\nnot json\n")
+    monkeypatch.setenv("QRINFO_AUDIT_LOG", str(audit_path))
+    assert main(["audit", "--user", "U1", "--since", "2h"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == [
+        "time",
+        "team",
+        "user",
+        "channel",
+        "action",
+        "mid",
+        "qrCodeId",
+        "outcome",
+        "msgId",
+        "durationMs",
+    ]
+    assert len(out) == 2
+    assert "2099-01-01T00:00:00.000Z" in out[1]
+    assert main(["audit", "--mid", "898340149000005"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 4
+
+
+def test_qrinfo_audit_explains_when_the_log_goes_to_stdout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With QRINFO_AUDIT_LOG=- there is no file to read: exit 2 and say how to fix it."""
+    assert main(["audit"]) == 2
+    assert "set QRINFO_AUDIT_LOG to a file" in capsys.readouterr().err
+
+
+def test_since_reads_seconds_minutes_hours_days() -> None:
+    """2h is two hours; anything else is refused with the expected form."""
+    assert parse_since("2h").total_seconds() == 7200
+    assert parse_since("90s").total_seconds() == 90
+    with pytest.raises(ValueError, match="like 2h"):
+        parse_since("two hours")
+    assert select(read_events([]), user="U") == []
+    assert format_table([]).startswith("time")
+
+
+# --- the circuit breaker ------------------------------------------------------------------
+
+
+async def test_the_breaker_opens_after_repeated_failures_and_a_trial_closes_it(
+    gateway_http: httpx.AsyncClient, sandbox: SandboxGateway
+) -> None:
+    """Two failures open it; lookups then fail at once; after the cool-down a trial closes it."""
+    clock = Clock()
+    settings = load_settings(chinaums_timeout=0.3)
+    client = create_client(settings, gateway_http, backoff=FAST)
+    client.breaker = CircuitBreaker(failures=2, cooldown=30, clock=clock, wall=settings_now)
+    broken = ("898340149000005", "E5030000000000000000000001")
+    for _ in range(2):
+        with pytest.raises(GatewayUnavailable):
+            await client.query_qrcode_info(*broken)
+    asked = sandbox.query_requests
+    with pytest.raises(GatewayCircuitOpen) as caught:
+        await client.query_qrcode_info("898340149000005", "31942002268195125132885377")
+    assert sandbox.query_requests == asked  # nothing was sent
+    assert "has been failing since" in str(caught.value)
+    assert client.breaker.snapshot().state == "open"
+    clock.now += 31
+    assert client.breaker.snapshot().state == "half-open"
+    info = await client.query_qrcode_info("898340149000005", "31942002268195125132885377")
+    assert info.err_code == "SUCCESS"
+    assert client.breaker.snapshot().state == "closed"
+
+
+def settings_now() -> datetime:
+    return datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+
+
+def test_a_failed_trial_opens_the_breaker_again() -> None:
+    """Half-open lets one call through; its failure starts a new cool-down."""
+    clock = Clock()
+    breaker = CircuitBreaker(failures=1, cooldown=10, clock=clock, wall=settings_now)
+    breaker.failed()
+    assert not breaker.admit()
+    clock.now += 11
+    assert breaker.admit()
+    assert not breaker.admit()  # only one trial at a time
+    breaker.failed()
+    assert breaker.snapshot().state == "open"
+    assert breaker.snapshot().retry_in == pytest.approx(10)
+
+
+async def test_the_open_circuit_card_says_since_when_and_health_shows_it(
+    guarded: Any, sink: ResponseSink
+) -> None:
+    """Users get 'failing since'; /healthz reports the circuit open."""
+    app, services = guarded(
+        chinaums_timeout=0.3, qrinfo_breaker_failures=1, qrinfo_coalesce_seconds=0
+    )
+    await command(app, sink, "898340149000005 E5030000000000000000000001")
+    said = all_text(await command(app, sink))
+    assert "The gateway has been failing since <!date^" in said
+    report = health_report(services, mode="http", draining=False)
+    assert report["gateway_circuit"] == "open"
+    assert report["gateway_failing_since"]
+
+
+# --- shutdown and secrets -------------------------------------------------------------------
+
+
+async def test_a_shutdown_in_the_middle_of_a_burst_loses_no_reply(
+    guarded: Any, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    """Stop while 30 lookups wait on the gateway: all 30 replies arrive; new ones are refused."""
+    sandbox.faults = type(sandbox.faults)(
+        FaultConfig(latency_ms=300), by_code=sandbox.faults.by_code
+    )
+    app, services = guarded(qrinfo_user_rate=1000, qrinfo_workspace_rate=1000)
+
+    async def health() -> dict[str, Any]:
+        return {"ok": True}
+
+    server = HttpServer(create_http_app(app, health), "127.0.0.1", 0)
+    url = await server.start()
+    async with aiohttp.ClientSession() as session:
+
+        async def send(i: int) -> int:
+            body = slash_command_body(
+                f"898340149000005 BNCH{i:022d}", response_url=sink.url(f"/r/{i}")
+            )
+            headers = signed_headers(body, SIGNING_SECRET)
+            async with session.post(url + "/slack/events", data=body, headers=headers) as response:
+                return response.status
+
+        assert await asyncio.gather(*(send(i) for i in range(30))) == [200] * 30
+        assert len(services.inflight) > 0
+        assert sink.count < 30  # replies still to come when the stop begins
+        await server.stop(lambda: services.inflight.drain(5))
+        assert sink.count == 30
+        assert len(services.inflight) == 0
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with session.post(url + "/slack/events", data="x"):
+                pass
+
+
+async def test_secrets_reach_neither_the_logs_nor_the_audit_file(
+    guarded: Any,
+    sink: ResponseSink,
+    audit_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full lookup with recognisable secrets set: none of them in any log record or audit line."""
+    secrets = {
+        "chinaums_app_key": "SECRET-APP-KEY-7f3a",
+        "slack_signing_secret": "SECRET-SIGNING-9b2c",
+        "slack_bot_token": "xoxb-SECRET-BOT-4d1e",
+        "slack_app_token": "xapp-SECRET-APP-5e6f",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name.upper(), value)
+    caplog.set_level(logging.DEBUG)
+    app, services = guarded(
+        chinaums_env="sandbox",
+        chinaums_app_key=secrets["chinaums_app_key"],
+        chinaums_auth="token",
+        slack_signing_secret=secrets["slack_signing_secret"],
+    )
+    body = slash_command_body(SEED_TEXT, response_url=sink.url())
+    await app.async_dispatch(signed_request(body, secrets["slack_signing_secret"]))
+    payload = (await sink.next(WAIT)).payload
+    assert payload["text"]  # the lookup ran (the sandbox's own key did not match: an auth card)
+    logged = "\n".join(r.getMessage() + repr(r.__dict__) for r in caplog.records)
+    audit = "\n".join(json.dumps(line) for line in audit_lines(audit_path, services))
+    for value in secrets.values():
+        assert value not in logged
+        assert value not in audit
+    assert "AccessToken=" not in logged  # no Authorization header value either
+    assert 'Signature="' not in logged
