@@ -312,14 +312,19 @@ async def run_app(
         # The burst comes first, on a cold process: no token cached, no connections open.
         before = await wait_healthy(session, health)
         cpu_before = cpu_seconds(app.pid), cpu_seconds(sandbox_pid), time.process_time()
-        burst = await fire(
-            session,
-            setup.url(setup.app_port, "/slack/events"),
-            secret=setup.secret,
-            sink=sink,
-            n=args.n,
-            concurrency=args.concurrency,
-        )
+
+        async def one_round(number: int) -> Burst:
+            return await fire(
+                session,
+                setup.url(setup.app_port, "/slack/events"),
+                secret=setup.secret,
+                sink=sink,
+                n=args.n,
+                concurrency=args.concurrency,
+                offset=number * args.n,
+            )
+
+        burst = await one_round(0)
         deliveries = await collect(sink, args.n, wait=15)
         cpu_after = cpu_seconds(app.pid), cpu_seconds(sandbox_pid), time.process_time()
         app_cpu, sandbox_cpu, driver_cpu = (
@@ -338,15 +343,7 @@ async def run_app(
         settled = [round(rss_mb(app.pid, "VmRSS"), 1)]
         lost_later = 0
         for round_number in range(1, args.rounds):
-            await fire(
-                session,
-                setup.url(setup.app_port, "/slack/events"),
-                secret=setup.secret,
-                sink=sink,
-                n=args.n,
-                concurrency=args.concurrency,
-                offset=round_number * args.n,
-            )
+            await one_round(round_number)
             lost_later += args.n - len(await collect(sink, args.n, wait=15))
             settled.append(round(rss_mb(app.pid, "VmRSS"), 1))
         return {
