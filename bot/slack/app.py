@@ -10,7 +10,6 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 
-from bot.audit import AuditLog
 from bot.config import Settings
 from bot.gateway.client import QrCodeClient, utc_now
 from bot.slack import actions, commands, pool, shortcuts
@@ -39,12 +38,13 @@ def build_app(
     authorize: Authorize,
     services: Services | None = None,
     reply_pool: ReplyPool | None = None,
-    audit: AuditLog | None = None,
 ) -> AsyncApp:
     """The Slack app. *authorize* comes from ``auth.test`` at start (or a fixture in tests).
 
-    With a *reply_pool*, replies to response_urls share one keep-alive session
-    (what ``serve`` uses); without, each reply uses Bolt's own respond().
+    *services* (the gateway client, guard, audit log, …) default to ones built
+    from the settings with no audit log. With a *reply_pool*, replies to
+    response_urls share one keep-alive session (what ``serve`` uses); without,
+    each reply uses Bolt's own respond().
     """
     secret = settings.slack_signing_secret
     app = AsyncApp(
@@ -57,7 +57,7 @@ def build_app(
     # environment on its own and warns when it also gets a client. The token
     # itself comes from *authorize*; per-request clients copy this base URL.
     app.client.base_url = settings.slack_api_url
-    services = services or Services(settings=settings, gateway=gateway, clock=utc_now, audit=audit)
+    services = services or Services(settings=settings, gateway=gateway, clock=utc_now)
     if reply_pool is not None:
         pool.install(app, reply_pool)
     commands.register(app, services)
