@@ -40,6 +40,19 @@ from tests.slack.conftest import FAST, SEED_TEXT, SIGNING_SECRET, TEST_AUTHORIZA
 from tests.slack.fakes import FakeSlackApi
 
 WAIT = 5.0
+# The fields the audit trail must carry, in order (the list, not the code's).
+AUDIT_FIELDS = [
+    "time",
+    "team",
+    "user",
+    "channel",
+    "action",
+    "mid",
+    "qrCodeId",
+    "outcome",
+    "msgId",
+    "durationMs",
+]
 
 
 class Clock:
@@ -296,18 +309,7 @@ async def test_every_outcome_writes_one_audit_line_without_card_content(
         "refused",
     ]
     first = lines[0]
-    assert set(first) == {
-        "time",
-        "team",
-        "user",
-        "channel",
-        "action",
-        "mid",
-        "qrCodeId",
-        "outcome",
-        "msgId",
-        "durationMs",
-    }
+    assert list(first) == AUDIT_FIELDS
     assert (first["team"], first["user"], first["channel"], first["action"]) == (
         DEMO_TEAM,
         DEMO_USER,
@@ -356,18 +358,7 @@ def test_qrinfo_audit_prints_a_filtered_table(
     monkeypatch.setenv("QRINFO_AUDIT_LOG", str(audit_path))
     assert main(["audit", "--user", "U1", "--since", "2h"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == [
-        "time",
-        "team",
-        "user",
-        "channel",
-        "action",
-        "mid",
-        "qrCodeId",
-        "outcome",
-        "msgId",
-        "durationMs",
-    ]
+    assert out[0].split() == AUDIT_FIELDS
     assert len(out) == 2
     assert "2099-01-01T00:00:00.000Z" in out[1]
     assert main(["audit", "--mid", "898340149000005"]) == 0
