@@ -9,6 +9,7 @@ import socket
 import sys
 import time
 from collections.abc import AsyncIterator
+from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
@@ -19,7 +20,7 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app
 from bot.slack.simulate import signed_headers, slash_command_body
 from bot.slack.sink import ResponseSink
-from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
+from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 SECRET = "serve-process-signing-secret"
 
@@ -91,6 +92,51 @@ async def test_sigterm_drains_the_lookups_in_flight_then_exits(
             assert sink.count == 20
             paths = {(await sink.next(1)).path for _ in range(20)}
             assert len(paths) == 20
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+
+
+async def test_socket_mode_answers_a_command_and_shuts_down_cleanly(
+    slack_api: FakeSlackApi, tmp_path: object
+) -> None:
+    """With SLACK_APP_TOKEN set: connect, ack the envelope, reply to the response_url, exit 0."""
+    port = free_port()
+    env = os.environ | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": slack_api.url,
+        "QRINFO_AUDIT_LOG": f"{tmp_path}/audit.jsonl",
+    }
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with ResponseSink() as sink, aiohttp.ClientSession() as session:
+            await asyncio.wait_for(slack_api.socket_open.wait(), 20)
+            assert slack_api.socket is not None
+            # Socket Mode delivers the command's fields as a JSON object, not a form body.
+            payload = dict(parse_qsl(slash_command_body("help", response_url=sink.url())))
+            await slack_api.socket.send_json(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": payload,
+                }
+            )
+            ack = await asyncio.wait_for(slack_api.from_bot.get(), 10)
+            assert ack["envelope_id"] == "env-1"
+            card = await sink.next(10)
+            assert "/qrinfo 898340149000005" in card.payload["text"]
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                health = await response.json()
+            assert health["mode"] == "socket"
+            assert health["socket_connected"] is True
+            child.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(child.wait(), 20) == 0
     finally:
         if child.returncode is None:
             child.kill()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 BOT_TOKEN = "xoxb-test-token-0000"
+APP_TOKEN = "xapp-test-token-0000"
 
 
 @dataclass
@@ -23,6 +25,21 @@ class FakeSlackApi:
     errors: dict[str, str] = field(default_factory=dict)  # method -> error to answer
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # group id -> user ids
     url: str = ""
+    # Socket Mode: the bot's websocket, and what it sent us (acks, by envelope).
+    socket: web.WebSocketResponse | None = None
+    socket_open: asyncio.Event = field(default_factory=asyncio.Event)
+    from_bot: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.socket = ws
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        self.socket_open.set()
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.from_bot.put_nowait(json.loads(message.data))
+        return ws
 
     def of(self, method: str) -> list[dict[str, Any]]:
         return [args for name, args in self.calls if name == method]
@@ -37,6 +54,11 @@ class FakeSlackApi:
         else:
             args = dict(parse_qsl(raw))
         self.calls.append((method, args))
+        if method == "apps.connections.open":
+            if request.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            ws_url = self.url.replace("http://", "ws://").replace("/api/", "/link")
+            return web.json_response({"ok": True, "url": ws_url})
         if not self.token_ok or request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method in self.errors:
@@ -67,6 +89,7 @@ async def serve_fake_slack() -> AsyncIterator[FakeSlackApi]:
     fake = FakeSlackApi()
     app = web.Application()
     app.router.add_route("*", "/api/{method}", fake.handle)
+    app.router.add_get("/link", fake.websocket)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     fake.url = str(server.make_url("/api/"))
