@@ -131,8 +131,13 @@ def parse_command(text: str) -> Lookup | HelpRequest:
     return lookup(first, second)
 
 
+def _with_scheme(url: str) -> str:
+    """A pasted ``qr.95516.com/…`` without its scheme reads as https."""
+    return url if "://" in url else "https://" + url
+
+
 def _id_from_url_token(token: str) -> str:
-    qr_code_id = qr_code_id_from_url(token if "://" in token else "https://" + token)
+    qr_code_id = qr_code_id_from_url(_with_scheme(token))
     if qr_code_id is None:
         raise UsageError(
             "That URL is not a Chinaums QR code URL. Expected "
@@ -191,11 +196,7 @@ def find_in_message(text: str) -> tuple[str | None, str | None]:
     """(mid, qrCodeId) found in a message's text: the first QR URL, and a lone 15-digit number."""
     text = normalise(text).replace("&amp;", "&")
     url = _URL_IN_TEXT.search(text)
-    qr_code_id = (
-        qr_code_id_from_url(url.group(0) if "://" in url.group(0) else "https://" + url.group(0))
-        if url
-        else None
-    )
+    qr_code_id = qr_code_id_from_url(_with_scheme(url.group(0))) if url else None
     mids = _MID_IN_TEXT.findall(_URL_IN_TEXT.sub(" ", text))
     return (mids[0] if len(set(mids)) == 1 else None), qr_code_id
 
