@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 QUERY_PATH = "/v1/netpay/bills/query-qrcode-info"
 TOKEN_PATH = "/v1/token/access"  # noqa: S105  # a URL path, not a password
-USER_AGENT = "qrinfo/0.1 (+https://github.com/qrinfo)"
+USER_AGENT = "qrinfo/0.1"
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
 
 

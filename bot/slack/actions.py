@@ -144,7 +144,7 @@ async def _tell(
             channel=channel,
             user=user,
             text=card.text,
-            blocks=[block.to_dict() for block in card.blocks],
+            blocks=card.block_dicts(),
         )
     except SlackApiError as exc:
         log.warning("could not tell %s that sharing failed: %s", user, error_code(exc))

@@ -80,8 +80,12 @@ class Card:
         return {
             "response_type": response_type,
             "text": self.text,
-            "blocks": [block.to_dict() for block in self.blocks],
+            "blocks": self.block_dicts(),
         }
+
+    def block_dicts(self) -> list[dict[str, Any]]:
+        """The blocks as JSON-ready dicts (slack_sdk validates them here)."""
+        return [block.to_dict() for block in self.blocks]
 
 
 @dataclass(frozen=True, slots=True)

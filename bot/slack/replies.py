@@ -37,7 +37,7 @@ async def send_card(
         respond,
         msg_id,
         text=card.text,
-        blocks=[block.to_dict() for block in card.blocks],
+        blocks=card.block_dicts(),
         response_type=response_type,
         replace_original=replace_original,
     )

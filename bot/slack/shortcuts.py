@@ -82,7 +82,7 @@ async def _send_to_dm(client: AsyncWebClient, user_id: str, result: LookupResult
         await client.chat_postMessage(
             channel=user_id,
             text=result.card.text,
-            blocks=[block.to_dict() for block in result.card.blocks],
+            blocks=result.card.block_dicts(),
         )
     except SlackApiError as exc:
         log.warning(
