@@ -33,6 +33,10 @@ EXIT_REJECTED = 3
 EXIT_UNAVAILABLE = 4
 
 
+class StartupFailed(Exception):
+    """`serve` could not start for a reason outside the configuration (Slack down); one line."""
+
+
 def format_summary(info: QrCodeInfo) -> str:
     """A few readable lines about a QR code, for a terminal."""
     lines = [f"merchant   {info.mer_name or '(no name)'}  mid {info.mid or '-'}"]
@@ -86,6 +90,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.slack.lookups import Services  # noqa: PLC0415
     from bot.slack.pool import ReplyPool  # noqa: PLC0415
     from bot.slack.server import (  # noqa: PLC0415
+        FrontDoor,
+        SlackUnavailable,
         authorize_at_start,
         health_report,
         run_http,
@@ -96,7 +102,10 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     port = args.port or settings.port
     needed = "slack_app_token" if mode == "socket" else "slack_signing_secret"
     settings.require("slack_bot_token", needed)
-    authorization = await authorize_at_start(settings)
+    try:
+        authorization = await authorize_at_start(settings)
+    except SlackUnavailable as exc:
+        raise StartupFailed(str(exc)) from None
     http = new_gateway_http(settings)
     replies = ReplyPool()
     audit = AuditLog(settings.qrinfo_audit_log)
@@ -108,6 +117,10 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
         authorize=fixed_authorize(authorization),
         services=services,
         reply_pool=replies,
+    )
+    secret = settings.slack_signing_secret
+    door = FrontDoor(
+        app, signing_secret=secret.get_secret_value() if secret else None, replies=replies
     )
     tune_gc_for_bursts()  # after start-up: what exists now lives as long as the process
     stop = asyncio.Event()
@@ -128,10 +141,10 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     try:
         if mode == "socket":
             await run_socket(
-                app, settings, host=args.host, port=port, health=health, stop=stop, drain=drain
+                door, settings, host=args.host, port=port, health=health, stop=stop, drain=drain
             )
         else:
-            await run_http(app, host=args.host, port=port, health=health, stop=stop, drain=drain)
+            await run_http(door, host=args.host, port=port, health=health, stop=stop, drain=drain)
     finally:
         await replies.aclose()
         await http.aclose()
@@ -263,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(_serve(settings, args))
         except ConfigError as exc:
             return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
+        except StartupFailed as exc:
+            return _fail(EXIT_UNAVAILABLE, f"cannot start: {exc}")
         return EXIT_OK
     raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
 

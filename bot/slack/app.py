@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.config import Settings
 from bot.gateway.client import QrCodeClient, utc_now
 from bot.slack import actions, commands, pool, shortcuts
+from bot.slack.inbound import NotFromSlack, check_signature
 from bot.slack.lookups import Services
 from bot.slack.pool import ReplyPool
 from bot.slack.replies import report_unexpected
@@ -20,6 +29,8 @@ from bot.slack.replies import report_unexpected
 log = logging.getLogger(__name__)
 
 Authorize = Callable[..., Awaitable[AuthorizeResult]]
+# Set on a request's context once it passed SignatureCheck (or came over the socket).
+VERIFIED = "qrinfo_verified"
 
 
 def fixed_authorize(result: AuthorizeResult) -> Authorize:
@@ -29,6 +40,65 @@ def fixed_authorize(result: AuthorizeResult) -> Authorize:
         return result
 
     return authorize
+
+
+class SignatureCheck(AsyncMiddleware):
+    """Slack's request signature, checked before anything else reads the request.
+
+    Replaces Bolt's RequestVerification, which raises on a non-numeric
+    timestamp (its error handler then ran with the unverified request's
+    response_url) and logs the refused body. Here every failure is a 401 with
+    an empty body, and only a verified request is marked so.
+    """
+
+    def __init__(self, secret: str | None, *, clock: Callable[[], float] = time.time) -> None:
+        self._secret = secret
+        self._clock = clock
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        if req.mode != "socket_mode":  # the socket itself is authenticated by the app token
+            try:
+                if self._secret is None:
+                    raise NotFromSlack("no signing secret configured")
+                check_signature(
+                    self._secret,
+                    timestamp=_first(req, "x-slack-request-timestamp"),
+                    signature=_first(req, "x-slack-signature"),
+                    body=req.raw_body.encode("utf-8"),
+                    now=self._clock(),
+                )
+            except NotFromSlack as exc:
+                log.info("refused a request: %s", exc.reason)
+                return BoltResponse(status=401, body="")
+        req.context[VERIFIED] = True
+        return await next()
+
+
+def _first(req: AsyncBoltRequest, name: str) -> str | None:
+    values = req.headers.get(name)
+    return values[0] if values else None
+
+
+class _ExpectedTokenNotice(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is ignored when authorize is given; that is the design."""
+
+    _NOTICES = frozenset({warning_token_skipped(), warning_client_prioritized_and_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self._NOTICES
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("bot.slack.bolt")
+    if not any(isinstance(f, _ExpectedTokenNotice) for f in logger.filters):
+        logger.addFilter(_ExpectedTokenNotice())
+    return logger
 
 
 def build_app(
@@ -49,7 +119,11 @@ def build_app(
     secret = settings.slack_signing_secret
     app = AsyncApp(
         name="qrinfo",
-        signing_secret=secret.get_secret_value() if secret is not None else "unused-in-socket-mode",
+        logger=_bolt_logger(),
+        # Not None: Bolt would read SLACK_SIGNING_SECRET itself. SignatureCheck does the work.
+        signing_secret="",
+        request_verification_enabled=False,
+        before_authorize=SignatureCheck(secret.get_secret_value() if secret else None),
         authorize=authorize,
         process_before_response=False,
     )
@@ -69,11 +143,16 @@ def build_app(
 
 async def _on_error(
     error: Exception,
+    context: AsyncBoltContext,
     respond: AsyncRespond | None = None,
     response: BoltResponse | None = None,
 ) -> BoltResponse | None:
-    """For errors before a listener acks (or in middleware): log, apologise, still answer 200."""
-    await report_unexpected(error, respond)
+    """For errors before a listener acks (or in middleware): log; apologise only if verified.
+
+    A request that did not pass SignatureCheck chose its own response_url:
+    replying there would let anyone make the bot post wherever they like.
+    """
+    await report_unexpected(error, respond if context.get(VERIFIED) else None)
     if response is not None:  # not acknowledged yet: Slack still gets its 200
         return BoltResponse(status=200, body="")
     return None

@@ -97,7 +97,7 @@ class LookupContext:
     looked_up_at: datetime
     duration_ms: float | None = None
     refreshed: bool = False
-    shared_by: str | None = None  # a Slack user id, checked by the parser
+    shared_by: str | None = None  # who put the card in the channel: the verified clicker
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +137,10 @@ def _context(ctx: LookupContext, *extra: str) -> ContextBlock:
     looked_up = f"{verb} {date_token(ctx.looked_up_at, fmt='{date_short} {time_secs}')}"
     if ctx.duration_ms is not None:
         looked_up += f" in {ctx.duration_ms:,.0f} ms"
+    if ctx.shared_by and ctx.refreshed:
+        looked_up += f" by <@{ctx.shared_by}>"
     parts.append(looked_up)
-    if ctx.shared_by:
+    if ctx.shared_by and not ctx.refreshed:
         parts.append(f"shared by <@{ctx.shared_by}>")
     parts.extend(extra)
     elements = [_mrkdwn(clip_plain(p, SECTION_CHARS)) for p in parts[:MAX_CONTEXT_ELEMENTS]]
@@ -452,6 +454,18 @@ def share_failed_card(reason: str) -> Card:
     )
     return Card(
         text="The card could not be shared in the channel.",
+        blocks=[SectionBlock(text=_mrkdwn(text))],
+    )
+
+
+def unreadable_request_card(reason: str) -> Card:
+    """Slack sent something this bot cannot read (a request Slack itself would not send)."""
+    text = (
+        f":warning: *This request could not be read:* {clip(reason, 300)}.\n"
+        "Nothing was looked up. Try again; if it keeps happening, tell the bot's operator."
+    )
+    return Card(
+        text="This request could not be read; nothing was looked up.",
         blocks=[SectionBlock(text=_mrkdwn(text))],
     )
 

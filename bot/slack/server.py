@@ -1,23 +1,53 @@
-"""Running the app: HTTP (aiohttp, ``/slack/events`` and ``/healthz``) or Socket Mode."""
+"""Running the app: HTTP (aiohttp, ``/slack/events`` and ``/healthz``) or Socket Mode.
+
+Both doors check a request before Bolt sees it (see :mod:`bot.slack.inbound`):
+over HTTP its signature, then its shape; over the socket (authenticated by the
+app token) its shape.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import random
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError, Settings
+from bot.slack.cards import unreadable_request_card
+from bot.slack.inbound import (
+    NotFromSlack,
+    NotSlackShaped,
+    check_signature,
+    header,
+    payload_problem,
+    read_payload,
+)
 from bot.slack.lookups import Services
-from bot.slack.webapi import error_code
+from bot.slack.pool import PooledRespond, ReplyPool
+from bot.slack.replies import send_card
+from bot.slack.webapi import (
+    WEB_API_TIMEOUT_SECONDS,
+    error_code,
+    refused_by_slack,
+    unreachable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +56,30 @@ Health = Callable[[], Awaitable[dict[str, Any]]]
 Drain = Callable[[], Awaitable[object]]
 
 
+class SlackUnavailable(Exception):
+    """Slack gave no usable answer at start (down, unreachable, not Slack): one line."""
+
+
 async def authorize_at_start(settings: Settings) -> AuthorizeResult:
-    """Check SLACK_BOT_TOKEN once with ``auth.test``; the result then serves every request."""
+    """Check SLACK_BOT_TOKEN once with ``auth.test``; the result then serves every request.
+
+    A refused token is a ConfigError naming the variable; no usable answer
+    within WEB_API_TIMEOUT_SECONDS is SlackUnavailable saying what happened.
+    """
     settings.require("slack_bot_token")
     assert settings.slack_bot_token is not None  # noqa: S101  # narrowed by require()
     token = settings.slack_bot_token.get_secret_value()
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    url = settings.slack_api_url
+    client = AsyncWebClient(token=token, base_url=url, timeout=WEB_API_TIMEOUT_SECONDS)
     try:
         response = await client.auth_test()
     except SlackApiError as exc:
-        raise ConfigError(f"SLACK_BOT_TOKEN: Slack refused it ({error_code(exc)})") from None
-    except OSError as exc:
-        raise ConfigError(f"SLACK_API_URL: cannot reach Slack ({exc})") from None
+        code = refused_by_slack(exc)
+        if code is None:
+            raise SlackUnavailable(unreachable(exc, url + "auth.test")) from None
+        raise ConfigError(f"SLACK_BOT_TOKEN: Slack refused it ({code})") from None
+    except (aiohttp.ClientError, OSError) as exc:  # OSError includes TimeoutError
+        raise SlackUnavailable(unreachable(exc, url + "auth.test")) from None
     return AuthorizeResult.from_auth_test_response(auth_test_response=response, bot_token=token)
 
 
@@ -59,18 +101,117 @@ def health_report(services: Services, *, mode: str, draining: bool) -> dict[str,
     }
 
 
-def create_http_app(bolt_app: AsyncApp, health: Health) -> web.Application:
-    """``POST /slack/events`` for commands and interactivity; ``GET /healthz``."""
+class RefusalLog:
+    """One WARNING per reason a minute for refused requests, with how many were not logged.
 
-    async def events(request: web.Request) -> web.Response:
-        bolt_response = await bolt_app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+    A wrong SLACK_SIGNING_SECRET refuses every real request: the operator must
+    see it. A flood of forged requests must not flood the log. Nothing of the
+    request itself is logged: it is not Slack's.
+    """
+
+    def __init__(self, *, every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._every = every
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._quiet: dict[str, int] = {}
+
+    def note(self, reason: str) -> None:
+        now = self._clock()
+        last = self._last.get(reason)
+        if last is not None and now - last < self._every:
+            self._quiet[reason] = self._quiet.get(reason, 0) + 1
+            return
+        self._last[reason] = now
+        quiet = self._quiet.pop(reason, 0)
+        more = f" ({quiet} more since the last notice)" if quiet else ""
+        log.warning("refused a request to %s: %s%s", EVENTS_PATH, reason, more)
+
+
+class FrontDoor:
+    """What every request passes before the Bolt app sees it."""
+
+    def __init__(
+        self,
+        app: AsyncApp,
+        *,
+        signing_secret: str | None,
+        replies: ReplyPool | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self._secret = signing_secret
+        self._replies = replies
+        self._clock = clock
+        self.refusals = RefusalLog()
+        self._notices: set[asyncio.Task[object]] = set()
+
+    async def http(self, request: web.Request) -> web.Response:
+        """``POST /slack/events``: 401 unless Slack signed it; ignored unless it is Slack-shaped."""
+        raw = await request.read()
+        try:
+            if self._secret is None:
+                raise NotFromSlack("no SLACK_SIGNING_SECRET, so no request can be verified")
+            check_signature(
+                self._secret,
+                timestamp=header(request.headers, "X-Slack-Request-Timestamp"),
+                signature=header(request.headers, "X-Slack-Signature"),
+                body=raw,
+                now=self._clock(),
+            )
+        except NotFromSlack as exc:
+            self.refusals.note(exc.reason)
+            return web.Response(status=401)
+        try:
+            read_payload(raw, request.content_type)
+        except NotSlackShaped as exc:
+            self._ignore(exc.reason, exc.response_url)
+            return web.Response(status=200)
+        bolt_request = AsyncBoltRequest(
+            body=raw.decode("utf-8"),
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]  # a multidict of str, as Bolt reads it
+        )
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    async def socket(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
+        """One Socket Mode envelope: acked and ignored unless shaped like Slack's, else to Bolt."""
+        problem = payload_problem(request.payload)
+        if problem is not None:
+            url = request.payload.get("response_url")
+            self._ignore(problem, url if isinstance(url, str) else None)
+            await client.send_socket_mode_response(
+                SocketModeResponse(envelope_id=request.envelope_id)
+            )
+            return
+        started = time.time()
+        response = await run_async_bolt_app(self.app, request)
+        await send_async_response(client, request, response, started)
+
+    def _ignore(self, reason: str, response_url: str | None) -> None:
+        """A verified request Slack would not send: one WARNING; a word to the sender if we can."""
+        log.warning("ignored a request that Slack would not send: %s", reason)
+        if response_url:
+            task = asyncio.ensure_future(self._tell(response_url, reason))
+            self._notices.add(task)
+            task.add_done_callback(self._notices.discard)
+
+    async def _tell(self, response_url: str, reason: str) -> None:
+        respond = (
+            PooledRespond(response_url=response_url, pool=self._replies)
+            if self._replies is not None
+            else AsyncRespond(response_url=response_url)
+        )
+        await send_card(respond, unreadable_request_card(reason), replace_original=False)
+
+
+def create_http_app(door: FrontDoor, health: Health) -> web.Application:
+    """``POST /slack/events`` for commands and interactivity; ``GET /healthz``."""
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response(await health())
 
     app = web.Application(client_max_size=1024 * 1024)
-    app.router.add_post(EVENTS_PATH, events)
+    app.router.add_post(EVENTS_PATH, door.http)
     app.router.add_get("/healthz", healthz)
     return app
 
@@ -101,10 +242,10 @@ class HttpServer:
 
 
 async def run_http(
-    bolt_app: AsyncApp, *, host: str, port: int, health: Health, stop: asyncio.Event, drain: Drain
+    door: FrontDoor, *, host: str, port: int, health: Health, stop: asyncio.Event, drain: Drain
 ) -> None:
     """Serve HTTP mode until *stop* is set (SIGTERM), then shut down gracefully."""
-    server = HttpServer(create_http_app(bolt_app, health), host, port)
+    server = HttpServer(create_http_app(door, health), host, port)
     url = await server.start()
     log.warning(
         "qrinfo serving Slack requests on %s%s; health on %s/healthz", url, EVENTS_PATH, url
@@ -114,8 +255,67 @@ async def run_http(
     await server.stop(drain)
 
 
+class _OneLine(logging.Filter):
+    """slack_sdk logs each connection failure with a traceback; an operator needs one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def _socket_logger() -> logging.Logger:
+    logger = logging.getLogger("bot.slack.socket")
+    if not any(isinstance(f, _OneLine) for f in logger.filters):
+        logger.addFilter(_OneLine())
+    return logger
+
+
+class SocketConnection(SocketModeClient):
+    """slack_sdk's Socket Mode client, telling a refused app token from a network blip.
+
+    slack_sdk retries ``apps.connections.open`` every 10 s forever, whatever
+    the answer. Here a refusal (``invalid_auth``, ``not_authed``, …) ends the
+    connection for good and sets :attr:`refused`; anything else is retried with
+    jittered exponential backoff.
+    """
+
+    def __init__(self, *, app_token: str, web_client: AsyncWebClient) -> None:
+        super().__init__(app_token=app_token, web_client=web_client, logger=_socket_logger())
+        self.refused: str | None = None
+        self.refusal = asyncio.Event()
+        self.backoff_initial = 1.0
+        self.backoff_max = 30.0
+
+    async def issue_new_wss_url(self) -> str:
+        delay = self.backoff_initial
+        url = str(self.web_client.base_url) + "apps.connections.open"
+        while not self.closed:
+            try:
+                response = await self.web_client.apps_connections_open(app_token=self.app_token)
+                return str(response["url"])
+            except SlackApiError as exc:
+                code = refused_by_slack(exc)
+                if code is not None:
+                    self.refused = code
+                    # Closed: slack_sdk's connect loop then returns instead of retrying.
+                    self.closed = True
+                    self.refusal.set()
+                    raise
+                reason = f"Slack answered {error_code(exc)} at {url}"
+                if error_code(exc) == "ratelimited":
+                    delay = max(delay, float(exc.response.headers.get("Retry-After", delay)))
+            except (aiohttp.ClientError, OSError) as exc:
+                reason = unreachable(exc, url)
+            wait = delay * random.uniform(0.8, 1.2)  # noqa: S311  # jitter, not crypto
+            log.warning("cannot open a Socket Mode connection: %s; retry in %.0f s", reason, wait)
+            await asyncio.sleep(wait)
+            delay = min(delay * 2, self.backoff_max)
+        raise ConnectionAbortedError("the Socket Mode client was closed")
+
+
 async def run_socket(
-    bolt_app: AsyncApp,
+    door: FrontDoor,
     settings: Settings,
     *,
     host: str,
@@ -124,29 +324,53 @@ async def run_socket(
     stop: asyncio.Event,
     drain: Drain,
 ) -> None:
-    """Connect over Socket Mode; serve ``/healthz`` (with the socket's state) on *port*."""
+    """Connect over Socket Mode; serve ``/healthz`` (with the socket's state) on *port*.
+
+    Connecting runs beside the wait for *stop*, so a signal ends the process at
+    any moment, connected or not. A refused app token is a ConfigError naming
+    SLACK_APP_TOKEN, at start or later.
+    """
     settings.require("slack_app_token")
     assert settings.slack_app_token is not None  # noqa: S101  # narrowed by require()
-    handler = AsyncSocketModeHandler(
-        bolt_app,
+    client = SocketConnection(
         app_token=settings.slack_app_token.get_secret_value(),
-        web_client=AsyncWebClient(base_url=settings.slack_api_url),
+        web_client=AsyncWebClient(base_url=settings.slack_api_url, timeout=WEB_API_TIMEOUT_SECONDS),
     )
+    client.socket_mode_request_listeners.append(door.socket)
 
     async def socket_health() -> dict[str, Any]:
         # Long-idle sockets have been seen to go silent: ask, do not assume.
-        return await health() | {"socket_connected": await handler.client.is_connected()}
+        return await health() | {"socket_connected": await client.is_connected()}
 
     app = web.Application()
     app.router.add_get("/healthz", lambda request: _json(socket_health))
     server = HttpServer(app, host, port)
-    await handler.connect_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
     url = await server.start()
-    log.warning("qrinfo connected over Socket Mode; health on %s/healthz", url)
-    await stop.wait()
-    log.warning("stopping: socket closed; finishing the lookups in flight")
-    await handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
-    await server.stop(drain)
+    connecting = asyncio.ensure_future(_connect(client, url))
+    try:
+        await _first_of(stop.wait(), client.refusal.wait())
+    finally:
+        connecting.cancel()
+        log.warning("stopping: socket closed; finishing the lookups in flight")
+        await client.close()  # type: ignore[no-untyped-call]  # unannotated in slack_sdk
+        await server.stop(drain)
+    if client.refused is not None:
+        raise ConfigError(f"SLACK_APP_TOKEN: Slack refused it ({client.refused})")
+
+
+async def _connect(client: SocketConnection, health_url: str) -> None:
+    await client.connect()  # type: ignore[no-untyped-call]  # unannotated in slack_sdk
+    if await client.is_connected():
+        log.warning("qrinfo connected over Socket Mode; health on %s/healthz", health_url)
+
+
+async def _first_of(*waits: Coroutine[Any, Any, object]) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def _json(health: Health) -> web.Response:

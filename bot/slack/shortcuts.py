@@ -65,14 +65,17 @@ def register(app: AsyncApp, services: Services) -> None:
         async with services.work(respond):
             who = Requester.from_context(context)
             result = await look_up(services, request, who=who, action="form", client=client)
-            await _send_to_dm(client, str(body["user"]["id"]), result)
+            if who.user_id:  # the front door refuses a submission without a user
+                await _send_to_dm(client, who.user_id, result)
 
 
 def message_text(message: dict[str, Any]) -> str:
     """A message's text plus its attachments' text: where a pasted QR URL can be."""
     parts = [str(message.get("text", ""))]
-    for attachment in message.get("attachments", []) or []:
-        parts += [str(attachment.get(key, "")) for key in ("text", "fallback", "title_link")]
+    attachments = message.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if isinstance(attachment, dict):
+            parts += [str(attachment.get(key, "")) for key in ("text", "fallback", "title_link")]
     return "\n".join(parts)
 
 

@@ -65,11 +65,14 @@ def lookup_modal(
 
 
 def submitted_values(view: dict[str, Any]) -> tuple[str, str]:
-    """(mid text, QR text) from a view_submission; missing inputs read as empty."""
-    values = view.get("state", {}).get("values", {})
+    """(mid text, QR text) from a view_submission; anything missing or malformed reads as empty."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
 
     def read(block: str) -> str:
-        value = values.get(block, {}).get(INPUT_ACTION, {}).get("value")
+        inputs = values.get(block) if isinstance(values, dict) else None
+        element = inputs.get(INPUT_ACTION) if isinstance(inputs, dict) else None
+        value = element.get("value") if isinstance(element, dict) else None
         return value if isinstance(value, str) else ""
 
     return read(MID_BLOCK), read(QR_BLOCK)

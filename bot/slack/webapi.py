@@ -1,8 +1,17 @@
-"""Small helpers for Slack Web API failures."""
+"""Small helpers for Slack Web API failures: what Slack said, or why Slack could not be asked."""
 
 from __future__ import annotations
 
+import errno
+import socket
+
 from slack_sdk.errors import SlackApiError
+
+WEB_API_TIMEOUT_SECONDS = 10
+# Codes that mean "try again later", not "this token is no good".
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable"}
+)
 
 
 def error_code(exc: SlackApiError) -> str:
@@ -11,3 +20,43 @@ def error_code(exc: SlackApiError) -> str:
     if isinstance(data, dict) and data.get("error"):
         return str(data["error"])
     return f"HTTP {getattr(exc.response, 'status_code', '?')}"
+
+
+def refused_by_slack(exc: SlackApiError) -> str | None:
+    """The error code when Slack answered and refused (a bad token, a missing scope), else None.
+
+    An answer without Slack's JSON (an HTML error page, HTTP 5xx) or a
+    transient code is not a refusal: it says nothing about the token.
+    """
+    data = getattr(exc.response, "data", None)
+    status = getattr(exc.response, "status_code", 500)
+    code = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(code, str) or not code or status >= 500 or code in TRANSIENT_ERRORS:
+        return None
+    return code
+
+
+def unreachable(exc: BaseException, url: str) -> str:
+    """One line on why Slack at *url* gave no usable answer; never an empty reason."""
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", "?")
+        return f"Slack answered HTTP {status} without its usual JSON at {url}"
+    if isinstance(exc, TimeoutError):
+        return f"cannot reach Slack at {url}: no answer within {WEB_API_TIMEOUT_SECONDS:g} s"
+    return f"cannot reach Slack at {url}: {_os_reason(exc)}"
+
+
+def _os_reason(exc: BaseException) -> str:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return "host not found"
+        if isinstance(seen, ConnectionRefusedError) or getattr(seen, "errno", None) in (
+            errno.ECONNREFUSED,
+        ):
+            return "connection refused"
+        if isinstance(seen, ConnectionResetError):
+            return "connection reset"
+        # aiohttp's connector errors keep the OSError they wrap as os_error.
+        seen = getattr(seen, "os_error", None) or seen.__cause__ or seen.__context__
+    return str(exc) or type(exc).__name__

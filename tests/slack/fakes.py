@@ -29,6 +29,7 @@ class FakeSlackApi:
     socket: web.WebSocketResponse | None = None
     socket_open: asyncio.Event = field(default_factory=asyncio.Event)
     from_bot: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    called: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -44,6 +45,16 @@ class FakeSlackApi:
     def of(self, method: str) -> list[dict[str, Any]]:
         return [args for name, args in self.calls if name == method]
 
+    async def wait_for(
+        self, method: str, count: int = 1, wait: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """The calls of *method* once there are *count* of them (TimeoutError after *wait* s)."""
+        async with self.called:
+            await asyncio.wait_for(
+                self.called.wait_for(lambda: len(self.of(method)) >= count), wait
+            )
+        return self.of(method)
+
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.text()
@@ -54,6 +65,8 @@ class FakeSlackApi:
         else:
             args = dict(parse_qsl(raw))
         self.calls.append((method, args))
+        async with self.called:
+            self.called.notify_all()
         if method == "apps.connections.open":
             if request.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
                 return web.json_response({"ok": False, "error": "invalid_auth"})

@@ -26,7 +26,7 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.slack.app import build_app, fixed_authorize
 from bot.slack.guard import RateLimiter
 from bot.slack.lookups import Coalescer, Services
-from bot.slack.server import HttpServer, create_http_app, health_report
+from bot.slack.server import FrontDoor, HttpServer, create_http_app, health_report
 from bot.slack.simulate import (
     DEMO_CHANNEL,
     DEMO_TEAM,
@@ -459,7 +459,9 @@ async def test_a_shutdown_in_the_middle_of_a_burst_loses_no_reply(
     async def health() -> dict[str, Any]:
         return {"ok": True}
 
-    server = HttpServer(create_http_app(app, health), "127.0.0.1", 0)
+    server = HttpServer(
+        create_http_app(FrontDoor(app, signing_secret=SIGNING_SECRET), health), "127.0.0.1", 0
+    )
     url = await server.start()
     async with aiohttp.ClientSession() as session:
 

@@ -12,7 +12,7 @@ from bot.cli import main
 from bot.config import ConfigError, load_settings
 from bot.gateway.client import create_client
 from bot.slack.app import build_app, fixed_authorize
-from bot.slack.server import authorize_at_start, create_http_app
+from bot.slack.server import FrontDoor, authorize_at_start, create_http_app
 from bot.slack.simulate import signed_headers, slash_command_body
 from bot.slack.sink import ResponseSink
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET
@@ -63,7 +63,11 @@ async def test_http_mode_serves_commands_and_health_over_a_socket(
     async def health() -> dict[str, Any]:
         return {"ok": True}
 
-    server = TestServer(create_http_app(bolt_app, health), host="127.0.0.1", port=0)
+    server = TestServer(
+        create_http_app(FrontDoor(bolt_app, signing_secret=SIGNING_SECRET), health),
+        host="127.0.0.1",
+        port=0,
+    )
     await server.start_server()
     try:
         async with ResponseSink() as sink, aiohttp.ClientSession() as session:

@@ -1,0 +1,367 @@
+"""The front door: nothing of an unverified request is used; odd bodies end cleanly.
+
+Every request goes over real HTTP to the real app (``FrontDoor`` + Bolt), with
+real signatures; a local server stands in for the response_url and must hear
+nothing it should not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.sandbox.gateway import SandboxGateway
+from bot.slack.cards import REFRESH_ACTION, SHARE_ACTION
+from bot.slack.parse import Lookup, encode_button_value
+from bot.slack.server import FrontDoor, create_http_app
+from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+from bot.slack.simulate import interaction_body, slash_command_body
+from bot.slack.sink import ResponseSink
+from bot.slack.views import FORM_CALLBACK
+from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, AppFactory
+from tests.slack.fakes import FakeSlackApi
+from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission
+
+SEED = Lookup("898340149000005", "31942002268195125132885377")
+FORM = "application/x-www-form-urlencoded"
+WAIT = 5.0
+
+
+def sign(body: bytes, *, secret: str = SIGNING_SECRET, stamp: str | None = None) -> dict[str, str]:
+    """Slack's headers for *body*, over the exact bytes."""
+    stamp = stamp or str(int(time.time()))
+    digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + digest.hexdigest()}
+
+
+class Door:
+    """The app behind its front door on a loopback port, and a session to knock with."""
+
+    def __init__(self, app: AsyncApp, url: str, session: aiohttp.ClientSession) -> None:
+        self.app = app
+        self.url = url
+        self.session = session
+
+    async def post(
+        self, body: bytes, headers: dict[str, str], content_type: str = FORM
+    ) -> tuple[int, str]:
+        async with self.session.post(
+            self.url, data=body, headers=headers | {"Content-Type": content_type}
+        ) as response:
+            return response.status, await response.text()
+
+    async def signed(self, body: bytes, content_type: str = FORM) -> tuple[int, str]:
+        return await self.post(body, sign(body), content_type)
+
+
+@pytest.fixture
+async def door(make_app: AppFactory) -> AsyncIterator[Door]:
+    app = make_app()
+
+    async def health() -> dict[str, Any]:
+        return {"ok": True}
+
+    server = TestServer(
+        create_http_app(FrontDoor(app, signing_secret=SIGNING_SECRET), health),
+        host="127.0.0.1",
+        port=0,
+    )
+    await server.start_server()
+    async with aiohttp.ClientSession() as session:
+        yield Door(app, str(server.make_url("/slack/events")), session)
+    await server.close()
+
+
+def command(sink: ResponseSink) -> bytes:
+    return slash_command_body(SEED_TEXT, response_url=sink.url()).encode()
+
+
+def interaction(payload: dict[str, Any]) -> bytes:
+    return interaction_body(payload).encode()
+
+
+def problems(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+# --- unverified: 401, nothing used --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"},
+        {"X-Slack-Request-Timestamp": "1.5", "X-Slack-Signature": "v0=00"},
+        {"X-Slack-Request-Timestamp": "", "X-Slack-Signature": "v0=00"},
+        {"X-Slack-Request-Timestamp": "-1", "X-Slack-Signature": "v0=00"},
+        {"X-Slack-Request-Timestamp": "9" * 40, "X-Slack-Signature": "v0=00"},
+        {"X-Slack-Signature": "v0=00"},
+        {"X-Slack-Request-Timestamp": str(int(time.time()))},
+        {},
+        {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64},
+        {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v1=ab"},
+    ],
+    ids=[
+        "timestamp-abc",
+        "timestamp-1.5",
+        "timestamp-empty",
+        "timestamp-negative",
+        "timestamp-huge",
+        "no-timestamp",
+        "no-signature",
+        "no-headers",
+        "wrong-signature",
+        "malformed-signature",
+    ],
+)
+async def test_an_unverifiable_command_is_401_and_its_response_url_hears_nothing(
+    door: Door,
+    sink: ResponseSink,
+    sandbox: SandboxGateway,
+    slack_api: FakeSlackApi,
+    headers: dict[str, str],
+) -> None:
+    """Whatever is wrong with the signature headers: 401, empty body, nothing used at all."""
+    status, text = await door.post(command(sink), headers)
+    assert (status, text) == (401, "")
+    assert sink.count == 0
+    assert sandbox.query_requests == 0
+    assert slack_api.calls == []
+
+
+@pytest.mark.parametrize(
+    ("secret", "age"),
+    [("not-the-secret", 0), (SIGNING_SECRET, 301), (SIGNING_SECRET, -301)],
+    ids=["forged", "301-seconds-old", "301-seconds-ahead"],
+)
+async def test_a_forged_or_stale_signature_is_401(
+    door: Door, sink: ResponseSink, sandbox: SandboxGateway, secret: str, age: int
+) -> None:
+    """A signature by another secret, or older or newer than five minutes, is refused."""
+    body = command(sink)
+    status, _ = await door.post(body, sign(body, secret=secret, stamp=str(int(time.time()) - age)))
+    assert status == 401
+    assert sink.count == 0
+    assert sandbox.query_requests == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"payload=notjson", FORM),
+        (b"payload=null", FORM),
+        (b"123", FORM),
+        (b"[1,2]", "application/json"),
+        (b"payload=\xff\xfe", FORM),
+        (b"ssl_check=1&token=x", FORM),
+    ],
+    ids=["payload-notjson", "payload-null", "123", "json-list", "not-utf8", "ssl-check"],
+)
+async def test_an_unsigned_odd_body_is_401_like_any_other(
+    door: Door, sink: ResponseSink, body: bytes, content_type: str
+) -> None:
+    """Unsigned is unsigned, whatever the body: 401, never a 500."""
+    status, _ = await door.post(body, {}, content_type)
+    assert status == 401
+
+
+async def test_the_app_alone_refuses_an_unverifiable_request_and_never_replies(
+    door: Door, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    """Even dispatched straight to the app (no front door), timestamp 'abc' is a 401, no reply."""
+    request = AsyncBoltRequest(
+        body=command(sink).decode(),
+        headers={"x-slack-request-timestamp": "abc", "x-slack-signature": "v0=00"},
+    )
+    response = await door.app.async_dispatch(request)
+    assert response.status == 401
+    assert sink.count == 0
+    assert sandbox.query_requests == 0
+
+
+async def test_refusals_are_logged_once_a_minute_per_reason_without_the_request(
+    door: Door, sink: ResponseSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ten forged requests: one WARNING naming the reason; nothing of the request in it."""
+    caplog.set_level(logging.INFO)
+    body = command(sink)
+    for _ in range(10):
+        await door.post(body, sign(body, secret="forged"))
+    [warning] = problems(caplog)
+    assert warning.getMessage() == "refused a request to /slack/events: signature mismatch"
+    assert sink.url() not in "\n".join(r.getMessage() for r in caplog.records)
+
+
+# --- verified but not what Slack sends: 200, one WARNING ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"payload=notjson", FORM),
+        (b"payload=null", FORM),
+        (b"123", FORM),
+        (b"[1,2]", FORM),
+        (b"[1,2]", "application/json"),
+        (b"payload=\xff\xfe", FORM),
+        (b"command=%2Fqrinfo&text=x", "application/json"),
+        (b"", FORM),
+        (b"payload", FORM),
+    ],
+    ids=[
+        "payload-notjson",
+        "payload-null",
+        "123",
+        "form-list",
+        "json-list",
+        "not-utf8",
+        "form-labelled-json",
+        "empty",
+        "word-payload",
+    ],
+)
+async def test_a_signed_body_slack_would_not_send_is_acked_with_one_warning(
+    door: Door,
+    sandbox: SandboxGateway,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+    content_type: str,
+) -> None:
+    """200, exactly one WARNING line, no traceback, no 500, nothing looked up."""
+    status, _ = await door.signed(body, content_type)
+    assert status == 200
+    [warning] = problems(caplog)
+    assert warning.levelno == logging.WARNING
+    assert warning.getMessage().startswith("ignored a request that Slack would not send: ")
+    assert warning.exc_info is None
+    assert sandbox.query_requests == 0
+
+
+def _click(action_id: str, sink: ResponseSink, **changes: Any) -> dict[str, Any]:
+    click = button_click(action_id, encode_button_value(SEED), response_url=sink.url())
+    return click | changes
+
+
+@pytest.mark.parametrize(
+    "payload_of",
+    [
+        lambda sink: _click(REFRESH_ACTION, sink, actions=[]),
+        lambda sink: _click(REFRESH_ACTION, sink, actions=[None]),
+        lambda sink: _click(SHARE_ACTION, sink, user=None),
+        lambda sink: {k: v for k, v in _click(SHARE_ACTION, sink).items() if k != "user"},
+        lambda sink: (
+            message_shortcut(MESSAGE_SHORTCUT, "x", response_url=sink.url()) | {"message": None}
+        ),
+        lambda sink: {
+            k: v
+            for k, v in message_shortcut(MESSAGE_SHORTCUT, "x", response_url=sink.url()).items()
+            if k != "trigger_id"
+        },
+        lambda sink: _click(REFRESH_ACTION, sink, user=5),
+    ],
+    ids=[
+        "actions-empty",
+        "actions-null-item",
+        "user-null",
+        "no-user",
+        "message-null",
+        "no-trigger-id",
+        "user-a-number",
+    ],
+)
+async def test_an_odd_signed_payload_with_a_response_url_gets_a_clear_message(
+    door: Door,
+    sink: ResponseSink,
+    sandbox: SandboxGateway,
+    caplog: pytest.LogCaptureFixture,
+    payload_of: Any,
+) -> None:
+    """Ack, one WARNING, and a plain 'could not be read' note to the (verified) response_url."""
+    status, _ = await door.signed(interaction(payload_of(sink)))
+    assert status == 200
+    told = (await sink.next(WAIT)).payload
+    assert "could not be read" in told["text"]
+    assert "Sorry, something went wrong" not in json.dumps(told)
+    assert [r.levelno for r in problems(caplog)] == [logging.WARNING]
+    assert sandbox.query_requests == 0
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        view_submission(FORM_CALLBACK, SEED.mid, SEED.qr_code_id) | {"view": None},
+        {k: v for k, v in global_shortcut(GLOBAL_SHORTCUT).items() if k != "trigger_id"},
+        {k: v for k, v in global_shortcut(GLOBAL_SHORTCUT).items() if k != "user"},
+    ],
+    ids=["view-null", "shortcut-without-trigger-id", "shortcut-without-user"],
+)
+async def test_an_odd_signed_payload_without_a_reply_path_is_acked_with_one_warning(
+    door: Door,
+    slack_api: FakeSlackApi,
+    caplog: pytest.LogCaptureFixture,
+    payload: dict[str, Any],
+) -> None:
+    """No response_url to answer on: 200, one WARNING, no Slack API call, no error."""
+    status, _ = await door.signed(interaction(payload))
+    assert status == 200
+    assert [r.levelno for r in problems(caplog)] == [logging.WARNING]
+    assert slack_api.calls == []
+
+
+async def test_a_form_submitted_with_state_null_shows_both_fields_as_missing(
+    door: Door, sandbox: SandboxGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """state: null reads as an empty form: the modal stays open with an error under each field."""
+    payload = view_submission(FORM_CALLBACK, SEED.mid, SEED.qr_code_id)
+    payload["view"]["state"] = None
+    status, text = await door.signed(interaction(payload))
+    assert status == 200
+    answer = json.loads(text)
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {"mid", "qrCodeId"}
+    assert problems(caplog) == []
+    assert sandbox.query_requests == 0
+
+
+async def test_a_failed_share_with_channel_null_still_tells_the_clicker(
+    door: Door, slack_api: FakeSlackApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """channel: null, and the response_url refuses: the notice goes by chat.postEphemeral to the
+    container's channel; nothing crashes."""
+    async with ResponseSink(status=404) as refusing:
+        click = _click(SHARE_ACTION, refusing, channel=None)
+        status, _ = await door.signed(interaction(click))
+        assert status == 200
+        posted = await refusing.next(WAIT)  # the share, refused
+        assert posted.payload["response_type"] == "in_channel"
+        await refusing.next(WAIT)  # the notice, refused too
+    [notice] = await slack_api.wait_for("chat.postEphemeral")
+    assert notice["channel"] == click["container"]["channel_id"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_signed_command_still_gets_its_card_through_the_door(
+    door: Door, sink: ResponseSink
+) -> None:
+    """The front door lets Slack's own requests through, form-encoded as Slack sends them."""
+    status, text = await door.signed(command(sink))
+    assert (status, text) == (200, "")
+    assert (await sink.next(WAIT)).payload["text"].startswith("测试商户")
+
+
+async def test_a_signed_ssl_check_is_answered_200(door: Door) -> None:
+    """Slack's periodic ssl_check, signed, gets its 200 and nothing else."""
+    status, _ = await door.signed(urlencode({"ssl_check": "1", "token": "x"}).encode())
+    assert status == 200
