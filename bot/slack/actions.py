@@ -41,6 +41,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def refresh(
         ack: AsyncAck,
         action: dict[str, Any],
+        body: dict[str, Any],
         respond: AsyncRespond,
         context: AsyncBoltContext,
         client: AsyncWebClient,
@@ -48,17 +49,18 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         async with services.work(respond):
             who = Requester.from_context(context)
-            decoded = await _decode(action, respond, services, who, "refresh")
-            if decoded is None:
+            request = await _decode(action, respond, services, who, "refresh")
+            if request is None:
                 return
-            request, shared_by = decoded
+            # Where the card is comes from the verified payload, never from the button.
+            in_channel = _in_channel(body)
             result = await look_up(
                 services,
                 request,
                 who=who,
                 action="refresh",
                 client=client,
-                shared_by=shared_by,
+                shared_by=who.user_id if in_channel else None,
                 refreshed=True,
             )
             if result.outcome == "refused":  # keep the card; say why beside it
@@ -68,7 +70,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 respond,
                 result.card,
                 msg_id=result.msg_id,
-                response_type="in_channel" if shared_by else "ephemeral",
+                response_type="in_channel" if in_channel else "ephemeral",
                 replace_original=True,
             )
 
@@ -84,10 +86,9 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         async with services.work(respond):
             who = Requester.from_context(context)
-            decoded = await _decode(action, respond, services, who, "share")
-            if decoded is None:
+            request = await _decode(action, respond, services, who, "share")
+            if request is None:
                 return
-            request, _ = decoded
             # Looked up again: an ephemeral card's content does not come back with the click.
             result = await look_up(
                 services, request, who=who, action="share", client=client, shared_by=who.user_id
@@ -108,13 +109,19 @@ def register(app: AsyncApp, services: Services) -> None:
             await delete_original(respond, msg_id=result.msg_id)
 
 
+def _in_channel(body: dict[str, Any]) -> bool:
+    """Is the clicked card a channel message? Unknown counts as private: never broadcast."""
+    container = body.get("container")
+    return isinstance(container, dict) and container.get("is_ephemeral") is False
+
+
 async def _decode(
     action: dict[str, Any],
     respond: AsyncRespond,
     services: Services,
     who: Requester,
     kind: Action,
-) -> tuple[Lookup, str | None] | None:
+) -> Lookup | None:
     """The button's lookup, checked like user input; a tampered value gets a message instead."""
     started = time.monotonic()
     try:
@@ -135,9 +142,10 @@ async def _tell(
     card = share_failed_card(reason)
     if (await send_card(respond, card, replace_original=False)).ok:
         return
-    channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
-    user = body.get("user", {}).get("id")
+    channel = _id(body.get("channel")) or _text(body.get("container"), "channel_id")
+    user = _id(body.get("user"))
     if not channel or not user:
+        log.warning("could not tell the clicker that sharing failed: no channel in the click")
         return
     try:
         await client.chat_postEphemeral(
@@ -148,3 +156,13 @@ async def _tell(
         )
     except SlackApiError as exc:
         log.warning("could not tell %s that sharing failed: %s", user, error_code(exc))
+
+
+def _id(value: object) -> str | None:
+    return _text(value, "id")
+
+
+def _text(value: object, key: str) -> str | None:
+    """``value[key]`` when *value* is an object and that is a non-empty string."""
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, str) and found else None

@@ -200,8 +200,9 @@ async def look_up(
 ) -> LookupResult:
     """Guard, ask the gateway (shared with identical lookups), render, audit.
 
-    The card's buttons carry the lookup; a card shared by someone keeps their
-    name and loses its Share button.
+    The card's buttons carry the lookup. *shared_by* (the verified clicker who
+    put the card in the channel, by Share or by Refresh there) is named on the
+    card, which then has no Share button.
     """
     started = time.monotonic()
     refusal = await services.guard.check(who, client)
@@ -241,7 +242,7 @@ def _render(
     shared_by: str | None,
     refreshed: bool,
 ) -> LookupResult:
-    value = encode_button_value(request, shared_by=shared_by)
+    value = encode_button_value(request)
     context = LookupContext(
         env=services.env,
         msg_id=msg_id,

@@ -201,19 +201,17 @@ def find_in_message(text: str) -> tuple[str | None, str | None]:
     return (mids[0] if len(set(mids)) == 1 else None), qr_code_id
 
 
-def encode_button_value(request: Lookup, *, shared_by: str | None = None) -> str:
-    """What a card's buttons carry: the lookup (and who shared it), as compact JSON."""
-    data = {"mid": request.mid, "qr": request.qr_code_id}
-    if shared_by:
-        data["by"] = shared_by
-    return json.dumps(data, separators=(",", ":"))
+def encode_button_value(request: Lookup) -> str:
+    """What a card's buttons carry: the lookup, as compact JSON. Never who clicked or shared."""
+    return json.dumps({"mid": request.mid, "qr": request.qr_code_id}, separators=(",", ":"))
 
 
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+def decode_button_value(value: str) -> Lookup:
+    """A button's value back to a lookup, checked like user input: never trusted.
 
-
-def decode_button_value(value: str) -> tuple[Lookup, str | None]:
-    """A button's value back to a lookup, checked like user input: never trusted."""
+    Cards posted before this version also carry ``by`` (who shared them); it is
+    ignored: who acts is who the verified payload says.
+    """
     try:
         data = json.loads(value)
     except (ValueError, TypeError):
@@ -224,10 +222,7 @@ def decode_button_value(value: str) -> tuple[Lookup, str | None]:
         or not isinstance(data.get("qr"), str)
     ):
         raise UsageError("That button's data is not a lookup.")
-    shared_by = data.get("by")
-    if shared_by is not None and not (isinstance(shared_by, str) and _USER_ID.fullmatch(shared_by)):
-        raise UsageError("That button's data names no valid user.")
-    return lookup(data["mid"], data["qr"]), shared_by
+    return lookup(data["mid"], data["qr"])
 
 
 def lookup(mid: str, qr_code_id: str) -> Lookup:
