@@ -60,17 +60,19 @@ class SlackUnavailable(Exception):
     """Slack gave no usable answer at start (down, unreachable, not Slack): one line."""
 
 
-async def authorize_at_start(settings: Settings) -> AuthorizeResult:
+async def authorize_at_start(
+    settings: Settings, *, answer_within: int = WEB_API_TIMEOUT_SECONDS
+) -> AuthorizeResult:
     """Check SLACK_BOT_TOKEN once with ``auth.test``; the result then serves every request.
 
     A refused token is a ConfigError naming the variable; no usable answer
-    within WEB_API_TIMEOUT_SECONDS is SlackUnavailable saying what happened.
+    within *answer_within* seconds is SlackUnavailable saying what happened.
     """
     settings.require("slack_bot_token")
     assert settings.slack_bot_token is not None  # noqa: S101  # narrowed by require()
     token = settings.slack_bot_token.get_secret_value()
     url = settings.slack_api_url
-    client = AsyncWebClient(token=token, base_url=url, timeout=WEB_API_TIMEOUT_SECONDS)
+    client = AsyncWebClient(token=token, base_url=url, timeout=answer_within)
     try:
         response = await client.auth_test()
     except SlackApiError as exc:
@@ -79,7 +81,7 @@ async def authorize_at_start(settings: Settings) -> AuthorizeResult:
             raise SlackUnavailable(unreachable(exc, url + "auth.test")) from None
         raise ConfigError(f"SLACK_BOT_TOKEN: Slack refused it ({code})") from None
     except (aiohttp.ClientError, OSError) as exc:  # OSError includes TimeoutError
-        raise SlackUnavailable(unreachable(exc, url + "auth.test")) from None
+        raise SlackUnavailable(unreachable(exc, url + "auth.test", timeout=answer_within)) from None
     return AuthorizeResult.from_auth_test_response(auth_test_response=response, bot_token=token)
 
 

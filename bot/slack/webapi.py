@@ -7,7 +7,7 @@ import socket
 
 from slack_sdk.errors import SlackApiError
 
-WEB_API_TIMEOUT_SECONDS = 10
+WEB_API_TIMEOUT_SECONDS = 10  # auth.test and apps.connections.open; Slack's client waits 30
 # Codes that mean "try again later", not "this token is no good".
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable"}
@@ -36,13 +36,13 @@ def refused_by_slack(exc: SlackApiError) -> str | None:
     return code
 
 
-def unreachable(exc: BaseException, url: str) -> str:
+def unreachable(exc: BaseException, url: str, *, timeout: float = WEB_API_TIMEOUT_SECONDS) -> str:
     """One line on why Slack at *url* gave no usable answer; never an empty reason."""
     if isinstance(exc, SlackApiError):
         status = getattr(exc.response, "status_code", "?")
         return f"Slack answered HTTP {status} without its usual JSON at {url}"
     if isinstance(exc, TimeoutError):
-        return f"cannot reach Slack at {url}: no answer within {WEB_API_TIMEOUT_SECONDS:g} s"
+        return f"cannot reach Slack at {url}: no answer within {timeout:g} s"
     return f"cannot reach Slack at {url}: {_os_reason(exc)}"
 
 

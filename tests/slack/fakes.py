@@ -24,6 +24,7 @@ class FakeSlackApi:
     token_ok: bool = True
     errors: dict[str, str] = field(default_factory=dict)  # method -> error to answer
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # group id -> user ids
+    connections_failures: int = 0  # apps.connections.open answers an HTML 503 this many times
     url: str = ""
     # Socket Mode: the bot's websocket, and what it sent us (acks, by envelope).
     socket: web.WebSocketResponse | None = None
@@ -68,6 +69,9 @@ class FakeSlackApi:
         async with self.called:
             self.called.notify_all()
         if method == "apps.connections.open":
+            if self.connections_failures > 0:
+                self.connections_failures -= 1
+                return web.Response(status=503, text="<html>down</html>", content_type="text/html")
             if request.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
                 return web.json_response({"ok": False, "error": "invalid_auth"})
             ws_url = self.url.replace("http://", "ws://").replace("/api/", "/link")
