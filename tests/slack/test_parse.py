@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.parse import HelpRequest, Lookup, UsageError, parse_command, qr_code_id_from_url
+from bot.slack.parse import (
+    FormErrors,
+    HelpRequest,
+    Lookup,
+    UsageError,
+    find_in_message,
+    parse_command,
+    parse_form,
+    qr_code_id_from_url,
+)
 
 MID = "898340149000005"
 QR = "31942002268195125132885377"
@@ -92,6 +101,176 @@ def test_rejected_forms_say_what_was_wrong(text: str, says: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse_command(text)
     assert says in caught.value.problem
+
+
+URL = f"https://qr.95516.com/48020000/{QR}"
+
+# Issue 10: text pasted from a Chinese chat. The first rows are the issue's examples verbatim.
+PASTED = [
+    ("issue-example", "商户号：898340149000005，二维码：31942002268195125132885377。", SEED),
+    ("curly-double-quotes", f"“{MID}” “{QR}”", SEED),
+    ("full-width-parentheses", f"（{MID}）（{QR}）", SEED),
+    ("lenticular-brackets", f"【{MID}】【{QR}】", SEED),
+    ("double-angle-brackets", f"《{MID}》《{QR}》", SEED),
+    ("corner-brackets", f"「{MID}」「{QR}」", SEED),
+    ("ideographic-full-stops", f"{MID}。{QR}。", SEED),
+    ("label-chinese-merchant-no-colon", f"商户号:{MID} {QR}", SEED),
+    ("label-mid-full-width-colon", f"mid：{MID} {QR}", SEED),
+    ("label-qrCodeId-equals", f"{MID} qrCodeId={QR}", SEED),
+    ("label-chinese-qr-code-full-width-colon", f"{MID} 二维码：{QR}", SEED),
+    ("labels-reversed", f"二维码：{QR}，商户号：{MID}", SEED),
+    ("labels-equals", f"mid={MID} qrCodeId={QR}", SEED),
+    ("labels-upper-case", f"MID: {MID} QRCODEID: {QR}", SEED),
+    ("labels-spaced-separators", f"商户号 ： {MID} 二维码 = {QR}", SEED),
+    ("labels-without-separator", f"mid {MID} qr {QR}", SEED),
+    ("labels-glued-chinese", f"商户号{MID}二维码{QR}", SEED),
+    ("labels-long-chinese", f"商户编号：{MID} 二维码ID：{QR}", SEED),
+    ("labels-merchant-qr", f"merchant: {MID}, qr: {QR}", SEED),
+    ("label-chinese-code-with-separator", f"码：{QR} 商户：{MID}", SEED),
+    ("label-with-url", f"商户号：{MID}，二维码：{URL}", SEED),
+    ("label-with-url-and-full-stop", f"二维码：{URL}。商户号：{MID}。", SEED),
+    ("labelled-mid-and-bare-url", f"商户号：{MID} {URL}", SEED),
+    ("labelled-mid-and-bare-id", f"商户号：{MID} {QR}", SEED),
+    ("labelled-id-and-bare-mid", f"二维码：{QR} {MID}", SEED),
+    ("label-quoted-values", f"商户号：“{MID}”，二维码：“{QR}”。", SEED),
+    ("quotes-with-spaces-inside", f"“ {MID} ” ‘{QR}’", SEED),
+    ("ascii-quotes-and-brackets", f"\"{MID}\" '{QR}' ", SEED),
+    ("ascii-brackets", f"[{MID}] ({QR})", SEED),
+    ("white-corner-brackets", f"『{MID}』『{QR}』", SEED),
+    ("sentence-in-parentheses", f"（商户号：{MID}，二维码：{QR}）", SEED),
+    ("trailing-punctuation", f"{MID}！ {QR}.", SEED),
+    ("full-width-semicolon-and-comma", f"商户号：{MID}；二维码：{QR}，", SEED),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [(t, e) for _, t, e in PASTED], ids=[i for i, _, _ in PASTED]
+)
+def test_text_pasted_from_a_chat_gives_the_lookup(text: str, expected: Lookup) -> None:
+    """Labels, wrapping quotes or brackets and sentence punctuation around the ids are read."""
+    assert parse_command(text) == expected
+
+
+LABELS = [("商户号", MID), ("mid", MID), ("二维码", QR), ("qrCodeId", QR)]
+LABEL_SEPARATORS = [":", "：", "="]
+
+
+@pytest.mark.parametrize("separator", LABEL_SEPARATORS, ids=["colon", "full-width-colon", "equals"])
+@pytest.mark.parametrize(
+    ("label", "value"), LABELS, ids=["chinese-merchant-no", "mid", "chinese-qr-code", "qrCodeId"]
+)
+def test_each_label_takes_each_separator(label: str, value: str, separator: str) -> None:
+    """商户号, mid, 二维码 and qrCodeId put their value in its field, before or after the other."""
+    other = QR if value == MID else MID
+    assert parse_command(f"{other} {label}{separator}{value}") == SEED
+    assert parse_command(f"{label}{separator}{value} {other}") == SEED
+
+
+STILL_REFUSED = [
+    ("two-labelled-mids", f"商户号：{MID} mid：{MID}", "two values for the merchant number"),
+    ("labelled-id-and-url", f"二维码：{QR} {URL}", "two values for the QR code id"),
+    ("label-without-value", f"商户号：，二维码：{QR}", "`商户号` has no value"),
+    ("label-at-the-end", f"二维码：{QR} mid", "`mid` has no value"),
+    ("label-followed-by-label", f"mid: qr: {QR}", "`mid` has no value"),
+    ("three-ids", f"{MID}。{QR}。{QR}。", "3 arguments"),
+    ("three-bracketed-ids", f"【{MID}】【{QR}】【{QR}】", "3 arguments"),
+    ("unknown-chinese-label", f"终端号：12345678 {MID}", "`终端号` is not a label"),
+    ("unknown-ascii-label", f"id={QR} {MID}", "`id` is not a label"),
+    ("merchant-code-label-is-unknown", f"商户码：{MID} {QR}", "`商户码` is not a label"),
+    ("code-label-without-separator-is-too-vague", f"码{QR} {MID}", "3 arguments"),
+    ("labelled-mid-alone", f"商户号：{MID}", "merchant number alone"),
+    ("labelled-id-alone", f"二维码：{QR}。", "QR code alone"),
+    ("only-punctuation", "“”。", "no merchant number or QR code id"),
+    ("label-contradicts-length", f"二维码：{MID} {QR}", f"`{QR}` is not a merchant number"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [(t, s) for _, t, s in STILL_REFUSED],
+    ids=[i for i, _, _ in STILL_REFUSED],
+)
+def test_ambiguous_or_contradictory_labels_are_refused(text: str, says: str) -> None:
+    """Labels never lead to a guess: what stays unclear raises UsageError saying why."""
+    with pytest.raises(UsageError) as caught:
+        parse_command(text)
+    assert says in caught.value.problem
+
+
+FORM_ACCEPTED = [
+    ("labelled-mid", f"商户号：{MID}", QR),
+    ("quoted-mid", f"“{MID}”", QR),
+    ("labelled-id", MID, f"二维码：{QR}"),
+    ("bracketed-id", MID, f"【{QR}】"),
+    ("labelled-url", MID, f"二维码：{URL}。"),
+    ("both-labelled-ascii", f"mid={MID}", f"qrCodeId={QR}"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mid_text", "qr_text"),
+    [(m, q) for _, m, q in FORM_ACCEPTED],
+    ids=[i for i, _, _ in FORM_ACCEPTED],
+)
+def test_form_fields_accept_labels_and_wrapping(mid_text: str, qr_text: str) -> None:
+    """A form field takes a pasted label or quotes around its value like the command does."""
+    assert parse_form(mid_text, qr_text) == SEED
+
+
+FORM_REFUSED = [
+    ("id-label-in-mid-field", f"二维码：{QR}", QR, "mid", "labelled as the QR code id"),
+    ("mid-label-in-id-field", MID, f"mid：{QR}", "qrCodeId", "labelled as the merchant number"),
+    ("label-without-value", "商户号：", QR, "mid", "`商户号` has no value"),
+    ("unknown-label", f"终端号：{MID}", QR, "mid", "`终端号` is not a label"),
+    ("two-values-in-mid-field", f"{MID} {QR}", QR, "mid", "Expected one merchant number"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mid_text", "qr_text", "field", "says"),
+    [row[1:] for row in FORM_REFUSED],
+    ids=[row[0] for row in FORM_REFUSED],
+)
+def test_form_fields_refuse_wrong_or_missing_labels(
+    mid_text: str, qr_text: str, field: str, says: str
+) -> None:
+    """A field whose label names the other field, or names nothing, gets that field's error only."""
+    with pytest.raises(FormErrors) as caught:
+        parse_form(mid_text, qr_text)
+    assert list(caught.value.errors) == [field]
+    assert says in caught.value.errors[field]
+
+
+OTHER_MID = "898310058120123"
+IN_MESSAGES = [
+    ("issue-example", "商户号：898340149000005，二维码：31942002268195125132885377。", (MID, QR)),
+    ("labelled-mid-among-numbers", f"商户号：{MID}，refund to {OTHER_MID}，{URL}", (MID, QR)),
+    ("labelled-mid-ascii", f"refund from {OTHER_MID}; mid={MID}", (MID, None)),
+    ("labels-in-a-sentence", f"请查一下商户号：{MID}的二维码：{QR}，谢谢", (MID, QR)),
+    (
+        "url-beats-labelled-id",
+        f"二维码：{'4' * 26} {URL} 商户号：{MID}，refund to {OTHER_MID}",
+        (MID, QR),
+    ),
+    (
+        "labelled-id-is-not-a-mid",
+        f"二维码：123456789012345 {OTHER_MID}",
+        (OTHER_MID, "123456789012345"),
+    ),
+    ("two-labelled-mids-fill-none", f"商户号：12345678 商户号：87654321 {MID}", (None, None)),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(t, e) for _, t, e in IN_MESSAGES],
+    ids=[i for i, _, _ in IN_MESSAGES],
+)
+def test_message_prefill_reads_labelled_values(
+    text: str, expected: tuple[str | None, str | None]
+) -> None:
+    """A labelled merchant number or QR code id is found even among other numbers, never guessed."""
+    assert find_in_message(text) == expected
 
 
 @pytest.mark.parametrize(
