@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -88,7 +89,15 @@ class HttpServer:
         """Listen; returns the base URL (with the real port when 0 was asked)."""
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self._host, self._port)
-        await self._site.start()
+        try:
+            await self._site.start()
+        except OSError as exc:  # a port in use, an address not on this host, a name unknown
+            await self._runner.cleanup()
+            # errno's own words: asyncio's message repeats the address, a resolver's has no errno.
+            errno = exc.errno or 0
+            reason = os.strerror(errno) if errno > 0 else str(exc.strerror or exc)
+            where = f"{self._host}:{self._port}"
+            raise ConfigError(f"cannot listen on {where}: {reason.lower()}") from None
         host, port = self._runner.addresses[0][:2]
         return f"http://{host}:{port}"
 
