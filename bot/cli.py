@@ -16,7 +16,6 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from bot.config import AuthScheme, ConfigError, Settings, load_settings
 from bot.gateway.client import create_client
@@ -199,18 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log lookups to stderr")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    auth_option: dict[str, Any] = {
-        "choices": ("body-sig", "token"),
-        "default": "body-sig",
-        "help": "sign each request (body-sig, the default) or take an access token (token): "
-        "one of the 10 an appId may hold at once, for an hour; CHINAUMS_AUTH is for serve only",
-    }
 
     query = commands.add_parser("query", help="look one QR code up and print it")
     query.add_argument("mid", help="merchant number, e.g. 898340149000005")
     query.add_argument("qr_code_id", help="QR code id, e.g. 31942002268195125132885377")
     query.add_argument("--json", action="store_true", help="print the parsed reply as JSON")
-    query.add_argument("--auth", **auth_option)
 
     demo = commands.add_parser(
         "demo", help="run one /qrinfo through the real app in-process and print the card"
@@ -222,7 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
         "quoted or not",
     )
     demo.add_argument("--json", action="store_true", help="print the exact payload the app sent")
-    demo.add_argument("--auth", **auth_option)
+    for one_shot in (query, demo):
+        one_shot.add_argument(
+            "--auth",
+            choices=("body-sig", "token"),
+            default="body-sig",
+            help="sign each request (body-sig, the default) or take an access token (token): "
+            "one of the 10 an appId may hold at once, for an hour; CHINAUMS_AUTH is for serve",
+        )
 
     serve = commands.add_parser("serve", help="connect to Slack and answer /qrinfo")
     serve.add_argument(
@@ -298,12 +297,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
-    if args.command == "query":
+    if args.command in {"query", "demo"}:
         settings = _one_shot(settings, args.auth)
+    if args.command == "query":
         return asyncio.run(_query(settings, args.mid, args.qr_code_id, as_json=args.json))
     if args.command == "demo":
         text = " ".join(args.text) if args.text else None  # unquoted words are one command
-        return _demo(_one_shot(settings, args.auth), text, as_json=args.json)
+        return _demo(settings, text, as_json=args.json)
     if args.command == "audit":
         return _audit(settings, args)
     if args.command == "serve":
