@@ -1,4 +1,4 @@
-"""The qrinfo command: output and exit codes, against the in-process sandbox."""
+"""The qrinfo command: output and exit codes, against the in-process sandbox or loopback servers."""
 
 from __future__ import annotations
 
@@ -165,7 +165,9 @@ def test_demo_json_prints_the_exact_payload(capsys: pytest.CaptureFixture[str]) 
 
 def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
     """`qrinfo --version` prints the version pyproject.toml declares and exits 0."""
-    declared = tomllib.loads(Path("pyproject.toml").read_text())["project"]["version"]
+    declared = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"][
+        "version"
+    ]
     with pytest.raises(SystemExit) as exited:
         main(["--version"])
     assert exited.value.code == 0
