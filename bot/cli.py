@@ -1,7 +1,7 @@
 """The ``qrinfo`` command: loads Settings once and runs one subcommand.
 
-Exit codes: 0 found / ok, 2 bad input, 3 rejected by the gateway,
-4 gateway unavailable or misconfigured.
+Exit codes: 0 found / ok, 2 bad input (arguments included), 3 rejected by the
+gateway, 4 gateway unavailable or misconfigured, or a server that cannot listen.
 """
 
 from __future__ import annotations
@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import AuthScheme, ConfigError, Settings, load_settings
 from bot.gateway.client import create_client
 from bot.gateway.errors import (
     GatewayAuthError,
@@ -99,7 +101,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
     mode = args.mode or ("socket" if settings.slack_app_token else "http")
-    port = args.port or settings.port
+    port = settings.port if args.port is None else args.port
     needed = "slack_app_token" if mode == "socket" else "slack_signing_secret"
     settings.require("slack_bot_token", needed)
     try:
@@ -179,11 +181,35 @@ def _fail(code: int, message: str) -> int:
     return code
 
 
+def _one_shot(settings: Settings, auth: AuthScheme) -> Settings:
+    # The provider keeps at most 10 live access tokens per appId, each for an hour:
+    # a one-shot run in token mode spends one of the serving bot's ten.
+    return settings.model_copy(update={"chinaums_auth": auth})
+
+
+def _port(text: str) -> int:
+    """argparse type for --port: 1-65535, or 0 for any free port."""
+    port = int(text) if text.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"expected a port number 1-65535, or 0 for any free port, such as 3000; got {text!r}"
+        )
+    return port
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("qrinfo")
+    except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qrinfo", description="Look inside Chinaums payment QR codes."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log lookups to stderr")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     query = commands.add_parser("query", help="look one QR code up and print it")
@@ -196,14 +222,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "text",
-        nargs="?",
-        default=None,
-        help='the command text, e.g. "898340149000005 31942002268195125132885377" (the default)',
+        nargs="*",
+        help="the command text, e.g. 898340149000005 31942002268195125132885377 (the default), "
+        "quoted or not",
     )
     demo.add_argument("--json", action="store_true", help="print the exact payload the app sent")
+    for one_shot in (query, demo):
+        one_shot.add_argument(
+            "--auth",
+            choices=("body-sig", "token"),
+            default="body-sig",
+            help="sign each request (body-sig, the default) or take an access token (token): "
+            "one of the 10 an appId may hold at once, for an hour; CHINAUMS_AUTH is for serve",
+        )
 
     serve = commands.add_parser("serve", help="connect to Slack and answer /qrinfo")
-    serve.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
+    serve.add_argument(
+        "--port", type=_port, default=None, help="HTTP port, 0 for any free one (PORT or 3000)"
+    )
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (0.0.0.0)")  # noqa: S104  # Slack must reach it
     mode = serve.add_mutually_exclusive_group()
     mode.add_argument("--http", action="store_const", const="http", dest="mode", help="HTTP mode")
@@ -219,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="serve the sandbox gateway over HTTP")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    sandbox.add_argument("--port", type=int, default=8700, help="port to listen on (8700)")
+    sandbox.add_argument(
+        "--port", type=_port, default=8700, help="port to listen on, 0 for any free one (8700)"
+    )
     sandbox.add_argument("--latency-ms", type=float, default=0.0, help="added to every query")
     sandbox.add_argument("--jitter-ms", type=float, default=0.0, help="random extra latency, up to")
     sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of 502 replies (0-1)")
@@ -247,8 +285,16 @@ def _sandbox(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return _fail(EXIT_BAD_INPUT, f"bad fault setting: {exc}")
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
-        asyncio.run(serve(SandboxGateway(faults=faults), host=args.host, port=args.port))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
+            asyncio.run(serve(SandboxGateway(faults=faults), host=args.host, port=args.port))
+    except OSError as exc:  # listening is the only I/O of its own that can fail
+        # errno's own words: asyncio's message repeats the address, a resolver's has no errno.
+        errno = exc.errno or 0
+        reason = os.strerror(errno) if errno > 0 else str(exc.strerror or exc)
+        return _fail(
+            EXIT_UNAVAILABLE, f"cannot listen on {args.host}:{args.port}: {reason.lower()}"
+        )
     return EXIT_OK
 
 
@@ -264,10 +310,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
+    if args.command in {"query", "demo"}:
+        settings = _one_shot(settings, args.auth)
     if args.command == "query":
         return asyncio.run(_query(settings, args.mid, args.qr_code_id, as_json=args.json))
     if args.command == "demo":
-        return _demo(settings, args.text, as_json=args.json)
+        text = " ".join(args.text) if args.text else None  # unquoted words are one command
+        return _demo(settings, text, as_json=args.json)
     if args.command == "audit":
         return _audit(settings, args)
     if args.command == "serve":

@@ -6,13 +6,16 @@ below it reads the environment.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Literal
 
+import httpx
 from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -34,6 +37,18 @@ Environment = Literal["sandbox", "test", "prod"]
 # Read from a comma-separated string (NoDecode: not as JSON, pydantic-settings' default).
 IdList = Annotated[frozenset[str], NoDecode]
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,30}")
+# Each allow-list: the kind of Slack id it holds, the letters such ids start with, an example.
+_ID_KINDS: dict[str, tuple[str, str, str]] = {
+    "qrinfo_allowed_teams": ("team", "T", "T0123ABCD,T0456EFGH"),
+    "qrinfo_allowed_enterprises": ("Enterprise Grid org", "E", "E0123ABCD"),
+    "qrinfo_allowed_channels": ("channel", "CG", "C0123ABCD,G0456EFGH"),
+    "qrinfo_allowed_users": ("user", "UW", "U0123ABCD,W0456EFGH"),
+    "qrinfo_allowed_usergroups": ("user group", "S", "S0123ABCD,S0456EFGH"),
+}
+_URL_EXAMPLES = {
+    "chinaums_base_url": "https://test-api-open.chinaums.com",
+    "slack_api_url": "https://slack.com/api/",
+}
 AuthScheme = Literal["body-sig", "token"]
 
 
@@ -82,30 +97,41 @@ class Settings(BaseSettings):
     qrinfo_breaker_failures: int = Field(default=5, ge=1, le=1000)
     qrinfo_breaker_cooldown: float = Field(default=30.0, gt=0, le=3600)
 
-    @field_validator(
-        "qrinfo_allowed_teams",
-        "qrinfo_allowed_enterprises",
-        "qrinfo_allowed_channels",
-        "qrinfo_allowed_users",
-        "qrinfo_allowed_usergroups",
-        mode="before",
-    )
+    @field_validator(*_ID_KINDS, mode="before")
     @classmethod
-    def _split_ids(cls, value: object) -> object:
+    def _split_ids(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str):
-            ids = [part.strip() for part in value.replace(";", ",").split(",")]
-            if any(not _SLACK_ID.fullmatch(i) for i in ids if i):
-                raise ValueError("expected comma-separated Slack ids such as C0123ABCD,C0456EFGH")
-            return frozenset(i for i in ids if i)
+            kind, initials, example = _ID_KINDS[str(info.field_name)]
+            ids = [i for i in (part.strip() for part in value.replace(";", ",").split(",")) if i]
+            for i in ids:
+                if not (_SLACK_ID.fullmatch(i) and i[0] in initials):
+                    raise ValueError(
+                        f"expected comma-separated Slack {kind} ids such as {example}, got {i!r}"
+                    )
+            return frozenset(ids)
         return value
 
     @field_validator("chinaums_base_url", "slack_api_url")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or value == "":
             return None
-        if not value.startswith(("http://", "https://")) or value.endswith("://"):
-            raise ValueError("expected an http:// or https:// URL")
+        # Parsed as httpx will parse it, so a URL that passes here is one it can dial.
+        expected = (
+            f"expected an http:// or https:// URL such as {_URL_EXAMPLES[str(info.field_name)]}"
+        )
+        try:
+            url = httpx.URL(value)
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"{expected} ({exc})") from None
+        if url.scheme not in {"http", "https"} or not url.host:
+            raise ValueError(expected)
+        if url.port is not None and not 1 <= url.port <= 65535:
+            raise ValueError(f"{expected} (the port must be 1-65535, got {url.port})")
+        if url.userinfo:
+            raise ValueError(f"{expected}, without user:password@")
+        if url.query or url.fragment:
+            raise ValueError(f"{expected}, without ?query or #fragment")
         return value
 
     @field_validator("chinaums_base_url")
@@ -123,6 +149,42 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         return value or None
+
+    @field_validator("chinaums_app_id", "chinaums_app_key", mode="before")
+    @classmethod
+    def _not_only_whitespace(cls, value: object, info: ValidationInfo) -> object:
+        # Empty means unset; blanks are a paste gone wrong, and would sign every request wrong.
+        if isinstance(value, str) and value and not value.strip():
+            what = "id" if info.field_name == "chinaums_app_id" else "key"
+            raise ValueError(
+                f"expected the developer {what} from the provider, got only whitespace"
+            )
+        return value
+
+    @field_validator(
+        "chinaums_timeout",
+        "qrinfo_usergroup_cache_seconds",
+        "qrinfo_coalesce_seconds",
+        "qrinfo_breaker_cooldown",
+        mode="before",
+    )
+    @classmethod
+    def _finite_seconds(cls, value: object, info: ValidationInfo) -> object:
+        # nan and inf pass float parsing and fail the range check with a puzzling message.
+        try:
+            finite = not isinstance(value, str | float) or math.isfinite(float(value))
+        except ValueError:
+            return value  # not a number at all: pydantic says so
+        if not finite:
+            field = cls.model_fields[str(info.field_name)]
+            span = "-".join(
+                f"{getattr(limit, bound):g}"
+                for limit in field.metadata
+                for bound in ("gt", "ge", "lt", "le")
+                if hasattr(limit, bound)
+            )
+            raise ValueError(f"expected a finite number of seconds ({span}), got {value}")
+        return value
 
     @field_validator("chinaums_app_id", "chinaums_system_id", "chinaums_src_reserve")
     @classmethod

@@ -1,14 +1,88 @@
-"""The qrinfo command: output and exit codes, against the in-process sandbox."""
+"""The qrinfo command: output and exit codes, against the in-process sandbox or loopback servers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import re
+import signal
+import socket
+import sys
+import threading
+import tomllib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TypeVar
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 
 from bot.cli import main
+from bot.sandbox.gateway import SandboxGateway
+from bot.sandbox.server import create_web_app
+from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 SEED = ["898340149000005", "31942002268195125132885377"]
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def served_in_a_thread(server: AsyncIterator[T]) -> Iterator[T]:
+    """Run a one-yield async generator's server on a loop of its own, so main() can own this one."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def step() -> T | None:
+        return await anext(server, None)
+
+    try:
+        started = asyncio.run_coroutine_threadsafe(step(), loop).result(10)
+        assert started is not None
+        yield started
+        asyncio.run_coroutine_threadsafe(step(), loop).result(10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+async def serve_sandbox() -> AsyncIterator[tuple[SandboxGateway, str]]:
+    gateway = SandboxGateway()
+    server = TestServer(create_web_app(gateway), host="127.0.0.1", port=0)
+    await server.start_server()
+    yield gateway, str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+@pytest.fixture
+def sandbox_gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxGateway]:
+    """A sandbox over loopback HTTP, which CHINAUMS_BASE_URL points at; it counts token requests."""
+    with served_in_a_thread(serve_sandbox()) as (gateway, url):
+        monkeypatch.setenv("CHINAUMS_BASE_URL", url)
+        yield gateway
+
+
+@pytest.fixture
+def slack_for_serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeSlackApi]:
+    """A fake Slack Web API and the settings `qrinfo serve --http` needs to get past auth.test."""
+    with served_in_a_thread(serve_fake_slack()) as fake:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+        monkeypatch.setenv("SLACK_SIGNING_SECRET", "cli-test-signing-secret")
+        monkeypatch.setenv("SLACK_API_URL", fake.url)
+        monkeypatch.setenv("QRINFO_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+        yield fake
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A loopback port another socket is listening on."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield int(taken.getsockname()[1])
 
 
 def test_query_prints_the_seed_card_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,3 +161,179 @@ def test_demo_json_prints_the_exact_payload(capsys: pytest.CaptureFixture[str]) 
     payload = json.loads(capsys.readouterr().out)
     assert payload["response_type"] == "ephemeral"
     assert "NO_BILL" in json.dumps(payload)
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`qrinfo --version` prints the version pyproject.toml declares and exits 0."""
+    declared = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"][
+        "version"
+    ]
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"qrinfo {declared}\n"
+
+
+def test_demo_takes_the_two_arguments_unquoted(capsys: pytest.CaptureFixture[str]) -> None:
+    """`qrinfo demo MID QRCODE` sends the same command text as the quoted form."""
+    assert main(["demo", "--json", *SEED]) == 0
+    unquoted = json.loads(capsys.readouterr().out)
+    assert main(["demo", "--json", " ".join(SEED)]) == 0
+    quoted = json.loads(capsys.readouterr().out)
+    assert unquoted["blocks"][0] == quoted["blocks"][0]
+    assert unquoted["blocks"][0]["text"]["text"] == "测试商户"
+
+
+@pytest.mark.parametrize("command", [["query", *SEED], ["demo", *SEED]], ids=["query", "demo"])
+def test_one_shot_commands_sign_each_request_whatever_chinaums_auth_says(
+    sandbox_gateway: SandboxGateway, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """With CHINAUMS_AUTH=token, query and demo still use OPEN-BODY-SIG: no access token taken."""
+    monkeypatch.setenv("CHINAUMS_AUTH", "token")
+    assert main(command) == 0
+    assert (sandbox_gateway.query_requests, sandbox_gateway.token_requests) == (1, 0)
+
+
+def test_eleven_queries_in_an_hour_leave_the_appids_tokens_alone(
+    sandbox_gateway: SandboxGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway allows 10 live tokens per appId: an eleventh `qrinfo query` still works."""
+    monkeypatch.setenv("CHINAUMS_AUTH", "token")
+    assert [main(["query", *SEED]) for _ in range(11)] == [0] * 11
+    assert sandbox_gateway.token_requests == 0
+
+
+@pytest.mark.parametrize("command", [["query", *SEED], ["demo", *SEED]], ids=["query", "demo"])
+def test_auth_token_takes_one_access_token_when_asked(
+    sandbox_gateway: SandboxGateway, command: list[str]
+) -> None:
+    """`--auth token` makes query and demo take an access token, once, and use it."""
+    assert main([*command, "--auth", "token"]) == 0
+    assert (sandbox_gateway.query_requests, sandbox_gateway.token_requests) == (1, 1)
+
+
+@pytest.mark.parametrize("command", ["serve", "sandbox"])
+@pytest.mark.parametrize("port", ["65536", "-1", "abc", "3000.5"])
+def test_a_port_outside_1_to_65535_is_refused_saying_what_is_expected(
+    capsys: pytest.CaptureFixture[str], command: str, port: str
+) -> None:
+    """--port takes 1-65535 (or 0): anything else is a usage error, exit 2, before any I/O."""
+    with pytest.raises(SystemExit) as exited:
+        main([command, f"--port={port}"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --port: expected a port number 1-65535, or 0 for any free port" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [
+        ("--latency-ms", "inf", "latency_ms must be a finite number of milliseconds"),
+        ("--jitter-ms", "nan", "jitter_ms must be a finite number of milliseconds"),
+    ],
+    ids=["latency-inf", "jitter-nan"],
+)
+def test_sandbox_refuses_fault_settings_that_are_not_finite(
+    capsys: pytest.CaptureFixture[str], busy_port: int, flag: str, value: str, says: str
+) -> None:
+    """inf and nan faults end in one line and exit 2, before listening (a busy port shows that)."""
+    assert main(["sandbox", flag, value, "--port", str(busy_port)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"bad fault setting: {says}, ")
+    assert err.endswith(f", got {value}\n")
+    assert err.count("\n") == 1
+
+
+def test_sandbox_on_a_busy_port_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str], busy_port: int
+) -> None:
+    """A port in use ends `qrinfo sandbox` with one line and exit 4, not a traceback."""
+    assert main(["sandbox", "--port", str(busy_port)]) == 4
+    assert capsys.readouterr().err == (
+        f"cannot listen on 127.0.0.1:{busy_port}: address already in use\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "says"),
+    [("127.0.0.1", "address already in use"), ("192.0.2.1", "cannot assign requested address")],
+    ids=["port-in-use", "address-not-on-this-host"],
+)
+def test_serve_that_cannot_listen_says_so_in_one_line(
+    slack_for_serve: FakeSlackApi,
+    capsys: pytest.CaptureFixture[str],
+    busy_port: int,
+    host: str,
+    says: str,
+) -> None:
+    """A port in use, or an address this host does not have: one line, exit 4."""
+    assert main(["serve", "--http", "--host", host, "--port", str(busy_port)]) == 4
+    assert capsys.readouterr().err == (
+        f"configuration error: cannot listen on {host}:{busy_port}: {says}\n"
+    )
+    assert len(slack_for_serve.of("auth.test")) == 1
+
+
+async def _first_match(stream: asyncio.StreamReader, pattern: str) -> re.Match[str]:
+    while line := (await asyncio.wait_for(stream.readline(), 20)).decode():
+        if found := re.search(pattern, line):
+            return found
+    raise AssertionError(f"the process ended without printing {pattern!r}")
+
+
+async def _healthy(url: str) -> bool:
+    async with aiohttp.ClientSession() as session, session.get(url + "/healthz") as response:
+        return bool((await response.json())["ok"])
+
+
+@pytest.fixture
+async def slack_api() -> AsyncIterator[FakeSlackApi]:
+    async for fake in serve_fake_slack():
+        yield fake
+
+
+async def test_serve_on_port_0_takes_a_free_port_and_prints_it(
+    slack_api: FakeSlackApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`qrinfo serve --port 0` listens on a port the system picks and logs that port, not PORT."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "cli-test-signing-secret")
+    monkeypatch.setenv("SLACK_API_URL", slack_api.url)
+    monkeypatch.setenv("QRINFO_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", "--port", "0",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert child.stderr is not None
+        found = await _first_match(
+            child.stderr, r"serving Slack requests on (http://127\.0\.0\.1:(\d+))/"
+        )
+        assert int(found[2]) not in {0, 3000}
+        assert await _healthy(found[1])
+        child.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(child.wait(), 20) == 0
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+
+
+async def test_sandbox_on_port_0_takes_a_free_port_and_prints_it() -> None:
+    """`qrinfo sandbox --port 0` prints the URL with the port it took, and answers there."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", "--port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        found = await _first_match(child.stdout, r"listening on (http://127\.0\.0\.1:(\d+)) ")
+        assert int(found[2]) != 0
+        assert await _healthy(found[1])
+        child.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(child.wait(), 20) == 0
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()

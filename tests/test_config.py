@@ -48,7 +48,8 @@ def test_base_url_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         ({"CHINAUMS_ENV": "staging"}, "CHINAUMS_ENV: expected 'sandbox', 'test' or 'prod'"),
         (
             {"CHINAUMS_BASE_URL": "ftp://x"},
-            "CHINAUMS_BASE_URL: expected an http:// or https:// URL",
+            "CHINAUMS_BASE_URL: expected an http:// or https:// URL"
+            " such as https://test-api-open.chinaums.com",
         ),
         ({"CHINAUMS_AUTH": "oauth"}, "CHINAUMS_AUTH: expected 'body-sig' or 'token'"),
         ({"CHINAUMS_TIMEOUT": "0"}, "CHINAUMS_TIMEOUT: expected greater than 0"),
@@ -82,3 +83,145 @@ def test_the_app_key_is_hidden_in_reprs_and_errors(monkeypatch: pytest.MonkeyPat
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert "very-secret-key" not in str(caught.value)
+
+
+URL_EXPECTED = "expected an http:// or https:// URL such as https://test-api-open.chinaums.com"
+SLACK_URL_EXPECTED = "expected an http:// or https:// URL such as https://slack.com/api/"
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"CHINAUMS_BASE_URL": "http://[::1"},
+            f"CHINAUMS_BASE_URL: {URL_EXPECTED} (Invalid port: ':1')",
+        ),
+        (
+            {"CHINAUMS_BASE_URL": "http://x:abc"},
+            f"CHINAUMS_BASE_URL: {URL_EXPECTED} (Invalid port: 'abc')",
+        ),
+        (
+            {"CHINAUMS_BASE_URL": "http://user:pw@host"},
+            f"CHINAUMS_BASE_URL: {URL_EXPECTED}, without user:password@",
+        ),
+        (
+            {"CHINAUMS_BASE_URL": "http://127.0.0.1:99999"},
+            f"CHINAUMS_BASE_URL: {URL_EXPECTED} (the port must be 1-65535, got 99999)",
+        ),
+        (
+            {"CHINAUMS_BASE_URL": "http://127.0.0.1:8700/?debug=1"},
+            f"CHINAUMS_BASE_URL: {URL_EXPECTED}, without ?query or #fragment",
+        ),
+        ({"CHINAUMS_BASE_URL": "http://:8700"}, f"CHINAUMS_BASE_URL: {URL_EXPECTED}"),
+        (
+            {"SLACK_API_URL": "http://127.0.0.1:0/api/"},
+            f"SLACK_API_URL: {SLACK_URL_EXPECTED} (the port must be 1-65535, got 0)",
+        ),
+        (
+            {"SLACK_API_URL": "https://bot:secret@slack.com/api/"},
+            f"SLACK_API_URL: {SLACK_URL_EXPECTED}, without user:password@",
+        ),
+        (
+            {"CHINAUMS_TIMEOUT": "nan"},
+            "CHINAUMS_TIMEOUT: expected a finite number of seconds (0-60), got nan",
+        ),
+        (
+            {"CHINAUMS_TIMEOUT": "inf"},
+            "CHINAUMS_TIMEOUT: expected a finite number of seconds (0-60), got inf",
+        ),
+        (
+            {"QRINFO_COALESCE_SECONDS": "-inf"},
+            "QRINFO_COALESCE_SECONDS: expected a finite number of seconds (0-300), got -inf",
+        ),
+        (
+            {"QRINFO_BREAKER_COOLDOWN": "Infinity"},
+            "QRINFO_BREAKER_COOLDOWN: expected a finite number of seconds (0-3600), got Infinity",
+        ),
+        (
+            {"QRINFO_USERGROUP_CACHE_SECONDS": "NaN"},
+            "QRINFO_USERGROUP_CACHE_SECONDS: expected a finite number of seconds (0-3600), got NaN",
+        ),
+        (
+            {"CHINAUMS_APP_ID": "   "},
+            "CHINAUMS_APP_ID: expected the developer id from the provider, got only whitespace",
+        ),
+        (
+            {"CHINAUMS_ENV": "prod", "CHINAUMS_APP_ID": "\t", "CHINAUMS_APP_KEY": "key"},
+            "CHINAUMS_APP_ID: expected the developer id from the provider, got only whitespace",
+        ),
+        (
+            {"CHINAUMS_ENV": "test", "CHINAUMS_APP_ID": "id", "CHINAUMS_APP_KEY": "  "},
+            "CHINAUMS_APP_KEY: expected the developer key from the provider, got only whitespace",
+        ),
+        (
+            {"QRINFO_ALLOWED_TEAMS": "C0123ABCD"},
+            "QRINFO_ALLOWED_TEAMS: expected comma-separated Slack team ids"
+            " such as T0123ABCD,T0456EFGH, got 'C0123ABCD'",
+        ),
+        (
+            {"QRINFO_ALLOWED_ENTERPRISES": "T0123ABCD"},
+            "QRINFO_ALLOWED_ENTERPRISES: expected comma-separated Slack Enterprise Grid org ids"
+            " such as E0123ABCD, got 'T0123ABCD'",
+        ),
+        (
+            {"QRINFO_ALLOWED_CHANNELS": "C0123ABCD,U0123ABCD"},
+            "QRINFO_ALLOWED_CHANNELS: expected comma-separated Slack channel ids"
+            " such as C0123ABCD,G0456EFGH, got 'U0123ABCD'",
+        ),
+        (
+            {"QRINFO_ALLOWED_USERS": "S0123ABCD"},
+            "QRINFO_ALLOWED_USERS: expected comma-separated Slack user ids"
+            " such as U0123ABCD,W0456EFGH, got 'S0123ABCD'",
+        ),
+        (
+            {"QRINFO_ALLOWED_USERGROUPS": "U0123ABCD"},
+            "QRINFO_ALLOWED_USERGROUPS: expected comma-separated Slack user group ids"
+            " such as S0123ABCD,S0456EFGH, got 'U0123ABCD'",
+        ),
+    ],
+    ids=[
+        "url-unclosed-ipv6",
+        "url-port-not-a-number",
+        "url-with-credentials",
+        "url-port-too-big",
+        "url-with-query",
+        "url-without-host",
+        "slack-url-port-0",
+        "slack-url-with-credentials",
+        "timeout-nan",
+        "timeout-inf",
+        "coalesce-minus-inf",
+        "cooldown-infinity",
+        "usergroup-cache-nan",
+        "blank-app-id-sandbox",
+        "blank-app-id-prod",
+        "blank-app-key-test",
+        "channel-in-teams",
+        "team-in-enterprises",
+        "user-in-channels",
+        "usergroup-in-users",
+        "user-in-usergroups",
+    ],
+)
+def test_edge_values_fail_with_one_line_saying_what_was_expected(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
+) -> None:
+    """URLs httpx could not dial, nan/inf seconds, blank credentials, ids of the wrong kind."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == message
+
+
+def test_each_allow_list_takes_the_kinds_of_id_it_is_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Private channels (G…) and Enterprise Grid users (W…) are accepted where they belong."""
+    monkeypatch.setenv("QRINFO_ALLOWED_CHANNELS", "C0123ABCD, G0456EFGH")
+    monkeypatch.setenv("QRINFO_ALLOWED_USERS", "U0123ABCD,W0456EFGH")
+    monkeypatch.setenv("QRINFO_ALLOWED_TEAMS", "C0123ABCD")
+    with pytest.raises(ConfigError, match="QRINFO_ALLOWED_TEAMS"):
+        load_settings()
+    monkeypatch.setenv("QRINFO_ALLOWED_TEAMS", "T0123ABCD")
+    settings = load_settings()
+    assert settings.qrinfo_allowed_channels == {"C0123ABCD", "G0456EFGH"}
+    assert settings.qrinfo_allowed_users == {"U0123ABCD", "W0456EFGH"}

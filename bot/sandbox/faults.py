@@ -8,6 +8,7 @@ every lookup). Randomness is seeded, so a run can be repeated.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Literal
@@ -36,12 +37,18 @@ class FaultConfig:
     seed: int | None = None
 
     def __post_init__(self) -> None:
+        # nan compares false with everything, so each check asks what is allowed, not what is not.
         for name in ("error_rate", "malformed_rate", "hang_rate"):
             rate = getattr(self, name)
             if not 0.0 <= rate <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, got {rate}")
-        if self.latency_ms < 0 or self.jitter_ms < 0:
-            raise ValueError("latency_ms and jitter_ms must not be negative")
+                raise ValueError(f"{name} must be between 0 and 1, such as 0.1, got {rate}")
+        for name in ("latency_ms", "jitter_ms"):
+            milliseconds = getattr(self, name)
+            if not (math.isfinite(milliseconds) and milliseconds >= 0):
+                raise ValueError(
+                    f"{name} must be a finite number of milliseconds, 0 or more, such as 500, "
+                    f"got {milliseconds}"
+                )
 
 
 @dataclass(slots=True)

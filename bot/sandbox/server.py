@@ -49,10 +49,11 @@ async def serve(gateway: SandboxGateway, *, host: str, port: int) -> None:
     """Serve until cancelled (Ctrl-C)."""
     runner = web.AppRunner(create_web_app(gateway), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    print(f"sandbox gateway listening on http://{host}:{port}  ({gateway!r})", flush=True)
     try:
+        await web.TCPSite(runner, host, port).start()
+        # The address it took: the real port when 0 asked for any free one.
+        host, port = runner.addresses[0][:2]
+        print(f"sandbox gateway listening on http://{host}:{port}  ({gateway!r})", flush=True)
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

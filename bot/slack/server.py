@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -231,7 +232,15 @@ class HttpServer:
         """Listen; returns the base URL (with the real port when 0 was asked)."""
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self._host, self._port)
-        await self._site.start()
+        try:
+            await self._site.start()
+        except OSError as exc:  # a port in use, an address not on this host, a name unknown
+            await self._runner.cleanup()
+            # errno's own words: asyncio's message repeats the address, a resolver's has no errno.
+            errno = exc.errno or 0
+            reason = os.strerror(errno) if errno > 0 else str(exc.strerror or exc)
+            where = f"{self._host}:{self._port}"
+            raise ConfigError(f"cannot listen on {where}: {reason.lower()}") from None
         host, port = self._runner.addresses[0][:2]
         return f"http://{host}:{port}"
 
@@ -334,11 +343,6 @@ async def run_socket(
     """
     settings.require("slack_app_token")
     assert settings.slack_app_token is not None  # noqa: S101  # narrowed by require()
-    client = SocketConnection(
-        app_token=settings.slack_app_token.get_secret_value(),
-        web_client=AsyncWebClient(base_url=settings.slack_api_url, timeout=WEB_API_TIMEOUT_SECONDS),
-    )
-    client.socket_mode_request_listeners.append(door.socket)
 
     async def socket_health() -> dict[str, Any]:
         # Long-idle sockets have been seen to go silent: ask, do not assume.
@@ -348,12 +352,19 @@ async def run_socket(
     app.router.add_get("/healthz", lambda request: _json(socket_health))
     server = HttpServer(app, host, port)
     url = await server.start()
+    # Made after the port is ours: the client starts a task and a session when made.
+    client = SocketConnection(
+        app_token=settings.slack_app_token.get_secret_value(),
+        web_client=AsyncWebClient(base_url=settings.slack_api_url, timeout=WEB_API_TIMEOUT_SECONDS),
+    )
+    client.socket_mode_request_listeners.append(door.socket)
     connecting = asyncio.ensure_future(_connect(client, url))
     try:
         await _first_of(stop.wait(), client.refusal.wait())
     finally:
         connecting.cancel()
-        log.warning("stopping: socket closed; finishing the lookups in flight")
+        if client.refused is None:
+            log.warning("stopping: socket closed; finishing the lookups in flight")
         await client.close()  # type: ignore[no-untyped-call]  # unannotated in slack_sdk
         await server.stop(drain)
     if client.refused is not None:
