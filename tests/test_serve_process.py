@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
-import socket
 import sys
-import time
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl
 
@@ -25,10 +24,50 @@ from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlackApi, serve_fake_sla
 SECRET = "serve-process-signing-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+HEALTH_URL = re.compile(r"health on (http://\S+)/healthz")
+
+
+class Serve:
+    """`qrinfo serve` in a child process, on a port it chose itself (--port 0)."""
+
+    def __init__(self, child: asyncio.subprocess.Process) -> None:
+        self.child = child
+        self.stderr: list[str] = []
+
+    @classmethod
+    async def start(cls, env: dict[str, str], *args: str) -> Serve:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0", *args,
+            env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        return cls(child)
+
+    async def line(self) -> str:
+        """The next line the child logs (TimeoutError if none comes: a bound, not a measurement)."""
+        assert self.child.stderr is not None
+        line = (await asyncio.wait_for(self.child.stderr.readline(), 20)).decode().rstrip("\n")
+        if not line:
+            raise EOFError("serve exited: " + " | ".join(self.stderr))
+        self.stderr.append(line)
+        return line
+
+    async def health_url(self) -> str:
+        """The /healthz base the child logs once it listens."""
+        while True:
+            match = HEALTH_URL.search(await self.line())
+            if match:
+                return match.group(1)
+
+    async def exit_code(self) -> int:
+        """Wait for the child to end, keeping what it logged."""
+        assert self.child.stderr is not None
+        rest = await asyncio.wait_for(self.child.stderr.read(), 20)
+        self.stderr += rest.decode().splitlines()
+        return await asyncio.wait_for(self.child.wait(), 20)
+
+    def kill(self) -> None:
+        if self.child.returncode is None:
+            self.child.kill()
 
 
 @pytest.fixture
@@ -47,36 +86,30 @@ async def slack_api() -> AsyncIterator[FakeSlackApi]:
         yield fake
 
 
+def serve_env(slack_api: FakeSlackApi, tmp_path: object, **more: str) -> dict[str, str]:
+    return os.environ | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack_api.url,
+        "QRINFO_AUDIT_LOG": f"{tmp_path}/audit.jsonl",
+        **more,
+    }
+
+
 async def test_sigterm_drains_the_lookups_in_flight_then_exits(
     slow_sandbox_url: str, slack_api: FakeSlackApi, tmp_path: object
 ) -> None:
     """Twenty commands acked, SIGTERM at once: all twenty replies arrive and the process exits 0."""
-    port = free_port()
-    env = os.environ | {
-        "CHINAUMS_ENV": "sandbox",
-        "CHINAUMS_BASE_URL": slow_sandbox_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": slack_api.url,
-        "QRINFO_AUDIT_LOG": f"{tmp_path}/audit.jsonl",
-    }
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", "--port", str(port),
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    env = serve_env(
+        slack_api,
+        tmp_path,
+        CHINAUMS_ENV="sandbox",
+        CHINAUMS_BASE_URL=slow_sandbox_url,
+        SLACK_SIGNING_SECRET=SECRET,
+    )
+    serve = await Serve.start(env, "--http")
     try:
+        base = await serve.health_url()
         async with ResponseSink() as sink, aiohttp.ClientSession() as session:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    async with session.get(base + "/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                assert time.monotonic() < deadline, "serve never became healthy"
-                await asyncio.sleep(0.1)
 
             async def send(i: int) -> int:
                 body = slash_command_body(
@@ -87,33 +120,22 @@ async def test_sigterm_drains_the_lookups_in_flight_then_exits(
                     return r.status
 
             assert await asyncio.gather(*(send(i) for i in range(20))) == [200] * 20
-            child.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(child.wait(), 20) == 0
+            serve.child.send_signal(signal.SIGTERM)
+            assert await serve.exit_code() == 0
             assert sink.count == 20
             paths = {(await sink.next(1)).path for _ in range(20)}
             assert len(paths) == 20
     finally:
-        if child.returncode is None:
-            child.kill()
-            await child.wait()
+        serve.kill()
 
 
 async def test_socket_mode_answers_a_command_and_shuts_down_cleanly(
     slack_api: FakeSlackApi, tmp_path: object
 ) -> None:
     """With SLACK_APP_TOKEN set: connect, ack the envelope, reply to the response_url, exit 0."""
-    port = free_port()
-    env = os.environ | {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_APP_TOKEN": APP_TOKEN,
-        "SLACK_API_URL": slack_api.url,
-        "QRINFO_AUDIT_LOG": f"{tmp_path}/audit.jsonl",
-    }
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    serve = await Serve.start(serve_env(slack_api, tmp_path, SLACK_APP_TOKEN=APP_TOKEN))
     try:
+        base = await serve.health_url()
         async with ResponseSink() as sink, aiohttp.ClientSession() as session:
             await asyncio.wait_for(slack_api.socket_open.wait(), 20)
             assert slack_api.socket is not None
@@ -131,13 +153,46 @@ async def test_socket_mode_answers_a_command_and_shuts_down_cleanly(
             assert ack["envelope_id"] == "env-1"
             card = await sink.next(10)
             assert "/qrinfo 898340149000005" in card.payload["text"]
-            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+            async with session.get(base + "/healthz") as response:
                 health = await response.json()
             assert health["mode"] == "socket"
             assert health["socket_connected"] is True
-            child.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(child.wait(), 20) == 0
+            serve.child.send_signal(signal.SIGTERM)
+            assert await serve.exit_code() == 0
     finally:
-        if child.returncode is None:
-            child.kill()
-            await child.wait()
+        serve.kill()
+
+
+async def test_socket_mode_with_a_refused_app_token_exits_4_with_one_line(
+    slack_api: FakeSlackApi, tmp_path: object
+) -> None:
+    """apps.connections.open says invalid_auth: one line naming SLACK_APP_TOKEN, exit 4."""
+    env = serve_env(slack_api, tmp_path, SLACK_APP_TOKEN="xapp-revoked-0000")
+    serve = await Serve.start(env)
+    try:
+        assert await serve.exit_code() == 4
+        assert (
+            serve.stderr[-1]
+            == "configuration error: SLACK_APP_TOKEN: Slack refused it (invalid_auth)"
+        )
+        assert not [line for line in serve.stderr if "Traceback" in line or "ERROR" in line]
+        assert len(slack_api.of("apps.connections.open")) == 1
+    finally:
+        serve.kill()
+
+
+async def test_sigterm_while_socket_mode_keeps_failing_to_connect_exits_at_once(
+    slack_api: FakeSlackApi, tmp_path: object
+) -> None:
+    """Slack's connection endpoint keeps failing: the retries never block a SIGTERM."""
+    slack_api.connections_failures = 1_000
+    serve = await Serve.start(serve_env(slack_api, tmp_path, SLACK_APP_TOKEN=APP_TOKEN))
+    try:
+        await serve.health_url()
+        await slack_api.wait_for("apps.connections.open", wait=20)
+        assert "cannot open a Socket Mode connection" in await serve.line()
+        serve.child.send_signal(signal.SIGTERM)
+        assert await serve.exit_code() == 0
+        assert not [line for line in serve.stderr if "Traceback" in line]
+    finally:
+        serve.kill()

@@ -358,7 +358,8 @@ async def run_socket(
         web_client=AsyncWebClient(base_url=settings.slack_api_url, timeout=WEB_API_TIMEOUT_SECONDS),
     )
     client.socket_mode_request_listeners.append(door.socket)
-    connecting = asyncio.ensure_future(_connect(client, url))
+    log.warning("qrinfo connecting over Socket Mode; health on %s/healthz", url)
+    connecting = asyncio.ensure_future(_connect(client))
     try:
         await _first_of(stop.wait(), client.refusal.wait())
     finally:
@@ -371,10 +372,10 @@ async def run_socket(
         raise ConfigError(f"SLACK_APP_TOKEN: Slack refused it ({client.refused})")
 
 
-async def _connect(client: SocketConnection, health_url: str) -> None:
+async def _connect(client: SocketConnection) -> None:
     await client.connect()  # type: ignore[no-untyped-call]  # unannotated in slack_sdk
     if await client.is_connected():
-        log.warning("qrinfo connected over Socket Mode; health on %s/healthz", health_url)
+        log.warning("qrinfo connected over Socket Mode")
 
 
 async def _first_of(*waits: Coroutine[Any, Any, object]) -> None:

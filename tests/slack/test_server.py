@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cli import main
 from bot.config import ConfigError, load_settings
 from bot.gateway.client import create_client
 from bot.slack.app import build_app, fixed_authorize
-from bot.slack.server import FrontDoor, authorize_at_start, create_http_app
+from bot.slack.server import (
+    FrontDoor,
+    SlackUnavailable,
+    SocketConnection,
+    authorize_at_start,
+    create_http_app,
+)
 from bot.slack.simulate import signed_headers, slash_command_body
 from bot.slack.sink import ResponseSink
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET
-from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
+from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlackApi
 
 
 def slack_settings(api_url: str, **values: Any) -> Any:
@@ -110,3 +122,107 @@ def test_serve_without_its_settings_fails_at_start_naming_the_variable(
         monkeypatch.setenv(name, value)
     assert main(args) == 4
     assert named in capsys.readouterr().err
+
+
+# --- Slack unreachable or refusing at start ------------------------------------------------
+
+
+@asynccontextmanager
+async def fake_slack_answering(handler: Any) -> AsyncIterator[str]:
+    """A loopback 'Slack' whose every method is *handler*; yields its API base URL."""
+    app = web.Application()
+    app.router.add_post("/api/{method}", handler)
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        yield str(server.make_url("/api/"))
+    finally:
+        await server.close()
+
+
+async def _html_500(request: web.Request) -> web.Response:
+    return web.Response(status=500, text="<html>oops</html>", content_type="text/html")
+
+
+async def _empty_200(request: web.Request) -> web.Response:
+    return web.Response(status=200, text="")
+
+
+async def _never(request: web.Request) -> web.Response:
+    await asyncio.Event().wait()  # until the test closes the server
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize(
+    ("handler", "says"),
+    [
+        (_html_500, "Slack answered HTTP 500 without its usual JSON at {url}auth.test"),
+        (_empty_200, "Slack answered HTTP 200 without its usual JSON at {url}auth.test"),
+        (_never, "cannot reach Slack at {url}auth.test: no answer within 1 s"),
+    ],
+    ids=["html-500", "empty-200", "no-answer"],
+)
+async def test_auth_test_without_a_usable_answer_is_one_line_naming_the_url(
+    handler: Any, says: str
+) -> None:
+    """Not a refusal of the token: Slack (or what stands at SLACK_API_URL) gave no usable answer."""
+    async with fake_slack_answering(handler) as url:
+        with pytest.raises(SlackUnavailable) as caught:
+            await authorize_at_start(slack_settings(url), answer_within=1)
+    assert str(caught.value) == says.format(url=url)
+
+
+async def test_auth_test_against_a_closed_port_says_connection_refused() -> None:
+    """A port held but not listening refuses the connection: the line says so."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{held.getsockname()[1]}/api/"
+        with pytest.raises(SlackUnavailable) as caught:
+            await authorize_at_start(slack_settings(url))
+    assert str(caught.value) == f"cannot reach Slack at {url}auth.test: connection refused"
+
+
+# --- Socket Mode connection -------------------------------------------------------------------
+
+
+def socket_connection(slack_api: FakeSlackApi, app_token: str = APP_TOKEN) -> SocketConnection:
+    connection = SocketConnection(
+        app_token=app_token, web_client=AsyncWebClient(base_url=slack_api.url)
+    )
+    connection.backoff_initial = 0.01
+    return connection
+
+
+async def test_a_refused_app_token_ends_the_connection_at_the_first_answer(
+    slack_api: FakeSlackApi,
+) -> None:
+    """invalid_auth from apps.connections.open: one call, no retry, the refusal recorded."""
+    connection = socket_connection(slack_api, app_token="xapp-not-the-token")
+    try:
+        await asyncio.wait_for(connection.connect(), 5)
+        assert connection.refused == "invalid_auth"
+        assert connection.refusal.is_set()
+        assert len(slack_api.of("apps.connections.open")) == 1
+    finally:
+        await connection.close()
+
+
+async def test_transient_failures_are_retried_with_growing_waits_then_connect(
+    slack_api: FakeSlackApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three HTML 503s: three one-line warnings with growing waits, then the socket opens."""
+    slack_api.connections_failures = 3
+    connection = socket_connection(slack_api)
+    try:
+        await asyncio.wait_for(connection.connect(), 5)
+        assert await connection.is_connected()
+        assert len(slack_api.of("apps.connections.open")) == 4
+        retries = [r for r in caplog.records if "cannot open a Socket Mode" in r.getMessage()]
+        assert len(retries) == 3
+        assert all(r.exc_info is None and "\n" not in r.getMessage() for r in retries)
+        waits = [float(r.args[1]) for r in retries]  # type: ignore[index]
+        assert waits == sorted(waits)
+        assert len(set(waits)) == 3
+        assert "Slack answered HTTP 503" in retries[0].getMessage()
+    finally:
+        await connection.close()
