@@ -36,6 +36,7 @@ from bot.gateway.errors import (
 )
 from bot.gateway.ids import check_mid, check_qr_code_id
 from bot.gateway.models import QrCodeInfo, QueryQrCodeInfoRequest
+from bot.gateway.network import describe_transport_error, gateway_origin
 from bot.gateway.signing import body_timestamp, header_timestamp, new_nonce, token_signature
 from bot.gateway.tokens import IssuedToken, TokenCache
 
@@ -111,6 +112,7 @@ class QrCodeClient:
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
+        self.origin = gateway_origin(self.base_url)  # what messages name
         self._auth = auth
         self.timeout = timeout
         self._system_id = system_id
@@ -176,9 +178,12 @@ class QrCodeClient:
             verdict = True
         except TimeoutError:
             verdict = False
-            reason = f"no usable answer within {self.timeout:g} s"
-            if lookup.last_reason:
-                reason += f" (last: {lookup.last_reason})"
+            # The last failed attempt says what is wrong; attempts and time follow
+            # in the error. Only when none ended before the deadline is it a timeout.
+            reason = (
+                lookup.last_reason
+                or f"no usable answer within {self.timeout:g} s from the gateway at {self.origin}"
+            )
             lookup.fail(lookup.unavailable(reason))
         except GatewayUnavailable:
             verdict = False
@@ -275,15 +280,14 @@ class QrCodeClient:
                 auth=self._auth,
                 timeout=attempt_timeout,
             )
-        except httpx.TimeoutException:
-            raise _Retryable(f"no answer within {attempt_timeout:.1f} s") from None
         except httpx.TransportError as exc:
-            raise _Retryable(f"cannot reach the gateway ({type(exc).__name__})") from None
+            reason = describe_transport_error(exc, origin=self.origin, timeout=attempt_timeout)
+            raise _Retryable(reason) from None
 
     def _interpret(self, response: httpx.Response, lookup: _Lookup) -> QrCodeInfo:
         status = response.status_code
         if status == 429 or status >= 500:
-            raise _Retryable(f"HTTP {status} from the gateway")
+            raise _Retryable(f"HTTP {status} from the gateway at {self.origin}")
         data = _json_object(response)
         code = data.get("errCode") if data is not None else None
         if data is None or not isinstance(code, str | int) or isinstance(code, bool):
@@ -383,6 +387,7 @@ async def fetch_token(
     request_timeout: float = 8.0,
 ) -> IssuedToken:
     """Ask ``/v1/token/access`` for an access token. The appKey itself is never sent."""
+    origin = gateway_origin(base_url)
     timestamp = header_timestamp(clock())
     once = nonce()
     payload = {
@@ -401,12 +406,11 @@ async def fetch_token(
             headers=JSON_HEADERS,
             timeout=request_timeout,
         )
-    except httpx.TimeoutException:
-        raise _Retryable("the token request got no answer") from None
     except httpx.TransportError as exc:
-        raise _Retryable(f"cannot reach the token endpoint ({type(exc).__name__})") from None
+        reason = describe_transport_error(exc, origin=origin, timeout=request_timeout)
+        raise _Retryable(f"token request: {reason}") from None
     if response.status_code == 429 or response.status_code >= 500:
-        raise _Retryable(f"HTTP {response.status_code} from the token endpoint")
+        raise _Retryable(f"token request: HTTP {response.status_code} from the gateway at {origin}")
     data = _json_object(response) or {}
     token, expires_in = data.get("accessToken"), data.get("expiresIn", 3600)
     if str(data.get("errCode")) == "0000" and isinstance(token, str) and token:

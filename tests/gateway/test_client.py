@@ -160,6 +160,23 @@ async def test_a_gateway_that_never_answers_is_unavailable_within_the_deadline(
     assert "within 1 s" in str(caught.value)
 
 
+async def test_a_refused_connection_is_reported_as_refused_by_the_error_and_every_attempt(
+    make_client: ClientFactory, refusing_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nobody listening: the reason and each attempt's line say refused, naming the origin only."""
+    caplog.set_level(logging.INFO, logger="bot.gateway.client")
+    client = make_client(chinaums_base_url=refusing_url + "/gw-prefix", chinaums_timeout=0.3)
+    with pytest.raises(GatewayUnavailable) as caught:
+        await client.query_qrcode_info(MID, QR)
+    refused = f"cannot reach the gateway at {refusing_url}: connection refused"
+    assert caught.value.reason == refused
+    attempts = [r.getMessage() for r in caplog.records if "lookup attempt" in r.getMessage()]
+    assert len(attempts) > 1
+    # Every attempt that ended has its line; one the deadline cut off has none.
+    assert caught.value.attempts - len(attempts) in (0, 1)
+    assert all(line.endswith(refused) for line in attempts)
+
+
 async def test_an_html_502_page_is_unavailable_with_a_useful_message(
     gateway: respx.MockRouter, make_client: ClientFactory
 ) -> None:
