@@ -42,6 +42,15 @@ from bot.gateway.tokens import IssuedToken, TokenCache
 
 log = logging.getLogger(__name__)
 
+# stamina's default instrumentation logs every scheduled retry at WARNING
+# ("stamina.retry_scheduled", no msgId, no reason): one more warning per retry
+# of a lookup that will fail anyway. This client logs each failed attempt
+# itself (INFO, with msgId and the real reason) and a failed lookup once, so
+# the hook has nothing to add. The hooks are process-wide; this module is the
+# project's only user of stamina. (Passing none also drops the Prometheus and
+# structlog hooks stamina would add if those packages were installed: they are not.)
+stamina.instrumentation.set_on_retry_hooks(())
+
 QUERY_PATH = "/v1/netpay/bills/query-qrcode-info"
 TOKEN_PATH = "/v1/token/access"  # noqa: S105  # a URL path, not a password
 USER_AGENT = "qrinfo/0.1"
@@ -258,7 +267,7 @@ class QrCodeClient:
                     return self._interpret(response, lookup)
                 except _Retryable as exc:
                     lookup.last_reason = exc.reason
-                    log.warning(
+                    log.info(
                         "lookup attempt %d failed msgId=%s: %s",
                         lookup.attempts,
                         lookup.msg_id,
@@ -335,13 +344,22 @@ class _Lookup:
         )
 
     def fail(self, error: GatewayError) -> NoReturn:
-        """Log the outcome and raise *error*."""
-        log.info(
+        """Log the outcome, once, and raise *error*.
+
+        Only an unavailable gateway is a WARNING: a business answer is the
+        user's to read, and an auth error is logged by whoever shows it.
+        """
+        if isinstance(error, GatewayUnavailable):
+            level, what = logging.WARNING, error.reason
+        else:
+            level, what = logging.INFO, str(error)
+        log.log(
+            level,
             "lookup failed msgId=%s attempts=%d elapsed_ms=%.0f: %s",
             self.msg_id,
             self.attempts,
             self.elapsed * 1000,
-            error,
+            what,
         )
         raise error
 

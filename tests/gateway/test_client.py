@@ -12,7 +12,8 @@ import httpx
 import pytest
 import respx
 
-from bot.gateway.client import QUERY_PATH, TOKEN_PATH
+from bot.config import SANDBOX_APP_ID, SANDBOX_APP_KEY
+from bot.gateway.client import QUERY_PATH, TOKEN_PATH, QrCodeClient, create_client
 from bot.gateway.errors import (
     GatewayAuthError,
     GatewayRejected,
@@ -20,16 +21,33 @@ from bot.gateway.errors import (
     InvalidInput,
 )
 from bot.gateway.signing import body_signature, parse_body_sig_header, token_signature
-from tests.conftest import APP_ID, APP_KEY, ClientFactory
+from tests.conftest import APP_ID, APP_KEY, FAST, FIXED_NOW, ClientFactory, make_settings
 from tests.gateway.test_models import SEED_REPLY
 
 MID = "898340149000005"
 QR = "31942002268195125132885377"
 TOKEN = "0123456789abcdef0123456789abcdef"
+SANDBOX_URL = "http://sandbox.invalid"
+BROKEN_QR = "E5030000000000000000000001"  # the sandbox answers it with an nginx 502 page
 
 
 def ok(body: dict[str, Any] | None = None, status: int = 200) -> httpx.Response:
     return httpx.Response(status, json=SEED_REPLY if body is None else body)
+
+
+def sandbox_client(http: httpx.AsyncClient, **settings: object) -> QrCodeClient:
+    """A client with the sandbox's credentials, on *http* and the fixed clock."""
+    return create_client(
+        make_settings(
+            chinaums_base_url=SANDBOX_URL,
+            chinaums_app_id=SANDBOX_APP_ID,
+            chinaums_app_key=SANDBOX_APP_KEY,
+            **settings,
+        ),
+        http,
+        clock=lambda: FIXED_NOW,
+        backoff=FAST,
+    )
 
 
 def token_reply(token: str = TOKEN, expires_in: int = 3600) -> httpx.Response:
@@ -175,6 +193,34 @@ async def test_a_refused_connection_is_reported_as_refused_by_the_error_and_ever
     # Every attempt that ended has its line; one the deadline cut off has none.
     assert caught.value.attempts - len(attempts) in (0, 1)
     assert all(line.endswith(refused) for line in attempts)
+
+
+@pytest.mark.parametrize("failure", ["refused", "sandbox-502"])
+async def test_an_unavailable_lookup_logs_one_warning_in_the_whole_process(
+    make_client: ClientFactory,
+    refusing_url: str,
+    sandbox_http: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    failure: str,
+) -> None:
+    """Retried attempts are INFO; the lookup's failure is the one WARNING from any logger."""
+    caplog.set_level(logging.DEBUG)
+    if failure == "refused":
+        client, qr = make_client(chinaums_base_url=refusing_url, chinaums_timeout=0.3), QR
+    else:
+        client, qr = sandbox_client(sandbox_http, chinaums_timeout=0.3), BROKEN_QR
+    with pytest.raises(GatewayUnavailable) as caught:
+        await client.query_qrcode_info(MID, qr, msg_id="m-down")
+    error = caught.value
+    retried = [r for r in caplog.records if "lookup attempt" in r.getMessage()]
+    assert len(retried) > 1
+    assert error.attempts - len(retried) in (0, 1)  # the deadline may cut the last one off
+    assert {r.levelname for r in retried} == {"INFO"}
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.name, r.levelname) for r in loud] == [("bot.gateway.client", "WARNING")]
+    line = loud[0].getMessage()
+    assert line.startswith(f"lookup failed msgId=m-down attempts={error.attempts} elapsed_ms=")
+    assert line.endswith(f": {error.reason}")
 
 
 async def test_an_html_502_page_is_unavailable_with_a_useful_message(
