@@ -33,6 +33,8 @@ from bot.gateway.errors import (
     GatewayError,
     GatewayRejected,
     GatewayUnavailable,
+    TokenLimitReached,
+    is_token_limit,
 )
 from bot.gateway.ids import check_mid, check_qr_code_id
 from bot.gateway.models import QrCodeInfo, QueryQrCodeInfoRequest
@@ -292,6 +294,8 @@ class QrCodeClient:
         except httpx.TransportError as exc:
             reason = describe_transport_error(exc, origin=self.origin, timeout=attempt_timeout)
             raise _Retryable(reason) from None
+        except GatewayAuthError as exc:  # token mode: the token request was refused
+            lookup.fail(exc)
 
     def _interpret(self, response: httpx.Response, lookup: _Lookup) -> QrCodeInfo:
         status = response.status_code
@@ -438,8 +442,11 @@ async def fetch_token(
             lifetime = 3600.0
         return IssuedToken(value=token, expires_in=lifetime)
     info = _text(data.get("errInfo"))
+    code = str(data["errCode"]) if "errCode" in data else None
+    if is_token_limit(code, info):
+        raise TokenLimitReached(code=code, gateway_message=info, http_status=response.status_code)
     raise GatewayAuthError(
-        code=str(data["errCode"]) if "errCode" in data else None,
+        code=code,
         message="token request refused" + (f": {info}" if info else ""),
         http_status=response.status_code,
         msg_id=None,

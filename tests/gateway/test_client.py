@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from pydantic import SecretStr
 
 from bot.config import SANDBOX_APP_ID, SANDBOX_APP_KEY
-from bot.gateway.client import QUERY_PATH, TOKEN_PATH, QrCodeClient, create_client
+from bot.gateway.client import QUERY_PATH, TOKEN_PATH, QrCodeClient, create_client, fetch_token
 from bot.gateway.errors import (
     GatewayAuthError,
     GatewayRejected,
@@ -21,7 +22,9 @@ from bot.gateway.errors import (
     InvalidInput,
 )
 from bot.gateway.signing import body_signature, parse_body_sig_header, token_signature
-from tests.conftest import APP_ID, APP_KEY, FAST, FIXED_NOW, ClientFactory, make_settings
+from bot.gateway.tokens import IssuedToken
+from bot.sandbox.gateway import SandboxGateway
+from tests.conftest import APP_ID, APP_KEY, FAST, FIXED_NOW, GATEWAY, ClientFactory, make_settings
 from tests.gateway.test_models import SEED_REPLY
 
 MID = "898340149000005"
@@ -47,6 +50,17 @@ def sandbox_client(http: httpx.AsyncClient, **settings: object) -> QrCodeClient:
         http,
         clock=lambda: FIXED_NOW,
         backoff=FAST,
+    )
+
+
+async def sandbox_token(http: httpx.AsyncClient) -> IssuedToken:
+    """One more live token for the sandbox app, as another process using the appId would take."""
+    return await fetch_token(
+        http,
+        base_url=SANDBOX_URL,
+        app_id=SANDBOX_APP_ID,
+        app_key=SecretStr(SANDBOX_APP_KEY),
+        clock=lambda: FIXED_NOW,
     )
 
 
@@ -436,6 +450,70 @@ async def test_cached_token_is_reused_across_lookups(
     assert token_route.call_count == 1
     assert client.token_cache is not None
     assert client.token_cache.fetches == 1
+
+
+async def test_the_eleventh_live_token_is_refused_as_too_many_tokens(
+    sandbox_http: httpx.AsyncClient,
+) -> None:
+    """At the cap of ten live tokens, the error and next step say so, not "check the key"."""
+    for _ in range(10):
+        await sandbox_token(sandbox_http)
+    with pytest.raises(GatewayAuthError) as caught:
+        await sandbox_token(sandbox_http)
+    assert "too many live access tokens for this appId" in str(caught.value)
+    assert "the provider allows 10, each living an hour" in str(caught.value)
+    assert caught.value.next_step == (
+        "Wait for old tokens to expire (within the hour) "
+        "or stop other processes that use this appId."
+    )
+
+
+async def test_a_token_mode_lookup_at_the_token_cap_says_so_and_sends_no_query(
+    sandbox: SandboxGateway, sandbox_http: httpx.AsyncClient
+) -> None:
+    """Others hold all ten tokens: the lookup ends in the cap error after one token call."""
+    for _ in range(10):
+        await sandbox_token(sandbox_http)
+    client = sandbox_client(sandbox_http, chinaums_auth="token")
+    with pytest.raises(GatewayAuthError, match="too many live access tokens") as caught:
+        await client.query_qrcode_info(MID, QR)
+    assert "stop other processes that use this appId" in caught.value.next_step
+    assert sandbox.token_requests == 11
+    assert sandbox.query_requests == 0
+
+
+@pytest.mark.parametrize(
+    "info", ["AccessToken数量已达上限", "too many access tokens"], ids=["chinese", "english"]
+)
+async def test_only_a_refusal_about_the_token_limit_gets_the_token_limit_advice(
+    gateway: respx.MockRouter, http: httpx.AsyncClient, info: str
+) -> None:
+    """An errInfo about the cap is recognised under any code; others keep the generic advice."""
+    gateway.post(TOKEN_PATH).mock(
+        side_effect=[
+            httpx.Response(200, json={"errCode": "1010", "errInfo": info}),
+            httpx.Response(200, json={"errCode": "1001", "errInfo": "AppId不存在"}),
+        ]
+    )
+    errors = []
+    for _ in range(2):
+        with pytest.raises(GatewayAuthError) as caught:
+            await fetch_token(
+                http,
+                base_url=GATEWAY,
+                app_id=APP_ID,
+                app_key=SecretStr(APP_KEY),
+                clock=lambda: FIXED_NOW,
+            )
+        errors.append(caught.value)
+    at_limit, unknown_app = errors
+    assert "too many live access tokens" in str(at_limit)
+    assert info in str(at_limit)
+    assert "stop other processes" in at_limit.next_step
+    assert "too many" not in str(unknown_app)
+    assert unknown_app.next_step == (
+        "Tell the bot's operator: check the app id, key, token and whitelist."
+    )
 
 
 # --- secrets -----------------------------------------------------------------------------
