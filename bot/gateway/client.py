@@ -33,13 +33,25 @@ from bot.gateway.errors import (
     GatewayError,
     GatewayRejected,
     GatewayUnavailable,
+    TokenLimitReached,
+    is_token_limit,
 )
 from bot.gateway.ids import check_mid, check_qr_code_id
 from bot.gateway.models import QrCodeInfo, QueryQrCodeInfoRequest
+from bot.gateway.network import describe_transport_error, gateway_origin
 from bot.gateway.signing import body_timestamp, header_timestamp, new_nonce, token_signature
 from bot.gateway.tokens import IssuedToken, TokenCache
 
 log = logging.getLogger(__name__)
+
+# stamina's default instrumentation logs every scheduled retry at WARNING
+# ("stamina.retry_scheduled", no msgId, no reason): one more warning per retry
+# of a lookup that will fail anyway. This client logs each failed attempt
+# itself (INFO, with msgId and the real reason) and a failed lookup once, so
+# the hook has nothing to add. The hooks are process-wide; this module is the
+# project's only user of stamina. (Passing none also drops the Prometheus and
+# structlog hooks stamina would add if those packages were installed: they are not.)
+stamina.instrumentation.set_on_retry_hooks(())
 
 QUERY_PATH = "/v1/netpay/bills/query-qrcode-info"
 TOKEN_PATH = "/v1/token/access"  # noqa: S105  # a URL path, not a password
@@ -111,6 +123,7 @@ class QrCodeClient:
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
+        self.origin = gateway_origin(self.base_url)  # what messages name
         self._auth = auth
         self.timeout = timeout
         self._system_id = system_id
@@ -176,9 +189,12 @@ class QrCodeClient:
             verdict = True
         except TimeoutError:
             verdict = False
-            reason = f"no usable answer within {self.timeout:g} s"
-            if lookup.last_reason:
-                reason += f" (last: {lookup.last_reason})"
+            # The last failed attempt says what is wrong; attempts and time follow
+            # in the error. Only when none ended before the deadline is it a timeout.
+            reason = (
+                lookup.last_reason
+                or f"no usable answer within {self.timeout:g} s from the gateway at {self.origin}"
+            )
             lookup.fail(lookup.unavailable(reason))
         except GatewayUnavailable:
             verdict = False
@@ -253,7 +269,7 @@ class QrCodeClient:
                     return self._interpret(response, lookup)
                 except _Retryable as exc:
                     lookup.last_reason = exc.reason
-                    log.warning(
+                    log.info(
                         "lookup attempt %d failed msgId=%s: %s",
                         lookup.attempts,
                         lookup.msg_id,
@@ -275,15 +291,16 @@ class QrCodeClient:
                 auth=self._auth,
                 timeout=attempt_timeout,
             )
-        except httpx.TimeoutException:
-            raise _Retryable(f"no answer within {attempt_timeout:.1f} s") from None
         except httpx.TransportError as exc:
-            raise _Retryable(f"cannot reach the gateway ({type(exc).__name__})") from None
+            reason = describe_transport_error(exc, origin=self.origin, timeout=attempt_timeout)
+            raise _Retryable(reason) from None
+        except GatewayAuthError as exc:  # token mode: the token request was refused
+            lookup.fail(exc)
 
     def _interpret(self, response: httpx.Response, lookup: _Lookup) -> QrCodeInfo:
         status = response.status_code
         if status == 429 or status >= 500:
-            raise _Retryable(f"HTTP {status} from the gateway")
+            raise _Retryable(f"HTTP {status} from the gateway at {self.origin}")
         data = _json_object(response)
         code = data.get("errCode") if data is not None else None
         if data is None or not isinstance(code, str | int) or isinstance(code, bool):
@@ -331,13 +348,22 @@ class _Lookup:
         )
 
     def fail(self, error: GatewayError) -> NoReturn:
-        """Log the outcome and raise *error*."""
-        log.info(
+        """Log the outcome, once, and raise *error*.
+
+        Only an unavailable gateway is a WARNING: a business answer is the
+        user's to read, and an auth error is logged by whoever shows it.
+        """
+        if isinstance(error, GatewayUnavailable):
+            level, what = logging.WARNING, error.reason
+        else:
+            level, what = logging.INFO, str(error)
+        log.log(
+            level,
             "lookup failed msgId=%s attempts=%d elapsed_ms=%.0f: %s",
             self.msg_id,
             self.attempts,
             self.elapsed * 1000,
-            error,
+            what,
         )
         raise error
 
@@ -383,6 +409,7 @@ async def fetch_token(
     request_timeout: float = 8.0,
 ) -> IssuedToken:
     """Ask ``/v1/token/access`` for an access token. The appKey itself is never sent."""
+    origin = gateway_origin(base_url)
     timestamp = header_timestamp(clock())
     once = nonce()
     payload = {
@@ -401,12 +428,11 @@ async def fetch_token(
             headers=JSON_HEADERS,
             timeout=request_timeout,
         )
-    except httpx.TimeoutException:
-        raise _Retryable("the token request got no answer") from None
     except httpx.TransportError as exc:
-        raise _Retryable(f"cannot reach the token endpoint ({type(exc).__name__})") from None
+        reason = describe_transport_error(exc, origin=origin, timeout=request_timeout)
+        raise _Retryable(f"token request: {reason}") from None
     if response.status_code == 429 or response.status_code >= 500:
-        raise _Retryable(f"HTTP {response.status_code} from the token endpoint")
+        raise _Retryable(f"token request: HTTP {response.status_code} from the gateway at {origin}")
     data = _json_object(response) or {}
     token, expires_in = data.get("accessToken"), data.get("expiresIn", 3600)
     if str(data.get("errCode")) == "0000" and isinstance(token, str) and token:
@@ -416,8 +442,11 @@ async def fetch_token(
             lifetime = 3600.0
         return IssuedToken(value=token, expires_in=lifetime)
     info = _text(data.get("errInfo"))
+    code = str(data["errCode"]) if "errCode" in data else None
+    if is_token_limit(code, info):
+        raise TokenLimitReached(code=code, gateway_message=info, http_status=response.status_code)
     raise GatewayAuthError(
-        code=str(data["errCode"]) if "errCode" in data else None,
+        code=code,
         message="token request refused" + (f": {info}" if info else ""),
         http_status=response.status_code,
         msg_id=None,

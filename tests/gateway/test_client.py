@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from pydantic import SecretStr
 
-from bot.gateway.client import QUERY_PATH, TOKEN_PATH
+from bot.config import SANDBOX_APP_ID, SANDBOX_APP_KEY
+from bot.gateway.client import QUERY_PATH, TOKEN_PATH, QrCodeClient, create_client, fetch_token
 from bot.gateway.errors import (
     GatewayAuthError,
     GatewayRejected,
@@ -20,16 +22,46 @@ from bot.gateway.errors import (
     InvalidInput,
 )
 from bot.gateway.signing import body_signature, parse_body_sig_header, token_signature
-from tests.conftest import APP_ID, APP_KEY, ClientFactory
+from bot.gateway.tokens import IssuedToken
+from bot.sandbox.gateway import SandboxGateway
+from tests.conftest import APP_ID, APP_KEY, FAST, FIXED_NOW, GATEWAY, ClientFactory, make_settings
 from tests.gateway.test_models import SEED_REPLY
 
 MID = "898340149000005"
 QR = "31942002268195125132885377"
 TOKEN = "0123456789abcdef0123456789abcdef"
+SANDBOX_URL = "http://sandbox.invalid"
+BROKEN_QR = "E5030000000000000000000001"  # the sandbox answers it with an nginx 502 page
 
 
 def ok(body: dict[str, Any] | None = None, status: int = 200) -> httpx.Response:
     return httpx.Response(status, json=SEED_REPLY if body is None else body)
+
+
+def sandbox_client(http: httpx.AsyncClient, **settings: object) -> QrCodeClient:
+    """A client with the sandbox's credentials, on *http* and the fixed clock."""
+    return create_client(
+        make_settings(
+            chinaums_base_url=SANDBOX_URL,
+            chinaums_app_id=SANDBOX_APP_ID,
+            chinaums_app_key=SANDBOX_APP_KEY,
+            **settings,
+        ),
+        http,
+        clock=lambda: FIXED_NOW,
+        backoff=FAST,
+    )
+
+
+async def sandbox_token(http: httpx.AsyncClient) -> IssuedToken:
+    """One more live token for the sandbox app, as another process using the appId would take."""
+    return await fetch_token(
+        http,
+        base_url=SANDBOX_URL,
+        app_id=SANDBOX_APP_ID,
+        app_key=SecretStr(SANDBOX_APP_KEY),
+        clock=lambda: FIXED_NOW,
+    )
 
 
 def token_reply(token: str = TOKEN, expires_in: int = 3600) -> httpx.Response:
@@ -158,6 +190,51 @@ async def test_a_gateway_that_never_answers_is_unavailable_within_the_deadline(
     assert caught.value.attempts >= 1
     assert 0.9 <= caught.value.elapsed < 1.5
     assert "within 1 s" in str(caught.value)
+
+
+async def test_a_refused_connection_is_reported_as_refused_by_the_error_and_every_attempt(
+    make_client: ClientFactory, refusing_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nobody listening: the reason and each attempt's line say refused, naming the origin only."""
+    caplog.set_level(logging.INFO, logger="bot.gateway.client")
+    client = make_client(chinaums_base_url=refusing_url + "/gw-prefix", chinaums_timeout=0.3)
+    with pytest.raises(GatewayUnavailable) as caught:
+        await client.query_qrcode_info(MID, QR)
+    refused = f"cannot reach the gateway at {refusing_url}: connection refused"
+    assert caught.value.reason == refused
+    attempts = [r.getMessage() for r in caplog.records if "lookup attempt" in r.getMessage()]
+    assert len(attempts) > 1
+    # Every attempt that ended has its line; one the deadline cut off has none.
+    assert caught.value.attempts - len(attempts) in (0, 1)
+    assert all(line.endswith(refused) for line in attempts)
+
+
+@pytest.mark.parametrize("failure", ["refused", "sandbox-502"])
+async def test_an_unavailable_lookup_logs_one_warning_in_the_whole_process(
+    make_client: ClientFactory,
+    refusing_url: str,
+    sandbox_http: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    failure: str,
+) -> None:
+    """Retried attempts are INFO; the lookup's failure is the one WARNING from any logger."""
+    caplog.set_level(logging.DEBUG)
+    if failure == "refused":
+        client, qr = make_client(chinaums_base_url=refusing_url, chinaums_timeout=0.3), QR
+    else:
+        client, qr = sandbox_client(sandbox_http, chinaums_timeout=0.3), BROKEN_QR
+    with pytest.raises(GatewayUnavailable) as caught:
+        await client.query_qrcode_info(MID, qr, msg_id="m-down")
+    error = caught.value
+    retried = [r for r in caplog.records if "lookup attempt" in r.getMessage()]
+    assert len(retried) > 1
+    assert error.attempts - len(retried) in (0, 1)  # the deadline may cut the last one off
+    assert {r.levelname for r in retried} == {"INFO"}
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.name, r.levelname) for r in loud] == [("bot.gateway.client", "WARNING")]
+    line = loud[0].getMessage()
+    assert line.startswith(f"lookup failed msgId=m-down attempts={error.attempts} elapsed_ms=")
+    assert line.endswith(f": {error.reason}")
 
 
 async def test_an_html_502_page_is_unavailable_with_a_useful_message(
@@ -373,6 +450,70 @@ async def test_cached_token_is_reused_across_lookups(
     assert token_route.call_count == 1
     assert client.token_cache is not None
     assert client.token_cache.fetches == 1
+
+
+async def test_the_eleventh_live_token_is_refused_as_too_many_tokens(
+    sandbox_http: httpx.AsyncClient,
+) -> None:
+    """At the cap of ten live tokens, the error and next step say so, not "check the key"."""
+    for _ in range(10):
+        await sandbox_token(sandbox_http)
+    with pytest.raises(GatewayAuthError) as caught:
+        await sandbox_token(sandbox_http)
+    assert "too many live access tokens for this appId" in str(caught.value)
+    assert "the provider allows 10, each living an hour" in str(caught.value)
+    assert caught.value.next_step == (
+        "Wait for old tokens to expire (within the hour) "
+        "or stop other processes that use this appId."
+    )
+
+
+async def test_a_token_mode_lookup_at_the_token_cap_says_so_and_sends_no_query(
+    sandbox: SandboxGateway, sandbox_http: httpx.AsyncClient
+) -> None:
+    """Others hold all ten tokens: the lookup ends in the cap error after one token call."""
+    for _ in range(10):
+        await sandbox_token(sandbox_http)
+    client = sandbox_client(sandbox_http, chinaums_auth="token")
+    with pytest.raises(GatewayAuthError, match="too many live access tokens") as caught:
+        await client.query_qrcode_info(MID, QR)
+    assert "stop other processes that use this appId" in caught.value.next_step
+    assert sandbox.token_requests == 11
+    assert sandbox.query_requests == 0
+
+
+@pytest.mark.parametrize(
+    "info", ["AccessToken数量已达上限", "too many access tokens"], ids=["chinese", "english"]
+)
+async def test_only_a_refusal_about_the_token_limit_gets_the_token_limit_advice(
+    gateway: respx.MockRouter, http: httpx.AsyncClient, info: str
+) -> None:
+    """An errInfo about the cap is recognised under any code; others keep the generic advice."""
+    gateway.post(TOKEN_PATH).mock(
+        side_effect=[
+            httpx.Response(200, json={"errCode": "1010", "errInfo": info}),
+            httpx.Response(200, json={"errCode": "1001", "errInfo": "AppId不存在"}),
+        ]
+    )
+    errors = []
+    for _ in range(2):
+        with pytest.raises(GatewayAuthError) as caught:
+            await fetch_token(
+                http,
+                base_url=GATEWAY,
+                app_id=APP_ID,
+                app_key=SecretStr(APP_KEY),
+                clock=lambda: FIXED_NOW,
+            )
+        errors.append(caught.value)
+    at_limit, unknown_app = errors
+    assert "too many live access tokens" in str(at_limit)
+    assert info in str(at_limit)
+    assert "stop other processes" in at_limit.next_step
+    assert "too many" not in str(unknown_app)
+    assert unknown_app.next_step == (
+        "Tell the bot's operator: check the app id, key, token and whitelist."
+    )
 
 
 # --- secrets -----------------------------------------------------------------------------
