@@ -96,10 +96,16 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     port = args.port or settings.port
     needed = "slack_app_token" if mode == "socket" else "slack_signing_secret"
     settings.require("slack_bot_token", needed)
-    authorization = await authorize_at_start(settings)
+    # Opened first: a QRINFO_AUDIT_LOG that cannot be appended to refuses to start
+    # (AuditDestinationError, a ConfigError) before anything reaches Slack.
+    audit = AuditLog(settings.qrinfo_audit_log)
+    try:
+        authorization = await authorize_at_start(settings)
+    except BaseException:
+        audit.close()
+        raise
     http = new_gateway_http(settings)
     replies = ReplyPool()
-    audit = AuditLog(settings.qrinfo_audit_log)
     gateway = create_client(settings, http)
     services = Services(settings=settings, gateway=gateway, audit=audit)
     app = build_app(

@@ -42,7 +42,7 @@ async def authorize_at_start(settings: Settings) -> AuthorizeResult:
 
 
 def health_report(services: Services, *, mode: str, draining: bool) -> dict[str, Any]:
-    """What /healthz says: the mode, the work in flight and the gateway's circuit."""
+    """What /healthz says: the mode, the work in flight, the gateway's circuit, the audit trail."""
     breaker = services.gateway.breaker.snapshot()
     return {
         "ok": True,
@@ -56,6 +56,8 @@ def health_report(services: Services, *, mode: str, draining: bool) -> dict[str,
             breaker.failing_since.isoformat() if breaker.failing_since else None
         ),
         "gateway_retry_in_s": round(breaker.retry_in, 1),
+        # A failing trail leaves "ok" true: lookups still work and a restart frees no disk.
+        "audit": services.audit.health() if services.audit else None,
     }
 
 
