@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, get_type_hints
 
 from bot.config import ConfigError
 
@@ -182,26 +182,74 @@ def now_utc() -> str:
 
 # --- qrinfo audit ---------------------------------------------------------------------------
 
-_SINCE = re.compile(r"(\d+)\s*([smhd])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_SINCE = re.compile(r"([0-9]+)\s*([smhd])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_SINCE = timedelta(days=3650)
 
 
 def parse_since(text: str) -> timedelta:
-    """``90s``, ``15m``, ``2h``, ``7d`` -> a timedelta; ValueError otherwise."""
+    """``90s``, ``15m``, ``2h``, ``7d`` -> a timedelta; ValueError unless 0 < it <= 3650d."""
     match = _SINCE.fullmatch(text.strip())
-    if not match:
-        raise ValueError(f"--since expects a number and s, m, h or d (like 2h), got {text!r}")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    # Checked as a number first: timedelta itself overflows on absurd values.
+    seconds = int(match.group(1)) * _SECONDS[match.group(2)] if match else 0
+    if not 0 < seconds <= MAX_SINCE.total_seconds():
+        raise ValueError(
+            "--since expects a positive number and s, m, h or d, at most 3650d (like 2h), "
+            f"got {text!r}"
+        )
+    return timedelta(seconds=seconds)
 
 
-def read_events(lines: Iterable[str]) -> Iterator[AuditEvent]:
-    """AuditEvents from JSON lines; lines that are not ours are skipped."""
-    for line in lines:
-        try:
-            data = json.loads(line)
-            yield AuditEvent(**data)
-        except (ValueError, TypeError):
-            continue
+# {"time": str, "team": str | None, ..., "durationMs": int}: what a line of ours holds.
+_FIELD_TYPES = get_type_hints(AuditEvent)
+
+
+def parse_time(text: str) -> datetime | None:
+    """An audit line's time, or None when it does not parse or has no zone."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def parse_line(line: bytes | str) -> AuditEvent | None:
+    """The AuditEvent on one line, or None when the line is not one of ours."""
+    try:
+        # Decoded here: json.loads would guess UTF-16 or pass surrogates through.
+        data = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    if not isinstance(data, dict) or data.keys() != _FIELD_TYPES.keys():
+        return None
+    for name, value in data.items():
+        # bool is an int to Python, not to us.
+        if not isinstance(value, _FIELD_TYPES[name]) or isinstance(value, bool):
+            return None
+    if parse_time(data["time"]) is None:
+        return None
+    return AuditEvent(**data)
+
+
+class AuditReader:
+    """The AuditEvents in an audit file's lines, in order, read once.
+
+    Lines that are not ours (bad JSON, other fields, a time without a zone,
+    bytes that are not UTF-8) are passed over and counted in ``skipped``;
+    blank lines are passed over silently.
+    """
+
+    def __init__(self, lines: Iterable[bytes | str]) -> None:
+        self._lines = lines
+        self.skipped = 0
+
+    def __iter__(self) -> Iterator[AuditEvent]:
+        for line in self._lines:
+            event = parse_line(line)
+            if event is not None:
+                yield event
+            elif line.strip():
+                self.skipped += 1
 
 
 def select(
@@ -212,15 +260,18 @@ def select(
     since: timedelta | None = None,
     now: datetime | None = None,
 ) -> list[AuditEvent]:
-    cutoff = ((now or datetime.now(UTC)) - since) if since else None
+    """The events that pass every filter given, in their order."""
+    cutoff = None if since is None else (now or datetime.now(UTC)) - since
     chosen = []
     for event in events:
         if user and event.user != user:
             continue
         if mid and event.mid != mid:
             continue
-        if cutoff and datetime.fromisoformat(event.time.replace("Z", "+00:00")) < cutoff:
-            continue
+        if cutoff is not None:
+            when = parse_time(event.time)
+            if when is None or when < cutoff:
+                continue
         chosen.append(event)
     return chosen
 
@@ -240,12 +291,20 @@ COLUMNS = (
 
 
 def format_table(events: list[AuditEvent]) -> str:
-    """Aligned columns, one line per event."""
+    """Aligned columns, one line per event; control characters shown escaped."""
     rows = [COLUMNS] + [
-        tuple("" if v is None else str(v) for v in asdict(e).values()) for e in events
+        tuple("" if v is None else _printable(str(v)) for v in asdict(e).values()) for e in events
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+
+
+def _printable(text: str) -> str:
+    # Typed text reaches the trail (an invalid qrCodeId, say); an escape sequence
+    # in it must not drive the operator's terminal, nor a lone surrogate break print().
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

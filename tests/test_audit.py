@@ -248,3 +248,104 @@ async def test_lookups_go_on_when_the_disk_is_full_and_healthz_says_so(
     failing_since = report["audit"].pop("failing_since")
     assert datetime.fromisoformat(failing_since).tzinfo is not None
     assert report["audit"] == {"ok": False, "error": ENOSPC, "lines_lost": 1}
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"not json",
+        b"[1, 2]",
+        b"[" * 100_000,
+        line(msgId=None),
+        line(extra="field"),
+        line(durationMs="3"),
+        line(durationMs=True),
+        line(user=7),
+        line(time="yesterday"),
+        line(time="2099-01-01T00:00:00"),
+        line(user="caf\xe9").replace(b"\\u00e9", b"\xe9"),
+    ],
+    ids=[
+        "bad-json",
+        "not-an-object",
+        "too-deep",
+        "missing-field",
+        "extra-field",
+        "string-duration",
+        "bool-duration",
+        "number-user",
+        "time-unparsable",
+        "time-without-zone",
+        "not-utf8",
+    ],
+)
+def test_qrinfo_audit_skips_a_line_that_is_not_ours_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: bytes
+) -> None:
+    """A bad line before a good one: the good one is shown, stderr says one line was skipped."""
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(bad + b"\n" + line() + b"\n")
+    code, out, err = run_audit(path, capsys, "--since", "2h")
+    assert code == 0
+    assert len(out) == 2
+    assert out[1].startswith("2099-01-01T00:00:00.000Z")
+    assert err == "skipped 1 line that is not an audit line\n"
+
+
+def test_qrinfo_audit_counts_every_skipped_line_but_not_blank_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three foreign lines and a blank one among two good ones: 'skipped 3 lines'."""
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(b"\n".join([b"x", line(), b"", b"{}", b"\xff\xfe", line()]) + b"\n")
+    code, out, err = run_audit(path, capsys)
+    assert (code, len(out)) == (0, 3)
+    assert err == "skipped 3 lines that are not audit lines\n"
+
+
+def test_qrinfo_audit_prints_control_characters_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typed escape sequence or lone surrogate in a field reaches the terminal as text only."""
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(line(qrCodeId="\x1b[2J31942", user="U\ud800") + b"\n")
+    code, out, err = run_audit(path, capsys)
+    assert (code, err) == (0, "")
+    assert "\\x1b[2J31942" in out[1]
+    assert "U\\ud800" in out[1]
+    assert "\x1b" not in out[1]
+
+
+def test_qrinfo_audit_on_a_directory_or_a_missing_file_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit 2 and one line on stderr for each, nothing on stdout."""
+    assert run_audit(tmp_path, capsys) == (
+        2,
+        [],
+        f"{tmp_path} is a directory; expected the audit log file, like {tmp_path}/audit.jsonl\n",
+    )
+    missing = tmp_path / "nothing.jsonl"
+    assert run_audit(missing, capsys) == (2, [], f"no audit log at {missing}\n")
+
+
+@pytest.mark.parametrize(
+    "since",
+    ["0s", "0d", "", "3651d", "999999999d", "99999999999999999999999s"],
+    ids=["zero", "zero-days", "empty", "past-ten-years", "absurd-days", "absurd-seconds"],
+)
+def test_qrinfo_audit_refuses_a_since_that_is_not_a_positive_reasonable_duration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], since: str
+) -> None:
+    """Exit 2 with the expected form and what was given, in one line."""
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(line() + b"\n")
+    assert run_audit(path, capsys, "--since", since) == (
+        2,
+        [],
+        "--since expects a positive number and s, m, h or d, at most 3650d (like 2h), "
+        f"got {since!r}\n",
+    )
