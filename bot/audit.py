@@ -2,26 +2,32 @@
 
 A line says who looked up what, where, how it ended and how long it took;
 never a secret and never the card's content. Lines are written by a
-background thread (a stdlib QueueHandler/QueueListener pair), so the event
-loop never waits on the disk; a file is opened for append and survives restarts.
+background thread, so the event loop never waits on the disk; a file is
+opened for append at start (a path that cannot be appended to refuses to
+start) and survives restarts. A write that fails later (disk full, closed
+pipe) is logged once, shown by ``AuditLog.health()``, and lookups go on.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import queue
 import re
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, BinaryIO, Literal, get_type_hints
+
+from bot.config import ConfigError
 
 Action = Literal["command", "refresh", "share", "form"]
 STDOUT = "-"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,35 +52,128 @@ class AuditEvent:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
 
 
+class AuditDestinationError(ConfigError):
+    """QRINFO_AUDIT_LOG names something that cannot be appended to; one line, naming it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditHealth:
+    """The writer's state, for /healthz. ``lines_lost`` counts since start, recovered or not."""
+
+    ok: bool = True
+    failing_since: str | None = None
+    error: str | None = None
+    lines_lost: int = 0
+
+
 class AuditLog:
     """Writes AuditEvents as JSON lines to stdout or a file, off the event loop."""
 
     def __init__(self, destination: str = STDOUT) -> None:
         self.destination = destination
-        handler: logging.Handler
-        if destination == STDOUT:
-            handler = logging.StreamHandler(sys.stdout)
-        else:
-            Path(destination).parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(destination, mode="a", encoding="utf-8", delay=True)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        self._queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        self._listener = logging.handlers.QueueListener(self._queue, handler)
-        self._handler = handler
-        # A private logger: audit lines never mix with (or leak into) the app's logs.
-        self._logger = logging.Logger(f"qrinfo.audit.{id(self)}")
-        self._logger.addHandler(logging.handlers.QueueHandler(self._queue))
-        self._listener.start()
+        self._name = "stdout" if destination == STDOUT else destination
+        self._stream = _open_for_append(destination)
+        # Replaced whole, never mutated: health() reads it from another thread.
+        self._health = AuditHealth()
+        self._lost_while_failing = 0
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_lines, name="qrinfo-audit", daemon=True)
+        self._writer.start()
 
     def record(self, event: AuditEvent) -> None:
         """Queue one line; returns at once."""
-        self._logger.info(event.to_json())
+        self._queue.put(event.to_json())
+
+    def health(self) -> dict[str, Any]:
+        """``ok``, ``failing_since``, ``error`` and ``lines_lost``, as /healthz shows them."""
+        return asdict(self._health)
 
     def close(self) -> None:
         """Write what is queued and release the file. Safe to call twice."""
-        if self._listener._thread is not None:  # stop() fails when stopped
-            self._listener.stop()
-        self._handler.close()
+        if self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join()
+        if self.destination != STDOUT:
+            self._stream.close()
+
+    def _write_lines(self) -> None:
+        while (line := self._queue.get()) is not None:
+            # A lone surrogate (possible in JSON from Slack) becomes a valid \uXXXX escape.
+            data = memoryview(f"{line}\n".encode("utf-8", "backslashreplace"))
+            try:
+                while data:  # a full disk may take part of a line, then refuse the rest
+                    data = data[self._stream.write(data) :]
+                self._stream.flush()
+            except (OSError, ValueError) as exc:  # ValueError: the stream was closed under us
+                self._failed(exc)
+            else:
+                if not self._health.ok:
+                    self._recovered()
+
+    # The state changes before the log line, so whoever reads the line sees the new state.
+    def _failed(self, exc: Exception) -> None:
+        was_ok = self._health.ok
+        failing_since = datetime.now(UTC).isoformat() if was_ok else self._health.failing_since
+        self._lost_while_failing += 1
+        self._health = AuditHealth(
+            ok=False,
+            failing_since=failing_since,
+            error=str(exc),
+            lines_lost=self._health.lines_lost + 1,
+        )
+        if was_ok:
+            log.error(
+                "audit trail: cannot write to %s (%s); lookups go on without audit lines "
+                "until it works again",
+                self._name,
+                exc,
+            )
+
+    def _recovered(self) -> None:
+        self._health = AuditHealth(lines_lost=self._health.lines_lost)
+        log.warning(
+            "audit trail: writing to %s again (lines lost: %d)",
+            self._name,
+            self._lost_while_failing,
+        )
+        self._lost_while_failing = 0
+
+
+def _open_for_append(destination: str) -> BinaryIO:
+    """Open now, so a wrong QRINFO_AUDIT_LOG stops the start, not the first lookup."""
+    if destination == STDOUT:
+        # Bytes: the trail is UTF-8 whatever the locale says.
+        stdout: BinaryIO | None = getattr(sys.stdout, "buffer", None)
+        if stdout is None:
+            raise AuditDestinationError(
+                "QRINFO_AUDIT_LOG: - means stdout, and this process has none; set a file path"
+            )
+        return stdout
+    if not destination.strip():
+        raise AuditDestinationError(
+            "QRINFO_AUDIT_LOG is empty; expected a file to append to, like "
+            "/var/log/qrinfo/audit.jsonl, or - for stdout"
+        )
+    path = Path(destination)
+    if path.is_dir():
+        raise AuditDestinationError(
+            f"QRINFO_AUDIT_LOG: {destination} is a directory; expected a file to append to, "
+            "or - for stdout"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AuditDestinationError(
+            f"QRINFO_AUDIT_LOG: cannot create the directory {exc.filename or path.parent} "
+            f"for {destination} ({exc.strerror})"
+        ) from None
+    try:
+        # Unbuffered: one write per line, so a failure is known with the line that met it.
+        return open(path, "ab", buffering=0)  # closed by AuditLog.close()
+    except OSError as exc:
+        raise AuditDestinationError(
+            f"QRINFO_AUDIT_LOG: cannot append to {destination} ({exc.strerror})"
+        ) from None
 
 
 def now_utc() -> str:
@@ -83,26 +182,74 @@ def now_utc() -> str:
 
 # --- qrinfo audit ---------------------------------------------------------------------------
 
-_SINCE = re.compile(r"(\d+)\s*([smhd])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_SINCE = re.compile(r"([0-9]+)\s*([smhd])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_SINCE = timedelta(days=3650)
 
 
 def parse_since(text: str) -> timedelta:
-    """``90s``, ``15m``, ``2h``, ``7d`` -> a timedelta; ValueError otherwise."""
+    """``90s``, ``15m``, ``2h``, ``7d`` -> a timedelta; ValueError unless 0 < it <= 3650d."""
     match = _SINCE.fullmatch(text.strip())
-    if not match:
-        raise ValueError(f"--since expects a number and s, m, h or d (like 2h), got {text!r}")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    # Checked as a number first: timedelta itself overflows on absurd values.
+    seconds = int(match.group(1)) * _SECONDS[match.group(2)] if match else 0
+    if not 0 < seconds <= MAX_SINCE.total_seconds():
+        raise ValueError(
+            "--since expects a positive number and s, m, h or d, at most 3650d (like 2h), "
+            f"got {text!r}"
+        )
+    return timedelta(seconds=seconds)
 
 
-def read_events(lines: Iterable[str]) -> Iterator[AuditEvent]:
-    """AuditEvents from JSON lines; lines that are not ours are skipped."""
-    for line in lines:
-        try:
-            data = json.loads(line)
-            yield AuditEvent(**data)
-        except (ValueError, TypeError):
-            continue
+# {"time": str, "team": str | None, ..., "durationMs": int}: what a line of ours holds.
+_FIELD_TYPES = get_type_hints(AuditEvent)
+
+
+def parse_time(text: str) -> datetime | None:
+    """An audit line's time, or None when it does not parse or has no zone."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def parse_line(line: bytes | str) -> AuditEvent | None:
+    """The AuditEvent on one line, or None when the line is not one of ours."""
+    try:
+        # Decoded here: json.loads would guess UTF-16 or pass surrogates through.
+        data = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    if not isinstance(data, dict) or data.keys() != _FIELD_TYPES.keys():
+        return None
+    for name, value in data.items():
+        # bool is an int to Python, not to us.
+        if not isinstance(value, _FIELD_TYPES[name]) or isinstance(value, bool):
+            return None
+    if parse_time(data["time"]) is None:
+        return None
+    return AuditEvent(**data)
+
+
+class AuditReader:
+    """The AuditEvents in an audit file's lines, in order, read once.
+
+    Lines that are not ours (bad JSON, other fields, a time without a zone,
+    bytes that are not UTF-8) are passed over and counted in ``skipped``;
+    blank lines are passed over silently.
+    """
+
+    def __init__(self, lines: Iterable[bytes | str]) -> None:
+        self._lines = lines
+        self.skipped = 0
+
+    def __iter__(self) -> Iterator[AuditEvent]:
+        for line in self._lines:
+            event = parse_line(line)
+            if event is not None:
+                yield event
+            elif line.strip():
+                self.skipped += 1
 
 
 def select(
@@ -113,15 +260,18 @@ def select(
     since: timedelta | None = None,
     now: datetime | None = None,
 ) -> list[AuditEvent]:
-    cutoff = ((now or datetime.now(UTC)) - since) if since else None
+    """The events that pass every filter given, in their order."""
+    cutoff = None if since is None else (now or datetime.now(UTC)) - since
     chosen = []
     for event in events:
         if user and event.user != user:
             continue
         if mid and event.mid != mid:
             continue
-        if cutoff and datetime.fromisoformat(event.time.replace("Z", "+00:00")) < cutoff:
-            continue
+        if cutoff is not None:
+            when = parse_time(event.time)
+            if when is None or when < cutoff:
+                continue
         chosen.append(event)
     return chosen
 
@@ -141,12 +291,20 @@ COLUMNS = (
 
 
 def format_table(events: list[AuditEvent]) -> str:
-    """Aligned columns, one line per event."""
+    """Aligned columns, one line per event; control characters shown escaped."""
     rows = [COLUMNS] + [
-        tuple("" if v is None else str(v) for v in asdict(e).values()) for e in events
+        tuple("" if v is None else _printable(str(v)) for v in asdict(e).values()) for e in events
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+
+
+def _printable(text: str) -> str:
+    # Typed text reaches the trail (an invalid qrCodeId, say); an escape sequence
+    # in it must not drive the operator's terminal, nor a lone surrogate break print().
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

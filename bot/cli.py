@@ -104,13 +104,19 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     port = settings.port if args.port is None else args.port
     needed = "slack_app_token" if mode == "socket" else "slack_signing_secret"
     settings.require("slack_bot_token", needed)
+    # Opened first: a QRINFO_AUDIT_LOG that cannot be appended to refuses to start
+    # (AuditDestinationError, a ConfigError) before anything reaches Slack.
+    audit = AuditLog(settings.qrinfo_audit_log)
     try:
         authorization = await authorize_at_start(settings)
     except SlackUnavailable as exc:
+        audit.close()
         raise StartupFailed(str(exc)) from None
+    except BaseException:
+        audit.close()
+        raise
     http = new_gateway_http(settings)
     replies = ReplyPool()
-    audit = AuditLog(settings.qrinfo_audit_log)
     gateway = create_client(settings, http)
     services = Services(settings=settings, gateway=gateway, audit=audit)
     app = build_app(
@@ -154,25 +160,42 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.audit import STDOUT, format_table, parse_since, read_events, select  # noqa: PLC0415
+    from bot.audit import STDOUT, AuditReader, format_table, parse_since, select  # noqa: PLC0415
 
-    path = args.file or settings.qrinfo_audit_log
+    path = args.file if args.file is not None else settings.qrinfo_audit_log
     if path == STDOUT:
         return _fail(
             EXIT_BAD_INPUT,
             "the audit log goes to stdout (QRINFO_AUDIT_LOG=-): set QRINFO_AUDIT_LOG to a file, "
             "or pass --file PATH",
         )
+    if not path.strip():
+        return _fail(
+            EXIT_BAD_INPUT, "no audit log named: pass --file PATH, or set QRINFO_AUDIT_LOG"
+        )
     try:
-        since = parse_since(args.since) if args.since else None
+        since = parse_since(args.since) if args.since is not None else None
     except ValueError as exc:
         return _fail(EXIT_BAD_INPUT, str(exc))
     try:
-        with open(path, encoding="utf-8") as lines:  # a plain read
-            events = select(read_events(lines), user=args.user, mid=args.mid, since=since)
+        # Bytes: a line that is not UTF-8 is skipped on its own, it does not stop the read.
+        with open(path, "rb") as lines:
+            reader = AuditReader(lines)
+            events = select(reader, user=args.user, mid=args.mid, since=since)
     except FileNotFoundError:
         return _fail(EXIT_BAD_INPUT, f"no audit log at {path}")
+    except IsADirectoryError:
+        return _fail(
+            EXIT_BAD_INPUT,
+            f"{path} is a directory; expected the audit log file, like {path}/audit.jsonl",
+        )
+    except OSError as exc:
+        return _fail(EXIT_BAD_INPUT, f"cannot read the audit log at {path} ({exc.strerror})")
     print(format_table(events))
+    if reader.skipped == 1:
+        print("skipped 1 line that is not an audit line", file=sys.stderr)
+    elif reader.skipped:
+        print(f"skipped {reader.skipped} lines that are not audit lines", file=sys.stderr)
     return EXIT_OK
 
 
@@ -250,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="print the audit log as a table")
     audit.add_argument("--user", help="only this Slack user id")
     audit.add_argument("--mid", help="only this merchant number")
-    audit.add_argument("--since", help="only the last N s, m, h or d, e.g. 2h")
+    audit.add_argument(
+        "--since", help="only the last N s, m, h or d, e.g. 2h (more than 0, at most 3650d)"
+    )
     audit.add_argument("--file", help="the log to read (default: QRINFO_AUDIT_LOG)")
 
     sandbox = commands.add_parser("sandbox", help="serve the sandbox gateway over HTTP")

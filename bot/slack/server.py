@@ -87,7 +87,7 @@ async def authorize_at_start(
 
 
 def health_report(services: Services, *, mode: str, draining: bool) -> dict[str, Any]:
-    """What /healthz says: the mode, the work in flight and the gateway's circuit."""
+    """What /healthz says: the mode, the work in flight, the gateway's circuit, the audit trail."""
     breaker = services.gateway.breaker.snapshot()
     return {
         "ok": True,
@@ -101,6 +101,8 @@ def health_report(services: Services, *, mode: str, draining: bool) -> dict[str,
             breaker.failing_since.isoformat() if breaker.failing_since else None
         ),
         "gateway_retry_in_s": round(breaker.retry_in, 1),
+        # A failing trail leaves "ok" true: lookups still work and a restart frees no disk.
+        "audit": services.audit.health() if services.audit else None,
     }
 
 
@@ -298,6 +300,13 @@ class SocketConnection(SocketModeClient):
         self.backoff_initial = 1.0
         self.backoff_max = 30.0
 
+    async def connect(self) -> None:
+        """Connect (slack_sdk's loop, which calls :meth:`issue_new_wss_url`); typed for callers."""
+        await super().connect()  # type: ignore[no-untyped-call]  # unannotated in slack_sdk
+
+    async def close(self) -> None:
+        await super().close()  # type: ignore[no-untyped-call]  # unannotated in slack_sdk
+
     async def issue_new_wss_url(self) -> str:
         delay = self.backoff_initial
         url = str(self.web_client.base_url) + "apps.connections.open"
@@ -366,14 +375,14 @@ async def run_socket(
         connecting.cancel()
         if client.refused is None:
             log.warning("stopping: socket closed; finishing the lookups in flight")
-        await client.close()  # type: ignore[no-untyped-call]  # unannotated in slack_sdk
+        await client.close()
         await server.stop(drain)
     if client.refused is not None:
         raise ConfigError(f"SLACK_APP_TOKEN: Slack refused it ({client.refused})")
 
 
 async def _connect(client: SocketConnection) -> None:
-    await client.connect()  # type: ignore[no-untyped-call]  # unannotated in slack_sdk
+    await client.connect()
     if await client.is_connected():
         log.warning("qrinfo connected over Socket Mode")
 

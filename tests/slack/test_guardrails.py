@@ -15,7 +15,7 @@ import httpx
 import pytest
 from slack_bolt.async_app import AsyncApp
 
-from bot.audit import AuditEvent, AuditLog, format_table, parse_since, read_events, select
+from bot.audit import AuditEvent, AuditLog, AuditReader, format_table, parse_since, select
 from bot.cli import main
 from bot.config import load_settings
 from bot.gateway.breaker import CircuitBreaker
@@ -379,7 +379,7 @@ def test_since_reads_seconds_minutes_hours_days() -> None:
     assert parse_since("90s").total_seconds() == 90
     with pytest.raises(ValueError, match="like 2h"):
         parse_since("two hours")
-    assert select(read_events([]), user="U") == []
+    assert select(AuditReader([]), user="U") == []
     assert format_table([]).startswith("time")
 
 

@@ -6,7 +6,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -220,7 +220,7 @@ async def test_transient_failures_are_retried_with_growing_waits_then_connect(
         retries = [r for r in caplog.records if "cannot open a Socket Mode" in r.getMessage()]
         assert len(retries) == 3
         assert all(r.exc_info is None and "\n" not in r.getMessage() for r in retries)
-        waits = [float(r.args[1]) for r in retries]  # type: ignore[index]
+        waits = [cast(tuple[str, float], r.args)[1] for r in retries]
         assert waits == sorted(waits)
         assert len(set(waits)) == 3
         assert "Slack answered HTTP 503" in retries[0].getMessage()

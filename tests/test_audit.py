@@ -1,0 +1,351 @@
+"""The audit trail never fails silently, and ``qrinfo audit`` reads only its own lines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import queue
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.audit import AuditEvent, AuditLog
+from bot.cli import main
+from bot.config import ConfigError, load_settings
+from bot.gateway.client import create_client, new_http_client
+from bot.sandbox.gateway import SandboxGateway
+from bot.sandbox.transport import SandboxTransport
+from bot.slack.app import build_app, fixed_authorize
+from bot.slack.lookups import Services
+from bot.slack.server import health_report
+from bot.slack.simulate import signed_request, slash_command_body
+from bot.slack.sink import ResponseSink
+from tests.slack.conftest import FAST, SEED_TEXT, SIGNING_SECRET, TEST_AUTHORIZATION
+from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
+
+WAIT = 5.0
+ENOSPC = "[Errno 28] No space left on device"
+EVENT = AuditEvent(
+    "2099-01-01T00:00:00.000Z", "T", "U1", "C", "command", "898340149000005", "q", "found", "m", 3
+)
+
+
+class Heard(logging.Handler):
+    """The audit module's log records, as they come, from whichever thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        self.all: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.all.append(record)
+        self.records.put(record)
+
+    def next(self) -> logging.LogRecord:
+        return self.records.get(timeout=WAIT)
+
+
+@pytest.fixture
+def heard() -> Iterator[Heard]:
+    handler = Heard()
+    logger = logging.getLogger("bot.audit")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+@pytest.fixture
+async def slack_api() -> AsyncIterator[FakeSlackApi]:
+    async for fake in serve_fake_slack():
+        yield fake
+
+
+def line(**changes: Any) -> bytes:
+    """One audit line as the writer makes it, with *changes* (None values drop the field)."""
+    data = json.loads(EVENT.to_json()) | changes
+    return json.dumps({k: v for k, v in data.items() if v is not None}).encode()
+
+
+def run_audit(
+    path: Path, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, list[str], str]:
+    code = main(["audit", "--file", str(path), *args])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+# --- opening -----------------------------------------------------------------------------------
+
+
+def test_a_directory_is_refused_at_once_naming_the_variable(tmp_path: Path) -> None:
+    """AuditLog on a directory raises a ConfigError that names QRINFO_AUDIT_LOG and says why."""
+    with pytest.raises(ConfigError) as caught:
+        AuditLog(str(tmp_path))
+    assert str(caught.value) == (
+        f"QRINFO_AUDIT_LOG: {tmp_path} is a directory; expected a file to append to, "
+        "or - for stdout"
+    )
+
+
+def test_a_parent_that_cannot_be_created_is_refused_at_once(tmp_path: Path) -> None:
+    """A file where the log's directory should be: refused with the directory and the OS reason."""
+    (tmp_path / "taken").write_text("")
+    with pytest.raises(ConfigError) as caught:
+        AuditLog(str(tmp_path / "taken" / "audit.jsonl"))
+    assert str(caught.value) == (
+        f"QRINFO_AUDIT_LOG: cannot create the directory {tmp_path / 'taken'} "
+        f"for {tmp_path / 'taken' / 'audit.jsonl'} (File exists)"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes whatever the mode bits say")
+def test_a_file_without_write_permission_is_refused_at_once(tmp_path: Path) -> None:
+    """A read-only file: refused at once with 'Permission denied', not at the first lookup."""
+    path = tmp_path / "audit.jsonl"
+    path.write_text("")
+    path.chmod(0o444)
+    with pytest.raises(ConfigError, match=r"^QRINFO_AUDIT_LOG: cannot append to .*Permission den"):
+        AuditLog(str(path))
+
+
+async def test_serve_refuses_to_start_on_a_bad_audit_log_before_asking_slack(
+    tmp_path: Path,
+    slack_api: FakeSlackApi,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """qrinfo serve with QRINFO_AUDIT_LOG a directory: exit 4, one configuration-error line."""
+    slack_api.token_ok = False  # had serve asked Slack first, it would say so instead
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SLACK_API_URL", slack_api.url)
+    monkeypatch.setenv("QRINFO_AUDIT_LOG", str(tmp_path))
+    assert await asyncio.to_thread(main, ["serve", "--http", "--port", "0"]) == 4
+    assert capsys.readouterr().err == (
+        f"configuration error: QRINFO_AUDIT_LOG: {tmp_path} is a directory; "
+        "expected a file to append to, or - for stdout\n"
+    )
+    assert slack_api.calls == []
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def test_a_full_disk_is_logged_once_without_a_traceback(heard: Heard) -> None:
+    """Three lines to /dev/full: one ERROR naming the path and the OS error, no traceback."""
+    audit = AuditLog("/dev/full")
+    for _ in range(3):
+        audit.record(EVENT)
+    audit.close()
+    assert [(r.levelname, r.getMessage(), r.exc_info) for r in heard.all] == [
+        (
+            "ERROR",
+            f"audit trail: cannot write to /dev/full ({ENOSPC}); lookups go on without audit "
+            "lines until it works again",
+            None,
+        )
+    ]
+    assert audit.health() | {"failing_since": None} == {
+        "ok": False,
+        "failing_since": None,
+        "error": ENOSPC,
+        "lines_lost": 3,
+    }
+
+
+def test_a_closed_stdout_pipe_is_logged_once(heard: Heard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """QRINFO_AUDIT_LOG=- and nobody reading stdout: one ERROR, 'Broken pipe', health says so."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stdout = open(write_end, "w", encoding="utf-8")  # noqa: SIM115  # closed below, on purpose
+    monkeypatch.setattr(sys, "stdout", stdout)
+    audit = AuditLog("-")
+    audit.record(EVENT)
+    audit.record(EVENT)
+    audit.close()
+    with pytest.raises(BrokenPipeError):
+        stdout.close()  # what the writer could not write is still buffered
+    assert [(r.levelname, r.getMessage()) for r in heard.all] == [
+        (
+            "ERROR",
+            "audit trail: cannot write to stdout ([Errno 32] Broken pipe); lookups go on "
+            "without audit lines until it works again",
+        )
+    ]
+    assert audit.health()["error"] == "[Errno 32] Broken pipe"
+
+
+def test_the_writer_recovers_when_writes_work_again_and_says_so(
+    tmp_path: Path, heard: Heard
+) -> None:
+    """A pipe loses its reader, then gets one back: one ERROR, one WARNING, the next line in."""
+    fifo = tmp_path / "audit.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    audit = AuditLog(str(fifo))
+    os.close(reader)
+    audit.record(EVENT)  # nobody reads: Broken pipe
+    assert heard.next().levelname == "ERROR"
+    assert audit.health()["ok"] is False
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    audit.record(EVENT)
+    recovered = heard.next()
+    assert (recovered.levelname, recovered.getMessage()) == (
+        "WARNING",
+        f"audit trail: writing to {fifo} again (lines lost: 1)",
+    )
+    assert os.read(reader, 4096) == f"{EVENT.to_json()}\n".encode()
+    assert audit.health() == {"ok": True, "failing_since": None, "error": None, "lines_lost": 1}
+    audit.close()
+    os.close(reader)
+    assert len(heard.all) == 2
+
+
+def test_a_lone_surrogate_is_written_as_a_json_escape(tmp_path: Path) -> None:
+    """Text no UTF-8 can hold (a lone surrogate from Slack's JSON) still makes a valid line."""
+    path = tmp_path / "audit.jsonl"
+    audit = AuditLog(str(path))
+    audit.record(AuditEvent(EVENT.time, "T", "U\ud800", "C", "command", None, None, "x", None, 1))
+    audit.close()
+    assert json.loads(path.read_bytes().decode("utf-8"))["user"] == "U\ud800"
+
+
+async def test_lookups_go_on_when_the_disk_is_full_and_healthz_says_so(
+    slack_api: FakeSlackApi, heard: Heard
+) -> None:
+    """A /qrinfo with the trail on /dev/full gets its card; /healthz: ok, audit failing since."""
+    settings = load_settings(slack_signing_secret=SIGNING_SECRET, slack_api_url=slack_api.url)
+    http = new_http_client(transport=SandboxTransport(SandboxGateway()))
+    audit = AuditLog("/dev/full")
+    services = Services(
+        settings=settings, gateway=create_client(settings, http, backoff=FAST), audit=audit
+    )
+    app = build_app(
+        settings,
+        services.gateway,
+        authorize=fixed_authorize(TEST_AUTHORIZATION),
+        services=services,
+    )
+    try:
+        async with ResponseSink() as sink:
+            body = slash_command_body(SEED_TEXT, response_url=sink.url())
+            assert (await app.async_dispatch(signed_request(body, SIGNING_SECRET))).status == 200
+            card = (await sink.next(WAIT)).payload
+        assert "测试商户" in json.dumps(card, ensure_ascii=False)
+        assert (await asyncio.to_thread(heard.next)).levelname == "ERROR"
+        report = health_report(services, mode="http", draining=False)
+    finally:
+        audit.close()
+        await http.aclose()
+    assert report["ok"] is True
+    failing_since = report["audit"].pop("failing_since")
+    assert datetime.fromisoformat(failing_since).tzinfo is not None
+    assert report["audit"] == {"ok": False, "error": ENOSPC, "lines_lost": 1}
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"not json",
+        b"[1, 2]",
+        b"[" * 100_000,
+        line(msgId=None),
+        line(extra="field"),
+        line(durationMs="3"),
+        line(durationMs=True),
+        line(user=7),
+        line(time="yesterday"),
+        line(time="2099-01-01T00:00:00"),
+        line(user="caf\xe9").replace(b"\\u00e9", b"\xe9"),
+    ],
+    ids=[
+        "bad-json",
+        "not-an-object",
+        "too-deep",
+        "missing-field",
+        "extra-field",
+        "string-duration",
+        "bool-duration",
+        "number-user",
+        "time-unparsable",
+        "time-without-zone",
+        "not-utf8",
+    ],
+)
+def test_qrinfo_audit_skips_a_line_that_is_not_ours_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: bytes
+) -> None:
+    """A bad line before a good one: the good one is shown, stderr says one line was skipped."""
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(bad + b"\n" + line() + b"\n")
+    code, out, err = run_audit(path, capsys, "--since", "2h")
+    assert code == 0
+    assert len(out) == 2
+    assert out[1].startswith("2099-01-01T00:00:00.000Z")
+    assert err == "skipped 1 line that is not an audit line\n"
+
+
+def test_qrinfo_audit_counts_every_skipped_line_but_not_blank_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three foreign lines and a blank one among two good ones: 'skipped 3 lines'."""
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(b"\n".join([b"x", line(), b"", b"{}", b"\xff\xfe", line()]) + b"\n")
+    code, out, err = run_audit(path, capsys)
+    assert (code, len(out)) == (0, 3)
+    assert err == "skipped 3 lines that are not audit lines\n"
+
+
+def test_qrinfo_audit_prints_control_characters_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typed escape sequence or lone surrogate in a field reaches the terminal as text only."""
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(line(qrCodeId="\x1b[2J31942", user="U\ud800") + b"\n")
+    code, out, err = run_audit(path, capsys)
+    assert (code, err) == (0, "")
+    assert "\\x1b[2J31942" in out[1]
+    assert "U\\ud800" in out[1]
+    assert "\x1b" not in out[1]
+
+
+def test_qrinfo_audit_on_a_directory_or_a_missing_file_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit 2 and one line on stderr for each, nothing on stdout."""
+    assert run_audit(tmp_path, capsys) == (
+        2,
+        [],
+        f"{tmp_path} is a directory; expected the audit log file, like {tmp_path}/audit.jsonl\n",
+    )
+    missing = tmp_path / "nothing.jsonl"
+    assert run_audit(missing, capsys) == (2, [], f"no audit log at {missing}\n")
+
+
+@pytest.mark.parametrize(
+    "since",
+    ["0s", "0d", "", "3651d", "999999999d", "99999999999999999999999s"],
+    ids=["zero", "zero-days", "empty", "past-ten-years", "absurd-days", "absurd-seconds"],
+)
+def test_qrinfo_audit_refuses_a_since_that_is_not_a_positive_reasonable_duration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], since: str
+) -> None:
+    """Exit 2 with the expected form and what was given, in one line."""
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(line() + b"\n")
+    assert run_audit(path, capsys, "--since", since) == (
+        2,
+        [],
+        "--since expects a positive number and s, m, h or d, at most 3650d (like 2h), "
+        f"got {since!r}\n",
+    )
