@@ -24,6 +24,7 @@ from bot.gateway.errors import (
     GatewayRejected,
     GatewayUnavailable,
     InvalidInput,
+    TokenLimitReached,
 )
 from bot.gateway.models import QrCodeInfo, yuan
 from bot.runtime import new_gateway_http, tune_gc_for_bursts
@@ -65,6 +66,8 @@ async def _query(settings: Settings, mid: str, qr_code_id: str, *, as_json: bool
         return _fail(EXIT_BAD_INPUT, f"bad input: {exc}")
     except GatewayRejected as exc:
         return _fail(EXIT_REJECTED, f"rejected by the gateway: {exc}\n{exc.next_step}")
+    except TokenLimitReached as exc:  # not a misconfiguration: other holders of the appId
+        return _fail(EXIT_UNAVAILABLE, f"no access token: {exc}\n{exc.next_step}")
     except GatewayAuthError as exc:
         return _fail(EXIT_UNAVAILABLE, f"gateway misconfigured: {exc}\n{exc.next_step}")
     except GatewayUnavailable as exc:

@@ -212,6 +212,21 @@ def test_auth_token_takes_one_access_token_when_asked(
     assert (sandbox_gateway.query_requests, sandbox_gateway.token_requests) == (1, 1)
 
 
+def test_at_the_token_cap_query_says_what_it_is(
+    sandbox_gateway: SandboxGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ten live tokens taken: the eleventh `--auth token` says so, not 'check the key'."""
+    for _ in range(10):
+        assert main([*["query", *SEED], "--auth", "token"]) == 0
+    capsys.readouterr()
+    assert main(["query", *SEED, "--auth", "token"]) == 4
+    said = capsys.readouterr().err
+    assert said.startswith("no access token: ")
+    assert "too many live access tokens for this appId" in said
+    assert "check the app id" not in said
+    assert sandbox_gateway.query_requests == 10
+
+
 @pytest.mark.parametrize("command", ["serve", "sandbox"])
 @pytest.mark.parametrize("port", ["65536", "-1", "abc", "3000.5"])
 def test_a_port_outside_1_to_65535_is_refused_saying_what_is_expected(
