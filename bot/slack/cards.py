@@ -34,7 +34,7 @@ from bot.gateway.errors import (
 )
 from bot.gateway.models import CENT, FEN_PER_YUAN, Goods, QrCodeInfo
 from bot.slack.mrkdwn import beijing_text, clip, clip_plain, date_token, escape
-from bot.slack.parse import COMMAND_EXAMPLE, URL_EXAMPLE
+from bot.slack.parse import COMMAND_EXAMPLE, LABELLED_EXAMPLE, URL_EXAMPLE
 
 Environment = Literal["sandbox", "test", "prod"]
 
@@ -307,6 +307,7 @@ def usage_card(env: Environment) -> Card:
         f"• `{USAGE}`, for example\n   `{COMMAND_EXAMPLE}`\n"
         f"• The QR code's URL works in place of its id: `{URL_EXAMPLE}` "
         "or `https://qr.chinaums.com/bills/qrCode.do?id=…`, pasted as it is.\n"
+        f"• Text pasted from a chat works too, labels and all: `{LABELLED_EXAMPLE}`\n"
         "• `/qrinfo help` shows this message."
     )
     without_typing = (
