@@ -209,7 +209,7 @@ async def test_no_secret_appears_in_the_logs_of_a_full_lookup(
 async def test_building_the_app_with_slack_bot_token_set_logs_no_warning(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Bolt's 'token will be ignored' notice is the design (authorize from auth.test): not logged."""
+    """Bolt's 'token will be ignored' notice is by design (authorize from auth.test): not logged."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
     caplog.set_level(logging.INFO)
     make_app()
