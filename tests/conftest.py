@@ -9,15 +9,22 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import respx
+import stamina
 
 from bot.config import Settings, load_settings
-from bot.gateway.client import Backoff, QrCodeClient, create_client, new_http_client
+from bot.gateway.client import QrCodeClient, create_client, new_http_client
 
 GATEWAY = "https://gateway.test"
 APP_ID = "test-app-id-0001"
 APP_KEY = "test-app-key-SECRET-0001"
 FIXED_NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)  # 12:00:00 in Beijing
-FAST = Backoff(initial=0.001, maximum=0.005, jitter=0.0)
+
+
+@pytest.fixture(autouse=True)
+def _retries_without_waiting() -> Iterator[None]:
+    """stamina's test mode: no backoff sleeps, and at most three attempts a lookup."""
+    with stamina.set_testing(True, attempts=3):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +70,6 @@ def make_client(http: httpx.AsyncClient) -> ClientFactory:
             make_settings(**settings),
             http,
             clock=lambda: FIXED_NOW,
-            backoff=FAST,
         )
 
     return factory

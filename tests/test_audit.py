@@ -26,7 +26,7 @@ from bot.slack.lookups import Services
 from bot.slack.server import health_report
 from bot.slack.simulate import signed_request, slash_command_body
 from bot.slack.sink import ResponseSink
-from tests.slack.conftest import FAST, SEED_TEXT, SIGNING_SECRET, TEST_AUTHORIZATION
+from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, TEST_AUTHORIZATION
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 WAIT = 5.0
@@ -224,9 +224,7 @@ async def test_lookups_go_on_when_the_disk_is_full_and_healthz_says_so(
     settings = load_settings(slack_signing_secret=SIGNING_SECRET, slack_api_url=slack_api.url)
     http = new_http_client(transport=SandboxTransport(SandboxGateway()))
     audit = AuditLog("/dev/full")
-    services = Services(
-        settings=settings, gateway=create_client(settings, http, backoff=FAST), audit=audit
-    )
+    services = Services(settings=settings, gateway=create_client(settings, http), audit=audit)
     app = build_app(
         settings,
         services.gateway,

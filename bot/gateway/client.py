@@ -135,7 +135,7 @@ class QrCodeClient:
         self._slots = asyncio.Semaphore(max_in_flight)
         self.in_flight = 0
         self.peak_in_flight = 0
-        self._waiting = 0
+        self.waiting = 0  # lookups queued for a slot now
         self.breaker = breaker or CircuitBreaker(wall=clock)
         self._slot_seconds = 0.0  # moving average of a slot's hold time; 0 until measured
 
@@ -196,6 +196,9 @@ class QrCodeClient:
                 or f"no usable answer within {self.timeout:g} s from the gateway at {self.origin}"
             )
             lookup.fail(lookup.unavailable(reason))
+        except _Retryable as exc:  # the attempts ran out before the deadline (stamina's test mode)
+            verdict = False
+            lookup.fail(lookup.unavailable(exc.reason))
         except GatewayUnavailable:
             verdict = False
             raise
@@ -239,16 +242,16 @@ class QrCodeClient:
         """
         bound = self.timeout / 2
         if self._slots.locked():
-            waves = self._waiting // self.max_in_flight + 2  # those ahead, then ours
+            waves = self.waiting // self.max_in_flight + 2  # those ahead, then ours
             if waves * self._slot_seconds > self.timeout:
                 lookup.fail(GatewayBusy(limit=self.max_in_flight, waited=0.0, msg_id=lookup.msg_id))
-        self._waiting += 1
+        self.waiting += 1
         try:
             await asyncio.wait_for(self._slots.acquire(), bound)
         except TimeoutError:
             lookup.fail(GatewayBusy(limit=self.max_in_flight, waited=bound, msg_id=lookup.msg_id))
         finally:
-            self._waiting -= 1
+            self.waiting -= 1
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
@@ -276,7 +279,7 @@ class QrCodeClient:
                         exc.reason,
                     )
                     raise
-        raise AssertionError("unreachable: retries end by the deadline")  # pragma: no cover
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     async def _post(self, body: bytes, lookup: _Lookup) -> httpx.Response:
         remaining = self.timeout - lookup.elapsed
@@ -460,9 +463,12 @@ def create_client(
     base_url: str | None = None,
     clock: Clock = utc_now,
     nonce: NonceFactory = new_nonce,
-    backoff: Backoff = Backoff(),
+    breaker: CircuitBreaker | None = None,
 ) -> QrCodeClient:
-    """The client the settings describe, on the process's shared *http* client."""
+    """The client the settings describe, on the process's shared *http* client.
+
+    *breaker* replaces the one the settings describe (tests pass one with their clock).
+    """
     url = base_url or settings.gateway_url
     auth: httpx.Auth
     if settings.chinaums_auth == "token":
@@ -491,9 +497,9 @@ def create_client(
         system_id=settings.chinaums_system_id,
         src_reserve=settings.chinaums_src_reserve,
         clock=clock,
-        backoff=backoff,
         max_in_flight=settings.chinaums_max_in_flight,
-        breaker=CircuitBreaker(
+        breaker=breaker
+        or CircuitBreaker(
             failures=settings.qrinfo_breaker_failures,
             cooldown=settings.qrinfo_breaker_cooldown,
             wall=clock,

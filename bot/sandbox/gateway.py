@@ -117,6 +117,25 @@ class SandboxGateway:
         self.query_requests = 0
         self.in_flight = 0  # queries being answered now, and the most there ever were
         self.peak_in_flight = 0
+        self._answering = asyncio.Event()  # cleared by hold(): queries wait, as on a stalled gateway
+        self._answering.set()
+
+    def live_tokens(self) -> list[str]:
+        """The access tokens issued and not yet expired (tests look for them in logs)."""
+        now = self._clock()
+        return [token for token, (_, expiry) in self._tokens.items() if expiry > now]
+
+    def hold(self) -> None:
+        """Queries arriving from now on wait (counted in flight) until :meth:`release`."""
+        self._answering.clear()
+
+    def release(self) -> None:
+        """Answer the held queries, and the next ones at once."""
+        self._answering.set()
+
+    def set_faults(self, faults: FaultConfig) -> None:
+        """Change the per-run faults from now on (latency, error rates); per-code faults stay."""
+        self.faults = FaultInjector(faults, by_code=dict(self.fixtures.faults))
 
     def __repr__(self) -> str:
         return f"<SandboxGateway apps={list(self._apps)} codes={len(self.fixtures.codes)}>"
@@ -186,6 +205,7 @@ class SandboxGateway:
             self.in_flight -= 1
 
     async def _answer_query(self, headers: Mapping[str, str], body: bytes) -> SandboxResponse:
+        await self._answering.wait()
         self._authenticate(_header(headers, "Authorization"), body)
         data = _parse_json(body)
         qr_code_id = data.get("qrCodeId") if data else None

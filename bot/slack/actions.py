@@ -32,10 +32,13 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.action(OPEN_QR_ACTION)
-    async def open_qr(ack: AsyncAck) -> None:
+    async def open_qr(ack: AsyncAck, respond: AsyncRespond) -> None:
         # A URL button opens the link in the browser; Slack still sends us the
-        # click, and without an ack users see a warning icon.
+        # click, and without an ack users see a warning icon. Nothing else to do,
+        # but tracked like every listener's work, so a shutdown (or a test) can wait on it.
         await ack()
+        async with services.work(respond):
+            pass
 
     @app.action(REFRESH_ACTION)
     async def refresh(

@@ -94,8 +94,9 @@ class LookupContext:
 
     env: Environment
     msg_id: str | None
-    looked_up_at: datetime
-    duration_ms: float | None = None
+    answered_at: datetime  # when the gateway answered, not when the card was drawn
+    duration_ms: float | None = None  # how long the gateway call took
+    age_s: float | None = None  # set when the answer was reused: seconds since it came
     refreshed: bool = False
     shared_by: str | None = None  # who put the card in the channel: the verified clicker
 
@@ -134,9 +135,13 @@ def _context(ctx: LookupContext, *extra: str) -> ContextBlock:
     if ctx.msg_id:
         parts.append(f"msgId `{clip(ctx.msg_id, 100)}`")
     verb = "refreshed" if ctx.refreshed else "looked up"
-    looked_up = f"{verb} {date_token(ctx.looked_up_at, fmt='{date_short} {time_secs}')}"
-    if ctx.duration_ms is not None:
-        looked_up += f" in {ctx.duration_ms:,.0f} ms"
+    when = date_token(ctx.answered_at, fmt="{date_short} {time_secs}")
+    if ctx.age_s is not None:  # someone else's answer of a moment ago, shown as such
+        looked_up = f"{verb} {ctx.age_s:.0f} s ago ({when})"
+    else:
+        looked_up = f"{verb} {when}"
+        if ctx.duration_ms is not None:
+            looked_up += f" in {ctx.duration_ms:,.0f} ms"
     if ctx.shared_by and ctx.refreshed:
         looked_up += f" by <@{ctx.shared_by}>"
     parts.append(looked_up)

@@ -1,8 +1,8 @@
 """One lookup, from a parsed request to a card: the service every listener shares.
 
 Each lookup passes the guard (access, rate), shares a gateway call with any
-identical lookup of the last few seconds, is rendered whatever the outcome,
-and leaves one audit line.
+identical lookup in flight (and a definite answer with those of the next few
+seconds), is rendered whatever the outcome, and leaves one audit line.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from bot.gateway.client import QrCodeClient, new_msg_id, utc_now
 from bot.gateway.errors import (
     GatewayAuthError,
     GatewayBusy,
+    GatewayCircuitOpen,
     GatewayRejected,
     GatewayUnavailable,
     InvalidInput,
+    QrInfoError,
 )
 from bot.gateway.models import QrCodeInfo
 from bot.slack.cards import (
@@ -51,43 +53,67 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class Coalescer(Generic[T]):
-    """Identical calls share one execution: while in flight, and for *window* seconds after."""
+@dataclass(frozen=True, slots=True)
+class Shared(Generic[T]):
+    """A coalesced call's value; ``reused`` when the call had ended before this caller asked."""
 
-    def __init__(self, window: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    value: T
+    reused: bool
+
+
+class Coalescer(Generic[T]):
+    """Identical calls share one execution while it is in flight.
+
+    After it ends, its value is kept for *window* seconds only if *keep* says
+    it may be: a definite answer may serve a double click, a failure must not
+    outlive a recovery. A caller that wants a fresh answer (``reuse=False``)
+    still joins a call in flight, which started no earlier than its own ask.
+    """
+
+    def __init__(
+        self,
+        window: float,
+        *,
+        keep: Callable[[T], bool],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.window = window
+        self._keep = keep
         self._clock = clock
-        self._calls: dict[object, tuple[asyncio.Future[T], float | None]] = {}
+        self._inflight: dict[object, asyncio.Future[T]] = {}
+        self._kept: dict[object, tuple[T, float]] = {}  # key -> (value, when it ended)
         self.executions = 0
 
-    async def run(self, key: object, call: Callable[[], Awaitable[T]]) -> T:
+    async def run(
+        self, key: object, call: Callable[[], Awaitable[T]], *, reuse: bool = True
+    ) -> Shared[T]:
         now = self._clock()
-        entry = self._calls.get(key)
-        if entry is not None:
-            future, finished = entry
-            if finished is None or now - finished <= self.window:
-                return await asyncio.shield(future)  # a waiter's cancel must not cancel the call
-        self._prune(now)
-        future = asyncio.ensure_future(call())
-        self.executions += 1
-        self._calls[key] = (future, None)
-        future.add_done_callback(lambda f: self._finished(key, f))
-        return await asyncio.shield(future)
+        kept = self._kept.get(key)
+        if kept is not None and reuse and now - kept[1] <= self.window:
+            return Shared(kept[0], reused=True)
+        future = self._inflight.get(key)
+        if future is None:
+            self._prune(now)
+            future = asyncio.ensure_future(call())
+            self.executions += 1
+            self._inflight[key] = future
+            future.add_done_callback(lambda f: self._finished(key, f))
+        # shield: one waiter's cancellation must not cancel the call the others wait on.
+        return Shared(await asyncio.shield(future), reused=False)
 
     def _finished(self, key: object, future: asyncio.Future[T]) -> None:
-        if future.cancelled() or self.window <= 0:
-            self._calls.pop(key, None)
-            return
-        future.exception()  # retrieved here: a result nobody else awaits is not "never retrieved"
-        self._calls[key] = (future, self._clock())
+        self._inflight.pop(key, None)
+        if future.cancelled() or future.exception() is not None:
+            return  # (retrieved: an exception nobody else awaits is not "never retrieved")
+        value = future.result()
+        if self.window > 0 and self._keep(value):
+            self._kept[key] = (value, self._clock())
+        else:
+            self._kept.pop(key, None)  # a newer failure replaces an older answer
 
     def _prune(self, now: float) -> None:
-        if len(self._calls) > 1000:
-            self._calls = {
-                k: (f, done)
-                for k, (f, done) in self._calls.items()
-                if done is None or now - done <= self.window
-            }
+        if len(self._kept) > 1000:
+            self._kept = {k: v for k, v in self._kept.items() if now - v[1] <= self.window}
 
 
 class InFlight:
@@ -124,7 +150,19 @@ class InFlight:
         return True
 
 
-Fetched = tuple[str, QrCodeInfo | Exception]  # (msgId of the gateway call, its outcome)
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One gateway call's outcome (expected errors included), shared by every identical lookup."""
+
+    msg_id: str
+    outcome: QrCodeInfo | QrInfoError
+    answered_at: datetime  # when the gateway answered (or the call ended), wall clock
+    duration_ms: float  # how long the call took
+
+    @property
+    def definite(self) -> bool:
+        """Found, or a business code: still true a few seconds later. Failures are not."""
+        return isinstance(self.outcome, QrCodeInfo | GatewayRejected)
 
 
 @dataclass(slots=True)
@@ -136,12 +174,14 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     audit: AuditLog | None = None
     guard: Guard = field(init=False)
-    coalescer: Coalescer[Fetched] = field(init=False)
+    coalescer: Coalescer[Answer] = field(init=False)
     inflight: InFlight = field(default_factory=InFlight)
 
     def __post_init__(self) -> None:
         self.guard = Guard(self.settings)
-        self.coalescer = Coalescer(self.settings.qrinfo_coalesce_seconds)
+        self.coalescer = Coalescer(
+            self.settings.qrinfo_coalesce_seconds, keep=lambda answer: answer.definite
+        )
 
     @property
     def env(self) -> Environment:
@@ -200,69 +240,91 @@ async def look_up(
 ) -> LookupResult:
     """Guard, ask the gateway (shared with identical lookups), render, audit.
 
-    The card's buttons carry the lookup. *shared_by* (the verified clicker who
-    put the card in the channel, by Share or by Refresh there) is named on the
-    card, which then has no Share button.
+    Refresh and Share (*refreshed*, *shared_by*) always get an answer that came
+    after the click; a plain lookup may reuse a definite answer of the last
+    few seconds, and its card then says how old it is. The card's buttons
+    carry the lookup. *shared_by* (the verified clicker who put the card in the
+    channel, by Share or by Refresh there) is named on the card, which then has
+    no Share button.
     """
     started = time.monotonic()
     refusal = await services.guard.check(who, client)
     if refusal is not None:
         result = LookupResult(refused_card(refusal.text, services.env), None, "refused")
     else:
-        msg_id, outcome = await services.coalescer.run(
-            (request.mid, request.qr_code_id), lambda: _fetch(services.gateway, request)
+        shared = await services.coalescer.run(
+            (request.mid, request.qr_code_id),
+            lambda: _fetch(services, request),
+            reuse=not (refreshed or shared_by),
         )
-        result = _render(
-            services, request, msg_id, outcome, started, shared_by=shared_by, refreshed=refreshed
-        )
+        result = _render(services, request, shared, shared_by=shared_by, refreshed=refreshed)
     services.record(
         who, action, request, outcome=result.outcome, msg_id=result.msg_id, started=started
     )
     return result
 
 
-async def _fetch(gateway: QrCodeClient, request: Lookup) -> Fetched:
+async def _fetch(services: Services, request: Lookup) -> Answer:
     """One gateway call; its expected errors are an outcome too, to share with waiters."""
     msg_id = new_msg_id()
+    started = time.monotonic()
+    outcome: QrCodeInfo | QrInfoError
     try:
-        return msg_id, await gateway.query_qrcode_info(
+        outcome = await services.gateway.query_qrcode_info(
             request.mid, request.qr_code_id, msg_id=msg_id
         )
     except (GatewayRejected, GatewayUnavailable, GatewayAuthError, InvalidInput) as exc:
-        return msg_id, exc
+        outcome = exc
+    if isinstance(outcome, GatewayAuthError):
+        # The user is told to contact the operator; the operator gets the detail, once a call.
+        log.error("gateway refused the bot's request msgId=%s: %s", msg_id, outcome)
+    return Answer(
+        msg_id=msg_id,
+        outcome=outcome,
+        answered_at=services.clock(),
+        duration_ms=(time.monotonic() - started) * 1000,
+    )
 
 
 def _render(
     services: Services,
     request: Lookup,
-    msg_id: str,
-    outcome: QrCodeInfo | Exception,
-    started: float,
+    shared: Shared[Answer],
     *,
     shared_by: str | None,
     refreshed: bool,
 ) -> LookupResult:
+    answer, outcome, msg_id = shared.value, shared.value.outcome, shared.value.msg_id
+    now = services.clock()
     value = encode_button_value(request)
     context = LookupContext(
         env=services.env,
         msg_id=msg_id,
-        looked_up_at=services.clock(),
-        duration_ms=(time.monotonic() - started) * 1000,
+        answered_at=answer.answered_at,
+        duration_ms=answer.duration_ms,
+        age_s=(now - answer.answered_at).total_seconds() if shared.reused else None,
         refreshed=refreshed,
         shared_by=shared_by,
     )
     if isinstance(outcome, QrCodeInfo):
         buttons = CardButtons(value=value, shareable=shared_by is None)
-        card = qr_card(outcome, context, now=services.clock(), buttons=buttons)
+        card = qr_card(outcome, context, now=now, buttons=buttons)
         return LookupResult(card, msg_id, "found")
     if isinstance(outcome, GatewayRejected):
         return LookupResult(rejected_card(outcome, context, retry=value), msg_id, outcome.code)
     if isinstance(outcome, GatewayUnavailable):
-        kind = "busy" if isinstance(outcome, GatewayBusy) else "unavailable"
-        return LookupResult(unavailable_card(outcome, context, retry=value), msg_id, kind)
+        return LookupResult(
+            unavailable_card(outcome, context, retry=value), msg_id, _unavailable_kind(outcome)
+        )
     if isinstance(outcome, GatewayAuthError):
-        # The user is told to contact the operator; the operator gets the detail here.
-        log.error("gateway refused the bot's request msgId=%s: %s", msg_id, outcome)
         return LookupResult(auth_error_card(outcome, context, retry=value), msg_id, "misconfigured")
     # InvalidInput: the parser checks first; this is the client's own guard.
     return LookupResult(input_error_card(str(outcome), services.env), msg_id, "invalid")
+
+
+def _unavailable_kind(error: GatewayUnavailable) -> str:
+    if isinstance(error, GatewayBusy):
+        return "busy"
+    if isinstance(error, GatewayCircuitOpen):
+        return "paused"
+    return "unavailable"

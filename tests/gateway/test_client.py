@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from typing import Any
 
 import httpx
@@ -24,7 +23,7 @@ from bot.gateway.errors import (
 from bot.gateway.signing import body_signature, parse_body_sig_header, token_signature
 from bot.gateway.tokens import IssuedToken
 from bot.sandbox.gateway import SandboxGateway
-from tests.conftest import APP_ID, APP_KEY, FAST, FIXED_NOW, GATEWAY, ClientFactory, make_settings
+from tests.conftest import APP_ID, APP_KEY, FIXED_NOW, GATEWAY, ClientFactory, make_settings
 from tests.gateway.test_models import SEED_REPLY
 
 MID = "898340149000005"
@@ -49,7 +48,6 @@ def sandbox_client(http: httpx.AsyncClient, **settings: object) -> QrCodeClient:
         ),
         http,
         clock=lambda: FIXED_NOW,
-        backoff=FAST,
     )
 
 
@@ -175,20 +173,18 @@ async def test_no_bill_is_not_retried_and_explained(
 async def test_a_gateway_that_never_answers_is_unavailable_within_the_deadline(
     gateway: respx.MockRouter, make_client: ClientFactory
 ) -> None:
-    """Hangs end in GatewayUnavailable within the deadline plus half a second."""
+    """A hang ends in GatewayUnavailable at the deadline, saying so."""
 
     async def hang(request: httpx.Request) -> httpx.Response:
         await asyncio.sleep(60)
         raise AssertionError("unreachable")
 
     gateway.post(QUERY_PATH).mock(side_effect=hang)
-    started = time.monotonic()
-    with pytest.raises(GatewayUnavailable) as caught:
-        await make_client(chinaums_timeout=1.0).query_qrcode_info(MID, QR)
-    elapsed = time.monotonic() - started
-    assert elapsed < 1.0 + 0.5
-    assert caught.value.attempts >= 1
-    assert 0.9 <= caught.value.elapsed < 1.5
+    # The bound only stops a broken deadline from hanging the suite (the hang is 60 s).
+    async with asyncio.timeout(30):
+        with pytest.raises(GatewayUnavailable) as caught:
+            await make_client(chinaums_timeout=1.0).query_qrcode_info(MID, QR)
+    assert caught.value.attempts == 1  # with a 1 s budget one attempt may use all of it
     assert "within 1 s" in str(caught.value)
 
 
@@ -355,14 +351,20 @@ async def test_fifty_concurrent_lookups_on_a_cold_cache_make_one_token_call(
 ) -> None:
     """Concurrent lookups share the one in-flight token request."""
 
-    async def slow_token(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(0.05)
+    asked, release = asyncio.Event(), asyncio.Event()
+
+    async def held_token(request: httpx.Request) -> httpx.Response:
+        asked.set()
+        await release.wait()
         return token_reply()
 
-    token_route = gateway.post(TOKEN_PATH).mock(side_effect=slow_token)
+    token_route = gateway.post(TOKEN_PATH).mock(side_effect=held_token)
     query_route = gateway.post(QUERY_PATH).mock(return_value=ok())
     client = make_client(chinaums_auth="token")
-    results = await asyncio.gather(*(client.query_qrcode_info(MID, QR) for _ in range(50)))
+    lookups = asyncio.gather(*(client.query_qrcode_info(MID, QR) for _ in range(50)))
+    await asked.wait()  # the first lookup's token request is in flight; the others queue on it
+    release.set()
+    results = await lookups
     assert len(results) == 50
     assert token_route.call_count == 1
     assert query_route.call_count == 50

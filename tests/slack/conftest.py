@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,18 +14,21 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 
+from bot.audit import AuditLog
 from bot.config import load_settings
-from bot.gateway.client import Backoff, QrCodeClient, create_client, new_http_client
+from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.client import create_client, new_http_client, utc_now
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from bot.slack.app import build_app, fixed_authorize
+from bot.slack.lookups import Services
 from bot.slack.simulate import signed_request, slash_command_body
 from bot.slack.sink import ResponseSink
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 SEED_TEXT = "898340149000005 31942002268195125132885377"
-FAST = Backoff(initial=0.001, maximum=0.005, jitter=0.0)
+WAIT = 5.0  # a bound on waits for what must come, never a measurement
 
 
 @pytest.fixture
@@ -44,9 +49,6 @@ async def sink() -> AsyncIterator[ResponseSink]:
         yield server
 
 
-AppFactory = Callable[..., AsyncApp]
-
-
 @pytest.fixture
 async def slack_api() -> AsyncIterator[FakeSlackApi]:
     async for fake in serve_fake_slack():
@@ -62,15 +64,69 @@ TEST_AUTHORIZATION = AuthorizeResult(
 )
 
 
-@pytest.fixture
-def make_app(gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi) -> AppFactory:
-    def factory(gateway: QrCodeClient | None = None, **values: Any) -> AsyncApp:
-        values = {"slack_signing_secret": SIGNING_SECRET, "slack_api_url": slack_api.url} | values
-        settings = load_settings(**values)
-        client = gateway or create_client(settings, gateway_http, backoff=FAST)
-        return build_app(settings, client, authorize=fixed_authorize(TEST_AUTHORIZATION))
+class Clock:
+    """A settable monotonic clock (seconds), for breakers, limits and windows."""
 
-    return factory
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class AppFactory:
+    """Builds the real app on the test's sandbox and fake Slack; keeps what it built to wait on."""
+
+    def __init__(self, gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi) -> None:
+        self._http = gateway_http
+        self._slack_api = slack_api
+        self.services: list[Services] = []
+        self.audit_logs: list[AuditLog] = []
+
+    def __call__(self, gateway: Any = None, **values: Any) -> AsyncApp:
+        return self.build(gateway, **values)[0]
+
+    def build(
+        self,
+        gateway: Any = None,
+        *,
+        audit: Path | None = None,
+        breaker: CircuitBreaker | None = None,
+        wall: Callable[[], datetime] = utc_now,
+        **values: Any,
+    ) -> tuple[AsyncApp, Services]:
+        """The app and its services; *audit* a file to audit to, *breaker* one with a test clock."""
+        values = {
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": self._slack_api.url,
+        } | values
+        settings = load_settings(**values)
+        client = gateway or create_client(settings, self._http, breaker=breaker)
+        log = AuditLog(str(audit)) if audit is not None else None
+        if log is not None:
+            self.audit_logs.append(log)
+        services = Services(settings=settings, gateway=client, clock=wall, audit=log)
+        self.services.append(services)
+        app = build_app(
+            settings, client, authorize=fixed_authorize(TEST_AUTHORIZATION), services=services
+        )
+        return app, services
+
+    async def settled(self) -> None:
+        """Every listener's work after its ack is done: whatever it would post, it has posted."""
+        for services in self.services:
+            assert await services.inflight.drain(WAIT)
+
+    def close(self) -> None:
+        for log in self.audit_logs:
+            log.close()
+
+
+@pytest.fixture
+def make_app(gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi) -> Iterator[AppFactory]:
+    factory = AppFactory(gateway_http, slack_api)
+    yield factory
+    factory.close()
 
 
 async def run_command(app: AsyncApp, text: str, sink: ResponseSink) -> BoltResponse:

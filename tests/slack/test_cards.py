@@ -28,7 +28,7 @@ from bot.slack.cards import (
 from tests.gateway.test_models import SEED_REPLY
 
 NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
-CTX = LookupContext(env="sandbox", msg_id="qri0123", looked_up_at=NOW, duration_ms=42.0)
+CTX = LookupContext(env="sandbox", msg_id="qri0123", answered_at=NOW, duration_ms=42.0)
 HOSTILE = "<!channel> & <@U123> <https://evil.example|click me> *bold*"
 
 

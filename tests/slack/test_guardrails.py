@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,13 +19,12 @@ from bot.audit import AuditEvent, AuditLog, AuditReader, format_table, parse_sin
 from bot.cli import main
 from bot.config import load_settings
 from bot.gateway.breaker import CircuitBreaker
-from bot.gateway.client import create_client
+from bot.gateway.client import create_client, new_http_client
 from bot.gateway.errors import GatewayCircuitOpen, GatewayUnavailable
-from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
-from bot.slack.app import build_app, fixed_authorize
+from bot.sandbox.transport import SandboxTransport
 from bot.slack.guard import RateLimiter
-from bot.slack.lookups import Coalescer, Services
+from bot.slack.lookups import Services
 from bot.slack.server import FrontDoor, HttpServer, create_http_app, health_report
 from bot.slack.simulate import (
     DEMO_CHANNEL,
@@ -36,10 +35,16 @@ from bot.slack.simulate import (
     slash_command_body,
 )
 from bot.slack.sink import ResponseSink
-from tests.slack.conftest import FAST, SEED_TEXT, SIGNING_SECRET, TEST_AUTHORIZATION, all_text
+from tests.slack.conftest import (
+    SEED_TEXT,
+    SIGNING_SECRET,
+    WAIT,
+    AppFactory,
+    Clock,
+    all_text,
+)
 from tests.slack.fakes import FakeSlackApi
 
-WAIT = 5.0
 # The fields the audit trail must carry, in order (the issue's list, not the code's).
 AUDIT_FIELDS = [
     "time",
@@ -55,48 +60,19 @@ AUDIT_FIELDS = [
 ]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def audit_path(tmp_path: Path) -> Path:
     return tmp_path / "audit" / "qrinfo.jsonl"
 
 
 @pytest.fixture
-async def guarded(
-    gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi, audit_path: Path
-) -> AsyncIterator[Any]:
-    """A factory of apps with guardrail settings, auditing to a file; the logs closed after."""
-    logs: list[AuditLog] = []
+def guarded(make_app: AppFactory, audit_path: Path) -> Callable[..., tuple[AsyncApp, Services]]:
+    """Apps with guardrail settings, auditing to a file."""
 
     def factory(**values: Any) -> tuple[AsyncApp, Services]:
-        settings = load_settings(
-            **({"slack_signing_secret": SIGNING_SECRET, "slack_api_url": slack_api.url} | values)
-        )
-        audit = AuditLog(str(audit_path))
-        logs.append(audit)
-        services = Services(
-            settings=settings,
-            gateway=create_client(settings, gateway_http, backoff=FAST),
-            audit=audit,
-        )
-        app = build_app(
-            settings,
-            services.gateway,
-            authorize=fixed_authorize(TEST_AUTHORIZATION),
-            services=services,
-        )
-        return app, services
+        return make_app.build(audit=audit_path, **values)
 
-    yield factory
-    for log in logs:
-        log.close()
+    return factory
 
 
 async def command(
@@ -236,55 +212,6 @@ def test_the_rate_limiter_refills_over_the_minute() -> None:
     assert limiter.wait_for("u") == 0
 
 
-# --- coalescing ---------------------------------------------------------------------------
-
-
-async def test_identical_lookups_at_once_share_one_gateway_call(
-    guarded: Any, sink: ResponseSink, sandbox: SandboxGateway
-) -> None:
-    """Ten people run the same command together: one gateway call, ten cards."""
-    sandbox.faults = type(sandbox.faults)(
-        FaultConfig(latency_ms=50), by_code=sandbox.faults.by_code
-    )
-    app, _ = guarded()
-    bodies = [
-        slash_command_body(SEED_TEXT, response_url=sink.url(f"/r/{i}"), user_id=f"U0PERSON{i:02d}")
-        for i in range(10)
-    ]
-    await asyncio.gather(*(app.async_dispatch(signed_request(b, SIGNING_SECRET)) for b in bodies))
-    payloads = [(await sink.next(WAIT)).payload for _ in range(10)]
-    assert all(p["text"].startswith("测试商户") for p in payloads)
-    assert sandbox.query_requests == 1
-
-
-async def test_a_double_click_within_the_window_reuses_the_answer(
-    guarded: Any, sink: ResponseSink, sandbox: SandboxGateway
-) -> None:
-    """The same lookup twice in a row, inside the window: one gateway call."""
-    app, _ = guarded(qrinfo_coalesce_seconds=60)
-    await command(app, sink)
-    await command(app, sink)
-    assert sandbox.query_requests == 1
-
-
-async def test_the_coalescing_window_ends() -> None:
-    """After the window a new call is made."""
-    clock = Clock()
-    coalescer: Coalescer[int] = Coalescer(5, clock=clock)
-    calls = 0
-
-    async def call() -> int:
-        nonlocal calls
-        calls += 1
-        return calls
-
-    assert await coalescer.run("k", call) == 1
-    clock.now += 4
-    assert await coalescer.run("k", call) == 1
-    clock.now += 2
-    assert await coalescer.run("k", call) == 2
-
-
 # --- the audit trail -------------------------------------------------------------------------
 
 
@@ -391,9 +318,8 @@ async def test_the_breaker_opens_after_repeated_failures_and_a_trial_closes_it(
 ) -> None:
     """Two failures open it; lookups then fail at once; after the cool-down a trial closes it."""
     clock = Clock()
-    settings = load_settings(chinaums_timeout=0.3)
-    client = create_client(settings, gateway_http, backoff=FAST)
-    client.breaker = CircuitBreaker(failures=2, cooldown=30, clock=clock, wall=settings_now)
+    breaker = CircuitBreaker(failures=2, cooldown=30, clock=clock, wall=settings_now)
+    client = create_client(load_settings(chinaums_timeout=0.3), gateway_http, breaker=breaker)
     broken = ("898340149000005", "E5030000000000000000000001")
     for _ in range(2):
         with pytest.raises(GatewayUnavailable):
@@ -450,10 +376,8 @@ async def test_the_open_circuit_card_says_since_when_and_health_shows_it(
 async def test_a_shutdown_in_the_middle_of_a_burst_loses_no_reply(
     guarded: Any, sink: ResponseSink, sandbox: SandboxGateway
 ) -> None:
-    """Stop while 30 lookups wait on the gateway: all 30 replies arrive; new ones are refused."""
-    sandbox.faults = type(sandbox.faults)(
-        FaultConfig(latency_ms=300), by_code=sandbox.faults.by_code
-    )
+    """Stop while 30 lookups wait on a stalled gateway: all 30 replies arrive; new ones refused."""
+    sandbox.hold()
     app, services = guarded(qrinfo_user_rate=1000, qrinfo_workspace_rate=1000)
 
     async def health() -> dict[str, Any]:
@@ -474,9 +398,14 @@ async def test_a_shutdown_in_the_middle_of_a_burst_loses_no_reply(
                 return response.status
 
         assert await asyncio.gather(*(send(i) for i in range(30))) == [200] * 30
-        assert len(services.inflight) > 0
-        assert sink.count < 30  # replies still to come when the stop begins
-        await server.stop(lambda: services.inflight.drain(5))
+        assert (len(services.inflight), sink.count) == (30, 0)
+
+        async def drain() -> bool:
+            # The gateway recovers only once the server has stopped taking connections.
+            sandbox.release()
+            return await services.inflight.drain(WAIT)
+
+        await server.stop(drain)
         assert sink.count == 30
         assert len(services.inflight) == 0
         with pytest.raises(aiohttp.ClientConnectionError):
@@ -484,14 +413,16 @@ async def test_a_shutdown_in_the_middle_of_a_burst_loses_no_reply(
                 pass
 
 
+@pytest.mark.parametrize("auth", ["body-sig", "token"])
 async def test_secrets_reach_neither_the_logs_nor_the_audit_file(
-    guarded: Any,
+    make_app: AppFactory,
     sink: ResponseSink,
     audit_path: Path,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
+    auth: str,
 ) -> None:
-    """A full lookup with recognisable secrets set: none of them in any log record or audit line."""
+    """A lookup the gateway accepts, with recognisable secrets: none in any log or audit line."""
     secrets = {
         "chinaums_app_key": "SECRET-APP-KEY-7f3a",
         "slack_signing_secret": "SECRET-SIGNING-9b2c",
@@ -501,19 +432,30 @@ async def test_secrets_reach_neither_the_logs_nor_the_audit_file(
     for name, value in secrets.items():
         monkeypatch.setenv(name.upper(), value)
     caplog.set_level(logging.DEBUG)
-    app, services = guarded(
-        chinaums_env="sandbox",
-        chinaums_app_key=secrets["chinaums_app_key"],
-        chinaums_auth="token",
-        slack_signing_secret=secrets["slack_signing_secret"],
+    # A sandbox that knows this app id and key, so the lookup really goes through.
+    sandbox = SandboxGateway(apps={"secret-test-app": secrets["chinaums_app_key"]})
+    settings = load_settings(
+        chinaums_env="test",
+        chinaums_base_url="http://gateway.test",
+        chinaums_app_id="secret-test-app",
+        chinaums_auth=auth,
     )
-    body = slash_command_body(SEED_TEXT, response_url=sink.url())
-    await app.async_dispatch(signed_request(body, secrets["slack_signing_secret"]))
-    payload = (await sink.next(WAIT)).payload
-    assert payload["text"]  # the lookup ran (the sandbox's own key did not match: an auth card)
+    async with new_http_client(transport=SandboxTransport(sandbox)) as http:
+        app, services = make_app.build(
+            create_client(settings, http),
+            audit=audit_path,
+            slack_signing_secret=secrets["slack_signing_secret"],
+        )
+        body = slash_command_body(SEED_TEXT, response_url=sink.url())
+        await app.async_dispatch(signed_request(body, secrets["slack_signing_secret"]))
+        payload = (await sink.next(WAIT)).payload
+    assert payload["text"].startswith("测试商户")  # found: signed and accepted, token and all
+    assert sandbox.query_requests == 1
+    issued = sandbox.live_tokens()
+    assert len(issued) == (1 if auth == "token" else 0)
     logged = "\n".join(r.getMessage() + repr(r.__dict__) for r in caplog.records)
     audit = "\n".join(json.dumps(line) for line in audit_lines(audit_path, services))
-    for value in secrets.values():
+    for value in [*secrets.values(), *issued]:
         assert value not in logged
         assert value not in audit
     assert "AccessToken=" not in logged  # no Authorization header value either
