@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class AuditEvent:
     """One lookup. Field names are the gateway's, as people search for them.
 
-    ``outcome``: found, an errCode, refused, busy, unavailable, misconfigured, invalid.
+    ``outcome``: found, an errCode, refused, busy, paused, unavailable, misconfigured, invalid.
     """
 
     time: str  # ISO 8601, UTC

@@ -117,7 +117,8 @@ class SandboxGateway:
         self.query_requests = 0
         self.in_flight = 0  # queries being answered now, and the most there ever were
         self.peak_in_flight = 0
-        self._answering = asyncio.Event()  # cleared by hold(): queries wait, as on a stalled gateway
+        # Cleared by hold(): queries wait, as on a stalled gateway.
+        self._answering = asyncio.Event()
         self._answering.set()
 
     def live_tokens(self) -> list[str]:

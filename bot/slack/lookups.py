@@ -225,7 +225,8 @@ class Services:
 class LookupResult:
     card: Card
     msg_id: str | None
-    outcome: str  # found | <errCode> | refused | busy | unavailable | misconfigured | invalid
+    # found | <errCode> | refused | busy | paused | unavailable | misconfigured | invalid
+    outcome: str
 
 
 async def look_up(

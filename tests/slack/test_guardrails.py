@@ -403,7 +403,8 @@ async def test_a_shutdown_in_the_middle_of_a_burst_loses_no_reply(
         async def drain() -> bool:
             # The gateway recovers only once the server has stopped taking connections.
             sandbox.release()
-            return await services.inflight.drain(WAIT)
+            drained: bool = await services.inflight.drain(WAIT)
+            return drained
 
         await server.stop(drain)
         assert sink.count == 30
