@@ -22,8 +22,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, get_type_hints
 
-from bot.config import ConfigError
-
 Action = Literal["command", "refresh", "share", "form"]
 STDOUT = "-"
 
@@ -52,7 +50,7 @@ class AuditEvent:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
 
 
-class AuditDestinationError(ConfigError):
+class AuditDestinationError(Exception):
     """QRINFO_AUDIT_LOG names something that cannot be appended to; one line, naming it."""
 
 

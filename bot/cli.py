@@ -12,10 +12,10 @@ import contextlib
 import importlib.metadata
 import json
 import logging
-import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.config import AuthScheme, ConfigError, Settings, load_settings
 from bot.gateway.client import create_client
@@ -27,17 +27,17 @@ from bot.gateway.errors import (
     TokenLimitReached,
 )
 from bot.gateway.models import QrCodeInfo, yuan
+from bot.network import cannot_listen
 from bot.runtime import new_gateway_http, tune_gc_for_bursts
 from bot.sandbox.faults import FaultConfig
+
+if TYPE_CHECKING:
+    from bot.audit import AuditLog
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_REJECTED = 3
 EXIT_UNAVAILABLE = 4
-
-
-class StartupFailed(Exception):
-    """`serve` could not start for a reason outside the configuration (Slack down); one line."""
 
 
 def format_summary(info: QrCodeInfo) -> str:
@@ -91,33 +91,35 @@ def _demo(settings: Settings, text: str | None, *, as_json: bool) -> int:
 
 async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.audit import AuditLog  # noqa: PLC0415  # the Slack stack, only for serve
+
+    mode = args.mode or ("socket" if settings.slack_app_token else "http")
+    needed = "slack_app_token" if mode == "socket" else "slack_signing_secret"
+    settings.require("slack_bot_token", needed)
+    # Opened first: a QRINFO_AUDIT_LOG that cannot be appended to refuses to start
+    # before anything reaches Slack.
+    audit = AuditLog(settings.qrinfo_audit_log)
+    try:
+        await _serve_with(settings, args, mode, audit)
+    finally:
+        audit.close()
+
+
+async def _serve_with(
+    settings: Settings, args: argparse.Namespace, mode: str, audit: AuditLog
+) -> None:
     from bot.slack.app import build_app, fixed_authorize  # noqa: PLC0415
     from bot.slack.lookups import Services  # noqa: PLC0415
     from bot.slack.pool import ReplyPool  # noqa: PLC0415
     from bot.slack.server import (  # noqa: PLC0415
         FrontDoor,
-        SlackUnavailable,
         authorize_at_start,
         health_report,
         run_http,
         run_socket,
     )
 
-    mode = args.mode or ("socket" if settings.slack_app_token else "http")
     port = settings.port if args.port is None else args.port
-    needed = "slack_app_token" if mode == "socket" else "slack_signing_secret"
-    settings.require("slack_bot_token", needed)
-    # Opened first: a QRINFO_AUDIT_LOG that cannot be appended to refuses to start
-    # (AuditDestinationError, a ConfigError) before anything reaches Slack.
-    audit = AuditLog(settings.qrinfo_audit_log)
-    try:
-        authorization = await authorize_at_start(settings)
-    except SlackUnavailable as exc:
-        audit.close()
-        raise StartupFailed(str(exc)) from None
-    except BaseException:
-        audit.close()
-        raise
+    authorization = await authorize_at_start(settings)
     http = new_gateway_http(settings)
     replies = ReplyPool()
     gateway = create_client(settings, http)
@@ -159,7 +161,6 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     finally:
         await replies.aclose()
         await http.aclose()
-        audit.close()
 
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:
@@ -317,12 +318,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
             asyncio.run(serve(SandboxGateway(faults=faults), host=args.host, port=args.port))
     except OSError as exc:  # listening is the only I/O of its own that can fail
-        # errno's own words: asyncio's message repeats the address, a resolver's has no errno.
-        errno = exc.errno or 0
-        reason = os.strerror(errno) if errno > 0 else str(exc.strerror or exc)
-        return _fail(
-            EXIT_UNAVAILABLE, f"cannot listen on {args.host}:{args.port}: {reason.lower()}"
-        )
+        return _fail(EXIT_UNAVAILABLE, cannot_listen(exc, args.host, args.port))
     return EXIT_OK
 
 
@@ -348,13 +344,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "audit":
         return _audit(settings, args)
     if args.command == "serve":
+        from bot.audit import AuditDestinationError  # noqa: PLC0415  # the Slack stack, only here
+        from bot.slack.server import StartupError  # noqa: PLC0415
+
         try:
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(_serve(settings, args))
-        except ConfigError as exc:
+        except (ConfigError, AuditDestinationError) as exc:
             return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
-        except StartupFailed as exc:
-            return _fail(EXIT_UNAVAILABLE, f"cannot start: {exc}")
+        except StartupError as exc:  # its own line says what: cannot reach Slack, cannot listen
+            return _fail(EXIT_UNAVAILABLE, str(exc))
         return EXIT_OK
     raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
 

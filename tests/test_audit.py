@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from bot.audit import AuditEvent, AuditLog
+from bot.audit import AuditDestinationError, AuditEvent, AuditLog
 from bot.cli import main
-from bot.config import ConfigError, load_settings
+from bot.config import load_settings
 from bot.gateway.client import create_client, new_http_client
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
@@ -85,8 +85,8 @@ def run_audit(
 
 
 def test_a_directory_is_refused_at_once_naming_the_variable(tmp_path: Path) -> None:
-    """AuditLog on a directory raises a ConfigError that names QRINFO_AUDIT_LOG and says why."""
-    with pytest.raises(ConfigError) as caught:
+    """AuditLog on a directory raises an error that names QRINFO_AUDIT_LOG and says why."""
+    with pytest.raises(AuditDestinationError) as caught:
         AuditLog(str(tmp_path))
     assert str(caught.value) == (
         f"QRINFO_AUDIT_LOG: {tmp_path} is a directory; expected a file to append to, "
@@ -97,7 +97,7 @@ def test_a_directory_is_refused_at_once_naming_the_variable(tmp_path: Path) -> N
 def test_a_parent_that_cannot_be_created_is_refused_at_once(tmp_path: Path) -> None:
     """A file where the log's directory should be: refused with the directory and the OS reason."""
     (tmp_path / "taken").write_text("")
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(AuditDestinationError) as caught:
         AuditLog(str(tmp_path / "taken" / "audit.jsonl"))
     assert str(caught.value) == (
         f"QRINFO_AUDIT_LOG: cannot create the directory {tmp_path / 'taken'} "
@@ -111,7 +111,8 @@ def test_a_file_without_write_permission_is_refused_at_once(tmp_path: Path) -> N
     path = tmp_path / "audit.jsonl"
     path.write_text("")
     path.chmod(0o444)
-    with pytest.raises(ConfigError, match=r"^QRINFO_AUDIT_LOG: cannot append to .*Permission den"):
+    refused = r"^QRINFO_AUDIT_LOG: cannot append to .*Permission den"
+    with pytest.raises(AuditDestinationError, match=refused):
         AuditLog(str(path))
 
 

@@ -284,9 +284,7 @@ def test_serve_that_cannot_listen_says_so_in_one_line(
 ) -> None:
     """A port in use, or an address this host does not have: one line, exit 4."""
     assert main(["serve", "--http", "--host", host, "--port", str(busy_port)]) == 4
-    assert capsys.readouterr().err == (
-        f"configuration error: cannot listen on {host}:{busy_port}: {says}\n"
-    )
+    assert capsys.readouterr().err == (f"cannot listen on {host}:{busy_port}: {says}\n")
     assert len(slack_for_serve.of("auth.test")) == 1
 
 

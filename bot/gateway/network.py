@@ -9,17 +9,12 @@ we read the whole chain (``__cause__``/``__context__``) down to the ``OSError``.
 
 from __future__ import annotations
 
-import errno
-import os
-import socket
 import ssl
-from collections.abc import Iterator
 
 import aiohttp
 import httpx
 
-# A write into a connection the peer reset fails with EPIPE rather than ECONNRESET.
-_RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
+from bot.network import connection_failure, exception_chain, os_reason
 
 
 def gateway_origin(url: str) -> str:
@@ -30,17 +25,11 @@ def gateway_origin(url: str) -> str:
 
 def describe_transport_error(exc: httpx.TransportError, *, origin: str, timeout: float) -> str:
     """One line that says what happened to a request to *origin*, *timeout* being its limit."""
-    chain = list(_chain(exc))
+    chain = list(exception_chain(exc))
     unreachable = f"cannot reach the gateway at {origin}"
-    # aiohttp's DNS error wraps socket.gaierror with the default resolver, a plain
-    # OSError with aiodns; httpx's own transport raises the gaierror.
-    if any(isinstance(e, socket.gaierror | aiohttp.ClientConnectorDNSError) for e in chain):
-        return f"{unreachable}: host not found"
-    errnos = [e.errno for e in chain if isinstance(e, OSError) and e.errno]
-    if errno.ECONNREFUSED in errnos:
-        return f"{unreachable}: connection refused"
-    if _RESET_ERRNOS.intersection(errnos):
-        return f"{unreachable}: connection reset"
+    failure = connection_failure(exc)
+    if failure is not None:
+        return f"{unreachable}: {failure}"
     hung_up = aiohttp.ServerDisconnectedError | httpx.RemoteProtocolError
     if any(isinstance(e, hung_up) for e in chain):
         return f"the gateway at {origin} closed the connection before a complete answer"
@@ -55,18 +44,9 @@ def describe_transport_error(exc: httpx.TransportError, *, origin: str, timeout:
             # so "no connection", not "unreachable".
             return f"no connection to the gateway at {origin} within {timeout:.1f} s"
         return f"no answer from the gateway at {origin} within {timeout:.1f} s"
-    if errnos:
-        return f"{unreachable}: {os.strerror(errnos[-1]).lower()}"
+    if any(isinstance(e, OSError) and e.errno for e in chain):
+        return f"{unreachable}: {os_reason(exc)}"
     return f"{unreachable}: {type(chain[-1]).__name__}"
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
 
 
 def _timed_out(exc: httpx.TransportError, chain: list[BaseException]) -> bool:

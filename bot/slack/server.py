@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -31,6 +30,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError, Settings
+from bot.network import cannot_listen
 from bot.slack.cards import unreadable_request_card
 from bot.slack.inbound import (
     NotFromSlack,
@@ -57,8 +57,8 @@ Health = Callable[[], Awaitable[dict[str, Any]]]
 Drain = Callable[[], Awaitable[object]]
 
 
-class SlackUnavailable(Exception):
-    """Slack gave no usable answer at start (down, unreachable, not Slack): one line."""
+class StartupError(Exception):
+    """`serve` cannot start for a reason outside its settings (Slack down, port taken): one line."""
 
 
 async def authorize_at_start(
@@ -67,7 +67,7 @@ async def authorize_at_start(
     """Check SLACK_BOT_TOKEN once with ``auth.test``; the result then serves every request.
 
     A refused token is a ConfigError naming the variable; no usable answer
-    within *answer_within* seconds is SlackUnavailable saying what happened.
+    within *answer_within* seconds is StartupError saying what happened.
     """
     settings.require("slack_bot_token")
     assert settings.slack_bot_token is not None  # noqa: S101  # narrowed by require()
@@ -79,10 +79,10 @@ async def authorize_at_start(
     except SlackApiError as exc:
         code = refused_by_slack(exc)
         if code is None:
-            raise SlackUnavailable(unreachable(exc, url + "auth.test")) from None
+            raise StartupError(unreachable(exc, url + "auth.test")) from None
         raise ConfigError(f"SLACK_BOT_TOKEN: Slack refused it ({code})") from None
     except (aiohttp.ClientError, OSError) as exc:  # OSError includes TimeoutError
-        raise SlackUnavailable(unreachable(exc, url + "auth.test", timeout=answer_within)) from None
+        raise StartupError(unreachable(exc, url + "auth.test", timeout=answer_within)) from None
     return AuthorizeResult.from_auth_test_response(auth_test_response=response, bot_token=token)
 
 
@@ -238,11 +238,7 @@ class HttpServer:
             await self._site.start()
         except OSError as exc:  # a port in use, an address not on this host, a name unknown
             await self._runner.cleanup()
-            # errno's own words: asyncio's message repeats the address, a resolver's has no errno.
-            errno = exc.errno or 0
-            reason = os.strerror(errno) if errno > 0 else str(exc.strerror or exc)
-            where = f"{self._host}:{self._port}"
-            raise ConfigError(f"cannot listen on {where}: {reason.lower()}") from None
+            raise StartupError(cannot_listen(exc, self._host, self._port)) from None
         host, port = self._runner.addresses[0][:2]
         return f"http://{host}:{port}"
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import errno
-import socket
-
 from slack_sdk.errors import SlackApiError
+
+from bot.network import os_reason
 
 WEB_API_TIMEOUT_SECONDS = 10  # auth.test and apps.connections.open; Slack's client waits 30
 # Codes that mean "try again later", not "this token is no good".
@@ -43,20 +42,4 @@ def unreachable(exc: BaseException, url: str, *, timeout: float = WEB_API_TIMEOU
         return f"Slack answered HTTP {status} without its usual JSON at {url}"
     if isinstance(exc, TimeoutError):
         return f"cannot reach Slack at {url}: no answer within {timeout:g} s"
-    return f"cannot reach Slack at {url}: {_os_reason(exc)}"
-
-
-def _os_reason(exc: BaseException) -> str:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, socket.gaierror):
-            return "host not found"
-        if isinstance(seen, ConnectionRefusedError) or getattr(seen, "errno", None) in (
-            errno.ECONNREFUSED,
-        ):
-            return "connection refused"
-        if isinstance(seen, ConnectionResetError):
-            return "connection reset"
-        # aiohttp's connector errors keep the OSError they wrap as os_error.
-        seen = getattr(seen, "os_error", None) or seen.__cause__ or seen.__context__
-    return str(exc) or type(exc).__name__
+    return f"cannot reach Slack at {url}: {os_reason(exc)}"

@@ -20,8 +20,8 @@ from bot.gateway.client import create_client
 from bot.slack.app import build_app, fixed_authorize
 from bot.slack.server import (
     FrontDoor,
-    SlackUnavailable,
     SocketConnection,
+    StartupError,
     authorize_at_start,
     create_http_app,
 )
@@ -167,7 +167,7 @@ async def test_auth_test_without_a_usable_answer_is_one_line_naming_the_url(
 ) -> None:
     """Not a refusal of the token: Slack (or what stands at SLACK_API_URL) gave no usable answer."""
     async with fake_slack_answering(handler) as url:
-        with pytest.raises(SlackUnavailable) as caught:
+        with pytest.raises(StartupError) as caught:
             await authorize_at_start(slack_settings(url), answer_within=1)
     assert str(caught.value) == says.format(url=url)
 
@@ -177,7 +177,7 @@ async def test_auth_test_against_a_closed_port_says_connection_refused() -> None
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{held.getsockname()[1]}/api/"
-        with pytest.raises(SlackUnavailable) as caught:
+        with pytest.raises(StartupError) as caught:
             await authorize_at_start(slack_settings(url))
     assert str(caught.value) == f"cannot reach Slack at {url}auth.test: connection refused"
 
