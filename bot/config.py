@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    port: int = Field(default=3000, ge=1, le=65535)
+    port: int = Field(default=3000, ge=0, le=65535)  # 0: any free port, logged when taken
 
     # Guardrails. Id lists are comma-separated; empty means no restriction.
     qrinfo_allowed_teams: IdList = frozenset()

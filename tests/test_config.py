@@ -225,3 +225,8 @@ def test_each_allow_list_takes_the_kinds_of_id_it_is_for(monkeypatch: pytest.Mon
     settings = load_settings()
     assert settings.qrinfo_allowed_channels == {"C0123ABCD", "G0456EFGH"}
     assert settings.qrinfo_allowed_users == {"U0123ABCD", "W0456EFGH"}
+
+
+def test_port_0_means_any_free_port_like_the_flag() -> None:
+    """PORT=0 is accepted as --port 0 is: the server takes a free port and logs it."""
+    assert load_settings(port="0").port == 0

@@ -446,7 +446,7 @@ async def fetch_token(
         return IssuedToken(value=token, expires_in=lifetime)
     info = _text(data.get("errInfo"))
     code = str(data["errCode"]) if "errCode" in data else None
-    if is_token_limit(code, info):
+    if is_token_limit(info):
         raise TokenLimitReached(code=code, gateway_message=info, http_status=response.status_code)
     raise GatewayAuthError(
         code=code,

@@ -141,21 +141,16 @@ def describe(code: str) -> CodeInfo:
 
 
 # The provider documents the cap on live tokens but not the errCode it answers
-# with at the cap. 1006 is our sandbox's own code (bot/sandbox/gateway.py); for
-# the real gateway we can only go by an errInfo that says "token" and "limit"
-# in one of the ways below, a guess not checked against production ("exceeds"
-# alone is left out: "token超过有效期" is an expired token). Should the real
-# gateway use 1006 for something else, our text would be wrong, which is why
-# the gateway's own errInfo is always shown next to it.
-SANDBOX_TOKEN_LIMIT_CODE = "1006"  # noqa: S105  # an errCode, not a password
+# with at the cap, so we go by an errInfo that says "token" and "limit" in one
+# of the ways below: a guess not checked against production ("exceeds" alone is
+# left out: "token超过有效期" is an expired token). The gateway's own errInfo is
+# always shown next to our text, so a wrong guess still shows the truth.
 _TOKEN_WORDS = ("token", "令牌")
 _LIMIT_WORDS = ("上限", "too many", "limit")
 
 
-def is_token_limit(code: str | None, info: str | None) -> bool:
+def is_token_limit(info: str | None) -> bool:
     """Does a refused token request say the appId already has its most live tokens?"""
-    if code == SANDBOX_TOKEN_LIMIT_CODE:
-        return True
     text = (info or "").lower()
     return any(w in text for w in _TOKEN_WORDS) and any(w in text for w in _LIMIT_WORDS)
 

@@ -100,14 +100,16 @@ def register(app: AsyncApp, services: Services) -> None:
                 await send_card(respond, result.card, replace_original=False)
                 return
             if result.outcome != "found":
-                await _tell(respond, client, body, "the gateway did not return the code just now.")
+                await _tell(
+                    respond, client, who, body, "the gateway did not return the code just now."
+                )
                 return
             # Post first, then remove the private card: if posting fails, nothing is lost.
             posted = await send_card(
                 respond, result.card, msg_id=result.msg_id, response_type="in_channel"
             )
             if not posted.ok:
-                await _tell(respond, client, body, posted.detail)
+                await _tell(respond, client, who, body, posted.detail)
                 return
             await delete_original(respond, msg_id=result.msg_id)
 
@@ -139,33 +141,29 @@ async def _decode(
 
 
 async def _tell(
-    respond: AsyncRespond, client: AsyncWebClient, body: dict[str, Any], reason: str
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    who: Requester,
+    body: dict[str, Any],
+    reason: str,
 ) -> None:
     """Tell the clicker that sharing failed: through the response_url, else chat.postEphemeral."""
     card = share_failed_card(reason)
     if (await send_card(respond, card, replace_original=False)).ok:
         return
-    channel = _id(body.get("channel")) or _text(body.get("container"), "channel_id")
-    user = _id(body.get("user"))
-    if not channel or not user:
+    container = body.get("container")
+    # Bolt reads the channel from the payload's channel, not from the message's container.
+    in_container = container.get("channel_id") if isinstance(container, dict) else None
+    channel = who.channel_id or (in_container if isinstance(in_container, str) else None)
+    if not channel or not who.user_id:
         log.warning("could not tell the clicker that sharing failed: no channel in the click")
         return
     try:
         await client.chat_postEphemeral(
             channel=channel,
-            user=user,
+            user=who.user_id,
             text=card.text,
             blocks=card.block_dicts(),
         )
     except SlackApiError as exc:
-        log.warning("could not tell %s that sharing failed: %s", user, error_code(exc))
-
-
-def _id(value: object) -> str | None:
-    return _text(value, "id")
-
-
-def _text(value: object, key: str) -> str | None:
-    """``value[key]`` when *value* is an object and that is a non-empty string."""
-    found = value.get(key) if isinstance(value, dict) else None
-    return found if isinstance(found, str) and found else None
+        log.warning("could not tell %s that sharing failed: %s", who.user_id, error_code(exc))

@@ -31,6 +31,7 @@ from bot.gateway.errors import (
     GatewayCircuitOpen,
     GatewayRejected,
     GatewayUnavailable,
+    TokenLimitReached,
 )
 from bot.gateway.models import CENT, FEN_PER_YUAN, Goods, QrCodeInfo
 from bot.slack.mrkdwn import beijing_text, clip, clip_plain, date_token, escape
@@ -430,9 +431,14 @@ def auth_error_card(
 ) -> Card:
     """A problem on our side (credentials, whitelist, clock): the operator must act."""
     reference = f" and quote msgId `{clip(error.msg_id, 100)}`" if error.msg_id else ""
+    cause = (
+        "Its app id already holds as many access tokens as the provider allows "
+        "(other programs using the same app id hold them); they expire within the hour."
+        if isinstance(error, TokenLimitReached)
+        else "This is a configuration problem on our side, not a problem with the QR code."
+    )
     text = (
-        ":wrench: *The bot cannot query the gateway right now.* "
-        "This is a configuration problem on our side, not a problem with the QR code.\n"
+        f":wrench: *The bot cannot query the gateway right now.* {cause}\n"
         f"Please tell the bot's operator{reference}."
     )
     return Card(

@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -66,12 +65,6 @@ def check_signature(
     expected = "v0=" + hmac.new(secret.encode("utf-8"), basestring, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature):
         raise NotFromSlack("signature mismatch")
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header's value, whatever the case of its name."""
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
 
 
 def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:

@@ -36,7 +36,6 @@ from bot.slack.inbound import (
     NotFromSlack,
     NotSlackShaped,
     check_signature,
-    header,
     payload_problem,
     read_payload,
 )
@@ -158,8 +157,8 @@ class FrontDoor:
                 raise NotFromSlack("no SLACK_SIGNING_SECRET, so no request can be verified")
             check_signature(
                 self._secret,
-                timestamp=header(request.headers, "X-Slack-Request-Timestamp"),
-                signature=header(request.headers, "X-Slack-Signature"),
+                timestamp=request.headers.get("X-Slack-Request-Timestamp"),
+                signature=request.headers.get("X-Slack-Signature"),
                 body=raw,
                 now=self._clock(),
             )
@@ -265,11 +264,15 @@ async def run_http(
 
 
 class _OneLine(logging.Filter):
-    """slack_sdk logs each connection failure with a traceback; an operator needs one line."""
+    """slack_sdk logs each failed connection attempt with a traceback; one line is enough.
+
+    Only those: a crash in a listener keeps its traceback.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.exc_info = None
-        record.exc_text = None
+        if str(record.msg).startswith("Failed to connect"):
+            record.exc_info = None
+            record.exc_text = None
         return True
 
 

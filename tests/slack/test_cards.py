@@ -10,7 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.gateway.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable
+from bot.gateway.errors import (
+    GatewayAuthError,
+    GatewayRejected,
+    GatewayUnavailable,
+    TokenLimitReached,
+)
 from bot.gateway.models import QrCodeInfo
 from bot.slack.cards import (
     Card,
@@ -303,3 +308,13 @@ def test_help_lists_the_forms_the_shortcuts_the_buttons_and_the_environment() ->
         "TEST",
     ):
         assert expected in said, expected
+
+
+def test_the_token_limit_card_says_what_it_is_not_a_misconfiguration() -> None:
+    """At the token cap the card names the cause (tokens held elsewhere), not 'configuration'."""
+    error = TokenLimitReached(
+        code="1006", gateway_message="AccessToken数量超过上限", http_status=412
+    )
+    said = json.dumps(auth_error_card(error, CTX).block_dicts(), ensure_ascii=False)
+    assert "as many access tokens as the provider allows" in said
+    assert "configuration problem" not in said
