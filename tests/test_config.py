@@ -218,9 +218,6 @@ def test_each_allow_list_takes_the_kinds_of_id_it_is_for(monkeypatch: pytest.Mon
     """Private channels (G…) and Enterprise Grid users (W…) are accepted where they belong."""
     monkeypatch.setenv("QRINFO_ALLOWED_CHANNELS", "C0123ABCD, G0456EFGH")
     monkeypatch.setenv("QRINFO_ALLOWED_USERS", "U0123ABCD,W0456EFGH")
-    monkeypatch.setenv("QRINFO_ALLOWED_TEAMS", "C0123ABCD")
-    with pytest.raises(ConfigError, match="QRINFO_ALLOWED_TEAMS"):
-        load_settings()
     monkeypatch.setenv("QRINFO_ALLOWED_TEAMS", "T0123ABCD")
     settings = load_settings()
     assert settings.qrinfo_allowed_channels == {"C0123ABCD", "G0456EFGH"}

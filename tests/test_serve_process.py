@@ -181,7 +181,7 @@ async def test_socket_mode_with_a_refused_app_token_exits_4_with_one_line(
         serve.kill()
 
 
-async def test_sigterm_while_socket_mode_keeps_failing_to_connect_exits_at_once(
+async def test_sigterm_while_socket_mode_keeps_failing_to_connect_ends_the_process(
     slack_api: FakeSlackApi, tmp_path: object
 ) -> None:
     """Slack's connection endpoint keeps failing: the retries never block a SIGTERM."""

@@ -193,7 +193,7 @@ class QrCodeClient:
             # in the error. Only when none ended before the deadline is it a timeout.
             reason = (
                 lookup.last_reason
-                or f"no usable answer within {self.timeout:g} s from the gateway at {self.origin}"
+                or f"no answer from the gateway at {self.origin} within {self.timeout:g} s"
             )
             lookup.fail(lookup.unavailable(reason))
         except _Retryable as exc:  # the attempts ran out before the deadline (stamina's test mode)

@@ -42,8 +42,8 @@ def describe_transport_error(exc: httpx.TransportError, *, origin: str, timeout:
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             # aiohttp's connect timeout also covers waiting for a pooled connection,
             # so "no connection", not "unreachable".
-            return f"no connection to the gateway at {origin} within {timeout:.1f} s"
-        return f"no answer from the gateway at {origin} within {timeout:.1f} s"
+            return f"no connection to the gateway at {origin} within {timeout:g} s"
+        return f"no answer from the gateway at {origin} within {timeout:g} s"
     if any(isinstance(e, OSError) and e.errno for e in chain):
         return f"{unreachable}: {os_reason(exc)}"
     return f"{unreachable}: {type(chain[-1]).__name__}"

@@ -364,7 +364,8 @@ def find_in_message(text: str) -> tuple[str | None, str | None]:
     """
     text = normalise(text).replace("&amp;", "&")
     url = _URL_IN_TEXT.search(text)
-    labelled = _labelled_in_text(_MARKUP_OR_URL.sub(" ", _URL_IN_TEXT.sub(" ", text)))
+    without_qr_urls = _URL_IN_TEXT.sub(" ", text)
+    labelled = _labelled_in_text(_MARKUP_OR_URL.sub(" ", without_qr_urls))
     if url:
         qr_code_id = qr_code_id_from_url(_with_scheme(url.group(0)))
     else:
@@ -372,7 +373,7 @@ def find_in_message(text: str) -> tuple[str | None, str | None]:
     if labelled[MID]:
         return _only(labelled[MID]), qr_code_id
     # A labelled QR code id may be 15 digits too: it is not a merchant number.
-    numbers = set(_MID_IN_TEXT.findall(_URL_IN_TEXT.sub(" ", text))) - labelled[QR_CODE_ID]
+    numbers = set(_MID_IN_TEXT.findall(without_qr_urls)) - labelled[QR_CODE_ID]
     return _only(numbers), qr_code_id
 
 

@@ -242,9 +242,11 @@ class HttpServer:
         return f"http://{host}:{port}"
 
     async def stop(self, drain: Drain) -> None:
-        """Stop taking connections, let *drain* finish the work in flight, then close."""
-        if self._site is not None:
-            await self._site.stop()
+        """Stop taking connections, let *drain* finish the work in flight, then close. Once."""
+        if self._site is None:
+            return
+        site, self._site = self._site, None
+        await site.stop()
         await drain()
         await self._runner.cleanup()
 

@@ -199,9 +199,7 @@ async def test_a_refused_connection_is_reported_as_refused_by_the_error_and_ever
     refused = f"cannot reach the gateway at {refusing_url}: connection refused"
     assert caught.value.reason == refused
     attempts = [r.getMessage() for r in caplog.records if "lookup attempt" in r.getMessage()]
-    assert len(attempts) > 1
-    # Every attempt that ended has its line; one the deadline cut off has none.
-    assert caught.value.attempts - len(attempts) in (0, 1)
+    assert caught.value.attempts == len(attempts) == 3  # stamina's test mode: three attempts
     assert all(line.endswith(refused) for line in attempts)
 
 
@@ -223,9 +221,7 @@ async def test_an_unavailable_lookup_logs_one_warning_in_the_whole_process(
         await client.query_qrcode_info(MID, qr, msg_id="m-down")
     error = caught.value
     retried = [r for r in caplog.records if "lookup attempt" in r.getMessage()]
-    assert len(retried) > 1
-    assert error.attempts - len(retried) in (0, 1)  # the deadline may cut the last one off
-    assert {r.levelname for r in retried} == {"INFO"}
+    assert [r.levelname for r in retried] == ["INFO"] * error.attempts
     loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [(r.name, r.levelname) for r in loud] == [("bot.gateway.client", "WARNING")]
     line = loud[0].getMessage()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from bot.slack.app import build_app, fixed_authorize
 from bot.slack.lookups import Services
+from bot.slack.server import FrontDoor, Health, HttpServer, create_http_app
 from bot.slack.simulate import signed_request, slash_command_body
 from bot.slack.sink import ResponseSink
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
@@ -127,6 +132,30 @@ def make_app(gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi) -> Iterat
     factory = AppFactory(gateway_http, slack_api)
     yield factory
     factory.close()
+
+
+def sign(body: bytes, *, secret: str = SIGNING_SECRET, stamp: str | None = None) -> dict[str, str]:
+    """Slack's two headers for *body*, over its exact bytes (any bytes, UTF-8 or not)."""
+    stamp = stamp or str(int(time.time()))
+    digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + digest.hexdigest()}
+
+
+async def _ok() -> dict[str, Any]:
+    return {"ok": True}
+
+
+@asynccontextmanager
+async def served(app: AsyncApp, health: Health = _ok) -> AsyncIterator[tuple[str, HttpServer]]:
+    """*app* behind its front door on a loopback port the server chose: (base URL, server)."""
+    server = HttpServer(
+        create_http_app(FrontDoor(app, signing_secret=SIGNING_SECRET), health), "127.0.0.1", 0
+    )
+    url = await server.start()
+    try:
+        yield url, server
+    finally:
+        await server.stop(_ok)
 
 
 async def run_command(app: AsyncApp, text: str, sink: ResponseSink) -> BoltResponse:

@@ -25,7 +25,7 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from bot.slack.guard import RateLimiter
 from bot.slack.lookups import Services
-from bot.slack.server import FrontDoor, HttpServer, create_http_app, health_report
+from bot.slack.server import health_report
 from bot.slack.simulate import (
     DEMO_CHANNEL,
     DEMO_TEAM,
@@ -42,6 +42,7 @@ from tests.slack.conftest import (
     AppFactory,
     Clock,
     all_text,
+    served,
 )
 from tests.slack.fakes import FakeSlackApi
 
@@ -380,14 +381,7 @@ async def test_a_shutdown_in_the_middle_of_a_burst_loses_no_reply(
     sandbox.hold()
     app, services = guarded(qrinfo_user_rate=1000, qrinfo_workspace_rate=1000)
 
-    async def health() -> dict[str, Any]:
-        return {"ok": True}
-
-    server = HttpServer(
-        create_http_app(FrontDoor(app, signing_secret=SIGNING_SECRET), health), "127.0.0.1", 0
-    )
-    url = await server.start()
-    async with aiohttp.ClientSession() as session:
+    async with served(app) as (url, server), aiohttp.ClientSession() as session:
 
         async def send(i: int) -> int:
             body = slash_command_body(

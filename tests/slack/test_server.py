@@ -19,15 +19,13 @@ from bot.config import ConfigError, load_settings
 from bot.gateway.client import create_client
 from bot.slack.app import build_app, fixed_authorize
 from bot.slack.server import (
-    FrontDoor,
     SocketConnection,
     StartupError,
     authorize_at_start,
-    create_http_app,
 )
 from bot.slack.simulate import signed_headers, slash_command_body
 from bot.slack.sink import ResponseSink
-from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET
+from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, served
 from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlackApi
 
 
@@ -72,32 +70,20 @@ async def test_http_mode_serves_commands_and_health_over_a_socket(
         authorize=fixed_authorize(await authorize_at_start(settings)),
     )
 
-    async def health() -> dict[str, Any]:
-        return {"ok": True}
-
-    server = TestServer(
-        create_http_app(FrontDoor(bolt_app, signing_secret=SIGNING_SECRET), health),
-        host="127.0.0.1",
-        port=0,
-    )
-    await server.start_server()
-    try:
-        async with ResponseSink() as sink, aiohttp.ClientSession() as session:
-            body = slash_command_body(SEED_TEXT, response_url=sink.url())
-            async with session.post(
-                server.make_url("/slack/events"),
-                data=body,
-                headers=signed_headers(body, SIGNING_SECRET),
-            ) as response:
-                assert response.status == 200
-            delivery = await sink.next(5)
-            assert delivery.payload["text"].startswith("测试商户")
-            async with session.get(server.make_url("/healthz")) as response:
-                assert await response.json() == {"ok": True}
-            async with session.post(server.make_url("/slack/events"), data=body) as response:
-                assert response.status == 401
-    finally:
-        await server.close()
+    async with (
+        served(bolt_app) as (base, _),
+        ResponseSink() as sink,
+        aiohttp.ClientSession() as session,
+    ):
+        body = slash_command_body(SEED_TEXT, response_url=sink.url())
+        async with session.post(
+            base + "/slack/events", data=body, headers=signed_headers(body, SIGNING_SECRET)
+        ) as response:
+            assert response.status == 200
+        delivery = await sink.next(5)
+        assert delivery.payload["text"].startswith("测试商户")
+        async with session.get(base + "/healthz") as response:
+            assert await response.json() == {"ok": True}
     assert len(fake.of("auth.test")) == 1
 
 
