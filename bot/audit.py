@@ -10,8 +10,11 @@ pipe) is logged once, shown by ``AuditLog.health()``, and lookups go on.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
+import os
 import queue
 import re
 import sys
@@ -65,32 +68,49 @@ class AuditHealth:
 
 
 class AuditLog:
-    """Writes AuditEvents as JSON lines to stdout or a file, off the event loop."""
+    """Writes AuditEvents as JSON lines to stdout or a file, off the event loop.
 
-    def __init__(self, destination: str = STDOUT) -> None:
+    At most *max_queued* lines wait for the writer: a destination that stops
+    taking them (a stalled pipe, a hung network disk) costs lines, counted and
+    shown in /healthz, never memory or a hung shutdown.
+    """
+
+    def __init__(self, destination: str = STDOUT, *, max_queued: int = 10_000) -> None:
         self.destination = destination
         self._name = "stdout" if destination == STDOUT else destination
         self._stream = _open_for_append(destination)
-        # Replaced whole, never mutated: health() reads it from another thread.
+        # Replaced whole under the lock: the loop (a full queue) and the writer both report.
         self._health = AuditHealth()
+        self._health_lock = threading.Lock()
         self._lost_while_failing = 0
-        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=max_queued)
         self._writer = threading.Thread(target=self._write_lines, name="qrinfo-audit", daemon=True)
         self._writer.start()
 
     def record(self, event: AuditEvent) -> None:
-        """Queue one line; returns at once."""
-        self._queue.put(event.to_json())
+        """Queue one line; returns at once, whatever the destination is doing."""
+        try:
+            self._queue.put_nowait(event.to_json())
+        except queue.Full:
+            self._failed(f"{self._queue.maxsize} lines wait for a destination that takes none")
 
     def health(self) -> dict[str, Any]:
         """``ok``, ``failing_since``, ``error`` and ``lines_lost``, as /healthz shows them."""
         return asdict(self._health)
 
-    def close(self) -> None:
-        """Write what is queued and release the file. Safe to call twice."""
+    def close(self, *, wait: float = 5.0) -> None:
+        """Write what is queued (for at most *wait* seconds) and release the file. Safe twice."""
         if self._writer.is_alive():
-            self._queue.put(None)
-            self._writer.join()
+            with contextlib.suppress(queue.Full):  # a full queue: the writer is stuck anyway
+                self._queue.put(None, timeout=wait)
+            self._writer.join(wait)
+        if self._writer.is_alive():
+            log.error(
+                "audit trail: %s takes no more lines; %d not written at exit",
+                self._name,
+                self._queue.qsize(),
+            )
+            return  # the stream stays open: the writer is inside a write on it
         if self.destination != STDOUT:
             self._stream.close()
 
@@ -103,38 +123,33 @@ class AuditLog:
                     data = data[self._stream.write(data) :]
                 self._stream.flush()
             except (OSError, ValueError) as exc:  # ValueError: the stream was closed under us
-                self._failed(exc)
+                self._failed(str(exc))
             else:
                 if not self._health.ok:
                     self._recovered()
 
     # The state changes before the log line, so whoever reads the line sees the new state.
-    def _failed(self, exc: Exception) -> None:
-        was_ok = self._health.ok
-        failing_since = datetime.now(UTC).isoformat() if was_ok else self._health.failing_since
-        self._lost_while_failing += 1
-        self._health = AuditHealth(
-            ok=False,
-            failing_since=failing_since,
-            error=str(exc),
-            lines_lost=self._health.lines_lost + 1,
-        )
+    def _failed(self, error: str) -> None:
+        with self._health_lock:
+            was_ok = self._health.ok
+            since = datetime.now(UTC).isoformat() if was_ok else self._health.failing_since
+            self._lost_while_failing += 1
+            self._health = AuditHealth(
+                ok=False, failing_since=since, error=error, lines_lost=self._health.lines_lost + 1
+            )
         if was_ok:
             log.error(
                 "audit trail: cannot write to %s (%s); lookups go on without audit lines "
                 "until it works again",
                 self._name,
-                exc,
+                error,
             )
 
     def _recovered(self) -> None:
-        self._health = AuditHealth(lines_lost=self._health.lines_lost)
-        log.warning(
-            "audit trail: writing to %s again (lines lost: %d)",
-            self._name,
-            self._lost_while_failing,
-        )
-        self._lost_while_failing = 0
+        with self._health_lock:
+            self._health = AuditHealth(lines_lost=self._health.lines_lost)
+            lost, self._lost_while_failing = self._lost_while_failing, 0
+        log.warning("audit trail: writing to %s again (lines lost: %d)", self._name, lost)
 
 
 def _open_for_append(destination: str) -> BinaryIO:
@@ -147,6 +162,11 @@ def _open_for_append(destination: str) -> BinaryIO:
                 "QRINFO_AUDIT_LOG: - means stdout, and this process has none; set a file path"
             )
         return stdout
+    if destination.endswith(("/", os.sep)):
+        raise AuditDestinationError(
+            f"QRINFO_AUDIT_LOG: {destination} names a directory; expected a file to append to, "
+            f"like {destination.rstrip('/' + os.sep)}/audit.jsonl, or - for stdout"
+        )
     if not destination.strip():
         raise AuditDestinationError(
             "QRINFO_AUDIT_LOG is empty; expected a file to append to, like "
@@ -166,12 +186,16 @@ def _open_for_append(destination: str) -> BinaryIO:
             f"for {destination} ({exc.strerror})"
         ) from None
     try:
-        # Unbuffered: one write per line, so a failure is known with the line that met it.
-        return open(path, "ab", buffering=0)  # closed by AuditLog.close()
+        # Non-blocking to open: a FIFO nobody reads would otherwise hang the start (ENXIO).
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
     except OSError as exc:
+        reason = "a pipe nobody reads" if exc.errno == errno.ENXIO else exc.strerror
         raise AuditDestinationError(
-            f"QRINFO_AUDIT_LOG: cannot append to {destination} ({exc.strerror})"
+            f"QRINFO_AUDIT_LOG: cannot append to {destination} ({reason})"
         ) from None
+    os.set_blocking(fd, True)  # writes happen on the writer thread: they may wait
+    # Unbuffered: one write per line, so a failure is known with the line that met it.
+    return open(fd, "ab", buffering=0)  # closed by AuditLog.close()
 
 
 def now_utc() -> str:

@@ -9,6 +9,7 @@ import os
 import queue
 import sys
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,50 @@ def test_the_writer_recovers_when_writes_work_again_and_says_so(
     audit.close()
     os.close(reader)
     assert len(heard.all) == 2
+
+
+def test_a_destination_that_stops_taking_lines_costs_lines_not_memory_or_a_hung_exit(
+    tmp_path: Path, heard: Heard
+) -> None:
+    """A pipe whose reader never reads: the queue stays bounded, health says so, close returns."""
+    fifo = tmp_path / "audit.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open, never read: writes block
+    audit = AuditLog(str(fifo), max_queued=10)
+    try:
+        big = AuditEvent(**(asdict(EVENT) | {"channel": "C" * 70_000}))  # fills the pipe at once
+        for _ in range(50):  # the writer blocks inside the first; ten wait; the rest are lost
+            audit.record(big)
+        failed = heard.next()
+        assert (failed.levelname, failed.getMessage()) == (
+            "ERROR",
+            f"audit trail: cannot write to {fifo} (10 lines wait for a destination that takes "
+            "none); lookups go on without audit lines until it works again",
+        )
+        health = audit.health()
+        assert health["ok"] is False
+        assert health["lines_lost"] >= 50 - 1 - 10
+        audit.close(wait=0.2)  # a bound: the writer is stuck in a write and stays so
+        stuck = heard.next()
+        assert stuck.levelname == "ERROR"
+        assert "takes no more lines" in stuck.getMessage()
+    finally:
+        os.close(reader)  # the blocked write fails; the daemon writer ends
+
+
+def test_a_pipe_nobody_reads_is_refused_at_once_instead_of_hanging(tmp_path: Path) -> None:
+    """Opening a FIFO with no reader would block the start forever: refused, naming the variable."""
+    fifo = tmp_path / "audit.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(AuditDestinationError, match=r"cannot append to .* \(a pipe nobody reads\)"):
+        AuditLog(str(fifo))
+
+
+def test_a_path_ending_in_a_slash_is_refused_as_a_directory(tmp_path: Path) -> None:
+    """'…/newdir/' means a directory: refused, not turned into a file called newdir."""
+    with pytest.raises(AuditDestinationError, match="names a directory"):
+        AuditLog(f"{tmp_path}/newdir/")
+    assert not (tmp_path / "newdir").exists()
 
 
 def test_a_lone_surrogate_is_written_as_a_json_escape(tmp_path: Path) -> None:

@@ -37,7 +37,9 @@ def describe_transport_error(exc: httpx.TransportError, *, origin: str, timeout:
         return f"the gateway at {origin} broke off its answer"
     tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
     if tls is not None:
-        return f"{unreachable}: TLS failed ({tls.reason or type(tls).__name__})"
+        # aiohttp's own TLS errors subclass ssl.SSLError but carry no .reason.
+        detail = getattr(tls, "reason", None) or type(tls).__name__
+        return f"{unreachable}: TLS failed ({detail})"
     if _timed_out(exc, chain):
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             # aiohttp's connect timeout also covers waiting for a pooled connection,

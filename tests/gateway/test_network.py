@@ -162,3 +162,20 @@ async def test_an_unknown_host_is_called_host_not_found() -> None:
 def test_the_gateway_is_named_without_credentials_path_or_query(url: str, origin: str) -> None:
     """What messages name keeps scheme, host and port only."""
     assert gateway_origin(url) == origin
+
+
+async def test_tls_to_a_server_that_does_not_speak_it_is_called_a_tls_failure(
+    http: httpx.AsyncClient,
+) -> None:
+    """https:// to a plain-HTTP port: "TLS failed", not a crash (aiohttp TLS errors lack .reason)."""
+
+    async def plain_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async with loopback_server(plain_http) as url:
+        tls_url = url.replace("http://", "https://")
+        said = described(await post(http, tls_url), tls_url)
+    assert said.startswith(f"cannot reach the gateway at {tls_url}: TLS failed (")
