@@ -167,7 +167,7 @@ def test_the_gateway_is_named_without_credentials_path_or_query(url: str, origin
 async def test_tls_to_a_server_that_does_not_speak_it_is_called_a_tls_failure(
     http: httpx.AsyncClient,
 ) -> None:
-    """https:// to a plain-HTTP port: "TLS failed", not a crash (aiohttp TLS errors lack .reason)."""
+    """https:// to a plain-HTTP port: "TLS failed", not a crash (aiohttp TLS errors lack reason)."""
 
     async def plain_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(100)
