@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.logger.messages import (
     warning_client_prioritized_and_token_skipped,
     warning_token_skipped,
@@ -80,6 +81,21 @@ class SignatureCheck(AsyncMiddleware):
         return await next()
 
 
+def _what(body: dict[str, object]) -> str:
+    """A few words naming a request: its type, command, action or callback id (never more)."""
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else {}
+    view = body.get("view")
+    parts = [
+        body.get("type"),
+        body.get("command"),
+        first.get("action_id") if isinstance(first, dict) else None,
+        body.get("callback_id"),
+        view.get("callback_id") if isinstance(view, dict) else None,
+    ]
+    return " ".join(str(p)[:60] for p in parts if isinstance(p, str)) or "an unnamed request"
+
+
 def _first(req: AsyncBoltRequest, name: str) -> str | None:
     values = req.headers.get(name)
     return values[0] if values else None
@@ -126,6 +142,9 @@ def build_app(
         before_authorize=SignatureCheck(secret.get_secret_value() if secret else None),
         authorize=authorize,
         process_before_response=False,
+        # A request no listener takes reaches _on_error: one line and a 200, not a 404 and
+        # Bolt's nine-line suggestion of code to write.
+        raise_error_for_unhandled_request=True,
     )
     # Set here rather than passing client=: Bolt reads SLACK_BOT_TOKEN from the
     # environment on its own and warns when it also gets a client. The token
@@ -151,7 +170,12 @@ async def _on_error(
 
     A request that did not pass SignatureCheck chose its own response_url:
     replying there would let anyone make the bot post wherever they like.
+    A verified request that no listener takes (another app's command, an
+    action of a card this version no longer draws) is acknowledged quietly.
     """
+    if isinstance(error, BoltUnhandledRequestError):
+        log.warning("ignored a request no listener takes: %s", _what(error.body))
+        return BoltResponse(status=200, body="")
     await report_unexpected(error, respond if context.get(VERIFIED) else None)
     if response is not None:  # not acknowledged yet: Slack still gets its 200
         return BoltResponse(status=200, body="")

@@ -5,12 +5,12 @@ Pure: no I/O and no clock of its own. Two questions, in this order:
 1. Did Slack send it? (:func:`signature_problem`) A request that fails is
    refused whole: nothing in it (response_url, trigger_id, user, channel) is
    ever read, let alone used.
-2. Is it something Slack sends? (:func:`read_body`, :func:`payload_problem`)
-   Bolt's own parsing and listener matching index into payloads without
-   checking (``body["actions"][0]``, ``body["view"]["callback_id"]``), so a
-   verified but malformed body would end in a 500 and a traceback. Bodies are
-   read here first, by the rules Bolt uses, and checked for what Bolt and our
-   listeners read.
+2. Is it something this app takes, shaped as Slack sends it? (:func:`read_body`,
+   :func:`payload_problem`) Bolt's parsing and listener matching index into
+   payloads without checking (``body["actions"][0]``,
+   ``body["view"]["callback_id"]``), so a verified but malformed body would end
+   in a 500 and a traceback. Bodies are read here, strictly, and checked for
+   what Bolt and our listeners read; the app is then handed this reading.
 """
 
 from __future__ import annotations
@@ -68,10 +68,12 @@ def check_signature(
 
 
 def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
-    """The body as Bolt will read it (JSON, a form, or a form's ``payload``), if Slack sends such.
+    """The body, read the way Slack writes it: a command form, an interaction form's
+    ``payload`` (a JSON object), or an ``ssl_check``. NotSlackShaped otherwise.
 
-    Raises NotSlackShaped otherwise. Bolt parses again from the same text and
-    gets the same dict: these are its rules, made strict.
+    The app is handed this dict (see :mod:`bot.slack.server`), not Bolt's own
+    reading of the text, which takes the word "payload" anywhere in a command
+    (a channel named payload-ops) for an interaction and loses the command.
     """
     try:
         text = raw.decode("utf-8")
@@ -79,13 +81,14 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
         raise NotSlackShaped("the body is not UTF-8") from None
     if not text:
         raise NotSlackShaped("the body is empty")
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type == "application/json" or text.startswith("{"):
-        return _json_object(text, "the JSON body")
-    fields = dict(parse_qsl(text, keep_blank_values=True))
-    if "payload" in text:  # Bolt's own test: the word anywhere means an interaction payload
-        if "payload" not in fields:
-            raise NotSlackShaped("a form body without its payload field")
+    if (content_type or "").split(";")[0].strip().lower() == "application/json":
+        # Events and url_verification come as JSON; this app subscribes to neither.
+        raise NotSlackShaped("a JSON body (the Events API, which this app does not use)")
+    pairs = parse_qsl(text, keep_blank_values=True)
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise NotSlackShaped("a form field appears twice")
+    if "payload" in fields:
         return _json_object(fields["payload"], "the payload")
     if "command" in fields or fields.get("ssl_check") == "1":
         return fields
@@ -95,7 +98,7 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[[… thousands deep
         raise NotSlackShaped(f"{what} is not JSON") from None
     if not isinstance(data, dict):
         raise NotSlackShaped(f"{what} is not a JSON object")
@@ -103,32 +106,44 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
 
 
 def payload_problem(body: dict[str, Any]) -> str | None:
-    """What makes *body* something Slack would not send (and Bolt or a listener would trip on)."""
+    """What makes *body* something this app does not take: a kind it does not handle, or a
+    shape Slack would not send (where Bolt or a listener would trip)."""
     for key in ("user", "team", "channel", "enterprise"):
         value = body.get(key)
         if isinstance(value, dict):
-            if not isinstance(value.get("id", ""), str):
-                return f"its {key} id is not a string"
+            if not all(isinstance(v, str) for k, v in value.items() if k.endswith("id")):
+                return f"an id in its {key} is not a string"
         elif value is not None and not isinstance(value, str):
             return f"its {key} is neither an object nor an id"
-    authorizations = body.get("authorizations")
-    if authorizations is not None and not (
-        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
-    ):
-        return "its authorizations are not a list of objects"
+    for key in ("authorizations", "response_urls"):
+        value = body.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, dict) for v in value)
+        ):
+            return f"its {key} are not a list of objects"
+    if not all(isinstance(u.get("response_url"), str) for u in body.get("response_urls") or []):
+        return "one of its response_urls is not a string"
     if "response_url" in body and not isinstance(body["response_url"], str):
         return "its response_url is not a string"
+    if "event" in body:  # Bolt's middleware looks at it on every request
+        return "it carries an event (the Events API, which this app does not use)"
     if "command" in body:
         return _command_problem(body)
+    if body.get("ssl_check") == "1":
+        return None
     kind = body.get("type")
     check = _PROBLEMS_BY_TYPE.get(kind) if isinstance(kind, str) else None
-    return check(body) if check is not None else None
+    if check is None:
+        return f"a payload of type {str(kind)[:40]!r}, which this app does not handle"
+    return check(body)
 
 
 def _command_problem(body: dict[str, Any]) -> str | None:
     for key in ("command", "user_id", "team_id", "response_url"):
         if not isinstance(body.get(key), str) or not body[key]:
             return f"the command has no {key}"
+    if not isinstance(body.get("text", ""), str):
+        return "the command's text is not text"
     return None
 
 
@@ -153,6 +168,10 @@ def _view_problem(body: dict[str, Any]) -> str | None:
     view = body.get("view")
     if not isinstance(view, dict) or not isinstance(view.get("callback_id"), str):
         return "the form submission carries no view"
+    if view.get("type") != "modal":  # Bolt reads "workflow_step" views as another thing
+        return "the view is not a modal"
+    if not isinstance(view.get("app_installed_team_id", ""), str):
+        return "the view's team id is not a string"
     if _user_id(body) is None:
         return "the form submission names no user"
     return None
@@ -170,33 +189,29 @@ def _shortcut_problem(body: dict[str, Any]) -> str | None:
     return None
 
 
-def _event_problem(body: dict[str, Any]) -> str | None:
-    event = body.get("event")
-    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-        return "the event has no type"
-    return None
-
-
+# The kinds of interaction this app handles, and what each must carry.
 _PROBLEMS_BY_TYPE = {
     "block_actions": _actions_problem,
-    "interactive_message": _actions_problem,
     "view_submission": _view_problem,
-    "view_closed": _view_problem,
     "shortcut": _shortcut_problem,
     "message_action": _shortcut_problem,
-    "event_callback": _event_problem,
 }
 
 
 def read_payload(raw: bytes, content_type: str | None) -> dict[str, Any]:
-    """:func:`read_body`, then :func:`payload_problem`: a body Bolt can take, or NotSlackShaped.
+    """:func:`read_body`, then :func:`payload_problem`: a body the app can take, or NotSlackShaped.
 
     A payload whose only fault is its shape keeps its response_url on the
     exception, so the person who clicked can be told (the request was verified).
     """
     body = read_body(raw, content_type)
+    check_payload(body)
+    return body
+
+
+def check_payload(body: dict[str, Any]) -> None:
+    """NotSlackShaped (with the response_url, if any) when :func:`payload_problem` finds one."""
     problem = payload_problem(body)
     if problem is not None:
         url = body.get("response_url")
         raise NotSlackShaped(problem, response_url=url if isinstance(url, str) else None)
-    return body

@@ -11,13 +11,15 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
+from slack_bolt.adapter.socket_mode.async_internals import send_async_response
+from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -35,9 +37,9 @@ from bot.slack.cards import unreadable_request_card
 from bot.slack.inbound import (
     NotFromSlack,
     NotSlackShaped,
+    check_payload,
     check_signature,
-    payload_problem,
-    read_payload,
+    read_body,
 )
 from bot.slack.lookups import Services
 from bot.slack.pool import PooledRespond, ReplyPool
@@ -151,8 +153,8 @@ class FrontDoor:
 
     async def http(self, request: web.Request) -> web.Response:
         """``POST /slack/events``: 401 unless Slack signed it; ignored unless it is Slack-shaped."""
-        raw = await request.read()
         try:
+            raw = await _raw_body(request)
             if self._secret is None:
                 raise NotFromSlack("no SLACK_SIGNING_SECRET, so no request can be verified")
             check_signature(
@@ -166,29 +168,25 @@ class FrontDoor:
             self.refusals.note(exc.reason)
             return web.Response(status=401)
         try:
-            read_payload(raw, request.content_type)
+            body = read_body(raw, request.content_type)
+            bolt_request = _admit(body, raw=raw.decode("utf-8"), headers=request.headers)
         except NotSlackShaped as exc:
             self._ignore(exc.reason, exc.response_url)
             return web.Response(status=200)
-        bolt_request = AsyncBoltRequest(
-            body=raw.decode("utf-8"),
-            query=request.query_string,
-            headers=request.headers,  # type: ignore[arg-type]  # a multidict of str, as Bolt reads it
-        )
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def socket(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
         """One Socket Mode envelope: acked and ignored unless shaped like Slack's, else to Bolt."""
-        problem = payload_problem(request.payload)
-        if problem is not None:
-            url = request.payload.get("response_url")
-            self._ignore(problem, url if isinstance(url, str) else None)
+        started = time.time()
+        try:
+            bolt_request = _admit(request.payload, headers=build_headers(request), socket=True)
+        except NotSlackShaped as exc:
+            self._ignore(exc.reason, exc.response_url)
             await client.send_socket_mode_response(
                 SocketModeResponse(envelope_id=request.envelope_id)
             )
             return
-        started = time.time()
-        response = await run_async_bolt_app(self.app, request)
+        response = await self.app.async_dispatch(bolt_request)
         await send_async_response(client, request, response, started)
 
     def _ignore(self, reason: str, response_url: str | None) -> None:
@@ -208,6 +206,46 @@ class FrontDoor:
         await send_card(respond, unreadable_request_card(reason), replace_original=False)
 
 
+async def _raw_body(request: web.Request) -> bytes:
+    """The body as sent; NotFromSlack when it cannot be read (so it cannot be verified either)."""
+    if request.headers.get("Content-Encoding", "identity").lower() != "identity":
+        raise NotFromSlack("a compressed body (Slack sends none)")
+    try:
+        return await request.read()
+    except (OSError, aiohttp.ClientPayloadError, web.HTTPException):
+        # The client hung up mid-body, or sent less than it announced.
+        raise NotFromSlack("a body that did not arrive whole") from None
+
+
+def _admit(
+    body: dict[str, Any],
+    *,
+    raw: str = "",
+    headers: Mapping[str, Any] | None = None,
+    socket: bool = False,
+) -> AsyncBoltRequest:
+    """The Bolt request for *body* as we read it, or NotSlackShaped.
+
+    Built from our dict, not from the text: Bolt's own reading loses commands
+    that mention "payload". *raw* is kept for the in-app signature check.
+    """
+    check_payload(body)
+    try:
+        # A dict body is only accepted in Socket Mode; the mode is set right after.
+        request = AsyncBoltRequest(
+            body=body,
+            headers=dict(headers or {}),
+            mode="socket_mode",
+        )
+    except Exception as exc:  # noqa: BLE001  # Bolt's context reading indexes unchecked
+        raise NotSlackShaped(f"Bolt cannot read it ({type(exc).__name__})") from None
+    request.raw_body, request.mode = raw, "socket_mode" if socket else "http"
+    for key in ("team_id", "enterprise_id", "user_id", "channel_id", "response_url"):
+        if not isinstance(request.context.get(key, ""), str):
+            raise NotSlackShaped(f"its {key} is not a string")
+    return request
+
+
 def create_http_app(door: FrontDoor, health: Health) -> web.Application:
     """``POST /slack/events`` for commands and interactivity; ``GET /healthz``."""
 
@@ -220,11 +258,40 @@ def create_http_app(door: FrontDoor, health: Health) -> web.Application:
     return app
 
 
+class _MalformedHttpInOneLine(logging.Filter):
+    """aiohttp logs a request it cannot parse (a NUL in a header, a folded line) at ERROR with
+    a traceback. Anyone who reaches the port can send those: one INFO line is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = (
+                "refused a malformed HTTP request: %s",
+                (type(error).__name__,),
+            )
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info = record.exc_text = None
+            # The logger's level was checked at ERROR; at INFO it may not be enabled.
+            return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+        return True
+
+
+def _quiet_malformed_http() -> None:
+    logger = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _MalformedHttpInOneLine) for f in logger.filters):
+        logger.addFilter(_MalformedHttpInOneLine())
+
+
 class HttpServer:
     """An aiohttp app on a port, that stops gracefully: no new connections, work drained, exit."""
 
     def __init__(self, app: web.Application, host: str, port: int) -> None:
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # auto_decompress off: a body is verified as sent, and Slack compresses none (the
+        # front door refuses a Content-Encoding before aiohttp could fail inflating it).
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, auto_decompress=False
+        )
+        _quiet_malformed_http()
         self._host = host
         self._port = port
         self._site: web.TCPSite | None = None

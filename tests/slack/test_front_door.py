@@ -7,6 +7,7 @@ nothing it should not.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -346,3 +347,196 @@ async def test_a_signed_ssl_check_is_answered_200_as_slacks_own(
     status, _ = await door.signed(urlencode({"ssl_check": "1", "token": "x"}).encode())
     assert status == 200
     assert problems(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {
+            "type": "view_closed",
+            "user": {"id": "U1"},
+            "view": {"type": "modal", "callback_id": "x"},
+        },
+        {"type": "block_suggestion", "user": {"id": "U1"}, "action_id": "x", "value": "a"},
+        {"type": "workflow_step_edit", "callback_id": "x", "user": {"id": "U1"}},
+        {"type": "interactive_message", "callback_id": "x", "actions": [], "user": {"id": "U1"}},
+    ],
+    ids=["view-closed", "block-suggestion", "workflow-step-edit", "attachment-action"],
+)
+async def test_a_kind_of_payload_the_app_does_not_handle_is_acked_with_one_line(
+    door: Door, caplog: pytest.LogCaptureFixture, payload: dict[str, Any]
+) -> None:
+    """Slack kinds the app has no listener for: 200 and one WARNING, not a 404 and nine lines."""
+    status, _ = await door.signed(interaction(payload))
+    assert status == 200
+    [warning] = problems(caplog)
+    assert "\n" not in warning.getMessage()
+
+
+@pytest.mark.parametrize(
+    "payload_of",
+    [
+        lambda sink: button_click("an_old_button", "{}", response_url=sink.url()),
+        lambda sink: view_submission("another_form", SEED.mid, SEED.qr_code_id),
+        lambda sink: global_shortcut("another_shortcut"),
+    ],
+    ids=["unknown-action", "unknown-form", "unknown-shortcut"],
+)
+async def test_a_request_no_listener_takes_is_acked_with_one_line(
+    door: Door, sink: ResponseSink, caplog: pytest.LogCaptureFixture, payload_of: Any
+) -> None:
+    """A well-formed click or form this version has no listener for: 200 and one WARNING."""
+    status, _ = await door.signed(interaction(payload_of(sink)))
+    assert status == 200
+    [warning] = problems(caplog)
+    assert warning.getMessage().startswith("ignored a request no listener takes: ")
+    assert sink.count == 0
+
+
+async def test_another_apps_command_is_acked_with_one_line(
+    door: Door, sink: ResponseSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A command other than /qrinfo (a stale manifest): 200, one WARNING, nothing posted."""
+    body = slash_command_body("x", response_url=sink.url(), command="/other").encode()
+    status, _ = await door.signed(body)
+    assert status == 200
+    assert [r.getMessage() for r in problems(caplog)] == [
+        "ignored a request no listener takes: /other"
+    ]
+
+
+@pytest.mark.parametrize(
+    "channel_name",
+    ["payload-ops", "payload"],
+)
+async def test_a_command_that_mentions_payload_is_still_a_command(
+    door: Door, sink: ResponseSink, channel_name: str
+) -> None:
+    """The word 'payload' in a channel name or the text does not turn a command into nothing."""
+    body = slash_command_body(SEED_TEXT, response_url=sink.url()).replace(
+        "channel_name=qr-support", f"channel_name={channel_name}"
+    )
+    status, _ = await door.signed(body.encode())
+    assert status == 200
+    assert (await sink.next(WAIT)).payload["text"].startswith("测试商户")
+
+
+@pytest.mark.parametrize(
+    ("payload", "content_type"),
+    [
+        (
+            {"type": "view_submission", "user": {"id": "U1"}, "response_urls": 5,
+             "view": {"type": "modal", "callback_id": FORM_CALLBACK}},
+            FORM,
+        ),
+        (
+            {"type": "view_submission", "user": {"id": "U1"},
+             "view": {"callback_id": FORM_CALLBACK, "state": None}},
+            FORM,
+        ),
+        (
+            {"type": "view_submission", "user": {"id": "U1"},
+             "view": {"type": "workflow_step", "callback_id": FORM_CALLBACK}},
+            FORM,
+        ),
+        (
+            {"type": "view_submission", "user": {"id": "U1"},
+             "view": {"type": "modal", "callback_id": FORM_CALLBACK,
+                      "app_installed_team_id": ["T0QRINFO01"]}},
+            FORM,
+        ),
+        (
+            {"type": "block_actions", "user": {"id": "U1"}, "event": None,
+             "actions": [{"action_id": REFRESH_ACTION, "value": "{}"}]},
+            FORM,
+        ),
+        (
+            {"type": "block_actions", "user": {"id": "U1", "team_id": ["T1"]},
+             "actions": [{"action_id": REFRESH_ACTION, "value": "{}"}]},
+            FORM,
+        ),
+    ],
+    ids=["response-urls-5", "view-without-type", "workflow-step-view", "team-id-list",
+         "event-null", "user-team-id-list"],
+)  # fmt: skip
+async def test_a_signed_payload_bolt_would_trip_on_is_acked_with_one_warning(
+    door: Door, caplog: pytest.LogCaptureFixture, payload: dict[str, Any], content_type: str
+) -> None:
+    """Shapes that made Bolt raise (a 500 or an 'unexpected error'): 200 and one WARNING."""
+    status, _ = await door.signed(interaction(payload), content_type)
+    assert status == 200
+    assert [r.levelno for r in problems(caplog)] == [logging.WARNING]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"payload=" + b"%5B" * 50_000 + b"%5D" * 50_000, b"payload=%7B%7D&payload=null"],
+    ids=["nested-50000-deep", "two-payload-fields"],
+)
+async def test_a_signed_body_built_to_trip_the_parser_is_acked_with_one_warning(
+    door: Door, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    """Deep nesting and a repeated field: 200 and one WARNING, never a RecursionError or a 500."""
+    status, _ = await door.signed(body)
+    assert status == 200
+    assert [r.levelno for r in problems(caplog)] == [logging.WARNING]
+
+
+async def test_a_json_command_with_a_number_for_text_is_acked_with_one_warning(
+    door: Door, sink: ResponseSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """text=123 in a JSON body: refused as not Slack's (commands are forms), no apology card."""
+    body = json.dumps(
+        {"command": "/qrinfo", "text": 123, "user_id": "U1", "team_id": "T1",
+         "response_url": sink.url()}
+    ).encode()  # fmt: skip
+    status, _ = await door.signed(body, "application/json")
+    assert status == 200
+    assert [r.levelno for r in problems(caplog)] == [logging.WARNING]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Content-Encoding": "gzip"}, {"Content-Encoding": "deflate"}],
+    ids=["gzip", "deflate"],
+)
+async def test_a_compressed_body_is_refused_like_an_unsigned_one(
+    door: Door, sink: ResponseSink, caplog: pytest.LogCaptureFixture, headers: dict[str, str]
+) -> None:
+    """Slack sends no compressed bodies: 401, empty, one WARNING, never a 500 and a traceback."""
+    status, text = await door.post(b"notgzip", headers)
+    assert (status, text) == (401, "")
+    assert [r.getMessage() for r in problems(caplog)] == [
+        "refused a request to /slack/events: a compressed body (Slack sends none)"
+    ]
+
+
+async def raw_http(url: str, request: bytes) -> bytes:
+    """Send *request* bytes as they are over a fresh connection; whatever comes back."""
+    host, port = url.removeprefix("http://").split("/")[0].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(request)
+    await writer.drain()
+    if writer.can_write_eof():
+        writer.write_eof()
+    answer = await reader.read()
+    writer.close()
+    return answer
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\nContent-Length: 0\r\n\r\n",
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
+    ],
+    ids=["nul-in-a-header", "folded-header", "body-shorter-than-announced"],
+)
+async def test_malformed_http_leaves_no_error_and_no_traceback_in_the_log(
+    door: Door, caplog: pytest.LogCaptureFixture, request_bytes: bytes
+) -> None:
+    """Bytes anyone can send to the port: refused, and never an ERROR line with a traceback."""
+    answer = await raw_http(door.url, request_bytes)
+    assert not answer.startswith(b"HTTP/1.1 200")
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
