@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -332,24 +333,26 @@ async def run_http(
     await server.stop(drain)
 
 
-class _OneLine(logging.Filter):
-    """slack_sdk logs each failed connection attempt with a traceback; one line is enough.
+class _ConnectionLog(logging.LoggerAdapter):  # type: ignore[type-arg]  # generic only in stubs
+    """slack_sdk's logger for one connection, and the only hook its connect loop leaves.
 
-    Only those: a crash in a listener keeps its traceback.
+    slack_sdk retries a failed websocket connection with the same URL, every
+    ping interval, forever; Slack's URLs are single-use, so a dead one never
+    heals. When it reports a failed attempt, the URL is dropped so the next
+    attempt asks :meth:`SocketConnection.issue_new_wss_url` for a fresh one, and
+    the report is one WARNING line instead of a traceback.
     """
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if str(record.msg).startswith("Failed to connect"):
-            record.exc_info = None
-            record.exc_text = None
-        return True
+    def __init__(self, connection: SocketConnection) -> None:
+        super().__init__(logging.getLogger("bot.slack.socket"), {})
+        self.connection = connection
 
-
-def _socket_logger() -> logging.Logger:
-    logger = logging.getLogger("bot.slack.socket")
-    if not any(isinstance(f, _OneLine) for f in logger.filters):
-        logger.addFilter(_OneLine())
-    return logger
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        if str(msg).startswith("Failed to connect"):
+            self.connection.wss_uri = None
+            self.warning(msg, *args)
+        else:
+            super().exception(msg, *args, **kwargs)
 
 
 class SocketConnection(SocketModeClient):
@@ -358,11 +361,14 @@ class SocketConnection(SocketModeClient):
     slack_sdk retries ``apps.connections.open`` every 10 s forever, whatever
     the answer. Here a refusal (``invalid_auth``, ``not_authed``, …) ends the
     connection for good and sets :attr:`refused`; anything else is retried with
-    jittered exponential backoff.
+    jittered exponential backoff, and a URL that fails is never tried twice.
     """
 
-    def __init__(self, *, app_token: str, web_client: AsyncWebClient) -> None:
-        super().__init__(app_token=app_token, web_client=web_client, logger=_socket_logger())
+    def __init__(
+        self, *, app_token: str, web_client: AsyncWebClient, ping_interval: float = 10.0
+    ) -> None:
+        super().__init__(app_token=app_token, web_client=web_client, ping_interval=ping_interval)
+        self.logger = _ConnectionLog(self)  # type: ignore[assignment]  # a Logger's interface
         self.refused: str | None = None
         self.refusal = asyncio.Event()
         self.backoff_initial = 1.0
@@ -376,30 +382,46 @@ class SocketConnection(SocketModeClient):
         await super().close()  # type: ignore[no-untyped-call]  # unannotated in slack_sdk
 
     async def issue_new_wss_url(self) -> str:
+        """A fresh websocket URL, retrying what may pass; "" once Slack refused the token.
+
+        "" rather than an exception: slack_sdk logs whatever this raises, and on a
+        reconnection it raises outside its own loop. With the client closed, its
+        loops end quietly on their own.
+        """
         delay = self.backoff_initial
         url = str(self.web_client.base_url) + "apps.connections.open"
         while not self.closed:
             try:
                 response = await self.web_client.apps_connections_open(app_token=self.app_token)
-                return str(response["url"])
+                wss_url = response.get("url")
+                if isinstance(wss_url, str) and wss_url:
+                    return wss_url
+                reason = f"Slack's answer at {url} had no url"
             except SlackApiError as exc:
                 code = refused_by_slack(exc)
                 if code is not None:
                     self.refused = code
-                    # Closed: slack_sdk's connect loop then returns instead of retrying.
                     self.closed = True
                     self.refusal.set()
-                    raise
+                    return ""
                 reason = f"Slack answered {error_code(exc)} at {url}"
-                if error_code(exc) == "ratelimited":
-                    delay = max(delay, float(exc.response.headers.get("Retry-After", delay)))
+                delay = max(delay, retry_after_seconds(exc.response.headers, self.backoff_max))
             except (aiohttp.ClientError, OSError) as exc:
                 reason = unreachable(exc, url)
             wait = delay * random.uniform(0.8, 1.2)  # noqa: S311  # jitter, not crypto
             log.warning("cannot open a Socket Mode connection: %s; retry in %.0f s", reason, wait)
             await asyncio.sleep(wait)
             delay = min(delay * 2, self.backoff_max)
-        raise ConnectionAbortedError("the Socket Mode client was closed")
+        return ""
+
+
+def retry_after_seconds(headers: Mapping[str, str], most: float) -> float:
+    """Slack's Retry-After in seconds, within 0..*most*; 0 when absent or not a number."""
+    try:
+        seconds = float(headers.get("Retry-After", "0"))
+    except ValueError:
+        return 0.0
+    return min(max(seconds, 0.0), most) if math.isfinite(seconds) else most
 
 
 async def run_socket(

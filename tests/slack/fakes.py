@@ -25,6 +25,9 @@ class FakeSlackApi:
     errors: dict[str, str] = field(default_factory=dict)  # method -> error to answer
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # group id -> user ids
     connections_failures: int = 0  # apps.connections.open answers an HTML 503 this many times
+    dead_urls: int = 0  # ... then hands out a websocket URL nobody listens on, this many times
+    urlless: int = 0  # ... then answers ok without a url, this many times
+    app_token_revoked: bool = False
     url: str = ""
     # Socket Mode: the bot's websocket, and what it sent us (acks, by envelope).
     socket: web.WebSocketResponse | None = None
@@ -56,6 +59,24 @@ class FakeSlackApi:
             )
         return self.of(method)
 
+    def connections_open(self, request: web.Request) -> web.Response:
+        """apps.connections.open, with the faults this fake was told to show first."""
+        if self.connections_failures > 0:
+            self.connections_failures -= 1
+            return web.Response(status=503, text="<html>down</html>", content_type="text/html")
+        if self.app_token_revoked:
+            return web.json_response({"ok": False, "error": "token_revoked"})
+        if request.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if self.urlless > 0:
+            self.urlless -= 1
+            return web.json_response({"ok": True})
+        if self.dead_urls > 0:
+            self.dead_urls -= 1
+            return web.json_response({"ok": True, "url": "ws://127.0.0.1:9/link"})
+        ws_url = self.url.replace("http://", "ws://").replace("/api/", "/link")
+        return web.json_response({"ok": True, "url": ws_url})
+
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.text()
@@ -69,13 +90,7 @@ class FakeSlackApi:
         async with self.called:
             self.called.notify_all()
         if method == "apps.connections.open":
-            if self.connections_failures > 0:
-                self.connections_failures -= 1
-                return web.Response(status=503, text="<html>down</html>", content_type="text/html")
-            if request.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
-                return web.json_response({"ok": False, "error": "invalid_auth"})
-            ws_url = self.url.replace("http://", "ws://").replace("/api/", "/link")
-            return web.json_response({"ok": True, "url": ws_url})
+            return self.connections_open(request)
         if not self.token_ok or request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method in self.errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,10 +23,11 @@ from bot.slack.server import (
     SocketConnection,
     StartupError,
     authorize_at_start,
+    retry_after_seconds,
 )
 from bot.slack.simulate import signed_headers, slash_command_body
 from bot.slack.sink import ResponseSink
-from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, served
+from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, WAIT, served
 from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlackApi
 
 
@@ -173,7 +175,7 @@ async def test_auth_test_against_a_closed_port_says_connection_refused() -> None
 
 def socket_connection(slack_api: FakeSlackApi, app_token: str = APP_TOKEN) -> SocketConnection:
     connection = SocketConnection(
-        app_token=app_token, web_client=AsyncWebClient(base_url=slack_api.url)
+        app_token=app_token, web_client=AsyncWebClient(base_url=slack_api.url), ping_interval=0.05
     )
     connection.backoff_initial = 0.01
     return connection
@@ -212,3 +214,47 @@ async def test_transient_failures_are_retried_with_growing_waits_then_connect(
         assert "Slack answered HTTP 503" in retries[0].getMessage()
     finally:
         await connection.close()
+
+
+@pytest.mark.parametrize("fault", ["dead_urls", "urlless"], ids=["dead-url", "no-url"])
+async def test_a_url_that_fails_is_never_tried_twice(
+    slack_api: FakeSlackApi, caplog: pytest.LogCaptureFixture, fault: str
+) -> None:
+    """A websocket URL nobody answers, or an answer without one: a fresh URL each time, then in."""
+    setattr(slack_api, fault, 2)
+    connection = socket_connection(slack_api)
+    try:
+        await asyncio.wait_for(connection.connect(), WAIT)
+        assert await connection.is_connected()
+        assert len(slack_api.of("apps.connections.open")) == 3
+        assert [r for r in caplog.records if r.exc_info] == []
+    finally:
+        await connection.close()
+
+
+async def test_a_token_revoked_at_reconnection_ends_the_connection_without_an_error_dump(
+    slack_api: FakeSlackApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack asks the bot to reconnect and then refuses the token: the refusal, nothing louder."""
+    connection = socket_connection(slack_api)
+    try:
+        await asyncio.wait_for(connection.connect(), WAIT)
+        slack_api.app_token_revoked = True
+        assert slack_api.socket is not None
+        await slack_api.socket.send_json({"type": "disconnect", "reason": "refresh_requested"})
+        await asyncio.wait_for(connection.refusal.wait(), WAIT)
+        assert connection.refused == "token_revoked"
+        assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [({"Retry-After": "12"}, 12.0), ({"Retry-After": "soon"}, 0.0), ({}, 0.0),
+     ({"Retry-After": "inf"}, 30.0), ({"Retry-After": "-5"}, 0.0), ({"Retry-After": "1e9"}, 30.0)],
+    ids=["seconds", "not-a-number", "absent", "inf", "negative", "huge"],
+)  # fmt: skip
+def test_retry_after_is_read_within_reason(header: dict[str, str], seconds: float) -> None:
+    """Slack's Retry-After, bounded: never a crash, never an endless wait."""
+    assert retry_after_seconds(header, 30.0) == seconds
