@@ -12,6 +12,7 @@ import contextlib
 import importlib.metadata
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -136,17 +137,27 @@ async def _serve_with(
         app, signing_secret=secret.get_secret_value() if secret else None, replies=replies
     )
     tune_gc_for_bursts()  # after start-up: what exists now lives as long as the process
-    stop = asyncio.Event()
+    stop, now = asyncio.Event(), asyncio.Event()
+
+    def on_signal() -> None:
+        # The first signal drains the lookups in flight; a second one stops at once.
+        (now if stop.is_set() else stop).set()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal)
 
     async def health() -> dict[str, object]:
         return health_report(services, mode=mode, draining=stop.is_set())
 
     async def drain() -> None:
         # A lookup ends within its deadline; its reply needs a moment more.
-        if not await services.inflight.drain(settings.chinaums_timeout + 5):
+        draining = asyncio.ensure_future(services.inflight.drain(settings.chinaums_timeout + 5))
+        forced = asyncio.ensure_future(now.wait())
+        await asyncio.wait([draining, forced], return_when=asyncio.FIRST_COMPLETED)
+        forced.cancel()
+        if not (draining.done() and draining.result()):
+            draining.cancel()
             logging.getLogger(__name__).warning(
                 "%d lookups still running at exit", len(services.inflight)
             )
@@ -323,6 +334,17 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`qrinfo audit | head`): what it wanted, it got. Point stdout
+        # at /dev/null so the interpreter's own flush at exit does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -8,6 +8,7 @@ import json
 import re
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import tomllib
@@ -341,3 +342,25 @@ async def test_sandbox_on_port_0_takes_a_free_port_and_prints_it() -> None:
         if child.returncode is None:
             child.kill()
             await child.wait()
+
+
+def test_a_reader_that_goes_away_early_leaves_no_traceback(tmp_path: Path) -> None:
+    """`qrinfo audit | head -1`: the output stops when head does, without a BrokenPipeError."""
+    log = tmp_path / "audit.jsonl"
+    event = {
+        "time": "2026-11-25T10:00:00.000Z", "team": "T", "user": "U", "channel": "C",
+        "action": "command", "mid": "898340149000005", "qrCodeId": "q" * 26,
+        "outcome": "found", "msgId": "m", "durationMs": 3,
+    }  # fmt: skip
+    log.write_text((json.dumps(event) + "\n") * 5000)  # far more than a pipe holds
+    child = subprocess.Popen(  # noqa: S603  # our own interpreter and module
+        [sys.executable, "-m", "bot", "audit", "--file", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    assert child.stderr is not None
+    assert child.stdout.readline().split()[0] == b"time"
+    child.stdout.close()  # what `head -1` does
+    assert child.wait(20) == 0
+    assert child.stderr.read() == b""

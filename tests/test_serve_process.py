@@ -196,3 +196,28 @@ async def test_sigterm_while_socket_mode_keeps_failing_to_connect_ends_the_proce
         assert not [line for line in serve.stderr if "Traceback" in line]
     finally:
         serve.kill()
+
+
+async def test_a_second_sigterm_stops_at_once_whatever_is_in_flight(
+    slack_api: FakeSlackApi, tmp_path: object
+) -> None:
+    """A lookup that would run a minute: the first SIGTERM drains, the second ends the process."""
+    env = serve_env(slack_api, tmp_path, SLACK_SIGNING_SECRET=SECRET, CHINAUMS_TIMEOUT="60")
+    serve = await Serve.start(env, "--http")
+    try:
+        base = await serve.health_url()
+        async with ResponseSink() as sink, aiohttp.ClientSession() as session:
+            body = slash_command_body(
+                "898340149000005 HANG0000000000000000000001", response_url=sink.url()
+            )
+            headers = signed_headers(body, SECRET)
+            async with session.post(base + "/slack/events", data=body, headers=headers) as r:
+                assert r.status == 200
+            serve.child.send_signal(signal.SIGTERM)
+            assert "stopping" in await serve.line()
+            serve.child.send_signal(signal.SIGTERM)
+            # exit_code() waits at most 20 s: the drain alone would take the lookup's 60.
+            assert await serve.exit_code() == 0
+            assert any("1 lookups still running at exit" in line for line in serve.stderr)
+    finally:
+        serve.kill()
