@@ -227,7 +227,8 @@ def _one_shot(settings: Settings, auth: AuthScheme) -> Settings:
 
 def _port(text: str) -> int:
     """argparse type for --port: 1-65535, or 0 for any free port."""
-    port = int(text) if text.isdigit() else -1
+    # ASCII digits only: str.isdigit() also takes "３０００" and "²", which PORT refuses.
+    port = int(text) if text.isascii() and text.isdigit() else -1
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(
             f"expected a port number 1-65535, or 0 for any free port, such as 3000; got {text!r}"

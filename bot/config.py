@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 import httpx
@@ -50,6 +51,17 @@ _URL_EXAMPLES = {
     "slack_api_url": "https://slack.com/api/",
 }
 AuthScheme = Literal["body-sig", "token"]
+
+
+# Spaces, line breaks and invisible format characters (U+200B and the like).
+_BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+_WHAT = {
+    "slack_bot_token": "the bot token (xoxb-…) from the app's OAuth page",
+    "slack_signing_secret": "the signing secret from the app's Basic Information page",
+    "slack_app_token": "an app-level token (xapp-…) with connections:write",
+    "chinaums_app_id": "the developer id from the provider",
+    "chinaums_app_key": "the developer key from the provider",
+}
 
 
 class ConfigError(Exception):
@@ -103,6 +115,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             kind, initials, example = _ID_KINDS[str(info.field_name)]
             ids = [i for i in (part.strip() for part in value.replace(";", ",").split(",")) if i]
+            if value.strip() and not ids:  # "," is a list gone wrong, not "no restriction"
+                raise ValueError(
+                    f"expected comma-separated Slack {kind} ids such as {example}, got no id "
+                    "(leave it empty for no restriction)"
+                )
             for i in ids:
                 if not (_SLACK_ID.fullmatch(i) and i[0] in initials):
                     raise ValueError(
@@ -145,20 +162,28 @@ class Settings(BaseSettings):
         # slack_sdk joins method names onto this base: it must end with a slash.
         return (value or "https://slack.com/api/").rstrip("/") + "/"
 
-    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @field_validator("port", mode="before")
     @classmethod
-    def _blank_secret_is_unset(cls, value: object) -> object:
-        return value or None
+    def _blank_port_is_the_default(cls, value: object) -> object:
+        # PORT= (set but empty) means what unset means, as for every other variable.
+        return cls.model_fields["port"].default if value == "" else value
 
-    @field_validator("chinaums_app_id", "chinaums_app_key", mode="before")
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "chinaums_app_id",
+        "chinaums_app_key",
+        mode="before",
+    )
     @classmethod
-    def _not_only_whitespace(cls, value: object, info: ValidationInfo) -> object:
-        # Empty means unset; blanks are a paste gone wrong, and would sign every request wrong.
-        if isinstance(value, str) and value and not value.strip():
-            what = "id" if info.field_name == "chinaums_app_id" else "key"
-            raise ValueError(
-                f"expected the developer {what} from the provider, got only whitespace"
-            )
+    def _not_only_blanks(cls, value: object, info: ValidationInfo) -> object:
+        # Empty means unset; blanks (spaces, zero-width characters) are a paste gone wrong,
+        # and would fail every request later with a far less clear message.
+        if not isinstance(value, str) or not value:
+            return value or None
+        if not "".join(c for c in value if unicodedata.category(c) not in _BLANK_CATEGORIES):
+            raise ValueError(f"expected {_WHAT[str(info.field_name)]}, got only blank characters")
         return value
 
     @field_validator(

@@ -220,7 +220,7 @@ def test_at_the_token_cap_query_says_what_it_is(
 
 
 @pytest.mark.parametrize("command", ["serve", "sandbox"])
-@pytest.mark.parametrize("port", ["65536", "-1", "abc", "3000.5"])
+@pytest.mark.parametrize("port", ["65536", "-1", "abc", "3000.5", "３０００", "²"])
 def test_a_port_outside_1_to_65535_is_refused_saying_what_is_expected(
     capsys: pytest.CaptureFixture[str], command: str, port: str
 ) -> None:

@@ -143,15 +143,18 @@ SLACK_URL_EXPECTED = "expected an http:// or https:// URL such as https://slack.
         ),
         (
             {"CHINAUMS_APP_ID": "   "},
-            "CHINAUMS_APP_ID: expected the developer id from the provider, got only whitespace",
+            "CHINAUMS_APP_ID: expected the developer id from the provider, "
+            "got only blank characters",
         ),
         (
             {"CHINAUMS_ENV": "prod", "CHINAUMS_APP_ID": "\t", "CHINAUMS_APP_KEY": "key"},
-            "CHINAUMS_APP_ID: expected the developer id from the provider, got only whitespace",
+            "CHINAUMS_APP_ID: expected the developer id from the provider, "
+            "got only blank characters",
         ),
         (
             {"CHINAUMS_ENV": "test", "CHINAUMS_APP_ID": "id", "CHINAUMS_APP_KEY": "  "},
-            "CHINAUMS_APP_KEY: expected the developer key from the provider, got only whitespace",
+            "CHINAUMS_APP_KEY: expected the developer key from the provider, "
+            "got only blank characters",
         ),
         (
             {"QRINFO_ALLOWED_TEAMS": "C0123ABCD"},
@@ -227,3 +230,53 @@ def test_each_allow_list_takes_the_kinds_of_id_it_is_for(monkeypatch: pytest.Mon
 def test_port_0_means_any_free_port_like_the_flag() -> None:
     """PORT=0 is accepted as --port 0 is: the server takes a free port and logs it."""
     assert load_settings(port="0").port == 0
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"SLACK_BOT_TOKEN": "   "},
+            "SLACK_BOT_TOKEN: expected the bot token (xoxb-…) from the app's OAuth page, "
+            "got only blank characters",
+        ),
+        (
+            {"SLACK_SIGNING_SECRET": "\u3000"},
+            "SLACK_SIGNING_SECRET: expected the signing secret from the app's Basic "
+            "Information page, got only blank characters",
+        ),
+        (
+            {"CHINAUMS_APP_ID": "\u200b"},
+            "CHINAUMS_APP_ID: expected the developer id from the provider, "
+            "got only blank characters",
+        ),
+        (
+            {"QRINFO_ALLOWED_USERS": ","},
+            "QRINFO_ALLOWED_USERS: expected comma-separated Slack user ids such as "
+            "U0123ABCD,W0456EFGH, got no id (leave it empty for no restriction)",
+        ),
+        (
+            {"QRINFO_ALLOWED_CHANNELS": " ; "},
+            "QRINFO_ALLOWED_CHANNELS: expected comma-separated Slack channel ids such as "
+            "C0123ABCD,G0456EFGH, got no id (leave it empty for no restriction)",
+        ),
+    ],
+    ids=["bot-token-spaces", "signing-secret-ideographic-space", "app-id-zero-width",
+         "users-only-a-comma", "channels-only-separators"],
+)  # fmt: skip
+def test_blank_secrets_and_id_lists_of_separators_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
+) -> None:
+    """A paste gone wrong is refused, naming the variable, instead of failing later or open."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == message
+
+
+def test_an_empty_port_means_the_default_like_every_other_empty_variable() -> None:
+    """PORT= (set, empty) is 3000, as unset; PORT=３０００ (full-width) stays refused."""
+    assert load_settings(port="").port == 3000
+    with pytest.raises(ConfigError, match=r"^PORT: "):
+        load_settings(port="３０００")
