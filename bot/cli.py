@@ -174,10 +174,12 @@ async def _serve_with(
         await http.aclose()
 
 
-def _audit(settings: Settings, args: argparse.Namespace) -> int:
+def _audit(path: str, args: argparse.Namespace) -> int:
+    """Print the audit log at *path* (--file, else QRINFO_AUDIT_LOG) as a table."""
     from bot.audit import STDOUT, AuditReader, format_table, parse_since, select  # noqa: PLC0415
 
-    path = args.file if args.file is not None else settings.qrinfo_audit_log
+    if path == STDOUT and args.file is not None:
+        return _fail(EXIT_BAD_INPUT, "--file - is not a file: pass the audit log's path")
     if path == STDOUT:
         return _fail(
             EXIT_BAD_INPUT,
@@ -353,6 +355,8 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     if args.command == "sandbox":
         return _sandbox(args)
+    if args.command == "audit" and args.file is not None:
+        return _audit(args.file, args)  # reading a named file needs no other setting
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -365,7 +369,7 @@ def _main(argv: Sequence[str] | None) -> int:
         text = " ".join(args.text) if args.text else None  # unquoted words are one command
         return _demo(settings, text, as_json=args.json)
     if args.command == "audit":
-        return _audit(settings, args)
+        return _audit(settings.qrinfo_audit_log, args)
     if args.command == "serve":
         from bot.audit import AuditDestinationError  # noqa: PLC0415  # the Slack stack, only here
         from bot.slack.server import StartupError  # noqa: PLC0415

@@ -65,3 +65,8 @@ def cannot_listen(exc: OSError, host: str, port: int) -> str:
     # errno's own words: asyncio's message repeats the address, a resolver's has no errno.
     reason = os_reason(exc) if (exc.errno or 0) > 0 else str(exc.strerror or exc).lower()
     return f"cannot listen on {host}:{port}: {reason}"
+
+
+def http_url(host: str, port: int) -> str:
+    """``http://host:port``, with an IPv6 address in brackets as URLs need it."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -364,3 +364,20 @@ def test_a_reader_that_goes_away_early_leaves_no_traceback(tmp_path: Path) -> No
     child.stdout.close()  # what `head -1` does
     assert child.wait(20) == 0
     assert child.stderr.read() == b""
+
+
+def test_audit_with_a_file_needs_no_other_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CHINAUMS_ENV=test without credentials does not stop reading a named audit file."""
+    monkeypatch.setenv("CHINAUMS_ENV", "test")
+    log = tmp_path / "audit.jsonl"
+    log.write_text("")
+    assert main(["audit", "--file", str(log)]) == 0
+    assert capsys.readouterr().out.split()[0] == "time"
+
+
+def test_audit_file_dash_says_the_flag_wants_a_path(capsys: pytest.CaptureFixture[str]) -> None:
+    """--file - is refused naming the flag, not QRINFO_AUDIT_LOG."""
+    assert main(["audit", "--file", "-"]) == 2
+    assert capsys.readouterr().err == "--file - is not a file: pass the audit log's path\n"

@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from bot.network import http_url
 from bot.sandbox.gateway import SandboxGateway
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ async def serve(gateway: SandboxGateway, *, host: str, port: int) -> None:
         await web.TCPSite(runner, host, port).start()
         # The address it took: the real port when 0 asked for any free one.
         host, port = runner.addresses[0][:2]
-        print(f"sandbox gateway listening on http://{host}:{port}  ({gateway!r})", flush=True)
+        print(f"sandbox gateway listening on {http_url(host, port)}  ({gateway!r})", flush=True)
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

@@ -34,7 +34,7 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _SEPARATORS = re.compile(r"[\s,;、，；。]+")
 # Brackets and curly quotes people wrap ids in; neither an id nor a QR URL can
 # hold one. After NFKC, （）［］ are already ASCII. Not < >: Slack's link syntax.
-_WRAPPERS = "()[]【】《》「」『』“”‘’"
+_WRAPPERS = "()[]【】《》「」『』“”‘’`"
 _WRAPPER = re.compile(rf"[{re.escape(_WRAPPERS)}]+")
 # A token boundary where a non-ASCII (Chinese) letter meets a digit: 商户号898340149000005
 # is a label and its number, as no id holds such a letter.
@@ -146,6 +146,10 @@ _KNOWN_LABEL = re.compile(
     rf"(?P<label>{_LABEL_WORDS})(?:(?P<sep>[:=])(?P<value>.*))?", re.IGNORECASE | re.DOTALL
 )
 _ANY_LABEL = re.compile(r"(?P<label>[^\W\d]+)[:=]")
+# A token that begins as a URL (and not as "链接：https://…", an unknown label before one).
+_URL_START = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|qr(?:-test[123])?\.(?:95516|chinaums)\.com)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +187,17 @@ def _read_token(token: str) -> tuple[str | None, str]:
     """(label or None, value) of one token; the value is "" after a lone label."""
     known = _KNOWN_LABEL.fullmatch(token)
     if known and known["sep"]:
-        return known["label"], known["value"].strip(_AROUND_A_VALUE)
+        value = known["value"].strip(_AROUND_A_VALUE)
+        if not _is_url(value) and re.search(r"[:=]", value):
+            raise UsageError(
+                f"`{token[:60]}` runs two values together; put a space between them, "
+                f"like {LABELLED_EXAMPLE}.",
+                field=_field_of(known["label"]),
+            )
+        return known["label"], value
     if known and known["label"] != "码":
         return known["label"], ""  # its value is the next token
-    if _is_url(token):
+    if _URL_START.match(token):
         return None, token
     unknown = _ANY_LABEL.match(token)
     if unknown:

@@ -33,7 +33,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError, Settings
-from bot.network import cannot_listen
+from bot.network import cannot_listen, http_url
 from bot.slack.cards import unreadable_request_card
 from bot.slack.inbound import (
     NotFromSlack,
@@ -307,7 +307,7 @@ class HttpServer:
             await self._runner.cleanup()
             raise StartupError(cannot_listen(exc, self._host, self._port)) from None
         host, port = self._runner.addresses[0][:2]
-        return f"http://{host}:{port}"
+        return http_url(host, port)
 
     async def stop(self, drain: Drain) -> None:
         """Stop taking connections, let *drain* finish the work in flight, then close. Once."""

@@ -11,6 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.network import http_url
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -47,7 +49,7 @@ class ResponseSink:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         host, port = self._runner.addresses[0][:2]
-        self._base = f"http://{host}:{port}"
+        self._base = http_url(host, port)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

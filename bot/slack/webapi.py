@@ -39,6 +39,10 @@ def unreachable(exc: BaseException, url: str, *, timeout: float = WEB_API_TIMEOU
     """One line on why Slack at *url* gave no usable answer; never an empty reason."""
     if isinstance(exc, SlackApiError):
         status = getattr(exc.response, "status_code", "?")
+        data = getattr(exc.response, "data", None)
+        code = data.get("error") if isinstance(data, dict) else None
+        if isinstance(code, str) and code:  # Slack's own answer, a transient one
+            return f"Slack answered HTTP {status} ({code}) at {url}"
         return f"Slack answered HTTP {status} without its usual JSON at {url}"
     if isinstance(exc, TimeoutError):
         return f"cannot reach Slack at {url}: no answer within {timeout:g} s"

@@ -299,3 +299,32 @@ def test_message_prefill_reads_labelled_values(
 def test_qr_urls_yield_their_id_only_in_the_two_live_shapes(url: str, qr: str | None) -> None:
     """Only the provider's two URL shapes give an id; lookalikes give None."""
     assert qr_code_id_from_url(url) == qr
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "二维码链接：https://qr.95516.com/48020000/31942002268195125132885377 898340149000005",
+            "`二维码链接` is not a label the bot knows",
+        ),
+        (
+            "mid:898340149000005:31942002268195125132885377",
+            "runs two values together; put a space between them",
+        ),
+        ("898340149000005 ftp://qr.95516.com/x", "That URL is not a Chinaums QR code URL"),
+    ],
+    ids=["unknown-label-before-a-good-url", "two-values-run-together", "foreign-scheme"],
+)
+def test_a_refusal_names_the_real_problem(text: str, says: str) -> None:
+    """The message points at what is wrong (the label, the missing space), not elsewhere."""
+    with pytest.raises(UsageError) as caught:
+        parse_command(text)
+    assert says in caught.value.problem
+
+
+def test_ids_in_backticks_are_unwrapped() -> None:
+    """`898…` `3194…` (code formatting in Slack) reads like the bare ids."""
+    assert parse_command("`898340149000005` `31942002268195125132885377`") == Lookup(
+        "898340149000005", "31942002268195125132885377"
+    )

@@ -136,6 +136,16 @@ async def _empty_200(request: web.Request) -> web.Response:
     return web.Response(status=200, text="")
 
 
+async def _slack_busy(request: web.Request) -> web.Response:
+    return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+
+
+async def _rate_limited(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "30"}
+    )
+
+
 async def _never(request: web.Request) -> web.Response:
     await asyncio.Event().wait()  # until the test closes the server
     raise AssertionError("unreachable")
@@ -147,8 +157,10 @@ async def _never(request: web.Request) -> web.Response:
         (_html_500, "Slack answered HTTP 500 without its usual JSON at {url}auth.test"),
         (_empty_200, "Slack answered HTTP 200 without its usual JSON at {url}auth.test"),
         (_never, "cannot reach Slack at {url}auth.test: no answer within 1 s"),
+        (_slack_busy, "Slack answered HTTP 500 (internal_error) at {url}auth.test"),
+        (_rate_limited, "Slack answered HTTP 429 (ratelimited) at {url}auth.test"),
     ],
-    ids=["html-500", "empty-200", "no-answer"],
+    ids=["html-500", "empty-200", "no-answer", "slack-500", "rate-limited"],
 )
 async def test_auth_test_without_a_usable_answer_is_one_line_naming_the_url(
     handler: Any, says: str
