@@ -159,6 +159,7 @@ async def test_socket_mode_answers_a_command_and_shuts_down_cleanly(
             assert health["socket_connected"] is True
             serve.child.send_signal(signal.SIGTERM)
             assert await serve.exit_code() == 0
+            assert [line for line in serve.stderr if "ERROR" in line or "Traceback" in line] == []
     finally:
         serve.kill()
 

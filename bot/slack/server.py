@@ -11,6 +11,7 @@ import asyncio
 import logging
 import math
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
@@ -47,7 +48,6 @@ from bot.slack.pool import PooledRespond, ReplyPool
 from bot.slack.replies import send_card
 from bot.slack.webapi import (
     WEB_API_TIMEOUT_SECONDS,
-    error_code,
     refused_by_slack,
     unreachable,
 )
@@ -347,12 +347,20 @@ class _ConnectionLog(logging.LoggerAdapter):  # type: ignore[type-arg]  # generi
         super().__init__(logging.getLogger("bot.slack.socket"), {})
         self.connection = connection
 
+    @property
+    def level(self) -> int:  # Bolt's Socket Mode adapter reads client.logger.level
+        return int(self.logger.level)
+
     def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
         if str(msg).startswith("Failed to connect"):
             self.connection.wss_uri = None
-            self.warning(msg, *args)
+            # The URL in the message carries a one-time ticket: never log it.
+            self.warning(_WSS_QUERY.sub(r"\1?…", str(msg)))
         else:
             super().exception(msg, *args, **kwargs)
+
+
+_WSS_QUERY = re.compile(r"(wss?://[^\s?'\"]+)\?[^\s'\")]*")
 
 
 class SocketConnection(SocketModeClient):
@@ -373,6 +381,8 @@ class SocketConnection(SocketModeClient):
         self.refusal = asyncio.Event()
         self.backoff_initial = 1.0
         self.backoff_max = 30.0
+        self._last_issued: float | None = None  # when the last URL was handed out
+        self._short_lived = 0.0  # the current wait before redialling a connection that ended
 
     async def connect(self) -> None:
         """Connect (slack_sdk's loop, which calls :meth:`issue_new_wss_url`); typed for callers."""
@@ -386,15 +396,26 @@ class SocketConnection(SocketModeClient):
 
         "" rather than an exception: slack_sdk logs whatever this raises, and on a
         reconnection it raises outside its own loop. With the client closed, its
-        loops end quietly on their own.
+        loops end quietly on their own. A connection that did not last (Slack, or
+        something in between, closing it at once) is not redialled in a tight loop:
+        such reconnections back off like failures.
         """
         delay = self.backoff_initial
         url = str(self.web_client.base_url) + "apps.connections.open"
+        if self._last_issued is not None and time.monotonic() - self._last_issued < 30:
+            self._short_lived = min(self._short_lived * 2 or self.backoff_initial, self.backoff_max)
+            log.warning("the Socket Mode connection did not last; reconnecting in %.0f s",
+                        self._short_lived)  # fmt: skip
+            await asyncio.sleep(self._short_lived)
+        else:
+            self._short_lived = 0.0
         while not self.closed:
             try:
                 response = await self.web_client.apps_connections_open(app_token=self.app_token)
-                wss_url = response.get("url")
+                data = response.data if isinstance(response.data, dict) else {}
+                wss_url = data.get("url")
                 if isinstance(wss_url, str) and wss_url:
+                    self._last_issued = time.monotonic()
                     return wss_url
                 reason = f"Slack's answer at {url} had no url"
             except SlackApiError as exc:
@@ -404,7 +425,7 @@ class SocketConnection(SocketModeClient):
                     self.closed = True
                     self.refusal.set()
                     return ""
-                reason = f"Slack answered {error_code(exc)} at {url}"
+                reason = unreachable(exc, url)
                 delay = max(delay, retry_after_seconds(exc.response.headers, self.backoff_max))
             except (aiohttp.ClientError, OSError) as exc:
                 reason = unreachable(exc, url)

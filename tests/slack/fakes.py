@@ -28,6 +28,7 @@ class FakeSlackApi:
     dead_urls: int = 0  # ... then hands out a websocket URL nobody listens on, this many times
     urlless: int = 0  # ... then answers ok without a url, this many times
     app_token_revoked: bool = False
+    close_at_once: bool = False  # the websocket says hello and closes
     url: str = ""
     # Socket Mode: the bot's websocket, and what it sent us (acks, by envelope).
     socket: web.WebSocketResponse | None = None
@@ -40,6 +41,9 @@ class FakeSlackApi:
         await ws.prepare(request)
         self.socket = ws
         await ws.send_json({"type": "hello", "num_connections": 1})
+        if self.close_at_once:
+            await ws.close()
+            return ws
         self.socket_open.set()
         async for message in ws:
             if message.type == web.WSMsgType.TEXT:
@@ -73,7 +77,9 @@ class FakeSlackApi:
             return web.json_response({"ok": True})
         if self.dead_urls > 0:
             self.dead_urls -= 1
-            return web.json_response({"ok": True, "url": "ws://127.0.0.1:9/link"})
+            return web.json_response(
+                {"ok": True, "url": "ws://127.0.0.1:9/link?ticket=ONE-TIME-TICKET&app_id=A1"}
+            )
         ws_url = self.url.replace("http://", "ws://").replace("/api/", "/link")
         return web.json_response({"ok": True, "url": ws_url})
 

@@ -240,6 +240,7 @@ async def test_a_url_that_fails_is_never_tried_twice(
         assert await connection.is_connected()
         assert len(slack_api.of("apps.connections.open")) == 3
         assert [r for r in caplog.records if r.exc_info] == []
+        assert "ONE-TIME-TICKET" not in "\n".join(r.getMessage() for r in caplog.records)
     finally:
         await connection.close()
 
@@ -270,3 +271,21 @@ async def test_a_token_revoked_at_reconnection_ends_the_connection_without_an_er
 def test_retry_after_is_read_within_reason(header: dict[str, str], seconds: float) -> None:
     """Slack's Retry-After, bounded: never a crash, never an endless wait."""
     assert retry_after_seconds(header, 30.0) == seconds
+
+
+async def test_a_connection_that_closes_at_once_is_redialled_with_growing_waits(
+    slack_api: FakeSlackApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Hello, then closed: each redial waits longer, one line each, never a tight loop."""
+    slack_api.close_at_once = True
+    connection = socket_connection(slack_api)
+    try:
+        await asyncio.wait_for(connection.connect(), WAIT)
+        await slack_api.wait_for("apps.connections.open", count=4)
+        lines = [r for r in caplog.records if "did not last" in r.getMessage()]
+        waits = [cast(tuple[float], r.args)[0] for r in lines]
+        assert len(waits) >= 3
+        assert waits == sorted(waits)
+        assert waits[0] < waits[-1]
+    finally:
+        await connection.close()
