@@ -17,8 +17,10 @@ import logging
 import os
 import queue
 import re
+import stat
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -101,9 +103,10 @@ class AuditLog:
     def close(self, *, wait: float = 5.0) -> None:
         """Write what is queued (for at most *wait* seconds) and release the file. Safe twice."""
         if self._writer.is_alive():
+            until = time.monotonic() + wait  # one budget for both steps
             with contextlib.suppress(queue.Full):  # a full queue: the writer is stuck anyway
                 self._queue.put(None, timeout=wait)
-            self._writer.join(wait)
+            self._writer.join(max(0.0, until - time.monotonic()))
         if self._writer.is_alive():
             log.error(
                 "audit trail: %s takes no more lines; %d not written at exit",
@@ -251,6 +254,33 @@ def parse_line(line: bytes | str) -> AuditEvent | None:
     if parse_time(data["time"]) is None:
         return None
     return AuditEvent(**data)
+
+
+LONGEST_LINE = 64 * 1024  # ours are a few hundred bytes
+
+
+def open_audit_file(path: str) -> BinaryIO:
+    """*path* opened for reading, if it is a regular file; OSError (with strerror) otherwise.
+
+    Not a pipe (it would wait for a writer forever) nor a device (/dev/zero never ends).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once this way
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        kind = "a directory" if os.path.isdir(path) else "not a regular file"
+        raise OSError(errno.EINVAL, f"{kind}, so not an audit log", path)
+    os.set_blocking(fd, True)
+    return open(fd, "rb")
+
+
+def audit_lines(stream: BinaryIO, *, longest: int = LONGEST_LINE) -> Iterator[bytes]:
+    """The lines of *stream*; one longer than *longest* comes as its first part only (not
+    ours, so skipped and counted), never as a gigabyte in memory."""
+    while line := stream.readline(longest + 1):
+        if len(line) > longest and not line.endswith(b"\n"):
+            while (rest := stream.readline(longest)) and not rest.endswith(b"\n"):
+                pass
+        yield line
 
 
 class AuditReader:

@@ -1,7 +1,8 @@
 """The ``qrinfo`` command: loads Settings once and runs one subcommand.
 
-Exit codes: 0 found / ok, 2 bad input (arguments included), 3 rejected by the
-gateway, 4 gateway unavailable or misconfigured, or a server that cannot listen.
+Exit codes: 0 found / ok, 1 the output could not be written, 2 bad input
+(arguments included), 3 rejected by the gateway, 4 gateway unavailable or
+misconfigured, or a server that cannot listen.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.config import AuthScheme, ConfigError, Settings, load_settings
+from bot.config import (
+    AuthScheme,
+    ConfigError,
+    Settings,
+    audit_log_setting,
+    load_settings,
+    parse_port,
+)
 from bot.gateway.client import create_client
 from bot.gateway.errors import (
     GatewayAuthError,
@@ -36,6 +44,7 @@ if TYPE_CHECKING:
     from bot.audit import AuditLog
 
 EXIT_OK = 0
+EXIT_OUTPUT = 1  # stdout would not take the output
 EXIT_BAD_INPUT = 2
 EXIT_REJECTED = 3
 EXIT_UNAVAILABLE = 4
@@ -76,9 +85,9 @@ async def _query(settings: Settings, mid: str, qr_code_id: str, *, as_json: bool
     finally:
         await http.aclose()
     if as_json:
-        print(json.dumps(info.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
+        _out(json.dumps(info.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
     else:
-        print(format_summary(info))
+        _out(format_summary(info))
     return EXIT_OK
 
 
@@ -86,7 +95,7 @@ def _demo(settings: Settings, text: str | None, *, as_json: bool) -> int:
     from bot.slack.demo import DEFAULT_TEXT, describe, run_demo  # noqa: PLC0415  # Slack stack
 
     run = asyncio.run(run_demo(settings, text if text is not None else DEFAULT_TEXT))
-    print(describe(run, as_json=as_json), end="")
+    _out(describe(run, as_json=as_json), end="")
     return EXIT_OK if run.payload is not None else EXIT_UNAVAILABLE
 
 
@@ -176,7 +185,15 @@ async def _serve_with(
 
 def _audit(path: str, args: argparse.Namespace) -> int:
     """Print the audit log at *path* (--file, else QRINFO_AUDIT_LOG) as a table."""
-    from bot.audit import STDOUT, AuditReader, format_table, parse_since, select  # noqa: PLC0415
+    from bot.audit import (  # noqa: PLC0415  # only this command reads the trail
+        STDOUT,
+        AuditReader,
+        audit_lines,
+        format_table,
+        open_audit_file,
+        parse_since,
+        select,
+    )
 
     if path == STDOUT and args.file is not None:
         return _fail(EXIT_BAD_INPUT, "--file - is not a file: pass the audit log's path")
@@ -196,24 +213,38 @@ def _audit(path: str, args: argparse.Namespace) -> int:
         return _fail(EXIT_BAD_INPUT, str(exc))
     try:
         # Bytes: a line that is not UTF-8 is skipped on its own, it does not stop the read.
-        with open(path, "rb") as lines:
-            reader = AuditReader(lines)
+        with open_audit_file(path) as stream:
+            reader = AuditReader(audit_lines(stream))
             events = select(reader, user=args.user, mid=args.mid, since=since)
     except FileNotFoundError:
         return _fail(EXIT_BAD_INPUT, f"no audit log at {path}")
-    except IsADirectoryError:
-        return _fail(
-            EXIT_BAD_INPUT,
-            f"{path} is a directory; expected the audit log file, like {path}/audit.jsonl",
-        )
     except OSError as exc:
+        if os.path.isdir(path):
+            return _fail(
+                EXIT_BAD_INPUT,
+                f"{path} is a directory; expected the audit log file, like {path}/audit.jsonl",
+            )
         return _fail(EXIT_BAD_INPUT, f"cannot read the audit log at {path} ({exc.strerror})")
-    print(format_table(events))
+    _out(format_table(events))
     if reader.skipped == 1:
         print("skipped 1 line that is not an audit line", file=sys.stderr)
     elif reader.skipped:
         print(f"skipped {reader.skipped} lines that are not audit lines", file=sys.stderr)
     return EXIT_OK
+
+
+class OutputFailed(Exception):
+    """stdout would not take the output (a full disk, a closed file): one line, not a traceback."""
+
+
+def _out(text: str, *, end: str = "\n") -> None:
+    """Print *text* to stdout, now: a failure to write is ours to report, not the exit's."""
+    try:
+        print(text, end=end, flush=True)
+    except BrokenPipeError:
+        raise  # the reader left: handled in main()
+    except OSError as exc:
+        raise OutputFailed(exc.strerror or str(exc)) from None
 
 
 def _fail(code: int, message: str) -> int:
@@ -228,14 +259,11 @@ def _one_shot(settings: Settings, auth: AuthScheme) -> Settings:
 
 
 def _port(text: str) -> int:
-    """argparse type for --port: 1-65535, or 0 for any free port."""
-    # ASCII digits only: str.isdigit() also takes "３０００" and "²", which PORT refuses.
-    port = int(text) if text.isascii() and text.isdigit() else -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(
-            f"expected a port number 1-65535, or 0 for any free port, such as 3000; got {text!r}"
-        )
-    return port
+    """argparse type for --port: the same parser and message as PORT."""
+    try:
+        return parse_port(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _version() -> str:
@@ -345,6 +373,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except OutputFailed as exc:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return _fail(EXIT_OUTPUT, f"cannot write the output: {exc}")
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -355,8 +387,11 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     if args.command == "sandbox":
         return _sandbox(args)
-    if args.command == "audit" and args.file is not None:
-        return _audit(args.file, args)  # reading a named file needs no other setting
+    if args.command == "audit":  # reading the trail needs no other setting
+        try:
+            return _audit(args.file if args.file is not None else audit_log_setting(), args)
+        except ConfigError as exc:
+            return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -368,8 +403,6 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "demo":
         text = " ".join(args.text) if args.text else None  # unquoted words are one command
         return _demo(settings, text, as_json=args.json)
-    if args.command == "audit":
-        return _audit(settings.qrinfo_audit_log, args)
     if args.command == "serve":
         from bot.audit import AuditDestinationError  # noqa: PLC0415  # the Slack stack, only here
         from bot.slack.server import StartupError  # noqa: PLC0415

@@ -64,6 +64,17 @@ _WHAT = {
 }
 
 
+PORT_EXPECTED = "a port number 1-65535, or 0 for any free port, such as 3000"
+
+
+def parse_port(text: str) -> int:
+    """PORT and --port alike: ASCII digits only (not "３０００", "²", "1_000" or " 80 ")."""
+    port = int(text) if text.isascii() and text.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise ValueError(f"expected {PORT_EXPECTED}; got {text!r}")
+    return port
+
+
 class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line naming the variable."""
 
@@ -115,7 +126,7 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             kind, initials, example = _ID_KINDS[str(info.field_name)]
             ids = [i for i in (part.strip() for part in value.replace(";", ",").split(",")) if i]
-            if value.strip() and not ids:  # "," is a list gone wrong, not "no restriction"
+            if value and not ids:  # ",", "   ": a list gone wrong, not "no restriction"
                 raise ValueError(
                     f"expected comma-separated Slack {kind} ids such as {example}, got no id "
                     "(leave it empty for no restriction)"
@@ -164,9 +175,11 @@ class Settings(BaseSettings):
 
     @field_validator("port", mode="before")
     @classmethod
-    def _blank_port_is_the_default(cls, value: object) -> object:
+    def _port_as_typed(cls, value: object) -> object:
         # PORT= (set but empty) means what unset means, as for every other variable.
-        return cls.model_fields["port"].default if value == "" else value
+        if value == "":
+            return cls.model_fields["port"].default
+        return parse_port(value) if isinstance(value, str) else value
 
     @field_validator(
         "slack_bot_token",
@@ -270,3 +283,14 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]  # pydantic-settings accepts any field
     except ValidationError as exc:
         raise ConfigError(_one_line(exc)) from None
+
+
+class _AuditLogOnly(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    qrinfo_audit_log: str = "-"
+
+
+def audit_log_setting() -> str:
+    """QRINFO_AUDIT_LOG alone, for `qrinfo audit`: reading the trail needs no other setting."""
+    return _AuditLogOnly().qrinfo_audit_log

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import ssl
 from collections.abc import Iterator
 
 import aiohttp
@@ -35,8 +36,14 @@ def exception_chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def connection_failure(exc: BaseException) -> str | None:
-    """``host not found``, ``connection refused`` or ``connection reset``; None if none of those."""
+    """``host not found``, ``connection refused``, ``connection reset`` or ``TLS failed (…)``;
+    None if none of those."""
     chain = list(exception_chain(exc))
+    tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
+    if tls is not None:
+        # aiohttp's own TLS errors subclass ssl.SSLError but carry no .reason; their errno
+        # (1) is not EPERM.
+        return f"TLS failed ({getattr(tls, 'reason', None) or type(tls).__name__})"
     # aiohttp's DNS error wraps socket.gaierror with the default resolver, a plain
     # OSError with aiodns.
     if any(isinstance(e, socket.gaierror | aiohttp.ClientConnectorDNSError) for e in chain):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import signal
 import socket
@@ -381,3 +382,63 @@ def test_audit_file_dash_says_the_flag_wants_a_path(capsys: pytest.CaptureFixtur
     """--file - is refused naming the flag, not QRINFO_AUDIT_LOG."""
     assert main(["audit", "--file", "-"]) == 2
     assert capsys.readouterr().err == "--file - is not a file: pass the audit log's path\n"
+
+
+def test_output_that_cannot_be_written_is_one_line_and_exit_1() -> None:
+    """`qrinfo query > /dev/full`: 'cannot write the output: …', exit 1, no traceback."""
+    with open("/dev/full", "w") as full:  # a device, not a path to build
+        done = subprocess.run(  # noqa: S603  # our own interpreter and module
+            [sys.executable, "-m", "bot", "query", *SEED],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (
+        1,
+        b"cannot write the output: No space left on device\n",
+    )
+
+
+def test_audit_refuses_a_pipe_and_a_device_instead_of_waiting_forever(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A FIFO with no writer would block, /dev/zero never ends: one line each, exit 2."""
+    fifo = tmp_path / "audit.fifo"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        assert main(["audit", "--file", path]) == 2
+        said = capsys.readouterr().err
+        assert (
+            said
+            == f"cannot read the audit log at {path} (not a regular file, so not an audit log)\n"
+        )
+
+
+def test_audit_skips_an_endless_line_without_reading_it_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line of a megabyte (a file padded after a crash) is one skipped line; the rest reads."""
+    event = {
+        "time": "2026-11-25T10:00:00.000Z", "team": "T", "user": "U", "channel": "C",
+        "action": "command", "mid": "898340149000005", "qrCodeId": "q" * 26,
+        "outcome": "found", "msgId": "m", "durationMs": 3,
+    }  # fmt: skip
+    log = tmp_path / "audit.jsonl"
+    log.write_bytes(b"\0" * 1_000_000 + b"\n" + json.dumps(event).encode() + b"\n")
+    assert main(["audit", "--file", str(log)]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 2
+    assert err == "skipped 1 line that is not an audit line\n"
+
+
+def test_audit_reads_qrinfo_audit_log_without_needing_other_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """QRINFO_AUDIT_LOG set, CHINAUMS_ENV=test without credentials: the trail still reads."""
+    log = tmp_path / "audit.jsonl"
+    log.write_text("")
+    monkeypatch.setenv("CHINAUMS_ENV", "test")
+    monkeypatch.setenv("QRINFO_AUDIT_LOG", str(log))
+    assert main(["audit"]) == 0
+    assert capsys.readouterr().out.split()[0] == "time"

@@ -256,13 +256,18 @@ def test_port_0_means_any_free_port_like_the_flag() -> None:
             "U0123ABCD,W0456EFGH, got no id (leave it empty for no restriction)",
         ),
         (
+            {"QRINFO_ALLOWED_USERS": " \u3000 "},
+            "QRINFO_ALLOWED_USERS: expected comma-separated Slack user ids such as "
+            "U0123ABCD,W0456EFGH, got no id (leave it empty for no restriction)",
+        ),
+        (
             {"QRINFO_ALLOWED_CHANNELS": " ; "},
             "QRINFO_ALLOWED_CHANNELS: expected comma-separated Slack channel ids such as "
             "C0123ABCD,G0456EFGH, got no id (leave it empty for no restriction)",
         ),
     ],
     ids=["bot-token-spaces", "signing-secret-ideographic-space", "app-id-zero-width",
-         "users-only-a-comma", "channels-only-separators"],
+         "users-only-a-comma", "users-only-blanks", "channels-only-separators"],
 )  # fmt: skip
 def test_blank_secrets_and_id_lists_of_separators_are_refused(
     monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
@@ -280,3 +285,13 @@ def test_an_empty_port_means_the_default_like_every_other_empty_variable() -> No
     assert load_settings(port="").port == 3000
     with pytest.raises(ConfigError, match=r"^PORT: "):
         load_settings(port="３０００")
+
+
+@pytest.mark.parametrize("value", ["1_000", " 0 ", "３０００", "+80", "65536"])
+def test_port_reads_like_the_flag(value: str) -> None:
+    """PORT takes ASCII digits only, with --port's own message."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(port=value)
+    assert str(caught.value) == (
+        f"PORT: expected a port number 1-65535, or 0 for any free port, such as 3000; got {value!r}"
+    )

@@ -9,8 +9,6 @@ we read the whole chain (``__cause__``/``__context__``) down to the ``OSError``.
 
 from __future__ import annotations
 
-import ssl
-
 import aiohttp
 import httpx
 
@@ -35,11 +33,6 @@ def describe_transport_error(exc: httpx.TransportError, *, origin: str, timeout:
         return f"the gateway at {origin} closed the connection before a complete answer"
     if any(isinstance(e, aiohttp.ClientPayloadError) for e in chain):
         return f"the gateway at {origin} broke off its answer"
-    tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
-    if tls is not None:
-        # aiohttp's own TLS errors subclass ssl.SSLError but carry no .reason.
-        detail = getattr(tls, "reason", None) or type(tls).__name__
-        return f"{unreachable}: TLS failed ({detail})"
     if _timed_out(exc, chain):
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             # aiohttp's connect timeout also covers waiting for a pooled connection,

@@ -356,7 +356,7 @@ _URL_IN_TEXT = re.compile(
     re.IGNORECASE,
 )
 _MID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
-_MARKUP_OR_URL = re.compile(r"<[^<>]*>|\S*://\S*")
+_MARKUP_OR_URL = re.compile(r"<[^<>]*>|(?<!\S)\S*://\S*")  # from a word start: linear
 # In prose a label counts only with a separator (退款商户 898… is not 商户 898…),
 # and its value must hold a digit, so "mid: see below" or "merchant: merchants" find nothing.
 _LABELLED_IN_TEXT = re.compile(

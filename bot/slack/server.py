@@ -55,6 +55,7 @@ from bot.slack.webapi import (
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+BODY_SECONDS = 10.0
 Health = Callable[[], Awaitable[dict[str, Any]]]
 Drain = Callable[[], Awaitable[object]]
 
@@ -144,8 +145,10 @@ class FrontDoor:
         signing_secret: str | None,
         replies: ReplyPool | None = None,
         clock: Callable[[], float] = time.time,
+        body_seconds: float = BODY_SECONDS,
     ) -> None:
         self.app = app
+        self.body_seconds = body_seconds
         self._secret = signing_secret
         self._replies = replies
         self._clock = clock
@@ -155,7 +158,7 @@ class FrontDoor:
     async def http(self, request: web.Request) -> web.Response:
         """``POST /slack/events``: 401 unless Slack signed it; ignored unless it is Slack-shaped."""
         try:
-            raw = await _raw_body(request)
+            raw = await _raw_body(request, self.body_seconds)
             if self._secret is None:
                 raise NotFromSlack("no SLACK_SIGNING_SECRET, so no request can be verified")
             check_signature(
@@ -207,12 +210,15 @@ class FrontDoor:
         await send_card(respond, unreadable_request_card(reason), replace_original=False)
 
 
-async def _raw_body(request: web.Request) -> bytes:
+async def _raw_body(request: web.Request, seconds: float) -> bytes:
     """The body as sent; NotFromSlack when it cannot be read (so it cannot be verified either)."""
     if request.headers.get("Content-Encoding", "identity").lower() != "identity":
         raise NotFromSlack("a compressed body (Slack sends none)")
     try:
-        return await request.read()
+        async with asyncio.timeout(seconds):  # Slack sends a few KB at once
+            return await request.read()
+    except TimeoutError:
+        raise NotFromSlack("a body that did not arrive in time") from None
     except (OSError, aiohttp.ClientPayloadError, web.HTTPException):
         # The client hung up mid-body, or sent less than it announced.
         raise NotFromSlack("a body that did not arrive whole") from None
@@ -289,8 +295,14 @@ class HttpServer:
     def __init__(self, app: web.Application, host: str, port: int) -> None:
         # auto_decompress off: a body is verified as sent, and Slack compresses none (the
         # front door refuses a Content-Encoding before aiohttp could fail inflating it).
+        # shutdown_timeout: our work in flight is drained before cleanup; what is left
+        # then is a handler still reading a body someone never finishes sending.
         self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, auto_decompress=False
+            app,
+            access_log=None,
+            handle_signals=False,
+            auto_decompress=False,
+            shutdown_timeout=2.0,
         )
         _quiet_malformed_http()
         self._host = host

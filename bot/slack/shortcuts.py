@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 GLOBAL_SHORTCUT = "qr_lookup"
 MESSAGE_SHORTCUT = "qr_lookup_message"
+MESSAGE_CHARS = 40_000
 _FIELD_BLOCKS = {"mid": MID_BLOCK, "qrCodeId": QR_BLOCK}
 
 
@@ -70,13 +71,17 @@ def register(app: AsyncApp, services: Services) -> None:
 
 
 def message_text(message: dict[str, Any]) -> str:
-    """A message's text plus its attachments' text: where a pasted QR URL can be."""
+    """A message's text plus its attachments' text: where a pasted QR URL can be.
+
+    At most MESSAGE_CHARS of it (a Slack message holds 40,000): the scan runs
+    before the ack's 3 seconds are over, so it must stay short whatever is sent.
+    """
     parts = [str(message.get("text", ""))]
     attachments = message.get("attachments")
     for attachment in attachments if isinstance(attachments, list) else []:
         if isinstance(attachment, dict):
             parts += [str(attachment.get(key, "")) for key in ("text", "fallback", "title_link")]
-    return "\n".join(parts)
+    return "\n".join(parts)[:MESSAGE_CHARS]
 
 
 async def _send_to_dm(client: AsyncWebClient, user_id: str, result: LookupResult) -> None:

@@ -146,11 +146,12 @@ async def _ok() -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def served(app: AsyncApp, health: Health = _ok) -> AsyncIterator[tuple[str, HttpServer]]:
+async def served(
+    app: AsyncApp, health: Health = _ok, *, body_seconds: float = 10.0
+) -> AsyncIterator[tuple[str, HttpServer]]:
     """*app* behind its front door on a loopback port the server chose: (base URL, server)."""
-    server = HttpServer(
-        create_http_app(FrontDoor(app, signing_secret=SIGNING_SECRET), health), "127.0.0.1", 0
-    )
+    door = FrontDoor(app, signing_secret=SIGNING_SECRET, body_seconds=body_seconds)
+    server = HttpServer(create_http_app(door, health), "127.0.0.1", 0)
     url = await server.start()
     try:
         yield url, server

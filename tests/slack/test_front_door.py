@@ -27,13 +27,12 @@ from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 from bot.slack.simulate import interaction_body, slash_command_body
 from bot.slack.sink import ResponseSink
 from bot.slack.views import FORM_CALLBACK
-from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, AppFactory, served, sign
+from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, served, sign
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission
 
 SEED = Lookup("898340149000005", "31942002268195125132885377")
 FORM = "application/x-www-form-urlencoded"
-WAIT = 5.0
 
 
 class Door:
@@ -540,3 +539,20 @@ async def test_malformed_http_leaves_no_error_and_no_traceback_in_the_log(
     answer = await raw_http(door.url, request_bytes)
     assert not answer.startswith(b"HTTP/1.1 200")
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+
+
+async def test_a_body_that_never_finishes_arriving_is_refused_and_holds_nothing(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Content-Length 1000, three bytes sent, the connection kept open: 401 after the wait."""
+    async with served(make_app(), body_seconds=0.2) as (url, _):
+        host, port = url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc")
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), WAIT)
+        writer.close()
+    assert status_line.startswith(b"HTTP/1.1 401")
+    assert [r.getMessage() for r in problems(caplog)] == [
+        "refused a request to /slack/events: a body that did not arrive in time"
+    ]

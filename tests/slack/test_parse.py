@@ -14,6 +14,7 @@ from bot.slack.parse import (
     parse_form,
     qr_code_id_from_url,
 )
+from bot.slack.shortcuts import MESSAGE_CHARS, message_text
 
 MID = "898340149000005"
 QR = "31942002268195125132885377"
@@ -328,3 +329,9 @@ def test_ids_in_backticks_are_unwrapped() -> None:
     assert parse_command("`898340149000005` `31942002268195125132885377`") == Lookup(
         "898340149000005", "31942002268195125132885377"
     )
+
+
+def test_the_message_shortcut_scans_at_most_a_slack_messages_worth_of_text() -> None:
+    """However many attachments a message carries, at most 40,000 characters are scanned."""
+    message = {"text": "x" * 30_000, "attachments": [{"text": "y" * 30_000}] * 5}
+    assert len(message_text(message)) == MESSAGE_CHARS == 40_000

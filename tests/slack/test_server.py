@@ -172,6 +172,15 @@ async def test_auth_test_without_a_usable_answer_is_one_line_naming_the_url(
     assert str(caught.value) == says.format(url=url)
 
 
+async def test_auth_test_over_tls_to_a_server_without_it_says_tls_failed() -> None:
+    """https:// to a plain-HTTP port: 'TLS failed', not errno 1's 'operation not permitted'."""
+    async with fake_slack_answering(_empty_200) as url:
+        tls_url = url.replace("http://", "https://")
+        with pytest.raises(StartupError) as caught:
+            await authorize_at_start(slack_settings(tls_url))
+    assert str(caught.value).startswith(f"cannot reach Slack at {tls_url}auth.test: TLS failed (")
+
+
 async def test_auth_test_against_a_closed_port_says_connection_refused() -> None:
     """A port held but not listening refuses the connection: the line says so."""
     with socket.socket() as held:
