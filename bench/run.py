@@ -33,8 +33,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.slack.simulate import signed_headers, slash_command_body
-from bot.slack.sink import Delivery, ResponseSink
+from bot.kit.simulate import signed_headers, slash_command_body
+from bot.kit.sink import Delivery, ResponseSink
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_MID = "898340149000005"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated
 
 import httpx
 from pydantic import (
@@ -22,6 +22,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.gateway.config import AuthScheme, Environment
+
 GATEWAY_URLS: dict[str, str] = {
     "prod": "https://api-mop.chinaums.com",
     "test": "https://test-api-open.chinaums.com",
@@ -30,11 +32,6 @@ GATEWAY_URLS: dict[str, str] = {
     "sandbox": "http://127.0.0.1:8700",
 }
 
-# The sandbox's built-in developer: not a secret, it opens nothing real.
-SANDBOX_APP_ID = "qrinfo-sandbox-app-0000000000000"
-SANDBOX_APP_KEY = "qrinfo-sandbox-key-0000000000000"
-
-Environment = Literal["sandbox", "test", "prod"]
 # Read from a comma-separated string (NoDecode: not as JSON, pydantic-settings' default).
 IdList = Annotated[frozenset[str], NoDecode]
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,30}")
@@ -50,7 +47,6 @@ _URL_EXAMPLES = {
     "chinaums_base_url": "https://test-api-open.chinaums.com",
     "slack_api_url": "https://slack.com/api/",
 }
-AuthScheme = Literal["body-sig", "token"]
 
 
 # Spaces, line breaks and invisible format characters (U+200B and the like).
@@ -249,14 +245,6 @@ class Settings(BaseSettings):
     def uses_inprocess_sandbox(self) -> bool:
         """True when lookups should go to a sandbox inside this process (no network)."""
         return self.chinaums_env == "sandbox" and self.chinaums_base_url is None
-
-    @property
-    def app_id(self) -> str:
-        return self.chinaums_app_id or SANDBOX_APP_ID
-
-    @property
-    def app_key(self) -> SecretStr:
-        return self.chinaums_app_key or SecretStr(SANDBOX_APP_KEY)
 
     def require(self, *names: str) -> None:
         """Raise ConfigError naming the first of *names* (field names) that is unset."""

@@ -12,7 +12,9 @@ import respx
 import stamina
 
 from bot.config import Settings, load_settings
-from bot.gateway.client import QrCodeClient, create_client, new_http_client
+from bot.gateway.client import QrCodeClient
+from bot.gateway.transport import new_http_client
+from bot.wiring import build_gateway
 
 GATEWAY = "https://gateway.test"
 APP_ID = "test-app-id-0001"
@@ -66,10 +68,10 @@ ClientFactory = Callable[..., QrCodeClient]
 @pytest.fixture
 def make_client(http: httpx.AsyncClient) -> ClientFactory:
     def factory(**settings: object) -> QrCodeClient:
-        return create_client(
+        return build_gateway(
             make_settings(**settings),
             http,
-            clock=lambda: FIXED_NOW,
+            wall_clock=lambda: FIXED_NOW,
         )
 
     return factory

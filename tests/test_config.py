@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.config import GATEWAY_URLS, ConfigError, load_settings
+from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
+from bot.wiring import gateway_config
 
 
 def test_defaults_run_against_the_in_process_sandbox() -> None:
@@ -14,8 +16,9 @@ def test_defaults_run_against_the_in_process_sandbox() -> None:
     assert settings.chinaums_auth == "body-sig"
     assert settings.chinaums_timeout == 8.0
     assert settings.uses_inprocess_sandbox
-    assert settings.app_id
-    assert settings.app_key.get_secret_value()
+    config = gateway_config(settings)  # the sandbox's built-in developer
+    assert config.app_id == SANDBOX_APP_ID
+    assert config.app_key.get_secret_value() == SANDBOX_APP_KEY
 
 
 @pytest.mark.parametrize("env", ["test", "prod"])

@@ -14,11 +14,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from bot.kit.simulate import signed_headers, slash_command_body
+from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app
-from bot.slack.simulate import signed_headers, slash_command_body
-from bot.slack.sink import ResponseSink
 from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 SECRET = "serve-process-signing-secret"

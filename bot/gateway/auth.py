@@ -8,17 +8,14 @@ timestamp and nonce (the gateway rejects a replayed nonce).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Callable, Generator
-from datetime import datetime
+from collections.abc import AsyncGenerator, Generator
 
 import httpx
 from pydantic import SecretStr
 
+from bot.gateway.protocol import NonceFactory, WallClock
 from bot.gateway.signing import body_sig_header, header_timestamp, token_header
 from bot.gateway.tokens import TokenCache
-
-Clock = Callable[[], datetime]
-NonceFactory = Callable[[], str]
 
 
 class BodySigAuth(httpx.Auth):
@@ -27,11 +24,11 @@ class BodySigAuth(httpx.Auth):
     requires_request_body = True
 
     def __init__(
-        self, *, app_id: str, app_key: SecretStr, clock: Clock, nonce: NonceFactory
+        self, *, app_id: str, app_key: SecretStr, wall_clock: WallClock, nonce: NonceFactory
     ) -> None:
         self._app_id = app_id
         self._app_key = app_key
-        self._clock = clock
+        self._wall_clock = wall_clock
         self._nonce = nonce
 
     def __repr__(self) -> str:
@@ -41,7 +38,7 @@ class BodySigAuth(httpx.Auth):
         request.headers["Authorization"] = body_sig_header(
             app_id=self._app_id,
             app_key=self._app_key.get_secret_value(),
-            timestamp=header_timestamp(self._clock()),
+            timestamp=header_timestamp(self._wall_clock()),
             nonce=self._nonce(),
             body=request.content,
         )

@@ -23,7 +23,6 @@ class BreakerSnapshot:
     """What /healthz shows."""
 
     state: State
-    consecutive_failures: int
     failing_since: datetime | None
     retry_in: float  # seconds until a trial call is allowed (0 when closed)
 
@@ -35,12 +34,12 @@ class CircuitBreaker:
         failures: int = 5,
         cooldown: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], datetime],
+        wall_clock: Callable[[], datetime],
     ) -> None:
         self.failures = failures
         self.cooldown = cooldown
         self._clock = clock
-        self._wall = wall
+        self._wall_clock = wall_clock
         self._streak = 0
         self._failing_since: datetime | None = None
         self._opened_at: float | None = None
@@ -58,7 +57,7 @@ class CircuitBreaker:
         retry_in = 0.0
         if self._opened_at is not None:
             retry_in = max(0.0, self._opened_at + self.cooldown - self._clock())
-        return BreakerSnapshot(self.state, self._streak, self._failing_since, retry_in)
+        return BreakerSnapshot(self.state, self._failing_since, retry_in)
 
     def admit(self) -> bool:
         """May a call go to the gateway now? In half-open, exactly one (the trial) may."""
@@ -81,7 +80,7 @@ class CircuitBreaker:
         """The gateway was unavailable: open at the threshold, or when the trial failed."""
         self._streak += 1
         if self._failing_since is None:
-            self._failing_since = self._wall()
+            self._failing_since = self._wall_clock()
         if self._trial_running or self._streak >= self.failures:
             self._opened_at = self._clock()
             self._trial_running = False

@@ -7,6 +7,7 @@ unknown to the gateway (it answers NO_MERCHANT or NO_BILL).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.gateway.errors import InvalidInput
 
@@ -39,3 +40,16 @@ def check_qr_code_id(value: str) -> str:
             field="qrCodeId", expected=QR_CODE_ID_EXPECTED, example=QR_CODE_ID_EXAMPLE
         )
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class QrCodeRef:
+    """A merchant number and a QR code id that passed every local check: what to look up."""
+
+    mid: str
+    qr_code_id: str
+
+    @classmethod
+    def checked(cls, mid: str, qr_code_id: str) -> QrCodeRef:
+        """Both values checked (stripped), or InvalidInput naming the first at fault."""
+        return cls(mid=check_mid(mid), qr_code_id=check_qr_code_id(qr_code_id))

@@ -8,9 +8,20 @@ callers on a cold or expiring cache all wait on the same request.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+import httpx
+from pydantic import SecretStr
+
+from bot.gateway.attempts import Retryable
+from bot.gateway.errors import GatewayAuthError, TokenLimitReached, is_token_limit
+from bot.gateway.network import describe_transport_error, gateway_origin
+from bot.gateway.protocol import JSON_HEADERS, TOKEN_PATH, NonceFactory, WallClock, utc_now
+from bot.gateway.replies import json_object, text
+from bot.gateway.signing import header_timestamp, new_nonce, token_signature
 
 # Refresh this long before expiry (capped at a tenth of the lifetime), so a
 # token never expires between our check and the gateway's.
@@ -90,3 +101,67 @@ class TokenCache:
             return issued.value
         finally:
             self._inflight = None
+
+
+async def fetch_token(
+    http: httpx.AsyncClient,
+    *,
+    base_url: str,
+    app_id: str,
+    app_key: SecretStr,
+    wall_clock: WallClock = utc_now,
+    nonce: NonceFactory = new_nonce,
+    request_timeout: float = 8.0,
+) -> IssuedToken:
+    """Ask ``/v1/token/access`` for an access token. The appKey itself is never sent.
+
+    Retryable for what another attempt may fix; GatewayAuthError (TokenLimitReached
+    at the cap on live tokens) when the gateway refuses.
+    """
+    origin = gateway_origin(base_url)
+    timestamp, once = header_timestamp(wall_clock()), nonce()
+    signature = token_signature(
+        app_id=app_id, timestamp=timestamp, nonce=once, app_key=app_key.get_secret_value()
+    )
+    payload = {
+        "appId": app_id,
+        "timestamp": timestamp,
+        "nonce": once,
+        "signMethod": "SHA256",
+        "signature": signature,
+    }
+    try:
+        response = await http.post(
+            base_url.rstrip("/") + TOKEN_PATH,
+            content=json.dumps(payload, separators=(",", ":")).encode("utf-8"),
+            headers=JSON_HEADERS,
+            timeout=request_timeout,
+        )
+    except httpx.TransportError as exc:
+        reason = describe_transport_error(exc, origin=origin, timeout=request_timeout)
+        raise Retryable(f"token request: {reason}") from None
+    if response.status_code == 429 or response.status_code >= 500:
+        raise Retryable(f"token request: HTTP {response.status_code} from the gateway at {origin}")
+    return _issued(response)
+
+
+def _issued(response: httpx.Response) -> IssuedToken:
+    """The token in a token endpoint's reply, or the refusal it says."""
+    data = json_object(response.content) or {}
+    token, expires_in = data.get("accessToken"), data.get("expiresIn", 3600)
+    if str(data.get("errCode")) == "0000" and isinstance(token, str) and token:
+        try:
+            lifetime = float(expires_in)
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        return IssuedToken(value=token, expires_in=lifetime)
+    info = text(data.get("errInfo"))
+    code = str(data["errCode"]) if "errCode" in data else None
+    if is_token_limit(info):
+        raise TokenLimitReached(code=code, gateway_message=info, http_status=response.status_code)
+    raise GatewayAuthError(
+        code=code,
+        message="token request refused" + (f": {info}" if info else ""),
+        http_status=response.status_code,
+        msg_id=None,
+    )

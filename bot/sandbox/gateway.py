@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.config import SANDBOX_APP_ID, SANDBOX_APP_KEY
+from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
 from bot.gateway.signing import (
     BODY_TIMESTAMP_FORMAT,
     HEADER_TIMESTAMP_FORMAT,
@@ -30,6 +30,7 @@ from bot.gateway.signing import (
     to_beijing,
     token_signature,
 )
+from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.sandbox.faults import (
     BAD_GATEWAY_PAGE,
     HANG_SECONDS,
@@ -38,9 +39,6 @@ from bot.sandbox.faults import (
     FaultInjector,
 )
 from bot.sandbox.fixtures import Fixtures, load_fixtures
-
-QUERY_PATH = "/v1/netpay/bills/query-qrcode-info"
-TOKEN_PATH = "/v1/token/access"  # noqa: S105  # a URL path, not a password
 
 TIMESTAMP_WINDOW = timedelta(minutes=5)
 TOKEN_LIFETIME = timedelta(hours=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Literal
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -13,17 +13,16 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.audit import Action
-from bot.slack.cards import (
-    OPEN_QR_ACTION,
-    REFRESH_ACTION,
-    SHARE_ACTION,
-    input_error_card,
-    share_failed_card,
-)
-from bot.slack.guard import Requester
-from bot.slack.lookups import Services, look_up
-from bot.slack.parse import Lookup, UsageError, decode_button_value
+from bot.gateway.ids import QrCodeRef
+from bot.service.audit import Action
+from bot.service.guard import Requester
+from bot.service.lookup import Services
+from bot.slack.blocks import REFRESH_ACTION
+from bot.slack.cards import OPEN_QR_ACTION, SHARE_ACTION
+from bot.slack.listening import lookup_card, requester, work
+from bot.slack.notices import input_error_card, share_failed_card
+from bot.slack.parse import decode_button_value
+from bot.slack.pasted import UsageError
 from bot.slack.replies import delete_original, send_card
 from bot.slack.webapi import error_code
 
@@ -37,7 +36,7 @@ def register(app: AsyncApp, services: Services) -> None:
         # click, and without an ack users see a warning icon. Nothing else to do,
         # but tracked like every listener's work, so a shutdown (or a test) can wait on it.
         await ack()
-        async with services.work(respond):
+        async with work(services, respond):
             pass
 
     @app.action(REFRESH_ACTION)
@@ -50,32 +49,8 @@ def register(app: AsyncApp, services: Services) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        async with services.work(respond):
-            who = Requester.from_context(context)
-            request = await _decode(action, respond, services, who, "refresh")
-            if request is None:
-                return
-            # Where the card is comes from the verified payload, never from the button.
-            in_channel = _in_channel(body)
-            result = await look_up(
-                services,
-                request,
-                who=who,
-                action="refresh",
-                client=client,
-                shared_by=who.user_id if in_channel else None,
-                refreshed=True,
-            )
-            if result.outcome == "refused":  # keep the card; say why beside it
-                await send_card(respond, result.card, replace_original=False)
-                return
-            await send_card(
-                respond,
-                result.card,
-                msg_id=result.msg_id,
-                response_type="in_channel" if in_channel else "ephemeral",
-                replace_original=True,
-            )
+        async with work(services, respond):
+            await _refresh(services, action, body, respond, requester(context), client)
 
     @app.action(SHARE_ACTION)
     async def share(
@@ -87,31 +62,71 @@ def register(app: AsyncApp, services: Services) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        async with services.work(respond):
-            who = Requester.from_context(context)
-            request = await _decode(action, respond, services, who, "share")
-            if request is None:
-                return
-            # Looked up again: an ephemeral card's content does not come back with the click.
-            result = await look_up(
-                services, request, who=who, action="share", client=client, shared_by=who.user_id
-            )
-            if result.outcome == "refused":
-                await send_card(respond, result.card, replace_original=False)
-                return
-            if result.outcome != "found":
-                await _tell(
-                    respond, client, who, body, "the gateway did not return the code just now."
-                )
-                return
-            # Post first, then remove the private card: if posting fails, nothing is lost.
-            posted = await send_card(
-                respond, result.card, msg_id=result.msg_id, response_type="in_channel"
-            )
-            if not posted.ok:
-                await _tell(respond, client, who, body, posted.detail)
-                return
-            await delete_original(respond, msg_id=result.msg_id)
+        async with work(services, respond):
+            await _share(services, action, body, respond, requester(context), client)
+
+
+async def _refresh(
+    services: Services,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    who: Requester,
+    client: AsyncWebClient,
+) -> None:
+    """Look the card's code up again (never a remembered answer) and replace the card."""
+    ref = await _decode(action, respond, services, who, "refresh")
+    if ref is None:
+        return
+    # Where the card is comes from the verified payload, never from the button.
+    in_channel = _in_channel(body)
+    outcome, card = await lookup_card(
+        services,
+        ref,
+        who=who,
+        action="refresh",
+        client=client,
+        shared_by=who.user_id if in_channel else None,
+        refreshed=True,
+    )
+    if outcome.refusal is not None:  # keep the card; say why beside it
+        await send_card(respond, card, replace_original=False)
+        return
+    response_type: Literal["ephemeral", "in_channel"] = "in_channel" if in_channel else "ephemeral"
+    await send_card(
+        respond, card, msg_id=outcome.msg_id, response_type=response_type, replace_original=True
+    )
+
+
+async def _share(
+    services: Services,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    who: Requester,
+    client: AsyncWebClient,
+) -> None:
+    """Post a fresh card in the channel, credited to the clicker; then drop the private one."""
+    ref = await _decode(action, respond, services, who, "share")
+    if ref is None:
+        return
+    # Looked up again: an ephemeral card's content does not come back with the click.
+    outcome, card = await lookup_card(
+        services, ref, who=who, action="share", client=client, shared_by=who.user_id
+    )
+    if outcome.refusal is not None:
+        await send_card(respond, card, replace_original=False)
+        return
+    if outcome.kind != "found":
+        reason = "the gateway did not return the code just now."
+        await _tell(respond, client, who, body, reason)
+        return
+    # Post first, then remove the private card: if posting fails, nothing is lost.
+    posted = await send_card(respond, card, msg_id=outcome.msg_id, response_type="in_channel")
+    if not posted.ok:
+        await _tell(respond, client, who, body, posted.detail)
+        return
+    await delete_original(respond, msg_id=outcome.msg_id)
 
 
 def _in_channel(body: dict[str, Any]) -> bool:
@@ -126,7 +141,7 @@ async def _decode(
     services: Services,
     who: Requester,
     kind: Action,
-) -> Lookup | None:
+) -> QrCodeRef | None:
     """The button's lookup, checked like user input; a tampered value gets a message instead."""
     started = time.monotonic()
     try:

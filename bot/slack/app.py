@@ -19,11 +19,9 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.config import Settings
-from bot.gateway.client import QrCodeClient, utc_now
+from bot.service.lookup import Services
 from bot.slack import actions, commands, pool, shortcuts
 from bot.slack.inbound import NotFromSlack, check_signature
-from bot.slack.lookups import Services
 from bot.slack.pool import ReplyPool
 from bot.slack.replies import report_unexpected
 
@@ -118,28 +116,25 @@ def _bolt_logger() -> logging.Logger:
 
 
 def build_app(
-    settings: Settings,
-    gateway: QrCodeClient,
+    services: Services,
     *,
     authorize: Authorize,
-    services: Services | None = None,
+    signing_secret: str | None,
+    api_url: str,
     reply_pool: ReplyPool | None = None,
 ) -> AsyncApp:
     """The Slack app. *authorize* comes from ``auth.test`` at start (or a fixture in tests).
 
-    *services* (the gateway client, guard, audit log, …) default to ones built
-    from the settings with no audit log. With a *reply_pool*, replies to
-    response_urls share one keep-alive session (what ``serve`` uses); without,
-    each reply uses Bolt's own respond().
+    With a *reply_pool*, replies to response_urls share one keep-alive session
+    (what ``serve`` uses); without, each reply uses Bolt's own respond().
     """
-    secret = settings.slack_signing_secret
     app = AsyncApp(
         name="qrinfo",
         logger=_bolt_logger(),
         # Not None: Bolt would read SLACK_SIGNING_SECRET itself. SignatureCheck does the work.
         signing_secret="",
         request_verification_enabled=False,
-        before_authorize=SignatureCheck(secret.get_secret_value() if secret else None),
+        before_authorize=SignatureCheck(signing_secret),
         authorize=authorize,
         process_before_response=False,
         # A request no listener takes reaches _on_error: one line and a 200, not a 404 and
@@ -149,8 +144,7 @@ def build_app(
     # Set here rather than passing client=: Bolt reads SLACK_BOT_TOKEN from the
     # environment on its own and warns when it also gets a client. The token
     # itself comes from *authorize*; per-request clients copy this base URL.
-    app.client.base_url = settings.slack_api_url
-    services = services or Services(settings=settings, gateway=gateway, clock=utc_now)
+    app.client.base_url = api_url
     if reply_pool is not None:
         pool.install(app, reply_pool)
     commands.register(app, services)

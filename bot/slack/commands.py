@@ -11,10 +11,11 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.cards import input_error_card, usage_card
-from bot.slack.guard import Requester
-from bot.slack.lookups import Services, look_up
-from bot.slack.parse import HelpRequest, UsageError, parse_command
+from bot.service.lookup import Services
+from bot.slack.listening import lookup_card, requester, work
+from bot.slack.notices import input_error_card, usage_card
+from bot.slack.parse import parse_command
+from bot.slack.pasted import HelpRequest, UsageError
 from bot.slack.replies import send_card
 
 COMMAND = "/qrinfo"
@@ -30,19 +31,26 @@ def register(app: AsyncApp, services: Services) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()  # before any I/O: Slack gives us 3 seconds
-        async with services.work(respond):
-            started = time.monotonic()
-            who = Requester.from_context(context)
-            try:
-                parsed = parse_command(command.get("text") or "")
-            except UsageError as exc:
-                services.record(
-                    who, "command", None, outcome="invalid", msg_id=None, started=started
-                )
-                await send_card(respond, input_error_card(exc.problem, services.env))
-                return
-            if isinstance(parsed, HelpRequest):
-                await send_card(respond, usage_card(services.env))
-                return
-            result = await look_up(services, parsed, who=who, action="command", client=client)
-            await send_card(respond, result.card, msg_id=result.msg_id)
+        async with work(services, respond):
+            await _answer(services, str(command.get("text") or ""), respond, context, client)
+
+
+async def _answer(
+    services: Services,
+    text: str,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+) -> None:
+    started, who = time.monotonic(), requester(context)
+    try:
+        parsed = parse_command(text)
+    except UsageError as exc:
+        services.record(who, "command", None, outcome="invalid", msg_id=None, started=started)
+        await send_card(respond, input_error_card(exc.problem, services.env))
+        return
+    if isinstance(parsed, HelpRequest):
+        await send_card(respond, usage_card(services.env))
+        return
+    outcome, card = await lookup_card(services, parsed, who=who, action="command", client=client)
+    await send_card(respond, card, msg_id=outcome.msg_id)

@@ -4,7 +4,7 @@ Bolt's own ``respond()`` opens (and closes) a new aiohttp session, connector
 and TCP connection for every reply; under a burst that was a fifth of the
 reply path's CPU. :func:`install` swaps in a ``respond`` that posts through a
 shared, keep-alive session. Behaviour is otherwise Bolt's: same message
-building, same WebhookResponse, never raises on HTTP errors.
+fields, same WebhookResponse, never raises on HTTP errors.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_bolt.context.respond.internals import _build_message
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
@@ -59,14 +58,16 @@ class PooledRespond(AsyncRespond):
         delete_original: bool | None = None,
         **more: Any,
     ) -> WebhookResponse:
-        message = _build_message(
-            text=text,
-            blocks=blocks,
-            response_type=response_type,
-            replace_original=replace_original,
-            delete_original=delete_original,
+        # As Bolt's respond() builds it: text always, every other field only when given.
+        # (Our own, not Bolt's private _build_message: no private name to break on upgrade.)
+        fields = {
+            "blocks": list(blocks) if blocks else None,
+            "response_type": response_type,
+            "replace_original": replace_original,
+            "delete_original": delete_original,
             **more,
-        )
+        }
+        message = {"text": text} | {k: v for k, v in fields.items() if v is not None}
         client = AsyncWebhookClient(url=self.response_url or "", session=self._pool.session())
         return await client.send_dict(message)
 

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.slack.cards import Card, unexpected_error_card
+from bot.slack.blocks import Card
+from bot.slack.notices import unexpected_error_card
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,11 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.guard import Requester
-from bot.slack.lookups import LookupResult, Services, look_up
+from bot.service.lookup import Services
+from bot.slack.blocks import Card
+from bot.slack.listening import lookup_card, requester, work
 from bot.slack.parse import FormErrors, find_in_message, parse_form
-from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, lookup_modal, submitted_values
+from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
 from bot.slack.webapi import error_code
 
 log = logging.getLogger(__name__)
@@ -32,26 +33,22 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
-        async with services.work(respond):
+        async with work(services, respond):
             # trigger_id lives 3 seconds: open the modal before anything else.
-            await _open(client, shortcut["trigger_id"], lookup_modal())
+            await _open(client, shortcut["trigger_id"], form_modal())
 
     @app.shortcut(MESSAGE_SHORTCUT)
     async def open_form_from_message(
         ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
-        async with services.work(respond):
-            mid, qr_code_id = find_in_message(message_text(shortcut.get("message", {})))
-            note = None if qr_code_id else "No QR code URL found in that message: type the id."
-            view = lookup_modal(mid=mid, qr_code_id=qr_code_id, note=note)
-            await _open(client, shortcut["trigger_id"], view)
+        async with work(services, respond):
+            await _open(client, shortcut["trigger_id"], _prefilled_form(shortcut))
 
     @app.view(FORM_CALLBACK)
     async def submit(
         ack: AsyncAck,
         view: dict[str, Any],
-        body: dict[str, Any],
         client: AsyncWebClient,
         respond: AsyncRespond,
         context: AsyncBoltContext,
@@ -63,11 +60,20 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors=errors)
             return
         await ack()  # closes the modal
-        async with services.work(respond):
-            who = Requester.from_context(context)
-            result = await look_up(services, request, who=who, action="form", client=client)
+        async with work(services, respond):
+            who = requester(context)
+            outcome, card = await lookup_card(
+                services, request, who=who, action="form", client=client
+            )
             if who.user_id:  # the front door refuses a submission without a user
-                await _send_to_dm(client, who.user_id, result)
+                await _send_to_dm(client, who.user_id, card, outcome.msg_id)
+
+
+def _prefilled_form(shortcut: dict[str, Any]) -> dict[str, Any]:
+    """The form, with what the message shows of a QR code (and its merchant) filled in."""
+    mid, qr_code_id = find_in_message(message_text(shortcut.get("message", {})))
+    note = None if qr_code_id else "No QR code URL found in that message: type the id."
+    return form_modal(mid=mid, qr_code_id=qr_code_id, note=note)
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -84,19 +90,19 @@ def message_text(message: dict[str, Any]) -> str:
     return "\n".join(parts)[:MESSAGE_CHARS]
 
 
-async def _send_to_dm(client: AsyncWebClient, user_id: str, result: LookupResult) -> None:
+async def _send_to_dm(client: AsyncWebClient, user_id: str, card: Card, msg_id: str | None) -> None:
     """A modal has no channel: the card goes to the user's DM with the bot."""
     try:
         await client.chat_postMessage(
             channel=user_id,
-            text=result.card.text,
-            blocks=result.card.block_dicts(),
+            text=card.text,
+            blocks=card.block_dicts(),
         )
     except SlackApiError as exc:
         log.warning(
             "could not send the form's card to %s msgId=%s: %s",
             user_id,
-            result.msg_id,
+            msg_id,
             error_code(exc),
         )
 

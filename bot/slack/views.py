@@ -22,7 +22,7 @@ QR_BLOCK = "qrCodeId"
 INPUT_ACTION = "value"
 
 
-def lookup_modal(
+def form_modal(
     *, mid: str | None = None, qr_code_id: str | None = None, note: str | None = None
 ) -> dict[str, Any]:
     """The form: merchant number, and QR code id or URL; pre-filled when we know them."""

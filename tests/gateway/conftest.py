@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from bot.gateway.client import new_http_client
+from bot.gateway.transport import new_http_client
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from tests.conftest import FIXED_NOW

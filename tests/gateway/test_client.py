@@ -12,17 +12,19 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from bot.config import SANDBOX_APP_ID, SANDBOX_APP_KEY
-from bot.gateway.client import QUERY_PATH, TOKEN_PATH, QrCodeClient, create_client, fetch_token
+from bot.gateway.client import QrCodeClient
 from bot.gateway.errors import (
     GatewayAuthError,
     GatewayRejected,
     GatewayUnavailable,
     InvalidInput,
 )
+from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
 from bot.gateway.signing import body_signature, parse_body_sig_header, token_signature
-from bot.gateway.tokens import IssuedToken
+from bot.gateway.tokens import IssuedToken, fetch_token
+from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.sandbox.gateway import SandboxGateway
+from bot.wiring import build_gateway
 from tests.conftest import APP_ID, APP_KEY, FIXED_NOW, GATEWAY, ClientFactory, make_settings
 from tests.gateway.test_models import SEED_REPLY
 
@@ -39,7 +41,7 @@ def ok(body: dict[str, Any] | None = None, status: int = 200) -> httpx.Response:
 
 def sandbox_client(http: httpx.AsyncClient, **settings: object) -> QrCodeClient:
     """A client with the sandbox's credentials, on *http* and the fixed clock."""
-    return create_client(
+    return build_gateway(
         make_settings(
             chinaums_base_url=SANDBOX_URL,
             chinaums_app_id=SANDBOX_APP_ID,
@@ -47,7 +49,7 @@ def sandbox_client(http: httpx.AsyncClient, **settings: object) -> QrCodeClient:
             **settings,
         ),
         http,
-        clock=lambda: FIXED_NOW,
+        wall_clock=lambda: FIXED_NOW,
     )
 
 
@@ -58,7 +60,7 @@ async def sandbox_token(http: httpx.AsyncClient) -> IssuedToken:
         base_url=SANDBOX_URL,
         app_id=SANDBOX_APP_ID,
         app_key=SecretStr(SANDBOX_APP_KEY),
-        clock=lambda: FIXED_NOW,
+        wall_clock=lambda: FIXED_NOW,
     )
 
 
@@ -501,7 +503,7 @@ async def test_only_a_refusal_about_the_token_limit_gets_the_token_limit_advice(
                 base_url=GATEWAY,
                 app_id=APP_ID,
                 app_key=SecretStr(APP_KEY),
-                clock=lambda: FIXED_NOW,
+                wall_clock=lambda: FIXED_NOW,
             )
         errors.append(caught.value)
     at_limit, unknown_app = errors

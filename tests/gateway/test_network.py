@@ -14,8 +14,8 @@ import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
-from bot.gateway.client import new_http_client
 from bot.gateway.network import describe_transport_error, gateway_origin
+from bot.gateway.transport import new_http_client
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 LIMIT = 0.2  # seconds: the request timeout where one matters

@@ -123,7 +123,7 @@ def test_naive_datetimes_are_refused() -> None:
 _SIGN_IN_HOST_ZONE = """
 import time
 from datetime import datetime
-from bot.gateway.client import utc_now
+from bot.gateway.protocol import utc_now
 from bot.gateway.signing import body_sig_header, header_timestamp
 local = datetime.fromtimestamp(1483243200).astimezone()  # the host's own zone
 print(body_sig_header(app_id={app_id!r}, app_key={app_key!r}, timestamp=header_timestamp(local),

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.config import SANDBOX_APP_ID, SANDBOX_APP_KEY
+from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
 from bot.gateway.signing import (
     body_sig_header,
     body_timestamp,
@@ -15,7 +15,8 @@ from bot.gateway.signing import (
     token_header,
     token_signature,
 )
-from bot.sandbox.gateway import QUERY_PATH, TOKEN_PATH, SandboxGateway, SandboxResponse
+from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
+from bot.sandbox.gateway import SandboxGateway, SandboxResponse
 
 NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
 SEED_MID = "898340149000005"

@@ -10,11 +10,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.config import load_settings
-from bot.gateway.client import QrCodeClient, create_client, new_http_client
+from bot.gateway.client import QrCodeClient
 from bot.gateway.errors import GatewayRejected, GatewayUnavailable
+from bot.gateway.transport import new_http_client
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app
 from bot.sandbox.transport import SandboxTransport
+from bot.wiring import build_gateway
 from tests.sandbox.helpers import SEED_MID, SEED_QR, Clock
 
 
@@ -52,7 +54,7 @@ def client_for(
         chinaums_auth=auth,
         chinaums_timeout=timeout,
     )
-    return create_client(settings, http, clock=clock)
+    return build_gateway(settings, http, wall_clock=clock)
 
 
 @pytest.mark.parametrize("auth", ["body-sig", "token"])

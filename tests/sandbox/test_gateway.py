@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 
 from bot.gateway.models import QrCodeInfo
+from bot.gateway.protocol import QUERY_PATH
 from bot.gateway.signing import BEIJING, BODY_TIMESTAMP_FORMAT, body_timestamp
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.fixtures import FixtureCode
-from bot.sandbox.gateway import QUERY_PATH, SandboxGateway
+from bot.sandbox.gateway import SandboxGateway
 from tests.gateway.test_models import SEED_REPLY
 from tests.gateway.test_signing import (
     V_APP_ID,

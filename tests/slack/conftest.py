@@ -18,17 +18,19 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 
-from bot.audit import AuditLog
 from bot.config import load_settings
 from bot.gateway.breaker import CircuitBreaker
-from bot.gateway.client import create_client, new_http_client, utc_now
+from bot.gateway.protocol import utc_now
+from bot.gateway.transport import new_http_client
+from bot.kit.simulate import signed_request, slash_command_body
+from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
-from bot.slack.app import build_app, fixed_authorize
-from bot.slack.lookups import Services
-from bot.slack.server import FrontDoor, Health, HttpServer, create_http_app
-from bot.slack.simulate import signed_request, slash_command_body
-from bot.slack.sink import ResponseSink
+from bot.service.audit import AuditLog
+from bot.service.lookup import Services
+from bot.slack.front_door import FrontDoor
+from bot.slack.http_server import Health, HttpServer, create_http_app
+from bot.wiring import build_gateway, build_services, build_slack_app
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -97,7 +99,7 @@ class AppFactory:
         *,
         audit: Path | None = None,
         breaker: CircuitBreaker | None = None,
-        wall: Callable[[], datetime] = utc_now,
+        wall_clock: Callable[[], datetime] = utc_now,
         **values: Any,
     ) -> tuple[AsyncApp, Services]:
         """The app and its services; *audit* a file to audit to, *breaker* one with a test clock."""
@@ -106,15 +108,13 @@ class AppFactory:
             "slack_api_url": self._slack_api.url,
         } | values
         settings = load_settings(**values)
-        client = gateway or create_client(settings, self._http, breaker=breaker)
+        client = gateway or build_gateway(settings, self._http, breaker=breaker)
         log = AuditLog(str(audit)) if audit is not None else None
         if log is not None:
             self.audit_logs.append(log)
-        services = Services(settings=settings, gateway=client, clock=wall, audit=log)
+        services = build_services(settings, client, audit=log, wall_clock=wall_clock)
         self.services.append(services)
-        app = build_app(
-            settings, client, authorize=fixed_authorize(TEST_AUTHORIZATION), services=services
-        )
+        app = build_slack_app(settings, services, authorization=TEST_AUTHORIZATION)
         return app, services
 
     async def settled(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.simulate import DEMO_CHANNEL, DEMO_TEAM, DEMO_USER
+from bot.kit.simulate import DEMO_CHANNEL, DEMO_TEAM, DEMO_USER
 
 BASE: dict[str, Any] = {
     "team": {"id": DEMO_TEAM, "domain": "qrinfo-demo"},

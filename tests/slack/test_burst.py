@@ -11,13 +11,14 @@ from collections.abc import Callable
 import pytest
 
 from bot.config import load_settings
-from bot.gateway.client import create_client, new_http_client
 from bot.gateway.errors import GatewayBusy
+from bot.gateway.transport import new_http_client
+from bot.kit.simulate import signed_request, slash_command_body
+from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
-from bot.slack.simulate import signed_request, slash_command_body
-from bot.slack.sink import ResponseSink
+from bot.wiring import build_gateway
 from tests.slack.conftest import SIGNING_SECRET, AppFactory
 
 
@@ -86,7 +87,7 @@ async def test_the_cap_on_gateway_calls_is_respected(
     sandbox.hold()
     await fire(make_app, sink, 60, chinaums_max_in_flight=5)
     [client] = [services.gateway for services in make_app.services]
-    await until(lambda: (sandbox.in_flight, client.waiting) == (5, 55))
+    await until(lambda: (sandbox.in_flight, client.admission.waiting) == (5, 55))
     sandbox.release()
     texts = await replies(sink, 60)
     assert sandbox.peak_in_flight == 5
@@ -122,12 +123,12 @@ async def test_a_hopeless_queue_is_refused_at_once() -> None:
     """When recent calls show the queue cannot drain within the deadline, busy comes at once."""
     sandbox = SandboxGateway(faults=FaultConfig(latency_ms=300))
     http = new_http_client(transport=SandboxTransport(sandbox))
-    client = create_client(load_settings(chinaums_max_in_flight=1, chinaums_timeout=1.0), http)
+    client = build_gateway(load_settings(chinaums_max_in_flight=1, chinaums_timeout=1.0), http)
     seed = ("898340149000005", "31942002268195125132885377")
     try:
         await client.query_qrcode_info(*seed)  # teaches the client a call takes ~0.3 s
         queued = [asyncio.ensure_future(client.query_qrcode_info(*seed)) for _ in range(3)]
-        await until(lambda: (client.in_flight, client.waiting) == (1, 2))
+        await until(lambda: (client.admission.in_flight, client.admission.waiting) == (1, 2))
         # One holds the slot, two wait: with ours, four waves of 0.3 s, more than the 1 s deadline.
         with pytest.raises(GatewayBusy) as caught:
             await client.query_qrcode_info(*seed)

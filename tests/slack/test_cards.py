@@ -17,23 +17,21 @@ from bot.gateway.errors import (
     TokenLimitReached,
 )
 from bot.gateway.models import QrCodeInfo
-from bot.slack.cards import (
-    Card,
-    LookupContext,
+from bot.slack.blocks import Card, CardContext, money
+from bot.slack.cards import qr_card
+from bot.slack.notices import (
     auth_error_card,
     input_error_card,
-    limit_problems,
-    money,
-    qr_card,
     rejected_card,
     unavailable_card,
     unexpected_error_card,
     usage_card,
 )
 from tests.gateway.test_models import SEED_REPLY
+from tests.slack.blockkit import limit_problems, payload
 
 NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
-CTX = LookupContext(env="sandbox", msg_id="qri0123", answered_at=NOW, duration_ms=42.0)
+CTX = CardContext(env="sandbox", msg_id="qri0123", answered_at=NOW, duration_ms=42.0)
 HOSTILE = "<!channel> & <@U123> <https://evil.example|click me> *bold*"
 
 
@@ -42,17 +40,17 @@ def render(reply: dict[str, Any], now: datetime = NOW) -> Card:
 
 
 def payload_text(card: Card) -> str:
-    return json.dumps(card.payload(), ensure_ascii=False)
+    return json.dumps(payload(card), ensure_ascii=False)
 
 
 def blocks_of(card: Card, kind: str) -> list[dict[str, Any]]:
-    return [b for b in card.payload()["blocks"] if b["type"] == kind]
+    return [b for b in payload(card)["blocks"] if b["type"] == kind]
 
 
 def test_seed_card_puts_every_field_where_it_belongs() -> None:
     """Header merchant; amount and instalments; ids as fields; desc, goods, button, context."""
     card = render(SEED_REPLY)
-    blocks = card.payload()["blocks"]
+    blocks = payload(card)["blocks"]
     assert blocks[0]["text"]["text"] == "测试商户"
     summary = blocks[1]
     assert summary["text"]["text"].startswith("*¥0.02*  ·  in 12 instalments")
@@ -102,7 +100,7 @@ def test_goods_that_add_up_are_not_flagged() -> None:
 def test_a_reply_with_only_errcode_renders_a_valid_card() -> None:
     """Missing fields are left out, with a placeholder header and a fallback text."""
     card = render({"errCode": "SUCCESS"})
-    assert card.payload()["blocks"][0]["text"]["text"] == "(merchant name not given)"
+    assert payload(card)["blocks"][0]["text"]["text"] == "(merchant name not given)"
     assert card.text
     assert limit_problems(card) == []
     assert blocks_of(card, "actions") == []
@@ -288,7 +286,7 @@ def test_any_reply_the_model_accepts_renders_within_block_kit_limits(reply: dict
     card = render(reply)
     assert limit_problems(card) == []
     assert len(card.text) <= 300
-    json.dumps(card.payload())
+    json.dumps(payload(card))
 
 
 def test_help_lists_the_forms_the_shortcuts_the_buttons_and_the_environment() -> None:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bot.gateway.models import QrCodeInfo
+from bot.kit.simulate import interaction_body, signed_request
+from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
-from bot.slack.simulate import interaction_body, signed_request
-from bot.slack.sink import ResponseSink
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, AppFactory, all_text, run_command
 from tests.slack.fakes import BOT_TOKEN
 

@@ -20,18 +20,20 @@ import pytest
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.gateway.ids import QrCodeRef
+from bot.kit.simulate import interaction_body, slash_command_body
+from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
-from bot.slack.cards import REFRESH_ACTION, SHARE_ACTION
-from bot.slack.parse import Lookup, encode_button_value
+from bot.slack.blocks import REFRESH_ACTION
+from bot.slack.cards import SHARE_ACTION
+from bot.slack.parse import encode_button_value
 from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
-from bot.slack.simulate import interaction_body, slash_command_body
-from bot.slack.sink import ResponseSink
 from bot.slack.views import FORM_CALLBACK
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, served, sign
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission
 
-SEED = Lookup("898340149000005", "31942002268195125132885377")
+SEED = QrCodeRef("898340149000005", "31942002268195125132885377")
 FORM = "application/x-www-form-urlencoded"
 
 

@@ -15,18 +15,12 @@ import httpx
 import pytest
 from slack_bolt.async_app import AsyncApp
 
-from bot.audit import AuditEvent, AuditLog, AuditReader, format_table, parse_since, select
 from bot.cli import main
 from bot.config import load_settings
 from bot.gateway.breaker import CircuitBreaker
-from bot.gateway.client import create_client, new_http_client
 from bot.gateway.errors import GatewayCircuitOpen, GatewayUnavailable
-from bot.sandbox.gateway import SandboxGateway
-from bot.sandbox.transport import SandboxTransport
-from bot.slack.guard import RateLimiter
-from bot.slack.lookups import Services
-from bot.slack.server import health_report
-from bot.slack.simulate import (
+from bot.gateway.transport import new_http_client
+from bot.kit.simulate import (
     DEMO_CHANNEL,
     DEMO_TEAM,
     DEMO_USER,
@@ -34,7 +28,14 @@ from bot.slack.simulate import (
     signed_request,
     slash_command_body,
 )
-from bot.slack.sink import ResponseSink
+from bot.kit.sink import ResponseSink
+from bot.sandbox.gateway import SandboxGateway
+from bot.sandbox.transport import SandboxTransport
+from bot.service.audit import AuditEvent, AuditLog
+from bot.service.audit_reader import AuditReader, format_table, parse_since, select
+from bot.service.guard import RateLimiter
+from bot.service.lookup import Services
+from bot.wiring import build_gateway, health_report
 from tests.slack.conftest import (
     SEED_TEXT,
     SIGNING_SECRET,
@@ -319,8 +320,8 @@ async def test_the_breaker_opens_after_repeated_failures_and_a_trial_closes_it(
 ) -> None:
     """Two failures open it; lookups then fail at once; after the cool-down a trial closes it."""
     clock = Clock()
-    breaker = CircuitBreaker(failures=2, cooldown=30, clock=clock, wall=settings_now)
-    client = create_client(load_settings(chinaums_timeout=0.3), gateway_http, breaker=breaker)
+    breaker = CircuitBreaker(failures=2, cooldown=30, clock=clock, wall_clock=settings_now)
+    client = build_gateway(load_settings(chinaums_timeout=0.3), gateway_http, breaker=breaker)
     broken = ("898340149000005", "E5030000000000000000000001")
     for _ in range(2):
         with pytest.raises(GatewayUnavailable):
@@ -345,7 +346,7 @@ def settings_now() -> datetime:
 def test_a_failed_trial_opens_the_breaker_again() -> None:
     """Half-open lets one call through; its failure starts a new cool-down."""
     clock = Clock()
-    breaker = CircuitBreaker(failures=1, cooldown=10, clock=clock, wall=settings_now)
+    breaker = CircuitBreaker(failures=1, cooldown=10, clock=clock, wall_clock=settings_now)
     breaker.failed()
     assert not breaker.admit()
     clock.now += 11
@@ -437,7 +438,7 @@ async def test_secrets_reach_neither_the_logs_nor_the_audit_file(
     )
     async with new_http_client(transport=SandboxTransport(sandbox)) as http:
         app, services = make_app.build(
-            create_client(settings, http),
+            build_gateway(settings, http),
             audit=audit_path,
             slack_signing_secret=secrets["slack_signing_secret"],
         )

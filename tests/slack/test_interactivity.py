@@ -9,18 +9,20 @@ import pytest
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from bot.gateway.ids import QrCodeRef
+from bot.kit.simulate import DEMO_USER, interaction_body, signed_request
+from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
-from bot.slack.cards import REFRESH_ACTION, SHARE_ACTION
-from bot.slack.parse import Lookup, encode_button_value
+from bot.slack.blocks import REFRESH_ACTION
+from bot.slack.cards import SHARE_ACTION
+from bot.slack.parse import encode_button_value
 from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
-from bot.slack.simulate import DEMO_USER, interaction_body, signed_request
-from bot.slack.sink import ResponseSink
 from bot.slack.views import FORM_CALLBACK
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, AppFactory, all_text, run_command
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission
 
-SEED = Lookup("898340149000005", "31942002268195125132885377")
+SEED = QrCodeRef("898340149000005", "31942002268195125132885377")
 WAIT = 5.0
 
 
@@ -115,7 +117,7 @@ async def test_share_does_not_post_a_failed_lookup(
     make_app: AppFactory, sink: ResponseSink
 ) -> None:
     """If the code cannot be fetched again, nothing is shared; the user is told."""
-    gone = Lookup(SEED.mid, "31940000000000000000000000")
+    gone = QrCodeRef(SEED.mid, "31940000000000000000000000")
     await interact(
         make_app(), button_click(SHARE_ACTION, encode_button_value(gone), response_url=sink.url())
     )
@@ -193,7 +195,7 @@ async def test_a_failed_refresh_shows_the_error_card_with_a_refresh_button(
     make_app: AppFactory, sink: ResponseSink
 ) -> None:
     """A refresh that fails replaces the card with the error and a way to try again."""
-    failing = Lookup(SEED.mid, "E5030000000000000000000001")
+    failing = QrCodeRef(SEED.mid, "E5030000000000000000000001")
     app = make_app(chinaums_timeout=0.3)
     await interact(
         app, button_click(REFRESH_ACTION, encode_button_value(failing), response_url=sink.url())
@@ -233,7 +235,7 @@ async def test_buttons_are_acked_at_once_even_when_the_gateway_hangs(
     make_app: AppFactory, sink: ResponseSink, action: str
 ) -> None:
     """The ack comes back while the lookup still waits on a gateway that never answers."""
-    hanging = encode_button_value(Lookup(SEED.mid, "HANG0000000000000000000001"))
+    hanging = encode_button_value(QrCodeRef(SEED.mid, "HANG0000000000000000000001"))
     app, services = make_app.build(chinaums_timeout=0.5)
     response = await interact(app, button_click(action, hanging, response_url=sink.url()))
     assert response.status == 200

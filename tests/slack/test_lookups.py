@@ -10,17 +10,19 @@ import pytest
 from slack_bolt.async_app import AsyncApp
 
 from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.ids import QrCodeRef
+from bot.kit.simulate import interaction_body, signed_request, slash_command_body
+from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
-from bot.slack.cards import REFRESH_ACTION, SHARE_ACTION
-from bot.slack.lookups import Coalescer
-from bot.slack.parse import Lookup, encode_button_value
-from bot.slack.simulate import interaction_body, signed_request, slash_command_body
-from bot.slack.sink import ResponseSink
+from bot.service.sharing import Coalescer
+from bot.slack.blocks import REFRESH_ACTION
+from bot.slack.cards import SHARE_ACTION
+from bot.slack.parse import encode_button_value
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, Clock, all_text
 from tests.slack.payloads import button_click
 
-SEED = Lookup("898340149000005", "31942002268195125132885377")
+SEED = QrCodeRef("898340149000005", "31942002268195125132885377")
 ALWAYS_FAILING = FaultConfig(error_rate=1.0)
 
 
@@ -132,7 +134,7 @@ async def test_a_double_click_reuses_the_answer_and_says_how_old_it_is(
 ) -> None:
     """The same lookup 3 s later, inside the window: no new call, and the card says '3 s ago'."""
     wall = WallClock()
-    app, _ = make_app.build(wall=wall, qrinfo_coalesce_seconds=300)
+    app, _ = make_app.build(wall_clock=wall, qrinfo_coalesce_seconds=300)
     first = await command(app, sink)
     wall.now += timedelta(seconds=3)
     second = await command(app, sink)
@@ -174,7 +176,7 @@ async def test_the_breakers_trial_call_is_the_first_lookup_after_the_cool_down(
 ) -> None:
     """Whatever was asked during the pause, the first lookup after it is the trial; it heals."""
     clock = Clock()
-    breaker = CircuitBreaker(failures=1, cooldown=30, clock=clock, wall=WallClock())
+    breaker = CircuitBreaker(failures=1, cooldown=30, clock=clock, wall_clock=WallClock())
     app, services = make_app.build(breaker=breaker, qrinfo_coalesce_seconds=300)
     sandbox.set_faults(ALWAYS_FAILING)
     assert "did not give a usable answer" in await command(app, sink)

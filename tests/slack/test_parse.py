@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.parse import (
-    FormErrors,
-    HelpRequest,
-    Lookup,
-    UsageError,
-    find_in_message,
-    parse_command,
-    parse_form,
-    qr_code_id_from_url,
-)
+from bot.gateway.ids import QrCodeRef
+from bot.slack.parse import FormErrors, find_in_message, parse_command, parse_form
+from bot.slack.pasted import HelpRequest, UsageError, qr_code_id_from_url
 from bot.slack.shortcuts import MESSAGE_CHARS, message_text
 
 MID = "898340149000005"
 QR = "31942002268195125132885377"
-SEED = Lookup(mid=MID, qr_code_id=QR)
+SEED = QrCodeRef(mid=MID, qr_code_id=QR)
 
 ACCEPTED = [
     ("plain", f"{MID} {QR}", SEED),
@@ -54,16 +47,16 @@ ACCEPTED = [
     (
         "letter-prefix",
         f"{MID} 147G2002268195125132885377",
-        Lookup(MID, "147G2002268195125132885377"),
+        QrCodeRef(MID, "147G2002268195125132885377"),
     ),
-    ("short-both-keeps-order", "12345678 87654321", Lookup("12345678", "87654321")),
+    ("short-both-keeps-order", "12345678 87654321", QrCodeRef("12345678", "87654321")),
 ]
 
 
 @pytest.mark.parametrize(
     ("text", "expected"), [(t, e) for _, t, e in ACCEPTED], ids=[i for i, _, _ in ACCEPTED]
 )
-def test_accepted_forms_give_the_lookup(text: str, expected: Lookup) -> None:
+def test_accepted_forms_give_the_lookup(text: str, expected: QrCodeRef) -> None:
     """Each way people type a lookup gives the same mid and qrCodeId."""
     assert parse_command(text) == expected
 
@@ -147,7 +140,7 @@ PASTED = [
 @pytest.mark.parametrize(
     ("text", "expected"), [(t, e) for _, t, e in PASTED], ids=[i for i, _, _ in PASTED]
 )
-def test_text_pasted_from_a_chat_gives_the_lookup(text: str, expected: Lookup) -> None:
+def test_text_pasted_from_a_chat_gives_the_lookup(text: str, expected: QrCodeRef) -> None:
     """Labels, wrapping quotes or brackets and sentence punctuation around the ids are read."""
     assert parse_command(text) == expected
 
@@ -326,7 +319,7 @@ def test_a_refusal_names_the_real_problem(text: str, says: str) -> None:
 
 def test_ids_in_backticks_are_unwrapped() -> None:
     """`898…` `3194…` (code formatting in Slack) reads like the bare ids."""
-    assert parse_command("`898340149000005` `31942002268195125132885377`") == Lookup(
+    assert parse_command("`898340149000005` `31942002268195125132885377`") == QrCodeRef(
         "898340149000005", "31942002268195125132885377"
     )
 

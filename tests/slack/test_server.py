@@ -16,17 +16,12 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cli import main
-from bot.config import ConfigError, load_settings
-from bot.gateway.client import create_client
-from bot.slack.app import build_app, fixed_authorize
-from bot.slack.server import (
-    SocketConnection,
-    StartupError,
-    authorize_at_start,
-    retry_after_seconds,
-)
-from bot.slack.simulate import signed_headers, slash_command_body
-from bot.slack.sink import ResponseSink
+from bot.config import load_settings
+from bot.kit.simulate import signed_headers, slash_command_body
+from bot.kit.sink import ResponseSink
+from bot.slack.socket_mode import SocketConnection, retry_after_seconds
+from bot.slack.startup import StartupError, TokenRefused, authorize_at_start
+from bot.wiring import build_gateway, build_services, build_slack_app
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, WAIT, served
 from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlackApi
 
@@ -45,7 +40,7 @@ async def test_auth_test_at_start_gives_the_bot_identity(
 ) -> None:
     """The bot token is checked once at start; its identity serves every request."""
     fake, url = slack_api, slack_api.url
-    result = await authorize_at_start(slack_settings(url))
+    result = await authorize_at_start(BOT_TOKEN, api_url=url)
     assert (result.team_id, result.bot_user_id, result.bot_id) == ("T0QRINFO01", "U0BOT", "B0BOT")
     assert len(fake.of("auth.test")) == 1
 
@@ -56,8 +51,8 @@ async def test_a_refused_bot_token_fails_at_start_naming_the_variable(
     """invalid_auth from Slack becomes one line naming SLACK_BOT_TOKEN."""
     fake, url = slack_api, slack_api.url
     fake.token_ok = False
-    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN: Slack refused it \\(invalid_auth\\)"):
-        await authorize_at_start(slack_settings(url))
+    with pytest.raises(TokenRefused, match="SLACK_BOT_TOKEN: Slack refused it \\(invalid_auth\\)"):
+        await authorize_at_start(BOT_TOKEN, api_url=url)
 
 
 async def test_http_mode_serves_commands_and_health_over_a_socket(
@@ -66,11 +61,9 @@ async def test_http_mode_serves_commands_and_health_over_a_socket(
     """A signed POST to /slack/events gets its card; /healthz answers; auth.test ran once."""
     fake, url = slack_api, slack_api.url
     settings = slack_settings(url)
-    bolt_app = build_app(
-        settings,
-        create_client(settings, gateway_http),
-        authorize=fixed_authorize(await authorize_at_start(settings)),
-    )
+    services = build_services(settings, build_gateway(settings, gateway_http))
+    authorization = await authorize_at_start(BOT_TOKEN, api_url=url)
+    bolt_app = build_slack_app(settings, services, authorization=authorization)
 
     async with (
         served(bolt_app) as (base, _),
@@ -168,7 +161,7 @@ async def test_auth_test_without_a_usable_answer_is_one_line_naming_the_url(
     """Not a refusal of the token: Slack (or what stands at SLACK_API_URL) gave no usable answer."""
     async with fake_slack_answering(handler) as url:
         with pytest.raises(StartupError) as caught:
-            await authorize_at_start(slack_settings(url), answer_within=1)
+            await authorize_at_start(BOT_TOKEN, api_url=url, answer_within=1)
     assert str(caught.value) == says.format(url=url)
 
 
@@ -177,7 +170,7 @@ async def test_auth_test_over_tls_to_a_server_without_it_says_tls_failed() -> No
     async with fake_slack_answering(_empty_200) as url:
         tls_url = url.replace("http://", "https://")
         with pytest.raises(StartupError) as caught:
-            await authorize_at_start(slack_settings(tls_url))
+            await authorize_at_start(BOT_TOKEN, api_url=tls_url)
     assert str(caught.value).startswith(f"cannot reach Slack at {tls_url}auth.test: TLS failed (")
 
 
@@ -187,7 +180,7 @@ async def test_auth_test_against_a_closed_port_says_connection_refused() -> None
         held.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{held.getsockname()[1]}/api/"
         with pytest.raises(StartupError) as caught:
-            await authorize_at_start(slack_settings(url))
+            await authorize_at_start(BOT_TOKEN, api_url=url)
     assert str(caught.value) == f"cannot reach Slack at {url}auth.test: connection refused"
 
 

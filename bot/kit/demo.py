@@ -20,11 +20,9 @@ from pydantic import SecretStr
 from slack_bolt.authorization import AuthorizeResult
 
 from bot.config import Settings
-from bot.gateway.client import create_client
-from bot.runtime import new_gateway_http
-from bot.slack.app import build_app, fixed_authorize
-from bot.slack.simulate import DEMO_TEAM, signed_request, slash_command_body
-from bot.slack.sink import ResponseSink
+from bot.kit.simulate import DEMO_TEAM, signed_request, slash_command_body
+from bot.kit.sink import ResponseSink
+from bot.wiring import build_gateway, build_services, build_slack_app, new_gateway_http
 
 DEFAULT_TEXT = "898340149000005 31942002268195125132885377"  # the seed's example
 DEMO_AUTHORIZATION = AuthorizeResult(
@@ -92,9 +90,8 @@ async def run_demo(settings: Settings, text: str = DEFAULT_TEXT) -> DemoRun:
     settings = settings.model_copy(update={"slack_signing_secret": SecretStr(signing_secret)})
     http = new_gateway_http(settings)
     try:
-        app = build_app(
-            settings, create_client(settings, http), authorize=fixed_authorize(DEMO_AUTHORIZATION)
-        )
+        services = build_services(settings, build_gateway(settings, http))
+        app = build_slack_app(settings, services, authorization=DEMO_AUTHORIZATION)
         async with ResponseSink() as sink:
             body = slash_command_body(text, response_url=sink.url("/commands/demo"))
             started = time.perf_counter()
@@ -112,7 +109,7 @@ async def run_demo(settings: Settings, text: str = DEFAULT_TEXT) -> DemoRun:
         await http.aclose()
 
 
-def describe(run: DemoRun, *, as_json: bool) -> str:
+def render_run(run: DemoRun, *, as_json: bool) -> str:
     """What `qrinfo demo` prints."""
     if run.payload is None:
         return f"no reply arrived (Slack got HTTP {run.status} after {run.ack_ms:.0f} ms)\n"

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import bot.slack
-from bot.slack.demo import mrkdwn_to_text
+from bot.kit.demo import mrkdwn_to_text
 
 # `:name:` in the Slack package's source, not a Sphinx role (:func:`x`) nor a time (12:30:00).
 _EMOJI_CODE = re.compile(r"(?<![\w:`]):([a-z][a-z0-9_+-]*):(?![\w`])")

@@ -16,17 +16,15 @@ from typing import Any
 
 import pytest
 
-from bot.audit import AuditDestinationError, AuditEvent, AuditLog
 from bot.cli import main
 from bot.config import load_settings
-from bot.gateway.client import create_client, new_http_client
+from bot.gateway.transport import new_http_client
+from bot.kit.simulate import signed_request, slash_command_body
+from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
-from bot.slack.app import build_app, fixed_authorize
-from bot.slack.lookups import Services
-from bot.slack.server import health_report
-from bot.slack.simulate import signed_request, slash_command_body
-from bot.slack.sink import ResponseSink
+from bot.service.audit import AuditDestinationError, AuditEvent, AuditLog
+from bot.wiring import build_gateway, build_services, build_slack_app, health_report
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, TEST_AUTHORIZATION
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
@@ -56,7 +54,7 @@ class Heard(logging.Handler):
 @pytest.fixture
 def heard() -> Iterator[Heard]:
     handler = Heard()
-    logger = logging.getLogger("bot.audit")
+    logger = logging.getLogger("bot.service.audit")
     logger.addHandler(handler)
     yield handler
     logger.removeHandler(handler)
@@ -270,13 +268,8 @@ async def test_lookups_go_on_when_the_disk_is_full_and_healthz_says_so(
     settings = load_settings(slack_signing_secret=SIGNING_SECRET, slack_api_url=slack_api.url)
     http = new_http_client(transport=SandboxTransport(SandboxGateway()))
     audit = AuditLog("/dev/full")
-    services = Services(settings=settings, gateway=create_client(settings, http), audit=audit)
-    app = build_app(
-        settings,
-        services.gateway,
-        authorize=fixed_authorize(TEST_AUTHORIZATION),
-        services=services,
-    )
+    services = build_services(settings, build_gateway(settings, http), audit=audit)
+    app = build_slack_app(settings, services, authorization=TEST_AUTHORIZATION)
     try:
         async with ResponseSink() as sink:
             body = slash_command_body(SEED_TEXT, response_url=sink.url())

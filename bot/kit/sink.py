@@ -23,7 +23,7 @@ class Delivery:
     received_at: float = 0.0  # time.perf_counter() when it arrived
 
 
-Refusal = Callable[[dict[str, Any]], bool]
+Refuses = Callable[[dict[str, Any]], bool]
 
 
 class ResponseSink:
@@ -33,7 +33,7 @@ class ResponseSink:
     e.g. 404 ``expired_url`` for a response_url used up or too old.
     """
 
-    def __init__(self, *, status: int = 200, refuse: Refusal | None = None) -> None:
+    def __init__(self, *, status: int = 200, refuse: Refuses | None = None) -> None:
         self.status = status
         self.refuse = refuse
         self.deliveries: asyncio.Queue[Delivery] = asyncio.Queue()

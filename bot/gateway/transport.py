@@ -1,0 +1,28 @@
+"""The process's one HTTP client for the gateway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from httpx_aiohttp import HttpxAiohttpClient
+
+USER_AGENT = "qrinfo/0.1"
+
+
+def new_http_client(
+    transport: httpx.AsyncBaseTransport | None = None, *, max_connections: int = 100
+) -> httpx.AsyncClient:
+    """The process's one HTTP client.
+
+    In production it rides on aiohttp (httpx-aiohttp): with httpx's default
+    transport, 50 concurrent requests on a 2-core machine ran about ten times
+    slower. Tests pass a *transport* (or use respx, which intercepts either).
+    """
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    common: dict[str, Any] = {"headers": {"User-Agent": USER_AGENT}, "follow_redirects": False}
+    if transport is not None:
+        return httpx.AsyncClient(transport=transport, **common)
+    return HttpxAiohttpClient(limits=limits, **common)

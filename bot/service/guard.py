@@ -1,0 +1,140 @@
+"""Who may look up, and how often: the checks every lookup passes before the gateway is asked.
+
+Access: allowed teams, enterprises, channels, users and user groups (each
+empty means no restriction). Rate: a per-user and a per-workspace limit,
+each a number of lookups a minute, enforced with GCRA (a token bucket kept as
+one timestamp per key), so a refusal can say exactly when to try again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+WINDOW_SECONDS = 60.0
+
+# Who is in a user group, from wherever members are listed; None when they cannot be read.
+GroupMembers = Callable[[str], Awaitable[frozenset[str] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who is asking, and where, as the (verified) request says."""
+
+    team_id: str | None
+    enterprise_id: str | None
+    user_id: str | None
+    channel_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The guard's settings: allow-lists (empty: no restriction) and limits a minute."""
+
+    teams: frozenset[str] = frozenset()
+    enterprises: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    users: frozenset[str] = frozenset()
+    usergroups: frozenset[str] = frozenset()
+    user_rate: int = 30
+    workspace_rate: int = 600
+    usergroup_cache_seconds: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a lookup was not made: not allowed, or over the user's or the workspace's limit."""
+
+    kind: Literal["access", "user-rate", "workspace-rate"]
+    limit: int = 0  # lookups a minute, for the rate kinds
+    wait: float = 0.0  # seconds until a lookup would pass, for the rate kinds
+
+
+class RateLimiter:
+    """At most *per_minute* takes per key in any minute (bursts up to that many at once)."""
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = WINDOW_SECONDS / per_minute
+        self.tolerance = WINDOW_SECONDS - self.interval
+        self._clock = clock
+        self._tat: dict[str, float] = {}  # theoretical arrival time, per key
+
+    def wait_for(self, key: str) -> float:
+        """Seconds until *key* may take again (0 when it may now). Takes nothing."""
+        now = self._clock()
+        tat = max(self._tat.get(key, now), now)
+        return max(0.0, tat - now - self.tolerance)
+
+    def take(self, key: str) -> None:
+        now = self._clock()
+        self._tat[key] = max(self._tat.get(key, now), now) + self.interval
+        if len(self._tat) > 10_000:  # forget keys whose budget is full again
+            self._tat = {k: t for k, t in self._tat.items() if t > now}
+
+
+class UserGroups:
+    """Members of user groups, cached for *ttl* seconds; one read per group at a time."""
+
+    def __init__(self, ttl: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def members(self, group: str, read: GroupMembers) -> frozenset[str]:
+        """Who is in *group*; nobody when *read* cannot say (fail closed, and not cached)."""
+        cached = self._cache.get(group)
+        if cached is not None and self._clock() < cached[0]:
+            return cached[1]
+        async with self._locks.setdefault(group, asyncio.Lock()):
+            cached = self._cache.get(group)
+            if cached is not None and self._clock() < cached[0]:
+                return cached[1]
+            users = await read(group)
+            if users is None:
+                return frozenset()
+            self._cache[group] = (self._clock() + self.ttl, users)
+            return users
+
+
+class Guard:
+    """Access and rate checks for one app."""
+
+    def __init__(self, policy: Policy, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.policy = policy
+        self.per_user = RateLimiter(policy.user_rate, clock=clock)
+        self.per_team = RateLimiter(policy.workspace_rate, clock=clock)
+        self.groups = UserGroups(policy.usergroup_cache_seconds, clock=clock)
+
+    async def check(self, who: Requester, read_group: GroupMembers) -> Refusal | None:
+        """None when the lookup may go ahead (and then it counts against the limits)."""
+        if not await self.allowed(who, read_group):
+            return Refusal("access")
+        user_key, team_key = f"{who.team_id}:{who.user_id}", str(who.team_id)
+        if user_wait := self.per_user.wait_for(user_key):
+            return Refusal("user-rate", self.policy.user_rate, user_wait)
+        if team_wait := self.per_team.wait_for(team_key):
+            return Refusal("workspace-rate", self.policy.workspace_rate, team_wait)
+        self.per_user.take(user_key)
+        self.per_team.take(team_key)
+        return None
+
+    async def allowed(self, who: Requester, read_group: GroupMembers) -> bool:
+        policy = self.policy
+        if policy.teams and who.team_id not in policy.teams:
+            return False
+        if policy.enterprises and who.enterprise_id not in policy.enterprises:
+            return False
+        if policy.channels and who.channel_id not in policy.channels:
+            return False
+        if not policy.users and not policy.usergroups:
+            return True
+        if who.user_id in policy.users:
+            return True
+        for group in sorted(policy.usergroups):
+            if who.user_id in await self.groups.members(group, read_group):
+                return True
+        return False

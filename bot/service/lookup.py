@@ -1,0 +1,172 @@
+"""One lookup, from a checked request to an outcome: guard, a shared gateway call, audit.
+
+The Slack surface renders the outcome; nothing here knows Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.gateway.client import QrCodeClient
+from bot.gateway.config import Environment
+from bot.gateway.errors import (
+    GatewayAuthError,
+    GatewayBusy,
+    GatewayCircuitOpen,
+    GatewayRejected,
+    GatewayUnavailable,
+    InvalidInput,
+    QrInfoError,
+)
+from bot.gateway.ids import QrCodeRef
+from bot.gateway.models import QrCodeInfo
+from bot.gateway.protocol import WallClock, new_msg_id, utc_now
+from bot.service.audit import Action, AuditEvent, AuditLog, utc_timestamp
+from bot.service.guard import GroupMembers, Guard, Refusal, Requester
+from bot.service.inflight import InFlight
+from bot.service.sharing import Coalescer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One gateway call's outcome (expected errors included), shared by every identical lookup."""
+
+    msg_id: str
+    outcome: QrCodeInfo | QrInfoError
+    answered_at: datetime  # when the gateway answered (or the call ended), wall clock
+    duration_ms: float  # how long the call took
+
+    @property
+    def definite(self) -> bool:
+        """Found, or a business code: still true a few seconds later. Failures are not."""
+        return isinstance(self.outcome, QrCodeInfo | GatewayRejected)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one lookup ended: refused by the guard, or the gateway's answer (maybe reused)."""
+
+    ref: QrCodeRef
+    refusal: Refusal | None = None
+    answer: Answer | None = None
+    reused: bool = False  # the answer came from an identical lookup a moment ago
+
+    @property
+    def msg_id(self) -> str | None:
+        return self.answer.msg_id if self.answer else None
+
+    @property
+    def kind(self) -> str:
+        """found | <errCode> | refused | busy | paused | unavailable | misconfigured | invalid"""
+        if self.answer is None:
+            return "refused"
+        result = self.answer.outcome
+        if isinstance(result, QrCodeInfo):
+            return "found"
+        if isinstance(result, GatewayRejected):
+            return result.code
+        if isinstance(result, GatewayBusy):
+            return "busy"
+        if isinstance(result, GatewayCircuitOpen):
+            return "paused"
+        if isinstance(result, GatewayUnavailable):
+            return "unavailable"
+        return "misconfigured" if isinstance(result, GatewayAuthError) else "invalid"
+
+
+@dataclass(slots=True)
+class Services:
+    """What listeners need, built once per app by the wiring."""
+
+    gateway: QrCodeClient
+    guard: Guard
+    env: Environment = "sandbox"
+    access_hint: str = ""  # where a refused user should ask: a channel id or text
+    coalesce_seconds: float = 5.0
+    wall_clock: WallClock = utc_now
+    audit: AuditLog | None = None
+    inflight: InFlight = field(default_factory=InFlight)
+    coalescer: Coalescer[Answer] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.coalescer = Coalescer(self.coalesce_seconds, keep=lambda answer: answer.definite)
+
+    def record(
+        self,
+        who: Requester,
+        action: Action,
+        ref: QrCodeRef | None,
+        *,
+        outcome: str,
+        msg_id: str | None,
+        started: float,
+    ) -> None:
+        """One audit line (when there is an audit log)."""
+        if self.audit is None:
+            return
+        self.audit.record(
+            AuditEvent(
+                time=utc_timestamp(),
+                team=who.team_id,
+                user=who.user_id,
+                channel=who.channel_id,
+                action=action,
+                mid=ref.mid if ref else None,
+                qrCodeId=ref.qr_code_id if ref else None,
+                outcome=outcome,
+                msgId=msg_id,
+                durationMs=round((time.monotonic() - started) * 1000),
+            )
+        )
+
+
+async def look_up(
+    services: Services,
+    ref: QrCodeRef,
+    *,
+    who: Requester,
+    action: Action,
+    read_group: GroupMembers,
+    fresh: bool = False,
+) -> Outcome:
+    """Guard, ask the gateway (shared with identical lookups), audit.
+
+    *fresh* (Refresh, Share) wants an answer from after the ask: it may join a
+    call in flight but never takes a kept answer.
+    """
+    started = time.monotonic()
+    refusal = await services.guard.check(who, read_group)
+    if refusal is not None:
+        outcome = Outcome(ref, refusal=refusal)
+    else:
+        shared = await services.coalescer.run(
+            (ref.mid, ref.qr_code_id), lambda: _ask(services, ref), reuse=not fresh
+        )
+        outcome = Outcome(ref, answer=shared.value, reused=shared.reused)
+    services.record(who, action, ref, outcome=outcome.kind, msg_id=outcome.msg_id, started=started)
+    return outcome
+
+
+async def _ask(services: Services, ref: QrCodeRef) -> Answer:
+    """One gateway call; its expected errors are an outcome too, to share with waiters."""
+    msg_id = new_msg_id()
+    started = time.monotonic()
+    outcome: QrCodeInfo | QrInfoError
+    try:
+        outcome = await services.gateway.query_qrcode_info(ref.mid, ref.qr_code_id, msg_id=msg_id)
+    except (GatewayRejected, GatewayUnavailable, GatewayAuthError, InvalidInput) as exc:
+        outcome = exc
+    if isinstance(outcome, GatewayAuthError):
+        # The user is told to contact the operator; the operator gets the detail, once a call.
+        log.error("gateway refused the bot's request msgId=%s: %s", msg_id, outcome)
+    return Answer(
+        msg_id=msg_id,
+        outcome=outcome,
+        answered_at=services.wall_clock(),
+        duration_ms=(time.monotonic() - started) * 1000,
+    )

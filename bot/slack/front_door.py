@@ -1,0 +1,185 @@
+"""The front door: what every request passes before the Bolt app sees it.
+
+Over HTTP its signature, then its shape; over the socket (authenticated by the
+app token) its shape. See :mod:`bot.slack.inbound` for the checks themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.socket_mode.async_internals import send_async_response
+from slack_bolt.adapter.socket_mode.internals import build_headers
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+
+from bot.slack.inbound import (
+    NotFromSlack,
+    NotSlackShaped,
+    check_payload,
+    check_signature,
+    read_body,
+)
+from bot.slack.notices import unreadable_request_card
+from bot.slack.pool import PooledRespond, ReplyPool
+from bot.slack.replies import send_card
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+BODY_SECONDS = 10.0
+
+
+class RefusalLog:
+    """One WARNING per reason a minute for refused requests, with how many were not logged.
+
+    A wrong SLACK_SIGNING_SECRET refuses every real request: the operator must
+    see it. A flood of forged requests must not flood the log. Nothing of the
+    request itself is logged: it is not Slack's.
+    """
+
+    def __init__(self, *, every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._every = every
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._quiet: dict[str, int] = {}
+
+    def note(self, reason: str) -> None:
+        now = self._clock()
+        last = self._last.get(reason)
+        if last is not None and now - last < self._every:
+            self._quiet[reason] = self._quiet.get(reason, 0) + 1
+            return
+        self._last[reason] = now
+        quiet = self._quiet.pop(reason, 0)
+        more = f" ({quiet} more since the last notice)" if quiet else ""
+        log.warning("refused a request to %s: %s%s", EVENTS_PATH, reason, more)
+
+
+class FrontDoor:
+    """What every request passes before the Bolt app sees it."""
+
+    def __init__(
+        self,
+        app: AsyncApp,
+        *,
+        signing_secret: str | None,
+        replies: ReplyPool | None = None,
+        clock: Callable[[], float] = time.time,
+        body_seconds: float = BODY_SECONDS,
+    ) -> None:
+        self.app = app
+        self.body_seconds = body_seconds
+        self._secret = signing_secret
+        self._replies = replies
+        self._clock = clock
+        self.refusals = RefusalLog()
+        self._notices: set[asyncio.Task[object]] = set()
+
+    async def http(self, request: web.Request) -> web.Response:
+        """``POST /slack/events``: 401 unless Slack signed it; ignored unless it is Slack-shaped."""
+        try:
+            raw = await _raw_body(request, self.body_seconds)
+            if self._secret is None:
+                raise NotFromSlack("no SLACK_SIGNING_SECRET, so no request can be verified")
+            check_signature(
+                self._secret,
+                timestamp=request.headers.get("X-Slack-Request-Timestamp"),
+                signature=request.headers.get("X-Slack-Signature"),
+                body=raw,
+                now=self._clock(),
+            )
+        except NotFromSlack as exc:
+            self.refusals.note(exc.reason)
+            return web.Response(status=401)
+        try:
+            body = read_body(raw, request.content_type)
+            bolt_request = _admit(body, raw=raw.decode("utf-8"), headers=request.headers)
+        except NotSlackShaped as exc:
+            self._ignore(exc.reason, exc.response_url)
+            return web.Response(status=200)
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    async def socket(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
+        """One Socket Mode envelope: acked and ignored unless shaped like Slack's, else to Bolt."""
+        started = time.time()
+        try:
+            bolt_request = _admit(request.payload, headers=build_headers(request), socket=True)
+        except NotSlackShaped as exc:
+            self._ignore(exc.reason, exc.response_url)
+            await client.send_socket_mode_response(
+                SocketModeResponse(envelope_id=request.envelope_id)
+            )
+            return
+        response = await self.app.async_dispatch(bolt_request)
+        await send_async_response(client, request, response, started)
+
+    def _ignore(self, reason: str, response_url: str | None) -> None:
+        """A verified request Slack would not send: one WARNING; a word to the sender if we can."""
+        log.warning("ignored a request that Slack would not send: %s", reason)
+        if response_url:
+            task = asyncio.ensure_future(self._tell(response_url, reason))
+            self._notices.add(task)
+            task.add_done_callback(self._notices.discard)
+
+    async def _tell(self, response_url: str, reason: str) -> None:
+        respond = (
+            PooledRespond(response_url=response_url, pool=self._replies)
+            if self._replies is not None
+            else AsyncRespond(response_url=response_url)
+        )
+        await send_card(respond, unreadable_request_card(reason), replace_original=False)
+
+
+async def _raw_body(request: web.Request, seconds: float) -> bytes:
+    """The body as sent; NotFromSlack when it cannot be read (so it cannot be verified either)."""
+    if request.headers.get("Content-Encoding", "identity").lower() != "identity":
+        raise NotFromSlack("a compressed body (Slack sends none)")
+    try:
+        async with asyncio.timeout(seconds):  # Slack sends a few KB at once
+            return await request.read()
+    except TimeoutError:
+        raise NotFromSlack("a body that did not arrive in time") from None
+    except (OSError, aiohttp.ClientPayloadError, web.HTTPException):
+        # The client hung up mid-body, or sent less than it announced.
+        raise NotFromSlack("a body that did not arrive whole") from None
+
+
+def _admit(
+    body: dict[str, Any],
+    *,
+    raw: str = "",
+    headers: Mapping[str, Any] | None = None,
+    socket: bool = False,
+) -> AsyncBoltRequest:
+    """The Bolt request for *body* as we read it, or NotSlackShaped.
+
+    Built from our dict, not from the text: Bolt's own reading loses commands
+    that mention "payload". *raw* is kept for the in-app signature check.
+    """
+    check_payload(body)
+    try:
+        # A dict body is only accepted in Socket Mode; the mode is set right after.
+        request = AsyncBoltRequest(
+            body=body,
+            headers=dict(headers or {}),
+            mode="socket_mode",
+        )
+    except Exception as exc:  # noqa: BLE001  # Bolt's context reading indexes unchecked
+        raise NotSlackShaped(f"Bolt cannot read it ({type(exc).__name__})") from None
+    request.raw_body, request.mode = raw, "socket_mode" if socket else "http"
+    for key in ("team_id", "enterprise_id", "user_id", "channel_id", "response_url"):
+        if not isinstance(request.context.get(key, ""), str):
+            raise NotSlackShaped(f"its {key} is not a string")
+    return request

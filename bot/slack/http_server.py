@@ -1,0 +1,112 @@
+"""HTTP mode: ``POST /slack/events`` through the front door, ``GET /healthz``, a graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from bot.network import cannot_listen, http_url
+from bot.slack.front_door import EVENTS_PATH, FrontDoor
+from bot.slack.startup import StartupError
+
+log = logging.getLogger(__name__)
+
+Health = Callable[[], Awaitable[dict[str, Any]]]
+Drain = Callable[[], Awaitable[object]]
+
+
+def create_http_app(door: FrontDoor, health: Health) -> web.Application:
+    """``POST /slack/events`` for commands and interactivity; ``GET /healthz``."""
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response(await health())
+
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_post(EVENTS_PATH, door.http)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+class _MalformedHttpInOneLine(logging.Filter):
+    """aiohttp logs a request it cannot parse (a NUL in a header, a folded line) at ERROR with
+    a traceback. Anyone who reaches the port can send those: one INFO line is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = (
+                "refused a malformed HTTP request: %s",
+                (type(error).__name__,),
+            )
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info = record.exc_text = None
+            # The logger's level was checked at ERROR; at INFO it may not be enabled.
+            return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+        return True
+
+
+def _quiet_malformed_http() -> None:
+    logger = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _MalformedHttpInOneLine) for f in logger.filters):
+        logger.addFilter(_MalformedHttpInOneLine())
+
+
+class HttpServer:
+    """An aiohttp app on a port, that stops gracefully: no new connections, work drained, exit."""
+
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        # auto_decompress off: a body is verified as sent, and Slack compresses none (the
+        # front door refuses a Content-Encoding before aiohttp could fail inflating it).
+        # shutdown_timeout: our work in flight is drained before cleanup; what is left
+        # then is a handler still reading a body someone never finishes sending.
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            auto_decompress=False,
+            shutdown_timeout=2.0,
+        )
+        _quiet_malformed_http()
+        self._host = host
+        self._port = port
+        self._site: web.TCPSite | None = None
+
+    async def start(self) -> str:
+        """Listen; returns the base URL (with the real port when 0 was asked)."""
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, self._host, self._port)
+        try:
+            await self._site.start()
+        except OSError as exc:  # a port in use, an address not on this host, a name unknown
+            await self._runner.cleanup()
+            raise StartupError(cannot_listen(exc, self._host, self._port)) from None
+        host, port = self._runner.addresses[0][:2]
+        return http_url(host, port)
+
+    async def stop(self, drain: Drain) -> None:
+        """Stop taking connections, let *drain* finish the work in flight, then close. Once."""
+        if self._site is None:
+            return
+        site, self._site = self._site, None
+        await site.stop()
+        await drain()
+        await self._runner.cleanup()
+
+
+async def run_http(
+    door: FrontDoor, *, host: str, port: int, health: Health, stop: asyncio.Event, drain: Drain
+) -> None:
+    """Serve HTTP mode until *stop* is set (SIGTERM), then shut down gracefully."""
+    server = HttpServer(create_http_app(door, health), host, port)
+    url = await server.start()
+    log.warning(
+        "qrinfo serving Slack requests on %s%s; health on %s/healthz", url, EVENTS_PATH, url
+    )
+    await stop.wait()
+    log.warning("stopping: no new requests; finishing the lookups in flight")
+    await server.stop(drain)

@@ -1,0 +1,83 @@
+"""What every listener shares: who asks, the work after the ack, a lookup shown as a card."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.gateway.ids import QrCodeRef
+from bot.service.audit import Action
+from bot.service.guard import GroupMembers, Requester
+from bot.service.lookup import Outcome, Services, look_up
+from bot.slack.blocks import Card
+from bot.slack.render import outcome_card
+from bot.slack.replies import unexpected_errors_reported
+from bot.slack.webapi import error_code
+
+log = logging.getLogger(__name__)
+
+
+def requester(context: AsyncBoltContext) -> Requester:
+    """Who is asking, and where: from the verified request's context."""
+    return Requester(context.team_id, context.enterprise_id, context.user_id, context.channel_id)
+
+
+def group_reader(client: AsyncWebClient) -> GroupMembers:
+    """A user group's members from ``usergroups.users.list``; None when Slack will not say."""
+
+    async def read(group: str) -> frozenset[str] | None:
+        try:
+            response = await client.usergroups_users_list(usergroup=group)
+        except SlackApiError as exc:
+            log.error("cannot read user group %s: %s", group, error_code(exc))
+            return None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.error("cannot read user group %s: %r", group, exc)
+            return None
+        return frozenset(str(u) for u in response.get("users") or [])
+
+    return read
+
+
+@asynccontextmanager
+async def work(services: Services, respond: AsyncRespond) -> AsyncIterator[None]:
+    """A listener's work after its ack: tracked for shutdown, unexpected errors reported."""
+    async with services.inflight.track(), unexpected_errors_reported(respond):
+        yield
+
+
+async def lookup_card(
+    services: Services,
+    ref: QrCodeRef,
+    *,
+    who: Requester,
+    action: Action,
+    client: AsyncWebClient,
+    shared_by: str | None = None,
+    refreshed: bool = False,
+) -> tuple[Outcome, Card]:
+    """Look *ref* up (fresh for Refresh and Share) and draw the card for what happened."""
+    outcome = await look_up(
+        services,
+        ref,
+        who=who,
+        action=action,
+        read_group=group_reader(client),
+        fresh=refreshed or shared_by is not None,
+    )
+    card = outcome_card(
+        outcome,
+        env=services.env,
+        now=services.wall_clock(),
+        hint=services.access_hint,
+        shared_by=shared_by,
+        refreshed=refreshed,
+    )
+    return outcome, card

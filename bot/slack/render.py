@@ -1,0 +1,59 @@
+"""Pure: a lookup's outcome -> the card that shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.gateway.config import Environment
+from bot.gateway.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable
+from bot.gateway.models import QrCodeInfo
+from bot.service.lookup import Outcome
+from bot.slack.blocks import Card, CardContext
+from bot.slack.cards import CardButtons, qr_card
+from bot.slack.notices import (
+    auth_error_card,
+    input_error_card,
+    refused_card,
+    rejected_card,
+    unavailable_card,
+)
+from bot.slack.parse import encode_button_value
+
+
+def outcome_card(
+    outcome: Outcome,
+    *,
+    env: Environment,
+    now: datetime,
+    hint: str = "",
+    shared_by: str | None = None,
+    refreshed: bool = False,
+) -> Card:
+    """The card for *outcome*. The buttons carry the lookup; *shared_by* (the verified clicker
+    who put the card in the channel) is named on it, and then it has no Share button."""
+    answer = outcome.answer
+    if outcome.refusal is not None or answer is None:
+        assert outcome.refusal is not None  # noqa: S101  # an outcome has one or the other
+        return refused_card(outcome.refusal, env, hint=hint)
+    value = encode_button_value(outcome.ref)
+    context = CardContext(
+        env=env,
+        msg_id=answer.msg_id,
+        answered_at=answer.answered_at,
+        duration_ms=answer.duration_ms,
+        age_s=(now - answer.answered_at).total_seconds() if outcome.reused else None,
+        refreshed=refreshed,
+        shared_by=shared_by,
+    )
+    result = answer.outcome
+    if isinstance(result, QrCodeInfo):
+        buttons = CardButtons(value=value, shareable=shared_by is None)
+        return qr_card(result, context, now=now, buttons=buttons)
+    if isinstance(result, GatewayRejected):
+        return rejected_card(result, context, retry=value)
+    if isinstance(result, GatewayUnavailable):
+        return unavailable_card(result, context, retry=value)
+    if isinstance(result, GatewayAuthError):
+        return auth_error_card(result, context, retry=value)
+    # InvalidInput: the parser checks first; this is the client's own guard.
+    return input_error_card(str(result), env)

@@ -1,0 +1,75 @@
+"""Block Kit's limits, checked on a card's JSON: what the renderer tests assert for any input.
+
+slack_sdk's models validate only some of them (and not the block count or
+field lengths), so the tests carry their own check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.slack.blocks import (
+    BUTTON_TEXT_CHARS,
+    BUTTON_URL_CHARS,
+    BUTTON_VALUE_CHARS,
+    FIELD_CHARS,
+    HEADER_CHARS,
+    MAX_BLOCKS,
+    MAX_CONTEXT_ELEMENTS,
+    MAX_FIELDS,
+    SECTION_CHARS,
+    Card,
+)
+
+
+def payload(card: Card) -> dict[str, Any]:
+    """The JSON body a response_url gets for *card*."""
+    return {"response_type": "ephemeral", "text": card.text, "blocks": card.block_dicts()}
+
+
+def limit_problems(card: Card) -> list[str]:
+    """Every Block Kit limit the card breaks; empty when it is fine."""
+    problems: list[str] = []
+    if not card.text:
+        problems.append("no top-level text")
+    if len(card.blocks) > MAX_BLOCKS:
+        problems.append(f"{len(card.blocks)} blocks")
+    for block in card.blocks:
+        data = block.to_dict()  # raises SlackObjectFormationError for what slack_sdk checks
+        problems.extend(_block_problems(data))
+    return problems
+
+
+def _block_problems(data: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    kind = data["type"]
+    if kind == "header" and len(data["text"]["text"]) > HEADER_CHARS:
+        problems.append("header too long")
+    if kind == "section":
+        text = data.get("text", {}).get("text", "")
+        if not 1 <= len(text) <= SECTION_CHARS:
+            problems.append(f"section text of {len(text)}")
+        fields: Sequence[dict[str, Any]] = data.get("fields", [])
+        if len(fields) > MAX_FIELDS:
+            problems.append(f"{len(fields)} fields")
+        problems.extend(
+            f"field of {len(f['text'])}" for f in fields if len(f["text"]) > FIELD_CHARS
+        )
+    if kind == "context":
+        if len(data["elements"]) > MAX_CONTEXT_ELEMENTS:
+            problems.append("too many context elements")
+        problems.extend(
+            "context element too long"
+            for e in data["elements"]
+            if len(e.get("text", "")) > SECTION_CHARS
+        )
+    if kind == "actions":
+        for element in data["elements"]:
+            if len(element["text"]["text"]) > BUTTON_TEXT_CHARS:
+                problems.append("button text too long")
+            if len(element.get("url", "")) > BUTTON_URL_CHARS:
+                problems.append("button url too long")
+            if len(element.get("value", "")) > BUTTON_VALUE_CHARS:
+                problems.append("button value too long")
+    return problems
