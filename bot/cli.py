@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.arguments import build_parser
 from bot.config import (
@@ -34,7 +35,9 @@ from bot.gateway.errors import (
 )
 from bot.gateway.models import QrCodeInfo, yuan
 from bot.network import cannot_listen
-from bot.sandbox.faults import FaultConfig
+
+if TYPE_CHECKING:
+    from bot.kit.demo import DemoRun
 
 EXIT_OK = 0
 EXIT_OUTPUT = 1  # stdout would not take the output
@@ -87,11 +90,19 @@ async def _query(settings: Settings, mid: str, qr_code_id: str, *, as_json: bool
 
 
 def _demo(settings: Settings, text: str | None, *, as_json: bool) -> int:
-    from bot.kit.demo import DEFAULT_TEXT, render_run, run_demo  # noqa: PLC0415  # Slack stack
+    from bot.kit.demo import DEFAULT_TEXT, render_run  # noqa: PLC0415  # the Slack stack
 
-    run = asyncio.run(run_demo(settings, text if text is not None else DEFAULT_TEXT))
+    run = asyncio.run(_run_demo(settings, text if text is not None else DEFAULT_TEXT))
     _out(render_run(run, as_json=as_json), end="")
     return EXIT_OK if run.payload is not None else EXIT_UNAVAILABLE
+
+
+async def _run_demo(settings: Settings, text: str) -> DemoRun:
+    from bot.kit.demo import DEMO_AUTHORIZATION, run_demo  # noqa: PLC0415
+    from bot.wiring import demo_app  # noqa: PLC0415
+
+    async with demo_app(settings, authorization=DEMO_AUTHORIZATION) as demo:
+        return await run_demo(demo.app, demo.signing_secret, reply_wait=demo.reply_wait, text=text)
 
 
 async def _serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -126,7 +137,9 @@ def _audit(path: str, args: argparse.Namespace) -> int:
 
 
 def _audit_path_problem(path: str, *, from_flag: bool) -> str | None:
-    if path == "-":
+    from bot.service.audit import STDOUT  # noqa: PLC0415  # only this command
+
+    if path == STDOUT:
         if from_flag:
             return "--file - is not a file: pass the audit log's path"
         return (
@@ -198,12 +211,10 @@ def _one_shot(settings: Settings, auth: AuthScheme) -> Settings:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    # Imported here: only this command needs the aiohttp server.
-    from bot.sandbox.gateway import SandboxGateway  # noqa: PLC0415
-    from bot.sandbox.server import serve  # noqa: PLC0415
+    from bot.wiring import run_sandbox, sandbox_faults  # noqa: PLC0415  # only this command
 
     try:
-        faults = FaultConfig(
+        faults = sandbox_faults(
             latency_ms=args.latency_ms,
             jitter_ms=args.jitter_ms,
             error_rate=args.error_rate,
@@ -215,7 +226,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         return _fail(EXIT_BAD_INPUT, f"bad fault setting: {exc}")
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
-            asyncio.run(serve(SandboxGateway(faults=faults), host=args.host, port=args.port))
+            asyncio.run(run_sandbox(faults, host=args.host, port=args.port))
     except OSError as exc:  # listening is the only I/O of its own that can fail
         return _fail(EXIT_UNAVAILABLE, cannot_listen(exc, args.host, args.port))
     return EXIT_OK

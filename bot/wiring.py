@@ -1,12 +1,20 @@
-"""The composition root: reads Settings (the only module besides the entry point that does),
-builds the gateway client, the lookup service, the Slack app, and runs `qrinfo serve`."""
+"""The composition root: turns Settings into the gateway client, the lookup service and the
+Slack app, and runs `qrinfo serve`, `qrinfo demo`'s app and `qrinfo sandbox`.
+
+Settings are read here and by the entry point (bot.cli) only: every layer below takes its
+own plain configuration (GatewayConfig, Policy, Services) and the kit takes a built app.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+import secrets
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -22,6 +30,9 @@ from bot.gateway.protocol import NonceFactory, WallClock, utc_now
 from bot.gateway.signing import new_nonce
 from bot.gateway.transport import new_http_client
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
+from bot.sandbox.faults import FaultConfig
+from bot.sandbox.gateway import SandboxGateway
+from bot.sandbox.server import serve_sandbox
 from bot.sandbox.transport import SandboxTransport
 from bot.service.audit import AuditLog
 from bot.service.guard import Guard, Policy
@@ -126,6 +137,54 @@ def build_slack_app(
     )
 
 
+def sandbox_faults(
+    *,
+    latency_ms: float,
+    jitter_ms: float,
+    error_rate: float,
+    malformed_rate: float,
+    hang_rate: float,
+    seed: int | None,
+) -> FaultConfig:
+    """`qrinfo sandbox`'s fault flags, checked (ValueError says which is out of range)."""
+    return FaultConfig(
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        error_rate=error_rate,
+        malformed_rate=malformed_rate,
+        hang_rate=hang_rate,
+        seed=seed,
+    )
+
+
+async def run_sandbox(faults: FaultConfig, *, host: str, port: int) -> None:
+    """`qrinfo sandbox`: the simulated gateway on *host*:*port* until stopped."""
+    await serve_sandbox(SandboxGateway(faults=faults), host=host, port=port)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoApp:
+    """The app `qrinfo demo` drives, with the signing secret its requests are signed with."""
+
+    app: AsyncApp
+    signing_secret: str = field(repr=False)
+    reply_wait: float  # how long the card may take: the gateway's timeout and some
+
+
+@asynccontextmanager
+async def demo_app(settings: Settings, *, authorization: AuthorizeResult) -> AsyncIterator[DemoApp]:
+    """The full app on the configured gateway, with a signing secret of this run's own."""
+    signing_secret = secrets.token_hex(16)  # nothing real to protect: it never leaves the process
+    settings = settings.model_copy(update={"slack_signing_secret": SecretStr(signing_secret)})
+    http = new_gateway_http(settings)
+    try:
+        services = build_services(settings, build_gateway(settings, http))
+        app = build_slack_app(settings, services, authorization=authorization)
+        yield DemoApp(app, signing_secret, reply_wait=settings.chinaums_timeout + 5)
+    finally:
+        await http.aclose()
+
+
 def health_report(services: Services, *, mode: str, draining: bool) -> dict[str, Any]:
     """What /healthz says: the mode, the work in flight, the gateway's circuit, the audit trail."""
     breaker = services.gateway.breaker.snapshot()
@@ -191,18 +250,20 @@ async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: A
     authorization = await authorize_at_start(
         settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
     )
-    http, replies = new_gateway_http(settings), ReplyPool()
+    http, reply_pool = new_gateway_http(settings), ReplyPool()
     try:
         services = build_services(settings, build_gateway(settings, http), audit=audit)
-        app = build_slack_app(settings, services, authorization=authorization, reply_pool=replies)
+        app = build_slack_app(
+            settings, services, authorization=authorization, reply_pool=reply_pool
+        )
         secret = settings.slack_signing_secret
         door = FrontDoor(
-            app, signing_secret=secret.get_secret_value() if secret else None, replies=replies
+            app, signing_secret=secret.get_secret_value() if secret else None, reply_pool=reply_pool
         )
         tune_gc_for_bursts()  # after start-up: what exists now lives as long as the process
         await _run(settings, door, services, mode=mode, host=host, port=port)
     finally:
-        await replies.aclose()
+        await reply_pool.aclose()
         await http.aclose()
 
 

@@ -21,6 +21,7 @@ from bot.gateway.breaker import CircuitBreaker
 from bot.gateway.config import GatewayConfig
 from bot.gateway.errors import GatewayError
 from bot.gateway.ids import check_mid, check_qr_code_id
+from bot.gateway.interpret import interpret
 from bot.gateway.models import QrCodeInfo, QueryQrCodeInfoRequest
 from bot.gateway.network import describe_transport_error, gateway_origin
 from bot.gateway.protocol import (
@@ -31,7 +32,6 @@ from bot.gateway.protocol import (
     new_msg_id,
     utc_now,
 )
-from bot.gateway.replies import interpret
 from bot.gateway.signing import body_timestamp, new_nonce
 from bot.gateway.tokens import IssuedToken, TokenCache, fetch_token
 
@@ -88,11 +88,6 @@ class QrCodeClient:
     @property
     def breaker(self) -> CircuitBreaker:
         return self.admission.breaker
-
-    @property
-    def token_cache(self) -> TokenCache | None:
-        """The access-token cache in token mode, else None."""
-        return self._auth.cache if isinstance(self._auth, AccessTokenAuth) else None
 
     async def query_qrcode_info(
         self, mid: str, qr_code_id: str, *, msg_id: str | None = None

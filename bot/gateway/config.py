@@ -14,17 +14,20 @@ Environment = Literal["sandbox", "test", "prod"]
 AuthScheme = Literal["body-sig", "token"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
-    """One gateway, one developer account. The key is a SecretStr: no repr shows it."""
+    """One gateway, one developer account. The key is a SecretStr: no repr shows it.
+
+    No defaults: the values (and their defaults) are Settings', passed by the wiring.
+    """
 
     base_url: str
     app_id: str
     app_key: SecretStr
-    auth: AuthScheme = "body-sig"
-    timeout: float = 8.0  # seconds for a whole lookup, token and retries included
-    max_in_flight: int = 512
-    system_id: str | None = None
-    src_reserve: str | None = None
-    breaker_failures: int = 5
-    breaker_cooldown: float = 30.0
+    auth: AuthScheme
+    timeout: float  # seconds for a whole lookup, token and retries included
+    max_in_flight: int
+    system_id: str | None
+    src_reserve: str | None
+    breaker_failures: int
+    breaker_cooldown: float

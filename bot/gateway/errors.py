@@ -21,8 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-# The provider allows this many live access tokens per appId, each living an hour.
-MAX_LIVE_TOKENS = 10
+from bot.gateway.protocol import MAX_LIVE_TOKENS
 
 
 class QrInfoError(Exception):

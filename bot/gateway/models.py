@@ -178,10 +178,6 @@ class QrCodeInfo(_GatewayModel):
     installment_number: Count | None = None
 
     @property
-    def total_yuan(self) -> Decimal | None:
-        return None if self.total_amount is None else yuan(self.total_amount)
-
-    @property
     def goods_total_fen(self) -> Decimal | None:
         """Sum of line totals, or None when any line lacks quantity or price."""
         totals = [g.line_total_fen for g in self.goods]

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 QUERY_PATH = "/v1/netpay/bills/query-qrcode-info"
 TOKEN_PATH = "/v1/token/access"  # noqa: S105  # a URL path, not a password
+# The provider allows this many live access tokens per appId, each living an hour.
+MAX_LIVE_TOKENS = 10
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
 
 WallClock = Callable[[], datetime]  # an aware datetime: what a timestamp shows

@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from bot.gateway.attempts import Retryable
 from bot.gateway.errors import GatewayAuthError, TokenLimitReached, is_token_limit
+from bot.gateway.interpret import json_object, text
 from bot.gateway.network import describe_transport_error, gateway_origin
 from bot.gateway.protocol import JSON_HEADERS, TOKEN_PATH, NonceFactory, WallClock, utc_now
-from bot.gateway.replies import json_object, text
 from bot.gateway.signing import header_timestamp, new_nonce, token_signature
 
 # Refresh this long before expiry (capped at a tenth of the lifetime), so a
@@ -59,7 +59,7 @@ class TokenCache:
         self._clock = clock
         self._cached: _Cached | None = None
         self._inflight: asyncio.Future[str] | None = None
-        self.fetches = 0  # token requests started; tests and the benchmark read it
+        self.fetches = 0  # token requests started, shown by repr()
 
     def __repr__(self) -> str:
         state = "empty" if self._cached is None else "cached"

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import emoji
-from pydantic import SecretStr
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
-from bot.config import Settings
 from bot.kit.simulate import DEMO_TEAM, signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
-from bot.wiring import build_gateway, build_services, build_slack_app, new_gateway_http
 
 DEFAULT_TEXT = "898340149000005 31942002268195125132885377"  # the seed's example
 DEMO_AUTHORIZATION = AuthorizeResult(
@@ -84,29 +81,23 @@ def card_to_text(payload: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-async def run_demo(settings: Settings, text: str = DEFAULT_TEXT) -> DemoRun:
-    """Send one signed /qrinfo through the app and wait for its reply."""
-    signing_secret = secrets.token_hex(16)  # this run's own: nothing real to protect
-    settings = settings.model_copy(update={"slack_signing_secret": SecretStr(signing_secret)})
-    http = new_gateway_http(settings)
-    try:
-        services = build_services(settings, build_gateway(settings, http))
-        app = build_slack_app(settings, services, authorization=DEMO_AUTHORIZATION)
-        async with ResponseSink() as sink:
-            body = slash_command_body(text, response_url=sink.url("/commands/demo"))
-            started = time.perf_counter()
-            response = await app.async_dispatch(signed_request(body, signing_secret))
-            ack_ms = (time.perf_counter() - started) * 1000
-            if response.status != 200:
-                return DemoRun(response.status, ack_ms, None, None)
-            try:
-                delivery = await sink.next(settings.chinaums_timeout + 5)
-            except TimeoutError:
-                return DemoRun(response.status, ack_ms, None, None)
-            reply_ms = (time.perf_counter() - started) * 1000
-            return DemoRun(response.status, ack_ms, reply_ms, delivery.payload)
-    finally:
-        await http.aclose()
+async def run_demo(
+    app: AsyncApp, signing_secret: str, *, reply_wait: float, text: str = DEFAULT_TEXT
+) -> DemoRun:
+    """Send one /qrinfo, signed with *signing_secret*, through *app* and wait for its reply."""
+    async with ResponseSink() as sink:
+        body = slash_command_body(text, response_url=sink.url("/commands/demo"))
+        started = time.perf_counter()
+        response = await app.async_dispatch(signed_request(body, signing_secret))
+        ack_ms = (time.perf_counter() - started) * 1000
+        if response.status != 200:
+            return DemoRun(response.status, ack_ms, None, None)
+        try:
+            delivery = await sink.next(reply_wait)
+        except TimeoutError:
+            return DemoRun(response.status, ack_ms, None, None)
+        reply_ms = (time.perf_counter() - started) * 1000
+        return DemoRun(response.status, ack_ms, reply_ms, delivery.payload)
 
 
 def render_run(run: DemoRun, *, as_json: bool) -> str:

@@ -14,10 +14,10 @@ import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
+from bot.gateway.protocol import MAX_LIVE_TOKENS, QUERY_PATH, TOKEN_PATH, utc_now
 from bot.gateway.signing import (
     BODY_TIMESTAMP_FORMAT,
     HEADER_TIMESTAMP_FORMAT,
@@ -42,7 +42,6 @@ from bot.sandbox.fixtures import Fixtures, load_fixtures
 
 TIMESTAMP_WINDOW = timedelta(minutes=5)
 TOKEN_LIFETIME = timedelta(hours=1)
-MAX_LIVE_TOKENS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +88,6 @@ class _Reject(Exception):
         self.response = response
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class SandboxGateway:
     """The gateway's behaviour and state: known apps, seen nonces, live tokens, fixtures, faults."""
 
@@ -102,14 +97,14 @@ class SandboxGateway:
         apps: Mapping[str, str] | None = None,
         fixtures: Fixtures | None = None,
         faults: FaultConfig | None = None,
-        clock: Callable[[], datetime] = utc_now,
+        wall_clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._apps = dict(apps) if apps is not None else {SANDBOX_APP_ID: SANDBOX_APP_KEY}
         self.fixtures = fixtures if fixtures is not None else load_fixtures()
         self.faults = FaultInjector(faults or FaultConfig(), by_code=dict(self.fixtures.faults))
-        self._clock = clock
+        self._wall_clock = wall_clock
         self._nonces: dict[tuple[str, str], datetime] = {}
-        self._pruned_at = clock()
+        self._pruned_at = wall_clock()
         self._tokens: dict[str, tuple[str, datetime]] = {}  # token -> (appId, expiry)
         self.token_requests = 0
         self.query_requests = 0
@@ -121,7 +116,7 @@ class SandboxGateway:
 
     def live_tokens(self) -> list[str]:
         """The access tokens issued and not yet expired (tests look for them in logs)."""
-        now = self._clock()
+        now = self._wall_clock()
         return [token for token, (_, expiry) in self._tokens.items() if expiry > now]
 
     def hold(self) -> None:
@@ -173,7 +168,7 @@ class SandboxGateway:
         ):
             raise _Reject(_gateway_error(BAD_SIGNATURE))
         self._check_nonce(app_id, nonce)
-        now = self._clock()
+        now = self._wall_clock()
         live = [
             t for t, (owner, expiry) in self._tokens.items() if owner == app_id and expiry > now
         ]
@@ -230,7 +225,7 @@ class SandboxGateway:
             token = authorization.removeprefix(TOKEN_SCHEME + " ").strip()
             token = token.removeprefix("AccessToken=").strip('"')
             entry = self._tokens.get(token)
-            if entry is None or entry[1] <= self._clock():
+            if entry is None or entry[1] <= self._wall_clock():
                 raise _Reject(_gateway_error(BAD_TOKEN))
             return
         parts = parse_body_sig_header(authorization)
@@ -271,8 +266,9 @@ class SandboxGateway:
             entry = found
             if entry.mid != mid:
                 return _business("INVALID_MSGSRC", "消息来源与二维码不一致 (wrong source)", **echo)
-        reply = entry.reply_at(self._clock(), qr_code_id) | {k: v for k, v in echo.items() if v}
-        reply["responseTimestamp"] = body_timestamp(self._clock())
+        now = self._wall_clock()
+        reply = entry.reply_at(now, qr_code_id) | {k: v for k, v in echo.items() if v}
+        reply["responseTimestamp"] = body_timestamp(now)
         return _json(200, reply)
 
     def _field_problem(self, data: dict[str, Any]) -> tuple[str, str] | None:
@@ -283,7 +279,7 @@ class SandboxGateway:
             sent = parse_beijing(stamp, BODY_TIMESTAMP_FORMAT)
         except ValueError:
             return "BAD_REQUEST", "requestTimestamp格式错误, 应为yyyy-MM-dd HH:mm:ss"
-        if abs(sent - self._clock()) > TIMESTAMP_WINDOW:
+        if abs(sent - self._wall_clock()) > TIMESTAMP_WINDOW:
             return "ABNORMAL_REQUEST_TIME", "requestTimestamp与服务器时间相差过大 (clock skew)"
         for name, low, high in (("mid", 8, 15), ("qrCodeId", 1, 32)):
             value = data.get(name)
@@ -310,13 +306,13 @@ class SandboxGateway:
             sent = parse_beijing(timestamp, HEADER_TIMESTAMP_FORMAT)
         except ValueError:
             raise _Reject(_gateway_error(BAD_TIMESTAMP)) from None
-        if abs(sent - to_beijing(self._clock())) > TIMESTAMP_WINDOW:
+        if abs(sent - to_beijing(self._wall_clock())) > TIMESTAMP_WINDOW:
             raise _Reject(_gateway_error(BAD_TIMESTAMP))
 
     def _check_nonce(self, app_id: str, nonce: str) -> None:
         if not nonce or len(nonce) > 128:
             raise _Reject(_gateway_error(AUTH_MISSING))
-        now = self._clock()
+        now = self._wall_clock()
         if now - self._pruned_at > TIMESTAMP_WINDOW:
             # A nonce older than twice the window cannot come back: its timestamp fails first.
             horizon = now - 2 * TIMESTAMP_WINDOW

@@ -46,7 +46,7 @@ def create_web_app(gateway: SandboxGateway | None = None) -> web.Application:
     return app
 
 
-async def serve(gateway: SandboxGateway, *, host: str, port: int) -> None:
+async def serve_sandbox(gateway: SandboxGateway, *, host: str, port: int) -> None:
     """Serve until cancelled (Ctrl-C)."""
     runner = web.AppRunner(create_web_app(gateway), access_log=None)
     await runner.setup()

@@ -30,18 +30,21 @@ class Requester:
     channel_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
-    """The guard's settings: allow-lists (empty: no restriction) and limits a minute."""
+    """The guard's settings: allow-lists (empty: no restriction) and limits a minute.
 
-    teams: frozenset[str] = frozenset()
-    enterprises: frozenset[str] = frozenset()
-    channels: frozenset[str] = frozenset()
-    users: frozenset[str] = frozenset()
-    usergroups: frozenset[str] = frozenset()
-    user_rate: int = 30
-    workspace_rate: int = 600
-    usergroup_cache_seconds: float = 60.0
+    No defaults: the values (and their defaults) are Settings', passed by the wiring.
+    """
+
+    teams: frozenset[str]
+    enterprises: frozenset[str]
+    channels: frozenset[str]
+    users: frozenset[str]
+    usergroups: frozenset[str]
+    user_rate: int
+    workspace_rate: int
+    usergroup_cache_seconds: float
 
 
 @dataclass(frozen=True, slots=True)

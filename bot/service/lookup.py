@@ -37,14 +37,14 @@ class Answer:
     """One gateway call's outcome (expected errors included), shared by every identical lookup."""
 
     msg_id: str
-    outcome: QrCodeInfo | QrInfoError
+    result: QrCodeInfo | QrInfoError
     answered_at: datetime  # when the gateway answered (or the call ended), wall clock
     duration_ms: float  # how long the call took
 
     @property
     def definite(self) -> bool:
         """Found, or a business code: still true a few seconds later. Failures are not."""
-        return isinstance(self.outcome, QrCodeInfo | GatewayRejected)
+        return isinstance(self.result, QrCodeInfo | GatewayRejected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class Outcome:
         """found | <errCode> | refused | busy | paused | unavailable | misconfigured | invalid"""
         if self.answer is None:
             return "refused"
-        result = self.answer.outcome
+        result = self.answer.result
         if isinstance(result, QrCodeInfo):
             return "found"
         if isinstance(result, GatewayRejected):
@@ -79,15 +79,15 @@ class Outcome:
         return "misconfigured" if isinstance(result, GatewayAuthError) else "invalid"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Services:
-    """What listeners need, built once per app by the wiring."""
+    """What listeners need, built once per app by the wiring (from Settings)."""
 
     gateway: QrCodeClient
     guard: Guard
-    env: Environment = "sandbox"
-    access_hint: str = ""  # where a refused user should ask: a channel id or text
-    coalesce_seconds: float = 5.0
+    env: Environment
+    access_hint: str  # where a refused user should ask: a channel id or text, or ""
+    coalesce_seconds: float
     wall_clock: WallClock = utc_now
     audit: AuditLog | None = None
     inflight: InFlight = field(default_factory=InFlight)
@@ -156,17 +156,17 @@ async def _ask(services: Services, ref: QrCodeRef) -> Answer:
     """One gateway call; its expected errors are an outcome too, to share with waiters."""
     msg_id = new_msg_id()
     started = time.monotonic()
-    outcome: QrCodeInfo | QrInfoError
+    result: QrCodeInfo | QrInfoError
     try:
-        outcome = await services.gateway.query_qrcode_info(ref.mid, ref.qr_code_id, msg_id=msg_id)
+        result = await services.gateway.query_qrcode_info(ref.mid, ref.qr_code_id, msg_id=msg_id)
     except (GatewayRejected, GatewayUnavailable, GatewayAuthError, InvalidInput) as exc:
-        outcome = exc
-    if isinstance(outcome, GatewayAuthError):
+        result = exc
+    if isinstance(result, GatewayAuthError):
         # The user is told to contact the operator; the operator gets the detail, once a call.
-        log.error("gateway refused the bot's request msgId=%s: %s", msg_id, outcome)
+        log.error("gateway refused the bot's request msgId=%s: %s", msg_id, result)
     return Answer(
         msg_id=msg_id,
-        outcome=outcome,
+        result=result,
         answered_at=services.wall_clock(),
         duration_ms=(time.monotonic() - started) * 1000,
     )

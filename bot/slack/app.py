@@ -50,9 +50,9 @@ class SignatureCheck(AsyncMiddleware):
     an empty body, and only a verified request is marked so.
     """
 
-    def __init__(self, secret: str | None, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, secret: str | None, *, now: Callable[[], float] = time.time) -> None:
         self._secret = secret
-        self._clock = clock
+        self._now = now
 
     async def async_process(
         self,
@@ -70,7 +70,7 @@ class SignatureCheck(AsyncMiddleware):
                     timestamp=_first(req, "x-slack-request-timestamp"),
                     signature=_first(req, "x-slack-signature"),
                     body=req.raw_body.encode("utf-8"),
-                    now=self._clock(),
+                    now=self._now(),
                 )
             except NotFromSlack as exc:
                 log.info("refused a request: %s", exc.reason)

@@ -24,16 +24,14 @@ from bot.gateway.config import Environment
 from bot.gateway.models import CENT, FEN_PER_YUAN
 from bot.slack.mrkdwn import clip, clip_plain, date_token
 
-# Block Kit limits (a message over any of them is rejected whole).
-MAX_BLOCKS = 50
+# Block Kit limits the renderer keeps to (a message over any of them is rejected whole);
+# tests/slack/blockkit.py checks every card against Slack's full list.
 HEADER_CHARS = 150
 SECTION_CHARS = 3000
 FIELD_CHARS = 2000
 MAX_FIELDS = 10
 MAX_CONTEXT_ELEMENTS = 10
-BUTTON_TEXT_CHARS = 75
 BUTTON_URL_CHARS = 3000
-BUTTON_VALUE_CHARS = 2000
 FALLBACK_CHARS = 300  # our own cap: notifications show little more
 
 REFRESH_ACTION = "refresh_card"

@@ -75,15 +75,15 @@ class FrontDoor:
         app: AsyncApp,
         *,
         signing_secret: str | None,
-        replies: ReplyPool | None = None,
-        clock: Callable[[], float] = time.time,
+        reply_pool: ReplyPool | None = None,
+        now: Callable[[], float] = time.time,
         body_seconds: float = BODY_SECONDS,
     ) -> None:
         self.app = app
         self.body_seconds = body_seconds
         self._secret = signing_secret
-        self._replies = replies
-        self._clock = clock
+        self._reply_pool = reply_pool
+        self._now = now
         self.refusals = RefusalLog()
         self._notices: set[asyncio.Task[object]] = set()
 
@@ -98,7 +98,7 @@ class FrontDoor:
                 timestamp=request.headers.get("X-Slack-Request-Timestamp"),
                 signature=request.headers.get("X-Slack-Signature"),
                 body=raw,
-                now=self._clock(),
+                now=self._now(),
             )
         except NotFromSlack as exc:
             self.refusals.note(exc.reason)
@@ -135,8 +135,8 @@ class FrontDoor:
 
     async def _tell(self, response_url: str, reason: str) -> None:
         respond = (
-            PooledRespond(response_url=response_url, pool=self._replies)
-            if self._replies is not None
+            PooledRespond(response_url=response_url, pool=self._reply_pool)
+            if self._reply_pool is not None
             else AsyncRespond(response_url=response_url)
         )
         await send_card(respond, unreadable_request_card(reason), replace_original=False)

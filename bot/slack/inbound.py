@@ -71,7 +71,7 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     """The body, read the way Slack writes it: a command form, an interaction form's
     ``payload`` (a JSON object), or an ``ssl_check``. NotSlackShaped otherwise.
 
-    The app is handed this dict (see :mod:`bot.slack.server`), not Bolt's own
+    The app is handed this dict (see :mod:`bot.slack.front_door`), not Bolt's own
     reading of the text, which takes the word "payload" anywhere in a command
     (a channel named payload-ops) for an interaction and loses the command.
     """
@@ -196,17 +196,6 @@ _PROBLEMS_BY_TYPE = {
     "shortcut": _shortcut_problem,
     "message_action": _shortcut_problem,
 }
-
-
-def read_payload(raw: bytes, content_type: str | None) -> dict[str, Any]:
-    """:func:`read_body`, then :func:`payload_problem`: a body the app can take, or NotSlackShaped.
-
-    A payload whose only fault is its shape keeps its response_url on the
-    exception, so the person who clicked can be told (the request was verified).
-    """
-    body = read_body(raw, content_type)
-    check_payload(body)
-    return body
 
 
 def check_payload(body: dict[str, Any]) -> None:

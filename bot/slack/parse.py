@@ -235,9 +235,9 @@ def _only(values: set[str]) -> str | None:
     return next(iter(values)) if len(values) == 1 else None
 
 
-def encode_button_value(request: QrCodeRef) -> str:
+def encode_button_value(ref: QrCodeRef) -> str:
     """What a card's buttons carry: the lookup, as compact JSON. Never who clicked or shared."""
-    return json.dumps({"mid": request.mid, "qr": request.qr_code_id}, separators=(",", ":"))
+    return json.dumps({"mid": ref.mid, "qr": ref.qr_code_id}, separators=(",", ":"))
 
 
 def decode_button_value(value: str) -> QrCodeRef:

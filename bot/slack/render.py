@@ -45,7 +45,7 @@ def outcome_card(
         refreshed=refreshed,
         shared_by=shared_by,
     )
-    result = answer.outcome
+    result = answer.result
     if isinstance(result, QrCodeInfo):
         buttons = CardButtons(value=value, shareable=shared_by is None)
         return qr_card(result, context, now=now, buttons=buttons)

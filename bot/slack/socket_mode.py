@@ -100,7 +100,8 @@ class SocketConnection(SocketModeClient):
             try:
                 return await self._ask_for_url()
             except _TryAgain as again:
-                wait = max(delay, again.at_least) * random.uniform(0.8, 1.2)  # noqa: S311  # jitter
+                delay = max(delay, again.at_least)  # Slack's Retry-After raises the base
+                wait = delay * random.uniform(0.8, 1.2)  # noqa: S311  # jitter, not crypto
                 log.warning(
                     "cannot open a Socket Mode connection: %s; retry in %.0f s", again.reason, wait
                 )

@@ -25,7 +25,7 @@ def refusing_url() -> Iterator[str]:
 @pytest.fixture
 def sandbox() -> SandboxGateway:
     """The sandbox gateway, on the clients' fixed clock."""
-    return SandboxGateway(clock=lambda: FIXED_NOW)
+    return SandboxGateway(wall_clock=lambda: FIXED_NOW)
 
 
 @pytest.fixture

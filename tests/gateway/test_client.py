@@ -448,8 +448,6 @@ async def test_cached_token_is_reused_across_lookups(
     for _ in range(5):
         await client.query_qrcode_info(MID, QR)
     assert token_route.call_count == 1
-    assert client.token_cache is not None
-    assert client.token_cache.fetches == 1
 
 
 async def test_the_eleventh_live_token_is_refused_as_too_many_tokens(
@@ -538,8 +536,9 @@ async def test_no_secret_reaches_logs_reprs_or_exceptions(
         ]
     )
     client = make_client(chinaums_auth=auth)
-    texts = [repr(client), repr(client.token_cache)]
+    texts = [repr(client)]
     await client.query_qrcode_info(MID, QR)
+    texts += [repr(client)]  # the token cache's repr included, now holding a token
     for error_type in (GatewayRejected, GatewayAuthError):
         with pytest.raises(error_type) as caught:
             await client.query_qrcode_info(MID, QR)

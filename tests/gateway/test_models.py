@@ -61,7 +61,8 @@ def test_seed_sample_parses_every_field() -> None:
     assert (info.bill_no, info.bill_date) == ("10A31689733046250", date(2020, 2, 26))
     assert info.bill_desc == "test create qrCode"
     assert info.total_amount == 2
-    assert info.total_yuan == Decimal("0.02")
+    assert info.total_amount is not None
+    assert yuan(info.total_amount) == Decimal("0.02")
     [egg] = info.goods
     assert (egg.goods_id, egg.goods_name, egg.quantity, egg.price) == ("001", "鸡蛋", Decimal(1), 1)
     assert (egg.goods_category, egg.body) == ("food meterial", "two eggs")
@@ -82,7 +83,8 @@ def test_amounts_sent_as_json_numbers_parse_like_strings() -> None:
     }
     info = QrCodeInfo.model_validate(reply)
     assert info.total_amount == 1999
-    assert info.total_yuan == Decimal("19.99")
+    assert info.total_amount is not None
+    assert yuan(info.total_amount) == Decimal("19.99")
     assert info.goods[0].price == 999
     assert info.goods[0].line_total_fen == 1998
     assert info.installment_number == 3
@@ -94,7 +96,7 @@ def test_reply_with_only_errcode_parses() -> None:
     assert info.err_code == "NO_BILL"
     assert info.goods == []
     assert info.total_amount is None
-    assert info.total_yuan is None
+    assert info.total_amount is None
     assert info.expire_time is None
 
 
@@ -140,8 +142,8 @@ def test_any_whole_fen_amount_reads_back_exactly(fen: int, as_text: bool) -> Non
         {"errCode": "SUCCESS", "totalAmount": str(fen) if as_text else fen}
     )
     assert info.total_amount == fen
-    assert info.total_yuan == Decimal(fen) / 100
-    assert info.total_yuan == yuan(fen)
+    assert info.total_amount is not None
+    assert yuan(info.total_amount) == Decimal(fen) / 100
     assert str(yuan(fen)).count(".") == 1
     assert len(str(yuan(fen)).split(".")[1]) == 2
 

@@ -27,7 +27,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def sandbox(clock: Clock) -> SandboxGateway:
-    return SandboxGateway(clock=clock)
+    return SandboxGateway(wall_clock=clock)
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ async def test_a_hanging_gateway_is_cut_off_by_the_deadline_over_http(
 
 async def test_the_in_process_transport_behaves_like_the_server(clock: Clock) -> None:
     """SandboxTransport (no socket) gives the same answer as the HTTP server."""
-    http = new_http_client(transport=SandboxTransport(SandboxGateway(clock=clock)))
+    http = new_http_client(transport=SandboxTransport(SandboxGateway(wall_clock=clock)))
     try:
         client = client_for("http://sandbox.invalid", http, clock, "token")
         info = await client.query_qrcode_info(SEED_MID, SEED_QR)

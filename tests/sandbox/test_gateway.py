@@ -37,7 +37,7 @@ from tests.sandbox.helpers import (
 
 @pytest.fixture
 def sandbox() -> SandboxGateway:
-    return SandboxGateway(clock=Clock())
+    return SandboxGateway(wall_clock=Clock())
 
 
 # --- the verifier, pinned by the provider's vector --------------------------------------------
@@ -46,7 +46,7 @@ def sandbox() -> SandboxGateway:
 async def test_verifier_accepts_the_official_vector() -> None:
     """The vector's header over body 'A' passes authentication (then 'A' fails as JSON)."""
     vector_time = Clock(NOW.replace(year=2017, month=1, day=1))  # 12:00 Beijing
-    sandbox = SandboxGateway(apps={V_APP_ID: V_APP_KEY}, clock=vector_time)
+    sandbox = SandboxGateway(apps={V_APP_ID: V_APP_KEY}, wall_clock=vector_time)
     answer = await sandbox.handle("POST", QUERY_PATH, {"Authorization": V_HEADER}, b"A")
     assert answer.status == 200
     assert reply(answer)["errCode"] == "BAD_REQUEST"
@@ -55,7 +55,7 @@ async def test_verifier_accepts_the_official_vector() -> None:
 async def test_verifier_refuses_the_vector_with_one_signature_character_changed() -> None:
     """Flip one character of the vector's signature: 1002, signature mismatch."""
     vector_time = Clock(NOW.replace(year=2017, month=1, day=1))
-    sandbox = SandboxGateway(apps={V_APP_ID: V_APP_KEY}, clock=vector_time)
+    sandbox = SandboxGateway(apps={V_APP_ID: V_APP_KEY}, wall_clock=vector_time)
     tampered = V_HEADER.replace(V_SIGNATURE, "H" + V_SIGNATURE[1:])
     answer = await sandbox.handle("POST", QUERY_PATH, {"Authorization": tampered}, b"A")
     assert (answer.status, reply(answer)["errCode"]) == (412, "1002")
@@ -128,7 +128,7 @@ async def test_a_missing_authorization_is_refused(sandbox: SandboxGateway) -> No
 async def test_a_token_works_until_it_expires() -> None:
     """A fresh token opens queries; an hour later it is refused with 401 / 1005."""
     clock = Clock()
-    sandbox = SandboxGateway(clock=clock)
+    sandbox = SandboxGateway(wall_clock=clock)
     token = reply(await token_request(sandbox))["accessToken"]
     assert reply(await token_query(sandbox, token))["errCode"] == "SUCCESS"
     clock.advance(hours=1, seconds=1)
@@ -153,7 +153,7 @@ async def test_the_eleventh_live_token_is_refused(sandbox: SandboxGateway) -> No
 async def test_expired_tokens_free_their_places() -> None:
     """Once the ten tokens expire, a new one can be issued."""
     clock = Clock()
-    sandbox = SandboxGateway(clock=clock)
+    sandbox = SandboxGateway(wall_clock=clock)
     for _ in range(10):
         await token_request(sandbox)
     assert reply(await token_request(sandbox))["errCode"] == "1006"
@@ -315,7 +315,7 @@ async def test_the_error_rate_is_applied_reproducibly_with_a_seed() -> None:
     """error_rate=0.3 with a seed gives the same share of 502s on every run."""
 
     async def run() -> list[int]:
-        sandbox = SandboxGateway(clock=Clock(), faults=FaultConfig(error_rate=0.3, seed=7))
+        sandbox = SandboxGateway(wall_clock=Clock(), faults=FaultConfig(error_rate=0.3, seed=7))
         return [(await signed_query(sandbox)).status for _ in range(200)]
 
     first, second = await run(), await run()
@@ -325,7 +325,7 @@ async def test_the_error_rate_is_applied_reproducibly_with_a_seed() -> None:
 
 async def test_latency_delays_every_query() -> None:
     """latency_ms=50 makes a query take at least 50 ms."""
-    sandbox = SandboxGateway(clock=Clock(), faults=FaultConfig(latency_ms=50))
+    sandbox = SandboxGateway(wall_clock=Clock(), faults=FaultConfig(latency_ms=50))
     loop = asyncio.get_running_loop()
     started = loop.time()
     await signed_query(sandbox)

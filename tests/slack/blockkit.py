@@ -1,7 +1,9 @@
 """Block Kit's limits, checked on a card's JSON: what the renderer tests assert for any input.
 
 slack_sdk's models validate only some of them (and not the block count or
-field lengths), so the tests carry their own check.
+field lengths), so the tests carry their own check, with Slack's documented
+limits written out here rather than borrowed from the renderer: a wrong
+constant in bot/slack/blocks.py must not make its own test pass.
 """
 
 from __future__ import annotations
@@ -9,18 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.slack.blocks import (
-    BUTTON_TEXT_CHARS,
-    BUTTON_URL_CHARS,
-    BUTTON_VALUE_CHARS,
-    FIELD_CHARS,
-    HEADER_CHARS,
-    MAX_BLOCKS,
-    MAX_CONTEXT_ELEMENTS,
-    MAX_FIELDS,
-    SECTION_CHARS,
-    Card,
-)
+from bot.slack.blocks import Card
+
+# Slack's Block Kit reference: exceeding any of these rejects the whole message.
+MAX_BLOCKS = 50
+HEADER_CHARS = 150
+SECTION_CHARS = 3000
+FIELD_CHARS = 2000
+MAX_FIELDS = 10
+MAX_CONTEXT_ELEMENTS = 10
+BUTTON_TEXT_CHARS = 75
+BUTTON_URL_CHARS = 3000
+BUTTON_VALUE_CHARS = 2000
 
 
 def payload(card: Card) -> dict[str, Any]:
