@@ -191,6 +191,8 @@ class OutputFailed(Exception):
 
 def _out(text: str, *, end: str = "\n") -> None:
     """Print *text* to stdout, now: a failure to write is ours to report, not the exit's."""
+    if sys.stdout is None:  # started with stdout closed (`qrinfo demo >&-`)
+        raise OutputFailed("stdout is closed")
     try:
         print(text, end=end, flush=True)
     except BrokenPipeError:
@@ -226,8 +228,10 @@ def _sandbox(args: argparse.Namespace) -> int:
         return _fail(EXIT_BAD_INPUT, f"bad fault setting: {exc}")
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
-            asyncio.run(run_sandbox(faults, host=args.host, port=args.port))
-    except OSError as exc:  # listening is the only I/O of its own that can fail
+            asyncio.run(run_sandbox(faults, host=args.host, port=args.port, announce=_out))
+    except BrokenPipeError:
+        raise  # stdout's reader left: main() ends quietly
+    except OSError as exc:  # listening is the only other I/O that can fail (stdout: OutputFailed)
         return _fail(EXIT_UNAVAILABLE, cannot_listen(exc, args.host, args.port))
     return EXIT_OK
 
@@ -242,13 +246,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except OutputFailed as exc:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        if sys.stdout is not None:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
         return _fail(EXIT_OUTPUT, f"cannot write the output: {exc}")
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help and --version print to stdout, then exit 0
+        if done.code == 0 and sys.stdout is not None:  # (with none, argparse used stderr)
+            _out("", end="")  # what they printed reaches stdout now, or one line says why not
+        raise
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -253,13 +253,34 @@ class Settings(BaseSettings):
                 raise ConfigError(f"{name.upper()}: required to connect to Slack")
 
 
+_BOUNDS = {"gt": "more than {}", "ge": "at least {}", "lt": "less than {}", "le": "at most {}"}
+
+
 def _one_line(error: ValidationError) -> str:
     first = error.errors()[0]
     message = str(first["msg"]).removeprefix("Value error, ")
-    if first["loc"]:
-        variable = str(first["loc"][0]).upper()
-        return f"{variable}: {message.replace('Input should be ', 'expected ')}"
-    return message  # model-level checks already name their variable
+    if not first["loc"]:
+        return message  # model-level checks already name their variable
+    name = str(first["loc"][0])
+    # What was typed is not echoed: a secret pasted into the wrong variable stays unseen.
+    variable, got = name.upper(), first.get("input")
+    if first["type"] in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        field = Settings.model_fields[name]
+        bounds = " and ".join(
+            text.format(f"{getattr(limit, bound):g}")
+            for limit in field.metadata
+            for bound, text in _BOUNDS.items()
+            if getattr(limit, bound, None) is not None
+        )
+        return f"{variable}: expected {bounds}, such as {field.default:g}"
+    if first["type"] == "string_too_long" and isinstance(got, str):
+        limit = (first.get("ctx") or {}).get("max_length")
+        return f"{variable}: expected at most {limit} characters, got {len(got)}"
+    if first["type"] in {"float_parsing", "int_parsing", "int_from_float"}:
+        field = Settings.model_fields[name]
+        kind = "a whole number" if field.annotation is int else "a number"
+        return f"{variable}: expected {kind}, such as {field.default:g}"
+    return f"{variable}: {message.replace('Input should be ', 'expected ')}"
 
 
 def load_settings(**overrides: object) -> Settings:

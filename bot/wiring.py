@@ -12,10 +12,10 @@ import gc
 import logging
 import secrets
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import SecretStr
@@ -45,6 +45,7 @@ from bot.slack.socket_mode import run_socket
 from bot.slack.startup import authorize_at_start
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def gateway_config(settings: Settings) -> GatewayConfig:
@@ -157,9 +158,11 @@ def sandbox_faults(
     )
 
 
-async def run_sandbox(faults: FaultConfig, *, host: str, port: int) -> None:
+async def run_sandbox(
+    faults: FaultConfig, *, host: str, port: int, announce: Callable[[str], None]
+) -> None:
     """`qrinfo sandbox`: the simulated gateway on *host*:*port* until stopped."""
-    await serve_sandbox(SandboxGateway(faults=faults), host=host, port=port)
+    await serve_sandbox(SandboxGateway(faults=faults), host=host, port=port, announce=announce)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +236,17 @@ class _Stop:
     def _signal(self) -> None:
         (self.now if self.requested.is_set() else self.requested).set()
 
+    async def unless_requested(self, work: Coroutine[Any, Any, T]) -> T | None:
+        """*work*'s result, or None (and *work* cancelled) if a stop is requested first."""
+        task = asyncio.ensure_future(work)
+        stopped = asyncio.ensure_future(self.requested.wait())
+        await asyncio.wait([task, stopped], return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+            return None
+        return task.result()
+
     async def drain(self, services: Services, wait: float) -> None:
         """Let the lookups in flight finish (at most *wait* s, or until a second signal)."""
         draining = asyncio.ensure_future(services.inflight.drain(wait))
@@ -247,9 +261,15 @@ class _Stop:
 async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: AuditLog) -> None:
     """Check the bot token, build everything, serve until stopped (HTTP or Socket Mode)."""
     assert settings.slack_bot_token is not None  # noqa: S101  # the caller required it
-    authorization = await authorize_at_start(
-        settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
+    stop = _Stop()  # from the start: a SIGTERM while auth.test waits ends the process quietly
+    authorization = await stop.unless_requested(
+        authorize_at_start(
+            settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
+        )
     )
+    if authorization is None:
+        log.warning("stopped before start: Slack had not answered auth.test yet")
+        return
     http, reply_pool = new_gateway_http(settings), ReplyPool()
     try:
         services = build_services(settings, build_gateway(settings, http), audit=audit)
@@ -261,16 +281,22 @@ async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: A
             app, signing_secret=secret.get_secret_value() if secret else None, reply_pool=reply_pool
         )
         tune_gc_for_bursts()  # after start-up: what exists now lives as long as the process
-        await _run(settings, door, services, mode=mode, host=host, port=port)
+        await _run(settings, door, services, stop, mode=mode, host=host, port=port)
     finally:
         await reply_pool.aclose()
         await http.aclose()
 
 
-async def _run(
-    settings: Settings, door: FrontDoor, services: Services, *, mode: str, host: str, port: int
+async def _run(  # what serve built, handed on
+    settings: Settings,
+    door: FrontDoor,
+    services: Services,
+    stop: _Stop,
+    *,
+    mode: str,
+    host: str,
+    port: int,
 ) -> None:
-    stop = _Stop()
 
     async def health() -> dict[str, Any]:
         return health_report(services, mode=mode, draining=stop.requested.is_set())

@@ -384,11 +384,17 @@ def test_audit_file_dash_says_the_flag_wants_a_path(capsys: pytest.CaptureFixtur
     assert capsys.readouterr().err == "--file - is not a file: pass the audit log's path\n"
 
 
-def test_output_that_cannot_be_written_is_one_line_and_exit_1() -> None:
-    """`qrinfo query > /dev/full`: 'cannot write the output: …', exit 1, no traceback."""
+@pytest.mark.parametrize(
+    "args",
+    [["query", *SEED], ["--help"], ["--version"], ["sandbox", "--port", "0"]],
+    ids=["query", "help", "version", "sandbox"],
+)
+def test_output_that_cannot_be_written_is_one_line_and_exit_1(args: list[str]) -> None:
+    """`qrinfo … > /dev/full`: 'cannot write the output: …', exit 1, no traceback (the
+    sandbox's banner too: its port was fine, it is stdout that failed)."""
     with open("/dev/full", "w") as full:  # a device, not a path to build
         done = subprocess.run(  # noqa: S603  # our own interpreter and module
-            [sys.executable, "-m", "bot", "query", *SEED],
+            [sys.executable, "-m", "bot", *args],
             stdout=full,
             stderr=subprocess.PIPE,
             timeout=60,
@@ -398,6 +404,18 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1() -> None:
         1,
         b"cannot write the output: No space left on device\n",
     )
+
+
+def test_a_closed_stdout_is_one_line_and_exit_1() -> None:
+    """`qrinfo demo >&-`: nothing can be shown, and the exit says so (not a silent 0)."""
+    done = subprocess.run(  # our own interpreter and module
+        [sys.executable, "-m", "bot", "demo"],
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),  # the child's own stdout, before exec
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (1, b"cannot write the output: stdout is closed\n")
 
 
 def test_audit_refuses_a_pipe_and_a_device_instead_of_waiting_forever(

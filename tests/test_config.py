@@ -55,7 +55,22 @@ def test_base_url_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
             " such as https://test-api-open.chinaums.com",
         ),
         ({"CHINAUMS_AUTH": "oauth"}, "CHINAUMS_AUTH: expected 'body-sig' or 'token'"),
-        ({"CHINAUMS_TIMEOUT": "0"}, "CHINAUMS_TIMEOUT: expected greater than 0"),
+        (
+            {"CHINAUMS_TIMEOUT": "0"},
+            "CHINAUMS_TIMEOUT: expected more than 0 and at most 60, such as 8",
+        ),
+        (
+            {"CHINAUMS_MAX_IN_FLIGHT": "0"},
+            "CHINAUMS_MAX_IN_FLIGHT: expected at least 1 and at most 4096, such as 512",
+        ),
+        (
+            {"QRINFO_USER_RATE": "1.5"},
+            "QRINFO_USER_RATE: expected a whole number, such as 30",
+        ),
+        (
+            {"CHINAUMS_SYSTEM_ID": "s" * 33},
+            "CHINAUMS_SYSTEM_ID: expected at most 32 characters, got 33",
+        ),
     ],
     ids=[
         "prod-no-id",
@@ -64,6 +79,9 @@ def test_base_url_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         "non-http-url",
         "unknown-auth",
         "zero-timeout",
+        "zero-in-flight",
+        "fractional-rate",
+        "long-system-id",
     ],
 )
 def test_bad_settings_fail_with_one_line_naming_the_variable(
@@ -82,10 +100,16 @@ def test_the_app_key_is_hidden_in_reprs_and_errors(monkeypatch: pytest.MonkeyPat
     """The key never shows in the settings' repr, nor in a validation error."""
     monkeypatch.setenv("CHINAUMS_APP_KEY", "very-secret-key")
     assert "very-secret-key" not in repr(load_settings())
-    monkeypatch.setenv("CHINAUMS_TIMEOUT", "very-secret-key")
-    with pytest.raises(ConfigError) as caught:
-        load_settings()
-    assert "very-secret-key" not in str(caught.value)
+    for variable, value in [
+        ("CHINAUMS_TIMEOUT", "very-secret-key"),  # not a number
+        ("CHINAUMS_TIMEOUT", "1234567890"),  # a number out of range
+        ("CHINAUMS_SYSTEM_ID", "very-secret-key" * 3),  # too long
+    ]:
+        monkeypatch.setenv(variable, value)
+        with pytest.raises(ConfigError) as caught:
+            load_settings()
+        assert value not in str(caught.value)
+        monkeypatch.delenv(variable)
 
 
 URL_EXPECTED = "expected an http:// or https:// URL such as https://test-api-open.chinaums.com"

@@ -199,6 +199,22 @@ async def test_sigterm_while_socket_mode_keeps_failing_to_connect_ends_the_proce
         serve.kill()
 
 
+async def test_sigterm_while_auth_test_waits_ends_the_process_in_one_line(
+    slack_api: FakeSlackApi, tmp_path: object
+) -> None:
+    """Slack never answers auth.test: a SIGTERM then exits 0 with one line, not a kill."""
+    slack_api.silent.add("auth.test")
+    serve = await Serve.start(serve_env(slack_api, tmp_path, SLACK_SIGNING_SECRET=SECRET))
+    try:
+        await slack_api.wait_for("auth.test", wait=20)
+        serve.child.send_signal(signal.SIGTERM)
+        assert "stopped before start" in await serve.line()
+        assert await serve.exit_code() == 0
+        assert serve.stderr == [serve.stderr[0]]  # that line, nothing else
+    finally:
+        serve.kill()
+
+
 async def test_a_second_sigterm_stops_at_once_whatever_is_in_flight(
     slack_api: FakeSlackApi, tmp_path: object
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -46,15 +47,17 @@ def create_web_app(gateway: SandboxGateway | None = None) -> web.Application:
     return app
 
 
-async def serve_sandbox(gateway: SandboxGateway, *, host: str, port: int) -> None:
-    """Serve until cancelled (Ctrl-C)."""
+async def serve_sandbox(
+    gateway: SandboxGateway, *, host: str, port: int, announce: Callable[[str], None]
+) -> None:
+    """Serve until cancelled (Ctrl-C); *announce* gets the line that says where."""
     runner = web.AppRunner(create_web_app(gateway), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
         # The address it took: the real port when 0 asked for any free one.
         host, port = runner.addresses[0][:2]
-        print(f"sandbox gateway listening on {http_url(host, port)}  ({gateway!r})", flush=True)
+        announce(f"sandbox gateway listening on {http_url(host, port)}  ({gateway!r})")
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.typedefs import Handler
 
 from bot.network import cannot_listen, http_url
 from bot.slack.front_door import EVENTS_PATH, FrontDoor
@@ -20,16 +21,25 @@ Health = Callable[[], Awaitable[dict[str, Any]]]
 Drain = Callable[[], Awaitable[object]]
 
 
+HEALTH_PATH = "/healthz"
+
+
 def create_http_app(door: FrontDoor, health: Health) -> web.Application:
     """``POST /slack/events`` for commands and interactivity; ``GET /healthz``."""
-
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response(await health())
-
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_post(EVENTS_PATH, door.http)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get(HEALTH_PATH, healthz_handler(health))
     return app
+
+
+def healthz_handler(health: Health) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """``GET /healthz``: the report, with 503 while draining so a load balancer looks away."""
+
+    async def healthz(request: web.Request) -> web.Response:
+        report = await health()
+        return web.json_response(report, status=503 if report.get("draining") else 200)
+
+    return healthz
 
 
 class _MalformedHttpInOneLine(logging.Filter):
@@ -57,9 +67,16 @@ def _quiet_malformed_http() -> None:
 
 
 class HttpServer:
-    """An aiohttp app on a port, that stops gracefully: no new connections, work drained, exit."""
+    """An aiohttp app on a port, that stops gracefully: new work refused, work drained, exit.
+
+    While the work in flight drains, the port stays open: ``/healthz`` answers (503,
+    "draining": true) and every other request gets 503, so an orchestrator or a load
+    balancer can see the replica leaving instead of a refused connection.
+    """
 
     def __init__(self, app: web.Application, host: str, port: int) -> None:
+        self.draining = False
+        app.middlewares.append(self._refuse_while_draining)
         # auto_decompress off: a body is verified as sent, and Slack compresses none (the
         # front door refuses a Content-Encoding before aiohttp could fail inflating it).
         # shutdown_timeout: our work in flight is drained before cleanup; what is left
@@ -76,6 +93,14 @@ class HttpServer:
         self._port = port
         self._site: web.TCPSite | None = None
 
+    @web.middleware
+    async def _refuse_while_draining(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        if self.draining and request.path != HEALTH_PATH:
+            return web.Response(status=503, text="stopping\n")
+        return await handler(request)
+
     async def start(self) -> str:
         """Listen; returns the base URL (with the real port when 0 was asked)."""
         await self._runner.setup()
@@ -89,12 +114,13 @@ class HttpServer:
         return http_url(host, port)
 
     async def stop(self, drain: Drain) -> None:
-        """Stop taking connections, let *drain* finish the work in flight, then close. Once."""
+        """Refuse new work, let *drain* finish the work in flight, then close. Once."""
         if self._site is None:
             return
         site, self._site = self._site, None
-        await site.stop()
+        self.draining = True
         await drain()
+        await site.stop()
         await self._runner.cleanup()
 
 

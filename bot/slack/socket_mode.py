@@ -18,7 +18,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.front_door import FrontDoor
-from bot.slack.http_server import Drain, Health, HttpServer
+from bot.slack.http_server import HEALTH_PATH, Drain, Health, HttpServer, healthz_handler
 from bot.slack.startup import TokenRefused
 from bot.slack.webapi import (
     WEB_API_TIMEOUT_SECONDS,
@@ -204,7 +204,7 @@ async def _health_server(
         return await health() | {"socket_connected": connected}
 
     app = web.Application()
-    app.router.add_get("/healthz", lambda request: _json(socket_health))
+    app.router.add_get(HEALTH_PATH, healthz_handler(socket_health))
     server = HttpServer(app, host, port)
     return server, await server.start()
 
@@ -231,7 +231,3 @@ async def _first_of(*waits: Coroutine[Any, Any, object]) -> None:
     finally:
         for task in tasks:
             task.cancel()
-
-
-async def _json(health: Health) -> web.Response:
-    return web.json_response(await health())

@@ -29,6 +29,7 @@ class FakeSlackApi:
     urlless: int = 0  # ... then answers ok without a url, this many times
     app_token_revoked: bool = False
     close_at_once: bool = False  # the websocket says hello and closes
+    silent: set[str] = field(default_factory=set)  # methods that never answer (until closed)
     url: str = ""
     # Socket Mode: the bot's websocket, and what it sent us (acks, by envelope).
     socket: web.WebSocketResponse | None = None
@@ -95,6 +96,8 @@ class FakeSlackApi:
         self.calls.append((method, args))
         async with self.called:
             self.called.notify_all()
+        if method in self.silent:
+            await asyncio.Event().wait()  # until the server closes
         if method == "apps.connections.open":
             return self.connections_open(request)
         if not self.token_ok or request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":

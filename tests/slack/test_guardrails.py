@@ -35,6 +35,7 @@ from bot.service.audit import AuditEvent, AuditLog
 from bot.service.audit_reader import AuditReader, format_table, parse_since, select
 from bot.service.guard import RateLimiter
 from bot.service.lookup import Services
+from bot.slack.http_server import HttpServer
 from bot.wiring import build_gateway, health_report
 from tests.slack.conftest import (
     SEED_TEXT,
@@ -378,31 +379,42 @@ async def test_the_open_circuit_card_says_since_when_and_health_shows_it(
 async def test_a_shutdown_in_the_middle_of_a_burst_loses_no_reply(
     guarded: Any, sink: ResponseSink, sandbox: SandboxGateway
 ) -> None:
-    """Stop while 30 lookups wait on a stalled gateway: all 30 replies arrive; new ones refused."""
+    """Stop while 30 lookups wait on a stalled gateway: all 30 replies arrive. While they
+    drain, a new command gets 503 and /healthz says draining (503); then the port closes."""
     sandbox.hold()
     app, services = guarded(qrinfo_user_rate=1000, qrinfo_workspace_rate=1000)
+    servers: list[HttpServer] = []
 
-    async with served(app) as (url, server), aiohttp.ClientSession() as session:
+    async def health() -> dict[str, Any]:
+        return {"ok": True, "draining": servers[0].draining}
 
-        async def send(i: int) -> int:
-            body = slash_command_body(
-                f"898340149000005 BNCH{i:022d}", response_url=sink.url(f"/r/{i}")
-            )
+    async with served(app, health) as (url, server), aiohttp.ClientSession() as session:
+        servers.append(server)
+
+        async def send(text: str, path: str) -> int:
+            body = slash_command_body(text, response_url=sink.url(path))
             headers = signed_headers(body, SIGNING_SECRET)
             async with session.post(url + "/slack/events", data=body, headers=headers) as response:
                 return response.status
 
-        assert await asyncio.gather(*(send(i) for i in range(30))) == [200] * 30
+        statuses = await asyncio.gather(
+            *(send(f"898340149000005 BNCH{i:022d}", f"/r/{i}") for i in range(30))
+        )
+        assert statuses == [200] * 30
         assert (len(services.inflight), sink.count) == (30, 0)
+        seen_while_draining: list[object] = []
 
         async def drain() -> bool:
-            # The gateway recovers only once the server has stopped taking connections.
-            sandbox.release()
+            seen_while_draining.append(await send(SEED_TEXT, "/late"))
+            async with session.get(url + "/healthz") as response:
+                seen_while_draining.append((response.status, await response.json()))
+            sandbox.release()  # the gateway recovers only once the server is draining
             drained: bool = await services.inflight.drain(WAIT)
             return drained
 
         await server.stop(drain)
-        assert sink.count == 30
+        assert seen_while_draining == [503, (503, {"ok": True, "draining": True})]
+        assert sink.count == 30  # and no reply to the refused command
         assert len(services.inflight) == 0
         with pytest.raises(aiohttp.ClientConnectionError):
             async with session.post(url + "/slack/events", data="x"):
