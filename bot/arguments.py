@@ -7,6 +7,7 @@ import importlib.metadata
 from typing import TypeAlias
 
 from bot.config import parse_port
+from bot.i18n import LANGUAGES
 
 
 def _port(text: str) -> int:
@@ -71,6 +72,12 @@ def _add_one_shots(commands: Commands) -> None:
             default="body-sig",
             help="sign each request (body-sig, the default) or take an access token (token): "
             "one of the 10 an appId may hold at once, for an hour; CHINAUMS_AUTH is for serve",
+        )
+        one_shot.add_argument(
+            "--lang",
+            choices=LANGUAGES,
+            default=None,
+            help="the language of the output: en or zh (default: QRINFO_LANGUAGE, else en)",
         )
 
 

@@ -31,9 +31,12 @@ from bot.gateway.errors import (
     GatewayRejected,
     GatewayUnavailable,
     InvalidInput,
+    QrInfoError,
     TokenLimitReached,
 )
 from bot.gateway.models import QrCodeInfo, yuan
+from bot.i18n import ENGLISH, Language, P, Text, Translator, columns, pad
+from bot.i18n.catalogue import translator
 from bot.network import cannot_listen
 
 if TYPE_CHECKING:
@@ -46,54 +49,87 @@ EXIT_REJECTED = 3
 EXIT_UNAVAILABLE = 4
 
 
-def format_summary(info: QrCodeInfo) -> str:
-    """A few readable lines about a QR code, for a terminal."""
-    lines = [f"merchant   {info.mer_name or '(no name)'}  mid {info.mid or '-'}"]
+def format_summary(info: QrCodeInfo, tr: Translator = ENGLISH) -> str:
+    """A few readable lines about a QR code, for a terminal, in *tr*'s language."""
+    unnamed, no_name = tr("(unnamed)"), tr("(no name)")
+    rows = [(tr("merchant"), f"{info.mer_name or no_name}  mid {info.mid or '-'}")]
     if info.total_amount is not None:
-        lines.append(f"amount     ¥{yuan(info.total_amount)}")
+        rows.append((tr("amount"), f"¥{yuan(info.total_amount)}"))
     for goods in info.goods:
         quantity = "?" if goods.quantity is None else f"{goods.quantity.normalize():f}"
         price = "" if goods.price is None else f" @ ¥{yuan(goods.price)}"
-        lines.append(f"goods      {goods.goods_name or '(unnamed)'} × {quantity}{price}")
+        rows.append((tr("goods"), f"{goods.goods_name or unnamed} × {quantity}{price}"))
     if info.expire_time is not None:
-        lines.append(f"expires    {info.expire_time:%Y-%m-%d %H:%M:%S} (UTC+8)")
+        rows.append((tr("expires"), f"{info.expire_time:%Y-%m-%d %H:%M:%S} (UTC+8)"))
     if info.qr_code_url:
-        lines.append(f"QR URL     {info.qr_code_url}")
-    lines.append(f"msgId      {info.msg_id or '-'}")
-    return "\n".join(lines)
+        rows.append((tr("QR URL"), info.qr_code_url))
+    rows.append(("msgId", info.msg_id or "-"))
+    width = max(columns(label) for label, _ in rows) + 3
+    return "\n".join(pad(label, width) + value for label, value in rows)
 
 
-async def _query(settings: Settings, mid: str, qr_code_id: str, *, as_json: bool) -> int:
+async def _query(
+    settings: Settings, mid: str, qr_code_id: str, *, as_json: bool, tr: Translator
+) -> int:
     from bot.wiring import build_gateway, new_gateway_http  # noqa: PLC0415  # composition root
 
     http = new_gateway_http(settings)
     try:
         client = build_gateway(settings, http)
         info = await client.query_qrcode_info(mid, qr_code_id)
-    except InvalidInput as exc:
-        return _fail(EXIT_BAD_INPUT, f"bad input: {exc}")
-    except GatewayRejected as exc:
-        return _fail(EXIT_REJECTED, f"rejected by the gateway: {exc}\n{exc.next_step}")
-    except TokenLimitReached as exc:  # not a misconfiguration: other holders of the appId
-        return _fail(EXIT_UNAVAILABLE, f"no access token: {exc}\n{exc.next_step}")
-    except GatewayAuthError as exc:
-        return _fail(EXIT_UNAVAILABLE, f"gateway misconfigured: {exc}\n{exc.next_step}")
-    except GatewayUnavailable as exc:
-        return _fail(EXIT_UNAVAILABLE, f"{exc} (msgId {exc.msg_id})")
+    except (InvalidInput, GatewayRejected, GatewayAuthError, GatewayUnavailable) as exc:
+        return _fail(*_query_failure(exc, tr))
     finally:
         await http.aclose()
     if as_json:
         _out(json.dumps(info.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
     else:
-        _out(format_summary(info))
+        _out(format_summary(info, tr))
     return EXIT_OK
+
+
+def _query_failure(exc: QrInfoError, tr: Translator) -> tuple[int, str]:
+    """The exit code and the lines `qrinfo query` ends with when the lookup failed."""
+    if isinstance(exc, InvalidInput):
+        return EXIT_BAD_INPUT, tr(
+            "bad input: {field}: expected {expected}, for example {example}",
+            field=exc.field,
+            expected=Text(exc.expected),
+            example=exc.example,
+        )
+    if isinstance(exc, GatewayRejected):
+        said = tr(" (gateway: {message})", message=exc.gateway_message)
+        line = tr(
+            "rejected by the gateway: {code}: {explanation}",
+            code=exc.code,
+            explanation=Text(exc.explanation),
+        )
+        return EXIT_REJECTED, f"{line}{said if exc.gateway_message else ''}\n{tr(exc.next_step)}"
+    if isinstance(exc, TokenLimitReached):  # not a misconfiguration: other holders of the appId
+        return EXIT_UNAVAILABLE, tr("no access token: {detail}", detail=exc) + "\n" + tr(
+            exc.next_step
+        )
+    if isinstance(exc, GatewayAuthError):
+        line = tr("gateway misconfigured: {detail}", detail=exc)
+        return EXIT_UNAVAILABLE, f"{line}\n{tr(exc.next_step)}"
+    assert isinstance(exc, GatewayUnavailable)  # noqa: S101  # the four kinds _query catches
+    return EXIT_UNAVAILABLE, tr(
+        P(
+            "gateway unavailable: {reason} ({count} attempt, {seconds} s) (msgId {msg_id})",
+            "gateway unavailable: {reason} ({count} attempts, {seconds} s) (msgId {msg_id})",
+            exc.attempts,
+            reason=exc.reason,
+            seconds=f"{exc.elapsed:.1f}",
+            msg_id=exc.msg_id,
+        )
+    )
 
 
 def _demo(settings: Settings, text: str | None, *, as_json: bool) -> int:
     from bot.kit.demo import DEFAULT_TEXT, render_run  # noqa: PLC0415  # the Slack stack
 
     run = asyncio.run(_run_demo(settings, text if text is not None else DEFAULT_TEXT))
-    _out(render_run(run, as_json=as_json), end="")
+    _out(render_run(run, as_json=as_json, tr=translator(settings.qrinfo_language)), end="")
     return EXIT_OK if run.payload is not None else EXIT_UNAVAILABLE
 
 
@@ -206,10 +242,13 @@ def _fail(code: int, message: str) -> int:
     return code
 
 
-def _one_shot(settings: Settings, auth: AuthScheme) -> Settings:
+def _one_shot(settings: Settings, auth: AuthScheme, language: Language | None) -> Settings:
     # The provider keeps at most 10 live access tokens per appId, each for an hour:
     # a one-shot run in token mode spends one of the serving bot's ten.
-    return settings.model_copy(update={"chinaums_auth": auth})
+    update: dict[str, object] = {"chinaums_auth": auth}
+    if language is not None:  # --lang; else QRINFO_LANGUAGE
+        update["qrinfo_language"] = language
+    return settings.model_copy(update=update)
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -275,9 +314,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
     if args.command in {"query", "demo"}:
-        settings = _one_shot(settings, args.auth)
+        settings = _one_shot(settings, args.auth, args.lang)
     if args.command == "query":
-        return asyncio.run(_query(settings, args.mid, args.qr_code_id, as_json=args.json))
+        tr = translator(settings.qrinfo_language)
+        return asyncio.run(_query(settings, args.mid, args.qr_code_id, as_json=args.json, tr=tr))
     if args.command == "demo":
         text = " ".join(args.text) if args.text else None  # unquoted words are one command
         return _demo(settings, text, as_json=args.json)

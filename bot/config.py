@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.gateway.config import AuthScheme, Environment
+from bot.i18n import Language
 
 GATEWAY_URLS: dict[str, str] = {
     "prod": "https://api-mop.chinaums.com",
@@ -113,6 +114,8 @@ class Settings(BaseSettings):
     qrinfo_workspace_rate: int = Field(default=600, ge=1, le=1_000_000)  # a minute per team
     qrinfo_coalesce_seconds: float = Field(default=5.0, ge=0, le=300)
     qrinfo_audit_log: str = "-"  # "-" for stdout, or a file path, appended to
+    # When a reader's Slack locale cannot be had, and for anything posted to a whole channel.
+    qrinfo_language: Language = "en"
     qrinfo_breaker_failures: int = Field(default=5, ge=1, le=1000)
     qrinfo_breaker_cooldown: float = Field(default=30.0, gt=0, le=3600)
 

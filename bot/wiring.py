@@ -29,6 +29,7 @@ from bot.gateway.config import GatewayConfig
 from bot.gateway.protocol import NonceFactory, WallClock, utc_now
 from bot.gateway.signing import new_nonce
 from bot.gateway.transport import new_http_client
+from bot.i18n.catalogue import translator
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
@@ -40,6 +41,7 @@ from bot.service.lookup import Services
 from bot.slack.app import build_app, fixed_authorize
 from bot.slack.front_door import FrontDoor
 from bot.slack.http_server import run_http
+from bot.slack.language import Readers, users_info_locale
 from bot.slack.pool import ReplyPool
 from bot.slack.socket_mode import run_socket
 from bot.slack.startup import authorize_at_start
@@ -126,14 +128,22 @@ def build_slack_app(
     *,
     authorization: AuthorizeResult,
     reply_pool: ReplyPool | None = None,
+    readers: Readers | None = None,
 ) -> AsyncApp:
-    """The Slack app for *services*, answering as *authorization* (auth.test's result)."""
+    """The Slack app for *services*, answering as *authorization* (auth.test's result).
+
+    Readers get their Slack locale's language (users.info), QRINFO_LANGUAGE when Slack
+    will not say, unless *readers* says otherwise (the demo: no Slack to ask).
+    """
     secret = settings.slack_signing_secret
+    if readers is None:
+        readers = Readers(settings.qrinfo_language, lookup=users_info_locale)
     return build_app(
         services,
         authorize=fixed_authorize(authorization),
         signing_secret=secret.get_secret_value() if secret else None,
         api_url=settings.slack_api_url,
+        readers=readers,
         reply_pool=reply_pool,
     )
 
@@ -182,7 +192,8 @@ async def demo_app(settings: Settings, *, authorization: AuthorizeResult) -> Asy
     http = new_gateway_http(settings)
     try:
         services = build_services(settings, build_gateway(settings, http))
-        app = build_slack_app(settings, services, authorization=authorization)
+        readers = Readers(settings.qrinfo_language, lookup=None)  # no Slack to ask
+        app = build_slack_app(settings, services, authorization=authorization, readers=readers)
         yield DemoApp(app, signing_secret, reply_wait=settings.chinaums_timeout + 5)
     finally:
         await http.aclose()
@@ -278,7 +289,10 @@ async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: A
         )
         secret = settings.slack_signing_secret
         door = FrontDoor(
-            app, signing_secret=secret.get_secret_value() if secret else None, reply_pool=reply_pool
+            app,
+            signing_secret=secret.get_secret_value() if secret else None,
+            language=translator(settings.qrinfo_language),
+            reply_pool=reply_pool,
         )
         tune_gc_for_bursts()  # after start-up: what exists now lives as long as the process
         await _run(settings, door, services, stop, mode=mode, host=host, port=port)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.gateway.protocol import MAX_LIVE_TOKENS
+from bot.i18n import N_
 
 
 class QrInfoError(Exception):
@@ -58,66 +59,72 @@ class CodeInfo:
 # for people in a support channel: one line each.
 CATALOGUE: dict[str, CodeInfo] = {
     "BAD_REQUEST": CodeInfo(
-        "The gateway found a field missing or malformed.",
-        "Check the merchant number and QR code id; if they look right, tell the bot's operator.",
+        N_("The gateway found a field missing or malformed."),
+        N_(
+            "Check the merchant number and QR code id; if they look right, tell the bot's operator."
+        ),
     ),
     "NO_BILL": CodeInfo(
-        "No QR code with this id exists for this merchant.",
-        "Check the QR code id (copy it from the URL) and the merchant number.",
+        N_("No QR code with this id exists for this merchant."),
+        N_("Check the QR code id (copy it from the URL) and the merchant number."),
     ),
     "NO_ORDER": CodeInfo(
-        "No order or QR code with this id was found.",
-        "Check the QR code id (copy it from the URL) and the merchant number.",
+        N_("No order or QR code with this id was found."),
+        N_("Check the QR code id (copy it from the URL) and the merchant number."),
     ),
     "NO_MERCHANT": CodeInfo(
-        "This merchant number is not configured at Chinaums.",
-        "Check the merchant number (15 characters, from the merchant's contract).",
+        N_("This merchant number is not configured at Chinaums."),
+        N_("Check the merchant number (15 characters, from the merchant's contract)."),
     ),
     "INACTIVE_MERCHANT": CodeInfo(
-        "The merchant is frozen or not active.",
-        "Ask merchant operations about the merchant's status.",
+        N_("The merchant is frozen or not active."),
+        N_("Ask merchant operations about the merchant's status."),
     ),
     "INVALID_MSGSRC": CodeInfo(
-        "The QR code belongs to another message source than this bot's.",
-        "Query it from the system that created the code, or check the merchant number.",
+        N_("The QR code belongs to another message source than this bot's."),
+        N_("Query it from the system that created the code, or check the merchant number."),
     ),
     "INVLID_MERCHANT_CONFIG": CodeInfo(  # the provider's own spelling
-        "The merchant's configuration at Chinaums is wrong.",
-        "Ask merchant operations to check the merchant's setup.",
+        N_("The merchant's configuration at Chinaums is wrong."),
+        N_("Ask merchant operations to check the merchant's setup."),
     ),
     "OPERATION_NOT_ALLOWED": CodeInfo(
-        "The gateway does not allow this query in the code's current state.",
-        "Check the code's state with the merchant; try again later.",
+        N_("The gateway does not allow this query in the code's current state."),
+        N_("Check the code's state with the merchant; try again later."),
     ),
     "NO_SERVICE": CodeInfo(
-        "The gateway does not offer this service at this address.",
-        "Tell the bot's operator: the gateway URL may be wrong.",
+        N_("The gateway does not offer this service at this address."),
+        N_("Tell the bot's operator: the gateway URL may be wrong."),
     ),
     "ABNORMAL_REQUEST_TIME": CodeInfo(
-        "The gateway rejected the request time (clock skew or a non-UTC+8 timestamp).",
-        "Tell the bot's operator to check the host clock.",
+        N_("The gateway rejected the request time (clock skew or a non-UTC+8 timestamp)."),
+        N_("Tell the bot's operator to check the host clock."),
     ),
     "BAD_SIGN": CodeInfo(
-        "The gateway rejected the request signature.",
-        "Tell the bot's operator to check CHINAUMS_APP_ID and CHINAUMS_APP_KEY.",
+        N_("The gateway rejected the request signature."),
+        N_("Tell the bot's operator to check CHINAUMS_APP_ID and CHINAUMS_APP_KEY."),
     ),
     "DENIED_IP": CodeInfo(
-        "The bot's IP address is not on the merchant's whitelist.",
-        "Tell the bot's operator to whitelist the bot's outbound IP.",
+        N_("The bot's IP address is not on the merchant's whitelist."),
+        N_("Tell the bot's operator to whitelist the bot's outbound IP."),
     ),
-    "TIMEOUT": CodeInfo("The gateway timed out internally.", "Try again in a moment."),
-    "NET_ERROR": CodeInfo("The gateway had a network error.", "Try again in a moment."),
-    "SYSTEM_BUSY": CodeInfo("The gateway is busy.", "Try again in a moment."),
-    "TXN_DISCARDED": CodeInfo("The gateway discarded the request.", "Try again in a moment."),
-    "INTERNAL_ERROR": CodeInfo("The gateway had an internal error.", "Try again in a moment."),
+    "TIMEOUT": CodeInfo(N_("The gateway timed out internally."), N_("Try again in a moment.")),
+    "NET_ERROR": CodeInfo(N_("The gateway had a network error."), N_("Try again in a moment.")),
+    "SYSTEM_BUSY": CodeInfo(N_("The gateway is busy."), N_("Try again in a moment.")),
+    "TXN_DISCARDED": CodeInfo(
+        N_("The gateway discarded the request."), N_("Try again in a moment.")
+    ),
+    "INTERNAL_ERROR": CodeInfo(
+        N_("The gateway had an internal error."), N_("Try again in a moment.")
+    ),
     "INVALID_RESPONSE": CodeInfo(
-        "An upstream system gave the gateway an invalid answer.", "Try again in a moment."
+        N_("An upstream system gave the gateway an invalid answer."), N_("Try again in a moment.")
     ),
 }
 
 UNKNOWN_CODE = CodeInfo(
-    "The gateway answered with a code this bot does not know.",
-    "Try again; if it persists, tell the bot's operator with the msgId.",
+    N_("The gateway answered with a code this bot does not know."),
+    N_("Try again; if it persists, tell the bot's operator with the msgId."),
 )
 
 TRANSIENT_CODES = frozenset(
@@ -133,8 +140,8 @@ def describe(code: str) -> CodeInfo:
         return CATALOGUE[code]
     if code.isdigit():
         return CodeInfo(
-            "The gateway refused the bot's credentials or request.",
-            "Tell the bot's operator: check the app id, key, token and whitelist.",
+            N_("The gateway refused the bot's credentials or request."),
+            N_("Tell the bot's operator: check the app id, key, token and whitelist."),
         )
     return UNKNOWN_CODE
 
@@ -243,7 +250,7 @@ class GatewayAuthError(GatewayError):
         self.next_step = (
             describe(code).next_step
             if code
-            else ("Tell the bot's operator: check the gateway URL and credentials.")
+            else N_("Tell the bot's operator: check the gateway URL and credentials.")
         )
         super().__init__(text, msg_id=msg_id)
 
@@ -265,7 +272,7 @@ class TokenLimitReached(GatewayAuthError):
         if gateway_message:
             message += f"; gateway: {gateway_message}"
         super().__init__(code=code, message=message, http_status=http_status, msg_id=None)
-        self.next_step = (
+        self.next_step = N_(
             "Wait for old tokens to expire (within the hour) or stop other processes "
             "that use this appId."
         )

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.gateway.errors import InvalidInput
+from bot.i18n import N_
 
 MID_EXAMPLE = "898340149000005"
 QR_CODE_ID_EXAMPLE = "31942002268195125132885377"
@@ -20,8 +21,8 @@ _MID = re.compile(r"[0-9A-Za-z]{8,15}")
 # About 26 characters; the 4-character source prefix may hold letters (147G...).
 _QR_CODE_ID = re.compile(r"[0-9A-Za-z]{8,32}")
 
-MID_EXPECTED = "a merchant number of 8 to 15 letters or digits (usually 15 digits)"
-QR_CODE_ID_EXPECTED = "a QR code id of 8 to 32 letters or digits (usually 26)"
+MID_EXPECTED = N_("a merchant number of 8 to 15 letters or digits (usually 15 digits)")
+QR_CODE_ID_EXPECTED = N_("a QR code id of 8 to 32 letters or digits (usually 26)")
 
 
 def check_mid(value: str) -> str:

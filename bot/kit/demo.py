@@ -18,6 +18,7 @@ import emoji
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
+from bot.i18n import ENGLISH, Translator, pad
 from bot.kit.simulate import DEMO_TEAM, signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
 
@@ -70,7 +71,7 @@ def card_to_text(payload: dict[str, Any]) -> str:
                 lines.append(mrkdwn_to_text(block["text"]["text"]))
             for item in block.get("fields", []):
                 label, _, value = mrkdwn_to_text(item["text"]).partition("\n")
-                lines.append(f"  {label:<14} {value.strip('`')}")
+                lines.append(f"  {pad(label, 14)} {value.strip('`')}")
         elif kind == "actions":
             lines += [
                 f"[{e['text']['text']}] {e.get('url', '')}".rstrip() for e in block["elements"]
@@ -100,11 +101,22 @@ async def run_demo(
         return DemoRun(response.status, ack_ms, reply_ms, delivery.payload)
 
 
-def render_run(run: DemoRun, *, as_json: bool) -> str:
-    """What `qrinfo demo` prints."""
+def render_run(run: DemoRun, *, as_json: bool, tr: Translator = ENGLISH) -> str:
+    """What `qrinfo demo` prints (its own lines in *tr*'s language)."""
     if run.payload is None:
-        return f"no reply arrived (Slack got HTTP {run.status} after {run.ack_ms:.0f} ms)\n"
+        return (
+            tr(
+                "no reply arrived (Slack got HTTP {status} after {ms} ms)",
+                status=run.status,
+                ms=f"{run.ack_ms:.0f}",
+            )
+            + "\n"
+        )
     if as_json:
         return json.dumps(run.payload, ensure_ascii=False, indent=2) + "\n"
-    timing = f"(acked in {run.ack_ms:.0f} ms, card after {run.reply_ms:.0f} ms)"
+    timing = tr(
+        "(acked in {ack} ms, card after {card} ms)",
+        ack=f"{run.ack_ms:.0f}",
+        card=f"{run.reply_ms:.0f}",
+    )
     return card_to_text(run.payload) + timing + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from slack_bolt.async_app import AsyncApp
@@ -14,11 +15,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway.ids import QrCodeRef
+from bot.i18n import T, Text
 from bot.service.audit import Action
 from bot.service.guard import Requester
 from bot.service.lookup import Services
 from bot.slack.blocks import REFRESH_ACTION
 from bot.slack.cards import OPEN_QR_ACTION, SHARE_ACTION
+from bot.slack.language import Reader, Readers
 from bot.slack.listening import lookup_card, requester, work
 from bot.slack.notices import input_error_card, share_failed_card
 from bot.slack.parse import decode_button_value
@@ -29,14 +32,14 @@ from bot.slack.webapi import error_code
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, readers: Readers) -> None:
     @app.action(OPEN_QR_ACTION)
     async def open_qr(ack: AsyncAck, respond: AsyncRespond) -> None:
         # A URL button opens the link in the browser; Slack still sends us the
         # click, and without an ack users see a warning icon. Nothing else to do,
         # but tracked like every listener's work, so a shutdown (or a test) can wait on it.
         await ack()
-        async with work(services, respond):
+        async with work(services, respond, Reader(readers.default, None)):
             pass
 
     @app.action(REFRESH_ACTION)
@@ -49,8 +52,9 @@ def register(app: AsyncApp, services: Services) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        async with work(services, respond):
-            await _refresh(services, action, body, respond, requester(context), client)
+        clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
+        async with work(services, respond, clicked.reader):
+            await _refresh(clicked, action, body, respond, requester(context))
 
     @app.action(SHARE_ACTION)
     async def share(
@@ -62,30 +66,42 @@ def register(app: AsyncApp, services: Services) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        async with work(services, respond):
-            await _share(services, action, body, respond, requester(context), client)
+        clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
+        async with work(services, respond, clicked.reader):
+            await _share(clicked, action, body, respond, requester(context))
+
+
+@dataclass(frozen=True, slots=True)
+class _Click:
+    """What a button's listener works with: the services, who clicked and in which language."""
+
+    services: Services
+    readers: Readers
+    reader: Reader
+    client: AsyncWebClient
 
 
 async def _refresh(
-    services: Services,
+    clicked: _Click,
     action: dict[str, Any],
     body: dict[str, Any],
     respond: AsyncRespond,
     who: Requester,
-    client: AsyncWebClient,
 ) -> None:
     """Look the card's code up again (never a remembered answer) and replace the card."""
-    ref = await _decode(action, respond, services, who, "refresh")
+    ref = await _decode(action, respond, clicked, who, "refresh")
     if ref is None:
         return
     # Where the card is comes from the verified payload, never from the button.
     in_channel = _in_channel(body)
     outcome, card = await lookup_card(
-        services,
+        clicked.services,
         ref,
         who=who,
         action="refresh",
-        client=client,
+        client=clicked.client,
+        reader=clicked.reader,
+        channel=clicked.readers.channel if in_channel else None,
         shared_by=who.user_id if in_channel else None,
         refreshed=True,
     )
@@ -99,32 +115,38 @@ async def _refresh(
 
 
 async def _share(
-    services: Services,
+    clicked: _Click,
     action: dict[str, Any],
     body: dict[str, Any],
     respond: AsyncRespond,
     who: Requester,
-    client: AsyncWebClient,
 ) -> None:
     """Post a fresh card in the channel, credited to the clicker; then drop the private one."""
-    ref = await _decode(action, respond, services, who, "share")
+    ref = await _decode(action, respond, clicked, who, "share")
     if ref is None:
         return
     # Looked up again: an ephemeral card's content does not come back with the click.
     outcome, card = await lookup_card(
-        services, ref, who=who, action="share", client=client, shared_by=who.user_id
+        clicked.services,
+        ref,
+        who=who,
+        action="share",
+        client=clicked.client,
+        reader=clicked.reader,
+        channel=clicked.readers.channel,
+        shared_by=who.user_id,
     )
     if outcome.refusal is not None:
         await send_card(respond, card, replace_original=False)
         return
     if outcome.kind != "found":
-        reason = "the gateway did not return the code just now."
-        await _tell(respond, client, who, body, reason)
+        reason = T("the gateway did not return the code just now.")
+        await _tell(respond, clicked, who, body, reason)
         return
     # Post first, then remove the private card: if posting fails, nothing is lost.
     posted = await send_card(respond, card, msg_id=outcome.msg_id, response_type="in_channel")
     if not posted.ok:
-        await _tell(respond, client, who, body, posted.detail)
+        await _tell(respond, clicked, who, body, posted.detail)
         return
     await delete_original(respond, msg_id=outcome.msg_id)
 
@@ -138,32 +160,33 @@ def _in_channel(body: dict[str, Any]) -> bool:
 async def _decode(
     action: dict[str, Any],
     respond: AsyncRespond,
-    services: Services,
+    clicked: _Click,
     who: Requester,
     kind: Action,
 ) -> QrCodeRef | None:
     """The button's lookup, checked like user input; a tampered value gets a message instead."""
-    started = time.monotonic()
+    started, services = time.monotonic(), clicked.services
     try:
         return decode_button_value(str(action.get("value", "")))
     except UsageError as exc:
         log.warning("refused a button value from %s: %s", who.user_id, exc.problem)
         services.record(who, kind, None, outcome="invalid", msg_id=None, started=started)
-        await send_card(
-            respond, input_error_card(exc.problem, services.env), replace_original=False
-        )
+        tr = await clicked.reader.translator()
+        card = input_error_card(exc.problem, services.env, tr)
+        await send_card(respond, card, replace_original=False)
         return None
 
 
 async def _tell(
     respond: AsyncRespond,
-    client: AsyncWebClient,
+    clicked: _Click,
     who: Requester,
     body: dict[str, Any],
-    reason: str,
+    reason: Text | str,
 ) -> None:
     """Tell the clicker that sharing failed: through the response_url, else chat.postEphemeral."""
-    card = share_failed_card(reason)
+    client = clicked.client
+    card = share_failed_card(reason, await clicked.reader.translator())
     if (await send_card(respond, card, replace_original=False)).ok:
         return
     container = body.get("container")

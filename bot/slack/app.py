@@ -22,6 +22,7 @@ from slack_bolt.response import BoltResponse
 from bot.service.lookup import Services
 from bot.slack import actions, commands, pool, shortcuts
 from bot.slack.inbound import NotFromSlack, check_signature
+from bot.slack.language import Readers
 from bot.slack.pool import ReplyPool
 from bot.slack.replies import report_unexpected
 
@@ -121,6 +122,7 @@ def build_app(
     authorize: Authorize,
     signing_secret: str | None,
     api_url: str,
+    readers: Readers,
     reply_pool: ReplyPool | None = None,
 ) -> AsyncApp:
     """The Slack app. *authorize* comes from ``auth.test`` at start (or a fixture in tests).
@@ -147,18 +149,31 @@ def build_app(
     app.client.base_url = api_url
     if reply_pool is not None:
         pool.install(app, reply_pool)
-    commands.register(app, services)
-    actions.register(app, services)
-    shortcuts.register(app, services)
-    app.error(_on_error)
+    commands.register(app, services, readers)
+    actions.register(app, services, readers)
+    shortcuts.register(app, services, readers)
+    app.error(_error_handler(readers))
     return app
+
+
+def _error_handler(readers: Readers) -> Callable[..., Awaitable[BoltResponse | None]]:
+    async def on_error(
+        error: Exception,
+        context: AsyncBoltContext,
+        respond: AsyncRespond | None = None,
+        response: BoltResponse | None = None,
+    ) -> BoltResponse | None:
+        return await _on_error(error, context, readers, respond, response)
+
+    return on_error
 
 
 async def _on_error(
     error: Exception,
     context: AsyncBoltContext,
-    respond: AsyncRespond | None = None,
-    response: BoltResponse | None = None,
+    readers: Readers,
+    respond: AsyncRespond | None,
+    response: BoltResponse | None,
 ) -> BoltResponse | None:
     """For errors before a listener acks (or in middleware): log; apologise only if verified.
 
@@ -170,7 +185,9 @@ async def _on_error(
     if isinstance(error, BoltUnhandledRequestError):
         log.warning("ignored a request no listener takes: %s", _what(error.body))
         return BoltResponse(status=200, body="")
-    await report_unexpected(error, respond if context.get(VERIFIED) else None)
+    verified = bool(context.get(VERIFIED))
+    user = context.user_id if verified else None  # an unverified request's user is not used
+    await report_unexpected(error, respond if verified else None, lambda: readers.known(user))
     if response is not None:  # not acknowledged yet: Slack still gets its 200
         return BoltResponse(status=200, body="")
     return None

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 
 from bot.gateway.config import Environment
 from bot.gateway.models import CENT, FEN_PER_YUAN
+from bot.i18n import N_, T, Text, Translator
 from bot.slack.mrkdwn import clip, clip_plain, date_token
 
 # Block Kit limits the renderer keeps to (a message over any of them is rejected whole);
@@ -37,11 +38,16 @@ FALLBACK_CHARS = 300  # our own cap: notifications show little more
 REFRESH_ACTION = "refresh_card"
 ACTIONS_BLOCK = "card_actions"
 
-BADGES: dict[str, str] = {
-    "sandbox": ":test_tube: *SANDBOX*",
-    "test": ":construction: *TEST*",
-    "prod": ":large_green_circle: *PROD*",
+_BADGES: dict[str, str] = {
+    "sandbox": N_(":test_tube: *SANDBOX*"),
+    "test": N_(":construction: *TEST*"),
+    "prod": N_(":large_green_circle: *PROD*"),
 }
+
+
+def badge(env: Environment, tr: Translator) -> str:
+    """Which gateway answered, as the first thing in every card's footer."""
+    return tr(_BADGES[env])
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,7 @@ class CardContext:
     """What the card says about the lookup itself, not the code."""
 
     env: Environment
+    tr: Translator  # the reader's language
     msg_id: str | None
     answered_at: datetime  # when the gateway answered, not when the card was drawn
     duration_ms: float | None = None  # how long the gateway call took
@@ -90,38 +97,58 @@ def field_text(label: str, value: str | None, *, code: bool = False) -> Markdown
     return mrkdwn(f"*{label}*\n`{shown}`" if code else f"*{label}*\n{shown}")
 
 
-def context_block(ctx: CardContext, *extra: str) -> ContextBlock:
-    parts = [BADGES[ctx.env]]
+def context_block(ctx: CardContext) -> ContextBlock:
+    """The footer: which gateway, the msgId, when it was looked up (and how long it took)."""
+    tr = ctx.tr
+    parts = [badge(ctx.env, tr)]
     if ctx.msg_id:
         parts.append(f"msgId `{clip(ctx.msg_id, 100)}`")
-    verb = "refreshed" if ctx.refreshed else "looked up"
     when = date_token(ctx.answered_at, fmt="{date_short} {time_secs}")
-    if ctx.age_s is not None:  # someone else's answer of a moment ago, shown as such
-        looked_up = f"{verb} {ctx.age_s:.0f} s ago ({when})"
-    else:
-        looked_up = f"{verb} {when}"
-        if ctx.duration_ms is not None:
-            looked_up += f" in {ctx.duration_ms:,.0f} ms"
-    if ctx.shared_by and ctx.refreshed:
-        looked_up += f" by <@{ctx.shared_by}>"
-    parts.append(looked_up)
+    parts.append(tr(_when(ctx, when)))
     if ctx.shared_by and not ctx.refreshed:
-        parts.append(f"shared by <@{ctx.shared_by}>")
-    parts.extend(extra)
+        parts.append(tr("shared by {user}", user=f"<@{ctx.shared_by}>"))
     elements = [mrkdwn(clip_plain(p, SECTION_CHARS)) for p in parts[:MAX_CONTEXT_ELEMENTS]]
     return ContextBlock(elements=elements)
 
 
+# When the answer came, by footer kind: (refreshed, reused, timed, by whom).
+_WHEN: dict[tuple[bool, bool, bool, bool], str] = {
+    (False, False, False, False): N_("looked up {when}"),
+    (False, False, True, False): N_("looked up {when} in {ms} ms"),
+    (False, True, False, False): N_("looked up {age} s ago ({when})"),
+    (True, False, False, False): N_("refreshed {when}"),
+    (True, False, True, False): N_("refreshed {when} in {ms} ms"),
+    (True, True, False, False): N_("refreshed {age} s ago ({when})"),
+    (True, False, False, True): N_("refreshed {when} by {user}"),
+    (True, False, True, True): N_("refreshed {when} in {ms} ms by {user}"),
+    (True, True, False, True): N_("refreshed {age} s ago ({when}) by {user}"),
+}
+
+
+def _when(ctx: CardContext, when: str) -> Text:
+    reused = ctx.age_s is not None  # someone else's answer of a moment ago, shown as such
+    timed = ctx.duration_ms is not None and not reused
+    by = bool(ctx.shared_by) and ctx.refreshed
+    return T(
+        _WHEN[(ctx.refreshed, reused, timed, by)],
+        when=when,
+        age=round(ctx.age_s or 0),
+        ms=f"{ctx.duration_ms or 0:,.0f}",
+        user=f"<@{ctx.shared_by}>",
+    )
+
+
 def button(text: str, action_id: str, **extra: Any) -> ButtonElement:
+    """A button; *text* is already in the reader's language."""
     return ButtonElement(text=PlainTextObject(text=text, emoji=True), action_id=action_id, **extra)
 
 
-def retry_actions(value: str | None) -> list[Block]:
+def retry_actions(value: str | None, tr: Translator) -> list[Block]:
     """A Refresh button under a card, when we know what to look up again."""
     if value is None:
         return []
     return [
         ActionsBlock(
-            block_id=ACTIONS_BLOCK, elements=[button("Refresh", REFRESH_ACTION, value=value)]
+            block_id=ACTIONS_BLOCK, elements=[button(tr("Refresh"), REFRESH_ACTION, value=value)]
         )
     ]

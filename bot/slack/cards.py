@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.gateway.models import Goods, QrCodeInfo
+from bot.i18n import P, Translator
 from bot.slack.blocks import (
     ACTIONS_BLOCK,
     BUTTON_URL_CHARS,
@@ -54,18 +55,20 @@ class CardButtons:
     shareable: bool = True
 
 
-def _expiry_note(expire_time: datetime | None, now: datetime) -> str | None:
+def _expiry_note(expire_time: datetime | None, now: datetime, tr: Translator) -> str | None:
     if expire_time is None:
         return None
     if expire_time <= now:
-        return f":no_entry: *Expired* {date_token(expire_time)}"
+        return tr(":no_entry: *Expired* {when}", when=date_token(expire_time))
     if expire_time - now <= EXPIRING_SOON:
-        return f":hourglass_flowing_sand: *Expires within a day*: {date_token(expire_time)}"
+        return tr(
+            ":hourglass_flowing_sand: *Expires within a day*: {when}", when=date_token(expire_time)
+        )
     return None
 
 
-def _goods_line(goods: Goods) -> str:
-    name = clip(goods.goods_name or goods.goods_id or "(unnamed)", 200)
+def _goods_line(goods: Goods, tr: Translator) -> str:
+    name = clip(goods.goods_name or goods.goods_id or tr("(unnamed)"), 200)
     quantity = "?" if goods.quantity is None else quantity_text(goods.quantity)
     line = f"• {name} × {quantity}"
     if goods.price is not None:
@@ -75,20 +78,20 @@ def _goods_line(goods: Goods) -> str:
     return line
 
 
-def _goods_section(info: QrCodeInfo) -> SectionBlock | None:
+def _goods_section(info: QrCodeInfo, tr: Translator) -> SectionBlock | None:
     if not info.goods:
         return None
-    lines = [f"*Goods* ({len(info.goods)})"]
+    lines = [tr("*Goods* ({count})", count=len(info.goods))]
     budget = SECTION_CHARS - 400  # room for the "more" and mismatch lines
     shown = 0
     for goods in info.goods[:GOODS_SHOWN]:
-        line = _goods_line(goods)
+        line = _goods_line(goods, tr)
         if sum(len(x) + 1 for x in lines) + len(line) > budget:
             break
         lines.append(line)
         shown += 1
     if shown < len(info.goods):
-        lines.append(f"_…and {len(info.goods) - shown} more_")
+        lines.append(tr("_…and {count} more_", count=len(info.goods) - shown))
     goods_total = info.goods_total_fen
     if (
         goods_total is not None
@@ -97,9 +100,13 @@ def _goods_section(info: QrCodeInfo) -> SectionBlock | None:
     ):
         difference = Decimal(info.total_amount) - goods_total
         lines.append(
-            f":warning: The goods add up to {money(goods_total)}, "
-            f"but the total is {money(info.total_amount)} "
-            f"(difference {'+' if difference > 0 else '−'}{money(abs(difference))})."
+            tr(
+                ":warning: The goods add up to {goods}, but the total is {total} "
+                "(difference {difference}).",
+                goods=money(goods_total),
+                total=money(info.total_amount),
+                difference=f"{'+' if difference > 0 else '−'}{money(abs(difference))}",
+            )
         )
     return SectionBlock(text=mrkdwn("\n".join(lines)))
 
@@ -109,25 +116,26 @@ def _linkable(url: str | None) -> bool:
     return url is not None and url.lower().startswith("https://") and len(url) <= BUTTON_URL_CHARS
 
 
-def _unlinked_url_block(url: str) -> SectionBlock:
-    reason = (
-        "is not https" if not url.lower().startswith("https://") else "is too long for a button"
+def _unlinked_url_block(url: str, tr: Translator) -> SectionBlock:
+    prefix = (
+        tr(":warning: The QR URL is not https, so it is not linked: ")
+        if not url.lower().startswith("https://")
+        else tr(":warning: The QR URL is too long for a button, so it is not linked: ")
     )
-    prefix = f":warning: The QR URL {reason}, so it is not linked: "
     # verbatim: Slack must not turn the URL into a link on its own.
     return SectionBlock(
         text=mrkdwn(prefix + clip(url, SECTION_CHARS - len(prefix) - 10), verbatim=True)
     )
 
 
-def _actions(url: str | None, buttons: CardButtons | None) -> ActionsBlock | None:
+def _actions(url: str | None, buttons: CardButtons | None, tr: Translator) -> ActionsBlock | None:
     elements: list[ButtonElement] = []
     if _linkable(url):
-        elements.append(button("Open QR code", OPEN_QR_ACTION, url=url, style="primary"))
+        elements.append(button(tr("Open QR code"), OPEN_QR_ACTION, url=url, style="primary"))
     if buttons is not None:
-        elements.append(button("Refresh", REFRESH_ACTION, value=buttons.value))
+        elements.append(button(tr("Refresh"), REFRESH_ACTION, value=buttons.value))
         if buttons.shareable:
-            elements.append(button("Share in channel", SHARE_ACTION, value=buttons.value))
+            elements.append(button(tr("Share in channel"), SHARE_ACTION, value=buttons.value))
     return ActionsBlock(block_id=ACTIONS_BLOCK, elements=elements) if elements else None
 
 
@@ -138,22 +146,27 @@ def qr_card(
     now: datetime,
     buttons: CardButtons | None = None,
 ) -> Card:
-    """The card for a found QR code."""
-    merchant = info.mer_name or "(merchant name not given)"
+    """The card for a found QR code, in the language of *ctx*."""
+    tr = ctx.tr
+    merchant = info.mer_name or tr("(merchant name not given)")
     blocks: list[Block | None] = [
         HeaderBlock(text=PlainTextObject(text=clip(merchant, HEADER_CHARS), emoji=False)),
-        _summary(info, now),
-        _description(info),
-        _goods_section(info),
-        _unlinked_url_block(info.qr_code_url)
+        _summary(info, now, tr),
+        _description(info, tr),
+        _goods_section(info, tr),
+        _unlinked_url_block(info.qr_code_url, tr)
         if info.qr_code_url and not _linkable(info.qr_code_url)
         else None,
-        _actions(info.qr_code_url, buttons),
+        _actions(info.qr_code_url, buttons, tr),
         context_block(ctx),
     ]
-    fallback = f"{merchant}: {_amount(info, 'no amount')}"
-    if info.expire_time is not None:
-        fallback += f", expires {beijing_text(info.expire_time)}"
+    amount = _amount(info, tr("no amount"))
+    fallback = (
+        tr("{merchant}: {amount}, expires {when}", merchant=merchant, amount=amount,
+           when=beijing_text(info.expire_time))
+        if info.expire_time is not None
+        else tr("{merchant}: {amount}", merchant=merchant, amount=amount)
+    )  # fmt: skip
     return Card(text=clip(fallback, FALLBACK_CHARS), blocks=[b for b in blocks if b is not None])
 
 
@@ -161,32 +174,37 @@ def _amount(info: QrCodeInfo, missing: str) -> str:
     return money(info.total_amount) if info.total_amount is not None else missing
 
 
-def _summary(info: QrCodeInfo, now: datetime) -> SectionBlock:
+def _summary(info: QrCodeInfo, now: datetime, tr: Translator) -> SectionBlock:
     """The amount, instalments and expiry warning, with the code's fields beside them."""
-    headline = [f"*{_amount(info, 'Amount not given')}*"]
+    not_given = tr("Amount not given")
+    headline = [f"*{_amount(info, not_given)}*"]
     if info.installment_number:
-        headline.append(f"in {info.installment_number} instalments")
+        headline.append(
+            tr(P("in {count} instalment", "in {count} instalments", info.installment_number))
+        )
     summary = "  ·  ".join(headline)
-    note = _expiry_note(info.expire_time, now)
+    note = _expiry_note(info.expire_time, now, tr)
     if note:
         summary += "\n" + note
     fields = [
-        field_text("Merchant no.", info.mid, code=True),
-        field_text("Terminal", info.tid, code=True),
-        field_text("Business type", info.inst_mid),
+        field_text(tr("Merchant no."), info.mid, code=True),
+        field_text(tr("Terminal"), info.tid, code=True),
+        field_text(tr("Business type"), info.inst_mid),
         # Our own date token: built here, not escaped like outside text.
-        mrkdwn(f"*Expires*\n{date_token(info.expire_time)}") if info.expire_time else None,
-        field_text("Bill no.", info.bill_no, code=True),
-        field_text("Bill date", info.bill_date.isoformat() if info.bill_date else None),
-        field_text("Member", info.member_id),
-        field_text("Counter", info.counter_no),
+        mrkdwn(tr("*Expires*\n{when}", when=date_token(info.expire_time)))
+        if info.expire_time
+        else None,
+        field_text(tr("Bill no."), info.bill_no, code=True),
+        field_text(tr("Bill date"), info.bill_date.isoformat() if info.bill_date else None),
+        field_text(tr("Member"), info.member_id),
+        field_text(tr("Counter"), info.counter_no),
     ]
     present = [f for f in fields if f is not None]
     return SectionBlock(text=mrkdwn(summary), fields=present[:MAX_FIELDS] or None)
 
 
-def _description(info: QrCodeInfo) -> SectionBlock | None:
+def _description(info: QrCodeInfo, tr: Translator) -> SectionBlock | None:
     if not info.bill_desc:
         return None
-    label = "*Description*\n"
+    label = tr("*Description*") + "\n"
     return SectionBlock(text=mrkdwn(label + clip(info.bill_desc, SECTION_CHARS - len(label))))

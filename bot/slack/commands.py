@@ -12,6 +12,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service.lookup import Services
+from bot.slack.language import Reader, Readers
 from bot.slack.listening import lookup_card, requester, work
 from bot.slack.notices import input_error_card, usage_card
 from bot.slack.parse import parse_command
@@ -21,7 +22,7 @@ from bot.slack.replies import send_card
 COMMAND = "/qrinfo"
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, readers: Readers) -> None:
     @app.command(COMMAND)
     async def qrinfo(
         ack: AsyncAck,
@@ -31,12 +32,15 @@ def register(app: AsyncApp, services: Services) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()  # before any I/O: Slack gives us 3 seconds
-        async with work(services, respond):
-            await _answer(services, str(command.get("text") or ""), respond, context, client)
+        reader = readers.reader(client, context.user_id)  # their locale, asked beside the work
+        async with work(services, respond, reader):
+            text = str(command.get("text") or "")
+            await _answer(services, reader, text, respond, context, client)
 
 
-async def _answer(
+async def _answer(  # one command's every circumstance
     services: Services,
+    reader: Reader,
     text: str,
     respond: AsyncRespond,
     context: AsyncBoltContext,
@@ -47,10 +51,13 @@ async def _answer(
         parsed = parse_command(text)
     except UsageError as exc:
         services.record(who, "command", None, outcome="invalid", msg_id=None, started=started)
-        await send_card(respond, input_error_card(exc.problem, services.env))
+        tr = await reader.translator()
+        await send_card(respond, input_error_card(exc.problem, services.env, tr))
         return
     if isinstance(parsed, HelpRequest):
-        await send_card(respond, usage_card(services.env))
+        await send_card(respond, usage_card(services.env, await reader.translator()))
         return
-    outcome, card = await lookup_card(services, parsed, who=who, action="command", client=client)
+    outcome, card = await lookup_card(
+        services, parsed, who=who, action="command", client=client, reader=reader
+    )
     await send_card(respond, card, msg_id=outcome.msg_id)

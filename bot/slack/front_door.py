@@ -24,6 +24,7 @@ from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot.i18n import Translator
 from bot.slack.inbound import (
     NotFromSlack,
     NotSlackShaped,
@@ -75,11 +76,13 @@ class FrontDoor:
         app: AsyncApp,
         *,
         signing_secret: str | None,
+        language: Translator,
         reply_pool: ReplyPool | None = None,
         now: Callable[[], float] = time.time,
         body_seconds: float = BODY_SECONDS,
     ) -> None:
         self.app = app
+        self._tr = language  # for the one thing it says: that a request could not be read
         self.body_seconds = body_seconds
         self._secret = signing_secret
         self._reply_pool = reply_pool
@@ -139,7 +142,7 @@ class FrontDoor:
             if self._reply_pool is not None
             else AsyncRespond(response_url=response_url)
         )
-        await send_card(respond, unreadable_request_card(reason), replace_original=False)
+        await send_card(respond, unreadable_request_card(reason, self._tr), replace_original=False)
 
 
 async def _raw_body(request: web.Request, seconds: float) -> bytes:

@@ -13,10 +13,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway.ids import QrCodeRef
+from bot.i18n import Translator
 from bot.service.audit import Action
 from bot.service.guard import GroupMembers, Requester
 from bot.service.lookup import Outcome, Services, look_up
 from bot.slack.blocks import Card
+from bot.slack.language import Reader
 from bot.slack.render import outcome_card
 from bot.slack.replies import unexpected_errors_reported
 from bot.slack.webapi import error_code
@@ -47,23 +49,33 @@ def group_reader(client: AsyncWebClient) -> GroupMembers:
 
 
 @asynccontextmanager
-async def work(services: Services, respond: AsyncRespond) -> AsyncIterator[None]:
-    """A listener's work after its ack: tracked for shutdown, unexpected errors reported."""
-    async with services.inflight.track(), unexpected_errors_reported(respond):
+async def work(services: Services, respond: AsyncRespond, reader: Reader) -> AsyncIterator[None]:
+    """A listener's work after its ack: tracked for shutdown, unexpected errors reported
+    (in the reader's language if already known)."""
+    async with (
+        services.inflight.track(),
+        unexpected_errors_reported(respond, reader.translator_now),
+    ):
         yield
 
 
-async def lookup_card(
+async def lookup_card(  # one lookup's every circumstance
     services: Services,
     ref: QrCodeRef,
     *,
     who: Requester,
     action: Action,
     client: AsyncWebClient,
+    reader: Reader,
+    channel: Translator | None = None,
     shared_by: str | None = None,
     refreshed: bool = False,
 ) -> tuple[Outcome, Card]:
-    """Look *ref* up (fresh for Refresh and Share) and draw the card for what happened."""
+    """Look *ref* up (fresh for Refresh and Share) and draw the card for what happened.
+
+    The card is in the reader's language, or in *channel*'s when it is for the whole
+    channel; a refusal is always the reader's, since only they see it.
+    """
     outcome = await look_up(
         services,
         ref,
@@ -72,9 +84,11 @@ async def lookup_card(
         read_group=group_reader(client),
         fresh=refreshed or shared_by is not None,
     )
+    tr = channel if channel is not None and outcome.refusal is None else await reader.translator()
     card = outcome_card(
         outcome,
         env=services.env,
+        tr=tr,
         now=services.wall_clock(),
         hint=services.access_hint,
         shared_by=shared_by,

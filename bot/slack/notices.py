@@ -16,12 +16,13 @@ from bot.gateway.errors import (
     GatewayUnavailable,
     TokenLimitReached,
 )
+from bot.i18n import N_, P, T, Text, Translator
 from bot.service.guard import Refusal
 from bot.slack.blocks import (
-    BADGES,
     FALLBACK_CHARS,
     Card,
     CardContext,
+    badge,
     context_block,
     mrkdwn,
     retry_actions,
@@ -30,76 +31,101 @@ from bot.slack.mrkdwn import clip, clip_plain, date_token, escape
 from bot.slack.parse import COMMAND_EXAMPLE, URL_EXAMPLE
 from bot.slack.pasted import LABELLED_EXAMPLE
 
-USAGE = escape("/qrinfo <merchant no.> <QR code id or URL>")
 _DECORATION = re.compile(r":[a-z_]+: ")  # an emoji code at the start of our own texts
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,30}")
 
-ENV_DESCRIPTIONS: dict[str, str] = {
-    "sandbox": "the built-in sandbox gateway (simulated codes, no real merchant data)",
-    "test": "the provider's test gateway",
-    "prod": "the production gateway",
+_ENV_DESCRIPTIONS: dict[str, str] = {
+    "sandbox": N_("the built-in sandbox gateway (simulated codes, no real merchant data)"),
+    "test": N_("the provider's test gateway"),
+    "prod": N_("the production gateway"),
 }
 
 
-def usage_card(env: Environment) -> Card:
+def usage(tr: Translator) -> str:
+    """The command's shape, in the reader's language (escaped: it has angle brackets)."""
+    return escape(tr("/qrinfo <merchant no.> <QR code id or URL>"))
+
+
+def usage_card(env: Environment, tr: Translator) -> Card:
     """Every way to use the bot, with an example, and which gateway it talks to."""
-    command = (
+    command = tr(
         "*Look inside a Chinaums payment QR code*\n"
-        f"• `{USAGE}`, for example\n   `{COMMAND_EXAMPLE}`\n"
-        f"• The QR code's URL works in place of its id: `{URL_EXAMPLE}` "
+        "• `{usage}`, for example\n   `{example}`\n"
+        "• The QR code's URL works in place of its id: `{url}` "
         "or `https://qr.chinaums.com/bills/qrCode.do?id=…`, pasted as it is.\n"
-        f"• Text pasted from a chat works too, labels and all: `{LABELLED_EXAMPLE}`\n"
-        "• `/qrinfo help` shows this message."
+        "• Text pasted from a chat works too, labels and all: `{labelled}`\n"
+        "• `/qrinfo help` (or `/qrinfo 帮助`) shows this message.",
+        usage=usage(tr),
+        example=COMMAND_EXAMPLE,
+        url=URL_EXAMPLE,
+        labelled=LABELLED_EXAMPLE,
     )
-    without_typing = (
+    without_typing = tr(
         "*Without typing a command*\n"
         "• Shortcut *Look up a QR code* (the ⚡ menu or the search bar) opens a form.\n"
         "• On a message with a QR code URL: *More actions (⋮)* → *Look up this QR code* "
         "opens the form with the code filled in.\n"
         "Form results arrive in your direct messages with the bot."
     )
-    buttons = (
+    buttons = tr(
         "*Buttons on a card*\n"
         "• *Open QR code* opens the code's URL (https only).\n"
         "• *Refresh* looks the code up again and updates the card in place.\n"
         "• *Share in channel* posts the card for everyone in the channel, with your name on it."
     )
+    footer = tr(
+        "{badge}  ·  connected to {gateway}",
+        badge=badge(env, tr),
+        gateway=Text(_ENV_DESCRIPTIONS[env]),
+    )
     return Card(
-        text=f"Usage: {COMMAND_EXAMPLE}",
+        text=tr("Usage: {example}", example=COMMAND_EXAMPLE),
         blocks=[
             SectionBlock(text=mrkdwn(command)),
             SectionBlock(text=mrkdwn(without_typing)),
             SectionBlock(text=mrkdwn(buttons)),
-            ContextBlock(
-                elements=[mrkdwn(f"{BADGES[env]}  ·  connected to {ENV_DESCRIPTIONS[env]}")]
-            ),
+            ContextBlock(elements=[mrkdwn(footer)]),
         ],
     )
 
 
-def input_error_card(problem: str, env: Environment) -> Card:
+def _nothing_sent(env: Environment, tr: Translator) -> ContextBlock:
+    footer = tr("{badge}  ·  nothing was sent to the gateway", badge=badge(env, tr))
+    return ContextBlock(elements=[mrkdwn(footer)])
+
+
+def input_error_card(problem: Text, env: Environment, tr: Translator) -> Card:
     """Input we rejected locally: what is wrong, what is expected, an example."""
-    text = f":warning: {clip(problem, 1500)}\nExpected `{USAGE}`, for example\n`{COMMAND_EXAMPLE}`"
+    said = tr(problem)
+    text = tr(
+        ":warning: {problem}\nExpected `{usage}`, for example\n`{example}`",
+        problem=clip(said, 1500),
+        usage=usage(tr),
+        example=COMMAND_EXAMPLE,
+    )
     return Card(
-        text=clip(f"Cannot look that up: {problem}", FALLBACK_CHARS),
-        blocks=[
-            SectionBlock(text=mrkdwn(text)),
-            ContextBlock(elements=[mrkdwn(f"{BADGES[env]}  ·  nothing was sent to the gateway")]),
-        ],
+        text=clip(tr("Cannot look that up: {problem}", problem=said), FALLBACK_CHARS),
+        blocks=[SectionBlock(text=mrkdwn(text)), _nothing_sent(env, tr)],
     )
 
 
 def rejected_card(error: GatewayRejected, ctx: CardContext, *, retry: str | None = None) -> Card:
     """The gateway said no: its code, what that means, what to do."""
-    text = (
-        f":no_entry: *{clip(error.code, 100)}*: {escape(error.explanation)}\n"
-        f"*What to do:* {escape(error.next_step)}"
+    tr = ctx.tr
+    text = tr(
+        ":no_entry: *{code}*: {explanation}\n*What to do:* {next_step}",
+        code=clip(error.code, 100),
+        explanation=escape(tr(error.explanation)),
+        next_step=escape(tr(error.next_step)),
     )
     if error.gateway_message:
-        text += f"\n_Gateway said:_ {clip(error.gateway_message, 1000)}"
+        text += "\n" + tr("_Gateway said:_ {message}", message=clip(error.gateway_message, 1000))
+    fallback = tr(
+        "Gateway answered {code}: {explanation}", code=error.code, explanation=tr(error.explanation)
+    )
     return Card(
-        text=clip(f"Gateway answered {error.code}: {error.explanation}", FALLBACK_CHARS),
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry), context_block(ctx)],
+        text=clip(fallback, FALLBACK_CHARS),
+        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, tr), context_block(ctx)],
     )
 
 
@@ -107,113 +133,140 @@ def unavailable_card(
     error: GatewayUnavailable, ctx: CardContext, *, retry: str | None = None
 ) -> Card:
     """No usable answer: paused, busy, or what happened with attempts and time; try again."""
+    tr = ctx.tr
     if isinstance(error, GatewayCircuitOpen):
-        since = f" since {date_token(error.failing_since)}" if error.failing_since else ""
-        fallback = "The gateway keeps failing; lookups are paused for a moment."
+        fallback = tr("The gateway keeps failing; lookups are paused for a moment.")
+        headline = (
+            tr(":rotating_light: *The gateway has been failing since {when}.*",
+               when=date_token(error.failing_since))
+            if error.failing_since
+            else tr(":rotating_light: *The gateway has been failing.*")
+        )  # fmt: skip
         text = (
-            f":rotating_light: *The gateway has been failing{since}.*\n"
-            f"Lookups are paused for {error.retry_in:.0f} s so it can recover; try again then."
+            headline
+            + "\n"
+            + tr(
+                "Lookups are paused for {seconds} s so it can recover; try again then.",
+                seconds=f"{error.retry_in:.0f}",
+            )
         )
     elif isinstance(error, GatewayBusy):
-        fallback = "The gateway is busy; try again in a moment."
-        text = (
+        fallback = tr("The gateway is busy; try again in a moment.")
+        text = tr(
             ":hourglass: *The gateway is busy, try again in a moment.*\n"
             "Many lookups are running at once; this one was not sent so the others can finish."
         )
     else:
-        plural = "" if error.attempts == 1 else "s"
-        fallback = "The Chinaums gateway is not answering; try again in a moment."
-        text = (
+        fallback = tr("The Chinaums gateway is not answering; try again in a moment.")
+        attempts = P(
+            "{count} attempt in {seconds} s. Try again in a moment.",
+            "{count} attempts in {seconds} s. Try again in a moment.",
+            error.attempts,
+            seconds=f"{error.elapsed:.1f}",
+        )
+        text = tr(
             ":hourglass: *The Chinaums gateway did not give a usable answer.*\n"
-            f"{clip(error.reason, 1500)}\n"
-            f"{error.attempts} attempt{plural} in {error.elapsed:.1f} s. Try again in a moment."
+            "{reason}\n{attempts}",
+            reason=clip(error.reason, 1500),  # the network's own words, as logged
+            attempts=attempts,
         )
     return Card(
         text=fallback,
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry), context_block(ctx)],
+        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, tr), context_block(ctx)],
     )
 
 
 def auth_error_card(error: GatewayAuthError, ctx: CardContext, *, retry: str | None = None) -> Card:
     """A problem on our side (credentials, whitelist, clock): the operator must act."""
-    reference = f" and quote msgId `{clip(error.msg_id, 100)}`" if error.msg_id else ""
+    tr = ctx.tr
     cause = (
-        "Its app id already holds as many access tokens as the provider allows "
-        "(other programs using the same app id hold them); they expire within the hour."
+        T(
+            "Its app id already holds as many access tokens as the provider allows "
+            "(other programs using the same app id hold them); they expire within the hour."
+        )
         if isinstance(error, TokenLimitReached)
-        else "This is a configuration problem on our side, not a problem with the QR code."
+        else T("This is a configuration problem on our side, not a problem with the QR code.")
     )
-    text = (
-        f":wrench: *The bot cannot query the gateway right now.* {cause}\n"
-        f"Please tell the bot's operator{reference}."
+    ask = (
+        T("Please tell the bot's operator and quote msgId `{msg_id}`.",
+          msg_id=clip(error.msg_id, 100))
+        if error.msg_id
+        else T("Please tell the bot's operator.")
+    )  # fmt: skip
+    text = tr(
+        ":wrench: *The bot cannot query the gateway right now.* {cause}\n{ask}",
+        cause=cause,
+        ask=ask,
     )
     return Card(
-        text="The bot cannot query the gateway right now; please tell its operator.",
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry), context_block(ctx)],
+        text=tr("The bot cannot query the gateway right now; please tell its operator."),
+        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, tr), context_block(ctx)],
     )
 
 
-def refused_card(refusal: Refusal, env: Environment, *, hint: str = "") -> Card:
+def refused_card(refusal: Refusal, env: Environment, tr: Translator, *, hint: str = "") -> Card:
     """Not allowed (where to ask: *hint*, a channel id or text), or over a limit (when to retry)."""
-    text = _refusal_text(refusal, hint)
+    text = tr(_refusal_text(refusal, hint))
     return Card(
         text=clip_plain(_DECORATION.sub("", text), FALLBACK_CHARS),
-        blocks=[
-            SectionBlock(text=mrkdwn(text)),
-            ContextBlock(elements=[mrkdwn(f"{BADGES[env]}  ·  nothing was sent to the gateway")]),
-        ],
+        blocks=[SectionBlock(text=mrkdwn(text)), _nothing_sent(env, tr)],
     )
 
 
-def _refusal_text(refusal: Refusal, hint: str) -> str:
+def _refusal_text(refusal: Refusal, hint: str) -> Text:
     wait = math.ceil(refusal.wait)
     if refusal.kind == "user-rate":
-        return (
-            f":stopwatch: You have made {refusal.limit} lookups in the last minute. "
-            f"Try again in {wait} s."
+        return T(
+            ":stopwatch: You have made {limit} lookups in the last minute. "
+            "Try again in {seconds} s.",
+            limit=refusal.limit,
+            seconds=wait,
         )
     if refusal.kind == "workspace-rate":
-        return (
-            f":stopwatch: This workspace has made {refusal.limit} lookups in the last minute, "
-            f"the most allowed. Try again in {wait} s."
+        return T(
+            ":stopwatch: This workspace has made {limit} lookups in the last minute, "
+            "the most allowed. Try again in {seconds} s.",
+            limit=refusal.limit,
+            seconds=wait,
         )
     if not hint:
-        where = "ask the bot's operator"
-    elif _CHANNEL_ID.fullmatch(hint):
-        where = f"ask in <#{hint}>"
-    else:
-        where = f"ask in {escape(hint)}"
-    return f":lock: You are not allowed to look up QR codes here; {where}."
+        return T(":lock: You are not allowed to look up QR codes here; ask the bot's operator.")
+    where = f"<#{hint}>" if _CHANNEL_ID.fullmatch(hint) else escape(hint)
+    return T(":lock: You are not allowed to look up QR codes here; ask in {where}.", where=where)
 
 
-def share_failed_card(reason: str) -> Card:
-    """Sharing did not work; the ephemeral card is still there."""
-    text = (
-        f":warning: *The card could not be shared in the channel:* {clip(reason, 500)}\n"
-        "Your card is unchanged; run `/qrinfo` again to get a fresh one to share."
+def share_failed_card(reason: Text | str, tr: Translator) -> Card:
+    """Sharing did not work (*reason*: ours, or Slack's own words); the private card stays."""
+    said = tr(reason) if isinstance(reason, Text) else reason
+    text = tr(
+        ":warning: *The card could not be shared in the channel:* {reason}\n"
+        "Your card is unchanged; run `/qrinfo` again to get a fresh one to share.",
+        reason=clip(said, 500),
     )
     return Card(
-        text="The card could not be shared in the channel.",
+        text=tr("The card could not be shared in the channel."),
         blocks=[SectionBlock(text=mrkdwn(text))],
     )
 
 
-def unreadable_request_card(reason: str) -> Card:
+def unreadable_request_card(reason: str, tr: Translator) -> Card:
     """Slack sent something this bot cannot read (a request Slack itself would not send)."""
-    text = (
-        f":warning: *This request could not be read:* {clip(reason, 300)}.\n"
-        "Nothing was looked up. Try again; if it keeps happening, tell the bot's operator."
+    text = tr(
+        ":warning: *This request could not be read:* {reason}.\n"
+        "Nothing was looked up. Try again; if it keeps happening, tell the bot's operator.",
+        reason=clip(reason, 300),  # the front door's own words, as logged
     )
     return Card(
-        text="This request could not be read; nothing was looked up.",
+        text=tr("This request could not be read; nothing was looked up."),
         blocks=[SectionBlock(text=mrkdwn(text))],
     )
 
 
-def unexpected_error_card(reference: str) -> Card:
+def unexpected_error_card(reference: str, tr: Translator) -> Card:
     """Anything unexpected: a short apology with a correlation id."""
-    text = (
+    text = tr(
         ":x: Sorry, something went wrong on our side while looking that up.\n"
-        f"If it happens again, tell the bot's operator and quote `{clip(reference, 100)}`."
+        "If it happens again, tell the bot's operator and quote `{reference}`.",
+        reference=clip(reference, 100),
     )
-    return Card(text="Sorry, something went wrong.", blocks=[SectionBlock(text=mrkdwn(text))])
+    return Card(text=tr("Sorry, something went wrong."), blocks=[SectionBlock(text=mrkdwn(text))])

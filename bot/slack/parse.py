@@ -21,6 +21,7 @@ from bot.gateway.ids import (
     check_mid,
     check_qr_code_id,
 )
+from bot.i18n import T, Text
 from bot.slack.pasted import (
     AROUND_A_VALUE,
     FIELD_NAMES,
@@ -50,12 +51,15 @@ def parse_command(text: str) -> QrCodeRef | HelpRequest:
     values = read_values(text)
     if len(values) > 2:
         raise UsageError(
-            f"That is {len(values)} arguments; /qrinfo takes two: "
-            "the merchant number and the QR code id (or its URL)."
+            T(
+                "That is {count} arguments; /qrinfo takes two: "
+                "the merchant number and the QR code id (or its URL).",
+                count=len(values),
+            )
         )
     urls = [v.text for v in values if v.field is None and is_url(v.text)]
     if len(urls) > 1:
-        raise UsageError("That is two URLs; give the merchant number and one QR code URL.")
+        raise UsageError(T("That is two URLs; give the merchant number and one QR code URL."))
     mids = [v.text for v in values if v.field == MID]
     qr_code_ids = [_qr_code_id(v.text) for v in values if v.field == QR_CODE_ID]
     qr_code_ids += [_id_from_url_token(url) for url in urls]
@@ -63,8 +67,11 @@ def parse_command(text: str) -> QrCodeRef | HelpRequest:
     if len(mids) > 1 or len(qr_code_ids) > 1:
         field = MID if len(mids) > 1 else QR_CODE_ID
         raise UsageError(
-            f"That gives two values for the {FIELD_NAMES[field]}; "
-            "give one merchant number and one QR code id.",
+            T(
+                "That gives two values for the {field}; "
+                "give one merchant number and one QR code id.",
+                field=FIELD_NAMES[field],
+            ),
             field=field,
         )
     if not mids and not qr_code_ids:
@@ -78,10 +85,10 @@ def parse_command(text: str) -> QrCodeRef | HelpRequest:
 def _by_length(unlabelled: list[str]) -> QrCodeRef:
     """Two values with no label or URL: in order, or swapped when only that fits."""
     if not unlabelled:
-        raise UsageError("There is no merchant number or QR code id in that.")
+        raise UsageError(T("There is no merchant number or QR code id in that."))
     if len(unlabelled) == 1:
         raise UsageError(
-            "That is one argument; /qrinfo needs the merchant number and the QR code id."
+            T("That is one argument; /qrinfo needs the merchant number and the QR code id.")
         )
     first, second = unlabelled
     # Merchant numbers are at most 15 characters and QR code ids usually 26: when
@@ -94,12 +101,14 @@ def _by_length(unlabelled: list[str]) -> QrCodeRef:
 def _both(mid: str | None, qr_code_id: str | None) -> QrCodeRef:
     if mid is None:
         raise UsageError(
-            "A QR code alone is not enough: the gateway also needs the merchant number (mid)."
+            T("A QR code alone is not enough: the gateway also needs the merchant number (mid).")
         )
     if qr_code_id is None:
         raise UsageError(
-            "A merchant number alone is not enough: "
-            "the gateway also needs the QR code id (or its URL)."
+            T(
+                "A merchant number alone is not enough: "
+                "the gateway also needs the QR code id (or its URL)."
+            )
         )
     return checked_ref(mid, qr_code_id)
 
@@ -118,8 +127,11 @@ def _id_from_url_token(token: str) -> str:
     qr_code_id = qr_code_id_from_url(_with_scheme(token))
     if qr_code_id is None:
         raise UsageError(
-            "That URL is not a Chinaums QR code URL. Expected "
-            f"{URL_EXAMPLE} or https://qr.chinaums.com/bills/qrCode.do?id=…",
+            T(
+                "That URL is not a Chinaums QR code URL. Expected "
+                "{example} or https://qr.chinaums.com/bills/qrCode.do?id=…",
+                example=URL_EXAMPLE,
+            ),
             field=QR_CODE_ID,
         )
     return qr_code_id
@@ -131,28 +143,39 @@ def parse_form(mid_text: str, qr_text: str) -> QrCodeRef:
     Raises FormErrors with a message for each field at fault, so both can be
     shown inline at once.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Text] = {}
     mid = qr_code_id = ""
     try:
         mid = check_mid(_field_value(mid_text, MID))
     except UsageError as exc:
         errors[MID] = exc.problem
     except InvalidInput as exc:
-        errors[MID] = f"Expected {exc.expected}, for example {MID_EXAMPLE}."
+        errors[MID] = expected(exc)
     try:
         qr_code_id = check_qr_code_id(_qr_code_id(_field_value(qr_text, QR_CODE_ID)))
     except UsageError as exc:
         errors[QR_CODE_ID] = exc.problem
     except InvalidInput as exc:
-        errors[QR_CODE_ID] = f"Expected {exc.expected}, for example {QR_CODE_ID_EXAMPLE}."
+        errors[QR_CODE_ID] = expected(exc)
     if errors:
         raise FormErrors(errors)
     return QrCodeRef(mid=mid, qr_code_id=qr_code_id)
 
 
+def expected(error: InvalidInput) -> Text:
+    """What a field at fault should hold, with an example."""
+    return T(
+        "Expected {expected}, for example {example}.",
+        expected=Text(error.expected),
+        example=error.example,
+    )
+
+
 _ONE_VALUE_EXPECTED = {
-    MID: f"Expected one merchant number, for example {MID_EXAMPLE}.",
-    QR_CODE_ID: f"Expected one QR code id or URL, for example {QR_CODE_ID_EXAMPLE}.",
+    MID: T("Expected one merchant number, for example {example}.", example=MID_EXAMPLE),
+    QR_CODE_ID: T(
+        "Expected one QR code id or URL, for example {example}.", example=QR_CODE_ID_EXAMPLE
+    ),
 }
 
 
@@ -166,8 +189,11 @@ def _field_value(text: str, field: str) -> str:
     [value] = values
     if value.field not in (None, field):
         raise UsageError(
-            f"That is labelled as the {FIELD_NAMES[value.field]}; "
-            f"this field takes the {FIELD_NAMES[field]}.",
+            T(
+                "That is labelled as the {label}; this field takes the {field}.",
+                label=FIELD_NAMES[value.field],
+                field=FIELD_NAMES[field],
+            ),
             field=field,
         )
     return value.text
@@ -176,7 +202,7 @@ def _field_value(text: str, field: str) -> str:
 class FormErrors(Exception):
     """Field name (``mid``, ``qrCodeId``) -> what is wrong with it."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, Text]) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
@@ -249,13 +275,13 @@ def decode_button_value(value: str) -> QrCodeRef:
     try:
         data = json.loads(value)
     except (ValueError, TypeError):
-        raise UsageError("That button's data is not readable.") from None
+        raise UsageError(T("That button's data is not readable.")) from None
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("mid"), str)
         or not isinstance(data.get("qr"), str)
     ):
-        raise UsageError("That button's data is not a lookup.")
+        raise UsageError(T("That button's data is not a lookup."))
     return checked_ref(data["mid"], data["qr"])
 
 
@@ -265,4 +291,7 @@ def checked_ref(mid: str, qr_code_id: str) -> QrCodeRef:
         return QrCodeRef.checked(normalise(mid), normalise(qr_code_id))
     except InvalidInput as exc:
         shown = mid if exc.field == "mid" else qr_code_id
-        raise UsageError(f"`{shown[:40]}` is not {exc.expected}.", field=exc.field) from None
+        raise UsageError(
+            T("`{value}` is not {expected}.", value=shown[:40], expected=Text(exc.expected)),
+            field=exc.field,
+        ) from None

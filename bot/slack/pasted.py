@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE
+from bot.i18n import N_, T, Text
 
 LABELLED_EXAMPLE = f"商户号：{MID_EXAMPLE}，二维码：{QR_CODE_ID_EXAMPLE}"
 
@@ -45,13 +46,15 @@ class HelpRequest:
 class UsageError(Exception):
     """Input we reject locally. ``problem`` says what is wrong; the card adds the example.
 
-    ``field`` names the value at fault (``mid`` or ``qrCodeId``) when it is one.
+    ``problem`` is a Text, put into the reader's language where it is shown (``str()``
+    of the error is the English, for logs). ``field`` names the value at fault
+    (``mid`` or ``qrCodeId``) when it is one.
     """
 
-    def __init__(self, problem: str, *, field: str | None = None) -> None:
+    def __init__(self, problem: Text, *, field: str | None = None) -> None:
         self.problem = problem
         self.field = field
-        super().__init__(problem)
+        super().__init__(str(problem))
 
 
 def normalise(text: str) -> str:
@@ -104,7 +107,7 @@ def _tokens(text: str) -> list[str]:
 
 MID = "mid"
 QR_CODE_ID = "qrCodeId"
-FIELD_NAMES = {MID: "merchant number", QR_CODE_ID: "QR code id"}
+FIELD_NAMES = {MID: Text(N_("merchant number")), QR_CODE_ID: Text(N_("QR code id"))}
 # Compared case-folded. 码 counts only right before a separator and not after
 # another letter: on its own it is too vague, and 商户码 is a merchant's code.
 _FIELD_OF_LABEL = {
@@ -171,8 +174,11 @@ def _read_token(token: str) -> tuple[str | None, str]:
         value = known["value"].strip(AROUND_A_VALUE)
         if not is_url(value) and re.search(r"[:=]", value):
             raise UsageError(
-                f"`{token[:60]}` runs two values together; put a space between them, "
-                f"like {LABELLED_EXAMPLE}.",
+                T(
+                    "`{token}` runs two values together; put a space between them, like {example}.",
+                    token=token[:60],
+                    example=LABELLED_EXAMPLE,
+                ),
                 field=field_of(known["label"]),
             )
         return known["label"], value
@@ -183,9 +189,13 @@ def _read_token(token: str) -> tuple[str | None, str]:
     unknown = _ANY_LABEL.match(token)
     if unknown:
         raise UsageError(
-            f"`{unknown['label'][:20]}` is not a label the bot knows: write 商户号 (or mid) "
-            f"before the merchant number and 二维码 (or qrCodeId) before the QR code id, "
-            f"like {LABELLED_EXAMPLE}."
+            T(
+                "`{label}` is not a label the bot knows: write 商户号 (or mid) "
+                "before the merchant number and 二维码 (or qrCodeId) before the QR code id, "
+                "like {example}.",
+                label=unknown["label"][:20],
+                example=LABELLED_EXAMPLE,
+            )
         )
     return None, token
 
@@ -196,6 +206,7 @@ def field_of(label: str) -> str:
 
 def _no_value(label: str) -> UsageError:
     return UsageError(
-        f"`{label}` has no value after it; write it like {LABELLED_EXAMPLE}.",
+        T("`{label}` has no value after it; write it like {example}.", label=label,
+          example=LABELLED_EXAMPLE),
         field=field_of(label),
-    )
+    )  # fmt: skip

@@ -1,10 +1,11 @@
-"""One HTTP session for every reply to a response_url, instead of one per reply.
+"""One HTTP session for every reply to a response_url and every Web API call.
 
 Bolt's own ``respond()`` opens (and closes) a new aiohttp session, connector
 and TCP connection for every reply; under a burst that was a fifth of the
 reply path's CPU. :func:`install` swaps in a ``respond`` that posts through a
 shared, keep-alive session. Behaviour is otherwise Bolt's: same message
-fields, same WebhookResponse, never raises on HTTP errors.
+fields, same WebhookResponse, never raises on HTTP errors. The app's Web API
+client gets the same session (10 s for a whole call).
 """
 
 from __future__ import annotations
@@ -73,7 +74,11 @@ class PooledRespond(AsyncRespond):
 
 
 def install(app: AsyncApp, pool: ReplyPool) -> None:
-    """Make every listener's ``respond`` a PooledRespond (a middleware: no I/O, runs before ack)."""
+    """Make every listener's ``respond`` a PooledRespond (a middleware: no I/O, runs before ack),
+    and let the Web API calls (users.info, chat.postMessage, views.open) share the session too:
+    Bolt's per-request clients take the app client's session, and without one slack_sdk opens a
+    new session and connection for every call. Call it with the event loop running."""
+    app.client.session = pool.session()
 
     @app.middleware
     async def pooled_respond(

@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.gateway.config import Environment
-from bot.gateway.errors import GatewayAuthError, GatewayRejected, GatewayUnavailable
+from bot.gateway.errors import (
+    GatewayAuthError,
+    GatewayRejected,
+    GatewayUnavailable,
+    InvalidInput,
+)
 from bot.gateway.models import QrCodeInfo
+from bot.i18n import Translator
 from bot.service.lookup import Outcome
 from bot.slack.blocks import Card, CardContext
 from bot.slack.cards import CardButtons, qr_card
@@ -17,27 +23,30 @@ from bot.slack.notices import (
     rejected_card,
     unavailable_card,
 )
-from bot.slack.parse import encode_button_value
+from bot.slack.parse import encode_button_value, expected
 
 
 def outcome_card(
     outcome: Outcome,
     *,
     env: Environment,
+    tr: Translator,
     now: datetime,
     hint: str = "",
     shared_by: str | None = None,
     refreshed: bool = False,
 ) -> Card:
-    """The card for *outcome*. The buttons carry the lookup; *shared_by* (the verified clicker
-    who put the card in the channel) is named on it, and then it has no Share button."""
+    """The card for *outcome*, in *tr*'s language. The buttons carry the lookup; *shared_by*
+    (the verified clicker who put the card in the channel) is named on it, and then it has
+    no Share button."""
     answer = outcome.answer
     if outcome.refusal is not None or answer is None:
         assert outcome.refusal is not None  # noqa: S101  # an outcome has one or the other
-        return refused_card(outcome.refusal, env, hint=hint)
+        return refused_card(outcome.refusal, env, tr, hint=hint)
     value = encode_button_value(outcome.ref)
     context = CardContext(
         env=env,
+        tr=tr,
         msg_id=answer.msg_id,
         answered_at=answer.answered_at,
         duration_ms=answer.duration_ms,
@@ -56,4 +65,5 @@ def outcome_card(
     if isinstance(result, GatewayAuthError):
         return auth_error_card(result, context, retry=value)
     # InvalidInput: the parser checks first; this is the client's own guard.
-    return input_error_card(str(result), env)
+    assert isinstance(result, InvalidInput)  # noqa: S101  # the last kind a lookup keeps
+    return input_error_card(expected(result), env, tr)

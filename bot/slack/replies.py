@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot.i18n import Translator
 from bot.slack.blocks import Card
 from bot.slack.notices import unexpected_error_card
 
@@ -66,17 +67,22 @@ async def _post(respond: AsyncRespond, msg_id: str | None, **message: Any) -> Se
     return Sent(ok=True)
 
 
-async def report_unexpected(error: BaseException, respond: AsyncRespond | None) -> str:
-    """Log *error* with its traceback under a fresh reference; apologise to the user."""
+async def report_unexpected(
+    error: BaseException, respond: AsyncRespond | None, tr: Callable[[], Translator]
+) -> str:
+    """Log *error* with its traceback under a fresh reference; apologise to the user (in
+    the language *tr* gives, which must not wait: something already went wrong)."""
     reference = "err-" + uuid.uuid4().hex[:12]
     log.error("unexpected error %s", reference, exc_info=error)
     if respond is not None and respond.response_url:
-        await send_card(respond, unexpected_error_card(reference), msg_id=reference)
+        await send_card(respond, unexpected_error_card(reference, tr()), msg_id=reference)
     return reference
 
 
 @asynccontextmanager
-async def unexpected_errors_reported(respond: AsyncRespond) -> AsyncIterator[None]:
+async def unexpected_errors_reported(
+    respond: AsyncRespond, tr: Callable[[], Translator]
+) -> AsyncIterator[None]:
     """Wrap a listener's work after its ack: anything unexpected is reported, never raised.
 
     Bolt's own error path has a race: when a listener raises within its 10 ms
@@ -87,4 +93,4 @@ async def unexpected_errors_reported(respond: AsyncRespond) -> AsyncIterator[Non
     try:
         yield
     except Exception as exc:  # noqa: BLE001  # the one place that must catch everything
-        await report_unexpected(exc, respond)
+        await report_unexpected(exc, respond, tr)

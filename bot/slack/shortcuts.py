@@ -12,8 +12,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.i18n import T, Translator
 from bot.service.lookup import Services
 from bot.slack.blocks import Card
+from bot.slack.language import Readers
 from bot.slack.listening import lookup_card, requester, work
 from bot.slack.parse import FormErrors, find_in_message, parse_form
 from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
@@ -24,26 +26,39 @@ log = logging.getLogger(__name__)
 GLOBAL_SHORTCUT = "qr_lookup"
 MESSAGE_SHORTCUT = "qr_lookup_message"
 MESSAGE_CHARS = 40_000
+FORM_LOCALE_WAIT_SECONDS = 1.0  # of the trigger_id's 3 s, the most the locale may take
 _FIELD_BLOCKS = {"mid": MID_BLOCK, "qrCodeId": QR_BLOCK}
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, readers: Readers) -> None:
     @app.shortcut(GLOBAL_SHORTCUT)
     async def open_form(
-        ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ack: AsyncAck,
+        shortcut: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
-        async with work(services, respond):
-            # trigger_id lives 3 seconds: open the modal before anything else.
-            await _open(client, shortcut["trigger_id"], form_modal())
+        reader = readers.reader(client, context.user_id)
+        async with work(services, respond, reader):
+            # trigger_id lives 3 seconds: the locale gets at most one of them.
+            tr = await reader.translator(wait=FORM_LOCALE_WAIT_SECONDS)
+            await _open(client, shortcut["trigger_id"], form_modal(tr))
 
     @app.shortcut(MESSAGE_SHORTCUT)
     async def open_form_from_message(
-        ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ack: AsyncAck,
+        shortcut: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
-        async with work(services, respond):
-            await _open(client, shortcut["trigger_id"], _prefilled_form(shortcut))
+        reader = readers.reader(client, context.user_id)
+        async with work(services, respond, reader):
+            tr = await reader.translator(wait=FORM_LOCALE_WAIT_SECONDS)
+            await _open(client, shortcut["trigger_id"], _prefilled_form(shortcut, tr))
 
     @app.view(FORM_CALLBACK)
     async def submit(
@@ -56,24 +71,27 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             request = parse_form(*submitted_values(view))
         except FormErrors as exc:
-            errors = {_FIELD_BLOCKS[field]: text for field, text in exc.errors.items()}
+            # Inline errors go with the ack: only a language already known, no waiting.
+            tr = readers.known(context.user_id)
+            errors = {_FIELD_BLOCKS[field]: tr(text) for field, text in exc.errors.items()}
             await ack(response_action="errors", errors=errors)
             return
         await ack()  # closes the modal
-        async with work(services, respond):
+        reader = readers.reader(client, context.user_id)
+        async with work(services, respond, reader):
             who = requester(context)
             outcome, card = await lookup_card(
-                services, request, who=who, action="form", client=client
+                services, request, who=who, action="form", client=client, reader=reader
             )
             if who.user_id:  # the front door refuses a submission without a user
                 await _send_to_dm(client, who.user_id, card, outcome.msg_id)
 
 
-def _prefilled_form(shortcut: dict[str, Any]) -> dict[str, Any]:
+def _prefilled_form(shortcut: dict[str, Any], tr: Translator) -> dict[str, Any]:
     """The form, with what the message shows of a QR code (and its merchant) filled in."""
     mid, qr_code_id = find_in_message(message_text(shortcut.get("message", {})))
-    note = None if qr_code_id else "No QR code URL found in that message: type the id."
-    return form_modal(mid=mid, qr_code_id=qr_code_id, note=note)
+    note = None if qr_code_id else T("No QR code URL found in that message: type the id.")
+    return form_modal(tr, mid=mid, qr_code_id=qr_code_id, note=note)
 
 
 def message_text(message: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE
+from bot.i18n import Text, Translator
 from bot.slack.mrkdwn import clip
 
 FORM_CALLBACK = "qr_lookup_form"
@@ -23,17 +24,21 @@ INPUT_ACTION = "value"
 
 
 def form_modal(
-    *, mid: str | None = None, qr_code_id: str | None = None, note: str | None = None
+    tr: Translator,
+    *,
+    mid: str | None = None,
+    qr_code_id: str | None = None,
+    note: Text | None = None,
 ) -> dict[str, Any]:
     """The form: merchant number, and QR code id or URL; pre-filled when we know them."""
     blocks: list[Any] = []
     if note:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(note, 1000))]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(tr(note), 1000))]))
     blocks += [
         InputBlock(
             block_id=MID_BLOCK,
-            label=PlainTextObject(text="Merchant number (mid)"),
-            hint=PlainTextObject(text="Usually 15 digits, from the merchant's contract."),
+            label=PlainTextObject(text=tr("Merchant number (mid)")),
+            hint=PlainTextObject(text=tr("Usually 15 digits, from the merchant's contract.")),
             element=PlainTextInputElement(
                 action_id=INPUT_ACTION,
                 initial_value=mid or None,
@@ -43,8 +48,8 @@ def form_modal(
         ),
         InputBlock(
             block_id=QR_BLOCK,
-            label=PlainTextObject(text="QR code id or URL"),
-            hint=PlainTextObject(text="The id (about 26 characters) or the whole QR code URL."),
+            label=PlainTextObject(text=tr("QR code id or URL")),
+            hint=PlainTextObject(text=tr("The id (about 26 characters) or the whole QR code URL.")),
             element=PlainTextInputElement(
                 action_id=INPUT_ACTION,
                 initial_value=qr_code_id or None,
@@ -56,9 +61,10 @@ def form_modal(
     view = View(
         type="modal",
         callback_id=FORM_CALLBACK,
-        title=PlainTextObject(text="Look up a QR code"),
-        submit=PlainTextObject(text="Look up"),
-        close=PlainTextObject(text="Cancel"),
+        # Slack caps a modal's title, submit and close at 24 characters each.
+        title=PlainTextObject(text=tr("Look up a QR code")),
+        submit=PlainTextObject(text=tr("Look up")),
+        close=PlainTextObject(text=tr("Cancel")),
         blocks=blocks,
     )
     return view.to_dict()

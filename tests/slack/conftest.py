@@ -22,6 +22,7 @@ from bot.config import load_settings
 from bot.gateway.breaker import CircuitBreaker
 from bot.gateway.protocol import utc_now
 from bot.gateway.transport import new_http_client
+from bot.i18n import ENGLISH
 from bot.kit.simulate import signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
@@ -30,6 +31,7 @@ from bot.service.audit import AuditLog
 from bot.service.lookup import Services
 from bot.slack.front_door import FrontDoor
 from bot.slack.http_server import Health, HttpServer, create_http_app
+from bot.slack.language import Readers
 from bot.wiring import build_gateway, build_services, build_slack_app
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
@@ -100,6 +102,7 @@ class AppFactory:
         audit: Path | None = None,
         breaker: CircuitBreaker | None = None,
         wall_clock: Callable[[], datetime] = utc_now,
+        readers: Readers | None = None,
         **values: Any,
     ) -> tuple[AsyncApp, Services]:
         """The app and its services; *audit* a file to audit to, *breaker* one with a test clock."""
@@ -114,7 +117,7 @@ class AppFactory:
             self.audit_logs.append(log)
         services = build_services(settings, client, audit=log, wall_clock=wall_clock)
         self.services.append(services)
-        app = build_slack_app(settings, services, authorization=TEST_AUTHORIZATION)
+        app = build_slack_app(settings, services, authorization=TEST_AUTHORIZATION, readers=readers)
         return app, services
 
     async def settled(self) -> None:
@@ -150,7 +153,9 @@ async def served(
     app: AsyncApp, health: Health = _ok, *, body_seconds: float = 10.0
 ) -> AsyncIterator[tuple[str, HttpServer]]:
     """*app* behind its front door on a loopback port the server chose: (base URL, server)."""
-    door = FrontDoor(app, signing_secret=SIGNING_SECRET, body_seconds=body_seconds)
+    door = FrontDoor(
+        app, signing_secret=SIGNING_SECRET, language=ENGLISH, body_seconds=body_seconds
+    )
     server = HttpServer(create_http_app(door, health), "127.0.0.1", 0)
     url = await server.start()
     try:

@@ -30,6 +30,8 @@ class FakeSlackApi:
     app_token_revoked: bool = False
     close_at_once: bool = False  # the websocket says hello and closes
     silent: set[str] = field(default_factory=set)  # methods that never answer (until closed)
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+    locales: dict[str, str] = field(default_factory=dict)  # user id -> Slack locale (en-US)
     url: str = ""
     # Socket Mode: the bot's websocket, and what it sent us (acks, by envelope).
     socket: web.WebSocketResponse | None = None
@@ -97,7 +99,8 @@ class FakeSlackApi:
         async with self.called:
             self.called.notify_all()
         if method in self.silent:
-            await asyncio.Event().wait()  # until the server closes
+            await self.closing.wait()  # no answer before the fake closes
+            return web.Response(status=503)
         if method == "apps.connections.open":
             return self.connections_open(request)
         if not self.token_ok or request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
@@ -121,6 +124,13 @@ class FakeSlackApi:
             if group not in self.usergroups:
                 return web.json_response({"ok": False, "error": "no_such_subteam"})
             return web.json_response({"ok": True, "users": self.usergroups[group]})
+        if method == "users.info":
+            user = args.get("user", "")
+            locale = self.locales.get(user, "en-US")
+            included = str(args.get("include_locale")).lower() in {"true", "1"}
+            return web.json_response(
+                {"ok": True, "user": {"id": user} | ({"locale": locale} if included else {})}
+            )
         if method == "views.open":
             return web.json_response({"ok": True, "view": {"id": "V0001"}})
         return web.json_response({"ok": True, "channel": args.get("channel"), "ts": "1.0"})
@@ -135,4 +145,5 @@ async def serve_fake_slack() -> AsyncIterator[FakeSlackApi]:
     await server.start_server()
     fake.url = str(server.make_url("/api/"))
     yield fake
+    fake.closing.set()
     await server.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,8 @@ from bot.gateway.errors import (
     TokenLimitReached,
 )
 from bot.gateway.models import QrCodeInfo
+from bot.i18n import ENGLISH, LANGUAGES, Language, T, Translator
+from bot.i18n.catalogue import translator
 from bot.slack.blocks import Card, CardContext, money
 from bot.slack.cards import qr_card
 from bot.slack.notices import (
@@ -31,12 +34,13 @@ from tests.gateway.test_models import SEED_REPLY
 from tests.slack.blockkit import limit_problems, payload
 
 NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
-CTX = CardContext(env="sandbox", msg_id="qri0123", answered_at=NOW, duration_ms=42.0)
+CTX = CardContext(env="sandbox", tr=ENGLISH, msg_id="qri0123", answered_at=NOW, duration_ms=42.0)
+ZH = translator("zh")
 HOSTILE = "<!channel> & <@U123> <https://evil.example|click me> *bold*"
 
 
-def render(reply: dict[str, Any], now: datetime = NOW) -> Card:
-    return qr_card(QrCodeInfo.model_validate(reply), CTX, now=now)
+def render(reply: dict[str, Any], now: datetime = NOW, tr: Translator = ENGLISH) -> Card:
+    return qr_card(QrCodeInfo.model_validate(reply), replace(CTX, tr=tr), now=now)
 
 
 def payload_text(card: Card) -> str:
@@ -219,9 +223,9 @@ def test_error_cards_are_valid_and_say_what_to_do() -> None:
         "rejected": (rejected, "What to do"),
         "unavailable": (unavailable, "3 attempts in 7.9 s"),
         "auth": (auth, "tell the bot's operator"),
-        "input": (input_error_card(HOSTILE, "test"), "for example"),
-        "usage": (usage_card("prod"), "/qrinfo 898340149000005"),
-        "unexpected": (unexpected_error_card("err-abc"), "err-abc"),
+        "input": (input_error_card(T("{x}", x=HOSTILE), "test", ENGLISH), "for example"),
+        "usage": (usage_card("prod", ENGLISH), "/qrinfo 898340149000005"),
+        "unexpected": (unexpected_error_card("err-abc", ENGLISH), "err-abc"),
     }
     for name, (card, says) in cards.items():
         assert limit_problems(card) == [], name
@@ -280,10 +284,13 @@ _reply = st.fixed_dictionaries(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(reply=_reply)
-def test_any_reply_the_model_accepts_renders_within_block_kit_limits(reply: dict[str, Any]) -> None:
-    """Whatever the gateway sends, the card validates in slack_sdk and keeps every limit."""
-    card = render(reply)
+@given(reply=_reply, language=st.sampled_from(LANGUAGES))
+def test_any_reply_the_model_accepts_renders_within_block_kit_limits(
+    reply: dict[str, Any], language: Language
+) -> None:
+    """Whatever the gateway sends, the card validates in slack_sdk and keeps every limit,
+    in either language."""
+    card = render(reply, tr=translator(language))
     assert limit_problems(card) == []
     assert len(card.text) <= 300
     json.dumps(payload(card))
@@ -291,7 +298,7 @@ def test_any_reply_the_model_accepts_renders_within_block_kit_limits(reply: dict
 
 def test_help_lists_the_forms_the_shortcuts_the_buttons_and_the_environment() -> None:
     """The usage card covers every way in, every button, and which gateway is connected."""
-    said = payload_text(usage_card("test"))
+    said = payload_text(usage_card("test", ENGLISH))
     for expected in (
         "/qrinfo &lt;merchant no.&gt; &lt;QR code id or URL&gt;",
         "/qrinfo 898340149000005 31942002268195125132885377",
