@@ -6,8 +6,10 @@
 
 Processes: the sandbox gateway (``qrinfo sandbox``, with latency), the app
 (``qrinfo serve --http``), the floor (bench/floor_app.py: a bare AsyncApp that
-only acks) and this driver, which also serves the response_url sink and a fake
-``auth.test``. All traffic stays on 127.0.0.1. Prints a table and writes JSON.
+only acks), a stand-in for Slack's Web API (bench/fake_slack.py: ``auth.test``,
+and ``users.info`` with half the users in zh-CN) and this driver, which also
+serves the response_url sink. All traffic stays on 127.0.0.1. Prints a table
+and writes JSON.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from bot.kit.simulate import signed_headers, slash_command_body
 from bot.kit.sink import Delivery, ResponseSink
@@ -49,7 +50,8 @@ def user(i: int) -> str:
     return f"U{i:09d}"
 
 
-LOOKUP_MS = re.compile(r" in ([\d,]+) ms")
+# How long the lookup took, as the card's context says it in English or in Chinese.
+LOOKUP_MS = re.compile(r"(?: in |用时 )([\d,]+) (?:ms|毫秒)")
 BOT_TOKEN = "xoxb-bench-not-a-real-token"  # noqa: S105  # goes only to the fake auth.test
 
 
@@ -184,29 +186,6 @@ async def collect(sink: ResponseSink, n: int, wait: float) -> list[Delivery]:
         except TimeoutError:
             break
     return got
-
-
-async def fake_slack_api() -> tuple[web.AppRunner, str]:
-    async def auth_test(request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "ok": True,
-                "team_id": "T0BENCH",
-                "user_id": "U0BOT",
-                "bot_id": "B0BOT",
-                "team": "bench",
-                "user": "qrinfo",
-                "url": "https://bench.slack.com/",
-            }
-        )
-
-    app = web.Application()
-    app.router.add_post("/api/auth.test", auth_test)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}/api/"
 
 
 @dataclass
@@ -350,7 +329,10 @@ async def run_app(
             "app": burst.summary(),
             "replies_delivered": len({d.path for d in deliveries}),
             "replies_lost": args.n - len({d.path for d in deliveries}),
-            "busy_cards": sum("gateway is busy" in t for t in texts),
+            "busy_cards": sum("gateway is busy" in t or "网关繁忙" in t for t in texts),
+            "chinese_cards": sum(
+                "用时" in json.dumps(d.payload, ensure_ascii=False) for d in deliveries
+            ),
             "found_cards": sum(t.startswith("压测商户") for t in texts),
             "last_reply_s": round(last - burst.started, 3),
             "lookup_ms_p50": round(percentile(took, 0.5), 1) if took else None,
@@ -371,7 +353,9 @@ async def run_app(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     setup = Setup(args)
-    api_runner, api_url = await fake_slack_api()
+    slack_port = free_port()
+    api_url = f"http://127.0.0.1:{slack_port}/api/"
+    slack_cmd = [sys.executable, "bench/fake_slack.py", "--port", str(slack_port)]
     report: dict[str, Any] = {
         "n": args.n,
         "concurrency": args.concurrency,
@@ -381,12 +365,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     connector = aiohttp.TCPConnector(limit=args.concurrency + 10)
     async with aiohttp.ClientSession(connector=connector) as session, ResponseSink() as sink:
-        with process(setup.sandbox_cmd()) as sandbox:
+        with process(setup.sandbox_cmd()) as sandbox, process(slack_cmd):
             await wait_healthy(session, setup.url(setup.sandbox_port, "/healthz"))
+            await wait_healthy(session, setup.url(slack_port, "/stats"))
             if not args.skip_floor:
                 report["floor"] = (await run_floor(setup, session, sink)).summary()
             report |= await run_app(setup, session, sink, api_url=api_url, sandbox_pid=sandbox.pid)
-    await api_runner.cleanup()
+            slack_calls = await wait_healthy(session, setup.url(slack_port, "/stats"))
+            report["locale_lookups"] = slack_calls["users.info"]
     if "floor" in report:
         floor_p99 = max(report["floor"]["ack_p99_ms"], 0.1)
         report["ratio_ack_p99_to_floor"] = round(report["app"]["ack_p99_ms"] / floor_p99, 2)
@@ -415,6 +401,10 @@ def table(report: dict[str, Any]) -> str:
         ("HTTP statuses", json.dumps(app["statuses"])),
         ("replies delivered / lost", f"{report['replies_delivered']} / {report['replies_lost']}"),
         ("found / busy cards", f"{report['found_cards']} / {report['busy_cards']}"),
+        (
+            "users.info calls / cards in Chinese",
+            f"{report['locale_lookups']} / {report['chinese_cards']}",
+        ),
         ("last ack (s)", str(app["last_ack_s"])),
         ("last reply (s)", str(report["last_reply_s"])),
         (
