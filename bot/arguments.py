@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 from typing import TypeAlias
 
 from bot.config import parse_port
 from bot.i18n import LANGUAGES
+from bot.version import version
 
 
 def _port(text: str) -> int:
@@ -18,20 +18,13 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("qrinfo")
-    except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
-        return "(not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The parser for every subcommand."""
     parser = argparse.ArgumentParser(
         prog="qrinfo", description="Look inside Chinaums payment QR codes."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log lookups to stderr")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_one_shots(commands)
     _add_serve(commands)

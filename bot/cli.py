@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from bot.config import (
     Settings,
     audit_log_setting,
     load_settings,
+    log_format_setting,
 )
 from bot.gateway.config import AuthScheme
 from bot.gateway.errors import (
@@ -37,6 +37,7 @@ from bot.gateway.errors import (
 from bot.gateway.models import QrCodeInfo, yuan
 from bot.i18n import ENGLISH, Language, P, Text, Translator, columns, pad
 from bot.i18n.catalogue import translator
+from bot.logs import configure, fail_line
 from bot.network import cannot_listen
 
 if TYPE_CHECKING:
@@ -238,7 +239,8 @@ def _out(text: str, *, end: str = "\n") -> None:
 
 
 def _fail(code: int, message: str) -> int:
-    print(message, file=sys.stderr)
+    # In the log format: with QRINFO_LOG_FORMAT=json, even a bad setting is one JSON object.
+    print(fail_line(message, log_format_setting()), file=sys.stderr)
     return code
 
 
@@ -298,10 +300,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if done.code == 0 and sys.stdout is not None:  # (with none, argparse used stderr)
             _out("", end="")  # what they printed reaches stdout now, or one line says why not
         raise
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure(log_format_setting(), verbose=args.verbose)
     if args.command == "sandbox":
         return _sandbox(args)
     if args.command == "audit":  # reading the trail needs no other setting

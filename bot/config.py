@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Literal
 
 import httpx
 from pydantic import (
@@ -43,6 +43,7 @@ _ID_KINDS: dict[str, tuple[str, str, str]] = {
     "qrinfo_allowed_channels": ("channel", "CG", "C0123ABCD,G0456EFGH"),
     "qrinfo_allowed_users": ("user", "UW", "U0123ABCD,W0456EFGH"),
     "qrinfo_allowed_usergroups": ("user group", "S", "S0123ABCD,S0456EFGH"),
+    "qrinfo_operators": ("user or user group", "UWS", "U0123ABCD,S0456EFGH"),
 }
 _URL_EXAMPLES = {
     "chinaums_base_url": "https://test-api-open.chinaums.com",
@@ -118,6 +119,9 @@ class Settings(BaseSettings):
     qrinfo_language: Language = "en"
     qrinfo_breaker_failures: int = Field(default=5, ge=1, le=1000)
     qrinfo_breaker_cooldown: float = Field(default=30.0, gt=0, le=3600)
+    # On-call: who may use /qrinfo status and Raw reply (user and user group ids; empty: nobody).
+    qrinfo_operators: IdList = frozenset()
+    qrinfo_log_format: Literal["text", "json"] = "text"
 
     @field_validator(*_ID_KINDS, mode="before")
     @classmethod
@@ -126,9 +130,10 @@ class Settings(BaseSettings):
             kind, initials, example = _ID_KINDS[str(info.field_name)]
             ids = [i for i in (part.strip() for part in value.replace(";", ",").split(",")) if i]
             if value and not ids:  # ",", "   ": a list gone wrong, not "no restriction"
+                empty = "nobody" if info.field_name == "qrinfo_operators" else "no restriction"
                 raise ValueError(
                     f"expected comma-separated Slack {kind} ids such as {example}, got no id "
-                    "(leave it empty for no restriction)"
+                    f"(leave it empty for {empty})"
                 )
             for i in ids:
                 if not (_SLACK_ID.fullmatch(i) and i[0] in initials):
@@ -306,3 +311,16 @@ class _AuditLogOnly(BaseSettings):
 def audit_log_setting() -> str:
     """QRINFO_AUDIT_LOG alone, for `qrinfo audit`: reading the trail needs no other setting."""
     return _AuditLogOnly().qrinfo_audit_log
+
+
+class _LogFormatOnly(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    qrinfo_log_format: str = "text"
+
+
+def log_format_setting() -> Literal["text", "json"]:
+    """QRINFO_LOG_FORMAT alone, known before the other settings so that their errors come
+    out in it too. Anything but json (in any case) is text here; the full load says what
+    is wrong with it."""
+    return "json" if _LogFormatOnly().qrinfo_log_format.lower() == "json" else "text"

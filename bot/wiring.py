@@ -38,6 +38,7 @@ from bot.sandbox.transport import SandboxTransport
 from bot.service.audit import AuditLog
 from bot.service.guard import Guard, Policy
 from bot.service.lookup import Services
+from bot.service.metrics import Live, Metrics
 from bot.slack.app import build_app, fixed_authorize
 from bot.slack.front_door import FrontDoor
 from bot.slack.http_server import run_http
@@ -45,6 +46,7 @@ from bot.slack.language import Readers, users_info_locale
 from bot.slack.pool import ReplyPool
 from bot.slack.socket_mode import run_socket
 from bot.slack.startup import authorize_at_start
+from bot.version import version
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -107,11 +109,12 @@ def build_services(
         channels=settings.qrinfo_allowed_channels,
         users=settings.qrinfo_allowed_users,
         usergroups=settings.qrinfo_allowed_usergroups,
+        operators=settings.qrinfo_operators,
         user_rate=settings.qrinfo_user_rate,
         workspace_rate=settings.qrinfo_workspace_rate,
         usergroup_cache_seconds=settings.qrinfo_usergroup_cache_seconds,
     )
-    return Services(
+    services = Services(
         gateway=gateway,
         guard=Guard(policy),
         env=settings.chinaums_env,
@@ -119,6 +122,23 @@ def build_services(
         coalesce_seconds=settings.qrinfo_coalesce_seconds,
         wall_clock=wall_clock,
         audit=audit,
+        metrics=Metrics(version=version()),
+    )
+    services.metrics.watch(lambda: live_state(services))
+    return services
+
+
+def live_state(services: Services) -> Live:
+    """What /metrics reads from the live objects at each scrape."""
+    gateway, tokens = services.gateway, services.gateway.tokens
+    audit = services.audit.health() if services.audit else None
+    return Live(
+        lookups_in_flight=len(services.inflight),
+        gateway_calls_in_flight=gateway.admission.in_flight,
+        circuit=gateway.breaker.snapshot().state,
+        token_requests=dict(tokens.outcomes) if tokens else {},
+        token_expires_in=tokens.expires_in() if tokens else None,
+        audit_lines_lost=int(audit["lines_lost"]) if audit else 0,
     )
 
 
@@ -293,6 +313,7 @@ async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: A
             signing_secret=secret.get_secret_value() if secret else None,
             language=translator(settings.qrinfo_language),
             reply_pool=reply_pool,
+            metrics=services.metrics,
         )
         tune_gc_for_bursts()  # after start-up: what exists now lives as long as the process
         await _run(settings, door, services, stop, mode=mode, host=host, port=port)
@@ -328,8 +349,17 @@ async def _run(  # what serve built, handed on
             host=host,
             port=port,
             health=health,
+            scrape=services.metrics.exposition,
             stop=stop.requested,
             drain=drain,
         )
     else:
-        await run_http(door, host=host, port=port, health=health, stop=stop.requested, drain=drain)
+        await run_http(
+            door,
+            host=host,
+            port=port,
+            health=health,
+            scrape=services.metrics.exposition,
+            stop=stop.requested,
+            drain=drain,
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.gateway.errors import GatewayError, GatewayUnavailable
 
@@ -19,14 +20,31 @@ class Retryable(Exception):
         super().__init__(reason)
 
 
+@dataclass(frozen=True, slots=True)
+class Try:
+    """One attempt as it went: the HTTP status (None: no answer), its time, why it failed."""
+
+    status: int | None
+    ms: float
+    failure: str | None = None
+
+
 @dataclass(slots=True)
 class Attempts:
-    """Bookkeeping for one lookup: its msgId, attempts, clock and last failure."""
+    """Bookkeeping for one lookup: its msgId, attempts, clock and last failure, and what the
+    gateway last said (its reply as parsed, for an operator's Raw reply)."""
 
     msg_id: str | None
     started: float = field(default_factory=time.monotonic)
     count: int = 0
     last_reason: str | None = None
+    tries: list[Try] = field(default_factory=list)
+    status: int | None = None  # the last reply's HTTP status
+    reply: dict[str, Any] | str | None = None  # the last reply: its JSON object, or its text
+
+    def answered(self, status: int, reply: dict[str, Any] | str) -> None:
+        """The gateway replied (whatever it said)."""
+        self.status, self.reply = status, reply
 
     @property
     def elapsed(self) -> float:

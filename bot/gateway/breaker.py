@@ -25,6 +25,8 @@ class BreakerSnapshot:
     state: State
     failing_since: datetime | None
     retry_in: float  # seconds until a trial call is allowed (0 when closed)
+    closed_since: datetime | None = None  # when it last closed (or was made), while closed
+    opened_at: datetime | None = None  # when it last opened, while not closed
 
 
 class CircuitBreaker:
@@ -43,6 +45,8 @@ class CircuitBreaker:
         self._streak = 0
         self._failing_since: datetime | None = None
         self._opened_at: float | None = None
+        self._opened_wall: datetime | None = None
+        self._closed_since: datetime = wall_clock()
         self._trial_running = False
 
     @property
@@ -57,7 +61,14 @@ class CircuitBreaker:
         retry_in = 0.0
         if self._opened_at is not None:
             retry_in = max(0.0, self._opened_at + self.cooldown - self._clock())
-        return BreakerSnapshot(self.state, self._failing_since, retry_in)
+        closed = self._opened_at is None
+        return BreakerSnapshot(
+            self.state,
+            self._failing_since,
+            retry_in,
+            closed_since=self._closed_since if closed else None,
+            opened_at=None if closed else self._opened_wall,
+        )
 
     def admit(self) -> bool:
         """May a call go to the gateway now? In half-open, exactly one (the trial) may."""
@@ -71,6 +82,8 @@ class CircuitBreaker:
 
     def succeeded(self) -> None:
         """The gateway answered (any definite answer counts): close the circuit."""
+        if self._opened_at is not None:
+            self._closed_since = self._wall_clock()
         self._streak = 0
         self._failing_since = None
         self._opened_at = None
@@ -82,6 +95,8 @@ class CircuitBreaker:
         if self._failing_since is None:
             self._failing_since = self._wall_clock()
         if self._trial_running or self._streak >= self.failures:
+            if self._opened_at is None:
+                self._opened_wall = self._wall_clock()
             self._opened_at = self._clock()
             self._trial_running = False
 

@@ -8,6 +8,7 @@ argument away, so tests inject a transport.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ import httpx
 import stamina
 
 from bot.gateway.admission import Admission
-from bot.gateway.attempts import Attempts, Retryable
+from bot.gateway.attempts import Attempts, Retryable, Try
 from bot.gateway.auth import AccessTokenAuth, BodySigAuth
 from bot.gateway.breaker import CircuitBreaker
 from bot.gateway.config import GatewayConfig
@@ -89,14 +90,29 @@ class QrCodeClient:
     def breaker(self) -> CircuitBreaker:
         return self.admission.breaker
 
+    @property
+    def tokens(self) -> TokenCache | None:
+        """The access-token cache in token mode; None with a signature per request."""
+        return self._auth.cache if isinstance(self._auth, AccessTokenAuth) else None
+
+    @property
+    def auth_scheme(self) -> str:
+        return "token" if isinstance(self._auth, AccessTokenAuth) else "body-sig"
+
     async def query_qrcode_info(
-        self, mid: str, qr_code_id: str, *, msg_id: str | None = None
+        self,
+        mid: str,
+        qr_code_id: str,
+        *,
+        msg_id: str | None = None,
+        attempts: Attempts | None = None,
     ) -> QrCodeInfo:
         """The QR code's details, or one of the errors of :mod:`bot.gateway.errors`.
 
         Input is checked before any I/O. The whole lookup, token and retries
         included, ends within ``timeout`` seconds; admission may refuse it at once
-        (circuit open, too many in flight) instead of letting it pile up.
+        (circuit open, too many in flight) instead of letting it pile up. Pass
+        *attempts* to read afterwards how the call went (tries, the last reply).
         """
         request = QueryQrCodeInfoRequest(
             request_timestamp=body_timestamp(self._wall_clock()),
@@ -106,7 +122,9 @@ class QrCodeClient:
             src_reserve=self._src_reserve,
             system_id=self._system_id,
         )
-        attempts = Attempts(msg_id=request.msg_id)
+        if attempts is None:
+            attempts = Attempts(msg_id=request.msg_id)
+        attempts.msg_id = request.msg_id
         try:
             async with self.admission.call(attempts.msg_id):
                 info = await self._within_deadline(request.to_bytes(), attempts)
@@ -142,14 +160,31 @@ class QrCodeClient:
         )
         async for attempt in retrying:
             with attempt:
-                attempts.count += 1
-                try:
-                    response = await self._post(body, attempts)
-                    return interpret(response, attempts, origin=self.origin)
-                except Retryable as failure:
-                    attempts.failed_attempt(failure)
-                    raise
+                return await self._attempt(body, attempts)
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    async def _attempt(self, body: bytes, attempts: Attempts) -> QrCodeInfo:
+        """One attempt, noted in *attempts* however it ends."""
+        attempts.count += 1
+        started = time.monotonic()
+        status: int | None = None
+        failed: str | None = None
+        try:
+            response = await self._post(body, attempts)
+            status = response.status_code
+            return interpret(response, attempts, origin=self.origin)
+        except Retryable as failure:
+            attempts.failed_attempt(failure)
+            failed = failure.reason
+            raise
+        except GatewayError as error:
+            failed = str(error)
+            raise
+        except asyncio.CancelledError:
+            failed = "cut short by the lookup's deadline"
+            raise
+        finally:
+            attempts.tries.append(Try(status, (time.monotonic() - started) * 1000, failed))
 
     async def _post(self, body: bytes, attempts: Attempts) -> httpx.Response:
         remaining = self.timeout - attempts.elapsed

@@ -17,9 +17,10 @@ def interpret(response: httpx.Response, attempts: Attempts, *, origin: str) -> Q
     """The QR code in *response*; else GatewayAuthError, GatewayRejected, GatewayUnavailable,
     or Retryable when another attempt may do better (5xx, 429, a busy code, garbled JSON)."""
     status = response.status_code
+    data = json_object(response.content)
+    attempts.answered(status, data if data is not None else _snippet(response.content))
     if status == 429 or status >= 500:
         raise Retryable(f"HTTP {status} from the gateway at {origin}")
-    data = json_object(response.content)
     code = data.get("errCode") if data is not None else None
     if data is None or not isinstance(code, str | int) or isinstance(code, bool):
         if 400 <= status < 500:
@@ -50,6 +51,11 @@ def json_object(content: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def _snippet(content: bytes) -> str:
+    """A reply that is not a JSON object, as text (the first 2,000 characters)."""
+    return content[:8000].decode("utf-8", "replace")[:2000]
 
 
 def text(value: object) -> str | None:

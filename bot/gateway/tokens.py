@@ -60,6 +60,7 @@ class TokenCache:
         self._cached: _Cached | None = None
         self._inflight: asyncio.Future[str] | None = None
         self.fetches = 0  # token requests started, shown by repr()
+        self.outcomes = {"ok": 0, "refused": 0, "failed": 0}  # token requests ended, for metrics
 
     def __repr__(self) -> str:
         state = "empty" if self._cached is None else "cached"
@@ -82,6 +83,11 @@ class TokenCache:
                 return cached.value
             raise
 
+    def expires_in(self) -> float | None:
+        """Seconds the cached token has left; None when none is held."""
+        cached = self._cached
+        return None if cached is None else cached.expires_at - self._clock()
+
     def invalidate(self, token: str) -> None:
         """Forget *token* after the gateway rejected it (only if it is still the cached one)."""
         if self._cached is not None and self._cached.value == token:
@@ -90,7 +96,15 @@ class TokenCache:
     async def _refresh(self) -> str:
         self.fetches += 1
         try:
-            issued = await self._fetch()
+            try:
+                issued = await self._fetch()
+            except GatewayAuthError:
+                self.outcomes["refused"] += 1
+                raise
+            except BaseException:
+                self.outcomes["failed"] += 1
+                raise
+            self.outcomes["ok"] += 1
             now = self._clock()
             margin = min(REFRESH_MARGIN_SECONDS, issued.expires_in / 10)
             self._cached = _Cached(

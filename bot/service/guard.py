@@ -42,6 +42,7 @@ class Policy:
     channels: frozenset[str]
     users: frozenset[str]
     usergroups: frozenset[str]
+    operators: frozenset[str]  # user and user group ids who may see status and raw replies
     user_rate: int
     workspace_rate: int
     usergroup_cache_seconds: float
@@ -124,6 +125,18 @@ class Guard:
         self.per_user.take(user_key)
         self.per_team.take(team_key)
         return None
+
+    async def is_operator(self, who: Requester, read_group: GroupMembers) -> bool:
+        """Listed in the operators, by user id or through a user group (empty: nobody)."""
+        operators = self.policy.operators
+        if who.user_id is None or not operators:
+            return False
+        if who.user_id in operators:
+            return True
+        for group in sorted(g for g in operators if g.startswith("S")):
+            if who.user_id in await self.groups.members(group, read_group):
+                return True
+        return False
 
     async def allowed(self, who: Requester, read_group: GroupMembers) -> bool:
         policy = self.policy

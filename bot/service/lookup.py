@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.gateway.attempts import Attempts
 from bot.gateway.client import QrCodeClient
 from bot.gateway.config import Environment
 from bot.gateway.errors import (
@@ -24,9 +25,12 @@ from bot.gateway.errors import (
 from bot.gateway.ids import QrCodeRef
 from bot.gateway.models import QrCodeInfo
 from bot.gateway.protocol import WallClock, new_msg_id, utc_now
+from bot.logs import bind_now
 from bot.service.audit import Action, AuditEvent, AuditLog, utc_timestamp
 from bot.service.guard import GroupMembers, Guard, Refusal, Requester
 from bot.service.inflight import InFlight
+from bot.service.metrics import Metrics
+from bot.service.raw import RawReplies, RawReply
 from bot.service.sharing import Coalescer
 
 log = logging.getLogger(__name__)
@@ -46,6 +50,22 @@ class Answer:
         """Found, or a business code: still true a few seconds later. Failures are not."""
         return isinstance(self.result, QrCodeInfo | GatewayRejected)
 
+    @property
+    def kind(self) -> str:
+        """found | <errCode> | busy | paused | unavailable | misconfigured | invalid"""
+        result = self.result
+        if isinstance(result, QrCodeInfo):
+            return "found"
+        if isinstance(result, GatewayRejected):
+            return result.code
+        if isinstance(result, GatewayBusy):
+            return "busy"
+        if isinstance(result, GatewayCircuitOpen):
+            return "paused"
+        if isinstance(result, GatewayUnavailable):
+            return "unavailable"
+        return "misconfigured" if isinstance(result, GatewayAuthError) else "invalid"
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -63,20 +83,7 @@ class Outcome:
     @property
     def kind(self) -> str:
         """found | <errCode> | refused | busy | paused | unavailable | misconfigured | invalid"""
-        if self.answer is None:
-            return "refused"
-        result = self.answer.result
-        if isinstance(result, QrCodeInfo):
-            return "found"
-        if isinstance(result, GatewayRejected):
-            return result.code
-        if isinstance(result, GatewayBusy):
-            return "busy"
-        if isinstance(result, GatewayCircuitOpen):
-            return "paused"
-        if isinstance(result, GatewayUnavailable):
-            return "unavailable"
-        return "misconfigured" if isinstance(result, GatewayAuthError) else "invalid"
+        return "refused" if self.answer is None else self.answer.kind
 
 
 @dataclass(slots=True, kw_only=True)
@@ -90,7 +97,9 @@ class Services:
     coalesce_seconds: float
     wall_clock: WallClock = utc_now
     audit: AuditLog | None = None
+    metrics: Metrics = field(default_factory=Metrics)
     inflight: InFlight = field(default_factory=InFlight)
+    raw: RawReplies = field(default_factory=RawReplies)  # kept only when there are operators
     coalescer: Coalescer[Answer] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -106,7 +115,9 @@ class Services:
         msg_id: str | None,
         started: float,
     ) -> None:
-        """One audit line (when there is an audit log)."""
+        """The lookup's metrics, and one audit line (when there is an audit log)."""
+        seconds = time.monotonic() - started
+        self.metrics.lookup(action, outcome, seconds)
         if self.audit is None:
             return
         self.audit.record(
@@ -120,7 +131,7 @@ class Services:
                 qrCodeId=ref.qr_code_id if ref else None,
                 outcome=outcome,
                 msgId=msg_id,
-                durationMs=round((time.monotonic() - started) * 1000),
+                durationMs=round(seconds * 1000),
             )
         )
 
@@ -142,6 +153,7 @@ async def look_up(
     started = time.monotonic()
     refusal = await services.guard.check(who, read_group)
     if refusal is not None:
+        services.metrics.refused("access" if refusal.kind == "access" else "rate")
         outcome = Outcome(ref, refusal=refusal)
     else:
         shared = await services.coalescer.run(
@@ -155,18 +167,35 @@ async def look_up(
 async def _ask(services: Services, ref: QrCodeRef) -> Answer:
     """One gateway call; its expected errors are an outcome too, to share with waiters."""
     msg_id = new_msg_id()
-    started = time.monotonic()
+    bind_now(msgId=msg_id)  # this call's own task (the coalescer's): its lines carry it
+    attempts = Attempts(msg_id=msg_id)
     result: QrCodeInfo | QrInfoError
     try:
-        result = await services.gateway.query_qrcode_info(ref.mid, ref.qr_code_id, msg_id=msg_id)
+        result = await services.gateway.query_qrcode_info(
+            ref.mid, ref.qr_code_id, msg_id=msg_id, attempts=attempts
+        )
     except (GatewayRejected, GatewayUnavailable, GatewayAuthError, InvalidInput) as exc:
         result = exc
     if isinstance(result, GatewayAuthError):
         # The user is told to contact the operator; the operator gets the detail, once a call.
         log.error("gateway refused the bot's request msgId=%s: %s", msg_id, result)
-    return Answer(
+    answer = Answer(
         msg_id=msg_id,
         result=result,
         answered_at=services.wall_clock(),
-        duration_ms=(time.monotonic() - started) * 1000,
+        duration_ms=attempts.elapsed * 1000,
     )
+    services.metrics.gateway_call(answer.kind, attempts.elapsed)
+    if services.guard.policy.operators:
+        services.raw.keep(
+            RawReply(
+                msg_id=msg_id,
+                outcome=answer.kind,
+                answered_at=answer.answered_at,
+                duration_ms=answer.duration_ms,
+                status=attempts.status,
+                reply=attempts.reply,
+                tries=tuple(attempts.tries),
+            )
+        )
+    return answer

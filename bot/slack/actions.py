@@ -1,4 +1,4 @@
-"""Buttons on the card: Open QR code (ack only), Refresh, Share in channel."""
+"""Buttons on the card: Open QR code (ack only), Refresh, Share in channel, Raw reply."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ from bot.i18n import T, Text
 from bot.service.audit import Action
 from bot.service.guard import Requester
 from bot.service.lookup import Services
-from bot.slack.blocks import REFRESH_ACTION
+from bot.slack.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
 from bot.slack.cards import OPEN_QR_ACTION, SHARE_ACTION
 from bot.slack.language import Reader, Readers
-from bot.slack.listening import lookup_card, requester, work
+from bot.slack.listening import group_reader, lookup_card, requester, work
 from bot.slack.notices import input_error_card, share_failed_card
+from bot.slack.ops_cards import operators_only_card, raw_gone_card, raw_reply_card
 from bot.slack.parse import decode_button_value
 from bot.slack.pasted import UsageError
 from bot.slack.replies import delete_original, send_card
@@ -69,6 +70,40 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
         async with work(services, respond, clicked.reader):
             await _share(clicked, action, body, respond, requester(context))
+
+    @app.action(RAW_REPLY_ACTION)
+    async def raw_reply(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        reader = readers.reader(client, context.user_id)
+        async with work(services, respond, reader):
+            await _raw_reply(services, reader, action, respond, requester(context), client)
+
+
+async def _raw_reply(  # one click's every circumstance
+    services: Services,
+    reader: Reader,
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    who: Requester,
+    client: AsyncWebClient,
+) -> None:
+    """An operator's look at what the gateway said for the card's msgId, beside the card."""
+    tr = await reader.translator()
+    if not await services.guard.is_operator(who, group_reader(client)):
+        log.info("refused a raw reply to %s: not an operator", who.user_id)
+        await send_card(respond, operators_only_card(tr), replace_original=False)
+        return
+    value = action.get("value")
+    raw = services.raw.get(value) if isinstance(value, str) else None
+    card = raw_gone_card(tr) if raw is None else raw_reply_card(raw, services.env, tr)
+    log.info("raw reply msgId=%.100r shown to %s", value, who.user_id)
+    await send_card(respond, card, replace_original=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,4 +239,5 @@ async def _tell(
             blocks=card.block_dicts(),
         )
     except SlackApiError as exc:
+        clicked.services.metrics.reply_failed("chat.postMessage", "refused")
         log.warning("could not tell %s that sharing failed: %s", who.user_id, error_code(exc))

@@ -147,8 +147,9 @@ def build_app(
     # environment on its own and warns when it also gets a client. The token
     # itself comes from *authorize*; per-request clients copy this base URL.
     app.client.base_url = api_url
-    if reply_pool is not None:
-        pool.install(app, reply_pool)
+    pool.install(
+        app, reply_pool, lambda reason: services.metrics.reply_failed("response_url", reason)
+    )
     commands.register(app, services, readers)
     actions.register(app, services, readers)
     shortcuts.register(app, services, readers)

@@ -36,6 +36,7 @@ BUTTON_URL_CHARS = 3000
 FALLBACK_CHARS = 300  # our own cap: notifications show little more
 
 REFRESH_ACTION = "refresh_card"
+RAW_REPLY_ACTION = "raw_reply"
 ACTIONS_BLOCK = "card_actions"
 
 _BADGES: dict[str, str] = {
@@ -74,6 +75,7 @@ class CardContext:
     age_s: float | None = None  # set when the answer was reused: seconds since it came
     refreshed: bool = False
     shared_by: str | None = None  # who put the card in the channel: the verified clicker
+    raw_reply: bool = False  # a Raw reply button: only on a card only an operator sees
 
 
 def money(fen: int | Decimal) -> str:
@@ -143,12 +145,15 @@ def button(text: str, action_id: str, **extra: Any) -> ButtonElement:
     return ButtonElement(text=PlainTextObject(text=text, emoji=True), action_id=action_id, **extra)
 
 
-def retry_actions(value: str | None, tr: Translator) -> list[Block]:
-    """A Refresh button under a card, when we know what to look up again."""
-    if value is None:
+def raw_reply_button(ctx: CardContext) -> list[ButtonElement]:
+    """The operator's Raw reply button, when the card has one and a msgId to show."""
+    if not ctx.raw_reply or not ctx.msg_id:
         return []
-    return [
-        ActionsBlock(
-            block_id=ACTIONS_BLOCK, elements=[button(tr("Refresh"), REFRESH_ACTION, value=value)]
-        )
-    ]
+    return [button(ctx.tr("Raw reply"), RAW_REPLY_ACTION, value=ctx.msg_id[:100])]
+
+
+def retry_actions(value: str | None, ctx: CardContext) -> list[Block]:
+    """A Refresh button under a card, when we know what to look up again (and Raw reply)."""
+    elements = [button(ctx.tr("Refresh"), REFRESH_ACTION, value=value)] if value else []
+    elements += raw_reply_button(ctx)
+    return [ActionsBlock(block_id=ACTIONS_BLOCK, elements=elements)] if elements else []

@@ -38,6 +38,7 @@ from bot.slack.blocks import (
     money,
     mrkdwn,
     quantity_text,
+    raw_reply_button,
 )
 from bot.slack.mrkdwn import beijing_text, clip, date_token
 
@@ -128,7 +129,8 @@ def _unlinked_url_block(url: str, tr: Translator) -> SectionBlock:
     )
 
 
-def _actions(url: str | None, buttons: CardButtons | None, tr: Translator) -> ActionsBlock | None:
+def _actions(url: str | None, buttons: CardButtons | None, ctx: CardContext) -> ActionsBlock | None:
+    tr = ctx.tr
     elements: list[ButtonElement] = []
     if _linkable(url):
         elements.append(button(tr("Open QR code"), OPEN_QR_ACTION, url=url, style="primary"))
@@ -136,6 +138,7 @@ def _actions(url: str | None, buttons: CardButtons | None, tr: Translator) -> Ac
         elements.append(button(tr("Refresh"), REFRESH_ACTION, value=buttons.value))
         if buttons.shareable:
             elements.append(button(tr("Share in channel"), SHARE_ACTION, value=buttons.value))
+    elements += raw_reply_button(ctx)
     return ActionsBlock(block_id=ACTIONS_BLOCK, elements=elements) if elements else None
 
 
@@ -157,7 +160,7 @@ def qr_card(
         _unlinked_url_block(info.qr_code_url, tr)
         if info.qr_code_url and not _linkable(info.qr_code_url)
         else None,
-        _actions(info.qr_code_url, buttons, tr),
+        _actions(info.qr_code_url, buttons, ctx),
         context_block(ctx),
     ]
     amount = _amount(info, tr("no amount"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -11,15 +12,20 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.logs import bind_now
+from bot.service.guard import Requester
 from bot.service.lookup import Services
+from bot.service.status import status_of
 from bot.slack.language import Reader, Readers
-from bot.slack.listening import lookup_card, requester, work
+from bot.slack.listening import group_reader, lookup_card, requester, work
 from bot.slack.notices import input_error_card, usage_card
+from bot.slack.ops_cards import operators_only_card, status_card
 from bot.slack.parse import parse_command
-from bot.slack.pasted import HelpRequest, UsageError
+from bot.slack.pasted import HelpRequest, StatusRequest, UsageError
 from bot.slack.replies import send_card
 
 COMMAND = "/qrinfo"
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, services: Services, readers: Readers) -> None:
@@ -47,6 +53,7 @@ async def _answer(  # one command's every circumstance
     client: AsyncWebClient,
 ) -> None:
     started, who = time.monotonic(), requester(context)
+    bind_now(team=who.team_id, user=who.user_id, action="command")  # for bad input too
     try:
         parsed = parse_command(text)
     except UsageError as exc:
@@ -57,7 +64,26 @@ async def _answer(  # one command's every circumstance
     if isinstance(parsed, HelpRequest):
         await send_card(respond, usage_card(services.env, await reader.translator()))
         return
+    if isinstance(parsed, StatusRequest):
+        await _status(services, reader, respond, who, client)
+        return
     outcome, card = await lookup_card(
         services, parsed, who=who, action="command", client=client, reader=reader
     )
     await send_card(respond, card, msg_id=outcome.msg_id)
+
+
+async def _status(
+    services: Services,
+    reader: Reader,
+    respond: AsyncRespond,
+    who: Requester,
+    client: AsyncWebClient,
+) -> None:
+    """`/qrinfo status`: the state of the bot and its gateway, for operators only."""
+    tr = await reader.translator()
+    if not await services.guard.is_operator(who, group_reader(client)):
+        log.info("refused /qrinfo status to %s: not an operator", who.user_id)
+        await send_card(respond, operators_only_card(tr))
+        return
+    await send_card(respond, status_card(status_of(services), tr))

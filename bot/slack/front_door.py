@@ -18,13 +18,13 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_internals import send_async_response
 from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.i18n import Translator
+from bot.service.metrics import Metrics
 from bot.slack.inbound import (
     NotFromSlack,
     NotSlackShaped,
@@ -78,6 +78,7 @@ class FrontDoor:
         signing_secret: str | None,
         language: Translator,
         reply_pool: ReplyPool | None = None,
+        metrics: Metrics | None = None,
         now: Callable[[], float] = time.time,
         body_seconds: float = BODY_SECONDS,
     ) -> None:
@@ -86,12 +87,14 @@ class FrontDoor:
         self.body_seconds = body_seconds
         self._secret = signing_secret
         self._reply_pool = reply_pool
+        self._metrics = metrics
         self._now = now
         self.refusals = RefusalLog()
         self._notices: set[asyncio.Task[object]] = set()
 
     async def http(self, request: web.Request) -> web.Response:
         """``POST /slack/events``: 401 unless Slack signed it; ignored unless it is Slack-shaped."""
+        started = time.monotonic()
         try:
             raw = await _raw_body(request, self.body_seconds)
             if self._secret is None:
@@ -112,11 +115,13 @@ class FrontDoor:
         except NotSlackShaped as exc:
             self._ignore(exc.reason, exc.response_url)
             return web.Response(status=200)
-        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+        response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+        self._acked(started)
+        return response
 
     async def socket(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
         """One Socket Mode envelope: acked and ignored unless shaped like Slack's, else to Bolt."""
-        started = time.time()
+        started, arrived = time.time(), time.monotonic()
         try:
             bolt_request = _admit(request.payload, headers=build_headers(request), socket=True)
         except NotSlackShaped as exc:
@@ -127,6 +132,12 @@ class FrontDoor:
             return
         response = await self.app.async_dispatch(bolt_request)
         await send_async_response(client, request, response, started)
+        self._acked(arrived)
+
+    def _acked(self, arrived: float) -> None:
+        """A verified request was acked (the time includes reading and checking it)."""
+        if self._metrics is not None:
+            self._metrics.acked(time.monotonic() - arrived)
 
     def _ignore(self, reason: str, response_url: str | None) -> None:
         """A verified request Slack would not send: one WARNING; a word to the sender if we can."""
@@ -137,11 +148,7 @@ class FrontDoor:
             task.add_done_callback(self._notices.discard)
 
     async def _tell(self, response_url: str, reason: str) -> None:
-        respond = (
-            PooledRespond(response_url=response_url, pool=self._reply_pool)
-            if self._reply_pool is not None
-            else AsyncRespond(response_url=response_url)
-        )
+        respond = PooledRespond(response_url=response_url, pool=self._reply_pool)
         await send_card(respond, unreadable_request_card(reason, self._tr), replace_original=False)
 
 

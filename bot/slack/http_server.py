@@ -19,17 +19,33 @@ log = logging.getLogger(__name__)
 
 Health = Callable[[], Awaitable[dict[str, Any]]]
 Drain = Callable[[], Awaitable[object]]
+Scrape = Callable[[str], tuple[bytes, str]]  # Accept header -> the metrics, content type
 
 
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+_OPEN_WHILE_DRAINING = frozenset({HEALTH_PATH, METRICS_PATH})
 
 
-def create_http_app(door: FrontDoor, health: Health) -> web.Application:
-    """``POST /slack/events`` for commands and interactivity; ``GET /healthz``."""
+def create_http_app(door: FrontDoor, health: Health, scrape: Scrape) -> web.Application:
+    """``POST /slack/events`` for commands and interactivity; ``GET /healthz``, ``/metrics``."""
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_post(EVENTS_PATH, door.http)
-    app.router.add_get(HEALTH_PATH, healthz_handler(health))
+    add_ops_routes(app, health, scrape)
     return app
+
+
+def add_ops_routes(app: web.Application, health: Health, scrape: Scrape) -> None:
+    """``GET /healthz`` and ``GET /metrics``: what an orchestrator and Prometheus read."""
+    app.router.add_get(HEALTH_PATH, healthz_handler(health))
+
+    async def metrics(request: web.Request) -> web.Response:
+        body, content_type = scrape(request.headers.get("Accept", ""))
+        response = web.Response(body=body)
+        response.headers["Content-Type"] = content_type
+        return response
+
+    app.router.add_get(METRICS_PATH, metrics)
 
 
 def healthz_handler(health: Health) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -70,8 +86,9 @@ class HttpServer:
     """An aiohttp app on a port, that stops gracefully: new work refused, work drained, exit.
 
     While the work in flight drains, the port stays open: ``/healthz`` answers (503,
-    "draining": true) and every other request gets 503, so an orchestrator or a load
-    balancer can see the replica leaving instead of a refused connection.
+    "draining": true), ``/metrics`` as usual, and every other request gets 503, so an
+    orchestrator or a load balancer can see the replica leaving instead of a refused
+    connection.
     """
 
     def __init__(self, app: web.Application, host: str, port: int) -> None:
@@ -97,7 +114,7 @@ class HttpServer:
     async def _refuse_while_draining(
         self, request: web.Request, handler: Handler
     ) -> web.StreamResponse:
-        if self.draining and request.path != HEALTH_PATH:
+        if self.draining and request.path not in _OPEN_WHILE_DRAINING:
             return web.Response(status=503, text="stopping\n")
         return await handler(request)
 
@@ -125,13 +142,24 @@ class HttpServer:
 
 
 async def run_http(
-    door: FrontDoor, *, host: str, port: int, health: Health, stop: asyncio.Event, drain: Drain
+    door: FrontDoor,
+    *,
+    host: str,
+    port: int,
+    health: Health,
+    scrape: Scrape,
+    stop: asyncio.Event,
+    drain: Drain,
 ) -> None:
     """Serve HTTP mode until *stop* is set (SIGTERM), then shut down gracefully."""
-    server = HttpServer(create_http_app(door, health), host, port)
+    server = HttpServer(create_http_app(door, health, scrape), host, port)
     url = await server.start()
     log.warning(
-        "qrinfo serving Slack requests on %s%s; health on %s/healthz", url, EVENTS_PATH, url
+        "qrinfo serving Slack requests on %s%s; health on %s/healthz, metrics on %s/metrics",
+        url,
+        EVENTS_PATH,
+        url,
+        url,
     )
     await stop.wait()
     log.warning("stopping: no new requests; finishing the lookups in flight")

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway.ids import QrCodeRef
 from bot.i18n import Translator
+from bot.logs import bind, bind_now
 from bot.service.audit import Action
 from bot.service.guard import GroupMembers, Requester
 from bot.service.lookup import Outcome, Services, look_up
@@ -51,12 +52,14 @@ def group_reader(client: AsyncWebClient) -> GroupMembers:
 @asynccontextmanager
 async def work(services: Services, respond: AsyncRespond, reader: Reader) -> AsyncIterator[None]:
     """A listener's work after its ack: tracked for shutdown, unexpected errors reported
-    (in the reader's language if already known)."""
-    async with (
-        services.inflight.track(),
-        unexpected_errors_reported(respond, reader.translator_now),
-    ):
-        yield
+    (in the reader's language if already known), its log lines carrying the lookup's fields
+    from when they are known (:func:`lookup_card` adds them)."""
+    with bind():
+        async with (
+            services.inflight.track(),
+            unexpected_errors_reported(respond, reader.translator_now),
+        ):
+            yield
 
 
 async def lookup_card(  # one lookup's every circumstance
@@ -74,16 +77,20 @@ async def lookup_card(  # one lookup's every circumstance
     """Look *ref* up (fresh for Refresh and Share) and draw the card for what happened.
 
     The card is in the reader's language, or in *channel*'s when it is for the whole
-    channel; a refusal is always the reader's, since only they see it.
+    channel; a refusal is always the reader's, since only they see it. An operator's own
+    card has a Raw reply button.
     """
+    read_group = group_reader(client)
+    bind_now(team=who.team_id, user=who.user_id, action=action)
     outcome = await look_up(
         services,
         ref,
         who=who,
         action=action,
-        read_group=group_reader(client),
+        read_group=read_group,
         fresh=refreshed or shared_by is not None,
     )
+    bind_now(msgId=outcome.msg_id)
     tr = channel if channel is not None and outcome.refusal is None else await reader.translator()
     card = outcome_card(
         outcome,
@@ -93,5 +100,9 @@ async def lookup_card(  # one lookup's every circumstance
         hint=services.access_hint,
         shared_by=shared_by,
         refreshed=refreshed,
+        # Only on a card only its reader sees: never on one for the whole channel.
+        operator=channel is None
+        and outcome.answer is not None
+        and await services.guard.is_operator(who, read_group),
     )
     return outcome, card

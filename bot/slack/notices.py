@@ -60,6 +60,10 @@ def usage_card(env: Environment, tr: Translator) -> Card:
         url=URL_EXAMPLE,
         labelled=LABELLED_EXAMPLE,
     )
+    command += "\n" + tr(
+        "• `/qrinfo status` (or `/qrinfo 状态`) shows the bot's and the gateway's state, "
+        "to the bot's operators."
+    )
     without_typing = tr(
         "*Without typing a command*\n"
         "• Shortcut *Look up a QR code* (the ⚡ menu or the search bar) opens a form.\n"
@@ -125,7 +129,7 @@ def rejected_card(error: GatewayRejected, ctx: CardContext, *, retry: str | None
     )
     return Card(
         text=clip(fallback, FALLBACK_CHARS),
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, tr), context_block(ctx)],
+        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
     )
 
 
@@ -172,7 +176,7 @@ def unavailable_card(
         )
     return Card(
         text=fallback,
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, tr), context_block(ctx)],
+        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
     )
 
 
@@ -200,7 +204,7 @@ def auth_error_card(error: GatewayAuthError, ctx: CardContext, *, retry: str | N
     )
     return Card(
         text=tr("The bot cannot query the gateway right now; please tell its operator."),
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, tr), context_block(ctx)],
+        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
     )
 
 

@@ -30,6 +30,7 @@ from bot.slack.pasted import (
     QR_CODE_ID,
     WRAPPERS,
     HelpRequest,
+    StatusRequest,
     UsageError,
     field_of,
     is_url,
@@ -41,13 +42,16 @@ from bot.slack.pasted import (
 COMMAND_EXAMPLE = f"/qrinfo {MID_EXAMPLE} {QR_CODE_ID_EXAMPLE}"
 URL_EXAMPLE = f"https://qr.95516.com/48020000/{QR_CODE_ID_EXAMPLE}"
 HELP_WORDS = frozenset({"", "help", "-h", "--help", "?", "帮助"})
+STATUS_WORDS = frozenset({"status", "状态"})
 
 
-def parse_command(text: str) -> QrCodeRef | HelpRequest:
+def parse_command(text: str) -> QrCodeRef | HelpRequest | StatusRequest:
     """Read ``/qrinfo`` arguments. Raises UsageError for what no gateway would accept."""
     text = normalise(text)
     if text.lower() in HELP_WORDS:
         return HelpRequest()
+    if text.lower() in STATUS_WORDS:
+        return StatusRequest()
     values = read_values(text)
     if len(values) > 2:
         raise UsageError(

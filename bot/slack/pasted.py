@@ -43,6 +43,11 @@ class HelpRequest:
     """The person asked for help (or typed nothing)."""
 
 
+@dataclass(frozen=True, slots=True)
+class StatusRequest:
+    """The person asked for the bot's status (operators only)."""
+
+
 class UsageError(Exception):
     """Input we reject locally. ``problem`` says what is wrong; the card adds the example.
 

@@ -20,6 +20,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
+from bot.service.metrics import ReplyFailure
+
 REPLY_TIMEOUT_SECONDS = 10.0
 
 
@@ -43,12 +45,27 @@ class ReplyPool:
             await self._session.close()
 
 
-class PooledRespond(AsyncRespond):
-    """Bolt's respond(), posting through the pool's session."""
+# A response_url is good for 5 replies in 30 minutes; then Slack answers 404 (or these words).
+_SPENT = ("used_url", "expired_url", "invalid_url")
 
-    def __init__(self, *, response_url: str, pool: ReplyPool) -> None:
+# Told how a reply failed: "spent", "refused" (any other error) or "unreachable".
+ReplyFailed = Callable[[ReplyFailure], None]
+
+
+def _nothing(reason: ReplyFailure) -> None:
+    """No one to tell."""
+
+
+class PooledRespond(AsyncRespond):
+    """Bolt's respond(), posting through the pool's session (a session of its own per reply
+    without a pool, as Bolt's), and telling *failed* when Slack does not take a reply."""
+
+    def __init__(
+        self, *, response_url: str, pool: ReplyPool | None, failed: ReplyFailed = _nothing
+    ) -> None:
         super().__init__(response_url=response_url)
         self._pool = pool
+        self._failed = failed
 
     async def __call__(  # type: ignore[override]  # the same call, minus Bolt's str-or-dict overload
         self,
@@ -69,21 +86,34 @@ class PooledRespond(AsyncRespond):
             **more,
         }
         message = {"text": text} | {k: v for k, v in fields.items() if v is not None}
-        client = AsyncWebhookClient(url=self.response_url or "", session=self._pool.session())
-        return await client.send_dict(message)
+        session = self._pool.session() if self._pool is not None else None
+        client = AsyncWebhookClient(url=self.response_url or "", session=session)
+        try:
+            response = await client.send_dict(message)
+        except Exception:
+            self._failed("unreachable")
+            raise
+        if response.status_code != 200:
+            spent = response.status_code == 404 or response.body.strip() in _SPENT
+            self._failed("spent" if spent else "refused")
+        return response
 
 
-def install(app: AsyncApp, pool: ReplyPool) -> None:
-    """Make every listener's ``respond`` a PooledRespond (a middleware: no I/O, runs before ack),
-    and let the Web API calls (users.info, chat.postMessage, views.open) share the session too:
-    Bolt's per-request clients take the app client's session, and without one slack_sdk opens a
-    new session and connection for every call. Call it with the event loop running."""
-    app.client.session = pool.session()
+def install(app: AsyncApp, pool: ReplyPool | None, failed: ReplyFailed = _nothing) -> None:
+    """Make every listener's ``respond`` a PooledRespond (a middleware: no I/O, runs before ack)
+    that tells *failed* about replies Slack did not take. With a *pool*, the Web API calls
+    (users.info, chat.postMessage, views.open) share its session too: Bolt's per-request
+    clients take the app client's session, and without one slack_sdk opens a new session and
+    connection for every call. Call it with the event loop running."""
+    if pool is not None:
+        app.client.session = pool.session()
 
     @app.middleware
     async def pooled_respond(
         context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
     ) -> None:
         if context.response_url:
-            context["respond"] = PooledRespond(response_url=context.response_url, pool=pool)
+            context["respond"] = PooledRespond(
+                response_url=context.response_url, pool=pool, failed=failed
+            )
         await next()

@@ -35,10 +35,11 @@ def outcome_card(
     hint: str = "",
     shared_by: str | None = None,
     refreshed: bool = False,
+    operator: bool = False,
 ) -> Card:
     """The card for *outcome*, in *tr*'s language. The buttons carry the lookup; *shared_by*
     (the verified clicker who put the card in the channel) is named on it, and then it has
-    no Share button."""
+    no Share button. An *operator*'s own card has a Raw reply button."""
     answer = outcome.answer
     if outcome.refusal is not None or answer is None:
         assert outcome.refusal is not None  # noqa: S101  # an outcome has one or the other
@@ -53,6 +54,7 @@ def outcome_card(
         age_s=(now - answer.answered_at).total_seconds() if outcome.reused else None,
         refreshed=refreshed,
         shared_by=shared_by,
+        raw_reply=operator and shared_by is None,
     )
     result = answer.result
     if isinstance(result, QrCodeInfo):

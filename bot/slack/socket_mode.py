@@ -18,7 +18,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.front_door import FrontDoor
-from bot.slack.http_server import HEALTH_PATH, Drain, Health, HttpServer, healthz_handler
+from bot.slack.http_server import Drain, Health, HttpServer, Scrape, add_ops_routes
 from bot.slack.startup import TokenRefused
 from bot.slack.webapi import (
     WEB_API_TIMEOUT_SECONDS,
@@ -167,21 +167,25 @@ async def run_socket(
     host: str,
     port: int,
     health: Health,
+    scrape: Scrape,
     stop: asyncio.Event,
     drain: Drain,
 ) -> None:
-    """Connect over Socket Mode; serve ``/healthz`` (with the socket's state) on *port*.
+    """Connect over Socket Mode; serve ``/healthz`` (with the socket's state) and ``/metrics``
+    on *port*.
 
     Connecting runs beside the wait for *stop*, so a signal ends the process at
     any moment, connected or not. A refused app token is TokenRefused naming
     SLACK_APP_TOKEN, at start or later.
     """
     clients: list[SocketConnection] = []  # the one connection, once made; /healthz asks it
-    server, url = await _health_server(clients, health, host=host, port=port)
+    server, url = await _health_server(clients, health, scrape, host=host, port=port)
     # Made after the port is ours: the client starts a task and a session when made.
     clients.append(_connection(door, app_token=app_token, api_url=api_url))
     client = clients[0]
-    log.warning("qrinfo connecting over Socket Mode; health on %s/healthz", url)
+    log.warning(
+        "qrinfo connecting over Socket Mode; health on %s/healthz, metrics on %s/metrics", url, url
+    )
     connecting = asyncio.ensure_future(_connect(client))
     try:
         await _first_of(stop.wait(), client.refusal.wait())
@@ -196,7 +200,7 @@ async def run_socket(
 
 
 async def _health_server(
-    clients: list[SocketConnection], health: Health, *, host: str, port: int
+    clients: list[SocketConnection], health: Health, scrape: Scrape, *, host: str, port: int
 ) -> tuple[HttpServer, str]:
     async def socket_health() -> dict[str, Any]:
         # Long-idle sockets have been seen to go silent: ask, do not assume.
@@ -204,7 +208,7 @@ async def _health_server(
         return await health() | {"socket_connected": connected}
 
     app = web.Application()
-    app.router.add_get(HEALTH_PATH, healthz_handler(socket_health))
+    add_ops_routes(app, socket_health, scrape)
     server = HttpServer(app, host, port)
     return server, await server.start()
 

@@ -29,6 +29,7 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from bot.service.audit import AuditLog
 from bot.service.lookup import Services
+from bot.service.metrics import Metrics
 from bot.slack.front_door import FrontDoor
 from bot.slack.http_server import Health, HttpServer, create_http_app
 from bot.slack.language import Readers
@@ -150,13 +151,23 @@ async def _ok() -> dict[str, Any]:
 
 @asynccontextmanager
 async def served(
-    app: AsyncApp, health: Health = _ok, *, body_seconds: float = 10.0
+    app: AsyncApp,
+    health: Health = _ok,
+    *,
+    body_seconds: float = 10.0,
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[tuple[str, HttpServer]]:
-    """*app* behind its front door on a loopback port the server chose: (base URL, server)."""
+    """*app* behind its front door on a loopback port the server chose: (base URL, server).
+    With *metrics*, the door times its acks and /metrics shows them."""
     door = FrontDoor(
-        app, signing_secret=SIGNING_SECRET, language=ENGLISH, body_seconds=body_seconds
+        app,
+        signing_secret=SIGNING_SECRET,
+        language=ENGLISH,
+        body_seconds=body_seconds,
+        metrics=metrics,
     )
-    server = HttpServer(create_http_app(door, health), "127.0.0.1", 0)
+    scrape = metrics.exposition if metrics is not None else Metrics().exposition
+    server = HttpServer(create_http_app(door, health, scrape), "127.0.0.1", 0)
     url = await server.start()
     try:
         yield url, server

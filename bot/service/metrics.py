@@ -1,0 +1,212 @@
+"""The numbers on-call alerts on: Prometheus metrics, one registry per app.
+
+Events (a lookup ended, a gateway call ended, a refusal, a reply Slack refused,
+an ack) are counted as they happen, with label children resolved once. State
+(work in flight, the circuit, the token, the audit trail) is read from the live
+objects only when /metrics is scraped, so keeping it costs nothing per lookup.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+from bot.gateway.errors import CATALOGUE
+from bot.service.recent import RecentLookups
+
+# Lookups and gateway calls take 0.05-10 s (the gateway's deadline is at most 60 s).
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0)
+# Slack gives an ack 3 s.
+ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
+
+# An outcome as labelled: a gateway code (NO_BILL, ...) is "rejected", the code has its own.
+OUTCOMES = (
+    "found",
+    "rejected",
+    "refused",
+    "busy",
+    "paused",
+    "unavailable",
+    "misconfigured",
+    "invalid",
+)
+ACTIONS = ("command", "refresh", "share", "form")
+CIRCUIT_STATES = {"closed": 0, "half-open": 1, "open": 2}
+ReplyVia = Literal["response_url", "chat.postMessage"]
+ReplyFailure = Literal["spent", "refused", "unreachable"]
+
+
+def outcome_label(kind: str) -> str:
+    """The lookup outcome's label: a gateway code becomes "rejected"."""
+    return kind if kind in OUTCOMES else "rejected"
+
+
+def code_label(code: str) -> str:
+    """A gateway code as a label: the ones the provider documents, else "other" (bounded)."""
+    return code if code in CATALOGUE else "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """The state /metrics reads at scrape time (from the wiring's live objects)."""
+
+    lookups_in_flight: int
+    gateway_calls_in_flight: int
+    circuit: str  # closed | half-open | open
+    token_requests: dict[str, int]  # by outcome: ok | refused | failed
+    token_expires_in: float | None  # seconds; None when no token is held (or body-sig)
+    audit_lines_lost: int
+
+
+class _LiveCollector(Collector):
+    def __init__(self, read: Callable[[], Live]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        live = self._read()
+        yield GaugeMetricFamily(
+            "qrinfo_lookups_in_flight",
+            "Lookups started and not answered yet.",
+            value=live.lookups_in_flight,
+        )
+        yield GaugeMetricFamily(
+            "qrinfo_gateway_calls_in_flight",
+            "Calls to the gateway holding a slot now.",
+            value=live.gateway_calls_in_flight,
+        )
+        yield GaugeMetricFamily(
+            "qrinfo_gateway_circuit_state",
+            "The gateway circuit: 0 closed, 1 half-open (one trial call), 2 open (calls paused).",
+            value=CIRCUIT_STATES.get(live.circuit, 2),
+        )
+        tokens = CounterMetricFamily(
+            "qrinfo_gateway_token_requests",
+            "Access-token requests (token auth), by outcome: ok, refused, failed.",
+            labels=["outcome"],
+        )
+        for outcome in ("ok", "refused", "failed"):
+            tokens.add_metric([outcome], live.token_requests.get(outcome, 0))
+        yield tokens
+        expires = live.token_expires_in
+        yield GaugeMetricFamily(
+            "qrinfo_gateway_token_expires_in_seconds",
+            "Seconds until the access token expires; NaN when none is held.",
+            value=math.nan if expires is None else expires,
+        )
+        yield CounterMetricFamily(
+            "qrinfo_audit_lines_lost",
+            "Audit lines that could not be written.",
+            value=live.audit_lines_lost,
+        )
+
+
+class Metrics:
+    """One app's metrics and its recent-lookups window. Cheap to record: a dict lookup and a
+    lock per event."""
+
+    def __init__(self, *, version: str = "", clock: Callable[[], float] = time.monotonic) -> None:
+        self.registry = r = CollectorRegistry()
+        self.version = version
+        self.recent = RecentLookups(clock=clock)
+        self.started_at = time.time()  # wall clock, for the status card's uptime
+        self._started = clock()
+        self._clock = clock
+        lookups = Counter(
+            "qrinfo_lookups",
+            "Lookups asked for, by action and outcome.",
+            ["action", "outcome"],
+            registry=r,
+        )
+        lookup_seconds = Histogram(
+            "qrinfo_lookup_duration_seconds",
+            "A lookup from its ask to its answer, by outcome.",
+            ["outcome"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        gateway_seconds = Histogram(
+            "qrinfo_gateway_call_duration_seconds",
+            "One call to the gateway (token and retries included), by outcome.",
+            ["outcome"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self._rejections = Counter(
+            "qrinfo_gateway_rejections",
+            "Gateway answers with a business code, by code.",
+            ["code"],
+            registry=r,
+        )
+        self._refusals = Counter(
+            "qrinfo_refusals",
+            "Lookups refused before the gateway: access or rate.",
+            ["reason"],
+            registry=r,
+        )
+        self._replies_failed = Counter(
+            "qrinfo_slack_replies_failed",
+            "Replies Slack did not take: a spent response_url, an error, no answer.",
+            ["via", "reason"],
+            registry=r,
+        )
+        self._ack = Histogram(
+            "qrinfo_ack_duration_seconds",
+            "From a request's arrival to its ack to Slack.",
+            buckets=ACK_BUCKETS,
+            registry=r,
+        )
+        build = Gauge("qrinfo_build_info", "The running version.", ["version"], registry=r)
+        build.labels(version or "unknown").set(1)
+        ProcessCollector(registry=r)
+        # Children resolved once: the hot path does no label lookups of its own.
+        self._lookups = {(a, o): lookups.labels(a, o) for a in ACTIONS for o in OUTCOMES}
+        self._lookup_seconds = {o: lookup_seconds.labels(o) for o in OUTCOMES}
+        self._gateway_seconds = {o: gateway_seconds.labels(o) for o in OUTCOMES}
+
+    @property
+    def uptime(self) -> float:
+        return self._clock() - self._started
+
+    def lookup(self, action: str, kind: str, seconds: float) -> None:
+        """One lookup ended as *kind* (Outcome.kind): counted once, timed, remembered."""
+        outcome = outcome_label(kind)
+        self._lookups[(action, outcome)].inc()
+        self._lookup_seconds[outcome].observe(seconds)
+        self.recent.lookup(kind)
+
+    def gateway_call(self, kind: str, seconds: float) -> None:
+        """One gateway call ended as *kind*."""
+        outcome = outcome_label(kind)
+        self._gateway_seconds[outcome].observe(seconds)
+        if outcome == "rejected":
+            self._rejections.labels(code_label(kind)).inc()
+        if outcome not in ("busy", "paused"):  # those never reached the gateway
+            self.recent.gateway_call(seconds)
+
+    def refused(self, reason: Literal["access", "rate"]) -> None:
+        self._refusals.labels(reason).inc()
+
+    def reply_failed(self, via: ReplyVia, reason: ReplyFailure) -> None:
+        self._replies_failed.labels(via, reason).inc()
+
+    def acked(self, seconds: float) -> None:
+        self._ack.observe(seconds)
+
+    def watch(self, read: Callable[[], Live]) -> None:
+        """Report the state *read* gives at every scrape (the wiring calls it once)."""
+        self.registry.register(_LiveCollector(read))
+
+    def exposition(self, accept: str = "") -> tuple[bytes, str]:
+        """GET /metrics: the body and its content type, in the format *accept* (the request's
+        Accept header) asks for: Prometheus text by default, OpenMetrics when asked."""
+        encode, content_type = choose_encoder(accept)
+        return encode(self.registry), content_type

@@ -1,0 +1,42 @@
+"""What `/qrinfo status` shows: the gateway, its circuit and token, the last minutes, the bot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.gateway.breaker import BreakerSnapshot
+from bot.gateway.config import Environment
+from bot.service.lookup import Services
+from bot.service.recent import RecentSummary
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """One moment of the bot's state, for an operator."""
+
+    env: Environment
+    gateway_url: str
+    auth: str  # body-sig | token
+    circuit: BreakerSnapshot
+    token_expires_in: float | None  # seconds; None: no token held (or body-sig)
+    recent: RecentSummary
+    version: str
+    uptime: float  # seconds
+    now: datetime
+
+
+def status_of(services: Services) -> Status:
+    gateway, metrics = services.gateway, services.metrics
+    tokens = gateway.tokens
+    return Status(
+        env=services.env,
+        gateway_url=gateway.base_url,
+        auth=gateway.auth_scheme,
+        circuit=gateway.breaker.snapshot(),
+        token_expires_in=tokens.expires_in() if tokens else None,
+        recent=metrics.recent.summary(),
+        version=metrics.version,
+        uptime=metrics.uptime,
+        now=services.wall_clock(),
+    )

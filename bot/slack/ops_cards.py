@@ -1,0 +1,214 @@
+"""Pure: the cards only operators see: `/qrinfo status` and a lookup's raw reply."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextObject, SectionBlock
+
+from bot.gateway.config import Environment
+from bot.i18n import N_, P, T, Text, Translator
+from bot.service.raw import RawReply
+from bot.service.recent import RecentSummary
+from bot.service.status import Status
+from bot.slack.blocks import (
+    FALLBACK_CHARS,
+    FIELD_CHARS,
+    SECTION_CHARS,
+    Card,
+    badge,
+    mrkdwn,
+)
+from bot.slack.mrkdwn import clip, clip_plain, date_token, escape
+
+RAW_SECTIONS = 4  # the reply's JSON over at most this many sections of one code block each
+_CODE_CHARS = SECTION_CHARS - 20  # room for the fences
+
+
+def status_card(status: Status, tr: Translator) -> Card:
+    """The gateway, its circuit and token, the last minutes' lookups, the bot itself."""
+    fields = [
+        (tr("Gateway"), f"{badge(status.env, tr)}\n{clip(status.gateway_url, 500)}"),
+        (tr("Auth"), f"`{status.auth}`"),
+        (tr("Circuit"), tr(_circuit(status))),
+        (tr("Access token"), tr(_token(status))),
+        (tr("Version"), f"`{clip(status.version, 100)}`"),
+        (tr("Up for"), tr(duration(status.uptime))),
+    ]
+    recent = status.recent
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=tr("qrinfo status"), emoji=False)),
+        SectionBlock(fields=[mrkdwn(clip_plain(f"*{k}*\n{v}", FIELD_CHARS)) for k, v in fields]),
+        SectionBlock(text=mrkdwn(clip_plain(_recent_text(recent, tr), SECTION_CHARS))),
+        ContextBlock(elements=[mrkdwn(tr("as of {when}", when=date_token(status.now)))]),
+    ]
+    return Card(text=tr("qrinfo status"), blocks=blocks)
+
+
+def _circuit(status: Status) -> Text:
+    circuit = status.circuit
+    if circuit.state == "closed":
+        if circuit.closed_since is None:
+            return T(":large_green_circle: closed")
+        return T(":large_green_circle: closed since {when}", when=date_token(circuit.closed_since))
+    if circuit.state == "half-open":
+        return T(":large_yellow_circle: half-open: the next lookup is the trial call")
+    return T(
+        ":red_circle: open since {when}: gateway calls paused, a trial call in {seconds} s",
+        when=date_token(circuit.opened_at or status.now),
+        seconds=math.ceil(circuit.retry_in),
+    )
+
+
+def _token(status: Status) -> Text:
+    if status.auth != "token":
+        return T("not used (a signature per request)")
+    if status.token_expires_in is None:
+        return T("none held (one is taken at the next lookup)")
+    if status.token_expires_in <= 0:
+        return T("expired")
+    return T("expires in {duration}", duration=duration(status.token_expires_in))
+
+
+def duration(seconds: float) -> Text:
+    """3 d 4 h, 2 h 5 min, 7 min, 12 s."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return T("{days} d {hours} h", days=days, hours=hours)
+    if hours:
+        return T("{hours} h {minutes} min", hours=hours, minutes=minutes)
+    if minutes:
+        return T("{minutes} min", minutes=minutes)
+    return T("{seconds} s", seconds=secs)
+
+
+# How each outcome other than "found" is named in the status card (a gateway code as itself).
+_OUTCOME_NAMES = {
+    "refused": N_("refused"),
+    "busy": N_("busy"),
+    "paused": N_("paused"),
+    "unavailable": N_("unavailable"),
+    "misconfigured": N_("misconfigured"),
+    "invalid": N_("invalid input"),
+}
+
+
+def _recent_text(recent: RecentSummary, tr: Translator) -> str:
+    lines = [tr("*The last {minutes} minutes*", minutes=recent.minutes)]
+    if not recent.lookups:
+        lines.append(tr("No lookups."))
+    else:
+        share = recent.found_share or 0.0
+        lines.append(
+            tr(
+                P(
+                    "{count} lookup, {found} found ({share} %)",
+                    "{count} lookups, {found} found ({share} %)",
+                    recent.lookups,
+                    found=recent.found,
+                    share=f"{share * 100:.0f}",
+                )
+            )
+        )
+    if recent.not_found:
+        named = [
+            f"{tr(_OUTCOME_NAMES[k]) if k in _OUTCOME_NAMES else '`' + clip(k, 40) + '`'} {n}"
+            for k, n in list(recent.not_found.items())[:20]
+        ]
+        lines.append(tr("Not found or failed: {list}", list=" · ".join(named)))
+    if recent.gateway_calls:
+        lines.append(
+            tr(
+                P(
+                    "Gateway: {count} call, p50 {p50} ms, p95 {p95} ms",
+                    "Gateway: {count} calls, p50 {p50} ms, p95 {p95} ms",
+                    recent.gateway_calls,
+                    p50=f"{recent.gateway_p50_ms or 0:,.0f}",
+                    p95=f"{recent.gateway_p95_ms or 0:,.0f}",
+                )
+            )
+        )
+    else:
+        lines.append(tr("Gateway: no calls."))
+    return "\n".join(lines)
+
+
+def raw_reply_card(raw: RawReply, env: Environment, tr: Translator) -> Card:
+    """The gateway's reply exactly as parsed, with the HTTP status, attempts and timings."""
+    status = str(raw.status) if raw.status is not None else tr("none")
+    summary = tr(
+        "*Raw reply* · msgId `{msg_id}`\nHTTP {status} · {outcome} · {ms} ms in all",
+        msg_id=clip(raw.msg_id, 100),
+        status=status,
+        outcome=clip(raw.outcome, 60),
+        ms=f"{raw.duration_ms:,.0f}",
+    )
+    tries = [_try_line(n, t.status, t.ms, t.failure, tr) for n, t in enumerate(raw.tries, 1)]
+    attempts = tr("*Attempts*") + "\n" + ("\n".join(tries[:20]) if tries else tr("none"))
+    blocks: list[Block] = [
+        SectionBlock(text=mrkdwn(clip_plain(summary, SECTION_CHARS))),
+        SectionBlock(text=mrkdwn(clip_plain(attempts, SECTION_CHARS))),
+        *_reply_sections(raw.reply, tr),
+        ContextBlock(elements=[mrkdwn(f"{badge(env, tr)}  ·  {date_token(raw.answered_at)}")]),
+    ]
+    fallback = tr("Raw reply for msgId {msg_id}", msg_id=raw.msg_id)
+    return Card(text=clip_plain(fallback, FALLBACK_CHARS), blocks=blocks)
+
+
+def _try_line(n: int, status: int | None, ms: float, failure: str | None, tr: Translator) -> str:
+    answered = f"HTTP {status}" if status is not None else tr("no answer")
+    line = f"{n}. {answered} · {ms:,.0f} ms"
+    return line + (f" · {clip(failure, 300)}" if failure else "")
+
+
+def _reply_sections(reply: object, tr: Translator) -> list[Block]:
+    if reply is None:
+        return [SectionBlock(text=mrkdwn(tr("The gateway sent no reply.")))]
+    text = (
+        json.dumps(reply, ensure_ascii=False, indent=2) if isinstance(reply, dict) else str(reply)
+    )
+    # In a code block Slack still reads & < >; a fence inside would end it early.
+    escaped = escape(text).replace("```", "`\u200b``")
+    chunks = [escaped[i : i + _CODE_CHARS] for i in range(0, len(escaped), _CODE_CHARS)]
+    blocks: list[Block] = [
+        SectionBlock(text=mrkdwn(f"```{chunk}```", verbatim=True))
+        for chunk in chunks[:RAW_SECTIONS]
+    ]
+    if len(chunks) > RAW_SECTIONS:
+        shown = RAW_SECTIONS * _CODE_CHARS
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    mrkdwn(
+                        tr(
+                            "Clipped: {shown} of {total} characters shown.",
+                            shown=f"{shown:,}",
+                            total=f"{len(escaped):,}",
+                        )
+                    )
+                ]
+            )
+        )
+    return blocks
+
+
+def raw_gone_card(tr: Translator) -> Card:
+    """The reply is no longer kept (or this replica never had it)."""
+    text = tr(
+        ":hourglass: That reply is no longer kept (the bot keeps the last few hundred). "
+        "Refresh the card, then ask for its raw reply again."
+    )
+    return Card(text=clip_plain(text, FALLBACK_CHARS), blocks=[SectionBlock(text=mrkdwn(text))])
+
+
+def operators_only_card(tr: Translator) -> Card:
+    """The usual refusal, for what only the bot's operators may see."""
+    text = tr(
+        ":lock: Only the bot's operators can see this; ask whoever runs the bot "
+        "to add you to QRINFO_OPERATORS."
+    )
+    return Card(text=clip_plain(text, FALLBACK_CHARS), blocks=[SectionBlock(text=mrkdwn(text))])
