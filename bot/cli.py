@@ -53,7 +53,8 @@ EXIT_UNAVAILABLE = 4
 def format_summary(info: QrCodeInfo, tr: Translator = ENGLISH) -> str:
     """A few readable lines about a QR code, for a terminal, in *tr*'s language."""
     unnamed, no_name = tr("(unnamed)"), tr("(no name)")
-    rows = [(tr("merchant"), f"{info.mer_name or no_name}  mid {info.mid or '-'}")]
+    merchant = tr("{name}  merchant no. {mid}", name=info.mer_name or no_name, mid=info.mid or "-")
+    rows = [(tr("merchant"), merchant)]
     if info.total_amount is not None:
         rows.append((tr("amount"), f"¥{yuan(info.total_amount)}"))
     for goods in info.goods:

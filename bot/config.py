@@ -228,6 +228,16 @@ class Settings(BaseSettings):
             raise ValueError(f"expected a finite number of seconds ({span}), got {value}")
         return value
 
+    @field_validator(
+        "chinaums_env", "chinaums_auth", "qrinfo_language", "qrinfo_log_format", mode="before"
+    )
+    @classmethod
+    def _empty_is_the_default(cls, value: object, info: ValidationInfo) -> object:
+        # CHINAUMS_ENV= (set but empty) means what unset means, as for every other variable.
+        if isinstance(value, str) and not value:
+            return cls.model_fields[str(info.field_name)].default
+        return value
+
     @field_validator("chinaums_app_id", "chinaums_system_id", "chinaums_src_reserve")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Annotated, Any
 
 from pydantic import (
@@ -97,9 +97,13 @@ BeijingDateTime = Annotated[
 GatewayDate = Annotated[date, BeforeValidator(_to_date)]
 
 
-def yuan(fen: int) -> Decimal:
-    """Fen to yuan with exactly two decimals: 2 -> Decimal('0.02')."""
-    return (Decimal(fen) / FEN_PER_YUAN).quantize(CENT)
+def yuan(fen: int | Decimal) -> Decimal:
+    """Fen to yuan with exactly two decimals: 2 -> Decimal('0.02'). Exact for any size
+    (the default context's 28 digits would fail on a gateway's absurd amount)."""
+    amount = Decimal(fen)
+    with localcontext() as context:
+        context.prec = max(28, amount.adjusted() + 10)
+        return (amount / FEN_PER_YUAN).quantize(CENT)
 
 
 class _GatewayModel(BaseModel):

@@ -74,14 +74,16 @@ def update() -> None:
         if language == SOURCE_LANGUAGE:
             continue
         catalogue = read_catalogue(language)
-        catalogue.update(template, no_fuzzy_matching=True)
+        # An edited message keeps its old translation, marked fuzzy (the tests fail until
+        # someone checks it); a removed one is kept as obsolete (#~), in case it comes back.
+        catalogue.update(template)
         with po_path(language).open("wb") as stream:
             write_po(
                 stream,
                 catalogue,
                 width=100,
                 sort_output=True,
-                ignore_obsolete=True,
+                ignore_obsolete=False,
                 include_lineno=False,
             )
         untranslated = [m.id for m in catalogue if m.id and not _translated(m.string)]

@@ -18,7 +18,7 @@ import emoji
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
-from bot.i18n import ENGLISH, Translator, pad
+from bot.i18n import ENGLISH, Translator, columns, pad
 from bot.kit.simulate import DEMO_TEAM, signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
 
@@ -65,7 +65,7 @@ def card_to_text(payload: dict[str, Any]) -> str:
         kind = block["type"]
         if kind == "header":
             title = mrkdwn_to_text(block["text"]["text"])
-            lines += [title, "═" * min(60, 2 * len(title))]
+            lines += [title, "═" * min(60, columns(title))]
         elif kind == "section":
             if "text" in block:
                 lines.append(mrkdwn_to_text(block["text"]["text"]))

@@ -139,6 +139,7 @@ async def _refresh(
         channel=clicked.readers.channel if in_channel else None,
         shared_by=who.user_id if in_channel else None,
         refreshed=True,
+        shareable=not _in_dm(body),
     )
     if outcome.refusal is not None:  # keep the card; say why beside it
         await send_card(respond, card, replace_original=False)
@@ -159,6 +160,10 @@ async def _share(
     """Post a fresh card in the channel, credited to the clicker; then drop the private one."""
     ref = await _decode(action, respond, clicked, who, "share")
     if ref is None:
+        return
+    if _in_dm(body):  # a card from before DM cards lost their Share button
+        reason = T("a direct message has no channel to share in; run /qrinfo in the channel.")
+        await _tell(respond, clicked, who, body, reason)
         return
     # Looked up again: an ephemeral card's content does not come back with the click.
     outcome, card = await lookup_card(
@@ -181,15 +186,25 @@ async def _share(
     # Post first, then remove the private card: if posting fails, nothing is lost.
     posted = await send_card(respond, card, msg_id=outcome.msg_id, response_type="in_channel")
     if not posted.ok:
-        await _tell(respond, clicked, who, body, posted.detail)
+        await _tell(respond, clicked, who, body, posted.detail or T("Slack did not take it."))
         return
     await delete_original(respond, msg_id=outcome.msg_id)
 
 
 def _in_channel(body: dict[str, Any]) -> bool:
-    """Is the clicked card a channel message? Unknown counts as private: never broadcast."""
+    """Is the clicked card a channel message? Unknown counts as private: never broadcast.
+    A message in a DM (the form's card) is its reader's own, not a channel's."""
     container = body.get("container")
-    return isinstance(container, dict) and container.get("is_ephemeral") is False
+    return (
+        isinstance(container, dict) and container.get("is_ephemeral") is False and not _in_dm(body)
+    )
+
+
+def _in_dm(body: dict[str, Any]) -> bool:
+    """Is the clicked card in a direct message (a D… conversation)?"""
+    container = body.get("container")
+    channel = container.get("channel_id") if isinstance(container, dict) else None
+    return isinstance(channel, str) and channel.startswith("D")
 
 
 async def _decode(

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.gateway.config import Environment
-from bot.gateway.models import CENT, FEN_PER_YUAN
+from bot.gateway.models import yuan
 from bot.i18n import N_, T, Text, Translator
 from bot.slack.mrkdwn import clip, clip_plain, date_token
 
@@ -80,8 +80,7 @@ class CardContext:
 
 def money(fen: int | Decimal) -> str:
     """¥ with two decimals and thousands separators: 599900 -> ¥5,999.00."""
-    yuan = (Decimal(fen) / FEN_PER_YUAN).quantize(CENT)
-    return f"¥{yuan:,.2f}"
+    return f"¥{yuan(fen):,.2f}"
 
 
 def quantity_text(value: Decimal) -> str:

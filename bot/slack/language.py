@@ -26,6 +26,7 @@ from bot.slack.webapi import error_code
 log = logging.getLogger(__name__)
 
 LOCALE_WAIT_SECONDS = 2.0  # how long a card waits for a locale Slack has not yet given
+LOCALE_CALL_SECONDS = 3.0  # how long a users.info call may hold a connection at all
 LOCALE_TTL_SECONDS = 3600.0  # people rarely change their Slack language
 FAILURE_TTL_SECONDS = 300.0  # after Slack would not say: the default, then ask again
 MAX_READERS = 50_000  # cached users; the least recently asked leave first
@@ -34,15 +35,21 @@ LocaleLookup = Callable[[AsyncWebClient, str], Awaitable[str | None]]
 
 
 def language_of(locale: str | None) -> Language | None:
-    """``zh-CN``, ``zh-TW``, any ``zh-*`` -> Chinese; any other locale -> English; None: unknown."""
+    """``zh-CN``, ``zh-TW``, any ``zh-*`` (or ``zh_*``) -> Chinese; any other locale -> English;
+    None: unknown."""
     if not locale:
         return None
-    return "zh" if locale.lower().split("-")[0] == "zh" else "en"
+    return "zh" if locale.lower().replace("_", "-").split("-")[0] == "zh" else "en"
 
 
 async def users_info_locale(client: AsyncWebClient, user_id: str) -> str | None:
-    """The user's Slack locale (``users.info`` with ``include_locale``; needs ``users:read``)."""
-    response = await client.users_info(user=user_id, include_locale=True)
+    """The user's Slack locale (``users.info`` with ``include_locale``; needs ``users:read``).
+
+    Cut short after :data:`LOCALE_CALL_SECONDS` (TimeoutError): nobody waits longer for it,
+    and a hung call must not hold a connection for the Web API client's 10 s.
+    """
+    async with asyncio.timeout(LOCALE_CALL_SECONDS):
+        response = await client.users_info(user=user_id, include_locale=True)
     user = response.get("user")
     locale = user.get("locale") if isinstance(user, dict) else None
     return locale if isinstance(locale, str) else None

@@ -73,6 +73,7 @@ async def lookup_card(  # one lookup's every circumstance
     channel: Translator | None = None,
     shared_by: str | None = None,
     refreshed: bool = False,
+    shareable: bool = True,
 ) -> tuple[Outcome, Card]:
     """Look *ref* up (fresh for Refresh and Share) and draw the card for what happened.
 
@@ -100,6 +101,7 @@ async def lookup_card(  # one lookup's every circumstance
         hint=services.access_hint,
         shared_by=shared_by,
         refreshed=refreshed,
+        shareable=shareable,
         # Only on a card only its reader sees: never on one for the whole channel.
         operator=channel is None
         and outcome.answer is not None

@@ -220,17 +220,21 @@ def refused_card(refusal: Refusal, env: Environment, tr: Translator, *, hint: st
 def _refusal_text(refusal: Refusal, hint: str) -> Text:
     wait = math.ceil(refusal.wait)
     if refusal.kind == "user-rate":
-        return T(
-            ":stopwatch: You have made {limit} lookups in the last minute. "
+        return P(
+            ":stopwatch: You have made {count} lookup in the last minute. "
             "Try again in {seconds} s.",
-            limit=refusal.limit,
+            ":stopwatch: You have made {count} lookups in the last minute. "
+            "Try again in {seconds} s.",
+            refusal.limit,
             seconds=wait,
         )
     if refusal.kind == "workspace-rate":
-        return T(
-            ":stopwatch: This workspace has made {limit} lookups in the last minute, "
+        return P(
+            ":stopwatch: This workspace has made {count} lookup in the last minute, "
             "the most allowed. Try again in {seconds} s.",
-            limit=refusal.limit,
+            ":stopwatch: This workspace has made {count} lookups in the last minute, "
+            "the most allowed. Try again in {seconds} s.",
+            refusal.limit,
             seconds=wait,
         )
     if not hint:

@@ -41,16 +41,20 @@ from bot.slack.pasted import (
 
 COMMAND_EXAMPLE = f"/qrinfo {MID_EXAMPLE} {QR_CODE_ID_EXAMPLE}"
 URL_EXAMPLE = f"https://qr.95516.com/48020000/{QR_CODE_ID_EXAMPLE}"
-HELP_WORDS = frozenset({"", "help", "-h", "--help", "?", "帮助"})
-STATUS_WORDS = frozenset({"status", "状态"})
+HELP_WORDS = frozenset({"", "help", "-h", "--help", "?", "帮助", "幫助"})
+STATUS_WORDS = frozenset({"status", "状态", "狀態"})
+# Around a single word, as input methods and habits add them: 帮助。 「帮助」 "help"
+_WORD_MARKS = " \t.。．!！?？「」『』\"'“”‘’"
 
 
 def parse_command(text: str) -> QrCodeRef | HelpRequest | StatusRequest:
     """Read ``/qrinfo`` arguments. Raises UsageError for what no gateway would accept."""
     text = normalise(text)
-    if text.lower() in HELP_WORDS:
+    # Marks around a word are dropped (帮助。), but marks alone are not a word.
+    word = text.lower().strip(_WORD_MARKS) or text.lower()
+    if word in HELP_WORDS:
         return HelpRequest()
-    if text.lower() in STATUS_WORDS:
+    if word in STATUS_WORDS:
         return StatusRequest()
     values = read_values(text)
     if len(values) > 2:

@@ -1,11 +1,11 @@
-"""One HTTP session for every reply to a response_url and every Web API call.
+"""Shared HTTP sessions: one for every reply to a response_url, one for Web API calls.
 
 Bolt's own ``respond()`` opens (and closes) a new aiohttp session, connector
 and TCP connection for every reply; under a burst that was a fifth of the
 reply path's CPU. :func:`install` swaps in a ``respond`` that posts through a
 shared, keep-alive session. Behaviour is otherwise Bolt's: same message
 fields, same WebhookResponse, never raises on HTTP errors. The app's Web API
-client gets the same session (10 s for a whole call).
+client gets a session of its own (10 s for a whole call).
 """
 
 from __future__ import annotations
@@ -26,23 +26,36 @@ REPLY_TIMEOUT_SECONDS = 10.0
 
 
 class ReplyPool:
-    """The shared session, created on first use inside the running loop; close it at exit."""
+    """Two shared sessions, created on first use inside the running loop; close them at exit.
 
-    def __init__(self, *, max_connections: int = 100) -> None:
-        self._max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
+    Replies to response_urls and Web API calls (users.info, chat.postMessage) each have
+    their own connections: a Web API call that hangs never holds up a card's reply.
+    """
+
+    def __init__(self, *, max_connections: int = 100, max_api_connections: int = 50) -> None:
+        self._limits = {"replies": max_connections, "api": max_api_connections}
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
 
     def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections),
+        """For replies to response_urls."""
+        return self._session("replies")
+
+    def api_session(self) -> aiohttp.ClientSession:
+        """For Web API calls."""
+        return self._session("api")
+
+    def _session(self, kind: str) -> aiohttp.ClientSession:
+        session = self._sessions.get(kind)
+        if session is None or session.closed:
+            session = self._sessions[kind] = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._limits[kind]),
                 timeout=aiohttp.ClientTimeout(total=REPLY_TIMEOUT_SECONDS),
             )
-        return self._session
+        return session
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        for session in self._sessions.values():
+            await session.close()
 
 
 # A response_url is good for 5 replies in 30 minutes; then Slack answers 404 (or these words).
@@ -106,7 +119,7 @@ def install(app: AsyncApp, pool: ReplyPool | None, failed: ReplyFailed = _nothin
     clients take the app client's session, and without one slack_sdk opens a new session and
     connection for every call. Call it with the event loop running."""
     if pool is not None:
-        app.client.session = pool.session()
+        app.client.session = pool.api_session()
 
     @app.middleware
     async def pooled_respond(

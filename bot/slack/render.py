@@ -35,11 +35,13 @@ def outcome_card(
     hint: str = "",
     shared_by: str | None = None,
     refreshed: bool = False,
+    shareable: bool = True,
     operator: bool = False,
 ) -> Card:
     """The card for *outcome*, in *tr*'s language. The buttons carry the lookup; *shared_by*
     (the verified clicker who put the card in the channel) is named on it, and then it has
-    no Share button. An *operator*'s own card has a Raw reply button."""
+    no Share button (nor has a card in a DM, not *shareable*). An *operator*'s own card has
+    a Raw reply button."""
     answer = outcome.answer
     if outcome.refusal is not None or answer is None:
         assert outcome.refusal is not None  # noqa: S101  # an outcome has one or the other
@@ -58,7 +60,7 @@ def outcome_card(
     )
     result = answer.result
     if isinstance(result, QrCodeInfo):
-        buttons = CardButtons(value=value, shareable=shared_by is None)
+        buttons = CardButtons(value=value, shareable=shareable and shared_by is None)
         return qr_card(result, context, now=now, buttons=buttons)
     if isinstance(result, GatewayRejected):
         return rejected_card(result, context, retry=value)

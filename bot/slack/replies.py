@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.i18n import Translator
+from bot.i18n import T, Text, Translator
 from bot.slack.blocks import Card
 from bot.slack.notices import unexpected_error_card
 
@@ -23,7 +23,7 @@ class Sent:
     """How a post to a response_url went; ``detail`` says why when it did not."""
 
     ok: bool
-    detail: str = ""
+    detail: Text | None = None
 
 
 async def send_card(
@@ -55,7 +55,9 @@ async def _post(respond: AsyncRespond, msg_id: str | None, **message: Any) -> Se
         response = await respond(**message)
     except Exception as exc:  # noqa: BLE001  # network trouble is a failed send, reported
         log.warning("reply could not be sent msgId=%s: %r", msg_id, exc)
-        return Sent(ok=False, detail=f"Slack could not be reached ({type(exc).__name__})")
+        return Sent(
+            ok=False, detail=T("Slack could not be reached ({error}).", error=type(exc).__name__)
+        )
     if response.status_code != 200:
         log.warning(
             "reply refused by Slack msgId=%s status=%s body=%.200s",
@@ -63,7 +65,14 @@ async def _post(respond: AsyncRespond, msg_id: str | None, **message: Any) -> Se
             response.status_code,
             response.body,
         )
-        return Sent(ok=False, detail=f"Slack answered {response.status_code} {response.body[:100]}")
+        return Sent(
+            ok=False,
+            detail=T(
+                "Slack answered HTTP {status}: {said}",
+                status=response.status_code,
+                said=response.body[:100],
+            ),
+        )
     return Sent(ok=True)
 
 

@@ -82,8 +82,14 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         reader = readers.reader(client, context.user_id)
         async with work(services, respond, reader):
             who = requester(context)
-            outcome, card = await lookup_card(
-                services, request, who=who, action="form", client=client, reader=reader
+            outcome, card = await lookup_card(  # for the DM: nobody there to share with
+                services,
+                request,
+                who=who,
+                action="form",
+                client=client,
+                reader=reader,
+                shareable=False,
             )
             if who.user_id:  # the front door refuses a submission without a user
                 await _send_to_dm(client, who.user_id, card, outcome.msg_id, services.metrics)

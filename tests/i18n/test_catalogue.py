@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from babel.messages.catalog import Message
 
@@ -60,3 +62,21 @@ def test_a_count_picks_the_english_form_and_chinese_has_one() -> None:
     one, many = (P("in {count} instalment", "in {count} instalments", n) for n in (1, 12))
     assert (ENGLISH(one), ENGLISH(many)) == ("in 1 instalment", "in 12 instalments")
     assert (translator("zh")(one), translator("zh")(many)) == ("分 1 期", "分 12 期")
+
+
+_SPAN = re.compile(r"\*[^*\n]+\*|`[^`\n]+`")
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_bold_and_code_never_touch_chinese_outside_so_slack_renders_them(language: str) -> None:
+    """Slack reads *bold* and `code` only at a word boundary: `*重要*。` shows its asterisks.
+    A space goes between a span and the Chinese text or punctuation beside it."""
+    touching = []
+    for message in read_catalogue(language):  # type: ignore[arg-type]
+        for form in _forms(message) if message.id else []:
+            for span in _SPAN.finditer(form):
+                a, b = span.span()
+                outside = [form[a - 1] if a else " ", form[b] if b < len(form) else " "]
+                if any(not c.isascii() and not c.isspace() for c in outside):
+                    touching.append(form[max(0, a - 3) : b + 3])
+    assert touching == []

@@ -239,7 +239,8 @@ def test_error_cards_are_valid_and_say_what_to_do() -> None:
 
 _text = st.text(alphabet=st.characters(codec="utf-8"), max_size=4000)
 _small_text = st.text(max_size=300)
-_amount = st.one_of(st.integers(0, 10**12), st.integers(0, 10**12).map(str))
+# Up to absurd: a gateway bug must still give a card (10**28 fen once broke Decimal's context).
+_amount = st.one_of(st.integers(0, 10**12), st.integers(0, 10**40).map(str), st.integers(0))
 _goods = st.fixed_dictionaries(
     {},
     optional={
@@ -323,3 +324,13 @@ def test_the_token_limit_card_says_what_it_is_not_a_misconfiguration() -> None:
     said = json.dumps(auth_error_card(error, CTX).block_dicts(), ensure_ascii=False)
     assert "as many access tokens as the provider allows" in said
     assert "configuration problem" not in said
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_absurd_amount_still_renders_a_card(language: Language) -> None:
+    """10**40 fen (a gateway bug): the card shows it in full, within the limits, no crash."""
+    huge = "1" + "0" * 40
+    goods = [{"goodsName": "x", "quantity": "1", "price": huge}]
+    card = render(SEED_REPLY | {"totalAmount": huge, "goods": goods}, tr=translator(language))
+    assert limit_problems(card) == []
+    assert "¥100,000,000,000,000,000,000,000,000,000,000,000,000.00" in payload_text(card)

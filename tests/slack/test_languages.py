@@ -11,14 +11,25 @@ import pytest
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from bot.config import load_settings
 from bot.kit.simulate import DEMO_USER, interaction_body, signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
+from bot.slack.blocks import REFRESH_ACTION
 from bot.slack.cards import SHARE_ACTION
 from bot.slack.language import Readers, users_info_locale
 from bot.slack.parse import encode_button_value
+from bot.slack.pool import ReplyPool
 from bot.slack.shortcuts import GLOBAL_SHORTCUT
 from bot.slack.views import FORM_CALLBACK
-from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, all_text
+from bot.wiring import build_gateway, build_services, build_slack_app
+from tests.slack.conftest import (
+    SEED_TEXT,
+    SIGNING_SECRET,
+    TEST_AUTHORIZATION,
+    WAIT,
+    AppFactory,
+    all_text,
+)
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.payloads import button_click, global_shortcut, view_submission
 from tests.slack.test_sharing import SEED
@@ -48,7 +59,7 @@ ENGLISH = {
     "seed": ("in 12 instalments", "Open QR code", "Merchant no.", "looked up", "*SANDBOX*"),
     "no-bill": ("No QR code with this id exists for this merchant.", "*What to do:*"),
     "help": ("Look inside a Chinaums payment QR code", "Buttons on a card"),
-    "refusal": ("You have made 1 lookups in the last minute. Try again in",),
+    "refusal": ("You have made 1 lookup in the last minute. Try again in",),
 }
 
 
@@ -181,3 +192,78 @@ async def test_readers_ask_slack_once_at_a_time_per_user() -> None:
     assert readers.known("U1").language == "zh"
     assert (await readers.reader(None, "U1").translator()).language == "zh"  # type: ignore[arg-type]
     assert calls == ["U1"]
+
+
+# --- found by a red-team pass -------------------------------------------------------------------
+
+
+async def test_a_hung_users_info_never_holds_up_a_cards_reply(
+    gateway_http: Any,
+    slack_api: FakeSlackApi,
+    sink: ResponseSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """serve's wiring with small pools: users.info never answers (and is not cut short
+    here), yet each new user's card arrives after the locale wait, because replies have
+    connections of their own."""
+    monkeypatch.setattr("bot.slack.language.LOCALE_CALL_SECONDS", 60.0)
+    slack_api.silent.add("users.info")
+    settings = load_settings(slack_signing_secret=SIGNING_SECRET, slack_api_url=slack_api.url)
+    services = build_services(settings, build_gateway(settings, gateway_http))
+    pool = ReplyPool(max_connections=3, max_api_connections=3)
+    readers = Readers("en", lookup=users_info_locale)
+    readers.wait = 0.2
+    app = build_slack_app(
+        settings, services, authorization=TEST_AUTHORIZATION, reply_pool=pool, readers=readers
+    )
+    try:
+        for i in range(5):
+            await ask(app, sink, SEED_TEXT, user=f"U0NEW{i}")
+        cards = [all_text((await sink.next(WAIT)).payload) for _ in range(5)]
+        assert all("in 12 instalments" in c for c in cards)
+    finally:
+        await services.inflight.drain(WAIT)
+        await pool.aclose()
+
+
+async def test_refresh_on_the_forms_dm_card_keeps_the_readers_language_and_stays_private(
+    make_app: AppFactory, slack_api: FakeSlackApi, sink: ResponseSink
+) -> None:
+    """A DM card is its reader's own: Refresh keeps their language, never goes in_channel."""
+    slack_api.locales[DEMO_USER] = "zh-CN"
+    app = make_app(qrinfo_language="en")
+    submitted = view_submission(FORM_CALLBACK, "898340149000005", SEED.qr_code_id)
+    await app.async_dispatch(signed_request(interaction_body(submitted), SIGNING_SECRET))
+    [dm] = await slack_api.wait_for("chat.postMessage")
+    assert "分 12 期" in json.dumps(dm, ensure_ascii=False)
+    click = button_click(REFRESH_ACTION, encode_button_value(SEED), response_url=sink.url())
+    click["container"] = {"type": "message", "message_ts": "1.0", "channel_id": "D0DM000001",
+                          "is_ephemeral": False}  # fmt: skip
+    click["channel"] = {"id": "D0DM000001", "name": "directmessage"}
+    await app.async_dispatch(signed_request(interaction_body(click), SIGNING_SECRET))
+    refreshed = (await sink.next(WAIT)).payload
+    assert "分 12 期" in all_text(refreshed)
+    assert refreshed["response_type"] == "ephemeral"
+    assert SHARE_ACTION not in all_text(refreshed)
+
+
+async def test_a_share_slack_refuses_is_explained_in_the_sharers_language(
+    make_app: AppFactory, slack_api: FakeSlackApi
+) -> None:
+    slack_api.locales[DEMO_USER] = "zh-CN"
+    app = make_app(qrinfo_language="en")
+    async with ResponseSink(refuse=lambda p: p.get("response_type") == "in_channel") as sink:
+        click = button_click(SHARE_ACTION, encode_button_value(SEED), response_url=sink.url())
+        await app.async_dispatch(signed_request(interaction_body(click), SIGNING_SECRET))
+        await sink.next(WAIT)  # the in_channel post, refused
+        notice = all_text((await sink.next(WAIT)).payload)
+    assert "Slack 返回 HTTP 404：expired_url" in notice
+    assert "Slack answered" not in notice
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "zh_TW", "ZH-cn", "zh"])
+async def test_every_spelling_of_a_chinese_locale_gets_chinese(
+    make_app: AppFactory, slack_api: FakeSlackApi, sink: ResponseSink, locale: str
+) -> None:
+    slack_api.locales[DEMO_USER] = locale
+    assert "分 12 期" in await card(make_app(qrinfo_language="en"), sink, SEED_TEXT)

@@ -6,7 +6,7 @@ import pytest
 
 from bot.gateway.ids import QrCodeRef
 from bot.slack.parse import FormErrors, find_in_message, parse_command, parse_form
-from bot.slack.pasted import HelpRequest, UsageError, qr_code_id_from_url
+from bot.slack.pasted import HelpRequest, StatusRequest, UsageError, qr_code_id_from_url
 from bot.slack.shortcuts import MESSAGE_CHARS, message_text
 
 MID = "898340149000005"
@@ -328,3 +328,13 @@ def test_the_message_shortcut_scans_at_most_a_slack_messages_worth_of_text() -> 
     """However many attachments a message carries, at most 40,000 characters are scanned."""
     message = {"text": "x" * 30_000, "attachments": [{"text": "y" * 30_000}] * 5}
     assert len(message_text(message)) == MESSAGE_CHARS == 40_000
+
+
+@pytest.mark.parametrize("text", ["帮助。", "幫助", "「帮助」", "help?", "“help”"])
+def test_help_as_people_type_it_with_marks_or_traditional_characters(text: str) -> None:
+    assert isinstance(parse_command(text), HelpRequest)
+
+
+@pytest.mark.parametrize("text", ["status", "状态", "狀態", "Status.", "状态。"])
+def test_status_in_either_language(text: str) -> None:
+    assert isinstance(parse_command(text), StatusRequest)
