@@ -101,6 +101,8 @@ def yuan(fen: int | Decimal) -> Decimal:
     """Fen to yuan with exactly two decimals: 2 -> Decimal('0.02'). Exact for any size
     (the default context's 28 digits would fail on a gateway's absurd amount)."""
     amount = Decimal(fen)
+    if amount.adjusted() < 20:  # well within the default context: the everyday case
+        return (amount / FEN_PER_YUAN).quantize(CENT)
     with localcontext() as context:
         context.prec = max(28, amount.adjusted() + 10)
         return (amount / FEN_PER_YUAN).quantize(CENT)

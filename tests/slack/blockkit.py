@@ -40,6 +40,8 @@ def limit_problems(card: Card) -> list[str]:
     for block in card.blocks:
         data = block.to_dict()  # raises SlackObjectFormationError for what slack_sdk checks
         problems.extend(_block_problems(data))
+    if card.block_dicts() != [block.to_dict() for block in card.blocks]:
+        problems.append("what is sent differs from slack_sdk's to_dict()")
     return problems
 
 

@@ -295,6 +295,8 @@ def test_any_reply_the_model_accepts_renders_within_block_kit_limits(
     assert limit_problems(card) == []
     assert len(card.text) <= 300
     json.dumps(payload(card))
+    # What is sent (without slack_sdk's validation) is exactly what slack_sdk would send.
+    assert card.block_dicts() == [block.to_dict() for block in card.blocks]
 
 
 def test_help_lists_the_forms_the_shortcuts_the_buttons_and_the_environment() -> None:
