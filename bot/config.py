@@ -331,6 +331,6 @@ class _LogFormatOnly(BaseSettings):
 
 def log_format_setting() -> Literal["text", "json"]:
     """QRINFO_LOG_FORMAT alone, known before the other settings so that their errors come
-    out in it too. Anything but json (in any case) is text here; the full load says what
-    is wrong with it."""
-    return "json" if _LogFormatOnly().qrinfo_log_format.lower() == "json" else "text"
+    out in it too. As strict as Settings: anything but json (JSON too) is text here, and the
+    full load says what is wrong with it."""
+    return "json" if _LogFormatOnly().qrinfo_log_format == "json" else "text"

@@ -339,8 +339,8 @@ def test_a_failure_line_of_two_lines_is_one_json_object() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("json", "json"), ("JSON", "json"), ("text", "text"), ("", "text"), ("yaml", "text")],
-    ids=["json", "any-case", "text", "empty", "unknown"],
+    [("json", "json"), ("JSON", "text"), ("text", "text"), ("", "text"), ("yaml", "text")],
+    ids=["json", "upper-case-as-settings-refuse-it", "text", "empty", "unknown"],
 )
 def test_the_log_format_is_read_before_the_other_settings(
     monkeypatch: pytest.MonkeyPatch, value: str, expected: str

@@ -181,7 +181,7 @@ class QrCodeClient:
             failed = str(error)
             raise
         except asyncio.CancelledError:
-            failed = "cut short by the lookup's deadline"
+            failed = "cancelled before an answer (the lookup's deadline, or a shutdown)"
             raise
         finally:
             attempts.tries.append(Try(status, (time.monotonic() - started) * 1000, failed))

@@ -101,7 +101,7 @@ class TokenCache:
             except GatewayAuthError:
                 self.outcomes["refused"] += 1
                 raise
-            except BaseException:
+            except Exception:  # (a cancelled request is not a failed one)
                 self.outcomes["failed"] += 1
                 raise
             self.outcomes["ok"] += 1

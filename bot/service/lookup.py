@@ -118,6 +118,19 @@ class Services:
         """The lookup's metrics, and one audit line (when there is an audit log)."""
         seconds = time.monotonic() - started
         self.metrics.lookup(action, outcome, seconds)
+        self.audit_line(who, action, ref, outcome=outcome, msg_id=msg_id, seconds=seconds)
+
+    def audit_line(
+        self,
+        who: Requester,
+        action: Action,
+        ref: QrCodeRef | None,
+        *,
+        outcome: str,
+        msg_id: str | None,
+        seconds: float = 0.0,
+    ) -> None:
+        """One audit line (when there is an audit log), for a lookup or an operator's look."""
         if self.audit is None:
             return
         self.audit.record(
@@ -185,7 +198,8 @@ async def _ask(services: Services, ref: QrCodeRef) -> Answer:
         answered_at=services.wall_clock(),
         duration_ms=attempts.elapsed * 1000,
     )
-    services.metrics.gateway_call(answer.kind, attempts.elapsed)
+    if not isinstance(result, InvalidInput):  # (checked before any I/O: no call was made)
+        services.metrics.gateway_call(answer.kind, attempts.elapsed)
     if services.guard.policy.operators:
         services.raw.keep(
             RawReply(

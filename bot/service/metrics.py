@@ -41,7 +41,7 @@ OUTCOMES = (
 )
 ACTIONS = ("command", "refresh", "share", "form")
 CIRCUIT_STATES = {"closed": 0, "half-open": 1, "open": 2}
-ReplyVia = Literal["response_url", "chat.postMessage"]
+ReplyVia = Literal["response_url", "chat.postMessage", "chat.postEphemeral"]
 ReplyFailure = Literal["spent", "refused", "unreachable"]
 
 
@@ -117,7 +117,6 @@ class Metrics:
         self.registry = r = CollectorRegistry()
         self.version = version
         self.recent = RecentLookups(clock=clock)
-        self.started_at = time.time()  # wall clock, for the status card's uptime
         self._started = clock()
         self._clock = clock
         lookups = Counter(

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -28,7 +29,7 @@ from bot.slack.ops_cards import operators_only_card, raw_gone_card, raw_reply_ca
 from bot.slack.parse import decode_button_value
 from bot.slack.pasted import UsageError
 from bot.slack.replies import delete_original, send_card
-from bot.slack.webapi import error_code
+from bot.slack.webapi import error_code, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +96,17 @@ async def _raw_reply(  # one click's every circumstance
 ) -> None:
     """An operator's look at what the gateway said for the card's msgId, beside the card."""
     tr = await reader.translator()
+    value = action.get("value")
+    msg_id = value[:100] if isinstance(value, str) else None
     if not await services.guard.is_operator(who, group_reader(client)):
         log.info("refused a raw reply to %s: not an operator", who.user_id)
+        services.audit_line(who, "raw_reply", None, outcome="refused", msg_id=msg_id)
         await send_card(respond, operators_only_card(tr), replace_original=False)
         return
-    value = action.get("value")
-    raw = services.raw.get(value) if isinstance(value, str) else None
+    raw = services.raw.get(msg_id) if msg_id else None
+    # The raw reply shows more of the merchant than the card: it goes in the audit trail.
+    services.audit_line(who, "raw_reply", None, outcome="shown" if raw else "gone", msg_id=msg_id)
     card = raw_gone_card(tr) if raw is None else raw_reply_card(raw, services.env, tr)
-    log.info("raw reply msgId=%.100r shown to %s", value, who.user_id)
     await send_card(respond, card, replace_original=False)
 
 
@@ -254,5 +258,9 @@ async def _tell(
             blocks=card.block_dicts(),
         )
     except SlackApiError as exc:
-        clicked.services.metrics.reply_failed("chat.postMessage", "refused")
+        clicked.services.metrics.reply_failed("chat.postEphemeral", "refused")
         log.warning("could not tell %s that sharing failed: %s", who.user_id, error_code(exc))
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        clicked.services.metrics.reply_failed("chat.postEphemeral", "unreachable")
+        reason = unreachable(exc, "chat.postEphemeral")
+        log.warning("could not tell %s that sharing failed: %s", who.user_id, reason)

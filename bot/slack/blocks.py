@@ -17,8 +17,10 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
+    SectionBlock,
 )
 
 from bot.gateway.config import Environment
@@ -70,9 +72,24 @@ class Card:
         return [json_ready(block) for block in self.blocks]
 
 
+# The classes whose to_dict() is JsonObject's own (checked by the tests): the fast path is
+# theirs alone; any other (an Option, a ConfirmObject: their own to_dict) goes through it.
+_PLAIN = (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+
 def json_ready(value: Any) -> Any:
     """A slack_sdk model object as ``to_dict()`` gives it (its non-empty attributes, sorted,
     nested objects too), minus the validation."""
+    if isinstance(value, JsonObject) and not isinstance(value, _PLAIN):
+        return value.to_dict()
     if isinstance(value, JsonObject):
         ready = {}
         for key in _attribute_names(type(value), value):

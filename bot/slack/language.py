@@ -42,13 +42,15 @@ def language_of(locale: str | None) -> Language | None:
     return "zh" if locale.lower().replace("_", "-").split("-")[0] == "zh" else "en"
 
 
-async def users_info_locale(client: AsyncWebClient, user_id: str) -> str | None:
+async def users_info_locale(
+    client: AsyncWebClient, user_id: str, *, seconds: float = LOCALE_CALL_SECONDS
+) -> str | None:
     """The user's Slack locale (``users.info`` with ``include_locale``; needs ``users:read``).
 
-    Cut short after :data:`LOCALE_CALL_SECONDS` (TimeoutError): nobody waits longer for it,
-    and a hung call must not hold a connection for the Web API client's 10 s.
+    Cut short after *seconds* (TimeoutError): nobody waits longer for it, and a hung call
+    must not hold a connection for the Web API client's 10 s.
     """
-    async with asyncio.timeout(LOCALE_CALL_SECONDS):
+    async with asyncio.timeout(seconds):
         response = await client.users_info(user=user_id, include_locale=True)
     user = response.get("user")
     locale = user.get("locale") if isinstance(user, dict) else None

@@ -86,8 +86,9 @@ def duration(seconds: float) -> Text:
     return T("{seconds} s", seconds=secs)
 
 
-# How each outcome other than "found" is named in the status card (a gateway code as itself).
+# How each outcome is named on the operators' cards (a gateway code as itself).
 _OUTCOME_NAMES = {
+    "found": N_("found"),
     "refused": N_("refused"),
     "busy": N_("busy"),
     "paused": N_("paused"),
@@ -95,6 +96,11 @@ _OUTCOME_NAMES = {
     "misconfigured": N_("misconfigured"),
     "invalid": N_("invalid input"),
 }
+
+
+def outcome_name(kind: str, tr: Translator) -> str:
+    """An outcome in the reader's language; a gateway code as itself, in code style."""
+    return tr(_OUTCOME_NAMES[kind]) if kind in _OUTCOME_NAMES else f"`{clip(kind, 40)}`"
 
 
 def _recent_text(recent: RecentSummary, tr: Translator) -> str:
@@ -115,10 +121,7 @@ def _recent_text(recent: RecentSummary, tr: Translator) -> str:
             )
         )
     if recent.not_found:
-        named = [
-            f"{tr(_OUTCOME_NAMES[k]) if k in _OUTCOME_NAMES else '`' + clip(k, 40) + '`'} {n}"
-            for k, n in list(recent.not_found.items())[:20]
-        ]
+        named = [f"{outcome_name(k, tr)} {n}" for k, n in list(recent.not_found.items())[:20]]
         lines.append(tr("Not found or failed: {list}", list=" · ".join(named)))
     if recent.gateway_calls:
         lines.append(
@@ -139,16 +142,17 @@ def _recent_text(recent: RecentSummary, tr: Translator) -> str:
 
 def raw_reply_card(raw: RawReply, env: Environment, tr: Translator) -> Card:
     """The gateway's reply exactly as parsed, with the HTTP status, attempts and timings."""
-    status = str(raw.status) if raw.status is not None else tr("none")
+    answered = f"HTTP {raw.status}" if raw.status is not None else tr("no HTTP answer")
     summary = tr(
-        "*Raw reply* · msgId `{msg_id}`\nHTTP {status} · {outcome} · {ms} ms in all",
+        "*Raw reply* · msgId `{msg_id}`\n{answered} · {outcome} · {ms} ms in all",
         msg_id=clip(raw.msg_id, 100),
-        status=status,
-        outcome=clip(raw.outcome, 60),
+        answered=answered,
+        outcome=outcome_name(raw.outcome, tr),
         ms=f"{raw.duration_ms:,.0f}",
     )
     tries = [_try_line(n, t.status, t.ms, t.failure, tr) for n, t in enumerate(raw.tries, 1)]
-    attempts = tr("*Attempts*") + "\n" + ("\n".join(tries[:20]) if tries else tr("none"))
+    none = tr("No attempt reached the gateway.")
+    attempts = tr("*Attempts*") + "\n" + ("\n".join(tries[:20]) if tries else none)
     blocks: list[Block] = [
         SectionBlock(text=mrkdwn(clip_plain(summary, SECTION_CHARS))),
         SectionBlock(text=mrkdwn(clip_plain(attempts, SECTION_CHARS))),
@@ -160,8 +164,8 @@ def raw_reply_card(raw: RawReply, env: Environment, tr: Translator) -> Card:
 
 
 def _try_line(n: int, status: int | None, ms: float, failure: str | None, tr: Translator) -> str:
-    answered = f"HTTP {status}" if status is not None else tr("no answer")
-    line = f"{n}. {answered} · {ms:,.0f} ms"
+    answered = f"HTTP {status}" if status is not None else tr("no HTTP answer")
+    line = tr("{n}. {answered} · {ms} ms", n=n, answered=answered, ms=f"{ms:,.0f}")
     return line + (f" · {clip(failure, 300)}" if failure else "")
 
 

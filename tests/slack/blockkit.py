@@ -52,9 +52,10 @@ def _block_problems(data: dict[str, Any]) -> list[str]:
         problems.append("header too long")
     if kind == "section":
         text = data.get("text", {}).get("text", "")
-        if not 1 <= len(text) <= SECTION_CHARS:
-            problems.append(f"section text of {len(text)}")
         fields: Sequence[dict[str, Any]] = data.get("fields", [])
+        # A section needs text, fields, or both; text, when there, of 1-3000 characters.
+        if ("text" in data or not fields) and not 1 <= len(text) <= SECTION_CHARS:
+            problems.append(f"section text of {len(text)}")
         if len(fields) > MAX_FIELDS:
             problems.append(f"{len(fields)} fields")
         problems.extend(

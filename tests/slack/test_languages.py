@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import partial
 from typing import Any
 
 import pytest
@@ -198,20 +199,16 @@ async def test_readers_ask_slack_once_at_a_time_per_user() -> None:
 
 
 async def test_a_hung_users_info_never_holds_up_a_cards_reply(
-    gateway_http: Any,
-    slack_api: FakeSlackApi,
-    sink: ResponseSink,
-    monkeypatch: pytest.MonkeyPatch,
+    gateway_http: Any, slack_api: FakeSlackApi, sink: ResponseSink
 ) -> None:
     """serve's wiring with small pools: users.info never answers (and is not cut short
     here), yet each new user's card arrives after the locale wait, because replies have
     connections of their own."""
-    monkeypatch.setattr("bot.slack.language.LOCALE_CALL_SECONDS", 60.0)
     slack_api.silent.add("users.info")
     settings = load_settings(slack_signing_secret=SIGNING_SECRET, slack_api_url=slack_api.url)
     services = build_services(settings, build_gateway(settings, gateway_http))
     pool = ReplyPool(max_connections=3, max_api_connections=3)
-    readers = Readers("en", lookup=users_info_locale)
+    readers = Readers("en", lookup=partial(users_info_locale, seconds=60.0))
     readers.wait = 0.2
     app = build_slack_app(
         settings, services, authorization=TEST_AUTHORIZATION, reply_pool=pool, readers=readers

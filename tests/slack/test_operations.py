@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_bolt.async_app import AsyncApp
 
-from bot.i18n import ENGLISH
+from bot.gateway.breaker import BreakerSnapshot
+from bot.i18n import ENGLISH, LANGUAGES, Language
+from bot.i18n.catalogue import translator
 from bot.kit.simulate import (
     DEMO_USER,
     interaction_body,
@@ -21,8 +26,16 @@ from bot.kit.sink import ResponseSink
 from bot.service.lookup import Services
 from bot.service.metrics import OUTCOMES
 from bot.service.raw import RawReply
+from bot.service.recent import RecentSummary
+from bot.service.status import Status
 from bot.slack.blocks import RAW_REPLY_ACTION
-from bot.slack.ops_cards import RAW_SECTIONS, raw_reply_card
+from bot.slack.ops_cards import (
+    RAW_SECTIONS,
+    operators_only_card,
+    raw_gone_card,
+    raw_reply_card,
+    status_card,
+)
 from tests.slack.blockkit import limit_problems, payload
 from tests.slack.conftest import (
     SEED_TEXT,
@@ -319,3 +332,81 @@ def test_a_huge_raw_reply_is_clipped_within_block_kit_limits() -> None:
     assert "Clipped:" in text
     assert "<!channel>" not in text
     assert sum(1 for block in payload(card)["blocks"] if "```" in json.dumps(block)) <= RAW_SECTIONS
+
+
+async def test_each_look_at_a_raw_reply_is_in_the_audit_trail(
+    make_app: AppFactory, sink: ResponseSink, tmp_path: Path
+) -> None:
+    """It shows more of the merchant than the card: shown, and refused, each one line."""
+    trail = tmp_path / "audit.jsonl"
+    app, services = make_app.build(audit=trail, qrinfo_operators=OPERATOR)
+    msg_id = raw_value(await command(app, sink, user=OPERATOR))
+    await click_raw(app, sink, msg_id, user=OPERATOR)
+    await click_raw(app, sink, msg_id, user="U0OUTSIDER")
+    assert services.audit is not None
+    services.audit.close()
+    lines = [json.loads(line) for line in trail.read_text().splitlines()]
+    looks = [(x["action"], x["user"], x["outcome"], x["msgId"]) for x in lines[1:]]
+    assert looks == [
+        ("raw_reply", OPERATOR, "shown", msg_id),
+        ("raw_reply", "U0OUTSIDER", "refused", msg_id),
+    ]
+    assert lookups(services) == {("command", "found"): 1}  # a look is not a lookup
+
+
+# --- the operators' cards, within Block Kit's limits in both languages -------------------------
+
+NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
+MANY_CODES = {f"CODE_{i:03}_" + "X" * 40: i for i in range(60)} | {"unavailable": 7}
+
+
+def status(**changes: Any) -> Status:
+    base = Status(
+        env="prod",
+        gateway_url="https://api-mop.chinaums.com/" + "a" * 3000,
+        auth="token",
+        circuit=BreakerSnapshot("closed", None, 0.0, closed_since=NOW),
+        token_expires_in=2760.0,
+        recent=RecentSummary(15, 10**9, 10**8, MANY_CODES, 10**9, 123456.0, 9876543.0),
+        version="0.1.0" * 100,
+        uptime=10**9,
+        now=NOW,
+    )
+    return replace(base, **changes)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    "card",
+    [
+        lambda tr: status_card(status(), tr),
+        lambda tr: status_card(
+            status(circuit=BreakerSnapshot("open", NOW, 29.5, opened_at=NOW)), tr
+        ),
+        lambda tr: status_card(status(circuit=BreakerSnapshot("half-open", NOW, 0.0)), tr),
+        lambda tr: status_card(status(auth="body-sig", token_expires_in=None), tr),
+        lambda tr: status_card(status(token_expires_in=None), tr),
+        lambda tr: status_card(status(token_expires_in=-5.0), tr),
+        lambda tr: status_card(status(recent=RecentSummary(15, 0, 0, {}, 0, None, None)), tr),
+        lambda tr: raw_reply_card(
+            RawReply("qri1", "NO_BILL", NOW, 1.0, None, None, ()), "sandbox", tr
+        ),
+        raw_gone_card,
+        operators_only_card,
+    ],
+    ids=[
+        "status",
+        "status-open",
+        "status-half-open",
+        "status-body-sig",
+        "status-no-token",
+        "status-token-expired",
+        "status-quiet",
+        "raw-nothing",
+        "raw-gone",
+        "refused",
+    ],
+)
+def test_every_operator_card_stays_within_block_kit_limits(card: Any, language: Language) -> None:
+    drawn = card(translator(language))
+    assert limit_problems(drawn) == []
