@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 WINDOW_SECONDS = 60.0
+RETRY_UNREADABLE_SECONDS = 30.0  # a user group Slack would not list is asked again after this
 
 # Who is in a user group, from wherever members are listed; None when they cannot be read.
 GroupMembers = Callable[[str], Awaitable[frozenset[str] | None]]
@@ -86,22 +87,35 @@ class UserGroups:
         self.ttl = ttl
         self._clock = clock
         self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._unreadable: dict[str, float] = {}  # group -> when to ask Slack again
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def members(self, group: str, read: GroupMembers) -> frozenset[str]:
-        """Who is in *group*; nobody when *read* cannot say (fail closed, and not cached)."""
-        cached = self._cache.get(group)
-        if cached is not None and self._clock() < cached[0]:
-            return cached[1]
+        """Who is in *group*; nobody when *read* cannot say (fail closed). After Slack would
+        not say, it is asked again only after RETRY_UNREADABLE_SECONDS: not once a lookup."""
+        known = self._known(group)
+        if known is not None:
+            return known
         async with self._locks.setdefault(group, asyncio.Lock()):
-            cached = self._cache.get(group)
-            if cached is not None and self._clock() < cached[0]:
-                return cached[1]
+            known = self._known(group)
+            if known is not None:
+                return known
             users = await read(group)
             if users is None:
+                self._unreadable[group] = self._clock() + RETRY_UNREADABLE_SECONDS
                 return frozenset()
+            self._unreadable.pop(group, None)
             self._cache[group] = (self._clock() + self.ttl, users)
             return users
+
+    def _known(self, group: str) -> frozenset[str] | None:
+        now = self._clock()
+        cached = self._cache.get(group)
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        if now < self._unreadable.get(group, 0.0):
+            return frozenset()  # Slack would not say a moment ago: nobody, for now
+        return None
 
 
 class Guard:

@@ -30,7 +30,7 @@ from bot.service.audit import Action, AuditEvent, AuditLog, utc_timestamp
 from bot.service.guard import GroupMembers, Guard, Refusal, Requester
 from bot.service.inflight import InFlight
 from bot.service.metrics import Metrics
-from bot.service.raw import RawReplies, RawReply
+from bot.service.raw import RawReplies, RawReply, reply_text
 from bot.service.sharing import Coalescer
 
 log = logging.getLogger(__name__)
@@ -201,6 +201,7 @@ async def _ask(services: Services, ref: QrCodeRef) -> Answer:
     if not isinstance(result, InvalidInput):  # (checked before any I/O: no call was made)
         services.metrics.gateway_call(answer.kind, attempts.elapsed)
     if services.guard.policy.operators:
+        text, length = reply_text(attempts.reply)
         services.raw.keep(
             RawReply(
                 msg_id=msg_id,
@@ -208,7 +209,8 @@ async def _ask(services: Services, ref: QrCodeRef) -> Answer:
                 answered_at=answer.answered_at,
                 duration_ms=answer.duration_ms,
                 status=attempts.status,
-                reply=attempts.reply,
+                text=text,
+                length=length,
                 tries=tuple(attempts.tries),
             )
         )

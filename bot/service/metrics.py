@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -41,6 +41,7 @@ OUTCOMES = (
 )
 ACTIONS = ("command", "refresh", "share", "form")
 CIRCUIT_STATES = {"closed": 0, "half-open": 1, "open": 2}
+SCRAPE_SECONDS = 1.0  # /metrics is drawn at most this often
 ReplyVia = Literal["response_url", "chat.postMessage", "chat.postEphemeral"]
 ReplyFailure = Literal["spent", "refused", "unreachable"]
 
@@ -170,6 +171,13 @@ class Metrics:
         self._lookups = {(a, o): lookups.labels(a, o) for a in ACTIONS for o in OUTCOMES}
         self._lookup_seconds = {o: lookup_seconds.labels(o) for o in OUTCOMES}
         self._gateway_seconds = {o: gateway_seconds.labels(o) for o in OUTCOMES}
+        # Every series from the start (at 0), so increase() and rate() see the first failure.
+        for via in get_args(ReplyVia):
+            for reason in get_args(ReplyFailure):
+                self._replies_failed.labels(via, reason)
+        for reason in ("access", "rate"):
+            self._refusals.labels(reason)
+        self._scraped: dict[str, tuple[float, bytes]] = {}  # content type -> (when, body)
 
     @property
     def uptime(self) -> float:
@@ -206,6 +214,14 @@ class Metrics:
 
     def exposition(self, accept: str = "") -> tuple[bytes, str]:
         """GET /metrics: the body and its content type, in the format *accept* (the request's
-        Accept header) asks for: Prometheus text by default, OpenMetrics when asked."""
+        Accept header) asks for: Prometheus text by default, OpenMetrics when asked.
+
+        Drawn at most once a second (a scrape costs a few ms of the event loop; the port
+        may be reachable by anyone, and a flood of scrapes must not delay the acks).
+        """
         encode, content_type = choose_encoder(accept)
-        return encode(self.registry), content_type
+        now = self._clock()
+        drawn = self._scraped.get(content_type)
+        if drawn is None or now - drawn[0] >= SCRAPE_SECONDS:
+            drawn = self._scraped[content_type] = (now, encode(self.registry))
+        return drawn[1], content_type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,8 @@ from typing import Any
 
 from bot.gateway.attempts import Try
 
-KEPT = 500  # the last replies: enough for a card someone is looking at, a few MB at most
+KEPT = 500  # the last replies: enough for a card someone is looking at
+KEPT_CHARS = 12_000  # of each reply's text: what its card can show (500 of them: a few MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +23,17 @@ class RawReply:
     answered_at: datetime
     duration_ms: float
     status: int | None  # the last reply's HTTP status; None when none came
-    reply: dict[str, Any] | str | None  # a JSON object, the text of anything else, or None
+    text: str | None  # the reply: its JSON object indented, or its text; the first KEPT_CHARS
+    length: int  # the whole text's length, to say how much is shown
     tries: tuple[Try, ...]
+
+
+def reply_text(reply: dict[str, Any] | str | None) -> tuple[str | None, int]:
+    """A reply as kept: its text (JSON indented, as parsed), clipped; and its full length."""
+    if reply is None:
+        return None, 0
+    text = json.dumps(reply, ensure_ascii=False, indent=2) if isinstance(reply, dict) else reply
+    return text[:KEPT_CHARS], len(text)
 
 
 class RawReplies:

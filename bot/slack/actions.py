@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway.ids import QrCodeRef
 from bot.i18n import T, Text
+from bot.logs import bind_now
 from bot.service.audit import Action
 from bot.service.guard import Requester
 from bot.service.lookup import Services
@@ -98,6 +99,7 @@ async def _raw_reply(  # one click's every circumstance
     tr = await reader.translator()
     value = action.get("value")
     msg_id = value[:100] if isinstance(value, str) else None
+    bind_now(team=who.team_id, user=who.user_id, action="raw_reply", msgId=msg_id)
     if not await services.guard.is_operator(who, group_reader(client)):
         log.info("refused a raw reply to %s: not an operator", who.user_id)
         services.audit_line(who, "raw_reply", None, outcome="refused", msg_id=msg_id)
@@ -220,6 +222,7 @@ async def _decode(
 ) -> QrCodeRef | None:
     """The button's lookup, checked like user input; a tampered value gets a message instead."""
     started, services = time.monotonic(), clicked.services
+    bind_now(team=who.team_id, user=who.user_id, action=kind)  # for the lines before a lookup
     try:
         return decode_button_value(str(action.get("value", "")))
     except UsageError as exc:

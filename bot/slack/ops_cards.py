@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextObject, SectionBlock
@@ -20,7 +19,7 @@ from bot.slack.blocks import (
     badge,
     mrkdwn,
 )
-from bot.slack.mrkdwn import clip, clip_plain, date_token, escape
+from bot.slack.mrkdwn import clip, clip_plain, date_token
 
 RAW_SECTIONS = 4  # the reply's JSON over at most this many sections of one code block each
 _CODE_CHARS = SECTION_CHARS - 20  # room for the fences
@@ -121,7 +120,10 @@ def _recent_text(recent: RecentSummary, tr: Translator) -> str:
             )
         )
     if recent.not_found:
-        named = [f"{outcome_name(k, tr)} {n}" for k, n in list(recent.not_found.items())[:20]]
+        outcomes = list(recent.not_found.items())
+        named = [f"{outcome_name(k, tr)} {n}" for k, n in outcomes[:20]]
+        if len(outcomes) > 20:
+            named.append(tr("and {count} more", count=len(outcomes) - 20))
         lines.append(tr("Not found or failed: {list}", list=" · ".join(named)))
     if recent.gateway_calls:
         lines.append(
@@ -156,7 +158,7 @@ def raw_reply_card(raw: RawReply, env: Environment, tr: Translator) -> Card:
     blocks: list[Block] = [
         SectionBlock(text=mrkdwn(clip_plain(summary, SECTION_CHARS))),
         SectionBlock(text=mrkdwn(clip_plain(attempts, SECTION_CHARS))),
-        *_reply_sections(raw.reply, tr),
+        *_reply_sections(raw, tr),
         ContextBlock(elements=[mrkdwn(f"{badge(env, tr)}  ·  {date_token(raw.answered_at)}")]),
     ]
     fallback = tr("Raw reply for msgId {msg_id}", msg_id=raw.msg_id)
@@ -169,35 +171,50 @@ def _try_line(n: int, status: int | None, ms: float, failure: str | None, tr: Tr
     return line + (f" · {clip(failure, 300)}" if failure else "")
 
 
-def _reply_sections(reply: object, tr: Translator) -> list[Block]:
-    if reply is None:
+def _reply_sections(raw: RawReply, tr: Translator) -> list[Block]:
+    if raw.text is None:
         return [SectionBlock(text=mrkdwn(tr("The gateway sent no reply.")))]
-    text = (
-        json.dumps(reply, ensure_ascii=False, indent=2) if isinstance(reply, dict) else str(reply)
-    )
-    # In a code block Slack still reads & < >; a fence inside would end it early.
-    escaped = escape(text).replace("```", "`\u200b``")
-    chunks = [escaped[i : i + _CODE_CHARS] for i in range(0, len(escaped), _CODE_CHARS)]
+    chunks, shown = code_chunks(raw.text, _CODE_CHARS, RAW_SECTIONS)
     blocks: list[Block] = [
-        SectionBlock(text=mrkdwn(f"```{chunk}```", verbatim=True))
-        for chunk in chunks[:RAW_SECTIONS]
+        SectionBlock(text=mrkdwn(f"```{chunk}```", verbatim=True)) for chunk in chunks
     ]
-    if len(chunks) > RAW_SECTIONS:
-        shown = RAW_SECTIONS * _CODE_CHARS
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    mrkdwn(
-                        tr(
-                            "Clipped: {shown} of {total} characters shown.",
-                            shown=f"{shown:,}",
-                            total=f"{len(escaped):,}",
-                        )
-                    )
-                ]
-            )
+    if shown < raw.length:
+        note = tr(
+            "Clipped: {shown} of {total} characters shown.",
+            shown=f"{shown:,}",
+            total=f"{raw.length:,}",
         )
+        blocks.append(ContextBlock(elements=[mrkdwn(note)]))
     return blocks
+
+
+def code_chunks(text: str, limit: int, most: int) -> tuple[list[str], int]:
+    """*text* for code blocks: escaped (Slack reads & < > even there), no run of backticks
+    that could close the block, in at most *most* chunks of at most *limit* characters,
+    never cut inside an entity; and how many characters of *text* they show."""
+    chunks: list[str] = []
+    piece: list[str] = []
+    used = shown = 0
+    previous = ""
+    for char in text:
+        out = _ESCAPES.get(char, char)
+        if char == "`" and previous == "`":
+            out = "\u200b`"  # a zero-width space between backticks: no fence
+        if used + len(out) > limit:
+            chunks.append("".join(piece))
+            if len(chunks) == most:
+                return chunks, shown
+            piece, used = [], 0
+        piece.append(out)
+        used += len(out)
+        shown += 1
+        previous = char
+    if piece and len(chunks) < most:
+        chunks.append("".join(piece))
+    return chunks, shown
+
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def raw_gone_card(tr: Translator) -> Card:

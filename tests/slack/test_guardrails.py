@@ -166,6 +166,18 @@ async def test_an_unreadable_user_group_fails_closed(
     assert sandbox.query_requests == 0
 
 
+async def test_a_group_slack_will_not_list_is_not_asked_for_again_on_every_lookup(
+    guarded: Any, sink: ResponseSink, slack_api: FakeSlackApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operators' group Slack refuses (no usergroups:read): ten lookups by someone else,
+    one usergroups.users.list call and one ERROR line, not ten."""
+    app, _ = guarded(qrinfo_operators="S0MISSING1")
+    for _ in range(10):
+        await command(app, sink)
+    assert len(slack_api.of("usergroups.users.list")) == 1
+    assert len([r for r in caplog.records if "cannot read user group" in r.getMessage()]) == 1
+
+
 async def test_the_hint_can_be_a_channel_id(guarded: Any, sink: ResponseSink) -> None:
     """A channel id hint renders as a channel link."""
     app, _ = guarded(qrinfo_allowed_users="U0ALLOWED1", qrinfo_access_hint="C0HELP0001")

@@ -24,13 +24,14 @@ from bot.kit.simulate import (
 )
 from bot.kit.sink import ResponseSink
 from bot.service.lookup import Services
-from bot.service.metrics import OUTCOMES
-from bot.service.raw import RawReply
+from bot.service.metrics import OUTCOMES, Metrics
+from bot.service.raw import RawReply, reply_text
 from bot.service.recent import RecentSummary
 from bot.service.status import Status
 from bot.slack.blocks import RAW_REPLY_ACTION
 from bot.slack.ops_cards import (
     RAW_SECTIONS,
+    code_chunks,
     operators_only_card,
     raw_gone_card,
     raw_reply_card,
@@ -325,13 +326,28 @@ async def test_raw_reply_for_an_unknown_msg_id_says_it_is_no_longer_kept(
 def test_a_huge_raw_reply_is_clipped_within_block_kit_limits() -> None:
     """A reply of 40,000 characters: at most four code sections, and the card says so."""
     reply = {"errCode": "SUCCESS", "merName": "<!channel> ```" + "商" * 40_000}
-    raw = RawReply("qri1", "found", datetime.now(UTC), 12.0, 200, reply, ())
+    raw = RawReply("qri1", "found", datetime.now(UTC), 12.0, 200, *reply_text(reply), ())
     card = raw_reply_card(raw, "sandbox", ENGLISH)
     assert limit_problems(card) == []
     text = json.dumps(payload(card), ensure_ascii=False)
     assert "Clipped:" in text
     assert "<!channel>" not in text
     assert sum(1 for block in payload(card)["blocks"] if "```" in json.dumps(block)) <= RAW_SECTIONS
+
+
+@pytest.mark.parametrize("fence", ["```", "````", "`````` x ``"])
+def test_backticks_in_a_reply_never_close_its_code_block(fence: str) -> None:
+    chunks, shown = code_chunks(f"a{fence}b & c", 2980, 4)
+    assert shown == len(f"a{fence}b & c")
+    assert "``" not in "".join(chunks)
+    assert "&amp;" in chunks[0]
+
+
+def test_a_reply_is_never_cut_inside_an_escaped_character() -> None:
+    """Chunks end before an entity that would not fit, never inside it."""
+    chunks, shown = code_chunks("x" * 9 + "&" * 10, 10, 4)
+    assert chunks == ["x" * 9, "&amp;&amp;", "&amp;&amp;", "&amp;&amp;"]
+    assert shown == 9 + 6
 
 
 async def test_each_look_at_a_raw_reply_is_in_the_audit_trail(
@@ -389,7 +405,7 @@ def status(**changes: Any) -> Status:
         lambda tr: status_card(status(token_expires_in=-5.0), tr),
         lambda tr: status_card(status(recent=RecentSummary(15, 0, 0, {}, 0, None, None)), tr),
         lambda tr: raw_reply_card(
-            RawReply("qri1", "NO_BILL", NOW, 1.0, None, None, ()), "sandbox", tr
+            RawReply("qri1", "NO_BILL", NOW, 1.0, None, None, 0, ()), "sandbox", tr
         ),
         raw_gone_card,
         operators_only_card,
@@ -410,3 +426,29 @@ def status(**changes: Any) -> Status:
 def test_every_operator_card_stays_within_block_kit_limits(card: Any, language: Language) -> None:
     drawn = card(translator(language))
     assert limit_problems(drawn) == []
+
+
+def test_metrics_are_drawn_at_most_once_a_second_whatever_the_scrapes() -> None:
+    """A flood of scrapes costs one drawing a second; the next second shows what moved."""
+    clock = FakeClock()
+    metrics = Metrics(clock=clock)
+    first, kind = metrics.exposition()
+    metrics.lookup("command", "found", 0.1)
+    assert metrics.exposition() == (first, kind)
+    clock.now += 1.0
+    assert metrics.exposition()[0] != first
+
+
+def test_every_reply_failure_series_exists_from_the_start_at_zero() -> None:
+    """So that rate() and increase() see the first failure (a new series starts unseen)."""
+    text = Metrics().exposition()[0].decode()
+    assert 'qrinfo_slack_replies_failed_total{reason="spent",via="response_url"} 0.0' in text
+    assert 'qrinfo_refusals_total{reason="rate"} 0.0' in text
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
