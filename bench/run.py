@@ -3,13 +3,16 @@
     uv run python bench/run.py                       # N=1000, C=100, sandbox latency 500 ms
     uv run python bench/run.py --auth token          # the same in OPEN-ACCESS-TOKEN mode
     uv run python bench/run.py -n 5000 -c 500        # overload
+    uv run python bench/run.py --replicas 3          # three replicas sharing a Redis
 
 Processes: the sandbox gateway (``qrinfo sandbox``, with latency), the app
 (``qrinfo serve --http``), the floor (bench/floor_app.py: a bare AsyncApp that
 only acks), a stand-in for Slack's Web API (bench/fake_slack.py: ``auth.test``,
 and ``users.info`` with half the users in zh-CN) and this driver, which also
-serves the response_url sink. All traffic stays on 127.0.0.1. Prints a table
-and writes JSON.
+serves the response_url sink. With ``--replicas N``, N app processes share a
+``redis-server`` the driver starts, and the commands go round-robin to them (as a
+load balancer would). All traffic stays on 127.0.0.1. Prints a table and writes
+JSON.
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,7 +144,7 @@ class Burst:
 
 async def fire(
     session: aiohttp.ClientSession,
-    url: str,
+    url: str | list[str],
     *,
     secret: str,
     sink: ResponseSink,
@@ -147,7 +152,9 @@ async def fire(
     concurrency: int,
     offset: int = 0,
 ) -> Burst:
-    """N signed commands, at most *concurrency* awaiting their ack at once."""
+    """N signed commands, at most *concurrency* awaiting their ack at once (round-robin over
+    several URLs, when given several)."""
+    urls = [url] if isinstance(url, str) else url
     bodies = [
         slash_command_body(
             command_text(offset + i), response_url=sink.url(f"/r/{offset + i}"), user_id=user(i)
@@ -162,7 +169,8 @@ async def fire(
         async with gate:
             sent = time.perf_counter()
             try:
-                async with session.post(url, data=bodies[i], headers=headers[i]) as response:
+                target = urls[i % len(urls)]
+                async with session.post(target, data=bodies[i], headers=headers[i]) as response:
                     await response.read()
                     status = response.status
             except aiohttp.ClientError:
@@ -197,6 +205,12 @@ class Setup:
     sandbox_port: int = field(default_factory=free_port)
     app_port: int = field(default_factory=free_port)
     floor_port: int = field(default_factory=free_port)
+    more_ports: list[int] = field(default_factory=list)  # replicas beyond the first
+    redis_url: str | None = None
+
+    @property
+    def app_ports(self) -> list[int]:
+        return [self.app_port, *self.more_ports]
 
     def url(self, port: int, path: str) -> str:
         return f"http://127.0.0.1:{port}{path}"
@@ -213,7 +227,7 @@ class Setup:
             str(self.args.latency_ms),
         ]
 
-    def app_cmd(self) -> list[str]:
+    def app_cmd(self, port: int | None = None) -> list[str]:
         profiler = ["-m", "cProfile", "-o", str(self.args.profile)] if self.args.profile else []
         return [
             sys.executable,
@@ -225,7 +239,7 @@ class Setup:
             "--host",
             "127.0.0.1",
             "--port",
-            str(self.app_port),
+            str(port or self.app_port),
         ]
 
     def app_env(self, api_url: str) -> dict[str, str]:
@@ -242,6 +256,8 @@ class Setup:
         }
         if self.args.max_in_flight:
             env["CHINAUMS_MAX_IN_FLIGHT"] = str(self.args.max_in_flight)
+        if self.redis_url:
+            env["QRINFO_REDIS_URL"] = self.redis_url
         return env
 
 
@@ -286,16 +302,21 @@ async def run_app(
     """The burst against the real app, with its replies, token calls and memory."""
     args = setup.args
     health = setup.url(setup.sandbox_port, "/healthz")
-    with process(setup.app_cmd(), setup.app_env(api_url)) as app:
-        await wait_healthy(session, setup.url(setup.app_port, "/healthz"))
+    with ExitStack() as stack:
+        apps = [
+            stack.enter_context(process(setup.app_cmd(port), setup.app_env(api_url)))
+            for port in setup.app_ports
+        ]
+        for port in setup.app_ports:
+            await wait_healthy(session, setup.url(port, "/healthz"))
         # The burst comes first, on a cold process: no token cached, no connections open.
         before = await wait_healthy(session, health)
-        cpu_before = cpu_seconds(app.pid), cpu_seconds(sandbox_pid), time.process_time()
+        cpu_before = apps_cpu(apps), cpu_seconds(sandbox_pid), time.process_time()
 
         async def one_round(number: int) -> Burst:
             return await fire(
                 session,
-                setup.url(setup.app_port, "/slack/events"),
+                [setup.url(port, "/slack/events") for port in setup.app_ports],
                 secret=setup.secret,
                 sink=sink,
                 n=args.n,
@@ -305,7 +326,7 @@ async def run_app(
 
         burst = await one_round(0)
         deliveries = await collect(sink, args.n, wait=15)
-        cpu_after = cpu_seconds(app.pid), cpu_seconds(sandbox_pid), time.process_time()
+        cpu_after = apps_cpu(apps), cpu_seconds(sandbox_pid), time.process_time()
         app_cpu, sandbox_cpu, driver_cpu = (
             b - a for a, b in zip(cpu_before, cpu_after, strict=True)
         )
@@ -319,12 +340,12 @@ async def run_app(
         ]
         last = max((d.received_at for d in deliveries), default=burst.started)
         # Further identical bursts on the same process: memory that keeps growing is a leak.
-        settled = [round(rss_mb(app.pid, "VmRSS"), 1)]
+        settled = [round(max(rss_mb(a.pid, "VmRSS") for a in apps), 1)]
         lost_later = 0
         for round_number in range(1, args.rounds):
             await one_round(round_number)
             lost_later += args.n - len(await collect(sink, args.n, wait=15))
-            settled.append(round(rss_mb(app.pid, "VmRSS"), 1))
+            settled.append(round(max(rss_mb(a.pid, "VmRSS") for a in apps), 1))
         return {
             "app": burst.summary(),
             "replies_delivered": len({d.path for d in deliveries}),
@@ -339,20 +360,47 @@ async def run_app(
             "lookup_ms_max": round(max(took), 1) if took else None,
             "token_requests": after["tokenRequests"] - before["tokenRequests"],
             "gateway_peak_in_flight": after["peakInFlight"],
-            "app_peak_rss_mb": round(rss_mb(app.pid), 1),
+            "app_peak_rss_mb": round(max(rss_mb(a.pid) for a in apps), 1),
             "app_rss_after_each_round_mb": settled,
             "replies_lost_in_later_rounds": lost_later,
             "app_cpu_ms_per_command": round(app_cpu * 1000 / args.n, 2),
             "sandbox_cpu_ms_per_command": round(sandbox_cpu * 1000 / args.n, 2),
             "driver_cpu_ms_per_command": round(driver_cpu * 1000 / args.n, 2),
-            "app_alive": app.poll() is None,
+            "app_alive": all(a.poll() is None for a in apps),
             # Then one lookup at a time, once the burst has drained.
             "single_reply_over_latency_ms_median": await single_lookups(setup, session, sink),
         }
 
 
+def apps_cpu(apps: list[subprocess.Popen[bytes]]) -> float:
+    return sum(cpu_seconds(a.pid) for a in apps)
+
+
+@contextmanager
+def redis_for(replicas: int) -> Iterator[str | None]:
+    """A redis-server on a free port for several replicas; nothing for one."""
+    if replicas <= 1:
+        yield None
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        raise SystemExit("--replicas needs redis-server (apt-get install redis-server)")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as directory:
+        command = [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
+                   "--save", "", "--appendonly", "no"]  # fmt: skip
+        with process(command):
+            for _ in range(200):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                    break
+                except OSError:
+                    time.sleep(0.02)
+            yield f"redis://127.0.0.1:{port}/0"
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    setup = Setup(args)
+    setup = Setup(args, more_ports=[free_port() for _ in range(args.replicas - 1)])
     slack_port = free_port()
     api_url = f"http://127.0.0.1:{slack_port}/api/"
     slack_cmd = [sys.executable, "bench/fake_slack.py", "--port", str(slack_port)]
@@ -362,10 +410,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "latency_ms": args.latency_ms,
         "auth": args.auth,
         "cores": os.cpu_count(),
+        "replicas": args.replicas,
     }
     connector = aiohttp.TCPConnector(limit=args.concurrency + 10)
     async with aiohttp.ClientSession(connector=connector) as session, ResponseSink() as sink:
-        with process(setup.sandbox_cmd()) as sandbox, process(slack_cmd):
+        with (
+            process(setup.sandbox_cmd()) as sandbox,
+            process(slack_cmd),
+            redis_for(args.replicas) as redis_url,
+        ):
+            setup.redis_url = redis_url
             await wait_healthy(session, setup.url(setup.sandbox_port, "/healthz"))
             await wait_healthy(session, setup.url(slack_port, "/stats"))
             if not args.skip_floor:
@@ -390,7 +444,7 @@ def table(report: dict[str, Any]) -> str:
     app, floor = report["app"], report.get("floor", {})
     burst = (
         f"N={report['n']} C={report['concurrency']} latency={report['latency_ms']} ms "
-        f"auth={report['auth']} cores={report['cores']}"
+        f"auth={report['auth']} cores={report['cores']} replicas={report['replicas']}"
     )
     rows = [("burst", burst), ("ack p50 / p95 / p99 / max (ms)", _quad(app))]
     if floor:
@@ -420,11 +474,11 @@ def table(report: dict[str, Any]) -> str:
     rows += [
         ("token requests", str(report["token_requests"])),
         ("gateway peak in flight", str(report["gateway_peak_in_flight"])),
-        ("app peak memory (MB)", str(report["app_peak_rss_mb"])),
+        ("app peak memory (MB, the largest replica)", str(report["app_peak_rss_mb"])),
         ("app memory after each round (MB)", str(report["app_rss_after_each_round_mb"])),
         ("replies lost in later rounds", str(report["replies_lost_in_later_rounds"])),
         (
-            "CPU per command: app / sandbox / driver (ms)",
+            "CPU per command: app (all replicas) / sandbox / driver (ms)",
             f"{report['app_cpu_ms_per_command']} / {report['sandbox_cpu_ms_per_command']}"
             f" / {report['driver_cpu_ms_per_command']}",
         ),
@@ -455,6 +509,9 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=1, help="bursts on the same app process (1)")
     parser.add_argument(
+        "--replicas", type=int, default=1, help="app processes sharing a Redis, round-robin (1)"
+    )
+    parser.add_argument(
         "--single", type=int, default=21, help="sequential single lookups for the no-load figure"
     )
     parser.add_argument(
@@ -471,7 +528,10 @@ def main() -> None:
     print(table(report))
     out = (
         args.json
-        or ROOT / "bench" / "results" / f"burst-n{args.n}-c{args.concurrency}-{args.auth}.json"
+        or ROOT
+        / "bench"
+        / "results"
+        / f"burst-n{args.n}-c{args.concurrency}-{args.auth}-r{args.replicas}.json"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")

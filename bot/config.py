@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # On-call: who may use /qrinfo status and Raw reply (user and user group ids; empty: nobody).
     qrinfo_operators: IdList = frozenset()
     qrinfo_log_format: Literal["text", "json"] = "text"
+    # Several replicas: limits, identical lookups, the breaker and the token shared in Redis.
+    qrinfo_redis_url: SecretStr | None = None  # may hold a password
+    qrinfo_redis_prefix: str = Field(default="qrinfo", min_length=1, max_length=100)
+    qrinfo_redis_timeout: float = Field(default=0.25, gt=0, le=5)  # each Redis call, seconds
 
     @field_validator(*_ID_KINDS, mode="before")
     @classmethod
@@ -226,6 +230,18 @@ class Settings(BaseSettings):
                 if hasattr(limit, bound)
             )
             raise ValueError(f"expected a finite number of seconds ({span}), got {value}")
+        return value
+
+    @field_validator("qrinfo_redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        scheme = value.get_secret_value().partition("://")[0].lower()
+        if scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(
+                "expected a redis://, rediss:// or unix:// URL such as redis://redis:6379/0"
+            )
         return value
 
     @field_validator(

@@ -10,11 +10,13 @@ import httpx
 import pytest
 import respx
 import stamina
+from redis.asyncio import Redis
 
 from bot.config import Settings, load_settings
 from bot.gateway.client import QrCodeClient
 from bot.gateway.transport import new_http_client
 from bot.wiring import build_gateway
+from tests.redis_server import RedisServer, redis_server
 
 GATEWAY = "https://gateway.test"
 APP_ID = "test-app-id-0001"
@@ -75,3 +77,19 @@ def make_client(http: httpx.AsyncClient) -> ClientFactory:
         )
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def redis_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server for the whole run (tests that lose it start their own)."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+async def redis_url(redis_session: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    client = Redis.from_url(redis_session.url)
+    await client.flushall()
+    await client.aclose()
+    return redis_session.url

@@ -460,3 +460,29 @@ def test_audit_reads_qrinfo_audit_log_without_needing_other_settings(
     monkeypatch.setenv("QRINFO_AUDIT_LOG", str(log))
     assert main(["audit"]) == 0
     assert capsys.readouterr().out.split()[0] == "time"
+
+
+def test_serve_with_a_redis_that_does_not_answer_exits_4_naming_the_setting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One line naming QRINFO_REDIS_URL (never its password), before Slack is asked."""
+    monkeypatch.setenv("QRINFO_REDIS_URL", "redis://bot:hunter2@127.0.0.1:1/0")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-not-asked")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:1/api/")
+    assert main(["serve", "--http", "--port", "0"]) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("QRINFO_REDIS_URL: no answer from Redis at redis://127.0.0.1:1/0")
+    assert "hunter2" not in err[0]
+
+
+@pytest.mark.parametrize("url", ["http://redis:6379", "redis:6379", "postgres://x"])
+def test_a_redis_url_that_is_no_redis_url_is_refused_at_start(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("QRINFO_REDIS_URL", url)
+    assert main(["query", *SEED]) == 4
+    assert (
+        "QRINFO_REDIS_URL: expected a redis://, rediss:// or unix:// URL" in capsys.readouterr().err
+    )

@@ -216,7 +216,7 @@ async def make_app(sandbox: SandboxGateway) -> AsyncIterator[AppFactory]:
         async for slack in serve_fake_slack():
             factory = AppFactory(http, slack)
             yield factory
-            factory.close()
+            await factory.close()
 
 
 @pytest.fixture

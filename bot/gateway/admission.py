@@ -12,18 +12,29 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from bot.gateway.breaker import CircuitBreaker
 from bot.gateway.errors import GatewayBusy, GatewayCircuitOpen, GatewayError, GatewayUnavailable
+from bot.store.breaker import SharedCircuit
+from bot.store.redis import Lost
 
 
 class Admission:
     """The gate every gateway call passes. Safe to share across tasks."""
 
-    def __init__(self, *, max_in_flight: int, timeout: float, breaker: CircuitBreaker) -> None:
+    def __init__(
+        self,
+        *,
+        max_in_flight: int,
+        timeout: float,
+        breaker: CircuitBreaker,
+        shared: SharedCircuit | None = None,
+    ) -> None:
         self.max_in_flight = max_in_flight
         self.timeout = timeout
         self.breaker = breaker
+        self.shared = shared  # the fleet's circuit, when replicas share Redis
         self.in_flight = 0  # calls holding a slot now
         self.waiting = 0  # lookups queued for a slot now
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -33,7 +44,10 @@ class Admission:
     async def call(self, msg_id: str | None) -> AsyncIterator[None]:
         """Hold a slot for one call; its outcome (the exception leaving the block) is the
         breaker's verdict. Raises GatewayCircuitOpen or GatewayBusy instead of admitting."""
-        if not self.breaker.admit():
+        if self.shared is not None:
+            await self._follow_fleet()
+        trial = self.breaker.state == "half-open"
+        if not self.breaker.admit() or (trial and not await self._fleet_trial()):
             snapshot = self.breaker.snapshot()
             raise GatewayCircuitOpen(
                 failing_since=snapshot.failing_since, retry_in=snapshot.retry_in, msg_id=msg_id
@@ -47,21 +61,55 @@ class Admission:
         try:
             yield
         except GatewayUnavailable:
-            self.breaker.failed()
+            if self.breaker.failed():
+                await self._tell_fleet(opened=True)
             raise
         except GatewayError:
-            self.breaker.succeeded()  # a definite answer, even a refusal, means it is up
+            # A definite answer, even a refusal, means it is up.
+            if self.breaker.succeeded():
+                await self._tell_fleet(opened=False)
             raise
         except BaseException:
             self.breaker.abandoned()
             raise
         else:
-            self.breaker.succeeded()
+            if self.breaker.succeeded():
+                await self._tell_fleet(opened=False)
         finally:
             self.in_flight -= 1
             self._slots.release()
             held = time.monotonic() - started
             self._slot_seconds += (0.1 if self._slot_seconds else 1.0) * (held - self._slot_seconds)
+
+    async def _follow_fleet(self) -> None:
+        """Pause when another replica paused the gateway; resume when one found it back."""
+        assert self.shared is not None  # noqa: S101  # only called with one
+        fleet = await self.shared.read()
+        if isinstance(fleet, Lost):
+            return  # this replica's own breaker decides alone
+        if fleet.open_for > 0:
+            self.breaker.adopt_open(fleet.failing_since, fleet.open_for)
+        elif fleet.closed_at is not None:
+            self.breaker.adopt_closed(datetime.fromtimestamp(fleet.closed_at, UTC))
+
+    async def _fleet_trial(self) -> bool:
+        """This replica's trial call is the fleet's one (or Redis is lost: its own)."""
+        if self.shared is None:
+            return True
+        claimed = await self.shared.trial(self.timeout)
+        if claimed is False:
+            self.breaker.abandoned()
+            return False
+        return True
+
+    async def _tell_fleet(self, *, opened: bool) -> None:
+        if self.shared is None:
+            return
+        if opened:
+            snapshot = self.breaker.snapshot()
+            await self.shared.opened(snapshot.failing_since, self.breaker.cooldown)
+        else:
+            await self.shared.closed()
 
     async def _take_slot(self, msg_id: str | None) -> None:
         """Wait for a slot, at most half the deadline; busy at once if the queue is hopeless

@@ -82,7 +82,7 @@ class AccessTokenAuth(httpx.Auth):
         # This override replaces httpx's wrapper that would read the body for us.
         await response.aread()
         if is_token_rejected(response):
-            self.cache.invalidate(token)
+            await self.cache.invalidate(token)
             token = await self.cache.get()
             request.headers["Authorization"] = token_header(token)
             yield request

@@ -80,17 +80,21 @@ class CircuitBreaker:
             return True
         return False
 
-    def succeeded(self) -> None:
-        """The gateway answered (any definite answer counts): close the circuit."""
-        if self._opened_at is not None:
+    def succeeded(self) -> bool:
+        """The gateway answered (any definite answer counts): close the circuit. True when
+        it was open (or half-open) and closes now."""
+        was_open = self._opened_at is not None
+        if was_open:
             self._closed_since = self._wall_clock()
         self._streak = 0
         self._failing_since = None
         self._opened_at = None
         self._trial_running = False
+        return was_open
 
-    def failed(self) -> None:
-        """The gateway was unavailable: open at the threshold, or when the trial failed."""
+    def failed(self) -> bool:
+        """The gateway was unavailable: open at the threshold, or when the trial failed.
+        True when this failure (re)opened the circuit."""
         self._streak += 1
         if self._failing_since is None:
             self._failing_since = self._wall_clock()
@@ -99,6 +103,24 @@ class CircuitBreaker:
                 self._opened_wall = self._wall_clock()
             self._opened_at = self._clock()
             self._trial_running = False
+            return True
+        return False
+
+    def adopt_open(self, failing_since: datetime | None, open_for: float) -> None:
+        """Another replica paused the gateway for *open_for* more seconds: pause here too."""
+        if self.state == "open":
+            return
+        if self._opened_at is None:
+            self._opened_wall = self._wall_clock()
+        self._failing_since = self._failing_since or failing_since or self._wall_clock()
+        self._opened_at = self._clock() - self.cooldown + open_for
+        self._trial_running = False
+
+    def adopt_closed(self, closed_at: datetime) -> None:
+        """Another replica's call succeeded at *closed_at*: close here, if it opened before."""
+        opened = self._opened_wall
+        if self._opened_at is not None and opened is not None and opened < closed_at:
+            self.succeeded()
 
     def abandoned(self) -> None:
         """A call that was admitted ended without a verdict (e.g. cancelled): free the trial."""

@@ -35,6 +35,9 @@ from bot.gateway.protocol import (
 )
 from bot.gateway.signing import body_timestamp, new_nonce
 from bot.gateway.tokens import IssuedToken, TokenCache, fetch_token
+from bot.store.breaker import SharedCircuit
+from bot.store.redis import SharedStore
+from bot.store.tokens import SharedToken
 
 # stamina's default instrumentation logs every scheduled retry at WARNING
 # ("stamina.retry_scheduled", no msgId, no reason): one more warning per retry
@@ -211,10 +214,13 @@ def create_client(
     wall_clock: WallClock = utc_now,
     nonce: NonceFactory = new_nonce,
     breaker: CircuitBreaker | None = None,
+    store: SharedStore | None = None,
 ) -> QrCodeClient:
     """The client *config* describes, on the process's shared *http* client.
 
     *breaker* replaces the one the config describes (tests pass one with their clock).
+    With a *store* (replicas sharing Redis), the circuit and the access token are the
+    fleet's.
     """
     breaker = breaker or CircuitBreaker(
         failures=config.breaker_failures, cooldown=config.breaker_cooldown, wall_clock=wall_clock
@@ -222,9 +228,12 @@ def create_client(
     return QrCodeClient(
         http=http,
         base_url=config.base_url,
-        auth=_auth(config, http, wall_clock=wall_clock, nonce=nonce),
+        auth=_auth(config, http, wall_clock=wall_clock, nonce=nonce, store=store),
         admission=Admission(
-            max_in_flight=config.max_in_flight, timeout=config.timeout, breaker=breaker
+            max_in_flight=config.max_in_flight,
+            timeout=config.timeout,
+            breaker=breaker,
+            shared=SharedCircuit(store) if store is not None else None,
         ),
         system_id=config.system_id,
         src_reserve=config.src_reserve,
@@ -233,7 +242,12 @@ def create_client(
 
 
 def _auth(
-    config: GatewayConfig, http: httpx.AsyncClient, *, wall_clock: WallClock, nonce: NonceFactory
+    config: GatewayConfig,
+    http: httpx.AsyncClient,
+    *,
+    wall_clock: WallClock,
+    nonce: NonceFactory,
+    store: SharedStore | None,
 ) -> httpx.Auth:
     """The Authorization scheme *config* names: a signature per request, or a cached token."""
     if config.auth == "body-sig":
@@ -252,4 +266,5 @@ def _auth(
             request_timeout=config.timeout,
         )
 
-    return AccessTokenAuth(TokenCache(fetch))
+    shared = SharedToken(store) if store is not None else None
+    return AccessTokenAuth(TokenCache(fetch, shared=shared))

@@ -22,6 +22,8 @@ from bot.gateway.interpret import json_object, text
 from bot.gateway.network import describe_transport_error, gateway_origin
 from bot.gateway.protocol import JSON_HEADERS, TOKEN_PATH, NonceFactory, WallClock, utc_now
 from bot.gateway.signing import header_timestamp, new_nonce, token_signature
+from bot.store.redis import Lost
+from bot.store.tokens import SharedToken
 
 # Refresh this long before expiry (capped at a tenth of the lifetime), so a
 # token never expires between our check and the gateway's.
@@ -47,17 +49,30 @@ class _Cached:
 
 
 class TokenCache:
-    """Hands out a valid access token, fetching one only when needed (single flight)."""
+    """Hands out a valid access token, fetching one only when needed (single flight).
+
+    With *shared* (several replicas on Redis) the fleet has one token: a replica
+    takes the one in Redis, and only the one holding the refresh lock asks the
+    gateway; the others wait for what it publishes. Without Redis (or while it
+    is lost) the process fetches its own, as one replica would.
+    """
 
     def __init__(
         self,
         fetch: Callable[[], Awaitable[IssuedToken]],
         *,
+        shared: SharedToken | None = None,
         clock: Callable[[], float] = time.monotonic,
+        poll_seconds: float = 0.05,
+        wait_seconds: float = 10.0,
     ) -> None:
         self._fetch = fetch
+        self._shared = shared
         self._clock = clock
+        self._poll = poll_seconds
+        self._wait = wait_seconds  # how long to wait for another replica's refresh
         self._cached: _Cached | None = None
+        self._rejected: str | None = None
         self._inflight: asyncio.Future[str] | None = None
         self.fetches = 0  # token requests started, shown by repr()
         self.outcomes = {"ok": 0, "refused": 0, "failed": 0}  # token requests ended, for metrics
@@ -73,7 +88,7 @@ class TokenCache:
         if cached is not None and now < cached.refresh_at:
             return cached.value
         if self._inflight is None:
-            self._inflight = asyncio.ensure_future(self._refresh())
+            self._inflight = asyncio.ensure_future(self._refresh(cached))
         try:
             # shield: one caller's deadline must not cancel everyone's refresh.
             return await asyncio.shield(self._inflight)
@@ -88,33 +103,88 @@ class TokenCache:
         cached = self._cached
         return None if cached is None else cached.expires_at - self._clock()
 
-    def invalidate(self, token: str) -> None:
-        """Forget *token* after the gateway rejected it (only if it is still the cached one)."""
+    async def invalidate(self, token: str) -> None:
+        """Forget *token* after the gateway rejected it (only if it is still the cached one,
+        and in Redis only if it is still the fleet's)."""
+        self._rejected = token
         if self._cached is not None and self._cached.value == token:
             self._cached = None
+        if self._shared is not None:
+            await self._shared.forget(token)
 
-    async def _refresh(self) -> str:
-        self.fetches += 1
+    async def _refresh(self, old: _Cached | None) -> str:
         try:
-            try:
-                issued = await self._fetch()
-            except GatewayAuthError:
-                self.outcomes["refused"] += 1
-                raise
-            except Exception:  # (a cancelled request is not a failed one)
-                self.outcomes["failed"] += 1
-                raise
-            self.outcomes["ok"] += 1
-            now = self._clock()
-            margin = min(REFRESH_MARGIN_SECONDS, issued.expires_in / 10)
-            self._cached = _Cached(
-                value=issued.value,
-                refresh_at=now + issued.expires_in - margin,
-                expires_at=now + issued.expires_in,
-            )
+            if self._shared is not None:
+                fleet = await self._from_fleet(old)
+                if fleet is not None:
+                    return fleet
+            issued = await self._counted_fetch()
+            self._keep(issued.value, issued.expires_in)
             return issued.value
         finally:
             self._inflight = None
+
+    async def _from_fleet(self, old: _Cached | None) -> str | None:
+        """The fleet's token: Redis' if good, else ours once we hold the lock and fetched it,
+        else the one another replica publishes; None when Redis is lost (fetch our own)."""
+        shared = self._shared
+        assert shared is not None  # noqa: S101  # only called with one
+        until = self._clock() + self._wait
+        while True:
+            fleet = await shared.read()
+            if isinstance(fleet, Lost):
+                return None
+            now = shared.now()
+            if fleet is not None and fleet.value != self._rejected and now < fleet.refresh_at:
+                self._keep(fleet.value, fleet.expires_at - now, fleet.refresh_at - now)
+                return fleet.value
+            locked = await shared.lock()
+            if isinstance(locked, Lost):
+                return None
+            if locked:
+                return await self._refresh_for_fleet(shared)
+            if old is not None and self._clock() < old.expires_at:
+                return old.value  # another replica is refreshing; ours still works
+            if self._clock() >= until:
+                return None
+            await asyncio.sleep(self._poll)
+
+    async def _refresh_for_fleet(self, shared: SharedToken) -> str:
+        try:
+            issued = await self._counted_fetch()
+        except BaseException:
+            await shared.unlock()
+            raise
+        refresh_in = issued.expires_in - _margin(issued.expires_in)
+        await shared.publish(issued.value, issued.expires_in, refresh_in)
+        self._keep(issued.value, issued.expires_in, refresh_in)
+        return issued.value
+
+    async def _counted_fetch(self) -> IssuedToken:
+        self.fetches += 1
+        try:
+            issued = await self._fetch()
+        except GatewayAuthError:
+            self.outcomes["refused"] += 1
+            raise
+        except Exception:  # (a cancelled request is not a failed one)
+            self.outcomes["failed"] += 1
+            raise
+        self.outcomes["ok"] += 1
+        return issued
+
+    def _keep(self, value: str, expires_in: float, refresh_in: float | None = None) -> None:
+        now = self._clock()
+        if refresh_in is None:
+            refresh_in = expires_in - _margin(expires_in)
+        self._cached = _Cached(
+            value=value, refresh_at=now + refresh_in, expires_at=now + expires_in
+        )
+
+
+def _margin(lifetime: float) -> float:
+    """Refresh this long before expiry: 5 minutes, or a tenth of a short lifetime."""
+    return min(REFRESH_MARGIN_SECONDS, lifetime / 10)
 
 
 async def fetch_token(

@@ -119,6 +119,10 @@ class SandboxGateway:
         now = self._wall_clock()
         return [token for token, (_, expiry) in self._tokens.items() if expiry > now]
 
+    def revoke_tokens(self) -> None:
+        """Every access token issued so far is rejected from now on (as after a key rotation)."""
+        self._tokens.clear()
+
     def hold(self) -> None:
         """Queries arriving from now on wait (counted in flight) until :meth:`release`."""
         self._answering.clear()

@@ -9,10 +9,14 @@ one timestamp per key), so a refusal can say exactly when to try again.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from bot.store.limits import Limit, SharedLimits
+from bot.store.redis import Lost, SharedStore
 
 WINDOW_SECONDS = 60.0
 RETRY_UNREADABLE_SECONDS = 30.0  # a user group Slack would not list is asked again after this
@@ -81,10 +85,18 @@ class RateLimiter:
 
 
 class UserGroups:
-    """Members of user groups, cached for *ttl* seconds; one read per group at a time."""
+    """Members of user groups, cached for *ttl* seconds (in Redis too, with a *store*: one
+    read per group for the fleet); one read per group at a time."""
 
-    def __init__(self, ttl: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        store: SharedStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl = ttl
+        self._store = store
         self._clock = clock
         self._cache: dict[str, tuple[float, frozenset[str]]] = {}
         self._unreadable: dict[str, float] = {}  # group -> when to ask Slack again
@@ -100,10 +112,13 @@ class UserGroups:
             known = self._known(group)
             if known is not None:
                 return known
-            users = await read(group)
+            users = await self._shared(group)
             if users is None:
-                self._unreadable[group] = self._clock() + RETRY_UNREADABLE_SECONDS
-                return frozenset()
+                users = await read(group)
+                if users is None:
+                    self._unreadable[group] = self._clock() + RETRY_UNREADABLE_SECONDS
+                    return frozenset()
+                await self._share(group, users)
             self._unreadable.pop(group, None)
             self._cache[group] = (self._clock() + self.ttl, users)
             return users
@@ -117,21 +132,56 @@ class UserGroups:
             return frozenset()  # Slack would not say a moment ago: nobody, for now
         return None
 
+    async def _shared(self, group: str) -> frozenset[str] | None:
+        """What another replica read of *group* (in Redis), if anything."""
+        if self._store is None or self.ttl <= 0:
+            return None
+        key = self._store.key("usergroup", group)
+        raw = await self._store.run("reading a user group", lambda redis: redis.get(key))
+        if not isinstance(raw, str):
+            return None
+        return frozenset(json.loads(raw))
+
+    async def _share(self, group: str, users: frozenset[str]) -> None:
+        if self._store is None or self.ttl <= 0:
+            return
+        key, body = self._store.key("usergroup", group), json.dumps(sorted(users))
+        px = max(1, int(self.ttl * 1000))
+        await self._store.run("sharing a user group", lambda redis: redis.set(key, body, px=px))
+
 
 class Guard:
-    """Access and rate checks for one app."""
+    """Access and rate checks for one app; the limits in Redis when *shared* (every replica's
+    lookups count), in this process when not or while Redis is lost."""
 
-    def __init__(self, policy: Policy, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        store: SharedStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.policy = policy
         self.per_user = RateLimiter(policy.user_rate, clock=clock)
         self.per_team = RateLimiter(policy.workspace_rate, clock=clock)
-        self.groups = UserGroups(policy.usergroup_cache_seconds, clock=clock)
+        self.groups = UserGroups(policy.usergroup_cache_seconds, store=store, clock=clock)
+        self._shared = SharedLimits(store) if store is not None else None
 
     async def check(self, who: Requester, read_group: GroupMembers) -> Refusal | None:
         """None when the lookup may go ahead (and then it counts against the limits)."""
         if not await self.allowed(who, read_group):
             return Refusal("access")
         user_key, team_key = f"{who.team_id}:{who.user_id}", str(who.team_id)
+        if self._shared is not None:
+            taken = await self._shared.take(
+                Limit(f"user:{user_key}", self.policy.user_rate),
+                Limit(f"team:{team_key}", self.policy.workspace_rate),
+            )
+            if not isinstance(taken, Lost):
+                return _refusal(taken, self.policy)
+        return self._check_here(user_key, team_key)
+
+    def _check_here(self, user_key: str, team_key: str) -> Refusal | None:
         if user_wait := self.per_user.wait_for(user_key):
             return Refusal("user-rate", self.policy.user_rate, user_wait)
         if team_wait := self.per_team.wait_for(team_key):
@@ -168,3 +218,13 @@ class Guard:
             if who.user_id in await self.groups.members(group, read_group):
                 return True
         return False
+
+
+def _refusal(taken: tuple[int, float], policy: Policy) -> Refusal | None:
+    """The shared limits' answer as a refusal: 1 the user's limit, 2 the workspace's."""
+    refused, wait = taken
+    if refused == 1:
+        return Refusal("user-rate", policy.user_rate, wait)
+    if refused == 2:
+        return Refusal("workspace-rate", policy.workspace_rate, wait)
+    return None

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from bot.gateway.attempts import Attempts
 from bot.gateway.client import QrCodeClient
@@ -27,11 +28,13 @@ from bot.gateway.models import QrCodeInfo
 from bot.gateway.protocol import WallClock, new_msg_id, utc_now
 from bot.logs import bind_now
 from bot.service.audit import Action, AuditEvent, AuditLog, utc_timestamp
+from bot.service.fleet import FleetCalls, decode_result, encode_result
 from bot.service.guard import GroupMembers, Guard, Refusal, Requester
 from bot.service.inflight import InFlight
 from bot.service.metrics import Metrics
 from bot.service.raw import RawReplies, RawReply, reply_text
 from bot.service.sharing import Coalescer
+from bot.store.redis import SharedStore
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class Answer:
     result: QrCodeInfo | QrInfoError
     answered_at: datetime  # when the gateway answered (or the call ended), wall clock
     duration_ms: float  # how long the call took
+    kept: bool = False  # another replica's answer, kept a moment in Redis (so: reused)
 
     @property
     def definite(self) -> bool:
@@ -101,6 +105,8 @@ class Services:
     inflight: InFlight = field(default_factory=InFlight)
     raw: RawReplies = field(default_factory=RawReplies)  # kept only when there are operators
     coalescer: Coalescer[Answer] = field(init=False)
+    fleet: FleetCalls[Answer] | None = None  # identical lookups shared across replicas
+    store: SharedStore | None = None  # Redis, when replicas share state
 
     def __post_init__(self) -> None:
         self.coalescer = Coalescer(self.coalesce_seconds, keep=lambda answer: answer.definite)
@@ -170,11 +176,42 @@ async def look_up(
         outcome = Outcome(ref, refusal=refusal)
     else:
         shared = await services.coalescer.run(
-            (ref.mid, ref.qr_code_id), lambda: _ask(services, ref), reuse=not fresh
+            (ref.mid, ref.qr_code_id), lambda: _ask_fleet(services, ref, not fresh), reuse=not fresh
         )
-        outcome = Outcome(ref, answer=shared.value, reused=shared.reused)
+        answer = shared.value
+        outcome = Outcome(ref, answer=answer, reused=shared.reused or answer.kept)
     services.record(who, action, ref, outcome=outcome.kind, msg_id=outcome.msg_id, started=started)
     return outcome
+
+
+async def _ask_fleet(services: Services, ref: QrCodeRef, reuse: bool) -> Answer:
+    """The fleet's one call for *ref* when replicas share Redis, else this process's."""
+    if services.fleet is not None:
+        shared = await services.fleet.run(
+            (ref.mid, ref.qr_code_id), lambda: _ask(services, ref), reuse=reuse
+        )
+        if shared is not None:
+            return replace(shared.value, kept=True) if shared.reused else shared.value
+    return await _ask(services, ref)
+
+
+def encode_answer(answer: Answer) -> dict[str, Any]:
+    """An Answer as JSON, for the other replicas."""
+    return {
+        "msg_id": answer.msg_id,
+        "answered_at": answer.answered_at.isoformat(),
+        "duration_ms": answer.duration_ms,
+        "result": encode_result(answer.result),
+    }
+
+
+def decode_answer(data: dict[str, Any]) -> Answer:
+    return Answer(
+        msg_id=str(data["msg_id"]),
+        answered_at=datetime.fromisoformat(data["answered_at"]),
+        duration_ms=float(data["duration_ms"]),
+        result=decode_result(data["result"]),
+    )
 
 
 async def _ask(services: Services, ref: QrCodeRef) -> Answer:

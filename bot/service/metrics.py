@@ -66,6 +66,7 @@ class Live:
     token_requests: dict[str, int]  # by outcome: ok | refused | failed
     token_expires_in: float | None  # seconds; None when no token is held (or body-sig)
     audit_lines_lost: int
+    shared_state: str | None = None  # None (one process), "redis" or "degraded"
 
 
 class _LiveCollector(Collector):
@@ -103,6 +104,13 @@ class _LiveCollector(Collector):
             "Seconds until the access token expires; NaN when none is held.",
             value=math.nan if expires is None else expires,
         )
+        if live.shared_state is not None:
+            yield GaugeMetricFamily(
+                "qrinfo_redis_up",
+                "1 while the replicas' shared state in Redis works, 0 while it is lost "
+                "(each replica on its own state).",
+                value=1 if live.shared_state == "redis" else 0,
+            )
         yield CounterMetricFamily(
             "qrinfo_audit_lines_lost",
             "Audit lines that could not be written.",

@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.i18n import LANGUAGES, Language, Translator
 from bot.i18n.catalogue import translator
 from bot.slack.webapi import error_code
+from bot.store.redis import SharedStore
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,11 @@ class Readers:
         default: Language,
         *,
         lookup: LocaleLookup | None = users_info_locale,
+        store: SharedStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.default = default
+        self._store = store  # replicas share what Slack said (not its failures)
         self.wait = LOCALE_WAIT_SECONDS  # how long a card waits for a locale Slack has not given
         self._lookup = lookup
         self._clock = clock
@@ -141,9 +144,11 @@ class Readers:
 
     async def _ask(self, client: AsyncWebClient, user_id: str) -> Language | None:
         assert self._lookup is not None  # noqa: S101  # reader() asks only with a lookup
-        language: Language | None = None
+        language: Language | None = await self._shared(user_id)
         try:
-            language = language_of(await self._lookup(client, user_id))
+            if language is None:
+                language = language_of(await self._lookup(client, user_id))
+                await self._share(user_id, language)
         except SlackApiError as exc:
             self._report(error_code(exc))
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
@@ -157,6 +162,22 @@ class Readers:
         while len(self._known) > MAX_READERS:
             self._known.popitem(last=False)
         return language
+
+    async def _shared(self, user_id: str) -> Language | None:
+        """What another replica learnt of this user's language, if anything."""
+        if self._store is None:
+            return None
+        key = self._store.key("language", user_id)
+        said = await self._store.run("reading a user's language", lambda redis: redis.get(key))
+        return language_of(said) if said in LANGUAGES else None
+
+    async def _share(self, user_id: str, language: Language | None) -> None:
+        if self._store is None or language is None:
+            return
+        key, seconds = self._store.key("language", user_id), int(LOCALE_TTL_SECONDS)
+        await self._store.run(
+            "sharing a user's language", lambda r: r.set(key, language, ex=seconds)
+        )
 
     def _report(self, what: str) -> None:
         """Each kind of failure once at WARNING (missing_scope: every user would log it)."""

@@ -100,9 +100,9 @@ async def test_invalidate_forgets_only_the_rejected_token() -> None:
     issuer = Issuer()
     cache = TokenCache(issuer, clock=FakeClock())
     await cache.get()
-    cache.invalidate("token-1")
+    await cache.invalidate("token-1")
     assert await cache.get() == "token-2"
-    cache.invalidate("token-1")  # a late rejection of the old token
+    await cache.invalidate("token-1")  # a late rejection of the old token
     assert await cache.get() == "token-2"
     assert issuer.calls == 2
 

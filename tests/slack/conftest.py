@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +33,8 @@ from bot.service.metrics import Metrics
 from bot.slack.front_door import FrontDoor
 from bot.slack.http_server import Health, HttpServer, create_http_app
 from bot.slack.language import Readers
-from bot.wiring import build_gateway, build_services, build_slack_app
+from bot.store.redis import SharedStore
+from bot.wiring import build_gateway, build_services, build_slack_app, shared_store
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -92,6 +93,7 @@ class AppFactory:
         self._slack_api = slack_api
         self.services: list[Services] = []
         self.audit_logs: list[AuditLog] = []
+        self.stores: list[SharedStore] = []
 
     def __call__(self, gateway: Any = None, **values: Any) -> AsyncApp:
         return self.build(gateway, **values)[0]
@@ -112,11 +114,14 @@ class AppFactory:
             "slack_api_url": self._slack_api.url,
         } | values
         settings = load_settings(**values)
-        client = gateway or build_gateway(settings, self._http, breaker=breaker)
+        store = shared_store(settings)  # with qrinfo_redis_url: a replica sharing Redis
+        if store is not None:
+            self.stores.append(store)
+        client = gateway or build_gateway(settings, self._http, breaker=breaker, store=store)
         log = AuditLog(str(audit)) if audit is not None else None
         if log is not None:
             self.audit_logs.append(log)
-        services = build_services(settings, client, audit=log, wall_clock=wall_clock)
+        services = build_services(settings, client, audit=log, wall_clock=wall_clock, store=store)
         self.services.append(services)
         app = build_slack_app(settings, services, authorization=TEST_AUTHORIZATION, readers=readers)
         return app, services
@@ -126,16 +131,20 @@ class AppFactory:
         for services in self.services:
             assert await services.inflight.drain(WAIT)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         for log in self.audit_logs:
             log.close()
+        for store in self.stores:
+            await store.aclose()
 
 
 @pytest.fixture
-def make_app(gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi) -> Iterator[AppFactory]:
+async def make_app(
+    gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi
+) -> AsyncIterator[AppFactory]:
     factory = AppFactory(gateway_http, slack_api)
     yield factory
-    factory.close()
+    await factory.close()
 
 
 def sign(body: bytes, *, secret: str = SIGNING_SECRET, stamp: str | None = None) -> dict[str, str]:

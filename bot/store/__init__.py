@@ -1,0 +1,1 @@
+"""State shared by every replica, in Redis; each user of it keeps a local fallback."""

@@ -1,0 +1,109 @@
+"""The gateway's circuit, shared: when one replica opens it, every replica pauses, and the
+whole fleet makes one trial call when the cool-down is over.
+
+Each replica keeps its own breaker (it decides on its own calls, and it is what
+works while Redis is lost); this is what they tell each other: "open until",
+"closed at", and who holds the trial.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from redis.asyncio import Redis
+
+from bot.store.redis import LOST, Lost, SharedStore
+
+FRESH_SECONDS = 0.25  # a replica reads the fleet's circuit at most this often
+
+
+@dataclass(frozen=True, slots=True)
+class FleetCircuit:
+    open_for: float  # seconds the fleet's pause has left (0: not paused)
+    failing_since: datetime | None
+    closed_at: float | None  # wall clock of the last close, when one was announced
+
+
+class SharedCircuit:
+    def __init__(
+        self,
+        store: SharedStore,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._open = store.key("breaker", "open")
+        self._trial = store.key("breaker", "trial")
+        self._closed = store.key("breaker", "closed")
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._seen: tuple[float, FleetCircuit] | None = None  # (when read, what)
+
+    async def read(self) -> FleetCircuit | Lost:
+        """The fleet's circuit (read at most every FRESH_SECONDS)."""
+        now = self._clock()
+        if self._seen is not None and now - self._seen[0] < FRESH_SECONDS:
+            return self._seen[1]
+
+        async def call(redis: Redis) -> FleetCircuit:
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.get(self._open)
+                pipe.pttl(self._open)
+                pipe.get(self._closed)
+                raw, ttl, closed = await pipe.execute()
+            since = json.loads(raw).get("failing_since") if raw else None
+            return FleetCircuit(
+                open_for=max(0, int(ttl)) / 1000 if raw else 0.0,
+                failing_since=datetime.fromisoformat(since) if since else None,
+                closed_at=float(closed) if closed else None,
+            )
+
+        fleet = await self._store.run("reading the gateway's circuit", call)
+        if not isinstance(fleet, Lost):
+            self._seen = (now, fleet)
+        return fleet
+
+    async def opened(self, failing_since: datetime | None, cooldown: float) -> None:
+        """This replica opened its circuit: pause the fleet for *cooldown* seconds."""
+        body = json.dumps({"failing_since": failing_since.isoformat() if failing_since else None})
+
+        async def call(redis: Redis) -> None:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.set(self._open, body, px=max(1, int(cooldown * 1000)))
+                pipe.delete(self._trial)
+                await pipe.execute()
+
+        self._seen = None
+        await self._store.run("sharing the open circuit", call)
+
+    async def trial(self, seconds: float) -> bool | Lost:
+        """May this replica make the fleet's one trial call (for at most *seconds*)?"""
+
+        async def call(redis: Redis) -> bool:
+            return bool(await redis.set(self._trial, "1", nx=True, px=max(1, int(seconds * 1000))))
+
+        return await self._store.run("claiming the trial call", call)
+
+    async def closed(self) -> None:
+        """The trial (or any call) succeeded after a pause: every replica may call again."""
+        now = self._wall_clock()
+
+        async def call(redis: Redis) -> None:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.delete(self._open, self._trial)
+                pipe.set(self._closed, repr(now), ex=3600)
+                await pipe.execute()
+
+        self._seen = None
+        await self._store.run("sharing the closed circuit", call)
+
+    def wall_now(self) -> float:
+        return self._wall_clock()
+
+
+__all__ = ["LOST", "FleetCircuit", "SharedCircuit"]

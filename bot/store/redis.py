@@ -1,0 +1,143 @@
+"""Redis, shared by every replica, never a reason for a lookup to fail.
+
+Every call has a short timeout. When Redis cannot be reached the caller gets
+:data:`LOST` and uses its local state (limits per replica again); one WARNING
+says so, /healthz and the metrics say "degraded", and while it is lost at most
+one call a second tries it again, so a dead Redis costs the others nothing.
+When a call works again, one WARNING says so and the shared state is used again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final, TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CALL_SECONDS = 0.25  # a Redis call on the same network answers in a millisecond
+RETRY_SECONDS = 1.0  # while lost: how often one call tries again
+
+
+class Lost:
+    def __repr__(self) -> str:
+        return "LOST"
+
+
+LOST: Final = Lost()  # what a call returns when Redis could not be asked
+
+
+class RedisUnreachable(Exception):
+    """Redis did not answer at start (``reason`` says how)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class SharedStore:
+    """One Redis connection pool for the process, with a key prefix and a lost/back state."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "qrinfo",
+        call_seconds: float = CALL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.prefix = prefix
+        self.call_seconds = call_seconds
+        self.redis: Redis = Redis.from_url(
+            url,
+            socket_timeout=call_seconds,
+            socket_connect_timeout=call_seconds,
+            retry_on_timeout=False,
+            decode_responses=True,
+        )
+        self._where = _where(url)
+        self._clock = clock
+        self._lost_at: float | None = None  # when it was lost; None while it works
+        self._next_try = 0.0
+        self.losses = 0  # times it was lost, for the metrics
+
+    def __repr__(self) -> str:
+        return f"SharedStore({self._where}, prefix={self.prefix!r})"
+
+    @property
+    def degraded(self) -> bool:
+        return self._lost_at is not None
+
+    def key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    async def check(self) -> None:
+        """At start: RedisUnreachable unless Redis answers PING."""
+        try:
+            async with asyncio.timeout(self.call_seconds * 4):
+                await self.redis.ping()
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise RedisUnreachable(f"no answer from Redis at {self._where} ({_why(exc)})") from None
+
+    async def run(self, what: str, call: Callable[[Redis], Awaitable[T]]) -> T | Lost:
+        """*call*'s result, or LOST (Redis lost, or slower than its short timeout)."""
+        if self._lost_at is not None and self._clock() < self._next_try:
+            return LOST
+        if self._lost_at is not None:
+            self._next_try = self._clock() + RETRY_SECONDS  # this call is the one try
+        try:
+            async with asyncio.timeout(self.call_seconds * 2):
+                result = await call(self.redis)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._lost(what, exc)
+            return LOST
+        if self._lost_at is not None:
+            self._back()
+        return result
+
+    def _lost(self, what: str, exc: BaseException) -> None:
+        now = self._clock()
+        self._next_try = now + RETRY_SECONDS
+        if self._lost_at is None:
+            self._lost_at = now
+            self.losses += 1
+            log.warning(
+                "shared state: Redis at %s lost (%s while %s); going on with each replica's "
+                "own state (limits per replica) until it is back",
+                self._where,
+                _why(exc),
+                what,
+            )
+
+    def _back(self) -> None:
+        lost_for = self._clock() - (self._lost_at or self._clock())
+        self._lost_at = None
+        log.warning(
+            "shared state: Redis at %s is back after %.0f s; shared again", self._where, lost_for
+        )
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    text = str(exc).strip() or type(exc).__name__
+    return text[:200]
+
+
+def _where(url: str) -> str:
+    """The URL without its password: what log lines may show."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    _, at, host = rest.rpartition("@")
+    return f"{scheme}://{host}" if at else url

@@ -1,0 +1,227 @@
+"""Building the parts: Settings -> the gateway client, the lookup service, the Slack app,
+the demo's app and the sandbox."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import httpx
+from pydantic import SecretStr
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+
+from bot.config import Settings
+from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.client import QrCodeClient, create_client
+from bot.gateway.config import GatewayConfig
+from bot.gateway.protocol import NonceFactory, WallClock, utc_now
+from bot.gateway.signing import new_nonce
+from bot.gateway.transport import new_http_client
+from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
+from bot.sandbox.faults import FaultConfig
+from bot.sandbox.gateway import SandboxGateway
+from bot.sandbox.server import serve_sandbox
+from bot.sandbox.transport import SandboxTransport
+from bot.service.audit import AuditLog
+from bot.service.fleet import FleetCalls
+from bot.service.guard import Guard, Policy
+from bot.service.lookup import Services, decode_answer, encode_answer
+from bot.service.metrics import Metrics
+from bot.slack.app import build_app, fixed_authorize
+from bot.slack.language import Readers, users_info_locale
+from bot.slack.pool import ReplyPool
+from bot.store.redis import SharedStore
+from bot.version import version
+from bot.wiring.state import live_state
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def gateway_config(settings: Settings) -> GatewayConfig:
+    """The gateway client's own configuration; the sandbox's developer when none is set."""
+    key = settings.chinaums_app_key
+    return GatewayConfig(
+        base_url=settings.gateway_url,
+        app_id=settings.chinaums_app_id or SANDBOX_APP_ID,
+        app_key=key if key is not None else SecretStr(SANDBOX_APP_KEY),
+        auth=settings.chinaums_auth,
+        timeout=settings.chinaums_timeout,
+        max_in_flight=settings.chinaums_max_in_flight,
+        system_id=settings.chinaums_system_id,
+        src_reserve=settings.chinaums_src_reserve,
+        breaker_failures=settings.qrinfo_breaker_failures,
+        breaker_cooldown=settings.qrinfo_breaker_cooldown,
+    )
+
+
+def new_gateway_http(settings: Settings) -> httpx.AsyncClient:
+    """The process's HTTP client for gateway calls.
+
+    With ``CHINAUMS_ENV=sandbox`` and no ``CHINAUMS_BASE_URL`` the sandbox runs
+    inside the process: no port, no network.
+    """
+    if settings.uses_inprocess_sandbox:
+        return new_http_client(transport=SandboxTransport())
+    # One connection per lookup allowed in flight: the pool never queues them.
+    return new_http_client(max_connections=settings.chinaums_max_in_flight)
+
+
+def build_gateway(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    *,
+    wall_clock: WallClock = utc_now,
+    nonce: NonceFactory = new_nonce,
+    breaker: CircuitBreaker | None = None,
+    store: SharedStore | None = None,
+) -> QrCodeClient:
+    """The gateway client the settings describe, on the process's *http* client (its circuit
+    and token the fleet's, with a *store*)."""
+    return create_client(
+        gateway_config(settings),
+        http,
+        wall_clock=wall_clock,
+        nonce=nonce,
+        breaker=breaker,
+        store=store,
+    )
+
+
+def shared_store(settings: Settings) -> SharedStore | None:
+    """Redis for the state replicas share, when QRINFO_REDIS_URL is set."""
+    url = settings.qrinfo_redis_url
+    if url is None:
+        return None
+    return SharedStore(
+        url.get_secret_value(),
+        prefix=settings.qrinfo_redis_prefix,
+        call_seconds=settings.qrinfo_redis_timeout,
+    )
+
+
+def build_services(
+    settings: Settings,
+    gateway: QrCodeClient,
+    *,
+    audit: AuditLog | None = None,
+    wall_clock: WallClock = utc_now,
+    store: SharedStore | None = None,
+) -> Services:
+    """The lookup service: guard, sharing of identical lookups, audit (limits and identical
+    lookups across replicas, with a *store*)."""
+    policy = Policy(
+        teams=settings.qrinfo_allowed_teams,
+        enterprises=settings.qrinfo_allowed_enterprises,
+        channels=settings.qrinfo_allowed_channels,
+        users=settings.qrinfo_allowed_users,
+        usergroups=settings.qrinfo_allowed_usergroups,
+        operators=settings.qrinfo_operators,
+        user_rate=settings.qrinfo_user_rate,
+        workspace_rate=settings.qrinfo_workspace_rate,
+        usergroup_cache_seconds=settings.qrinfo_usergroup_cache_seconds,
+    )
+    services = Services(
+        gateway=gateway,
+        guard=Guard(policy, store=store),
+        env=settings.chinaums_env,
+        access_hint=settings.qrinfo_access_hint,
+        coalesce_seconds=settings.qrinfo_coalesce_seconds,
+        wall_clock=wall_clock,
+        audit=audit,
+        metrics=Metrics(version=version()),
+    )
+    if store is not None:
+        services.store = store
+        services.fleet = FleetCalls(
+            store,
+            window=settings.qrinfo_coalesce_seconds,
+            deadline=settings.chinaums_timeout + 2,
+            keep=lambda answer: answer.definite,
+            encode=encode_answer,
+            decode=decode_answer,
+        )
+    services.metrics.watch(lambda: live_state(services))
+    return services
+
+
+def build_slack_app(
+    settings: Settings,
+    services: Services,
+    *,
+    authorization: AuthorizeResult,
+    reply_pool: ReplyPool | None = None,
+    readers: Readers | None = None,
+) -> AsyncApp:
+    """The Slack app for *services*, answering as *authorization* (auth.test's result).
+
+    Readers get their Slack locale's language (users.info), QRINFO_LANGUAGE when Slack
+    will not say, unless *readers* says otherwise (the demo: no Slack to ask).
+    """
+    secret = settings.slack_signing_secret
+    if readers is None:
+        readers = Readers(settings.qrinfo_language, lookup=users_info_locale, store=services.store)
+    return build_app(
+        services,
+        authorize=fixed_authorize(authorization),
+        signing_secret=secret.get_secret_value() if secret else None,
+        api_url=settings.slack_api_url,
+        readers=readers,
+        reply_pool=reply_pool,
+    )
+
+
+def sandbox_faults(
+    *,
+    latency_ms: float,
+    jitter_ms: float,
+    error_rate: float,
+    malformed_rate: float,
+    hang_rate: float,
+    seed: int | None,
+) -> FaultConfig:
+    """`qrinfo sandbox`'s fault flags, checked (ValueError says which is out of range)."""
+    return FaultConfig(
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        error_rate=error_rate,
+        malformed_rate=malformed_rate,
+        hang_rate=hang_rate,
+        seed=seed,
+    )
+
+
+async def run_sandbox(
+    faults: FaultConfig, *, host: str, port: int, announce: Callable[[str], None]
+) -> None:
+    """`qrinfo sandbox`: the simulated gateway on *host*:*port* until stopped."""
+    await serve_sandbox(SandboxGateway(faults=faults), host=host, port=port, announce=announce)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoApp:
+    """The app `qrinfo demo` drives, with the signing secret its requests are signed with."""
+
+    app: AsyncApp
+    signing_secret: str = field(repr=False)
+    reply_wait: float  # how long the card may take: the gateway's timeout and some
+
+
+@asynccontextmanager
+async def demo_app(settings: Settings, *, authorization: AuthorizeResult) -> AsyncIterator[DemoApp]:
+    """The full app on the configured gateway, with a signing secret of this run's own."""
+    signing_secret = secrets.token_hex(16)  # nothing real to protect: it never leaves the process
+    settings = settings.model_copy(update={"slack_signing_secret": SecretStr(signing_secret)})
+    http = new_gateway_http(settings)
+    try:
+        services = build_services(settings, build_gateway(settings, http))
+        readers = Readers(settings.qrinfo_language, lookup=None)  # no Slack to ask
+        app = build_slack_app(settings, services, authorization=authorization, readers=readers)
+        yield DemoApp(app, signing_secret, reply_wait=settings.chinaums_timeout + 5)
+    finally:
+        await http.aclose()

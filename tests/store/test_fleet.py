@@ -1,0 +1,71 @@
+"""Identical lookups across replicas (FleetCalls) and the fleet's circuit, against a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.service.fleet import FleetCalls
+from bot.store.breaker import SharedCircuit
+from bot.store.redis import SharedStore
+
+KEY = ("898340149000005", "31942002268195125132885377")
+
+
+def calls(store: SharedStore, *, deadline: float = 1.0) -> FleetCalls[dict[str, Any]]:
+    return FleetCalls(
+        store, window=5, deadline=deadline, keep=lambda v: True, encode=dict, decode=dict
+    )
+
+
+async def test_a_replica_waits_for_the_one_call_in_flight_on_another(redis_url: str) -> None:
+    first, second = SharedStore(redis_url), SharedStore(redis_url)
+    started, release = asyncio.Event(), asyncio.Event()
+    made: list[str] = []
+
+    async def call(name: str) -> dict[str, Any]:
+        made.append(name)
+        started.set()
+        await release.wait()
+        return {"answer": name}
+
+    one = asyncio.ensure_future(calls(first).run(KEY, lambda: call("first"), reuse=False))
+    await started.wait()
+    two = asyncio.ensure_future(calls(second).run(KEY, lambda: call("second"), reuse=False))
+    await asyncio.sleep(0.1)  # (ordering only: the second is waiting on the first's claim)
+    release.set()
+    a, b = await one, await two
+    assert made == ["first"]
+    assert a is not None
+    assert b is not None
+    assert a.value == b.value == {"answer": "first"}
+    for store in (first, second):
+        await store.aclose()
+
+
+async def test_when_the_calling_replica_dies_the_waiter_makes_its_own_call(redis_url: str) -> None:
+    """A claim left by a replica that died (it expires, no answer): the waiter calls itself."""
+    store = SharedStore(redis_url)
+    dead = "qrinfo:call:" + ":".join(KEY)
+    await store.redis.set(dead, "a-replica-that-died", px=300)
+
+    async def call() -> dict[str, Any]:
+        return {"answer": "mine"}
+
+    shared = await calls(store, deadline=5).run(KEY, call, reuse=False)
+    assert shared is not None
+    assert shared.value == {"answer": "mine"}
+    await store.aclose()
+
+
+async def test_the_fleet_makes_one_trial_call_after_a_pause(redis_url: str) -> None:
+    circuits = [SharedCircuit(SharedStore(redis_url)) for _ in range(3)]
+    await circuits[0].opened(None, cooldown=0.05)
+    fleet = await circuits[1].read()
+    assert not isinstance(fleet, type(None))
+    await asyncio.sleep(0.1)  # the pause is over
+    claims = await asyncio.gather(*(c.trial(5.0) for c in circuits))
+    assert sorted(bool(c) for c in claims) == [False, False, True]
+    await circuits[2].closed()
+    fleet = await SharedCircuit(SharedStore(redis_url)).read()
+    assert not isinstance(fleet, bool)
