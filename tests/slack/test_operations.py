@@ -452,3 +452,13 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+async def test_a_user_listed_through_a_group_gets_the_raw_reply_and_others_do_not(
+    make_app: AppFactory, sink: ResponseSink, slack_api: FakeSlackApi
+) -> None:
+    slack_api.usergroups[ON_CALL_GROUP] = ["U0SOMEONE1", OPERATOR]
+    app = make_app(qrinfo_operators=ON_CALL_GROUP)
+    msg_id = raw_value(await command(app, sink, user=OPERATOR))
+    assert "HTTP 200" in await click_raw(app, sink, msg_id, user=OPERATOR)
+    assert "Only the bot's operators" in await click_raw(app, sink, msg_id, user="U0OUTSIDER")
