@@ -108,6 +108,13 @@ class Services:
     fleet: FleetCalls[Answer] | None = None  # identical lookups shared across replicas
     store: SharedStore | None = None  # Redis, when replicas share state
 
+    @property
+    def shared_state(self) -> str | None:
+        """None (one process), "redis" (shared with the other replicas) or "degraded" (lost)."""
+        if self.store is None:
+            return None
+        return "degraded" if self.store.degraded else "redis"
+
     def __post_init__(self) -> None:
         self.coalescer = Coalescer(self.coalesce_seconds, keep=lambda answer: answer.definite)
 

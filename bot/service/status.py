@@ -24,6 +24,7 @@ class Status:
     version: str
     uptime: float  # seconds
     now: datetime
+    shared: str | None = None  # None (one process), "redis" or "degraded" (Redis lost)
 
 
 def status_of(services: Services) -> Status:
@@ -39,4 +40,5 @@ def status_of(services: Services) -> Status:
         version=metrics.version,
         uptime=metrics.uptime,
         now=services.wall_clock(),
+        shared=services.shared_state,
     )

@@ -34,6 +34,7 @@ def status_card(status: Status, tr: Translator) -> Card:
         (tr("Access token"), tr(_token(status))),
         (tr("Version"), f"`{clip(status.version, 100)}`"),
         (tr("Up for"), tr(duration(status.uptime))),
+        (tr("Shared state"), tr(_SHARED[status.shared])),
     ]
     recent = status.recent
     blocks: list[Block] = [
@@ -43,6 +44,13 @@ def status_card(status: Status, tr: Translator) -> Card:
         ContextBlock(elements=[mrkdwn(tr("as of {when}", when=date_token(status.now)))]),
     ]
     return Card(text=tr("qrinfo status"), blocks=blocks)
+
+
+_SHARED = {
+    None: N_("this process only"),
+    "redis": N_("in Redis, with the other replicas"),
+    "degraded": N_(":warning: Redis lost: this replica on its own"),
+}
 
 
 def _circuit(status: Status) -> Text:

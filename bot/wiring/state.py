@@ -29,10 +29,7 @@ def live_state(services: Services) -> Live:
 
 def shared_state(services: Services) -> str | None:
     """None (one process), "redis" (shared with the other replicas) or "degraded" (lost)."""
-    store = services.store
-    if store is None:
-        return None
-    return "degraded" if store.degraded else "redis"
+    return services.shared_state
 
 
 def health_report(services: Services, *, mode: str, draining: bool) -> dict[str, Any]:

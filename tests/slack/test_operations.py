@@ -403,6 +403,7 @@ def status(**changes: Any) -> Status:
         lambda tr: status_card(status(auth="body-sig", token_expires_in=None), tr),
         lambda tr: status_card(status(token_expires_in=None), tr),
         lambda tr: status_card(status(token_expires_in=-5.0), tr),
+        lambda tr: status_card(status(shared="degraded"), tr),
         lambda tr: status_card(status(recent=RecentSummary(15, 0, 0, {}, 0, None, None)), tr),
         lambda tr: raw_reply_card(
             RawReply("qri1", "NO_BILL", NOW, 1.0, None, None, 0, ()), "sandbox", tr
@@ -417,6 +418,7 @@ def status(**changes: Any) -> Status:
         "status-body-sig",
         "status-no-token",
         "status-token-expired",
+        "status-redis-lost",
         "status-quiet",
         "raw-nothing",
         "raw-gone",
