@@ -28,6 +28,7 @@ COUNTERS_AND_GAUGES = {
     "qrinfo_slack_replies_failed_total",
     "qrinfo_audit_lines_lost_total",
     "qrinfo_build_info",
+    "qrinfo_redis_up",
     # prometheus_client's process collector
     "process_virtual_memory_bytes",
     "process_resident_memory_bytes",

@@ -66,14 +66,14 @@ class Admission:
             raise
         except GatewayError:
             # A definite answer, even a refusal, means it is up.
-            if self.breaker.succeeded():
+            if self.breaker.succeeded() or self._fleet_closing_due():
                 await self._tell_fleet(opened=False)
             raise
         except BaseException:
             self.breaker.abandoned()
             raise
         else:
-            if self.breaker.succeeded():
+            if self.breaker.succeeded() or self._fleet_closing_due():
                 await self._tell_fleet(opened=False)
         finally:
             self.in_flight -= 1
@@ -101,6 +101,11 @@ class Admission:
             self.breaker.abandoned()
             return False
         return True
+
+    def _fleet_closing_due(self) -> bool:
+        """The fleet's circuit was opened (by any replica) and nobody has said it closed."""
+        seen = self.shared.last_seen if self.shared is not None else None
+        return seen is not None and seen.closing_due
 
     async def _tell_fleet(self, *, opened: bool) -> None:
         if self.shared is None:

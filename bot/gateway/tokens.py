@@ -23,7 +23,7 @@ from bot.gateway.network import describe_transport_error, gateway_origin
 from bot.gateway.protocol import JSON_HEADERS, TOKEN_PATH, NonceFactory, WallClock, utc_now
 from bot.gateway.signing import header_timestamp, new_nonce, token_signature
 from bot.store.redis import Lost
-from bot.store.tokens import SharedToken
+from bot.store.tokens import LOCK_SECONDS, FleetToken, SharedToken
 
 # Refresh this long before expiry (capped at a tenth of the lifetime), so a
 # token never expires between our check and the gateway's.
@@ -64,7 +64,7 @@ class TokenCache:
         shared: SharedToken | None = None,
         clock: Callable[[], float] = time.monotonic,
         poll_seconds: float = 0.05,
-        wait_seconds: float = 10.0,
+        wait_seconds: float = LOCK_SECONDS + 1,
     ) -> None:
         self._fetch = fetch
         self._shared = shared
@@ -142,6 +142,17 @@ class TokenCache:
             if isinstance(locked, Lost):
                 return None
             if locked:
+                # Another replica may have published between our read and our lock.
+                again = await shared.read()
+                now = shared.now()
+                if (
+                    isinstance(again, FleetToken)
+                    and again.value != self._rejected
+                    and (now < again.refresh_at)
+                ):
+                    await shared.unlock()
+                    self._keep(again.value, again.expires_at - now, again.refresh_at - now)
+                    return again.value
                 return await self._refresh_for_fleet(shared)
             if old is not None and self._clock() < old.expires_at:
                 return old.value  # another replica is refreshing; ours still works

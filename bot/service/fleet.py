@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -45,6 +46,7 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 return 0
 """
+log = logging.getLogger(__name__)
 POLL_SECONDS = 0.02  # how often a waiting replica looks for the answer
 ANSWER_SECONDS = 30.0  # how long a published answer stays for the waiters
 
@@ -73,6 +75,7 @@ class FleetCalls(Generic[T]):
         self._make = decode
         self._clock = clock
         self._owner = uuid.uuid4().hex
+        self._warned = False
         self._claim_script = store.redis.register_script(_CLAIM)
 
     async def run(
@@ -86,8 +89,9 @@ class FleetCalls(Generic[T]):
             found = await self._get(kept)
             if isinstance(found, Lost):
                 return None
-            if found is not None:
-                return Shared(self._make(found), reused=True)
+            kept_answer = self._decoded(found) if found is not None else None
+            if kept_answer is not None:
+                return Shared(kept_answer, reused=True)
         until = self._clock() + self._deadline
         while self._clock() < until:
             claimed = await self._claim(claim, answer)
@@ -99,9 +103,20 @@ class FleetCalls(Generic[T]):
             if isinstance(waited, Lost):
                 return None
             if waited is not None:
-                return Shared(self._make(waited), reused=False)
+                answer_now = self._decoded(waited)
+                return Shared(answer_now, reused=False) if answer_now is not None else None
             # The claimer is gone without an answer: claim it ourselves.
         return None
+
+    def _decoded(self, data: dict[str, Any]) -> T | None:
+        """An answer from Redis; None (and one WARNING) when this version cannot read it."""
+        try:
+            return self._make(data)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            if not self._warned:
+                self._warned = True
+                log.warning("an answer in Redis this version cannot read (%r); ignored", exc)
+            return None
 
     async def _claim(self, claim: str, answer: str) -> bool | Lost:
         async def call(redis: Redis) -> bool:

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from redis.asyncio import Redis
+
 from bot.store.limits import Limit, SharedLimits
 from bot.store.redis import Lost, SharedStore
 
@@ -112,15 +114,18 @@ class UserGroups:
             known = self._known(group)
             if known is not None:
                 return known
-            users = await self._shared(group)
-            if users is None:
-                users = await read(group)
-                if users is None:
+            shared = await self._shared(group)
+            if shared is not None:
+                users, ttl = shared  # another replica's read, for what is left of its time
+            else:
+                read_now = await read(group)
+                if read_now is None:
                     self._unreadable[group] = self._clock() + RETRY_UNREADABLE_SECONDS
                     return frozenset()
+                users, ttl = read_now, self.ttl
                 await self._share(group, users)
             self._unreadable.pop(group, None)
-            self._cache[group] = (self._clock() + self.ttl, users)
+            self._cache[group] = (self._clock() + ttl, users)
             return users
 
     def _known(self, group: str) -> frozenset[str] | None:
@@ -132,15 +137,26 @@ class UserGroups:
             return frozenset()  # Slack would not say a moment ago: nobody, for now
         return None
 
-    async def _shared(self, group: str) -> frozenset[str] | None:
-        """What another replica read of *group* (in Redis), if anything."""
+    async def _shared(self, group: str) -> tuple[frozenset[str], float] | None:
+        """What another replica read of *group* (in Redis), and for how long it holds."""
         if self._store is None or self.ttl <= 0:
             return None
         key = self._store.key("usergroup", group)
-        raw = await self._store.run("reading a user group", lambda redis: redis.get(key))
-        if not isinstance(raw, str):
-            return None
-        return frozenset(json.loads(raw))
+
+        async def call(redis: Redis) -> tuple[frozenset[str], float] | None:
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.get(key)
+                pipe.pttl(key)
+                raw, left = await pipe.execute()
+            if raw is None or int(left) <= 0:
+                return None
+            members = json.loads(raw)
+            if not isinstance(members, list):
+                raise TypeError("a user group's members are a list")
+            return frozenset(str(m) for m in members), int(left) / 1000
+
+        found = await self._store.run("reading a user group", call)
+        return None if isinstance(found, Lost) else found
 
     async def _share(self, group: str, users: frozenset[str]) -> None:
         if self._store is None or self.ttl <= 0:

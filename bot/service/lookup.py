@@ -116,7 +116,10 @@ class Services:
         return "degraded" if self.store.degraded else "redis"
 
     def __post_init__(self) -> None:
-        self.coalescer = Coalescer(self.coalesce_seconds, keep=lambda answer: answer.definite)
+        # Another replica's kept answer is not kept again here: it would outlive its window.
+        self.coalescer = Coalescer(
+            self.coalesce_seconds, keep=lambda answer: answer.definite and not answer.kept
+        )
 
     def record(
         self,

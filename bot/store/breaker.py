@@ -26,6 +26,14 @@ class FleetCircuit:
     open_for: float  # seconds the fleet's pause has left (0: not paused)
     failing_since: datetime | None
     closed_at: float | None  # wall clock of the last close, when one was announced
+    opened_at: float | None = None  # wall clock of the last open, when one was announced
+
+    @property
+    def closing_due(self) -> bool:
+        """Opened since it was last closed: the next success must say it closes."""
+        return self.opened_at is not None and (
+            self.closed_at is None or self.closed_at < self.opened_at
+        )
 
 
 class SharedCircuit:
@@ -40,6 +48,7 @@ class SharedCircuit:
         self._open = store.key("breaker", "open")
         self._trial = store.key("breaker", "trial")
         self._closed = store.key("breaker", "closed")
+        self._opened = store.key("breaker", "opened")
         self._clock = clock
         self._wall_clock = wall_clock
         self._seen: tuple[float, FleetCircuit] | None = None  # (when read, what)
@@ -55,12 +64,14 @@ class SharedCircuit:
                 pipe.get(self._open)
                 pipe.pttl(self._open)
                 pipe.get(self._closed)
-                raw, ttl, closed = await pipe.execute()
+                pipe.get(self._opened)
+                raw, ttl, closed, opened = await pipe.execute()
             since = json.loads(raw).get("failing_since") if raw else None
             return FleetCircuit(
                 open_for=max(0, int(ttl)) / 1000 if raw else 0.0,
                 failing_since=datetime.fromisoformat(since) if since else None,
                 closed_at=float(closed) if closed else None,
+                opened_at=float(opened) if opened else None,
             )
 
         fleet = await self._store.run("reading the gateway's circuit", call)
@@ -75,8 +86,10 @@ class SharedCircuit:
         async def call(redis: Redis) -> None:
             async with redis.pipeline(transaction=True) as pipe:
                 pipe.set(self._open, body, px=max(1, int(cooldown * 1000)))
-                pipe.delete(self._trial)
+                pipe.set(self._opened, repr(self._wall_clock()), ex=3600)
                 await pipe.execute()
+            # The trial key stays until it expires: a replica that has not yet seen the
+            # circuit open again must not make a second trial.
 
         self._seen = None
         await self._store.run("sharing the open circuit", call)
@@ -101,6 +114,11 @@ class SharedCircuit:
 
         self._seen = None
         await self._store.run("sharing the closed circuit", call)
+
+    @property
+    def last_seen(self) -> FleetCircuit | None:
+        """What the last read saw (without asking Redis again)."""
+        return self._seen[1] if self._seen is not None else None
 
     def wall_now(self) -> float:
         return self._wall_clock()

@@ -15,14 +15,17 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Final, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 CALL_SECONDS = 0.25  # a Redis call on the same network answers in a millisecond
+MAX_CONNECTIONS = 256  # per process; more calls at once wait for one
 RETRY_SECONDS = 1.0  # while lost: how often one call tries again
 
 
@@ -55,18 +58,25 @@ class SharedStore:
     ) -> None:
         self.prefix = prefix
         self.call_seconds = call_seconds
-        self.redis: Redis = Redis.from_url(
+        # A bounded pool that makes a call wait for a connection (within the call's own
+        # timeout) rather than fail: a burst must not read as "Redis lost". No retries: a
+        # script retried after a lost reply could take from a limit twice.
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=None,
             socket_timeout=call_seconds,
             socket_connect_timeout=call_seconds,
-            retry_on_timeout=False,
+            retry=Retry(NoBackoff(), 0),
             decode_responses=True,
         )
+        self.redis: Redis = Redis(connection_pool=pool)
         self._where = _where(url)
         self._clock = clock
         self._lost_at: float | None = None  # when it was lost; None while it works
         self._next_try = 0.0
         self.losses = 0  # times it was lost, for the metrics
+        self._reported: set[str] = set()  # unreadable values, each kind logged once
 
     def __repr__(self) -> str:
         return f"SharedStore({self._where}, prefix={self.prefix!r})"
@@ -98,6 +108,11 @@ class SharedStore:
         except (RedisError, OSError, TimeoutError) as exc:
             self._lost(what, exc)
             return LOST
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # A value this version cannot read (written by hand, or by another version): a
+            # miss for this call, never a failed lookup; Redis itself is fine.
+            self._unreadable(what, exc)
+            return LOST
         if self._lost_at is not None:
             self._back()
         return result
@@ -114,6 +129,16 @@ class SharedStore:
                 self._where,
                 _why(exc),
                 what,
+            )
+
+    def _unreadable(self, what: str, exc: BaseException) -> None:
+        if what not in self._reported:
+            self._reported.add(what)
+            log.warning(
+                "shared state: an unreadable value in Redis while %s (%s); ignored, this "
+                "replica uses its own state for it",
+                what,
+                type(exc).__name__,
             )
 
     def _back(self) -> None:
@@ -135,9 +160,11 @@ def _why(exc: BaseException) -> str:
 
 
 def _where(url: str) -> str:
-    """The URL without its password: what log lines may show."""
+    """The URL without its password (``user:password@`` or ``?password=``): what log lines
+    may show. The query string goes whole: it can hold nothing a reader needs."""
     scheme, sep, rest = url.partition("://")
     if not sep:
-        return url
-    _, at, host = rest.rpartition("@")
-    return f"{scheme}://{host}" if at else url
+        return "(not a URL)"
+    rest = rest.partition("?")[0]
+    _, _, host = rest.rpartition("@")
+    return f"{scheme}://{host}"

@@ -19,7 +19,9 @@ from redis.asyncio import Redis
 
 from bot.store.redis import LOST, Lost, SharedStore
 
-LOCK_SECONDS = 15.0  # longer than a token request may take
+# How long a refresh may hold the lock: a token request answers in well under a second; a
+# replica that dies holding it blocks the others this long at most (then one takes over).
+LOCK_SECONDS = 5.0
 
 # Delete KEYS[1] only if it still holds ARGV[1] (a lock's owner, a token's value).
 _DELETE_IF = """

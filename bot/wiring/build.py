@@ -3,6 +3,7 @@ the demo's app and the sandbox."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -94,13 +95,18 @@ def build_gateway(
 
 
 def shared_store(settings: Settings) -> SharedStore | None:
-    """Redis for the state replicas share, when QRINFO_REDIS_URL is set."""
+    """Redis for the state replicas share, when QRINFO_REDIS_URL is set. Its keys are under
+    QRINFO_REDIS_PREFIX and then the gateway's: replicas of one bot share, a bot on another
+    gateway or appId (a test bot beside a prod one) never takes their token or answers.
+    ValueError when the URL is not one redis-py can use (a port that is no number)."""
     url = settings.qrinfo_redis_url
     if url is None:
         return None
+    gateway = gateway_config(settings)
+    scope = hashlib.sha256(f"{gateway.base_url} {gateway.app_id}".encode()).hexdigest()[:8]
     return SharedStore(
         url.get_secret_value(),
-        prefix=settings.qrinfo_redis_prefix,
+        prefix=f"{settings.qrinfo_redis_prefix}:{scope}",
         call_seconds=settings.qrinfo_redis_timeout,
     )
 

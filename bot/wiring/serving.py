@@ -98,7 +98,10 @@ async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: A
 async def _shared_store_at_start(settings: Settings) -> SharedStore | None:
     """Redis when QRINFO_REDIS_URL is set, checked: StartupError naming it when it does not
     answer."""
-    store = shared_store(settings)
+    try:
+        store = shared_store(settings)
+    except ValueError as exc:  # redis-py's reading of the URL: a port that is no number, ...
+        raise StartupError(f"QRINFO_REDIS_URL: not a URL Redis can be reached at ({exc})") from None
     if store is None:
         return None
     try:

@@ -181,3 +181,57 @@ async def test_a_token_the_gateway_rejects_is_refreshed_once_for_the_fleet(
         await send(fleet[i % 3][0], sink, f"898340149000005 BNCH{100 + i:022}")
     assert not [c for c in await cards(sink, 9) if "err-" in c or "operator" in c]
     assert sandbox.token_requests == 2
+
+
+async def test_a_successful_trial_closes_the_circuit_on_every_replica(
+    make_app: AppFactory, sink: ResponseSink, sandbox: SandboxGateway, redis_url: str
+) -> None:
+    fleet = replicas(
+        make_app, redis_url, qrinfo_breaker_failures=1, qrinfo_breaker_cooldown=0.2,
+        chinaums_timeout=0.3, qrinfo_coalesce_seconds=0,
+    )  # fmt: skip
+    await send(fleet[0][0], sink, UNAVAILABLE_TEXT)
+    await cards(sink, 1)
+    await until_async(lambda: _after(0.25))  # the cool-down is over
+    await send(fleet[1][0], sink, SEED_TEXT)  # replica 1's trial succeeds
+    assert "in 12 instalments" in (await cards(sink, 1))[0]
+    await until_async(lambda: _after(0.3))  # past the fleet view's freshness
+    # Replica 0 opened the circuit itself; it learns the fleet closed it, so three lookups
+    # at once all go (a replica still half-open would let one through as its own trial).
+    codes = [f"898340149000005 BNCH{i:022}" for i in range(3)]
+    await asyncio.gather(*(send(fleet[0][0], sink, code) for code in codes))
+    said = await cards(sink, 3)
+    assert not [c for c in said if "paused" in c], said
+    assert all(s.gateway.breaker.state == "closed" for _, s in fleet)
+
+
+async def _after(seconds: float) -> bool:
+    await asyncio.sleep(seconds)
+    return True
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("token", "garbage"),
+        ("breaker:open", "[]"),
+        ("breaker:closed", "not-a-time"),
+        ("usergroup:S0ALLOWED1", "12"),
+        ("language:" + DEMO_USER, "\\xff"),
+    ],
+)
+async def test_a_value_in_redis_this_version_cannot_read_never_fails_a_lookup(
+    make_app: AppFactory, sink: ResponseSink, slack_api: FakeSlackApi, redis_url: str,
+    key: str, value: str,
+) -> None:  # fmt: skip
+    slack_api.usergroups["S0ALLOWED1"] = [DEMO_USER]
+    app, services = make_app.build(
+        qrinfo_redis_url=redis_url, qrinfo_allowed_usergroups="S0ALLOWED1",
+        chinaums_auth="token", qrinfo_redis_timeout=2.0,
+    )  # fmt: skip
+    assert services.store is not None
+    await services.store.redis.set(services.store.key(*key.split(":")), value)
+    await send(app, sink, SEED_TEXT)
+    said = (await cards(sink, 1))[0]
+    assert "err-" not in said
+    assert "12" in said

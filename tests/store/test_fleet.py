@@ -69,3 +69,30 @@ async def test_the_fleet_makes_one_trial_call_after_a_pause(redis_url: str) -> N
     await circuits[2].closed()
     fleet = await SharedCircuit(SharedStore(redis_url)).read()
     assert not isinstance(fleet, bool)
+
+
+async def test_a_trial_that_fails_lets_no_second_replica_try_before_the_next_pause(
+    redis_url: str,
+) -> None:
+    circuits = [SharedCircuit(SharedStore(redis_url)) for _ in range(2)]
+    assert await circuits[0].trial(5.0) is True
+    await circuits[0].opened(None, cooldown=0.01)  # the trial failed: open again
+    await asyncio.sleep(0.05)  # that pause is over too, but the trial is still claimed
+    assert await circuits[1].trial(5.0) is False
+
+
+async def test_an_unreadable_answer_in_redis_is_a_miss_not_a_failure(redis_url: str) -> None:
+    store = SharedStore(redis_url)
+    await store.redis.set("qrinfo:kept:" + ":".join(KEY), '{"not": "an answer"}')
+
+    async def call() -> dict[str, Any]:
+        return {"answer": "fresh"}
+
+    def strict(data: dict[str, Any]) -> dict[str, Any]:
+        return {"answer": data["answer"]}  # KeyError on the poisoned value
+
+    fleet = FleetCalls(store, window=5, deadline=1, keep=lambda v: True, encode=dict, decode=strict)
+    shared = await fleet.run(KEY, call, reuse=True)
+    assert shared is not None
+    assert shared.value == {"answer": "fresh"}
+    await store.aclose()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.store.limits import Limit, SharedLimits
 from bot.store.redis import LOST, SharedStore
 
@@ -54,3 +56,28 @@ async def test_without_redis_the_limits_say_lost_at_once() -> None:
     assert await SharedLimits(store).take(Limit("user:T1:U1", 30)) is LOST
     assert store.degraded
     await store.aclose()
+
+
+async def test_a_burst_wider_than_any_pool_is_never_taken_for_a_lost_redis(
+    redis_url: str,
+) -> None:
+    """600 checks at once on one store: each waits for a connection, none reads as LOST.
+    (A generous timeout: this is about the pool, not about a busy test machine.)"""
+    store = SharedStore(redis_url, call_seconds=5.0)
+    limits = SharedLimits(store)
+    results = await asyncio.gather(*(limits.take(Limit(f"user:T1:U{i}", 30)) for i in range(600)))
+    assert LOST not in results
+    assert not store.degraded
+    await store.aclose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://bot:s3cret@127.0.0.1:1/0",
+        "redis://127.0.0.1:1/0?password=s3cret",
+        "unix:///tmp/redis.sock?password=s3cret&db=1",
+    ],
+)
+def test_no_form_of_a_redis_url_shows_its_password(url: str) -> None:
+    assert "s3cret" not in repr(SharedStore(url))
