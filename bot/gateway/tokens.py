@@ -131,34 +131,34 @@ class TokenCache:
         assert shared is not None  # noqa: S101  # only called with one
         until = self._clock() + self._wait
         while True:
-            fleet = await shared.read()
-            if isinstance(fleet, Lost):
-                return None
-            now = shared.now()
-            if fleet is not None and fleet.value != self._rejected and now < fleet.refresh_at:
-                self._keep(fleet.value, fleet.expires_at - now, fleet.refresh_at - now)
-                return fleet.value
+            adopted = self._adopt(shared, await shared.read())
+            if adopted is not None:
+                return adopted
             locked = await shared.lock()
             if isinstance(locked, Lost):
                 return None
             if locked:
                 # Another replica may have published between our read and our lock.
-                again = await shared.read()
-                now = shared.now()
-                if (
-                    isinstance(again, FleetToken)
-                    and again.value != self._rejected
-                    and (now < again.refresh_at)
-                ):
+                adopted = self._adopt(shared, await shared.read())
+                if adopted is not None:
                     await shared.unlock()
-                    self._keep(again.value, again.expires_at - now, again.refresh_at - now)
-                    return again.value
+                    return adopted
                 return await self._refresh_for_fleet(shared)
             if old is not None and self._clock() < old.expires_at:
                 return old.value  # another replica is refreshing; ours still works
             if self._clock() >= until:
                 return None
             await asyncio.sleep(self._poll)
+
+    def _adopt(self, shared: SharedToken, fleet: FleetToken | Lost | None) -> str | None:
+        """The fleet's token, kept here, when it is one to use: not rejected, not due."""
+        if not isinstance(fleet, FleetToken) or fleet.value == self._rejected:
+            return None
+        now = shared.now()
+        if now >= fleet.refresh_at:
+            return None
+        self._keep(fleet.value, fleet.expires_at - now, fleet.refresh_at - now)
+        return fleet.value
 
     async def _refresh_for_fleet(self, shared: SharedToken) -> str:
         try:

@@ -24,9 +24,9 @@ from bot.service.lookup import Services
 from bot.slack.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
 from bot.slack.cards import OPEN_QR_ACTION, SHARE_ACTION
 from bot.slack.language import Reader, Readers
-from bot.slack.listening import group_reader, lookup_card, requester, work
+from bot.slack.listening import lookup_card, operator_or_refused, requester, work
 from bot.slack.notices import input_error_card, share_failed_card
-from bot.slack.ops_cards import operators_only_card, raw_gone_card, raw_reply_card
+from bot.slack.ops_cards import raw_gone_card, raw_reply_card
 from bot.slack.parse import decode_button_value
 from bot.slack.pasted import UsageError
 from bot.slack.replies import delete_original, send_card
@@ -100,10 +100,8 @@ async def _raw_reply(  # one click's every circumstance
     value = action.get("value")
     msg_id = value[:100] if isinstance(value, str) else None
     bind_now(team=who.team_id, user=who.user_id, action="raw_reply", msgId=msg_id)
-    if not await services.guard.is_operator(who, group_reader(client)):
-        log.info("refused a raw reply to %s: not an operator", who.user_id)
+    if not await operator_or_refused(services, who, client, respond, tr, what="a raw reply"):
         services.audit_line(who, "raw_reply", None, outcome="refused", msg_id=msg_id)
-        await send_card(respond, operators_only_card(tr), replace_original=False)
         return
     raw = services.raw.get(msg_id) if msg_id else None
     # The raw reply shows more of the merchant than the card: it goes in the audit trail.

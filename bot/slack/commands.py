@@ -17,9 +17,9 @@ from bot.service.guard import Requester
 from bot.service.lookup import Services
 from bot.service.status import status_of
 from bot.slack.language import Reader, Readers
-from bot.slack.listening import group_reader, lookup_card, requester, work
+from bot.slack.listening import lookup_card, operator_or_refused, requester, work
 from bot.slack.notices import input_error_card, usage_card
-from bot.slack.ops_cards import operators_only_card, status_card
+from bot.slack.ops_cards import status_card
 from bot.slack.parse import parse_command
 from bot.slack.pasted import HelpRequest, StatusRequest, UsageError
 from bot.slack.replies import send_card
@@ -82,8 +82,5 @@ async def _status(
 ) -> None:
     """`/qrinfo status`: the state of the bot and its gateway, for operators only."""
     tr = await reader.translator()
-    if not await services.guard.is_operator(who, group_reader(client)):
-        log.info("refused /qrinfo status to %s: not an operator", who.user_id)
-        await send_card(respond, operators_only_card(tr))
-        return
-    await send_card(respond, status_card(status_of(services), tr))
+    if await operator_or_refused(services, who, client, respond, tr, what="/qrinfo status"):
+        await send_card(respond, status_card(status_of(services), tr))

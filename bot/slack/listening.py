@@ -20,8 +20,9 @@ from bot.service.guard import GroupMembers, Requester
 from bot.service.lookup import Outcome, Services, look_up
 from bot.slack.blocks import Card
 from bot.slack.language import Reader
+from bot.slack.ops_cards import operators_only_card
 from bot.slack.render import outcome_card
-from bot.slack.replies import unexpected_errors_reported
+from bot.slack.replies import send_card, unexpected_errors_reported
 from bot.slack.webapi import error_code
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,23 @@ def group_reader(client: AsyncWebClient) -> GroupMembers:
         return frozenset(str(u) for u in response.get("users") or [])
 
     return read
+
+
+async def operator_or_refused(
+    services: Services,
+    who: Requester,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    tr: Translator,
+    *,
+    what: str,
+) -> bool:
+    """True for one of the bot's operators; anyone else gets the refusal (and a log line)."""
+    if await services.guard.is_operator(who, group_reader(client)):
+        return True
+    log.info("refused %s to %s: not an operator", what, who.user_id)
+    await send_card(respond, operators_only_card(tr), replace_original=False)
+    return False
 
 
 @asynccontextmanager

@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.gateway.signing import to_beijing
 
 ELLIPSIS = "…"
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}  # what Slack reads as control
 
 
 def escape(text: str) -> str:
@@ -29,7 +29,7 @@ def clip(text: str, limit: int) -> str:
     out: list[str] = []
     used = 0
     for char in text:
-        piece = _ESCAPES.get(char, char)
+        piece = ESCAPES.get(char, char)
         if used + len(piece) > limit - len(ELLIPSIS):
             break
         out.append(piece)

@@ -19,7 +19,7 @@ from bot.slack.blocks import (
     badge,
     mrkdwn,
 )
-from bot.slack.mrkdwn import clip, clip_plain, date_token
+from bot.slack.mrkdwn import ESCAPES, clip, clip_plain, date_token
 
 RAW_SECTIONS = 4  # the reply's JSON over at most this many sections of one code block each
 _CODE_CHARS = SECTION_CHARS - 20  # room for the fences
@@ -205,7 +205,7 @@ def code_chunks(text: str, limit: int, most: int) -> tuple[list[str], int]:
     used = shown = 0
     previous = ""
     for char in text:
-        out = _ESCAPES.get(char, char)
+        out = ESCAPES.get(char, char)
         if char == "`" and previous == "`":
             out = "\u200b`"  # a zero-width space between backticks: no fence
         if used + len(out) > limit:
@@ -220,9 +220,6 @@ def code_chunks(text: str, limit: int, most: int) -> tuple[list[str], int]:
     if piece and len(chunks) < most:
         chunks.append("".join(piece))
     return chunks, shown
-
-
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def raw_gone_card(tr: Translator) -> Card:

@@ -18,7 +18,7 @@ from bot.wiring.build import (
     shared_store,
 )
 from bot.wiring.serving import serve, tune_gc_for_bursts
-from bot.wiring.state import health_report, live_state, shared_state
+from bot.wiring.state import health_report, live_state
 
 __all__ = [
     "DemoApp",
@@ -33,7 +33,6 @@ __all__ = [
     "run_sandbox",
     "sandbox_faults",
     "serve",
-    "shared_state",
     "shared_store",
     "tune_gc_for_bursts",
 ]

@@ -23,13 +23,8 @@ def live_state(services: Services) -> Live:
         token_requests=dict(tokens.outcomes) if tokens else {},
         token_expires_in=tokens.expires_in() if tokens else None,
         audit_lines_lost=int(audit["lines_lost"]) if audit else 0,
-        shared_state=shared_state(services),
+        shared_state=services.shared_state,
     )
-
-
-def shared_state(services: Services) -> str | None:
-    """None (one process), "redis" (shared with the other replicas) or "degraded" (lost)."""
-    return services.shared_state
 
 
 def health_report(services: Services, *, mode: str, draining: bool) -> dict[str, Any]:
@@ -50,5 +45,5 @@ def health_report(services: Services, *, mode: str, draining: bool) -> dict[str,
         # A failing trail leaves "ok" true: lookups still work and a restart frees no disk.
         "audit": services.audit.health() if services.audit else None,
         # Lost Redis leaves "ok" true too: lookups go on with each replica's own state.
-        "shared_state": shared_state(services),
+        "shared_state": services.shared_state,
     }
