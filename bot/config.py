@@ -47,6 +47,8 @@ _ID_KINDS: dict[str, tuple[str, str, str]] = {
 }
 _URL_EXAMPLES = {
     "chinaums_base_url": "https://test-api-open.chinaums.com",
+    "chinaums_test_base_url": "https://test-api-open.chinaums.com",
+    "chinaums_prod_base_url": "https://api-mop.chinaums.com",
     "slack_api_url": "https://slack.com/api/",
 }
 
@@ -59,7 +61,13 @@ _WHAT = {
     "slack_app_token": "an app-level token (xapp-…) with connections:write",
     "chinaums_app_id": "the developer id from the provider",
     "chinaums_app_key": "the developer key from the provider",
+    "chinaums_test_app_id": "the developer id for the provider's test environment",
+    "chinaums_test_app_key": "the developer key for the provider's test environment",
+    "chinaums_prod_app_id": "the developer id for the provider's production",
+    "chinaums_prod_app_key": "the developer key for the provider's production",
 }
+# The environments a second gateway may serve, beside the default one (CHINAUMS_ENV).
+SECOND_GATEWAYS: tuple[Literal["test", "prod"], ...] = ("test", "prod")
 
 
 PORT_EXPECTED = "a port number 1-65535, or 0 for any free port, such as 3000"
@@ -96,6 +104,16 @@ class Settings(BaseSettings):
     chinaums_src_reserve: str | None = Field(default=None, max_length=255)
     chinaums_timeout: float = Field(default=8.0, gt=0, le=60)
     chinaums_max_in_flight: int = Field(default=512, ge=1, le=4096)
+    # A gateway beside the default one, for the environment CHINAUMS_ENV does not name
+    # (timeouts, caps, the breaker's settings, systemId and srcReserve are the default's).
+    chinaums_test_base_url: str | None = None
+    chinaums_test_app_id: str | None = None
+    chinaums_test_app_key: SecretStr | None = None
+    chinaums_test_auth: AuthScheme = "body-sig"
+    chinaums_prod_base_url: str | None = None
+    chinaums_prod_app_id: str | None = None
+    chinaums_prod_app_key: SecretStr | None = None
+    chinaums_prod_auth: AuthScheme = "body-sig"
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -147,7 +165,9 @@ class Settings(BaseSettings):
             return frozenset(ids)
         return value
 
-    @field_validator("chinaums_base_url", "slack_api_url")
+    @field_validator(
+        "chinaums_base_url", "chinaums_test_base_url", "chinaums_prod_base_url", "slack_api_url"
+    )
     @classmethod
     def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or value == "":
@@ -170,7 +190,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{expected}, without ?query or #fragment")
         return value
 
-    @field_validator("chinaums_base_url")
+    @field_validator("chinaums_base_url", "chinaums_test_base_url", "chinaums_prod_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
@@ -195,6 +215,10 @@ class Settings(BaseSettings):
         "slack_app_token",
         "chinaums_app_id",
         "chinaums_app_key",
+        "chinaums_test_app_id",
+        "chinaums_test_app_key",
+        "chinaums_prod_app_id",
+        "chinaums_prod_app_key",
         mode="before",
     )
     @classmethod
@@ -245,7 +269,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "chinaums_env", "chinaums_auth", "qrinfo_language", "qrinfo_log_format", mode="before"
+        "chinaums_env",
+        "chinaums_auth",
+        "chinaums_test_auth",
+        "chinaums_prod_auth",
+        "qrinfo_language",
+        "qrinfo_log_format",
+        mode="before",
     )
     @classmethod
     def _empty_is_the_default(cls, value: object, info: ValidationInfo) -> object:
@@ -254,7 +284,13 @@ class Settings(BaseSettings):
             return cls.model_fields[str(info.field_name)].default
         return value
 
-    @field_validator("chinaums_app_id", "chinaums_system_id", "chinaums_src_reserve")
+    @field_validator(
+        "chinaums_app_id",
+        "chinaums_test_app_id",
+        "chinaums_prod_app_id",
+        "chinaums_system_id",
+        "chinaums_src_reserve",
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
@@ -268,7 +304,43 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"CHINAUMS_APP_KEY: required when CHINAUMS_ENV={self.chinaums_env}"
                 )
+        for env in SECOND_GATEWAYS:
+            self._check_second_gateway(env)
         return self
+
+    def _check_second_gateway(self, env: Literal["test", "prod"]) -> None:
+        given = [
+            name
+            for name in (f"chinaums_{env}_app_id", f"chinaums_{env}_app_key")
+            if getattr(self, name) is not None
+        ]
+        if getattr(self, f"chinaums_{env}_base_url") is not None:
+            given.append(f"chinaums_{env}_base_url")
+        if not given:
+            return
+        first = given[0].upper()
+        if env == self.chinaums_env:
+            raise ValueError(
+                f"{first}: the default gateway is already the {env} environment "
+                f"(CHINAUMS_ENV={env}); its settings are CHINAUMS_APP_ID, CHINAUMS_APP_KEY "
+                f"and CHINAUMS_BASE_URL, or set CHINAUMS_ENV to another environment"
+            )
+        for name in (f"chinaums_{env}_app_id", f"chinaums_{env}_app_key"):
+            if name not in given:
+                raise ValueError(f"{name.upper()}: required when {first} is set")
+
+    def second_gateways(self) -> tuple[Literal["test", "prod"], ...]:
+        """The environments configured beside the default gateway's."""
+        return tuple(
+            env for env in SECOND_GATEWAYS if getattr(self, f"chinaums_{env}_app_id") is not None
+        )
+
+    @staticmethod
+    def gateway_settings_for(env: str) -> str:
+        """The settings that configure a gateway for *env*, as an operator types them."""
+        if env in SECOND_GATEWAYS:
+            return f"CHINAUMS_{env.upper()}_APP_ID and CHINAUMS_{env.upper()}_APP_KEY"
+        return f"CHINAUMS_ENV={env}"
 
     @property
     def gateway_url(self) -> str:

@@ -215,12 +215,13 @@ def create_client(
     nonce: NonceFactory = new_nonce,
     breaker: CircuitBreaker | None = None,
     store: SharedStore | None = None,
+    store_scope: tuple[str, ...] = (),
 ) -> QrCodeClient:
     """The client *config* describes, on the process's shared *http* client.
 
     *breaker* replaces the one the config describes (tests pass one with their clock).
     With a *store* (replicas sharing Redis), the circuit and the access token are the
-    fleet's.
+    fleet's, under *store_scope* (a gateway beside the default one has its own).
     """
     breaker = breaker or CircuitBreaker(
         failures=config.breaker_failures, cooldown=config.breaker_cooldown, wall_clock=wall_clock
@@ -228,12 +229,14 @@ def create_client(
     return QrCodeClient(
         http=http,
         base_url=config.base_url,
-        auth=_auth(config, http, wall_clock=wall_clock, nonce=nonce, store=store),
+        auth=_auth(
+            config, http, wall_clock=wall_clock, nonce=nonce, store=store, scope=store_scope
+        ),
         admission=Admission(
             max_in_flight=config.max_in_flight,
             timeout=config.timeout,
             breaker=breaker,
-            shared=SharedCircuit(store) if store is not None else None,
+            shared=SharedCircuit(store, scope=store_scope) if store is not None else None,
         ),
         system_id=config.system_id,
         src_reserve=config.src_reserve,
@@ -248,6 +251,7 @@ def _auth(
     wall_clock: WallClock,
     nonce: NonceFactory,
     store: SharedStore | None,
+    scope: tuple[str, ...],
 ) -> httpx.Auth:
     """The Authorization scheme *config* names: a signature per request, or a cached token."""
     if config.auth == "body-sig":
@@ -266,5 +270,5 @@ def _auth(
             request_timeout=config.timeout,
         )
 
-    shared = SharedToken(store) if store is not None else None
+    shared = SharedToken(store, scope=scope) if store is not None else None
     return AccessTokenAuth(TokenCache(fetch, shared=shared))

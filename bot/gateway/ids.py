@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.gateway.config import Environment
 from bot.gateway.errors import InvalidInput
 from bot.i18n import N_
 
@@ -45,12 +46,14 @@ def check_qr_code_id(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class QrCodeRef:
-    """A merchant number and a QR code id that passed every local check: what to look up."""
+    """A merchant number and a QR code id that passed every local check: what to look up,
+    and on which gateway (*env*; None: the default one)."""
 
     mid: str
     qr_code_id: str
+    env: Environment | None = None
 
     @classmethod
-    def checked(cls, mid: str, qr_code_id: str) -> QrCodeRef:
+    def checked(cls, mid: str, qr_code_id: str, env: Environment | None = None) -> QrCodeRef:
         """Both values checked (stripped), or InvalidInput naming the first at fault."""
-        return cls(mid=check_mid(mid), qr_code_id=check_qr_code_id(qr_code_id))
+        return cls(mid=check_mid(mid), qr_code_id=check_qr_code_id(qr_code_id), env=env)

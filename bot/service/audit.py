@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 class AuditEvent:
     """One lookup. Field names are the gateway's, as people search for them.
 
-    ``outcome``: found, an errCode, refused, busy, paused, unavailable, misconfigured, invalid.
+    ``outcome``: found, an errCode, refused, unconfigured, busy, paused, unavailable,
+    misconfigured, invalid.
     """
 
     time: str  # ISO 8601, UTC
@@ -47,6 +48,9 @@ class AuditEvent:
     outcome: str
     msgId: str | None
     durationMs: int
+    # The gateway's environment (sandbox, test, prod); lines written before it was
+    # recorded have none.
+    env: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))

@@ -39,6 +39,8 @@ def parse_since(text: str) -> timedelta:
 
 # {"time": str, "team": str | None, ..., "durationMs": int}: what a line of ours holds.
 _FIELD_TYPES = get_type_hints(AuditEvent)
+# A line from before the gateway's environment was recorded has every other field.
+_FIELDS_BEFORE_ENV = _FIELD_TYPES.keys() - {"env"}
 
 
 def parse_time(text: str) -> datetime | None:
@@ -57,7 +59,7 @@ def parse_line(line: bytes | str) -> AuditEvent | None:
         data = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-    if not isinstance(data, dict) or data.keys() != _FIELD_TYPES.keys():
+    if not isinstance(data, dict) or data.keys() not in (_FIELD_TYPES.keys(), _FIELDS_BEFORE_ENV):
         return None
     for name, value in data.items():
         # bool is an int to Python, not to us.
@@ -146,6 +148,7 @@ COLUMNS = (
     "user",
     "channel",
     "action",
+    "env",
     "mid",
     "qrCodeId",
     "outcome",
@@ -157,7 +160,8 @@ COLUMNS = (
 def format_table(events: list[AuditEvent]) -> str:
     """Aligned columns, one line per event; control characters shown escaped."""
     rows = [COLUMNS] + [
-        tuple("" if v is None else _printable(str(v)) for v in asdict(e).values()) for e in events
+        tuple("" if (v := fields[c]) is None else _printable(str(v)) for c in COLUMNS)
+        for fields in map(asdict, events)
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     return "\n".join(

@@ -79,7 +79,7 @@ class FleetCalls(Generic[T]):
         self._claim_script = store.redis.register_script(_CLAIM)
 
     async def run(
-        self, key: tuple[str, str], call: Callable[[], Awaitable[T]], *, reuse: bool
+        self, key: tuple[str, ...], call: Callable[[], Awaitable[T]], *, reuse: bool
     ) -> Shared[T] | None:
         """The fleet's answer for *key*; None when Redis cannot help (call locally)."""
         name = ":".join(key)

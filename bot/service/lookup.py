@@ -29,6 +29,7 @@ from bot.gateway.protocol import WallClock, new_msg_id, utc_now
 from bot.logs import bind_now
 from bot.service.audit import Action, AuditEvent, AuditLog, utc_timestamp
 from bot.service.fleet import FleetCalls, decode_result, encode_result
+from bot.service.gateways import Gateways, MissingGateway
 from bot.service.guard import GroupMembers, Guard, Refusal, Requester
 from bot.service.inflight import InFlight
 from bot.service.metrics import Metrics
@@ -73,12 +74,14 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How one lookup ended: refused by the guard, or the gateway's answer (maybe reused)."""
+    """How one lookup ended: no gateway for its environment, refused by the guard, or the
+    gateway's answer (maybe reused). *ref* names the gateway that answered (its env)."""
 
     ref: QrCodeRef
     refusal: Refusal | None = None
     answer: Answer | None = None
     reused: bool = False  # the answer came from an identical lookup a moment ago
+    missing: MissingGateway | None = None
 
     @property
     def msg_id(self) -> str | None:
@@ -86,17 +89,24 @@ class Outcome:
 
     @property
     def kind(self) -> str:
-        """found | <errCode> | refused | busy | paused | unavailable | misconfigured | invalid"""
+        """found | <errCode> | refused | unconfigured | busy | paused | unavailable |
+        misconfigured | invalid"""
+        if self.missing is not None:
+            return "unconfigured"
         return "refused" if self.answer is None else self.answer.kind
+
+    @property
+    def env(self) -> Environment:
+        """The environment of the gateway that answered (or would have)."""
+        return self.missing.env if self.missing else self.ref.env or "sandbox"
 
 
 @dataclass(slots=True, kw_only=True)
 class Services:
     """What listeners need, built once per app by the wiring (from Settings)."""
 
-    gateway: QrCodeClient
+    gateways: Gateways
     guard: Guard
-    env: Environment
     access_hint: str  # where a refused user should ask: a channel id or text, or ""
     coalesce_seconds: float
     wall_clock: WallClock = utc_now
@@ -107,6 +117,16 @@ class Services:
     coalescer: Coalescer[Answer] = field(init=False)
     fleet: FleetCalls[Answer] | None = None  # identical lookups shared across replicas
     store: SharedStore | None = None  # Redis, when replicas share state
+
+    @property
+    def env(self) -> Environment:
+        """The default gateway's environment."""
+        return self.gateways.default
+
+    @property
+    def gateway(self) -> QrCodeClient:
+        """The default gateway."""
+        return self.gateways.default_client
 
     @property
     def shared_state(self) -> str | None:
@@ -156,6 +176,7 @@ class Services:
                 user=who.user_id,
                 channel=who.channel_id,
                 action=action,
+                env=ref.env if ref else None,
                 mid=ref.mid if ref else None,
                 qrCodeId=ref.qr_code_id if ref else None,
                 outcome=outcome,
@@ -180,13 +201,19 @@ async def look_up(
     call in flight but never takes a kept answer.
     """
     started = time.monotonic()
+    routed = services.gateways.route(ref.env)
+    if isinstance(routed, MissingGateway):  # nothing is sent, nothing taken from a limit
+        outcome = Outcome(ref, missing=routed)
+        services.record(who, action, ref, outcome=outcome.kind, msg_id=None, started=started)
+        return outcome
+    ref = replace(ref, env=routed)
     refusal = await services.guard.check(who, read_group)
     if refusal is not None:
         services.metrics.refused("access" if refusal.kind == "access" else "rate")
         outcome = Outcome(ref, refusal=refusal)
     else:
         shared = await services.coalescer.run(
-            (ref.mid, ref.qr_code_id), lambda: _ask_fleet(services, ref, not fresh), reuse=not fresh
+            _key(ref), lambda: _ask_fleet(services, ref, not fresh), reuse=not fresh
         )
         answer = shared.value
         outcome = Outcome(ref, answer=answer, reused=shared.reused or answer.kept)
@@ -197,12 +224,15 @@ async def look_up(
 async def _ask_fleet(services: Services, ref: QrCodeRef, reuse: bool) -> Answer:
     """The fleet's one call for *ref* when replicas share Redis, else this process's."""
     if services.fleet is not None:
-        shared = await services.fleet.run(
-            (ref.mid, ref.qr_code_id), lambda: _ask(services, ref), reuse=reuse
-        )
+        shared = await services.fleet.run(_key(ref), lambda: _ask(services, ref), reuse=reuse)
         if shared is not None:
             return replace(shared.value, kept=True) if shared.reused else shared.value
     return await _ask(services, ref)
+
+
+def _key(ref: QrCodeRef) -> tuple[str, str, str]:
+    """What makes two lookups identical: the same code on the same gateway."""
+    return (ref.env or "", ref.mid, ref.qr_code_id)
 
 
 def encode_answer(answer: Answer) -> dict[str, Any]:
@@ -226,19 +256,20 @@ def decode_answer(data: dict[str, Any]) -> Answer:
 
 async def _ask(services: Services, ref: QrCodeRef) -> Answer:
     """One gateway call; its expected errors are an outcome too, to share with waiters."""
+    env = ref.env or services.env
     msg_id = new_msg_id()
     bind_now(msgId=msg_id)  # this call's own task (the coalescer's): its lines carry it
     attempts = Attempts(msg_id=msg_id)
     result: QrCodeInfo | QrInfoError
     try:
-        result = await services.gateway.query_qrcode_info(
+        result = await services.gateways.client(env).query_qrcode_info(
             ref.mid, ref.qr_code_id, msg_id=msg_id, attempts=attempts
         )
     except (GatewayRejected, GatewayUnavailable, GatewayAuthError, InvalidInput) as exc:
         result = exc
     if isinstance(result, GatewayAuthError):
         # The user is told to contact the operator; the operator gets the detail, once a call.
-        log.error("gateway refused the bot's request msgId=%s: %s", msg_id, result)
+        log.error("gateway (%s) refused the bot's request msgId=%s: %s", env, msg_id, result)
     answer = Answer(
         msg_id=msg_id,
         result=result,
@@ -246,12 +277,13 @@ async def _ask(services: Services, ref: QrCodeRef) -> Answer:
         duration_ms=attempts.elapsed * 1000,
     )
     if not isinstance(result, InvalidInput):  # (checked before any I/O: no call was made)
-        services.metrics.gateway_call(answer.kind, attempts.elapsed)
+        services.metrics.gateway_call(answer.kind, attempts.elapsed, gateway=env)
     if services.guard.policy.operators:
         text, length = reply_text(attempts.reply)
         services.raw.keep(
             RawReply(
                 msg_id=msg_id,
+                env=env,
                 outcome=answer.kind,
                 answered_at=answer.answered_at,
                 duration_ms=answer.duration_ms,

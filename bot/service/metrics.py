@@ -38,6 +38,7 @@ OUTCOMES = (
     "unavailable",
     "misconfigured",
     "invalid",
+    "unconfigured",
 )
 ACTIONS = ("command", "refresh", "share", "form")
 CIRCUIT_STATES = {"closed": 0, "half-open": 1, "open": 2}
@@ -57,14 +58,22 @@ def code_label(code: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveGateway:
+    """One gateway's state, as /metrics reads it (labelled with its environment)."""
+
+    env: str
+    calls_in_flight: int
+    circuit: str  # closed | half-open | open
+    token_requests: dict[str, int]  # by outcome: ok | refused | failed
+    token_expires_in: float | None  # seconds; None when no token is held (or body-sig)
+
+
+@dataclass(frozen=True, slots=True)
 class Live:
     """The state /metrics reads at scrape time (from the wiring's live objects)."""
 
     lookups_in_flight: int
-    gateway_calls_in_flight: int
-    circuit: str  # closed | half-open | open
-    token_requests: dict[str, int]  # by outcome: ok | refused | failed
-    token_expires_in: float | None  # seconds; None when no token is held (or body-sig)
+    gateways: tuple[LiveGateway, ...]
     audit_lines_lost: int
     shared_state: str | None = None  # None (one process), "redis" or "degraded"
 
@@ -80,30 +89,35 @@ class _LiveCollector(Collector):
             "Lookups started and not answered yet.",
             value=live.lookups_in_flight,
         )
-        yield GaugeMetricFamily(
+        in_flight = GaugeMetricFamily(
             "qrinfo_gateway_calls_in_flight",
             "Calls to the gateway holding a slot now.",
-            value=live.gateway_calls_in_flight,
+            labels=["gateway"],
         )
-        yield GaugeMetricFamily(
+        circuit = GaugeMetricFamily(
             "qrinfo_gateway_circuit_state",
             "The gateway circuit: 0 closed, 1 half-open (one trial call), 2 open (calls paused).",
-            value=CIRCUIT_STATES.get(live.circuit, 2),
+            labels=["gateway"],
         )
         tokens = CounterMetricFamily(
             "qrinfo_gateway_token_requests",
             "Access-token requests (token auth), by outcome: ok, refused, failed.",
-            labels=["outcome"],
+            labels=["gateway", "outcome"],
         )
-        for outcome in ("ok", "refused", "failed"):
-            tokens.add_metric([outcome], live.token_requests.get(outcome, 0))
-        yield tokens
-        expires = live.token_expires_in
-        yield GaugeMetricFamily(
+        expires = GaugeMetricFamily(
             "qrinfo_gateway_token_expires_in_seconds",
             "Seconds until the access token expires; NaN when none is held.",
-            value=math.nan if expires is None else expires,
+            labels=["gateway"],
         )
+        for gateway in live.gateways:
+            env = gateway.env
+            in_flight.add_metric([env], gateway.calls_in_flight)
+            circuit.add_metric([env], CIRCUIT_STATES.get(gateway.circuit, 2))
+            for outcome in ("ok", "refused", "failed"):
+                tokens.add_metric([env, outcome], gateway.token_requests.get(outcome, 0))
+            left = gateway.token_expires_in
+            expires.add_metric([env], math.nan if left is None else left)
+        yield from (in_flight, circuit, tokens, expires)
         if live.shared_state is not None:
             yield GaugeMetricFamily(
                 "qrinfo_redis_up",
@@ -143,8 +157,8 @@ class Metrics:
         )
         gateway_seconds = Histogram(
             "qrinfo_gateway_call_duration_seconds",
-            "One call to the gateway (token and retries included), by outcome.",
-            ["outcome"],
+            "One call to the gateway (token and retries included), by gateway and outcome.",
+            ["gateway", "outcome"],
             buckets=DURATION_BUCKETS,
             registry=r,
         )
@@ -178,7 +192,8 @@ class Metrics:
         # Children resolved once: the hot path does no label lookups of its own.
         self._lookups = {(a, o): lookups.labels(a, o) for a in ACTIONS for o in OUTCOMES}
         self._lookup_seconds = {o: lookup_seconds.labels(o) for o in OUTCOMES}
-        self._gateway_seconds = {o: gateway_seconds.labels(o) for o in OUTCOMES}
+        self._gateway_seconds_family = gateway_seconds
+        self._gateway_seconds: dict[tuple[str, str], Histogram] = {}  # filled as calls come
         # Every series from the start (at 0), so increase() and rate() see the first failure.
         for via in get_args(ReplyVia):
             for reason in get_args(ReplyFailure):
@@ -198,10 +213,14 @@ class Metrics:
         self._lookup_seconds[outcome].observe(seconds)
         self.recent.lookup(kind)
 
-    def gateway_call(self, kind: str, seconds: float) -> None:
-        """One gateway call ended as *kind*."""
+    def gateway_call(self, kind: str, seconds: float, *, gateway: str) -> None:
+        """One call to the *gateway* (its environment) ended as *kind*."""
         outcome = outcome_label(kind)
-        self._gateway_seconds[outcome].observe(seconds)
+        child = self._gateway_seconds.get((gateway, outcome))
+        if child is None:
+            child = self._gateway_seconds_family.labels(gateway, outcome)
+            self._gateway_seconds[(gateway, outcome)] = child
+        child.observe(seconds)
         if outcome == "rejected":
             self._rejections.labels(code_label(kind)).inc()
         if outcome not in ("busy", "paused"):  # those never reached the gateway

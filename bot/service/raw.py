@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.gateway.attempts import Try
+from bot.gateway.config import Environment
 
 KEPT = 500  # the last replies: enough for a card someone is looking at
 KEPT_CHARS = 12_000  # of each reply's text: what its card can show (500 of them: a few MB)
@@ -19,6 +20,7 @@ class RawReply:
     """One gateway call: its reply exactly as parsed, the HTTP status, its attempts."""
 
     msg_id: str
+    env: Environment  # the gateway that answered
     outcome: str  # Outcome.kind
     answered_at: datetime
     duration_ms: float

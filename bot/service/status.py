@@ -12,14 +12,21 @@ from bot.service.recent import RecentSummary
 
 
 @dataclass(frozen=True, slots=True)
-class Status:
-    """One moment of the bot's state, for an operator."""
+class GatewayStatus:
+    """One gateway's state."""
 
     env: Environment
     gateway_url: str
     auth: str  # body-sig | token
     circuit: BreakerSnapshot
     token_expires_in: float | None  # seconds; None: no token held (or body-sig)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """One moment of the bot's state, for an operator."""
+
+    gateways: tuple[GatewayStatus, ...]  # the default one first
     recent: RecentSummary
     version: str
     uptime: float  # seconds
@@ -28,14 +35,18 @@ class Status:
 
 
 def status_of(services: Services) -> Status:
-    gateway, metrics = services.gateway, services.metrics
-    tokens = gateway.tokens
+    metrics = services.metrics
     return Status(
-        env=services.env,
-        gateway_url=gateway.base_url,
-        auth=gateway.auth_scheme,
-        circuit=gateway.breaker.snapshot(),
-        token_expires_in=tokens.expires_in() if tokens else None,
+        gateways=tuple(
+            GatewayStatus(
+                env=env,
+                gateway_url=gateway.base_url,
+                auth=gateway.auth_scheme,
+                circuit=gateway.breaker.snapshot(),
+                token_expires_in=gateway.tokens.expires_in() if gateway.tokens else None,
+            )
+            for env, gateway in services.gateways
+        ),
         recent=metrics.recent.summary(),
         version=metrics.version,
         uptime=metrics.uptime,

@@ -106,7 +106,7 @@ async def _raw_reply(  # one click's every circumstance
     raw = services.raw.get(msg_id) if msg_id else None
     # The raw reply shows more of the merchant than the card: it goes in the audit trail.
     services.audit_line(who, "raw_reply", None, outcome="shown" if raw else "gone", msg_id=msg_id)
-    card = raw_gone_card(tr) if raw is None else raw_reply_card(raw, services.env, tr)
+    card = raw_gone_card(tr) if raw is None else raw_reply_card(raw, tr)
     await send_card(respond, card, replace_original=False)
 
 

@@ -62,7 +62,8 @@ async def _answer(  # one command's every circumstance
         await send_card(respond, input_error_card(exc.problem, services.env, tr))
         return
     if isinstance(parsed, HelpRequest):
-        await send_card(respond, usage_card(services.env, await reader.translator()))
+        envs = [env for env, _ in services.gateways]
+        await send_card(respond, usage_card(envs, await reader.translator()))
         return
     if isinstance(parsed, StatusRequest):
         await _status(services, reader, respond, who, client)

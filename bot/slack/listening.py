@@ -113,7 +113,6 @@ async def lookup_card(  # one lookup's every circumstance
     tr = channel if channel is not None and outcome.refusal is None else await reader.translator()
     card = outcome_card(
         outcome,
-        env=services.env,
         tr=tr,
         now=services.wall_clock(),
         hint=services.access_hint,

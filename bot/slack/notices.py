@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ContextBlock, SectionBlock
 
@@ -17,6 +18,7 @@ from bot.gateway.errors import (
     TokenLimitReached,
 )
 from bot.i18n import N_, P, T, Text, Translator
+from bot.service.gateways import MissingGateway
 from bot.service.guard import Refusal
 from bot.slack.blocks import (
     FALLBACK_CHARS,
@@ -28,7 +30,7 @@ from bot.slack.blocks import (
     retry_actions,
 )
 from bot.slack.mrkdwn import clip, clip_plain, date_token, escape
-from bot.slack.parse import COMMAND_EXAMPLE, URL_EXAMPLE
+from bot.slack.parse import COMMAND_EXAMPLE, ENV_NAMES, URL_EXAMPLE
 from bot.slack.pasted import LABELLED_EXAMPLE
 
 _DECORATION = re.compile(r":[a-z_]+: ")  # an emoji code at the start of our own texts
@@ -46,8 +48,10 @@ def usage(tr: Translator) -> str:
     return escape(tr("/qrinfo <merchant no.> <QR code id or URL>"))
 
 
-def usage_card(env: Environment, tr: Translator) -> Card:
-    """Every way to use the bot, with an example, and which gateway it talks to."""
+def usage_card(envs: Sequence[Environment], tr: Translator) -> Card:
+    """Every way to use the bot, with an example, and which gateways it talks to (*envs*,
+    the default first)."""
+    env = envs[0]
     command = tr(
         "*Look inside a Chinaums payment QR code*\n"
         "• `{usage}`, for example\n   `{example}`\n"
@@ -59,6 +63,10 @@ def usage_card(env: Environment, tr: Translator) -> Card:
         example=COMMAND_EXAMPLE,
         url=URL_EXAMPLE,
         labelled=LABELLED_EXAMPLE,
+    )
+    command += "\n" + tr(
+        "• `/qrinfo test …` or `/qrinfo prod …` (or `测试` / `生产`) asks that environment's "
+        "gateway; a pasted URL's host picks it too (`qr-test1/2/3.chinaums.com` are test)."
     )
     command += "\n" + tr(
         "• `/qrinfo status` (or `/qrinfo 状态`) shows the bot's and the gateway's state, "
@@ -82,6 +90,12 @@ def usage_card(env: Environment, tr: Translator) -> Card:
         badge=badge(env, tr),
         gateway=Text(_ENV_DESCRIPTIONS[env]),
     )
+    for other in envs[1:]:
+        footer += "\n" + tr(
+            "{badge}  ·  and to {gateway}",
+            badge=badge(other, tr),
+            gateway=Text(_ENV_DESCRIPTIONS[other]),
+        )
     return Card(
         text=tr("Usage: {example}", example=COMMAND_EXAMPLE),
         blocks=[
@@ -110,6 +124,22 @@ def input_error_card(problem: Text, env: Environment, tr: Translator) -> Card:
     return Card(
         text=clip(tr("Cannot look that up: {problem}", problem=said), FALLBACK_CHARS),
         blocks=[SectionBlock(text=mrkdwn(text)), _nothing_sent(env, tr)],
+    )
+
+
+def unconfigured_card(missing: MissingGateway, tr: Translator) -> Card:
+    """A lookup for an environment this bot has no gateway for: which, and what configures it."""
+    name = tr(ENV_NAMES[missing.env])
+    text = tr(
+        ":construction: *This bot is not connected to {env}*, so nothing was looked up.\n"
+        "Its operator can connect it with {settings}; until then, ask the bot that serves "
+        "{env}.",
+        env=name,
+        settings=escape(missing.settings),
+    )
+    return Card(
+        text=tr("This bot is not connected to {env}.", env=name),
+        blocks=[SectionBlock(text=mrkdwn(text)), _nothing_sent(missing.env, tr)],
     )
 
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
-from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    HeaderBlock,
+    PlainTextObject,
+    SectionBlock,
+    TextObject,
+)
 
-from bot.gateway.config import Environment
 from bot.i18n import N_, P, T, Text, Translator
 from bot.service.raw import RawReply
 from bot.service.recent import RecentSummary
-from bot.service.status import Status
+from bot.service.status import GatewayStatus, Status
 from bot.slack.blocks import (
     FALLBACK_CHARS,
     FIELD_CHARS,
@@ -26,12 +33,8 @@ _CODE_CHARS = SECTION_CHARS - 20  # room for the fences
 
 
 def status_card(status: Status, tr: Translator) -> Card:
-    """The gateway, its circuit and token, the last minutes' lookups, the bot itself."""
-    fields = [
-        (tr("Gateway"), f"{badge(status.env, tr)}\n{clip(status.gateway_url, 500)}"),
-        (tr("Auth"), f"`{status.auth}`"),
-        (tr("Circuit"), tr(_circuit(status))),
-        (tr("Access token"), tr(_token(status))),
+    """Each gateway, its circuit and token; the last minutes' lookups; the bot itself."""
+    bot = [
         (tr("Version"), f"`{clip(status.version, 100)}`"),
         (tr("Up for"), tr(duration(status.uptime))),
         (tr("Shared state"), tr(_SHARED[status.shared])),
@@ -39,11 +42,29 @@ def status_card(status: Status, tr: Translator) -> Card:
     recent = status.recent
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=tr("qrinfo status"), emoji=False)),
-        SectionBlock(fields=[mrkdwn(clip_plain(f"*{k}*\n{v}", FIELD_CHARS)) for k, v in fields]),
+        *(_gateway_section(gateway, status, tr) for gateway in status.gateways),
+        SectionBlock(fields=_fields(bot)),
         SectionBlock(text=mrkdwn(clip_plain(_recent_text(recent, tr), SECTION_CHARS))),
         ContextBlock(elements=[mrkdwn(tr("as of {when}", when=date_token(status.now)))]),
     ]
     return Card(text=tr("qrinfo status"), blocks=blocks)
+
+
+def _gateway_section(gateway: GatewayStatus, status: Status, tr: Translator) -> SectionBlock:
+    return SectionBlock(
+        fields=_fields(
+            [
+                (tr("Gateway"), f"{badge(gateway.env, tr)}\n{clip(gateway.gateway_url, 500)}"),
+                (tr("Auth"), f"`{gateway.auth}`"),
+                (tr("Circuit"), tr(_circuit(gateway, status.now))),
+                (tr("Access token"), tr(_token(gateway))),
+            ]
+        )
+    )
+
+
+def _fields(pairs: list[tuple[str, str]]) -> list[TextObject]:
+    return [mrkdwn(clip_plain(f"*{k}*\n{v}", FIELD_CHARS)) for k, v in pairs]
 
 
 _SHARED = {
@@ -53,8 +74,8 @@ _SHARED = {
 }
 
 
-def _circuit(status: Status) -> Text:
-    circuit = status.circuit
+def _circuit(gateway: GatewayStatus, now: datetime) -> Text:
+    circuit = gateway.circuit
     if circuit.state == "closed":
         if circuit.closed_since is None:
             return T(":large_green_circle: closed")
@@ -63,19 +84,19 @@ def _circuit(status: Status) -> Text:
         return T(":large_yellow_circle: half-open: the next lookup is the trial call")
     return T(
         ":red_circle: open since {when}: gateway calls paused, a trial call in {seconds} s",
-        when=date_token(circuit.opened_at or status.now),
+        when=date_token(circuit.opened_at or now),
         seconds=math.ceil(circuit.retry_in),
     )
 
 
-def _token(status: Status) -> Text:
-    if status.auth != "token":
+def _token(gateway: GatewayStatus) -> Text:
+    if gateway.auth != "token":
         return T("not used (a signature per request)")
-    if status.token_expires_in is None:
+    if gateway.token_expires_in is None:
         return T("none held (one is taken at the next lookup)")
-    if status.token_expires_in <= 0:
+    if gateway.token_expires_in <= 0:
         return T("expired")
-    return T("expires in {duration}", duration=duration(status.token_expires_in))
+    return T("expires in {duration}", duration=duration(gateway.token_expires_in))
 
 
 def duration(seconds: float) -> Text:
@@ -102,6 +123,7 @@ _OUTCOME_NAMES = {
     "unavailable": N_("unavailable"),
     "misconfigured": N_("misconfigured"),
     "invalid": N_("invalid input"),
+    "unconfigured": N_("environment not configured"),
 }
 
 
@@ -150,7 +172,7 @@ def _recent_text(recent: RecentSummary, tr: Translator) -> str:
     return "\n".join(lines)
 
 
-def raw_reply_card(raw: RawReply, env: Environment, tr: Translator) -> Card:
+def raw_reply_card(raw: RawReply, tr: Translator) -> Card:
     """The gateway's reply exactly as parsed, with the HTTP status, attempts and timings."""
     answered = f"HTTP {raw.status}" if raw.status is not None else tr("no HTTP answer")
     summary = tr(
@@ -167,7 +189,7 @@ def raw_reply_card(raw: RawReply, env: Environment, tr: Translator) -> Card:
         SectionBlock(text=mrkdwn(clip_plain(summary, SECTION_CHARS))),
         SectionBlock(text=mrkdwn(clip_plain(attempts, SECTION_CHARS))),
         *_reply_sections(raw, tr),
-        ContextBlock(elements=[mrkdwn(f"{badge(env, tr)}  ·  {date_token(raw.answered_at)}")]),
+        ContextBlock(elements=[mrkdwn(f"{badge(raw.env, tr)}  ·  {date_token(raw.answered_at)}")]),
     ]
     fallback = tr("Raw reply for msgId {msg_id}", msg_id=raw.msg_id)
     return Card(text=clip_plain(fallback, FALLBACK_CHARS), blocks=blocks)

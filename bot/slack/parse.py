@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
+from bot.gateway.config import Environment
 from bot.gateway.errors import InvalidInput
 from bot.gateway.ids import (
     MID_EXAMPLE,
@@ -21,7 +23,7 @@ from bot.gateway.ids import (
     check_mid,
     check_qr_code_id,
 )
-from bot.i18n import T, Text
+from bot.i18n import N_, T, Text
 from bot.slack.pasted import (
     AROUND_A_VALUE,
     FIELD_NAMES,
@@ -32,6 +34,7 @@ from bot.slack.pasted import (
     HelpRequest,
     StatusRequest,
     UsageError,
+    env_of_url,
     field_of,
     is_url,
     normalise,
@@ -47,9 +50,59 @@ STATUS_WORDS = frozenset({"status", "状态", "狀態"})
 _WORD_MARKS = " \t.。．!！?？「」『』\"'“”‘’"
 
 
+# A first word naming the gateway: /qrinfo test …, /qrinfo 生产 …
+ENV_WORDS: dict[str, Environment] = {
+    "test": "test",
+    "测试": "test",
+    "測試": "test",
+    "prod": "prod",
+    "production": "prod",
+    "生产": "prod",
+    "生產": "prod",
+}
+_ENV_WORD = re.compile(
+    r"(?P<word>test|prod|production)(?![0-9A-Za-z_])[\s:：,，]*"
+    r"|(?P<chinese>测试|測試|生产|生產)[\s:：,，]*",
+    re.IGNORECASE,
+)
+ENV_NAMES: dict[Environment, Text] = {
+    "sandbox": Text(N_("the sandbox")),
+    "test": Text(N_("the test environment")),
+    "prod": Text(N_("production")),
+}
+
+
 def parse_command(text: str) -> QrCodeRef | HelpRequest | StatusRequest:
     """Read ``/qrinfo`` arguments. Raises UsageError for what no gateway would accept."""
     text = normalise(text)
+    word, typed, text = _env_word(text)
+    parsed = _parse_one(text)
+    if isinstance(parsed, QrCodeRef) and word is not None:
+        if parsed.env not in (None, word):
+            raise UsageError(
+                T(
+                    "`{word}` asks for {asked}, but that URL is a code from {host}; "
+                    "leave the word out, or give a code from {asked}.",
+                    word=typed,
+                    asked=ENV_NAMES[word],
+                    host=ENV_NAMES[parsed.env],
+                )
+            )
+        parsed = replace(parsed, env=word)
+    return parsed
+
+
+def _env_word(text: str) -> tuple[Environment | None, str, str]:
+    """The environment a first word names, the word as typed and the rest; or None, "" and
+    the text as it was."""
+    match = _ENV_WORD.match(text)
+    if match is None:
+        return None, "", text
+    word = match["word"] or match["chinese"]
+    return ENV_WORDS[word.lower()], word, text[match.end() :]
+
+
+def _parse_one(text: str) -> QrCodeRef | HelpRequest | StatusRequest:
     # Marks around a word are dropped (帮助。), but marks alone are not a word.
     word = text.lower().strip(_WORD_MARKS) or text.lower()
     if word in HELP_WORDS:
@@ -71,6 +124,7 @@ def parse_command(text: str) -> QrCodeRef | HelpRequest | StatusRequest:
     mids = [v.text for v in values if v.field == MID]
     qr_code_ids = [_qr_code_id(v.text) for v in values if v.field == QR_CODE_ID]
     qr_code_ids += [_id_from_url_token(url) for url in urls]
+    env = _env_of(urls + [v.text for v in values if v.field == QR_CODE_ID and is_url(v.text)])
     unlabelled = [v.text for v in values if v.field is None and not is_url(v.text)]
     if len(mids) > 1 or len(qr_code_ids) > 1:
         field = MID if len(mids) > 1 else QR_CODE_ID
@@ -87,7 +141,12 @@ def parse_command(text: str) -> QrCodeRef | HelpRequest | StatusRequest:
     # One value is placed by its label or URL: an unlabelled one can only be the other.
     mid = mids[0] if mids else (unlabelled.pop() if unlabelled else None)
     qr_code_id = qr_code_ids[0] if qr_code_ids else (unlabelled.pop() if unlabelled else None)
-    return _both(mid, qr_code_id)
+    return replace(_both(mid, qr_code_id), env=env)
+
+
+def _env_of(urls: list[str]) -> Environment | None:
+    """The environment a pasted QR URL's host names (the first one's)."""
+    return next((env for url in urls if (env := env_of_url(_with_scheme(url)))), None)
 
 
 def _by_length(unlabelled: list[str]) -> QrCodeRef:
@@ -167,7 +226,7 @@ def parse_form(mid_text: str, qr_text: str) -> QrCodeRef:
         errors[QR_CODE_ID] = expected(exc)
     if errors:
         raise FormErrors(errors)
-    return QrCodeRef(mid=mid, qr_code_id=qr_code_id)
+    return QrCodeRef(mid=mid, qr_code_id=qr_code_id, env=_env_of([qr_text.strip()]))
 
 
 def expected(error: InvalidInput) -> Text:
@@ -270,15 +329,20 @@ def _only(values: set[str]) -> str | None:
 
 
 def encode_button_value(ref: QrCodeRef) -> str:
-    """What a card's buttons carry: the lookup, as compact JSON. Never who clicked or shared."""
-    return json.dumps({"mid": ref.mid, "qr": ref.qr_code_id}, separators=(",", ":"))
+    """What a card's buttons carry: the lookup and its gateway, as compact JSON. Never who
+    clicked or shared."""
+    data = {"mid": ref.mid, "qr": ref.qr_code_id}
+    if ref.env is not None:
+        data["env"] = ref.env
+    return json.dumps(data, separators=(",", ":"))
 
 
 def decode_button_value(value: str) -> QrCodeRef:
     """A button's value back to a lookup, checked like user input: never trusted.
 
     Cards posted before this version also carry ``by`` (who shared them); it is
-    ignored: who acts is who the verified payload says.
+    ignored: who acts is who the verified payload says. Cards from before gateways were
+    named carry no ``env``: they go to the default gateway, as they did.
     """
     try:
         data = json.loads(value)
@@ -290,7 +354,10 @@ def decode_button_value(value: str) -> QrCodeRef:
         or not isinstance(data.get("qr"), str)
     ):
         raise UsageError(T("That button's data is not a lookup."))
-    return checked_ref(data["mid"], data["qr"])
+    env = data.get("env")
+    if env is not None and env not in ENV_NAMES:
+        raise UsageError(T("That button's data is not a lookup."))
+    return replace(checked_ref(data["mid"], data["qr"]), env=env)
 
 
 def checked_ref(mid: str, qr_code_id: str) -> QrCodeRef:

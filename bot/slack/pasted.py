@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from bot.gateway.config import Environment
 from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE
 from bot.i18n import N_, T, Text
 
@@ -83,6 +84,18 @@ def qr_code_id_from_url(url: str) -> str | None:
         ids = parse_qs(parts.query).get("id", [])
         return ids[0] if len(ids) == 1 else None
     return None
+
+
+def env_of_url(url: str) -> Environment | None:
+    """The environment a QR URL's host belongs to: qr-test1/2/3.chinaums.com are the
+    provider's test environment, qr.chinaums.com and qr.95516.com production."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return None
+    if host in ("qr.chinaums.com", "qr.95516.com"):
+        return "prod"
+    return "test" if _OLD_SHAPE_HOST.fullmatch(host) else None
 
 
 def is_url(token: str) -> bool:

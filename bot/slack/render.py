@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.gateway.config import Environment
 from bot.gateway.errors import (
     GatewayAuthError,
     GatewayRejected,
@@ -22,6 +21,7 @@ from bot.slack.notices import (
     refused_card,
     rejected_card,
     unavailable_card,
+    unconfigured_card,
 )
 from bot.slack.parse import encode_button_value, expected
 
@@ -29,7 +29,6 @@ from bot.slack.parse import encode_button_value, expected
 def outcome_card(
     outcome: Outcome,
     *,
-    env: Environment,
     tr: Translator,
     now: datetime,
     hint: str = "",
@@ -41,7 +40,10 @@ def outcome_card(
     """The card for *outcome*, in *tr*'s language. The buttons carry the lookup; *shared_by*
     (the verified clicker who put the card in the channel) is named on it, and then it has
     no Share button (nor has a card in a DM, not *shareable*). An *operator*'s own card has
-    a Raw reply button."""
+    a Raw reply button. The badge names the gateway's environment."""
+    env = outcome.env
+    if outcome.missing is not None:
+        return unconfigured_card(outcome.missing, tr)
     answer = outcome.answer
     if outcome.refusal is not None or answer is None:
         assert outcome.refusal is not None  # noqa: S101  # an outcome has one or the other

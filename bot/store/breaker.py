@@ -41,14 +41,16 @@ class SharedCircuit:
         self,
         store: SharedStore,
         *,
+        scope: tuple[str, ...] = (),
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        """*scope*: the gateway's own part of the keys (none for the default gateway)."""
         self._store = store
-        self._open = store.key("breaker", "open")
-        self._trial = store.key("breaker", "trial")
-        self._closed = store.key("breaker", "closed")
-        self._opened = store.key("breaker", "opened")
+        self._open = store.key(*scope, "breaker", "open")
+        self._trial = store.key(*scope, "breaker", "trial")
+        self._closed = store.key(*scope, "breaker", "closed")
+        self._opened = store.key(*scope, "breaker", "opened")
         self._clock = clock
         self._wall_clock = wall_clock
         self._seen: tuple[float, FleetCircuit] | None = None  # (when read, what)

@@ -43,10 +43,17 @@ class FleetToken:
 class SharedToken:
     """The fleet's token and its refresh lock."""
 
-    def __init__(self, store: SharedStore, *, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: SharedStore,
+        *,
+        scope: tuple[str, ...] = (),
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        """*scope*: the gateway's own part of the keys (none for the default gateway)."""
         self._store = store
-        self._token_key = store.key("token")
-        self._lock_key = store.key("token", "lock")
+        self._token_key = store.key(*scope, "token")
+        self._lock_key = store.key(*scope, "token", "lock")
         self._delete_if = store.redis.register_script(_DELETE_IF)
         self._owner = uuid.uuid4().hex  # this replica, as the lock's holder
         self._wall_clock = wall_clock

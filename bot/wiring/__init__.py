@@ -8,6 +8,7 @@ own plain configuration (GatewayConfig, Policy, Services) and the kit takes a bu
 from bot.wiring.build import (
     DemoApp,
     build_gateway,
+    build_gateways,
     build_services,
     build_slack_app,
     demo_app,
@@ -23,6 +24,7 @@ from bot.wiring.state import health_report, live_state
 __all__ = [
     "DemoApp",
     "build_gateway",
+    "build_gateways",
     "build_services",
     "build_slack_app",
     "demo_app",

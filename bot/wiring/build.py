@@ -16,10 +16,10 @@ from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
-from bot.config import Settings
+from bot.config import GATEWAY_URLS, Settings
 from bot.gateway.breaker import CircuitBreaker
 from bot.gateway.client import QrCodeClient, create_client
-from bot.gateway.config import GatewayConfig
+from bot.gateway.config import Environment, GatewayConfig
 from bot.gateway.protocol import NonceFactory, WallClock, utc_now
 from bot.gateway.signing import new_nonce
 from bot.gateway.transport import new_http_client
@@ -30,6 +30,7 @@ from bot.sandbox.server import serve_sandbox
 from bot.sandbox.transport import SandboxTransport
 from bot.service.audit import AuditLog
 from bot.service.fleet import FleetCalls
+from bot.service.gateways import Gateways
 from bot.service.guard import Guard, Policy
 from bot.service.lookup import Services, decode_answer, encode_answer
 from bot.service.metrics import Metrics
@@ -44,14 +45,24 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def gateway_config(settings: Settings) -> GatewayConfig:
-    """The gateway client's own configuration; the sandbox's developer when none is set."""
-    key = settings.chinaums_app_key
+def gateway_config(settings: Settings, env: Environment | None = None) -> GatewayConfig:
+    """A gateway client's own configuration: the default gateway's (the sandbox's developer
+    when none is set), or that of the one beside it for *env* (CHINAUMS_TEST_*, _PROD_*)."""
+    if env is None or env == settings.chinaums_env:
+        key = settings.chinaums_app_key
+        base_url, app_id = settings.gateway_url, settings.chinaums_app_id or SANDBOX_APP_ID
+        app_key = key if key is not None else SecretStr(SANDBOX_APP_KEY)
+        auth = settings.chinaums_auth
+    else:
+        base_url = getattr(settings, f"chinaums_{env}_base_url") or GATEWAY_URLS[env]
+        app_id = getattr(settings, f"chinaums_{env}_app_id")
+        app_key = getattr(settings, f"chinaums_{env}_app_key")
+        auth = getattr(settings, f"chinaums_{env}_auth")
     return GatewayConfig(
-        base_url=settings.gateway_url,
-        app_id=settings.chinaums_app_id or SANDBOX_APP_ID,
-        app_key=key if key is not None else SecretStr(SANDBOX_APP_KEY),
-        auth=settings.chinaums_auth,
+        base_url=base_url,
+        app_id=app_id,
+        app_key=app_key,
+        auth=auth,
         timeout=settings.chinaums_timeout,
         max_in_flight=settings.chinaums_max_in_flight,
         system_id=settings.chinaums_system_id,
@@ -65,12 +76,18 @@ def new_gateway_http(settings: Settings) -> httpx.AsyncClient:
     """The process's HTTP client for gateway calls.
 
     With ``CHINAUMS_ENV=sandbox`` and no ``CHINAUMS_BASE_URL`` the sandbox runs
-    inside the process: no port, no network.
+    inside the process: no port, no network (for the gateways beside it, the network).
     """
-    if settings.uses_inprocess_sandbox:
+    others = settings.second_gateways()
+    if settings.uses_inprocess_sandbox and not others:
         return new_http_client(transport=SandboxTransport())
-    # One connection per lookup allowed in flight: the pool never queues them.
-    return new_http_client(max_connections=settings.chinaums_max_in_flight)
+    # One connection per lookup allowed in flight, per gateway: the pool never queues them.
+    mounts: dict[str, httpx.AsyncBaseTransport] | None = (
+        {settings.gateway_url: SandboxTransport()} if settings.uses_inprocess_sandbox else None
+    )
+    return new_http_client(
+        max_connections=settings.chinaums_max_in_flight * (1 + len(others)), mounts=mounts
+    )
 
 
 def build_gateway(
@@ -81,17 +98,42 @@ def build_gateway(
     nonce: NonceFactory = new_nonce,
     breaker: CircuitBreaker | None = None,
     store: SharedStore | None = None,
+    env: Environment | None = None,
 ) -> QrCodeClient:
-    """The gateway client the settings describe, on the process's *http* client (its circuit
-    and token the fleet's, with a *store*)."""
+    """The default gateway's client (or the one beside it for *env*), on the process's
+    *http* client (its circuit and token the fleet's, with a *store*)."""
+    config = gateway_config(settings, env)
+    beside = env is not None and env != settings.chinaums_env
     return create_client(
-        gateway_config(settings),
+        config,
         http,
         wall_clock=wall_clock,
         nonce=nonce,
         breaker=breaker,
         store=store,
+        # The default gateway's keys as before; one beside it has its own.
+        store_scope=("gateway", _scope(config)) if beside else (),
     )
+
+
+def build_gateways(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    default: QrCodeClient,
+    *,
+    wall_clock: WallClock = utc_now,
+    store: SharedStore | None = None,
+) -> Gateways:
+    """The *default* gateway and those beside it (CHINAUMS_TEST_*, CHINAUMS_PROD_*), each
+    with its own breaker, cap and token."""
+    clients: dict[Environment, QrCodeClient] = {settings.chinaums_env: default}
+    for env in settings.second_gateways():
+        clients[env] = build_gateway(settings, http, wall_clock=wall_clock, store=store, env=env)
+    return Gateways(settings.chinaums_env, clients, settings_for=settings.gateway_settings_for)
+
+
+def _scope(gateway: GatewayConfig) -> str:
+    return hashlib.sha256(f"{gateway.base_url} {gateway.app_id}".encode()).hexdigest()[:8]
 
 
 def shared_store(settings: Settings) -> SharedStore | None:
@@ -102,25 +144,30 @@ def shared_store(settings: Settings) -> SharedStore | None:
     url = settings.qrinfo_redis_url
     if url is None:
         return None
-    gateway = gateway_config(settings)
-    scope = hashlib.sha256(f"{gateway.base_url} {gateway.app_id}".encode()).hexdigest()[:8]
     return SharedStore(
         url.get_secret_value(),
-        prefix=f"{settings.qrinfo_redis_prefix}:{scope}",
+        prefix=f"{settings.qrinfo_redis_prefix}:{_scope(gateway_config(settings))}",
         call_seconds=settings.qrinfo_redis_timeout,
     )
 
 
 def build_services(
     settings: Settings,
-    gateway: QrCodeClient,
+    gateway: QrCodeClient | Gateways,
     *,
     audit: AuditLog | None = None,
     wall_clock: WallClock = utc_now,
     store: SharedStore | None = None,
 ) -> Services:
-    """The lookup service: guard, sharing of identical lookups, audit (limits and identical
-    lookups across replicas, with a *store*)."""
+    """The lookup service on *gateway* (the default one alone, or all of them): guard, sharing
+    of identical lookups, audit (limits and identical lookups across replicas, with a
+    *store*)."""
+    if isinstance(gateway, QrCodeClient):
+        gateway = Gateways(
+            settings.chinaums_env,
+            {settings.chinaums_env: gateway},
+            settings_for=settings.gateway_settings_for,
+        )
     policy = Policy(
         teams=settings.qrinfo_allowed_teams,
         enterprises=settings.qrinfo_allowed_enterprises,
@@ -133,9 +180,8 @@ def build_services(
         usergroup_cache_seconds=settings.qrinfo_usergroup_cache_seconds,
     )
     services = Services(
-        gateway=gateway,
+        gateways=gateway,
         guard=Guard(policy, store=store),
-        env=settings.chinaums_env,
         access_hint=settings.qrinfo_access_hint,
         coalesce_seconds=settings.qrinfo_coalesce_seconds,
         wall_clock=wall_clock,
@@ -225,7 +271,8 @@ async def demo_app(settings: Settings, *, authorization: AuthorizeResult) -> Asy
     settings = settings.model_copy(update={"slack_signing_secret": SecretStr(signing_secret)})
     http = new_gateway_http(settings)
     try:
-        services = build_services(settings, build_gateway(settings, http))
+        default = build_gateway(settings, http)
+        services = build_services(settings, build_gateways(settings, http, default))
         readers = Readers(settings.qrinfo_language, lookup=None)  # no Slack to ask
         app = build_slack_app(settings, services, authorization=authorization, readers=readers)
         yield DemoApp(app, signing_secret, reply_wait=settings.chinaums_timeout + 5)

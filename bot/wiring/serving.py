@@ -22,6 +22,7 @@ from bot.slack.startup import StartupError, authorize_at_start
 from bot.store.redis import RedisUnreachable, SharedStore
 from bot.wiring.build import (
     build_gateway,
+    build_gateways,
     build_services,
     build_slack_app,
     new_gateway_http,
@@ -133,8 +134,9 @@ async def _serve_with(  # what serve has so far, handed on
         return
     http, reply_pool = new_gateway_http(settings), ReplyPool()
     try:
-        gateway = build_gateway(settings, http, store=store)
-        services = build_services(settings, gateway, audit=audit, store=store)
+        default = build_gateway(settings, http, store=store)
+        gateways = build_gateways(settings, http, default, store=store)
+        services = build_services(settings, gateways, audit=audit, store=store)
         app = build_slack_app(
             settings, services, authorization=authorization, reply_pool=reply_pool
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any, TypeVar
 
+from bot.gateway.client import QrCodeClient
 from bot.service.lookup import Services
-from bot.service.metrics import Live
+from bot.service.metrics import Live, LiveGateway
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -14,34 +15,47 @@ T = TypeVar("T")
 
 def live_state(services: Services) -> Live:
     """What /metrics reads from the live objects at each scrape."""
-    gateway, tokens = services.gateway, services.gateway.tokens
     audit = services.audit.health() if services.audit else None
     return Live(
         lookups_in_flight=len(services.inflight),
-        gateway_calls_in_flight=gateway.admission.in_flight,
-        circuit=gateway.breaker.snapshot().state,
-        token_requests=dict(tokens.outcomes) if tokens else {},
-        token_expires_in=tokens.expires_in() if tokens else None,
+        gateways=tuple(
+            LiveGateway(
+                env=env,
+                calls_in_flight=gateway.admission.in_flight,
+                circuit=gateway.breaker.snapshot().state,
+                token_requests=dict(gateway.tokens.outcomes) if gateway.tokens else {},
+                token_expires_in=gateway.tokens.expires_in() if gateway.tokens else None,
+            )
+            for env, gateway in services.gateways
+        ),
         audit_lines_lost=int(audit["lines_lost"]) if audit else 0,
         shared_state=services.shared_state,
     )
 
 
+def _gateway_health(gateway: QrCodeClient) -> dict[str, Any]:
+    breaker = gateway.breaker.snapshot()
+    return {
+        "calls_in_flight": gateway.admission.in_flight,
+        "circuit": breaker.state,
+        "failing_since": breaker.failing_since.isoformat() if breaker.failing_since else None,
+        "retry_in_s": round(breaker.retry_in, 1),
+    }
+
+
 def health_report(services: Services, *, mode: str, draining: bool) -> dict[str, Any]:
-    """What /healthz says: the mode, the work in flight, the gateway's circuit, the audit trail."""
-    breaker = services.gateway.breaker.snapshot()
+    """What /healthz says: the mode, the work in flight, the default gateway's circuit (and
+    each gateway's under "gateways"), the audit trail."""
+    gateways = {env: _gateway_health(gateway) for env, gateway in services.gateways}
+    default = gateways[services.env]
     return {
         "ok": True,
         "mode": mode,
         "gateway": services.env,
         "draining": draining,
         "lookups_in_flight": len(services.inflight),
-        "gateway_calls_in_flight": services.gateway.admission.in_flight,
-        "gateway_circuit": breaker.state,
-        "gateway_failing_since": (
-            breaker.failing_since.isoformat() if breaker.failing_since else None
-        ),
-        "gateway_retry_in_s": round(breaker.retry_in, 1),
+        **{f"gateway_{name}": value for name, value in default.items()},
+        "gateways": gateways,
         # A failing trail leaves "ok" true: lookups still work and a restart frees no disk.
         "audit": services.audit.health() if services.audit else None,
         # Lost Redis leaves "ok" true too: lookups go on with each replica's own state.

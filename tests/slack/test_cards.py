@@ -224,7 +224,7 @@ def test_error_cards_are_valid_and_say_what_to_do() -> None:
         "unavailable": (unavailable, "3 attempts in 7.9 s"),
         "auth": (auth, "tell the bot's operator"),
         "input": (input_error_card(T("{x}", x=HOSTILE), "test", ENGLISH), "for example"),
-        "usage": (usage_card("prod", ENGLISH), "/qrinfo 898340149000005"),
+        "usage": (usage_card(["prod"], ENGLISH), "/qrinfo 898340149000005"),
         "unexpected": (unexpected_error_card("err-abc", ENGLISH), "err-abc"),
     }
     for name, (card, says) in cards.items():
@@ -301,7 +301,7 @@ def test_any_reply_the_model_accepts_renders_within_block_kit_limits(
 
 def test_help_lists_the_forms_the_shortcuts_the_buttons_and_the_environment() -> None:
     """The usage card covers every way in, every button, and which gateway is connected."""
-    said = payload_text(usage_card("test", ENGLISH))
+    said = payload_text(usage_card(["test"], ENGLISH))
     for expected in (
         "/qrinfo &lt;merchant no.&gt; &lt;QR code id or URL&gt;",
         "/qrinfo 898340149000005 31942002268195125132885377",

@@ -60,6 +60,7 @@ AUDIT_FIELDS = [
     "outcome",
     "msgId",
     "durationMs",
+    "env",
 ]
 
 
@@ -300,7 +301,8 @@ def test_qrinfo_audit_prints_a_filtered_table(
     monkeypatch.setenv("QRINFO_AUDIT_LOG", str(audit_path))
     assert main(["audit", "--user", "U1", "--since", "2h"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == AUDIT_FIELDS
+    # The gateway's environment beside the action; lines from before it was recorded are read.
+    assert out[0].split() == [*AUDIT_FIELDS[:5], "env", *AUDIT_FIELDS[5:-1]]
     assert len(out) == 2
     assert "2099-01-01T00:00:00.000Z" in out[1]
     assert main(["audit", "--mid", "898340149000005"]) == 0

@@ -58,6 +58,7 @@ async def test_the_command_card_carries_refresh_and_share_with_the_lookup_in_the
     assert json.loads(card_buttons[SHARE_ACTION]["value"]) == {
         "mid": SEED.mid,
         "qr": SEED.qr_code_id,
+        "env": "sandbox",  # the gateway that answered: Refresh and Share ask it again
     }
 
 
@@ -79,6 +80,7 @@ async def test_share_posts_the_card_in_channel_then_removes_the_private_one(
     assert json.loads(buttons(posted)[REFRESH_ACTION]["value"]) == {  # no one's name in it
         "mid": SEED.mid,
         "qr": SEED.qr_code_id,
+        "env": "sandbox",
     }
     assert deleted == {"text": "", "delete_original": True}
 

@@ -27,7 +27,7 @@ from bot.service.lookup import Services
 from bot.service.metrics import OUTCOMES, Metrics
 from bot.service.raw import RawReply, reply_text
 from bot.service.recent import RecentSummary
-from bot.service.status import Status
+from bot.service.status import GatewayStatus, Status
 from bot.slack.blocks import RAW_REPLY_ACTION
 from bot.slack.ops_cards import (
     RAW_SECTIONS,
@@ -131,7 +131,12 @@ async def test_each_lookup_moves_its_counter_by_exactly_one_with_its_labels(
     assert sample(services, "qrinfo_gateway_rejections_total", code="NO_BILL") == 1
     # The reused answer made no call: three calls to the gateway, each timed under its outcome.
     calls = {
-        outcome: sample(services, "qrinfo_gateway_call_duration_seconds_count", outcome=outcome)
+        outcome: sample(
+            services,
+            "qrinfo_gateway_call_duration_seconds_count",
+            gateway="sandbox",
+            outcome=outcome,
+        )
         for outcome in OUTCOMES
     }
     assert {k: v for k, v in calls.items() if v} == {"found": 1, "rejected": 1, "unavailable": 1}
@@ -195,7 +200,7 @@ async def test_metrics_endpoint_parses_and_counts_acks_through_the_front_door(
     }
     assert values[("qrinfo_ack_duration_seconds_count", ())] == 2
     assert values[("qrinfo_lookups_total", (("action", "command"), ("outcome", "found")))] == 2
-    assert values[("qrinfo_gateway_circuit_state", ())] == 0
+    assert values[("qrinfo_gateway_circuit_state", (("gateway", "sandbox"),))] == 0
     assert values[("qrinfo_lookups_in_flight", ())] == 0
 
 
@@ -326,8 +331,8 @@ async def test_raw_reply_for_an_unknown_msg_id_says_it_is_no_longer_kept(
 def test_a_huge_raw_reply_is_clipped_within_block_kit_limits() -> None:
     """A reply of 40,000 characters: at most four code sections, and the card says so."""
     reply = {"errCode": "SUCCESS", "merName": "<!channel> ```" + "商" * 40_000}
-    raw = RawReply("qri1", "found", datetime.now(UTC), 12.0, 200, *reply_text(reply), ())
-    card = raw_reply_card(raw, "sandbox", ENGLISH)
+    raw = RawReply("qri1", "sandbox", "found", datetime.now(UTC), 12.0, 200, *reply_text(reply), ())
+    card = raw_reply_card(raw, ENGLISH)
     assert limit_problems(card) == []
     text = json.dumps(payload(card), ensure_ascii=False)
     assert "Clipped:" in text
@@ -377,12 +382,17 @@ MANY_CODES = {f"CODE_{i:03}_" + "X" * 40: i for i in range(60)} | {"unavailable"
 
 
 def status(**changes: Any) -> Status:
-    base = Status(
+    """Two gateways (the second as *changes* say) and a bot with extreme numbers."""
+    gateway = GatewayStatus(
         env="prod",
         gateway_url="https://api-mop.chinaums.com/" + "a" * 3000,
         auth="token",
         circuit=BreakerSnapshot("closed", None, 0.0, closed_since=NOW),
         token_expires_in=2760.0,
+    )
+    mine = {k: changes.pop(k) for k in ("auth", "circuit", "token_expires_in") if k in changes}
+    base = Status(
+        gateways=(gateway, replace(gateway, env="test", **mine)),
         recent=RecentSummary(15, 10**9, 10**8, MANY_CODES, 10**9, 123456.0, 9876543.0),
         version="0.1.0" * 100,
         uptime=10**9,
@@ -406,7 +416,7 @@ def status(**changes: Any) -> Status:
         lambda tr: status_card(status(shared="degraded"), tr),
         lambda tr: status_card(status(recent=RecentSummary(15, 0, 0, {}, 0, None, None)), tr),
         lambda tr: raw_reply_card(
-            RawReply("qri1", "NO_BILL", NOW, 1.0, None, None, 0, ()), "sandbox", tr
+            RawReply("qri1", "sandbox", "NO_BILL", NOW, 1.0, None, None, 0, ()), tr
         ),
         raw_gone_card,
         operators_only_card,

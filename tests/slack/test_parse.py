@@ -12,6 +12,9 @@ from bot.slack.shortcuts import MESSAGE_CHARS, message_text
 MID = "898340149000005"
 QR = "31942002268195125132885377"
 SEED = QrCodeRef(mid=MID, qr_code_id=QR)
+# A pasted URL's host names the environment: production, or the provider's test one.
+PROD = QrCodeRef(mid=MID, qr_code_id=QR, env="prod")
+TEST = QrCodeRef(mid=MID, qr_code_id=QR, env="test")
 
 ACCEPTED = [
     ("plain", f"{MID} {QR}", SEED),
@@ -23,27 +26,27 @@ ACCEPTED = [
     ("comma", f"{MID},{QR}", SEED),
     ("chinese-comma", f"{MID}，{QR}", SEED),
     ("zero-width", f"{MID}\u200b {QR}\ufeff", SEED),
-    ("new-url", f"{MID} https://qr.95516.com/48020000/{QR}", SEED),
-    ("new-url-first", f"https://qr.95516.com/48020000/{QR} {MID}", SEED),
-    ("slack-link", f"{MID} <https://qr.95516.com/48020000/{QR}>", SEED),
+    ("new-url", f"{MID} https://qr.95516.com/48020000/{QR}", PROD),
+    ("new-url-first", f"https://qr.95516.com/48020000/{QR} {MID}", PROD),
+    ("slack-link", f"{MID} <https://qr.95516.com/48020000/{QR}>", PROD),
     (
         "slack-link-label",
         f"{MID} <https://qr.95516.com/48020000/{QR}|qr.95516.com/48020000/{QR}>",
-        SEED,
+        PROD,
     ),
     (
         "slack-link-label-with-spaces",
         f"{MID} <https://qr.95516.com/48020000/{QR}|the QR code>",
-        SEED,
+        PROD,
     ),
-    ("old-url", f"{MID} https://qr.chinaums.com/bills/qrCode.do?id={QR}", SEED),
-    ("old-test-host", f"{MID} https://qr-test2.chinaums.com/bills/qrCode.do?id={QR}", SEED),
+    ("old-url", f"{MID} https://qr.chinaums.com/bills/qrCode.do?id={QR}", PROD),
+    ("old-test-host", f"{MID} https://qr-test2.chinaums.com/bills/qrCode.do?id={QR}", TEST),
     (
         "old-url-escaped-amp",
         f"{MID} <https://qr.chinaums.com/bills/qrCode.do?id={QR}&amp;x=1>",
-        SEED,
+        PROD,
     ),
-    ("url-without-scheme", f"{MID} qr.95516.com/48020000/{QR}", SEED),
+    ("url-without-scheme", f"{MID} qr.95516.com/48020000/{QR}", PROD),
     (
         "letter-prefix",
         f"{MID} 147G2002268195125132885377",
@@ -121,9 +124,9 @@ PASTED = [
     ("labels-long-chinese", f"商户编号：{MID} 二维码ID：{QR}", SEED),
     ("labels-merchant-qr", f"merchant: {MID}, qr: {QR}", SEED),
     ("label-chinese-code-with-separator", f"码：{QR} 商户：{MID}", SEED),
-    ("label-with-url", f"商户号：{MID}，二维码：{URL}", SEED),
-    ("label-with-url-and-full-stop", f"二维码：{URL}。商户号：{MID}。", SEED),
-    ("labelled-mid-and-bare-url", f"商户号：{MID} {URL}", SEED),
+    ("label-with-url", f"商户号：{MID}，二维码：{URL}", PROD),
+    ("label-with-url-and-full-stop", f"二维码：{URL}。商户号：{MID}。", PROD),
+    ("labelled-mid-and-bare-url", f"商户号：{MID} {URL}", PROD),
     ("labelled-mid-and-bare-id", f"商户号：{MID} {QR}", SEED),
     ("labelled-id-and-bare-mid", f"二维码：{QR} {MID}", SEED),
     ("label-quoted-values", f"商户号：“{MID}”，二维码：“{QR}”。", SEED),
