@@ -34,7 +34,13 @@ from bot.slack.front_door import FrontDoor
 from bot.slack.http_server import Health, HttpServer, create_http_app
 from bot.slack.language import Readers
 from bot.store.redis import SharedStore
-from bot.wiring import build_gateway, build_services, build_slack_app, shared_store
+from bot.wiring import (
+    build_gateway,
+    build_gateways,
+    build_services,
+    build_slack_app,
+    shared_store,
+)
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -106,9 +112,12 @@ class AppFactory:
         breaker: CircuitBreaker | None = None,
         wall_clock: Callable[[], datetime] = utc_now,
         readers: Readers | None = None,
+        http: httpx.AsyncClient | None = None,
         **values: Any,
     ) -> tuple[AsyncApp, Services]:
-        """The app and its services; *audit* a file to audit to, *breaker* one with a test clock."""
+        """The app and its services; *audit* a file to audit to, *breaker* one with a test clock
+        (the default gateway's), *http* the gateways' client (else the test's sandbox, for
+        every URL)."""
         values = {
             "slack_signing_secret": SIGNING_SECRET,
             "slack_api_url": self._slack_api.url,
@@ -117,11 +126,13 @@ class AppFactory:
         store = shared_store(settings)  # with qrinfo_redis_url: a replica sharing Redis
         if store is not None:
             self.stores.append(store)
-        client = gateway or build_gateway(settings, self._http, breaker=breaker, store=store)
+        http = http or self._http
+        client = gateway or build_gateway(settings, http, breaker=breaker, store=store)
+        gateways = build_gateways(settings, http, client, store=store)
         log = AuditLog(str(audit)) if audit is not None else None
         if log is not None:
             self.audit_logs.append(log)
-        services = build_services(settings, client, audit=log, wall_clock=wall_clock, store=store)
+        services = build_services(settings, gateways, audit=log, wall_clock=wall_clock, store=store)
         self.services.append(services)
         app = build_slack_app(settings, services, authorization=TEST_AUTHORIZATION, readers=readers)
         return app, services
