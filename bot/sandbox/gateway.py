@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -108,6 +109,7 @@ class SandboxGateway:
         self._tokens: dict[str, tuple[str, datetime]] = {}  # token -> (appId, expiry)
         self.token_requests = 0
         self.query_requests = 0
+        self.asked: Counter[str] = Counter()  # authenticated queries, by qrCodeId
         self.in_flight = 0  # queries being answered now, and the most there ever were
         self.peak_in_flight = 0
         # Cleared by hold(): queries wait, as on a stalled gateway.
@@ -207,6 +209,7 @@ class SandboxGateway:
         self._authenticate(_header(headers, "Authorization"), body)
         data = _parse_json(body)
         qr_code_id = data.get("qrCodeId") if data else None
+        self.asked[str(qr_code_id)] += 1
         fault = self.faults.pick(qr_code_id if isinstance(qr_code_id, str) else None)
         await self.faults.delay()
         if fault == "hang":

@@ -5,8 +5,10 @@ The Slack surface renders the outcome; nothing here knows Slack.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -195,28 +197,88 @@ async def look_up(
     read_group: GroupMembers,
     fresh: bool = False,
 ) -> Outcome:
-    """Guard, ask the gateway (shared with identical lookups), audit.
+    """Route, guard, ask the gateway (shared with identical lookups), audit.
 
     *fresh* (Refresh, Share) wants an answer from after the ask: it may join a
     call in flight but never takes a kept answer.
     """
     started = time.monotonic()
+    checked = await _checked(services, ref, who, action, read_group=read_group, started=started)
+    if isinstance(checked, Outcome):
+        return checked
+    return await _answered(services, checked, who, action, fresh=fresh, started=started)
+
+
+async def look_up_many(
+    services: Services,
+    refs: Sequence[QrCodeRef],
+    *,
+    who: Requester,
+    action: Action,
+    read_group: GroupMembers,
+) -> list[Outcome]:
+    """Several lookups at once (distinct *refs*), an outcome each, in order.
+
+    Each is routed and counted against the rate limits in turn, so those past a limit are
+    the last ones (refused: not looked up); the rest ask their gateways concurrently, within
+    each gateway's cap, and may take an answer of a moment ago.
+    """
+    started = time.monotonic()
+    checked = [
+        await _checked(services, ref, who, action, read_group=read_group, started=started)
+        for ref in refs
+    ]
+    answered = await asyncio.gather(
+        *(
+            _answered(services, ref, who, action, fresh=False, started=started)
+            for ref in checked
+            if isinstance(ref, QrCodeRef)
+        )
+    )
+    answers = iter(answered)
+    return [next(answers) if isinstance(ref, QrCodeRef) else ref for ref in checked]
+
+
+async def _checked(
+    services: Services,
+    ref: QrCodeRef,
+    who: Requester,
+    action: Action,
+    *,
+    read_group: GroupMembers,
+    started: float,
+) -> QrCodeRef | Outcome:
+    """*ref* on the gateway that answers it, if it may be asked; else how it ended (no gateway
+    for its environment, or refused by the guard), recorded."""
     routed = services.gateways.route(ref.env)
+    outcome = None
     if isinstance(routed, MissingGateway):  # nothing is sent, nothing taken from a limit
         outcome = Outcome(ref, missing=routed)
-        services.record(who, action, ref, outcome=outcome.kind, msg_id=None, started=started)
-        return outcome
-    ref = replace(ref, env=routed)
-    refusal = await services.guard.check(who, read_group)
-    if refusal is not None:
+    else:
+        ref = replace(ref, env=routed)
+        refusal = await services.guard.check(who, read_group)
+        if refusal is None:
+            return ref
         services.metrics.refused("access" if refusal.kind == "access" else "rate")
         outcome = Outcome(ref, refusal=refusal)
-    else:
-        shared = await services.coalescer.run(
-            _key(ref), lambda: _ask_fleet(services, ref, not fresh), reuse=not fresh
-        )
-        answer = shared.value
-        outcome = Outcome(ref, answer=answer, reused=shared.reused or answer.kept)
+    services.record(who, action, ref, outcome=outcome.kind, msg_id=None, started=started)
+    return outcome
+
+
+async def _answered(
+    services: Services,
+    ref: QrCodeRef,
+    who: Requester,
+    action: Action,
+    *,
+    fresh: bool,
+    started: float,
+) -> Outcome:
+    shared = await services.coalescer.run(
+        _key(ref), lambda: _ask_fleet(services, ref, not fresh), reuse=not fresh
+    )
+    answer = shared.value
+    outcome = Outcome(ref, answer=answer, reused=shared.reused or answer.kept)
     services.record(who, action, ref, outcome=outcome.kind, msg_id=outcome.msg_id, started=started)
     return outcome
 

@@ -40,7 +40,7 @@ OUTCOMES = (
     "invalid",
     "unconfigured",
 )
-ACTIONS = ("command", "refresh", "share", "form")
+ACTIONS = ("command", "refresh", "share", "form", "details")
 CIRCUIT_STATES = {"closed": 0, "half-open": 1, "open": 2}
 SCRAPE_SECONDS = 1.0  # /metrics is drawn at most this often
 ReplyVia = Literal["response_url", "chat.postMessage", "chat.postEphemeral"]

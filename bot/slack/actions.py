@@ -21,6 +21,7 @@ from bot.logs import bind_now
 from bot.service.audit import Action
 from bot.service.guard import Requester
 from bot.service.lookup import Services
+from bot.slack.batch import DETAILS_ACTION
 from bot.slack.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
 from bot.slack.cards import OPEN_QR_ACTION, SHARE_ACTION
 from bot.slack.language import Reader, Readers
@@ -72,6 +73,20 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
         async with work(services, respond, clicked.reader):
             await _share(clicked, action, body, respond, requester(context))
+
+    @app.action(DETAILS_ACTION)
+    async def details(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
+        async with work(services, respond, clicked.reader):
+            await _details(clicked, action, body, respond, requester(context))
 
     @app.action(RAW_REPLY_ACTION)
     async def raw_reply(
@@ -152,6 +167,30 @@ async def _refresh(
     await send_card(
         respond, card, msg_id=outcome.msg_id, response_type=response_type, replace_original=True
     )
+
+
+async def _details(
+    clicked: _Click,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    who: Requester,
+) -> None:
+    """One line of a batch card as its full card, beside the batch card, for the clicker
+    only (an answer of a moment ago may do: the batch card just asked)."""
+    ref = await _decode(action, respond, clicked, who, "details")
+    if ref is None:
+        return
+    outcome, card = await lookup_card(
+        clicked.services,
+        ref,
+        who=who,
+        action="details",
+        client=clicked.client,
+        reader=clicked.reader,
+        shareable=not _in_dm(body),
+    )
+    await send_card(respond, card, msg_id=outcome.msg_id, replace_original=False)
 
 
 async def _share(

@@ -17,11 +17,17 @@ from bot.service.guard import Requester
 from bot.service.lookup import Services
 from bot.service.status import status_of
 from bot.slack.language import Reader, Readers
-from bot.slack.listening import lookup_card, operator_or_refused, requester, work
+from bot.slack.listening import (
+    batch_lookup_card,
+    lookup_card,
+    operator_or_refused,
+    requester,
+    work,
+)
 from bot.slack.notices import input_error_card, usage_card
 from bot.slack.ops_cards import status_card
 from bot.slack.parse import parse_command
-from bot.slack.pasted import HelpRequest, StatusRequest, UsageError
+from bot.slack.pasted import BatchRequest, HelpRequest, StatusRequest, UsageError
 from bot.slack.replies import send_card
 
 COMMAND = "/qrinfo"
@@ -68,6 +74,14 @@ async def _answer(  # one command's every circumstance
     if isinstance(parsed, StatusRequest):
         await _status(services, reader, respond, who, client)
         return
+    if isinstance(parsed, BatchRequest) and len(parsed.refs) > 1:
+        card = await batch_lookup_card(
+            services, parsed, who=who, action="command", client=client, reader=reader
+        )
+        await send_card(respond, card)
+        return
+    if isinstance(parsed, BatchRequest):  # one code, typed more than once
+        parsed = parsed.refs[0]
     outcome, card = await lookup_card(
         services, parsed, who=who, action="command", client=client, reader=reader
     )

@@ -17,10 +17,12 @@ from bot.i18n import Translator
 from bot.logs import bind, bind_now
 from bot.service.audit import Action
 from bot.service.guard import GroupMembers, Requester
-from bot.service.lookup import Outcome, Services, look_up
+from bot.service.lookup import Outcome, Services, look_up, look_up_many
+from bot.slack.batch import batch_card
 from bot.slack.blocks import Card
 from bot.slack.language import Reader
 from bot.slack.ops_cards import operators_only_card
+from bot.slack.pasted import BatchRequest
 from bot.slack.render import outcome_card
 from bot.slack.replies import send_card, unexpected_errors_reported
 from bot.slack.webapi import error_code
@@ -125,3 +127,26 @@ async def lookup_card(  # one lookup's every circumstance
         and await services.guard.is_operator(who, read_group),
     )
     return outcome, card
+
+
+async def batch_lookup_card(
+    services: Services,
+    batch: BatchRequest,
+    *,
+    who: Requester,
+    action: Action,
+    client: AsyncWebClient,
+    reader: Reader,
+) -> Card:
+    """Look several codes up at once and draw one compact card, in the reader's language."""
+    bind_now(team=who.team_id, user=who.user_id, action=action)
+    outcomes = await look_up_many(
+        services, batch.refs, who=who, action=action, read_group=group_reader(client)
+    )
+    return batch_card(
+        outcomes,
+        await reader.translator(),
+        now=services.wall_clock(),
+        duplicates=batch.duplicates,
+        hint=services.access_hint,
+    )

@@ -30,7 +30,7 @@ from bot.slack.blocks import (
     retry_actions,
 )
 from bot.slack.mrkdwn import clip, clip_plain, date_token, escape
-from bot.slack.parse import COMMAND_EXAMPLE, ENV_NAMES, URL_EXAMPLE
+from bot.slack.parse import COMMAND_EXAMPLE, ENV_NAMES, MAX_BATCH, URL_EXAMPLE
 from bot.slack.pasted import LABELLED_EXAMPLE
 
 _DECORATION = re.compile(r":[a-z_]+: ")  # an emoji code at the start of our own texts
@@ -63,6 +63,13 @@ def usage_card(envs: Sequence[Environment], tr: Translator) -> Card:
         example=COMMAND_EXAMPLE,
         url=URL_EXAMPLE,
         labelled=LABELLED_EXAMPLE,
+    )
+    batch = escape(tr("/qrinfo <merchant no.> <id or URL> <id or URL> …"))
+    command += "\n" + tr(
+        "• Several codes of one merchant at once (up to {most}): `{batch}`, "
+        "one card with a line and a *Details* button for each.",
+        most=MAX_BATCH,
+        batch=batch,
     )
     command += "\n" + tr(
         "• `/qrinfo test …` or `/qrinfo prod …` (or `测试` / `生产`) asks that environment's "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.gateway.config import Environment
@@ -31,9 +32,11 @@ from bot.slack.pasted import (
     MID,
     QR_CODE_ID,
     WRAPPERS,
+    BatchRequest,
     HelpRequest,
     StatusRequest,
     UsageError,
+    Value,
     env_of_url,
     field_of,
     is_url,
@@ -72,24 +75,40 @@ ENV_NAMES: dict[Environment, Text] = {
 }
 
 
-def parse_command(text: str) -> QrCodeRef | HelpRequest | StatusRequest:
-    """Read ``/qrinfo`` arguments. Raises UsageError for what no gateway would accept."""
+MAX_BATCH = 20  # QR codes in one /qrinfo: one compact card, a line each
+BATCH_EXAMPLE = f"/qrinfo {MID_EXAMPLE} {QR_CODE_ID_EXAMPLE} 31942611251400310000445566"
+
+
+def parse_command(text: str) -> QrCodeRef | BatchRequest | HelpRequest | StatusRequest:
+    """Read ``/qrinfo`` arguments: one lookup, or several QR codes of one merchant.
+
+    Raises UsageError for what no gateway would accept.
+    """
     text = normalise(text)
     word, typed, text = _env_word(text)
     parsed = _parse_one(text)
-    if isinstance(parsed, QrCodeRef) and word is not None:
-        if parsed.env not in (None, word):
-            raise UsageError(
-                T(
-                    "`{word}` asks for {asked}, but that URL is a code from {host}; "
-                    "leave the word out, or give a code from {asked}.",
-                    word=typed,
-                    asked=ENV_NAMES[word],
-                    host=ENV_NAMES[parsed.env],
-                )
-            )
-        parsed = replace(parsed, env=word)
+    if word is None:
+        return parsed
+    if isinstance(parsed, QrCodeRef):
+        return _in_env(parsed, word, typed)
+    if isinstance(parsed, BatchRequest):
+        return replace(parsed, refs=tuple(_in_env(ref, word, typed) for ref in parsed.refs))
     return parsed
+
+
+def _in_env(ref: QrCodeRef, word: Environment, typed: str) -> QrCodeRef:
+    """*ref* on the gateway a first word asked for, unless its URL says another."""
+    if ref.env not in (None, word):
+        raise UsageError(
+            T(
+                "`{word}` asks for {asked}, but that URL is a code from {host}; "
+                "leave the word out, or give a code from {asked}.",
+                word=typed,
+                asked=ENV_NAMES[word],
+                host=ENV_NAMES[ref.env],
+            )
+        )
+    return replace(ref, env=word)
 
 
 def _env_word(text: str) -> tuple[Environment | None, str, str]:
@@ -102,7 +121,7 @@ def _env_word(text: str) -> tuple[Environment | None, str, str]:
     return ENV_WORDS[word.lower()], word, text[match.end() :]
 
 
-def _parse_one(text: str) -> QrCodeRef | HelpRequest | StatusRequest:
+def _parse_one(text: str) -> QrCodeRef | BatchRequest | HelpRequest | StatusRequest:
     # Marks around a word are dropped (帮助。), but marks alone are not a word.
     word = text.lower().strip(_WORD_MARKS) or text.lower()
     if word in HELP_WORDS:
@@ -111,13 +130,7 @@ def _parse_one(text: str) -> QrCodeRef | HelpRequest | StatusRequest:
         return StatusRequest()
     values = read_values(text)
     if len(values) > 2:
-        raise UsageError(
-            T(
-                "That is {count} arguments; /qrinfo takes two: "
-                "the merchant number and the QR code id (or its URL).",
-                count=len(values),
-            )
-        )
+        return _batch(values)
     urls = [v.text for v in values if v.field is None and is_url(v.text)]
     if len(urls) > 1:
         raise UsageError(T("That is two URLs; give the merchant number and one QR code URL."))
@@ -142,6 +155,52 @@ def _parse_one(text: str) -> QrCodeRef | HelpRequest | StatusRequest:
     mid = mids[0] if mids else (unlabelled.pop() if unlabelled else None)
     qr_code_id = qr_code_ids[0] if qr_code_ids else (unlabelled.pop() if unlabelled else None)
     return replace(_both(mid, qr_code_id), env=env)
+
+
+def _batch(values: list[Value]) -> BatchRequest:
+    """``<mid> <id or URL> <id or URL> …``: the merchant number labelled, or first."""
+    mids = [v for v in values if v.field == MID]
+    if len(mids) > 1:
+        raise UsageError(
+            T(
+                "That gives two values for the {field}; several QR codes at once must be "
+                "of one merchant, like {example}",
+                field=FIELD_NAMES[MID],
+                example=BATCH_EXAMPLE,
+            ),
+            field=MID,
+        )
+    if mids:
+        [mid] = mids
+    elif is_url(values[0].text) or values[0].field == QR_CODE_ID:
+        raise UsageError(
+            T(
+                "Several QR codes at once take the merchant number first, like {example}",
+                example=BATCH_EXAMPLE,
+            ),
+            field=MID,
+        )
+    else:
+        mid = values[0]
+    refs: dict[tuple[Environment | None, str], QrCodeRef] = {}
+    for value in values:
+        if value is mid:
+            continue
+        url = value.text if is_url(value.text) else None
+        qr_code_id = _qr_code_id(value.text)
+        ref = checked_ref(mid.text, qr_code_id, env=_env_of([url]) if url else None)
+        refs.setdefault((ref.env, ref.qr_code_id), ref)
+    if len(refs) > MAX_BATCH:
+        raise UsageError(
+            T(
+                "That is {count} QR codes; /qrinfo looks up at most {most} at once. "
+                "Split the list, like {example}",
+                count=len(refs),
+                most=MAX_BATCH,
+                example=BATCH_EXAMPLE,
+            )
+        )
+    return BatchRequest(tuple(refs.values()), duplicates=len(values) - 1 - len(refs))
 
 
 def _env_of(urls: list[str]) -> Environment | None:
@@ -204,14 +263,17 @@ def _id_from_url_token(token: str) -> str:
     return qr_code_id
 
 
-def parse_form(mid_text: str, qr_text: str) -> QrCodeRef:
-    """Read the lookup form's two fields with the command's rules.
+def parse_form(mid_text: str, qr_text: str) -> QrCodeRef | BatchRequest:
+    """Read the lookup form's two fields with the command's rules: one merchant number, and
+    one QR code id or URL, or several (up to MAX_BATCH, any separators).
 
     Raises FormErrors with a message for each field at fault, so both can be
     shown inline at once.
     """
     errors: dict[str, Text] = {}
-    mid = qr_code_id = ""
+    mid = ""
+    codes: dict[tuple[Environment | None, str], QrCodeRef] = {}
+    typed = 0
     try:
         mid = check_mid(_field_value(mid_text, MID))
     except UsageError as exc:
@@ -219,14 +281,43 @@ def parse_form(mid_text: str, qr_text: str) -> QrCodeRef:
     except InvalidInput as exc:
         errors[MID] = expected(exc)
     try:
-        qr_code_id = check_qr_code_id(_qr_code_id(_field_value(qr_text, QR_CODE_ID)))
+        values = _field_values(qr_text, QR_CODE_ID)
+        for value in values:
+            typed += 1
+            ref = _code(value) if len(values) == 1 else _named(_code, value)
+            codes.setdefault((ref.env, ref.qr_code_id), ref)
+        if len(codes) > MAX_BATCH:
+            errors[QR_CODE_ID] = T(
+                "That is {count} QR codes; look up at most {most} at once.",
+                count=len(codes),
+                most=MAX_BATCH,
+            )
     except UsageError as exc:
         errors[QR_CODE_ID] = exc.problem
     except InvalidInput as exc:
         errors[QR_CODE_ID] = expected(exc)
     if errors:
         raise FormErrors(errors)
-    return QrCodeRef(mid=mid, qr_code_id=qr_code_id, env=_env_of([qr_text.strip()]))
+    refs = tuple(replace(ref, mid=mid) for ref in codes.values())
+    return refs[0] if len(refs) == 1 else BatchRequest(refs, duplicates=typed - len(refs))
+
+
+def _named(read: Callable[[str], QrCodeRef], value: str) -> QrCodeRef:
+    """*read* (*value*), its InvalidInput naming the value: in a list, which one is at fault."""
+    try:
+        return read(value)
+    except InvalidInput as exc:
+        raise UsageError(
+            T("`{value}` is not {expected}.", value=value[:40], expected=Text(exc.expected)),
+            field=QR_CODE_ID,
+        ) from None
+
+
+def _code(value: str) -> QrCodeRef:
+    """One QR code id or URL typed into the form (its merchant number added later)."""
+    if not is_url(value):
+        return QrCodeRef(mid="", qr_code_id=check_qr_code_id(value))
+    return QrCodeRef(mid="", qr_code_id=_id_from_url_token(value), env=_env_of([value]))
 
 
 def expected(error: InvalidInput) -> Text:
@@ -266,6 +357,23 @@ def _field_value(text: str, field: str) -> str:
     return value.text
 
 
+def _field_values(text: str, field: str) -> list[str]:
+    """Every value typed into the form's *field* (at least one: an empty field reads as one
+    empty value, which the check then says is not what is expected)."""
+    values = read_values(normalise(text))
+    for value in values:
+        if value.field not in (None, field):
+            raise UsageError(
+                T(
+                    "That is labelled as the {label}; this field takes the {field}.",
+                    label=FIELD_NAMES[value.field],
+                    field=FIELD_NAMES[field],
+                ),
+                field=field,
+            )
+    return [value.text for value in values] or [""]
+
+
 class FormErrors(Exception):
     """Field name (``mid``, ``qrCodeId``) -> what is wrong with it."""
 
@@ -292,24 +400,22 @@ _LABELLED_IN_TEXT = re.compile(
 
 
 def find_in_message(text: str) -> tuple[str | None, str | None]:
-    """(mid, qrCodeId) found in a message's text, for pre-filling the form.
+    """(mid, QR code) found in a message's text, for pre-filling the form.
 
-    The mid is the one labelled value (商户号：…) or else a lone 15-digit number;
-    the qrCodeId is that of the first QR URL or else the one labelled value.
+    The mid is the one labelled value (商户号：…) or else a lone 15-digit number; the QR
+    code is the first QR URL (whole: its host says which environment it is from) or else
+    the one labelled QR code id.
     """
     text = normalise(text).replace("&amp;", "&")
     url = _URL_IN_TEXT.search(text)
     without_qr_urls = _URL_IN_TEXT.sub(" ", text)
     labelled = _labelled_in_text(_MARKUP_OR_URL.sub(" ", without_qr_urls))
-    if url:
-        qr_code_id = qr_code_id_from_url(_with_scheme(url.group(0)))
-    else:
-        qr_code_id = _only(labelled[QR_CODE_ID])
+    qr_code = _with_scheme(url.group(0)) if url else _only(labelled[QR_CODE_ID])
     if labelled[MID]:
-        return _only(labelled[MID]), qr_code_id
+        return _only(labelled[MID]), qr_code
     # A labelled QR code id may be 15 digits too: it is not a merchant number.
     numbers = set(_MID_IN_TEXT.findall(without_qr_urls)) - labelled[QR_CODE_ID]
-    return _only(numbers), qr_code_id
+    return _only(numbers), qr_code
 
 
 def _labelled_in_text(text: str) -> dict[str, set[str]]:
@@ -360,10 +466,10 @@ def decode_button_value(value: str) -> QrCodeRef:
     return replace(checked_ref(data["mid"], data["qr"]), env=env)
 
 
-def checked_ref(mid: str, qr_code_id: str) -> QrCodeRef:
+def checked_ref(mid: str, qr_code_id: str, env: Environment | None = None) -> QrCodeRef:
     """What to look up, from two values checked as the gateway client checks them."""
     try:
-        return QrCodeRef.checked(normalise(mid), normalise(qr_code_id))
+        return QrCodeRef.checked(normalise(mid), normalise(qr_code_id), env)
     except InvalidInput as exc:
         shown = mid if exc.field == "mid" else qr_code_id
         raise UsageError(

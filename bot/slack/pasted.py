@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from bot.gateway.config import Environment
-from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE
+from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE, QrCodeRef
 from bot.i18n import N_, T, Text
 
 LABELLED_EXAMPLE = f"商户号：{MID_EXAMPLE}，二维码：{QR_CODE_ID_EXAMPLE}"
@@ -42,6 +42,15 @@ _OLD_SHAPE_HOST = re.compile(r"qr(-test[123])?\.chinaums\.com")
 @dataclass(frozen=True, slots=True)
 class HelpRequest:
     """The person asked for help (or typed nothing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRequest:
+    """Several QR codes of one merchant, looked up at once: *refs* distinct, in the order
+    typed; *duplicates* how many repeats were dropped."""
+
+    refs: tuple[QrCodeRef, ...]
+    duplicates: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,9 @@ from bot.service.lookup import Services
 from bot.service.metrics import Metrics
 from bot.slack.blocks import Card
 from bot.slack.language import Readers
-from bot.slack.listening import lookup_card, requester, work
+from bot.slack.listening import batch_lookup_card, lookup_card, requester, work
 from bot.slack.parse import FormErrors, find_in_message, parse_form
+from bot.slack.pasted import BatchRequest
 from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
 from bot.slack.webapi import error_code, unreachable
 
@@ -82,17 +83,24 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         reader = readers.reader(client, context.user_id)
         async with work(services, respond, reader):
             who = requester(context)
-            outcome, card = await lookup_card(  # for the DM: nobody there to share with
-                services,
-                request,
-                who=who,
-                action="form",
-                client=client,
-                reader=reader,
-                shareable=False,
-            )
+            msg_id = None
+            if isinstance(request, BatchRequest):
+                card = await batch_lookup_card(
+                    services, request, who=who, action="form", client=client, reader=reader
+                )
+            else:
+                outcome, card = await lookup_card(  # for the DM: nobody there to share with
+                    services,
+                    request,
+                    who=who,
+                    action="form",
+                    client=client,
+                    reader=reader,
+                    shareable=False,
+                )
+                msg_id = outcome.msg_id
             if who.user_id:  # the front door refuses a submission without a user
-                await _send_to_dm(client, who.user_id, card, outcome.msg_id, services.metrics)
+                await _send_to_dm(client, who.user_id, card, msg_id, services.metrics)
 
 
 def _prefilled_form(shortcut: dict[str, Any], tr: Translator) -> dict[str, Any]:

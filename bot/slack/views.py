@@ -16,6 +16,7 @@ from slack_sdk.models.views import View
 from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE
 from bot.i18n import Text, Translator
 from bot.slack.mrkdwn import clip
+from bot.slack.parse import MAX_BATCH
 
 FORM_CALLBACK = "qr_lookup_form"
 MID_BLOCK = "mid"
@@ -49,9 +50,16 @@ def form_modal(
         InputBlock(
             block_id=QR_BLOCK,
             label=PlainTextObject(text=tr("QR code id or URL")),
-            hint=PlainTextObject(text=tr("The id (about 26 characters) or the whole QR code URL.")),
+            hint=PlainTextObject(
+                text=tr(
+                    "The id (about 26 characters) or the whole QR code URL; "
+                    "or up to {most} of them, one per line.",
+                    most=MAX_BATCH,
+                )
+            ),
             element=PlainTextInputElement(
                 action_id=INPUT_ACTION,
+                multiline=True,
                 initial_value=qr_code_id or None,
                 placeholder=PlainTextObject(text=QR_CODE_ID_EXAMPLE),
                 max_length=3000,

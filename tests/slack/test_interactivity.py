@@ -281,7 +281,9 @@ async def test_the_message_shortcut_prefills_the_form_from_the_message(
         for b in view["blocks"]
         if b["type"] == "input"
     }
-    assert values == {"mid": "898310058120123", "qrCodeId": "48021125093015000000123456"}
+    # The URL whole: its host says which environment the code is from.
+    url = "https://qr.95516.com/48020000/48021125093015000000123456"
+    assert values == {"mid": "898310058120123", "qrCodeId": url}
 
 
 async def test_the_message_shortcut_on_a_message_without_a_url_says_so(

@@ -6,7 +6,13 @@ import pytest
 
 from bot.gateway.ids import QrCodeRef
 from bot.slack.parse import FormErrors, find_in_message, parse_command, parse_form
-from bot.slack.pasted import HelpRequest, StatusRequest, UsageError, qr_code_id_from_url
+from bot.slack.pasted import (
+    BatchRequest,
+    HelpRequest,
+    StatusRequest,
+    UsageError,
+    qr_code_id_from_url,
+)
 from bot.slack.shortcuts import MESSAGE_CHARS, message_text
 
 MID = "898340149000005"
@@ -72,7 +78,7 @@ def test_empty_or_help_asks_for_help(text: str) -> None:
 
 REJECTED = [
     ("one-argument", MID, "one argument"),
-    ("three-arguments", f"{MID} {QR} extra", "3 arguments"),
+    ("three-arguments", f"{MID} {QR} extra", "`extra` is not a QR code id"),
     ("url-alone", f"https://qr.95516.com/48020000/{QR}", "merchant number"),
     (
         "two-urls",
@@ -169,12 +175,10 @@ STILL_REFUSED = [
     ("label-without-value", f"商户号：，二维码：{QR}", "`商户号` has no value"),
     ("label-at-the-end", f"二维码：{QR} mid", "`mid` has no value"),
     ("label-followed-by-label", f"mid: qr: {QR}", "`mid` has no value"),
-    ("three-ids", f"{MID}。{QR}。{QR}。", "3 arguments"),
-    ("three-bracketed-ids", f"【{MID}】【{QR}】【{QR}】", "3 arguments"),
     ("unknown-chinese-label", f"终端号：12345678 {MID}", "`终端号` is not a label"),
     ("unknown-ascii-label", f"id={QR} {MID}", "`id` is not a label"),
     ("merchant-code-label-is-unknown", f"商户码：{MID} {QR}", "`商户码` is not a label"),
-    ("code-label-without-separator-is-too-vague", f"码{QR} {MID}", "3 arguments"),
+    ("code-label-without-separator-is-too-vague", f"码{QR} {MID}", "`码` is not a merchant"),
     ("labelled-mid-alone", f"商户号：{MID}", "merchant number alone"),
     ("labelled-id-alone", f"二维码：{QR}。", "QR code alone"),
     ("only-punctuation", "“”。", "no merchant number or QR code id"),
@@ -211,7 +215,8 @@ FORM_ACCEPTED = [
 )
 def test_form_fields_accept_labels_and_wrapping(mid_text: str, qr_text: str) -> None:
     """A form field takes a pasted label or quotes around its value like the command does."""
-    assert parse_form(mid_text, qr_text) == SEED
+    # (A URL's host names the environment.)
+    assert parse_form(mid_text, qr_text) == (PROD if "://" in qr_text else SEED)
 
 
 FORM_REFUSED = [
@@ -241,13 +246,13 @@ def test_form_fields_refuse_wrong_or_missing_labels(
 OTHER_MID = "898310058120123"
 IN_MESSAGES = [
     ("issue-example", "商户号：898340149000005，二维码：31942002268195125132885377。", (MID, QR)),
-    ("labelled-mid-among-numbers", f"商户号：{MID}，refund to {OTHER_MID}，{URL}", (MID, QR)),
+    ("labelled-mid-among-numbers", f"商户号：{MID}，refund to {OTHER_MID}，{URL}", (MID, URL)),
     ("labelled-mid-ascii", f"refund from {OTHER_MID}; mid={MID}", (MID, None)),
     ("labels-in-a-sentence", f"请查一下商户号：{MID}的二维码：{QR}，谢谢", (MID, QR)),
     (
         "url-beats-labelled-id",
         f"二维码：{'4' * 26} {URL} 商户号：{MID}，refund to {OTHER_MID}",
-        (MID, QR),
+        (MID, URL),
     ),
     (
         "labelled-id-is-not-a-mid",
@@ -341,3 +346,70 @@ def test_help_as_people_type_it_with_marks_or_traditional_characters(text: str) 
 @pytest.mark.parametrize("text", ["status", "状态", "狀態", "Status.", "状态。"])
 def test_status_in_either_language(text: str) -> None:
     assert isinstance(parse_command(text), StatusRequest)
+
+
+# --- several QR codes at once ------------------------------------------------------------------
+
+OTHER = "31942611251400310000445566"
+
+
+@pytest.mark.parametrize(
+    ("text", "refs", "duplicates"),
+    [
+        (f"{MID} {QR} {OTHER}", [SEED, QrCodeRef(MID, OTHER)], 0),
+        (f"{MID}。{QR}。{QR}。", [SEED], 1),
+        (f"【{MID}】【{QR}】【{QR}】", [SEED], 1),
+        (f"{MID}, {QR},{OTHER}\n{QR}", [SEED, QrCodeRef(MID, OTHER)], 1),
+        (f"{QR} {OTHER} 商户号：{MID}", [SEED, QrCodeRef(MID, OTHER)], 0),
+        (
+            f"{MID} {URL} https://qr-test2.chinaums.com/bills/qrCode.do?id={OTHER} {QR}",
+            [PROD, QrCodeRef(MID, OTHER, env="test"), SEED],
+            0,
+        ),
+        (f"测试 {MID} {QR} {OTHER}", [TEST, QrCodeRef(MID, OTHER, env="test")], 0),
+    ],
+)
+def test_a_merchant_number_and_several_codes_is_a_batch_without_duplicates(
+    text: str, refs: list[QrCodeRef], duplicates: int
+) -> None:
+    assert parse_command(text) == BatchRequest(tuple(refs), duplicates=duplicates)
+
+
+def test_a_batch_of_twenty_is_taken_and_twenty_one_is_refused() -> None:
+    ids = [f"{n:026}" for n in range(1, 22)]
+    batch = parse_command(" ".join([MID, *ids[:20], ids[0]]))
+    assert isinstance(batch, BatchRequest)
+    assert (len(batch.refs), batch.duplicates) == (20, 1)
+    with pytest.raises(UsageError) as caught:
+        parse_command(" ".join([MID, *ids]))
+    assert "That is 21 QR codes; /qrinfo looks up at most 20 at once" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (f"{URL} {QR} {MID}", "merchant number first"),
+        (f"商户号：{MID} mid：{MID} {QR}", "of one merchant"),
+        (f"{MID} {QR} 3194-bad-id", "`3194-bad-id` is not a QR code id"),
+        (f"prod {MID} {QR} https://qr-test1.chinaums.com/bills/qrCode.do?id={OTHER}", "`prod`"),
+    ],
+)
+def test_a_batch_that_cannot_be_read_says_why(text: str, says: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_command(text)
+    assert says in str(caught.value.problem)
+
+
+def test_the_form_takes_several_codes_one_per_line() -> None:
+    test_url = f"https://qr-test1.chinaums.com/bills/qrCode.do?id={OTHER}"
+    batch = parse_form(MID, f"{QR}\n{test_url}\n{QR}\n")
+    assert batch == BatchRequest((SEED, QrCodeRef(MID, OTHER, env="test")), duplicates=1)
+
+
+def test_the_form_refuses_a_bad_code_in_a_list_and_more_than_twenty() -> None:
+    with pytest.raises(FormErrors) as caught:
+        parse_form(MID, f"{QR}\n3194-bad")
+    assert "`3194-bad` is not a QR code id of 8 to 32" in str(caught.value.errors["qrCodeId"])
+    with pytest.raises(FormErrors) as caught:
+        parse_form(MID, "\n".join(f"{n:026}" for n in range(21)))
+    assert "That is 21 QR codes; look up at most 20 at once" in str(caught.value.errors["qrCodeId"])

@@ -1,0 +1,198 @@
+"""Pure: several QR codes' outcomes -> one compact card, a line each with a Details button.
+
+Every string from the gateway is escaped and clipped, so the card stays within Block Kit's
+limits for any replies (at most MAX_BATCH lines: a section each, well under 50 blocks).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
+
+from bot.gateway.errors import GatewayAuthError, GatewayRejected
+from bot.gateway.models import QrCodeInfo
+from bot.i18n import N_, P, T, Translator
+from bot.service.lookup import Outcome
+from bot.slack.blocks import (
+    FALLBACK_CHARS,
+    SECTION_CHARS,
+    Card,
+    badge,
+    button,
+    money,
+    mrkdwn,
+)
+from bot.slack.cards import EXPIRING_SOON
+from bot.slack.mrkdwn import clip, clip_plain, date_token
+from bot.slack.notices import refused_card
+from bot.slack.parse import ENV_NAMES, encode_button_value
+
+DETAILS_ACTION = "code_details"
+LINE_CHARS = 600  # a code's line: the id, its status, amount, merchant and expiry
+
+# How a lookup that found nothing is summed up: not found (the gateway said no), failed
+# (no usable answer), or not looked up (a rate limit, no access, no gateway).
+_FAILED_TEXT = {
+    "busy": N_(":warning: gateway busy, try again"),
+    "paused": N_(":double_vertical_bar: gateway calls paused (it has been failing)"),
+    "unavailable": N_(":warning: no answer from the gateway"),
+    "misconfigured": N_(":wrench: the bot cannot query the gateway (tell its operator)"),
+    "invalid": N_(":warning: not a lookup the gateway takes"),
+}
+
+
+def batch_card(
+    outcomes: Sequence[Outcome],
+    tr: Translator,
+    *,
+    now: datetime,
+    duplicates: int = 0,
+    hint: str = "",
+) -> Card:
+    """One line per code (status, amount, merchant, expiry) with its Details button, and a
+    summary; what a rate limit left out is said. No access at all: the refusal alone."""
+    if outcomes and all(o.refusal is not None and o.refusal.kind == "access" for o in outcomes):
+        refusal = outcomes[0].refusal
+        assert refusal is not None  # noqa: S101  # just checked
+        return refused_card(refusal, outcomes[0].env, tr, hint=hint)
+    envs = list(dict.fromkeys(o.env for o in outcomes))
+    groups = Counter(_group(o) for o in outcomes)
+    summary = _summary(groups, tr)
+    mid = outcomes[0].ref.mid if outcomes else ""
+    title = tr(
+        P(
+            "*{count} QR code* of merchant `{mid}`",
+            "*{count} QR codes* of merchant `{mid}`",
+            len(outcomes),
+            mid=clip(mid, 40),
+        )
+    )
+    blocks: list[Block] = [SectionBlock(text=mrkdwn(f"{title}\n{summary}"))]
+    for outcome in outcomes:
+        line = _line(outcome, tr, now=now, show_env=len(envs) > 1)
+        details = button(tr("Details"), DETAILS_ACTION, value=encode_button_value(outcome.ref))
+        blocks.append(SectionBlock(text=mrkdwn(clip_plain(line, LINE_CHARS)), accessory=details))
+    notes = _notes(outcomes, groups, duplicates, tr)
+    if notes:
+        blocks.append(SectionBlock(text=mrkdwn(clip_plain("\n".join(notes), SECTION_CHARS))))
+    footer = [badge(env, tr) for env in envs] + [
+        tr("looked up {when}", when=date_token(now, fmt="{date_short} {time_secs}"))
+    ]
+    blocks.append(ContextBlock(elements=[mrkdwn(part) for part in footer]))
+    plain = _summary(groups, tr, plain=True)
+    fallback = tr(
+        P("{count} QR code: {summary}", "{count} QR codes: {summary}", len(outcomes), summary=plain)
+    )
+    return Card(text=clip_plain(fallback, FALLBACK_CHARS), blocks=blocks)
+
+
+def _group(outcome: Outcome) -> str:
+    """found | not-found | failed | skipped (not looked up)."""
+    kind = outcome.kind
+    if kind == "found":
+        return "found"
+    if outcome.answer is not None and isinstance(outcome.answer.result, GatewayRejected):
+        return "not-found"
+    return "skipped" if kind in ("refused", "unconfigured") else "failed"
+
+
+_GROUPS: dict[str, tuple[str, str]] = {
+    "found": (":white_check_mark:", N_("{count} found")),
+    "not-found": (":grey_question:", N_("{count} not found")),
+    "failed": (":warning:", N_("{count} failed")),
+    "skipped": (":stopwatch:", N_("{count} not looked up")),
+}
+
+
+def _summary(groups: Counter[str], tr: Translator, *, plain: bool = False) -> str:
+    parts = []
+    for group, (emoji, message) in _GROUPS.items():
+        if groups[group]:
+            text = tr(T(message, count=groups[group]))
+            parts.append(text if plain else f"{emoji} {text}")
+    return ", ".join(parts) if plain else "  ·  ".join(parts)
+
+
+def _line(outcome: Outcome, tr: Translator, *, now: datetime, show_env: bool) -> str:
+    code = f"`{clip(outcome.ref.qr_code_id, 40)}`"
+    status = _status(outcome, tr, now)
+    env = f"  ·  {badge(outcome.env, tr)}" if show_env else ""
+    return f"{code}  {status}{env}"
+
+
+def _status(outcome: Outcome, tr: Translator, now: datetime) -> str:
+    if outcome.missing is not None:
+        return tr(
+            ":construction: not looked up: this bot is not connected to {env}",
+            env=tr(ENV_NAMES[outcome.missing.env]),
+        )
+    if outcome.refusal is not None:
+        if outcome.refusal.kind == "access":
+            return tr(":lock: not looked up: not allowed here")
+        return tr(":stopwatch: not looked up: over the rate limit")
+    assert outcome.answer is not None  # noqa: S101  # an outcome has one of the three
+    result = outcome.answer.result
+    if isinstance(result, QrCodeInfo):
+        return _found(result, tr, now)
+    if isinstance(result, GatewayRejected):
+        return tr(
+            ":grey_question: `{code}` {explanation}",
+            code=clip(result.code, 60),
+            explanation=clip(tr(result.explanation), 200),
+        )
+    kind = "misconfigured" if isinstance(result, GatewayAuthError) else outcome.kind
+    return tr(_FAILED_TEXT.get(kind, _FAILED_TEXT["unavailable"]))
+
+
+def _found(info: QrCodeInfo, tr: Translator, now: datetime) -> str:
+    amount = money(info.total_amount) if info.total_amount is not None else tr("no amount")
+    merchant = clip(info.mer_name, 120) if info.mer_name else tr("(merchant name not given)")
+    parts = [f":white_check_mark: *{amount}*", merchant]
+    expiry = info.expire_time
+    if expiry is None:
+        parts.append(tr("no expiry given"))
+    elif expiry <= now:
+        parts.append(tr(":no_entry: expired {when}", when=date_token(expiry)))
+    elif expiry - now <= EXPIRING_SOON:
+        parts.append(tr(":hourglass_flowing_sand: expires {when}", when=date_token(expiry)))
+    else:
+        parts.append(tr("expires {when}", when=date_token(expiry)))
+    return "  ·  ".join(parts)
+
+
+def _notes(
+    outcomes: Sequence[Outcome], groups: Counter[str], duplicates: int, tr: Translator
+) -> list[str]:
+    notes: list[str] = []
+    limited = [o for o in outcomes if o.refusal is not None and o.refusal.kind != "access"]
+    if limited:
+        wait = max(math.ceil(o.refusal.wait) for o in limited if o.refusal is not None)
+        notes.append(
+            tr(
+                P(
+                    ":stopwatch: {count} code was not looked up: the rate limit was reached. "
+                    "Try again in {seconds} s, or use its Details button.",
+                    ":stopwatch: {count} codes were not looked up: the rate limit was reached. "
+                    "Try again in {seconds} s, or use their Details buttons.",
+                    len(limited),
+                    seconds=wait,
+                )
+            )
+        )
+    if duplicates:
+        notes.append(
+            tr(
+                P(
+                    "{count} repeated code was looked up once.",
+                    "{count} repeated codes were looked up once.",
+                    duplicates,
+                )
+            )
+        )
+    if groups["found"] and len(outcomes) > 1:
+        notes.append(tr("_Details_ shows a code's full card, with its buttons."))
+    return notes

@@ -1,0 +1,243 @@
+"""Many codes at once: one compact card, a line and a Details button per code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from slack_bolt.async_app import AsyncApp
+
+from bot.gateway.errors import GatewayRejected, GatewayUnavailable, QrInfoError
+from bot.gateway.ids import QrCodeRef
+from bot.gateway.models import QrCodeInfo
+from bot.i18n import LANGUAGES, Language
+from bot.i18n.catalogue import translator
+from bot.kit.simulate import DEMO_USER
+from bot.kit.sink import ResponseSink
+from bot.sandbox.gateway import SandboxGateway
+from bot.service.gateways import MissingGateway
+from bot.service.guard import Refusal
+from bot.service.lookup import Answer, Outcome
+from bot.slack.batch import DETAILS_ACTION, batch_card
+from bot.slack.blocks import badge
+from bot.slack.parse import MAX_BATCH
+from tests.slack.blockkit import limit_problems, payload
+from tests.slack.conftest import WAIT, AppFactory, all_text, run_command
+from tests.slack.fakes import FakeSlackApi
+from tests.slack.test_cards import _reply
+from tests.slack.test_environments import click
+from tests.slack.test_operations import lookups
+
+MID = "898340149000005"  # the benchmark family's merchant
+FOUND = [f"BNCH{n:022}" for n in range(1, 18)]  # 17 codes the sandbox finds
+MISSING = ["31940000000000000000000001", "31940000000000000000000002"]  # NO_BILL
+FAILING = "E5030000000000000000000001"  # the sandbox answers 502, every time
+NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
+
+
+async def ask(app: AsyncApp, sink: ResponseSink, text: str) -> dict[str, Any]:
+    await run_command(app, text, sink)
+    return (await sink.next(WAIT)).payload
+
+
+def detail_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        block["accessory"]
+        for block in card["blocks"]
+        if block.get("accessory", {}).get("action_id") == DETAILS_ACTION
+    ]
+
+
+def line_of(card: dict[str, Any], qr_code_id: str) -> str:
+    [line] = [
+        block["text"]["text"]
+        for block in card["blocks"]
+        if "accessory" in block and qr_code_id in block["text"]["text"]
+    ]
+    return str(line)
+
+
+async def test_twenty_codes_give_one_card_with_a_line_each_and_one_call_per_distinct_code(
+    make_app: AppFactory, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    """17 found (one typed twice), 2 not found, 1 failing: one card within Block Kit's
+    limits, lines in the order typed, a summary, and one gateway call per distinct code."""
+    app, services = make_app.build(chinaums_timeout=0.5)
+    codes = [*FOUND[:10], FOUND[0], *MISSING, FAILING, *FOUND[10:]]
+    card = await ask(app, sink, " ".join([MID, *codes]))
+    await make_app.settled()
+
+    distinct = list(dict.fromkeys(codes))
+    assert len(distinct) == MAX_BATCH
+    buttons = detail_buttons(card)
+    assert [json.loads(b["value"])["qr"] for b in buttons] == distinct
+    said = all_text(card)
+    assert "*20 QR codes* of merchant `898340149000005`" in said
+    assert ":white_check_mark: 17 found" in said
+    assert ":grey_question: 2 not found" in said
+    assert ":warning: 1 failed" in said
+    assert "1 repeated code was looked up once" in said
+    assert "¥1.00" in line_of(card, FOUND[0])
+    assert "压测商户" in line_of(card, FOUND[0])
+    assert "`NO_BILL`" in line_of(card, MISSING[0])
+    assert "no answer from the gateway" in line_of(card, FAILING)
+    assert card["response_type"] == "ephemeral"
+    # One call per distinct code (the failing one retries inside its one call).
+    assert {code: sandbox.asked[code] for code in [*FOUND, *MISSING]} == dict.fromkeys(
+        [*FOUND, *MISSING], 1
+    )
+    assert lookups(services) == {
+        ("command", "found"): 17,
+        ("command", "rejected"): 2,
+        ("command", "unavailable"): 1,
+    }
+
+
+async def test_a_batchs_lookups_run_at_once(
+    make_app: AppFactory, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    """A held gateway holds every code of the batch at once: none waits for another."""
+    app = make_app()
+    sandbox.hold()
+    asked = asyncio.create_task(ask(app, sink, " ".join([MID, *FOUND[:6]])))
+    async with asyncio.timeout(WAIT):
+        while sandbox.in_flight < 6:  # noqa: ASYNC110  # the sandbox's state: no event
+            await asyncio.sleep(0.005)
+    sandbox.release()
+    card = await asked
+    assert ":white_check_mark: 6 found" in all_text(card)
+
+
+async def test_codes_past_the_rate_limit_are_not_looked_up_and_the_card_says_so(
+    make_app: AppFactory, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    app = make_app(qrinfo_user_rate=5)
+    card = await ask(app, sink, " ".join([MID, *FOUND[:8]]))
+    said = all_text(card)
+    assert ":white_check_mark: 5 found" in said
+    assert ":stopwatch: 3 not looked up" in said
+    assert "3 codes were not looked up: the rate limit was reached" in said
+    for code in FOUND[5:8]:
+        assert "over the rate limit" in line_of(card, code)
+        assert sandbox.asked[code] == 0
+    assert sum(sandbox.asked.values()) == 5
+
+
+async def test_details_posts_that_codes_full_card_beside_the_batch(
+    make_app: AppFactory, sink: ResponseSink
+) -> None:
+    app = make_app()
+    card = await ask(app, sink, " ".join([MID, *FOUND[:3]]))
+    value = detail_buttons(card)[1]["value"]
+    full = await click(app, sink, DETAILS_ACTION, value)
+    assert full["replace_original"] is False  # the batch card stays
+    assert full["response_type"] == "ephemeral"
+    assert "压测商户" in full["text"]
+    assert FOUND[1] in all_text(full)  # its Refresh carries the code
+    assert "refresh_card" in all_text(full)
+
+
+async def test_one_code_typed_twice_is_the_single_card(
+    make_app: AppFactory, sink: ResponseSink
+) -> None:
+    card = await ask(make_app(), sink, f"{MID} {FOUND[0]} {FOUND[0]}")
+    assert detail_buttons(card) == []
+    assert "refresh_card" in all_text(card)
+
+
+async def test_no_access_gives_the_refusal_alone(make_app: AppFactory, sink: ResponseSink) -> None:
+    card = await ask(make_app(qrinfo_allowed_users="U0SOMEONE1"), sink, " ".join([MID, *FOUND[:3]]))
+    assert detail_buttons(card) == []
+    assert "nothing was sent to the gateway" in all_text(card)
+
+
+async def test_twenty_one_codes_are_refused_before_any_lookup(
+    make_app: AppFactory, sink: ResponseSink, sandbox: SandboxGateway
+) -> None:
+    card = await ask(
+        make_app(), sink, " ".join([MID, *FOUND, *MISSING, FAILING, "31940000000000000000000009"])
+    )
+    assert "That is 21 QR codes; /qrinfo looks up at most 20 at once" in all_text(card)
+    assert sandbox.query_requests == 0
+
+
+async def test_the_batch_card_speaks_chinese(
+    make_app: AppFactory, sink: ResponseSink, slack_api: FakeSlackApi
+) -> None:
+    slack_api.locales[DEMO_USER] = "zh-CN"
+    card = await ask(make_app(), sink, " ".join([MID, *FOUND[:2], MISSING[0]]))
+    said = all_text(card)
+    assert "找到 2 个" in said
+    assert "详情" in said
+
+
+# --- within Block Kit's limits, whatever the replies ------------------------------------------
+
+REF = QrCodeRef(MID, "31942002268195125132885377", env="prod")
+NO_BILL = GatewayRejected(code="NO_BILL", message="", msg_id=None)
+
+
+def _outcome(kind: str, reply: dict[str, Any], n: int) -> Outcome:
+    ref = QrCodeRef(MID, f"{n:026}", env="test" if n % 3 else "prod")
+    result: QrCodeInfo | QrInfoError | None = None
+    if kind == "found":
+        result = QrCodeInfo.model_validate(reply)
+    elif kind == "rejected":
+        result = GatewayRejected(code="NO_BILL", message="<!channel>" * 100, msg_id=None)
+    elif kind == "failed":
+        result = GatewayUnavailable(reason="x", attempts=3, elapsed=8.0, msg_id=None)
+    if result is not None:
+        return Outcome(ref, answer=Answer(f"qri{n}", result, NOW, 12.0))
+    if kind == "missing":
+        return Outcome(ref, missing=MissingGateway("prod", "CHINAUMS_PROD_APP_ID and …"))
+    return Outcome(ref, refusal=Refusal("user-rate", limit=30, wait=59.5))
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    kinds=st.lists(
+        st.sampled_from(["found", "rejected", "failed", "missing", "limited"]),
+        min_size=2,
+        max_size=MAX_BATCH,
+    ),
+    reply=_reply,
+    language=st.sampled_from(LANGUAGES),
+    duplicates=st.integers(0, 100),
+)
+def test_any_batch_renders_within_block_kit_limits(
+    kinds: list[str], reply: dict[str, Any], language: Language, duplicates: int
+) -> None:
+    outcomes = [_outcome(kind, reply, n) for n, kind in enumerate(kinds)]
+    card = batch_card(outcomes, translator(language), now=NOW, duplicates=duplicates)
+    assert limit_problems(card) == []
+    assert len(card.text) <= 300
+    assert "<!channel>" not in json.dumps(payload(card))
+    assert card.block_dicts() == [block.to_dict() for block in card.blocks]
+    assert len(detail_buttons(payload(card))) == len(outcomes)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_mixed_batch_names_each_lines_gateway(language: Language) -> None:
+    outcomes = [
+        Outcome(
+            REF,
+            answer=Answer("q1", GatewayRejected(code="NO_BILL", message="", msg_id=None), NOW, 1.0),
+        ),
+        Outcome(
+            QrCodeRef(MID, "31940000000000000000000001", env="test"),
+            missing=MissingGateway("test", "CHINAUMS_TEST_APP_ID and CHINAUMS_TEST_APP_KEY"),
+        ),
+    ]
+    tr = translator(language)
+    card = payload(batch_card(outcomes, tr, now=NOW))
+    assert badge("prod", tr) in line_of(card, REF.qr_code_id)
+    assert badge("test", tr) in line_of(card, "31940000000000000000000001")
