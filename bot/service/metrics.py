@@ -39,10 +39,13 @@ OUTCOMES = (
     "misconfigured",
     "invalid",
 )
-ACTIONS = ("command", "refresh", "share", "form")
+ACTIONS = ("command", "refresh", "share", "form", "show_qr")
 CIRCUIT_STATES = {"closed": 0, "half-open": 1, "open": 2}
 SCRAPE_SECONDS = 1.0  # /metrics is drawn at most this often
-ReplyVia = Literal["response_url", "chat.postMessage", "chat.postEphemeral"]
+# files.upload: files_upload_v2's three steps (getUploadURLExternal, the upload, complete).
+ReplyVia = Literal[
+    "response_url", "chat.postMessage", "chat.postEphemeral", "conversations.open", "files.upload"
+]
 ReplyFailure = Literal["spent", "refused", "unreachable"]
 
 
