@@ -47,7 +47,12 @@ def _add_one_shots(commands: Commands) -> None:
     query = commands.add_parser("query", help="look one QR code up and print it")
     query.add_argument("mid", help="merchant number, e.g. 898340149000005")
     query.add_argument("qr_code_id", help="QR code id, e.g. 31942002268195125132885377")
-    query.add_argument("--json", action="store_true", help="print the parsed reply as JSON")
+    output = query.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the parsed reply as JSON")
+    output.add_argument(
+        "--qr", action="store_true", help="print the QR code in the terminal after the card"
+    )
+    query.add_argument("--qr-png", metavar="FILE", help="write the QR code to FILE as a PNG image")
     demo = commands.add_parser(
         "demo", help="run one /qrinfo through the real app in-process and print the card"
     )

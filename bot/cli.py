@@ -1,8 +1,9 @@
 """The ``qrinfo`` command: loads Settings once and runs one subcommand.
 
 Exit codes: 0 found / ok, 1 the output could not be written, 2 bad input
-(arguments included), 3 rejected by the gateway, 4 gateway unavailable or
-misconfigured, or a server that cannot listen.
+(arguments included), 3 rejected by the gateway (or, for ``--qr`` and
+``--qr-png``, a code whose URL is not one the bot draws), 4 gateway
+unavailable or misconfigured, or a server that cannot listen.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.arguments import build_parser
@@ -70,8 +73,26 @@ def format_summary(info: QrCodeInfo, tr: Translator = ENGLISH) -> str:
     return "\n".join(pad(label, width) + value for label, value in rows)
 
 
+@dataclass(frozen=True, slots=True)
+class QrOutput:
+    """What ``query`` draws besides the card: the code in the terminal, a PNG file."""
+
+    terminal: bool = False
+    png_path: str | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return self.terminal or self.png_path is not None
+
+
 async def _query(
-    settings: Settings, mid: str, qr_code_id: str, *, as_json: bool, tr: Translator
+    settings: Settings,
+    mid: str,
+    qr_code_id: str,
+    *,
+    as_json: bool,
+    tr: Translator,
+    qr: QrOutput = QrOutput(),  # frozen: one shared default is safe
 ) -> int:
     from bot.wiring import build_gateway, new_gateway_http  # noqa: PLC0415  # composition root
 
@@ -87,6 +108,34 @@ async def _query(
         _out(json.dumps(info.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
     else:
         _out(format_summary(info, tr))
+    return _draw(info.qr_code_url, qr, tr) if qr.wanted else EXIT_OK
+
+
+def _draw(url: str | None, qr: QrOutput, tr: Translator) -> int:
+    """The code in the terminal and/or a PNG file, after the card; only a URL the bot draws."""
+    from bot.qr_image import drawable, png, terminal_text  # noqa: PLC0415  # only with --qr
+
+    if url is None or not drawable(url):
+        why = (
+            tr("the gateway gave no QR URL")
+            if not url
+            else tr("its URL is not an https URL on the provider's QR hosts")
+        )
+        return _fail(EXIT_REJECTED, tr("cannot draw the QR code: {why}", why=why))
+    if qr.terminal:
+        _out(terminal_text(url), end="")
+    if qr.png_path is not None:
+        try:
+            Path(qr.png_path).write_bytes(png(url))
+        except OSError as exc:
+            return _fail(
+                EXIT_OUTPUT,
+                tr(
+                    "cannot write the QR code to {path}: {reason}",
+                    path=qr.png_path,
+                    reason=exc.strerror or str(exc),
+                ),
+            )
     return EXIT_OK
 
 
@@ -317,7 +366,10 @@ def _main(argv: Sequence[str] | None) -> int:
         settings = _one_shot(settings, args.auth, args.lang)
     if args.command == "query":
         tr = translator(settings.qrinfo_language)
-        return asyncio.run(_query(settings, args.mid, args.qr_code_id, as_json=args.json, tr=tr))
+        qr = QrOutput(terminal=args.qr, png_path=args.qr_png)
+        return asyncio.run(
+            _query(settings, args.mid, args.qr_code_id, as_json=args.json, tr=tr, qr=qr)
+        )
     if args.command == "demo":
         text = " ".join(args.text) if args.text else None  # unquoted words are one command
         return _demo(settings, text, as_json=args.json)

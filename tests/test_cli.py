@@ -24,6 +24,7 @@ from aiohttp.test_utils import TestServer
 from bot.cli import main
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app
+from tests.qr import decode_png, decode_terminal
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 SEED = ["898340149000005", "31942002268195125132885377"]
@@ -143,6 +144,65 @@ def test_query_exits_4_on_bad_configuration(
     monkeypatch.setenv("CHINAUMS_ENV", "prod")
     assert main(["query", *SEED]) == 4
     assert "CHINAUMS_APP_ID" in capsys.readouterr().err
+
+
+SEED_URL = "https://qr-test2.chinaums.com/bills/qrCode.do?id=31942002268195125132885377"
+HTTP_CODE = ["898350148120555", "31942611251045330000889900"]  # its URL is plain http
+
+
+def test_query_qr_prints_the_code_after_the_card(capsys: pytest.CaptureFixture[str]) -> None:
+    """--qr: the card, then the code in half blocks, which reads back as the QR URL."""
+    assert main(["query", "--qr", *SEED]) == 0
+    out = capsys.readouterr().out
+    card, drawing = out.split("\n█", 1)
+    assert "测试商户" in card
+    assert decode_terminal("█" + drawing) == [SEED_URL]
+
+
+def test_query_qr_png_writes_the_code_as_a_png(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--qr-png FILE: the card on stdout, the PNG in FILE, decoding to the QR URL."""
+    path = tmp_path / "seed.png"
+    assert main(["query", *SEED, "--qr-png", str(path)]) == 0
+    assert "测试商户" in capsys.readouterr().out
+    assert decode_png(path.read_bytes()) == [SEED_URL]
+
+
+@pytest.mark.parametrize("flag", [["--qr"], ["--qr-png", "code.png"]], ids=["qr", "qr-png"])
+def test_query_does_not_draw_a_url_that_is_not_https_on_the_qr_hosts(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flag: list[str],
+) -> None:
+    """An http URL: the card, then one line saying why there is no drawing; exit 3, no file."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["query", *HTTP_CODE, *flag]) == 3
+    out, err = capsys.readouterr()
+    assert "http://qr.chinaums.com/" in out
+    assert "█" not in out
+    assert err == (
+        "cannot draw the QR code: its URL is not an https URL on the provider's QR hosts\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_query_qr_png_to_a_file_it_cannot_write_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A directory in FILE's place: one line naming it and why, no traceback."""
+    assert main(["query", *SEED, "--qr-png", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"cannot write the QR code to {tmp_path}: Is a directory\n"
+
+
+def test_query_qr_and_json_are_not_taken_together(capsys: pytest.CaptureFixture[str]) -> None:
+    """A drawing would break the JSON: argparse refuses the pair, exit 2."""
+    with pytest.raises(SystemExit) as done:
+        main(["query", "--qr", "--json", *SEED])
+    assert done.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_demo_prints_the_seed_card_through_the_real_app(capsys: pytest.CaptureFixture[str]) -> None:

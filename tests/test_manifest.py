@@ -28,12 +28,18 @@ def test_the_command_is_declared_with_description_and_usage_hint() -> None:
 
 
 def test_interactivity_and_socket_mode_are_on_with_exactly_the_scopes_used() -> None:
-    """Buttons need interactivity; Socket Mode needs no public URL; commands, chat:write and
-    users:read (a reader's locale)."""
+    """Buttons need interactivity; Socket Mode needs no public URL; commands, chat:write,
+    users:read (a reader's locale), and im:write and files:write (Show QR code's image in a DM)."""
     manifest = load()
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
-    assert manifest["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "users:read"]
+    assert manifest["oauth_config"]["scopes"]["bot"] == [
+        "commands",
+        "chat:write",
+        "users:read",
+        "im:write",
+        "files:write",
+    ]
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert len(manifest["display_information"]["name"]) <= 35
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-Action = Literal["command", "refresh", "share", "form", "details", "raw_reply"]
+Action = Literal["command", "refresh", "share", "form", "details", "show_qr", "raw_reply"]
 STDOUT = "-"
 
 log = logging.getLogger(__name__)

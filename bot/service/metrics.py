@@ -40,10 +40,13 @@ OUTCOMES = (
     "invalid",
     "unconfigured",
 )
-ACTIONS = ("command", "refresh", "share", "form", "details")
+ACTIONS = ("command", "refresh", "share", "form", "details", "show_qr")
 CIRCUIT_STATES = {"closed": 0, "half-open": 1, "open": 2}
 SCRAPE_SECONDS = 1.0  # /metrics is drawn at most this often
-ReplyVia = Literal["response_url", "chat.postMessage", "chat.postEphemeral"]
+# files.upload: files_upload_v2's three steps (getUploadURLExternal, the upload, complete).
+ReplyVia = Literal[
+    "response_url", "chat.postMessage", "chat.postEphemeral", "conversations.open", "files.upload"
+]
 ReplyFailure = Literal["spent", "refused", "unreachable"]
 
 

@@ -1,4 +1,5 @@
-"""Buttons on the card: Open QR code (ack only), Refresh, Share in channel, Raw reply."""
+"""Buttons on the card: Open QR code (ack only), Show QR code, Refresh, Share in channel,
+Raw reply."""
 
 from __future__ import annotations
 
@@ -16,17 +17,25 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway.ids import QrCodeRef
+from bot.gateway.models import QrCodeInfo
 from bot.i18n import T, Text
 from bot.logs import bind_now
+from bot.qr_image import drawable, png
 from bot.service.audit import Action
 from bot.service.guard import Requester
 from bot.service.lookup import Services
 from bot.slack.batch import DETAILS_ACTION
 from bot.slack.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
-from bot.slack.cards import OPEN_QR_ACTION, SHARE_ACTION
+from bot.slack.cards import OPEN_QR_ACTION, SHARE_ACTION, SHOW_QR_ACTION, qr_caption
+from bot.slack.direct import DmFile, send_file_to_dm
 from bot.slack.language import Reader, Readers
 from bot.slack.listening import lookup_card, operator_or_refused, requester, work
-from bot.slack.notices import input_error_card, share_failed_card
+from bot.slack.notices import (
+    input_error_card,
+    qr_not_drawn_card,
+    qr_not_sent_card,
+    share_failed_card,
+)
 from bot.slack.ops_cards import raw_gone_card, raw_reply_card
 from bot.slack.parse import decode_button_value
 from bot.slack.pasted import UsageError
@@ -87,6 +96,19 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
         async with work(services, respond, clicked.reader):
             await _details(clicked, action, body, respond, requester(context))
+
+    @app.action(SHOW_QR_ACTION)
+    async def show_qr(
+        ack: AsyncAck,
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
+        async with work(services, respond, clicked.reader):
+            await _show_qr(clicked, action, respond, requester(context))
 
     @app.action(RAW_REPLY_ACTION)
     async def raw_reply(
@@ -232,6 +254,55 @@ async def _share(
         await _tell(respond, clicked, who, body, posted.detail or T("Slack did not take it."))
         return
     await delete_original(respond, msg_id=outcome.msg_id)
+
+
+async def _show_qr(
+    clicked: _Click, action: dict[str, Any], respond: AsyncRespond, who: Requester
+) -> None:
+    """Send the clicker the code as a PNG in their DM with the bot.
+
+    Looked up again (a recent identical answer may serve) and drawn from what the gateway
+    says now: the button carries only the lookup, never a URL to draw.
+    """
+    ref = await _decode(action, respond, clicked, who, "show_qr")
+    if ref is None or not who.user_id:  # the front door refuses a click without a user
+        return
+    outcome, card = await lookup_card(
+        clicked.services,
+        ref,
+        who=who,
+        action="show_qr",
+        client=clicked.client,
+        reader=clicked.reader,
+    )
+    info = outcome.answer.result if outcome.answer is not None else None
+    if not isinstance(info, QrCodeInfo):  # refused or failed: say so beside the card
+        await send_card(respond, card, replace_original=False)
+        return
+    tr = await clicked.reader.translator()
+    url = info.qr_code_url
+    if url is None or not drawable(url):  # the gateway's answer changed since the card
+        log.warning("not drawing the QR URL of msgId=%s: not one the bot draws", outcome.msg_id)
+        await send_card(respond, qr_not_drawn_card(bool(url), tr), replace_original=False)
+        return
+    title = tr("QR code {id}", id=ref.qr_code_id)
+    file = DmFile(
+        data=png(url),
+        filename=f"qr-{ref.qr_code_id}.png",  # a checked id: letters and digits only
+        title=title,
+        alt_text=title,
+        comment=qr_caption(info, outcome.env, tr),
+    )
+    failed = await send_file_to_dm(
+        clicked.client,
+        who.user_id,
+        file,
+        msg_id=outcome.msg_id,
+        metrics=clicked.services.metrics,
+    )
+    if failed is not None:
+        refused = (failed.code or "?") if failed.reason == "refused" else None
+        await send_card(respond, qr_not_sent_card(refused, tr), replace_original=False)
 
 
 def _in_channel(body: dict[str, Any]) -> bool:

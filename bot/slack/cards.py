@@ -20,8 +20,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.gateway.config import Environment
 from bot.gateway.models import Goods, QrCodeInfo
 from bot.i18n import P, Translator
+from bot.qr_image import drawable
 from bot.slack.blocks import (
     ACTIONS_BLOCK,
     BUTTON_URL_CHARS,
@@ -32,6 +34,7 @@ from bot.slack.blocks import (
     SECTION_CHARS,
     Card,
     CardContext,
+    badge,
     button,
     context_block,
     field_text,
@@ -45,14 +48,17 @@ from bot.slack.mrkdwn import beijing_text, clip, date_token
 GOODS_SHOWN = 10
 OPEN_QR_ACTION = "open_qr"
 SHARE_ACTION = "share_card"
+SHOW_QR_ACTION = "show_qr"
+CAPTION_MERCHANT_CHARS = 100
 EXPIRING_SOON = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
 class CardButtons:
-    """The buttons a card carries: Refresh always, Share unless already shared."""
+    """The buttons a card carries: Refresh always, Share unless already shared, Show QR code
+    when the code's URL is one the bot draws."""
 
-    value: str  # from parse.encode_button_value: what Refresh and Share look up again
+    value: str  # from parse.encode_button_value: what Refresh, Share and Show QR look up again
     shareable: bool = True
 
 
@@ -134,6 +140,10 @@ def _actions(url: str | None, buttons: CardButtons | None, ctx: CardContext) -> 
     elements: list[ButtonElement] = []
     if _linkable(url):
         elements.append(button(tr("Open QR code"), OPEN_QR_ACTION, url=url, style="primary"))
+    if buttons is not None and drawable(url):
+        # The lookup, as Refresh's: the click looks the code up again and draws what the
+        # gateway says then, never a URL a button carries.
+        elements.append(button(tr("Show QR code"), SHOW_QR_ACTION, value=buttons.value))
     if buttons is not None:
         elements.append(button(tr("Refresh"), REFRESH_ACTION, value=buttons.value))
         if buttons.shareable:
@@ -211,3 +221,17 @@ def _description(info: QrCodeInfo, tr: Translator) -> SectionBlock | None:
         return None
     label = tr("*Description*") + "\n"
     return SectionBlock(text=mrkdwn(label + clip(info.bill_desc, SECTION_CHARS - len(label))))
+
+
+def qr_caption(info: QrCodeInfo, env: Environment, tr: Translator) -> str:
+    """One line of mrkdwn under a QR code's image: merchant, amount, expiry, environment."""
+    merchant = " ".join((info.mer_name or tr("(merchant name not given)")).split())  # one line
+    values = {
+        "merchant": clip(merchant, CAPTION_MERCHANT_CHARS),
+        "amount": _amount(info, tr("no amount")),
+        "env": badge(env, tr),
+    }
+    if info.expire_time is None:
+        return tr("{merchant}  ·  {amount}  ·  {env}", **values)
+    when = date_token(info.expire_time)
+    return tr("{merchant}  ·  {amount}  ·  expires {when}  ·  {env}", when=when, **values)

@@ -89,6 +89,8 @@ def usage_card(envs: Sequence[Environment], tr: Translator) -> Card:
     buttons = tr(
         "*Buttons on a card*\n"
         "• *Open QR code* opens the code's URL (https only).\n"
+        "• *Show QR code* sends you the code as an image in your direct messages with the bot, "
+        "to look at and to try with a phone.\n"
         "• *Refresh* looks the code up again and updates the card in place.\n"
         "• *Share in channel* posts the card for everyone in the channel, with your name on it."
     )
@@ -290,6 +292,39 @@ def share_failed_card(reason: Text | str, tr: Translator) -> Card:
     )
     return Card(
         text=tr("The card could not be shared in the channel."),
+        blocks=[SectionBlock(text=mrkdwn(text))],
+    )
+
+
+def qr_not_drawn_card(has_url: bool, tr: Translator) -> Card:
+    """The code was found, but its URL is not one the bot draws (or there is none)."""
+    reason = (
+        T("its URL is not an https URL on the provider's QR hosts")
+        if has_url
+        else T("the gateway gave no QR URL")
+    )
+    text = tr(":warning: *No QR image for this code:* {reason}.", reason=reason)
+    return Card(text=tr("No QR image for this code."), blocks=[SectionBlock(text=mrkdwn(text))])
+
+
+def qr_not_sent_card(refused: str | None, tr: Translator) -> Card:
+    """The QR image did not reach the clicker's DM: Slack *refused* (its error code), or gave
+    no answer (None)."""
+    reason = (
+        T(
+            "Slack refused it ({code}). The bot may need to be reinstalled with the "
+            "files:write and im:write scopes: tell the bot's operator.",
+            code=clip(refused, 100),
+        )
+        if refused is not None
+        else T("Slack did not answer; try again in a moment.")
+    )
+    text = tr(
+        ":warning: *The QR code could not be sent to your direct messages.* {reason}",
+        reason=reason,
+    )
+    return Card(
+        text=tr("The QR code could not be sent to your direct messages."),
         blocks=[SectionBlock(text=mrkdwn(text))],
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -15,14 +14,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.i18n import T, Translator
 from bot.service.lookup import Services
-from bot.service.metrics import Metrics
-from bot.slack.blocks import Card
+from bot.slack.direct import send_card_to_dm
 from bot.slack.language import Readers
 from bot.slack.listening import batch_lookup_card, lookup_card, requester, work
 from bot.slack.parse import FormErrors, find_in_message, parse_form
 from bot.slack.pasted import BatchRequest
 from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
-from bot.slack.webapi import error_code, unreachable
+from bot.slack.webapi import error_code
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +98,7 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
                 )
                 msg_id = outcome.msg_id
             if who.user_id:  # the front door refuses a submission without a user
-                await _send_to_dm(client, who.user_id, card, msg_id, services.metrics)
+                await send_card_to_dm(client, who.user_id, card, msg_id, services.metrics)
 
 
 def _prefilled_form(shortcut: dict[str, Any], tr: Translator) -> dict[str, Any]:
@@ -122,34 +120,6 @@ def message_text(message: dict[str, Any]) -> str:
         if isinstance(attachment, dict):
             parts += [str(attachment.get(key, "")) for key in ("text", "fallback", "title_link")]
     return "\n".join(parts)[:MESSAGE_CHARS]
-
-
-async def _send_to_dm(
-    client: AsyncWebClient, user_id: str, card: Card, msg_id: str | None, metrics: Metrics
-) -> None:
-    """A modal has no channel: the card goes to the user's DM with the bot."""
-    try:
-        await client.chat_postMessage(
-            channel=user_id,
-            text=card.text,
-            blocks=card.block_dicts(),
-        )
-    except SlackApiError as exc:
-        metrics.reply_failed("chat.postMessage", "refused")
-        log.warning(
-            "could not send the form's card to %s msgId=%s: %s",
-            user_id,
-            msg_id,
-            error_code(exc),
-        )
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        metrics.reply_failed("chat.postMessage", "unreachable")
-        log.warning(
-            "could not send the form's card to %s msgId=%s: %s",
-            user_id,
-            msg_id,
-            unreachable(exc, "chat.postMessage"),
-        )
 
 
 async def _open(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:

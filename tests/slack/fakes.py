@@ -18,7 +18,8 @@ APP_TOKEN = "xapp-test-token-0000"
 
 @dataclass
 class FakeSlackApi:
-    """auth.test, views.open, chat.postMessage and chat.postEphemeral; every call kept."""
+    """auth.test, views.open, chat.postMessage, chat.postEphemeral, conversations.open and a
+    file upload's three steps (its upload URL served here too); every call kept."""
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     token_ok: bool = True
@@ -38,6 +39,10 @@ class FakeSlackApi:
     socket_open: asyncio.Event = field(default_factory=asyncio.Event)
     from_bot: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     called: asyncio.Condition = field(default_factory=asyncio.Condition)
+    # Files: the DM conversations.open gives, and the bytes posted to each upload URL.
+    dm_channel: str = "D0QRINFODM1"
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> what was uploaded
+    upload_status: int = 200  # what the upload URL answers
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -88,13 +93,7 @@ class FakeSlackApi:
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        raw = await request.text()
-        if request.method == "GET":
-            args: dict[str, Any] = dict(request.query)
-        elif request.content_type == "application/json":
-            args = json.loads(raw or "{}")
-        else:
-            args = dict(parse_qsl(raw))
+        args = await _arguments(request)
         self.calls.append((method, args))
         async with self.called:
             self.called.notify_all()
@@ -133,7 +132,44 @@ class FakeSlackApi:
             )
         if method == "views.open":
             return web.json_response({"ok": True, "view": {"id": "V0001"}})
+        if method == "conversations.open" or method.startswith("files."):
+            return self.dm_file(method, args)
         return web.json_response({"ok": True, "channel": args.get("channel"), "ts": "1.0"})
+
+    def dm_file(self, method: str, args: dict[str, Any]) -> web.Response:
+        """conversations.open (the DM), and files_upload_v2's first and last steps."""
+        if method == "conversations.open":
+            return web.json_response({"ok": True, "channel": {"id": self.dm_channel}})
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.of(method)):09d}"
+            upload_url = self.url.replace("/api/", f"/upload/{file_id}")
+            return web.json_response({"ok": True, "upload_url": upload_url, "file_id": file_id})
+        files = json.loads(args.get("files", "[]"))  # files.completeUploadExternal
+        return web.json_response({"ok": True, "files": [{"id": f["id"]} for f in files]})
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """An upload URL files.getUploadURLExternal handed out: keeps the bytes posted to it."""
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        self.calls.append(("upload", {"file_id": file_id}))
+        async with self.called:
+            self.called.notify_all()
+        if self.upload_status != 200:
+            return web.Response(status=self.upload_status, text="upload failed")
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
+
+
+async def _arguments(request: web.Request) -> dict[str, Any]:
+    """A call's arguments: the body's (form or JSON), and the URL's (slack_sdk sends some
+    methods' params there, files.getUploadURLExternal's and conversations.open's among them)."""
+    raw = await request.text()
+    if request.method == "GET":
+        body: dict[str, Any] = {}
+    elif request.content_type == "application/json":
+        body = json.loads(raw or "{}")
+    else:
+        body = dict(parse_qsl(raw))
+    return dict(request.query) | body
 
 
 async def serve_fake_slack() -> AsyncIterator[FakeSlackApi]:
@@ -141,6 +177,7 @@ async def serve_fake_slack() -> AsyncIterator[FakeSlackApi]:
     app = web.Application()
     app.router.add_route("*", "/api/{method}", fake.handle)
     app.router.add_get("/link", fake.websocket)
+    app.router.add_post("/upload/{file_id}", fake.upload)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     fake.url = str(server.make_url("/api/"))

@@ -20,11 +20,14 @@ from bot.gateway.errors import (
 from bot.gateway.models import QrCodeInfo
 from bot.i18n import ENGLISH, LANGUAGES, Language, T, Translator
 from bot.i18n.catalogue import translator
+from bot.qr_image import drawable
 from bot.slack.blocks import Card, CardContext, money
-from bot.slack.cards import qr_card
+from bot.slack.cards import SHOW_QR_ACTION, CardButtons, qr_caption, qr_card
 from bot.slack.notices import (
     auth_error_card,
     input_error_card,
+    qr_not_drawn_card,
+    qr_not_sent_card,
     rejected_card,
     unavailable_card,
     unexpected_error_card,
@@ -37,10 +40,16 @@ NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
 CTX = CardContext(env="sandbox", tr=ENGLISH, msg_id="qri0123", answered_at=NOW, duration_ms=42.0)
 ZH = translator("zh")
 HOSTILE = "<!channel> & <@U123> <https://evil.example|click me> *bold*"
+BUTTONS = CardButtons(value='{"mid":"898340149000005","qr":"31942002268195125132885377"}')
 
 
-def render(reply: dict[str, Any], now: datetime = NOW, tr: Translator = ENGLISH) -> Card:
-    return qr_card(QrCodeInfo.model_validate(reply), replace(CTX, tr=tr), now=now)
+def render(
+    reply: dict[str, Any],
+    now: datetime = NOW,
+    tr: Translator = ENGLISH,
+    buttons: CardButtons | None = None,
+) -> Card:
+    return qr_card(QrCodeInfo.model_validate(reply), replace(CTX, tr=tr), now=now, buttons=buttons)
 
 
 def payload_text(card: Card) -> str:
@@ -176,6 +185,65 @@ def test_a_javascript_url_is_never_a_button() -> None:
     assert blocks_of(card, "actions") == []
 
 
+def action_ids(card: Card) -> list[str]:
+    return [e["action_id"] for b in blocks_of(card, "actions") for e in b["elements"]]
+
+
+def test_show_qr_code_sits_next_to_open_qr_code_with_the_lookup_as_its_value() -> None:
+    """Open QR code, Show QR code, Refresh, Share; Show carries what Refresh carries."""
+    card = render(SEED_REPLY, buttons=BUTTONS)
+    assert action_ids(card) == ["open_qr", SHOW_QR_ACTION, "refresh_card", "share_card"]
+    [actions] = blocks_of(card, "actions")
+    show = actions["elements"][1]
+    assert (show["text"]["text"], show["value"]) == ("Show QR code", BUTTONS.value)
+    assert "url" not in show
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://qr.chinaums.com/bills/qrCode.do?id=31942611251045330000889900",
+        "https://evil.example/48020000/31942002268195125132885377",
+        "https://qr.95516.com.evil.example/48020000/31942002268195125132885377",
+    ],
+    ids=["http", "another-host", "a-suffix"],
+)
+def test_no_show_qr_code_for_a_url_the_bot_does_not_draw(url: str) -> None:
+    """http, or https on another host: no Show QR code (the https one keeps Open QR code)."""
+    card = render(SEED_REPLY | {"qrCodeUrl": url}, buttons=BUTTONS)
+    assert SHOW_QR_ACTION not in action_ids(card)
+    assert ("open_qr" in action_ids(card)) is url.startswith("https://")
+
+
+def test_the_caption_is_one_line_with_merchant_amount_expiry_and_environment() -> None:
+    """测试商户 · ¥0.02 · expires <date token> · SANDBOX, in one line."""
+    info = QrCodeInfo.model_validate(SEED_REPLY)
+    assert qr_caption(info, "sandbox", ENGLISH) == (
+        "测试商户  ·  ¥0.02  ·  expires "
+        "<!date^1898315485^{date_short_pretty} {time}|2030-02-26 13:51:25 UTC+8>"
+        "  ·  :test_tube: *SANDBOX*"
+    )
+
+
+def test_the_caption_in_chinese() -> None:
+    """过期时间 and the environment's Chinese badge."""
+    info = QrCodeInfo.model_validate(SEED_REPLY)
+    caption = qr_caption(info, "prod", ZH)
+    assert caption.startswith("测试商户  ·  ¥0.02  ·  过期时间 <!date^1898315485^")
+    assert caption.endswith(ZH(":large_green_circle: *PROD*"))
+
+
+def test_the_caption_escapes_the_merchant_and_stays_one_line() -> None:
+    """A hostile merchant name with newlines: escaped, on one line; no expiry, no amount."""
+    info = QrCodeInfo.model_validate({"errCode": "SUCCESS", "merName": HOSTILE + "\n\nx"})
+    caption = qr_caption(info, "test", ENGLISH)
+    assert "\n" not in caption
+    assert "<!channel>" not in caption
+    assert caption.startswith("&lt;!channel&gt; &amp; &lt;@U123&gt;")
+    assert caption.endswith("x  ·  no amount  ·  :construction: *TEST*")
+    assert "expires" not in caption
+
+
 def test_an_expired_code_is_marked_expired() -> None:
     """expireTime in the past: 'Expired' under the amount."""
     card = render(SEED_REPLY | {"expireTime": "2025-06-30 23:59:59"})
@@ -226,6 +294,10 @@ def test_error_cards_are_valid_and_say_what_to_do() -> None:
         "input": (input_error_card(T("{x}", x=HOSTILE), "test", ENGLISH), "for example"),
         "usage": (usage_card(["prod"], ENGLISH), "/qrinfo 898340149000005"),
         "unexpected": (unexpected_error_card("err-abc", ENGLISH), "err-abc"),
+        "not-drawn": (qr_not_drawn_card(True, ENGLISH), "not an https URL"),
+        "no-url": (qr_not_drawn_card(False, ENGLISH), "no QR URL"),
+        "not-sent": (qr_not_sent_card(HOSTILE, ENGLISH), "files:write and im:write"),
+        "no-answer": (qr_not_sent_card(None, ENGLISH), "try again in a moment"),
     }
     for name, (card, says) in cards.items():
         assert limit_problems(card) == [], name
@@ -265,7 +337,12 @@ _reply = st.fixed_dictionaries(
         "tid": _text,
         "instMid": _text,
         "merName": _text,
-        "qrCodeUrl": st.one_of(_text, _text.map(lambda t: "https://" + t)),
+        "qrCodeUrl": st.one_of(
+            _text,
+            _text.map(lambda t: "https://" + t),
+            _text.map(lambda t: "https://qr.95516.com/48020000/" + t),
+            st.from_regex(r"https://qr\.95516\.com/48020000/[0-9A-Za-z]{1,32}", fullmatch=True),
+        ),
         "msgId": _text,
         "billNo": _text,
         "billDate": st.dates().map(lambda d: d.isoformat()),
@@ -289,10 +366,12 @@ _reply = st.fixed_dictionaries(
 def test_any_reply_the_model_accepts_renders_within_block_kit_limits(
     reply: dict[str, Any], language: Language
 ) -> None:
-    """Whatever the gateway sends, the card validates in slack_sdk and keeps every limit,
-    in either language."""
-    card = render(reply, tr=translator(language))
+    """Whatever the gateway sends, the card (with its buttons) validates in slack_sdk and keeps
+    every limit, in either language; Show QR code only for a URL the bot draws."""
+    card = render(reply, tr=translator(language), buttons=BUTTONS)
     assert limit_problems(card) == []
+    url = QrCodeInfo.model_validate(reply).qr_code_url
+    assert (SHOW_QR_ACTION in action_ids(card)) is drawable(url)
     assert len(card.text) <= 300
     json.dumps(payload(card))
     # What is sent (without slack_sdk's validation) is exactly what slack_sdk would send.
@@ -310,6 +389,7 @@ def test_help_lists_the_forms_the_shortcuts_the_buttons_and_the_environment() ->
         "Look up a QR code",
         "Look up this QR code",
         "Open QR code",
+        "Show QR code",
         "Refresh",
         "Share in channel",
         "the provider's test gateway",

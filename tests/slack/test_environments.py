@@ -26,9 +26,10 @@ from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app
 from bot.slack.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
-from bot.slack.cards import SHARE_ACTION
+from bot.slack.cards import SHARE_ACTION, SHOW_QR_ACTION
 from bot.wiring import build_gateway, build_gateways, new_gateway_http
 from tests.slack.conftest import SIGNING_SECRET, WAIT, AppFactory, all_text, run_command
+from tests.slack.fakes import FakeSlackApi
 from tests.slack.payloads import button_click
 
 MID, QR = "898340149000005", "31942002268195125132885377"
@@ -391,3 +392,19 @@ async def test_replicas_share_each_gateways_own_token_in_redis(
         assert "Gateway answered" not in all_text(card)  # found, not a rejected token
     assert (envs.prod.token_requests, envs.test.token_requests) == (1, 1)
     assert envs.calls() == (2, 2)
+
+
+async def test_show_qr_code_draws_from_the_gateway_that_answered_and_names_it(
+    make_app: AppFactory, sink: ResponseSink, envs: Environments, slack_api: FakeSlackApi
+) -> None:
+    app = make_app(**envs.settings())
+    card = await ask(app, sink, f"{MID} {TEST_URL}")
+    payload = button_click(
+        SHOW_QR_ACTION, button_value(card, SHOW_QR_ACTION), response_url=sink.url()
+    )
+    await app.async_dispatch(signed_request(interaction_body(payload), SIGNING_SECRET))
+    [completed] = await slack_api.wait_for("files.completeUploadExternal")
+    await make_app.settled()
+    assert envs.calls() == (0, 1)  # the test gateway's answer of a moment ago
+    assert "*TEST*" in completed["initial_comment"]
+    assert completed["channel_id"] == slack_api.dm_channel

@@ -14,7 +14,7 @@ from bot.kit.simulate import DEMO_USER, interaction_body, signed_request
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
 from bot.slack.blocks import REFRESH_ACTION
-from bot.slack.cards import SHARE_ACTION
+from bot.slack.cards import SHARE_ACTION, SHOW_QR_ACTION
 from bot.slack.parse import encode_button_value
 from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 from bot.slack.views import FORM_CALLBACK
@@ -51,10 +51,11 @@ async def drain(sink: ResponseSink, count: int) -> list[dict[str, Any]]:
 async def test_the_command_card_carries_refresh_and_share_with_the_lookup_in_their_value(
     make_app: AppFactory, sink: ResponseSink
 ) -> None:
-    """Open QR code, Refresh and Share in channel; both actions carry mid and qrCodeId."""
+    """Open QR code, Show QR code, Refresh and Share in channel; the actions carry mid and
+    qrCodeId."""
     await run_command(make_app(), SEED_TEXT, sink)
     card_buttons = buttons((await sink.next(WAIT)).payload)
-    assert set(card_buttons) == {"open_qr", REFRESH_ACTION, SHARE_ACTION}
+    assert set(card_buttons) == {"open_qr", SHOW_QR_ACTION, REFRESH_ACTION, SHARE_ACTION}
     assert json.loads(card_buttons[SHARE_ACTION]["value"]) == {
         "mid": SEED.mid,
         "qr": SEED.qr_code_id,
@@ -76,7 +77,7 @@ async def test_share_posts_the_card_in_channel_then_removes_the_private_one(
     assert posted.get("replace_original") is None
     assert f"shared by <@{DEMO_USER}>" in all_text(posted)
     assert "测试商户" in posted["text"]
-    assert set(buttons(posted)) == {"open_qr", REFRESH_ACTION}
+    assert set(buttons(posted)) == {"open_qr", SHOW_QR_ACTION, REFRESH_ACTION}
     assert json.loads(buttons(posted)[REFRESH_ACTION]["value"]) == {  # no one's name in it
         "mid": SEED.mid,
         "qr": SEED.qr_code_id,
@@ -326,7 +327,7 @@ async def test_a_good_submission_closes_the_form_and_sends_the_card_by_dm(
     assert post["text"].startswith("测试商户")
     blocks = post["blocks"] if isinstance(post["blocks"], list) else json.loads(post["blocks"])
     # A DM has nobody to share with: no Share button.
-    assert set(buttons({"blocks": blocks})) == {"open_qr", REFRESH_ACTION}
+    assert set(buttons({"blocks": blocks})) == {"open_qr", SHOW_QR_ACTION, REFRESH_ACTION}
 
 
 async def test_the_form_is_acked_at_once_even_when_the_gateway_hangs(
