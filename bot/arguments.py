@@ -53,6 +53,12 @@ def _add_one_shots(commands: Commands) -> None:
         "--qr", action="store_true", help="print the QR code in the terminal after the card"
     )
     query.add_argument("--qr-png", metavar="FILE", help="write the QR code to FILE as a PNG image")
+    query.add_argument(
+        "--env",
+        choices=("test", "prod"),
+        help="ask that environment's gateway (CHINAUMS_TEST_* / CHINAUMS_PROD_* beside the "
+        "default); the default: the one CHINAUMS_ENV names",
+    )
     demo = commands.add_parser(
         "demo", help="run one /qrinfo through the real app in-process and print the card"
     )

@@ -28,7 +28,7 @@ from bot.config import (
     load_settings,
     log_format_setting,
 )
-from bot.gateway.config import AuthScheme
+from bot.gateway.config import AuthScheme, Environment
 from bot.gateway.errors import (
     GatewayAuthError,
     GatewayRejected,
@@ -93,13 +93,25 @@ async def _query(
     as_json: bool,
     tr: Translator,
     qr: QrOutput = QrOutput(),  # frozen: one shared default is safe
+    env: Environment | None = None,
 ) -> int:
-    from bot.wiring import build_gateway, new_gateway_http  # noqa: PLC0415  # composition root
+    from bot.service.gateways import MissingGateway  # noqa: PLC0415  # composition root
+    from bot.wiring import build_gateway, build_gateways, new_gateway_http  # noqa: PLC0415
 
     http = new_gateway_http(settings)
     try:
-        client = build_gateway(settings, http)
-        info = await client.query_qrcode_info(mid, qr_code_id)
+        gateways = build_gateways(settings, http, build_gateway(settings, http))
+        routed = gateways.route(env)
+        if isinstance(routed, MissingGateway):
+            return _fail(
+                EXIT_UNAVAILABLE,
+                tr(
+                    "no gateway for the {env} environment: set {settings}",
+                    env=routed.env,
+                    settings=routed.settings,
+                ),
+            )
+        info = await gateways.client(routed).query_qrcode_info(mid, qr_code_id)
     except (InvalidInput, GatewayRejected, GatewayAuthError, GatewayUnavailable) as exc:
         return _fail(*_query_failure(exc, tr))
     finally:
@@ -297,7 +309,11 @@ def _fail(code: int, message: str) -> int:
 def _one_shot(settings: Settings, auth: AuthScheme, language: Language | None) -> Settings:
     # The provider keeps at most 10 live access tokens per appId, each for an hour:
     # a one-shot run in token mode spends one of the serving bot's ten.
-    update: dict[str, object] = {"chinaums_auth": auth}
+    update: dict[str, object] = {
+        "chinaums_auth": auth,
+        "chinaums_test_auth": auth,
+        "chinaums_prod_auth": auth,
+    }
     if language is not None:  # --lang; else QRINFO_LANGUAGE
         update["qrinfo_language"] = language
     return settings.model_copy(update=update)
@@ -368,7 +384,9 @@ def _main(argv: Sequence[str] | None) -> int:
         tr = translator(settings.qrinfo_language)
         qr = QrOutput(terminal=args.qr, png_path=args.qr_png)
         return asyncio.run(
-            _query(settings, args.mid, args.qr_code_id, as_json=args.json, tr=tr, qr=qr)
+            _query(
+                settings, args.mid, args.qr_code_id, as_json=args.json, tr=tr, qr=qr, env=args.env
+            )
         )
     if args.command == "demo":
         text = " ".join(args.text) if args.text else None  # unquoted words are one command

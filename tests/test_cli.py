@@ -22,6 +22,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.cli import main
+from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app
 from tests.qr import decode_png, decode_terminal
@@ -144,6 +145,38 @@ def test_query_exits_4_on_bad_configuration(
     monkeypatch.setenv("CHINAUMS_ENV", "prod")
     assert main(["query", *SEED]) == 4
     assert "CHINAUMS_APP_ID" in capsys.readouterr().err
+
+
+def test_query_env_asks_the_gateway_beside_the_default(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-process sandbox the default, a test gateway on loopback: --env test asks it."""
+    with served_in_a_thread(serve_sandbox()) as (gateway, url):
+        monkeypatch.setenv("CHINAUMS_TEST_BASE_URL", url)
+        monkeypatch.setenv("CHINAUMS_TEST_APP_ID", SANDBOX_APP_ID)
+        monkeypatch.setenv("CHINAUMS_TEST_APP_KEY", SANDBOX_APP_KEY)
+        assert main(["query", "--env", "test", *SEED]) == 0
+        assert gateway.query_requests == 1
+        assert main(["query", *SEED]) == 0  # the default: answered in-process
+        assert gateway.query_requests == 1
+    assert "测试商户" in capsys.readouterr().out
+
+
+def test_query_env_not_configured_names_the_settings(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox_gateway: SandboxGateway,
+) -> None:
+    monkeypatch.setenv("CHINAUMS_ENV", "test")
+    monkeypatch.setenv("CHINAUMS_APP_ID", SANDBOX_APP_ID)
+    monkeypatch.setenv("CHINAUMS_APP_KEY", SANDBOX_APP_KEY)
+    assert main(["query", "--env", "prod", *SEED]) == 4
+    err = capsys.readouterr().err
+    assert (
+        "no gateway for the prod environment: set CHINAUMS_PROD_APP_ID and CHINAUMS_PROD_APP_KEY"
+        in err
+    )
+    assert sandbox_gateway.query_requests == 0
 
 
 SEED_URL = "https://qr-test2.chinaums.com/bills/qrCode.do?id=31942002268195125132885377"
