@@ -579,3 +579,12 @@ def test_a_redis_url_that_is_no_redis_url_is_refused_at_start(
     assert (
         "QRINFO_REDIS_URL: expected a redis://, rediss:// or unix:// URL" in capsys.readouterr().err
     )
+
+
+def test_demo_of_several_codes_prints_the_batch_card(capsys: pytest.CaptureFixture[str]) -> None:
+    codes = ["BNCH0000000000000000000001", "BNCH0000000000000000000002"]
+    assert main(["demo", SEED[0], *codes]) == 0
+    out = capsys.readouterr().out
+    assert "2 QR codes of merchant `898340149000005`" in out
+    assert f"`{codes[1]}`  ✅ ¥1.00  ·  压测商户" in out
+    assert out.count("[Details]") == 2

@@ -68,7 +68,10 @@ def card_to_text(payload: dict[str, Any]) -> str:
             lines += [title, "═" * min(60, columns(title))]
         elif kind == "section":
             if "text" in block:
-                lines.append(mrkdwn_to_text(block["text"]["text"]))
+                text = mrkdwn_to_text(block["text"]["text"])
+                accessory = block.get("accessory", {})
+                button = accessory.get("text", {}).get("text") if accessory else None
+                lines.append(f"{text}  [{button}]" if button else text)
             for item in block.get("fields", []):
                 label, _, value = mrkdwn_to_text(item["text"]).partition("\n")
                 lines.append(f"  {pad(label, 14)} {value.strip('`')}")
