@@ -12,16 +12,8 @@ from urllib.parse import urlsplit
 
 import segno
 
-# The hosts of the provider's QR URLs: the current shape and the old one, live and test.
-QR_HOSTS = frozenset(
-    {
-        "qr.95516.com",
-        "qr.chinaums.com",
-        "qr-test1.chinaums.com",
-        "qr-test2.chinaums.com",
-        "qr-test3.chinaums.com",
-    }
-)
+from bot.qr_urls import QR_HOSTS
+
 MAX_URL_CHARS = 1000  # real ones are under 100; a QR code of more is hard to scan anyway
 PNG_SCALE = 8  # pixels per module: about 300-400 px, sharp on a phone's camera
 ERROR_CORRECTION = "m"  # 15 %: survives a smudged screen or a slightly blurred photo

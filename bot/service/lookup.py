@@ -40,6 +40,7 @@ from bot.service.sharing import Coalescer
 from bot.store.redis import SharedStore
 
 log = logging.getLogger(__name__)
+MAX_BATCH = 20  # lookups at once (one /qrinfo, one form): one compact card, a line each
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,16 +218,25 @@ async def look_up_many(
     action: Action,
     read_group: GroupMembers,
 ) -> list[Outcome]:
-    """Several lookups at once (distinct *refs*), an outcome each, in order.
+    """Several lookups at once (at most MAX_BATCH): an outcome for each distinct one, in order.
 
-    Each is routed and counted against the rate limits in turn, so those past a limit are
-    the last ones (refused: not looked up); the rest ask their gateways concurrently, within
-    each gateway's cap, and may take an answer of a moment ago.
+    Two refs are one lookup when they route to the same gateway (an id, and the same id's
+    production URL with production the default). Each is counted against the rate limits in
+    turn, so those past a limit are the last ones (refused: not looked up); the rest ask
+    their gateways concurrently, within each gateway's cap, and may take an answer of a
+    moment ago.
     """
+    if len(refs) > MAX_BATCH:
+        raise ValueError(f"at most {MAX_BATCH} lookups at once, got {len(refs)}")
     started = time.monotonic()
+    distinct: dict[tuple[object, str], QrCodeRef] = {}
+    for ref in refs:
+        routed = services.gateways.route(ref.env)
+        env = routed.env if isinstance(routed, MissingGateway) else routed
+        distinct.setdefault((env, ref.qr_code_id), ref)
     checked = [
         await _checked(services, ref, who, action, read_group=read_group, started=started)
-        for ref in refs
+        for ref in distinct.values()
     ]
     answered = await asyncio.gather(
         *(

@@ -74,14 +74,12 @@ async def _answer(  # one command's every circumstance
     if isinstance(parsed, StatusRequest):
         await _status(services, reader, respond, who, client)
         return
-    if isinstance(parsed, BatchRequest) and len(parsed.refs) > 1:
+    if isinstance(parsed, BatchRequest):
         card = await batch_lookup_card(
             services, parsed, who=who, action="command", client=client, reader=reader
         )
         await send_card(respond, card)
         return
-    if isinstance(parsed, BatchRequest):  # one code, typed more than once
-        parsed = parsed.refs[0]
     outcome, card = await lookup_card(
         services, parsed, who=who, action="command", client=client, reader=reader
     )

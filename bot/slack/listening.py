@@ -143,10 +143,12 @@ async def batch_lookup_card(
     outcomes = await look_up_many(
         services, batch.refs, who=who, action=action, read_group=group_reader(client)
     )
+    # Repeats the parser could not see: an id and its URL, both on the default gateway.
+    repeats = batch.duplicates + len(batch.refs) - len(outcomes)
     return batch_card(
         outcomes,
         await reader.translator(),
         now=services.wall_clock(),
-        duplicates=batch.duplicates,
+        duplicates=repeats,
         hint=services.access_hint,
     )

@@ -20,6 +20,7 @@ from bot.gateway.errors import (
 from bot.i18n import N_, P, T, Text, Translator
 from bot.service.gateways import MissingGateway
 from bot.service.guard import Refusal
+from bot.service.lookup import MAX_BATCH
 from bot.slack.blocks import (
     FALLBACK_CHARS,
     Card,
@@ -30,7 +31,7 @@ from bot.slack.blocks import (
     retry_actions,
 )
 from bot.slack.mrkdwn import clip, clip_plain, date_token, escape
-from bot.slack.parse import COMMAND_EXAMPLE, ENV_NAMES, MAX_BATCH, URL_EXAMPLE
+from bot.slack.parse import COMMAND_EXAMPLE, ENV_NAMES, URL_EXAMPLE
 from bot.slack.pasted import LABELLED_EXAMPLE
 
 _DECORATION = re.compile(r":[a-z_]+: ")  # an emoji code at the start of our own texts

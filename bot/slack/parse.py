@@ -25,6 +25,8 @@ from bot.gateway.ids import (
     check_qr_code_id,
 )
 from bot.i18n import N_, T, Text
+from bot.qr_urls import NEW_SHAPE_HOST, OLD_SHAPE_HOSTS, OLD_SHAPE_PATH, pattern
+from bot.service.lookup import MAX_BATCH
 from bot.slack.pasted import (
     AROUND_A_VALUE,
     FIELD_NAMES,
@@ -75,7 +77,6 @@ ENV_NAMES: dict[Environment, Text] = {
 }
 
 
-MAX_BATCH = 20  # QR codes in one /qrinfo: one compact card, a line each
 BATCH_EXAMPLE = f"/qrinfo {MID_EXAMPLE} {QR_CODE_ID_EXAMPLE} 31942611251400310000445566"
 
 
@@ -157,7 +158,7 @@ def _parse_one(text: str) -> QrCodeRef | BatchRequest | HelpRequest | StatusRequ
     return replace(_both(mid, qr_code_id), env=env)
 
 
-def _batch(values: list[Value]) -> BatchRequest:
+def _batch(values: list[Value]) -> BatchRequest | QrCodeRef:
     """``<mid> <id or URL> <id or URL> …``: the merchant number labelled, or first."""
     mids = [v for v in values if v.field == MID]
     if len(mids) > 1:
@@ -200,6 +201,8 @@ def _batch(values: list[Value]) -> BatchRequest:
                 example=BATCH_EXAMPLE,
             )
         )
+    if len(refs) == 1:  # one code, typed more than once
+        return next(iter(refs.values()))
     return BatchRequest(tuple(refs.values()), duplicates=len(values) - 1 - len(refs))
 
 
@@ -383,8 +386,8 @@ class FormErrors(Exception):
 
 
 _URL_IN_TEXT = re.compile(
-    r"(?:https?://)?(?:qr\.95516\.com/\d{8}/[0-9A-Za-z]+"
-    r"|qr(?:-test[123])?\.chinaums\.com/bills/qrCode\.do\?id=[0-9A-Za-z]+)",
+    rf"(?:https?://)?(?:{pattern(frozenset({NEW_SHAPE_HOST}))}/\d{{8}}/[0-9A-Za-z]+"
+    rf"|(?:{pattern(OLD_SHAPE_HOSTS)}){re.escape(OLD_SHAPE_PATH)}\?id=[0-9A-Za-z]+)",
     re.IGNORECASE,
 )
 _MID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
@@ -461,7 +464,7 @@ def decode_button_value(value: str) -> QrCodeRef:
     ):
         raise UsageError(T("That button's data is not a lookup."))
     env = data.get("env")
-    if env is not None and env not in ENV_NAMES:
+    if env is not None and not (isinstance(env, str) and env in ENV_NAMES):
         raise UsageError(T("That button's data is not a lookup."))
     return replace(checked_ref(data["mid"], data["qr"]), env=env)
 

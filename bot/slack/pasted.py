@@ -17,6 +17,14 @@ from urllib.parse import parse_qs, urlsplit
 from bot.gateway.config import Environment
 from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE, QrCodeRef
 from bot.i18n import N_, T, Text
+from bot.qr_urls import (
+    NEW_SHAPE_HOST,
+    OLD_SHAPE_HOSTS,
+    OLD_SHAPE_PATH,
+    QR_HOSTS,
+    env_of_host,
+    pattern,
+)
 
 LABELLED_EXAMPLE = f"商户号：{MID_EXAMPLE}，二维码：{QR_CODE_ID_EXAMPLE}"
 
@@ -36,7 +44,6 @@ _SPACE_BEFORE_LABEL_SEPARATOR = re.compile(r"\s+(?=[:=])")
 AROUND_A_VALUE = "\"'.!"
 _SLACK_LINK = re.compile(r"<([^<>|]+)(?:\|[^<>]*)?>")
 _NEW_SHAPE_PATH = re.compile(r"/\d{8}/([0-9A-Za-z]+)/?")
-_OLD_SHAPE_HOST = re.compile(r"qr(-test[123])?\.chinaums\.com")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +93,10 @@ def qr_code_id_from_url(url: str) -> str | None:
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https"):
         return None
-    if host == "qr.95516.com":
+    if host == NEW_SHAPE_HOST:
         match = _NEW_SHAPE_PATH.fullmatch(parts.path)
         return match.group(1) if match else None
-    if _OLD_SHAPE_HOST.fullmatch(host) and parts.path == "/bills/qrCode.do":
+    if host in OLD_SHAPE_HOSTS and parts.path == OLD_SHAPE_PATH:
         ids = parse_qs(parts.query).get("id", [])
         return ids[0] if len(ids) == 1 else None
     return None
@@ -99,16 +106,16 @@ def env_of_url(url: str) -> Environment | None:
     """The environment a QR URL's host belongs to: qr-test1/2/3.chinaums.com are the
     provider's test environment, qr.chinaums.com and qr.95516.com production."""
     try:
-        host = (urlsplit(url).hostname or "").lower()
+        return env_of_host(urlsplit(url).hostname or "")
     except ValueError:
         return None
-    if host in ("qr.chinaums.com", "qr.95516.com"):
-        return "prod"
-    return "test" if _OLD_SHAPE_HOST.fullmatch(host) else None
+
+
+_HOST_PREFIXES = tuple(f"{host}/" for host in QR_HOSTS)  # a QR URL pasted without its scheme
 
 
 def is_url(token: str) -> bool:
-    return "://" in token or token.lower().startswith(("qr.95516.com", "qr.chinaums.com"))
+    return "://" in token or token.lower().startswith(_HOST_PREFIXES)
 
 
 def _unwrap(token: str) -> str:
@@ -158,9 +165,7 @@ _KNOWN_LABEL = re.compile(
 )
 _ANY_LABEL = re.compile(r"(?P<label>[^\W\d]+)[:=]")
 # A token that begins as a URL (and not as "链接：https://…", an unknown label before one).
-_URL_START = re.compile(
-    r"(?:[a-z][a-z0-9+.-]*://|qr(?:-test[123])?\.(?:95516|chinaums)\.com)", re.IGNORECASE
-)
+_URL_START = re.compile(rf"(?:[a-z][a-z0-9+.-]*://|{pattern(QR_HOSTS)})", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,8 @@ from slack_sdk.models.views import View
 
 from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE
 from bot.i18n import Text, Translator
+from bot.service.lookup import MAX_BATCH
 from bot.slack.mrkdwn import clip
-from bot.slack.parse import MAX_BATCH
 
 FORM_CALLBACK = "qr_lookup_form"
 MID_BLOCK = "mid"

@@ -22,10 +22,9 @@ from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
 from bot.service.gateways import MissingGateway
 from bot.service.guard import Refusal
-from bot.service.lookup import Answer, Outcome
+from bot.service.lookup import MAX_BATCH, Answer, Outcome
 from bot.slack.batch import DETAILS_ACTION, batch_card
 from bot.slack.blocks import badge
-from bot.slack.parse import MAX_BATCH
 from tests.slack.blockkit import limit_problems, payload
 from tests.slack.conftest import WAIT, AppFactory, all_text, run_command
 from tests.slack.fakes import FakeSlackApi

@@ -18,7 +18,6 @@ from aiohttp.test_utils import TestServer
 from slack_bolt.async_app import AsyncApp
 
 from bot.config import ConfigError, load_settings
-from bot.gateway.ids import QrCodeRef
 from bot.gateway.transport import new_http_client
 from bot.kit.simulate import interaction_body, signed_request
 from bot.kit.sink import ResponseSink
@@ -364,13 +363,6 @@ def test_a_second_gateway_is_not_in_the_settings_repr() -> None:
     assert settings.second_gateways() == ("test",)
 
 
-def test_a_ref_for_the_button_keeps_its_gateway() -> None:
-    from bot.slack.parse import decode_button_value, encode_button_value  # noqa: PLC0415
-
-    ref = QrCodeRef(MID, QR, env="test")
-    assert decode_button_value(encode_button_value(ref)) == ref
-
-
 async def test_replicas_share_each_gateways_own_token_in_redis(
     make_app: AppFactory, sink: ResponseSink, envs: Environments, redis_url: str
 ) -> None:
@@ -408,3 +400,15 @@ async def test_show_qr_code_draws_from_the_gateway_that_answered_and_names_it(
     assert envs.calls() == (0, 1)  # the test gateway's answer of a moment ago
     assert "*TEST*" in completed["initial_comment"]
     assert completed["channel_id"] == slack_api.dm_channel
+
+
+async def test_an_id_and_its_url_on_the_default_gateway_are_one_line_of_a_batch(
+    make_app: AppFactory, sink: ResponseSink, envs: Environments
+) -> None:
+    """Production the default: a code's id and its production URL are the same lookup."""
+    other = "31942611251400310000445566"
+    card = await ask(make_app(**envs.settings()), sink, f"{MID} {PROD_URL} {QR} {other}")
+    said = all_text(card)
+    assert "*2 QR codes*" in said
+    assert "1 repeated code was looked up once" in said
+    assert envs.calls() == (2, 0)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.gateway.ids import QrCodeRef
-from bot.slack.parse import FormErrors, find_in_message, parse_command, parse_form
+from bot.slack.parse import (
+    FormErrors,
+    decode_button_value,
+    encode_button_value,
+    find_in_message,
+    parse_command,
+    parse_form,
+)
 from bot.slack.pasted import (
     BatchRequest,
     HelpRequest,
@@ -357,8 +366,6 @@ OTHER = "31942611251400310000445566"
     ("text", "refs", "duplicates"),
     [
         (f"{MID} {QR} {OTHER}", [SEED, QrCodeRef(MID, OTHER)], 0),
-        (f"{MID}。{QR}。{QR}。", [SEED], 1),
-        (f"【{MID}】【{QR}】【{QR}】", [SEED], 1),
         (f"{MID}, {QR},{OTHER}\n{QR}", [SEED, QrCodeRef(MID, OTHER)], 1),
         (f"{QR} {OTHER} 商户号：{MID}", [SEED, QrCodeRef(MID, OTHER)], 0),
         (
@@ -373,6 +380,12 @@ def test_a_merchant_number_and_several_codes_is_a_batch_without_duplicates(
     text: str, refs: list[QrCodeRef], duplicates: int
 ) -> None:
     assert parse_command(text) == BatchRequest(tuple(refs), duplicates=duplicates)
+
+
+@pytest.mark.parametrize("text", [f"{MID}。{QR}。{QR}。", f"【{MID}】【{QR}】【{QR}】"])
+def test_one_code_typed_twice_is_one_lookup(text: str) -> None:
+    """A repeat is dropped; what is left is the single lookup, not a batch of one."""
+    assert parse_command(text) == SEED
 
 
 def test_a_batch_of_twenty_is_taken_and_twenty_one_is_refused() -> None:
@@ -413,3 +426,62 @@ def test_the_form_refuses_a_bad_code_in_a_list_and_more_than_twenty() -> None:
     with pytest.raises(FormErrors) as caught:
         parse_form(MID, "\n".join(f"{n:026}" for n in range(21)))
     assert "That is 21 QR codes; look up at most 20 at once" in str(caught.value.errors["qrCodeId"])
+
+
+# --- which environment: a first word, or a pasted URL's host -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "env"),
+    [
+        (f"test {MID} {QR}", "test"),
+        (f"TEST: {MID} {QR}", "test"),
+        (f"测试 {MID} {QR}", "test"),
+        (f"測試，{MID} {QR}", "test"),
+        (f"prod {MID} {QR}", "prod"),
+        (f"production {MID} {QR}", "prod"),
+        (f"生产 {MID} {QR}", "prod"),
+        (f"生產{MID} {QR}", "prod"),
+        (f"{MID} {QR}", None),
+        (f"{MID} https://qr-test1.chinaums.com/bills/qrCode.do?id={QR}", "test"),
+        (f"{MID} qr-test3.chinaums.com/bills/qrCode.do?id={QR}", "test"),
+        (f"{MID} <https://qr-test2.chinaums.com/bills/qrCode.do?id={QR}&amp;x=1>", "test"),
+        (f"{MID} https://QR.CHINAUMS.COM/bills/qrCode.do?id={QR}", "prod"),
+        (f"{MID} qr.95516.com/48020000/{QR}", "prod"),
+        (f"test {MID} https://qr-test2.chinaums.com/bills/qrCode.do?id={QR}", "test"),
+    ],
+)
+def test_a_first_word_or_a_urls_host_names_the_environment(text: str, env: str | None) -> None:
+    """The word before the lookup, or the host of its URL, says which gateway to ask."""
+    parsed = parse_command(text)
+    assert isinstance(parsed, QrCodeRef)
+    assert (parsed.mid, parsed.qr_code_id, parsed.env) == (MID, QR, env)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [f"testing {MID} {QR}", f"tester {MID} {QR}", f"prods {MID} {QR}"],
+)
+def test_a_word_that_only_starts_like_an_environment_is_not_one(text: str) -> None:
+    """`testing` is not `test`: it is read as a value (and refused as one)."""
+    with pytest.raises(UsageError):
+        parse_command(text)
+
+
+def test_a_word_and_a_url_from_another_environment_are_refused() -> None:
+    """`prod` with a test host's URL is a contradiction: refused, never guessed."""
+    with pytest.raises(UsageError) as caught:
+        parse_command(f"prod {MID} https://qr-test2.chinaums.com/bills/qrCode.do?id={QR}")
+    assert "`prod` asks for production, but that URL is a code from the test environment" in str(
+        caught.value.problem
+    )
+
+
+def test_a_button_value_keeps_its_gateway_and_refuses_an_unknown_one() -> None:
+    """The environment round-trips through a button; one no bot has is a tampered value."""
+    ref = QrCodeRef(MID, QR, env="test")
+    assert decode_button_value(encode_button_value(ref)) == ref
+    with pytest.raises(UsageError):
+        decode_button_value(json.dumps({"mid": MID, "qr": QR, "env": "staging"}))
+    with pytest.raises(UsageError):
+        decode_button_value(json.dumps({"mid": MID, "qr": QR, "env": ["test"]}))
