@@ -198,6 +198,7 @@ def build_services(
             encode=encode_answer,
             decode=decode_answer,
         )
+    services.metrics.gateways(env for env, _ in services.gateways)
     services.metrics.watch(lambda: live_state(services))
     return services
 
