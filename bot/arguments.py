@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TypeAlias
 
-from bot.config import parse_port
+from bot.config import SECOND_GATEWAYS, parse_port
 from bot.i18n import LANGUAGES
 from bot.version import version
 
@@ -55,9 +55,9 @@ def _add_one_shots(commands: Commands) -> None:
     query.add_argument("--qr-png", metavar="FILE", help="write the QR code to FILE as a PNG image")
     query.add_argument(
         "--env",
-        choices=("test", "prod"),
-        help="ask that environment's gateway (CHINAUMS_TEST_* / CHINAUMS_PROD_* beside the "
-        "default); the default: the one CHINAUMS_ENV names",
+        choices=SECOND_GATEWAYS,
+        help="ask that environment's gateway (a second gateway, CHINAUMS_TEST_* or "
+        "CHINAUMS_PROD_*, or the default one); the default: the one CHINAUMS_ENV names",
     )
     demo = commands.add_parser(
         "demo", help="run one /qrinfo through the real app in-process and print the card"

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal, get_args
 
 import httpx
 from pydantic import (
@@ -67,7 +68,18 @@ _WHAT = {
     "chinaums_prod_app_key": "the developer key for the provider's production",
 }
 # The environments a second gateway may serve, beside the default one (CHINAUMS_ENV).
-SECOND_GATEWAYS: tuple[Literal["test", "prod"], ...] = ("test", "prod")
+SecondEnv = Literal["test", "prod"]
+SECOND_GATEWAYS: tuple[SecondEnv, ...] = get_args(SecondEnv)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecondGateway:
+    """A gateway beside the default one, as its settings say (None: not set)."""
+
+    base_url: str | None
+    app_id: str | None
+    app_key: SecretStr | None
+    auth: AuthScheme
 
 
 PORT_EXPECTED = "a port number 1-65535, or 0 for any free port, such as 3000"
@@ -308,32 +320,51 @@ class Settings(BaseSettings):
             self._check_second_gateway(env)
         return self
 
-    def _check_second_gateway(self, env: Literal["test", "prod"]) -> None:
+    def _check_second_gateway(self, env: SecondEnv) -> None:
+        second = self.second_gateway(env)
+        prefix = f"CHINAUMS_{env.upper()}_"
         given = [
-            name
-            for name in (f"chinaums_{env}_app_id", f"chinaums_{env}_app_key")
-            if getattr(self, name) is not None
+            prefix + name
+            for name, value in (
+                ("APP_ID", second.app_id),
+                ("APP_KEY", second.app_key),
+                ("BASE_URL", second.base_url),
+            )
+            if value is not None
         ]
-        if getattr(self, f"chinaums_{env}_base_url") is not None:
-            given.append(f"chinaums_{env}_base_url")
         if not given:
             return
-        first = given[0].upper()
         if env == self.chinaums_env:
             raise ValueError(
-                f"{first}: the default gateway is already the {env} environment "
+                f"{given[0]}: the default gateway is already the {env} environment "
                 f"(CHINAUMS_ENV={env}); its settings are CHINAUMS_APP_ID, CHINAUMS_APP_KEY "
                 f"and CHINAUMS_BASE_URL, or set CHINAUMS_ENV to another environment"
             )
-        for name in (f"chinaums_{env}_app_id", f"chinaums_{env}_app_key"):
+        for name in (prefix + "APP_ID", prefix + "APP_KEY"):
             if name not in given:
-                raise ValueError(f"{name.upper()}: required when {first} is set")
+                raise ValueError(f"{name}: required when {given[0]} is set")
 
-    def second_gateways(self) -> tuple[Literal["test", "prod"], ...]:
-        """The environments configured beside the default gateway's."""
-        return tuple(
-            env for env in SECOND_GATEWAYS if getattr(self, f"chinaums_{env}_app_id") is not None
+    def second_gateway(self, env: SecondEnv) -> SecondGateway:
+        """What CHINAUMS_TEST_* (or CHINAUMS_PROD_*) say of a gateway beside the default."""
+        if env == "test":
+            return SecondGateway(
+                base_url=self.chinaums_test_base_url,
+                app_id=self.chinaums_test_app_id,
+                app_key=self.chinaums_test_app_key,
+                auth=self.chinaums_test_auth,
+            )
+        return SecondGateway(
+            base_url=self.chinaums_prod_base_url,
+            app_id=self.chinaums_prod_app_id,
+            app_key=self.chinaums_prod_app_key,
+            auth=self.chinaums_prod_auth,
         )
+
+    def second_gateways(self) -> dict[SecondEnv, SecondGateway]:
+        """The gateways configured beside the default one, by environment (checked at load:
+        each has its appId and key)."""
+        seconds = {env: self.second_gateway(env) for env in SECOND_GATEWAYS}
+        return {env: second for env, second in seconds.items() if second.app_id is not None}
 
     @staticmethod
     def gateway_settings_for(env: str) -> str:

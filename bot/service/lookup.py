@@ -1,4 +1,5 @@
-"""One lookup, from a checked request to an outcome: guard, a shared gateway call, audit.
+"""Lookups, from a checked request to an outcome: route to a gateway, guard, a shared
+gateway call, audit; one at a time, or several at once (a batch).
 
 The Slack surface renders the outcome; nothing here knows Slack.
 """
@@ -100,8 +101,13 @@ class Outcome:
 
     @property
     def env(self) -> Environment:
-        """The environment of the gateway that answered (or would have)."""
-        return self.missing.env if self.missing else self.ref.env or "sandbox"
+        """The environment of the gateway that answered (or of the one a refusal kept from
+        asking, or of the one missing). Every lookup is routed before its outcome."""
+        if self.missing is not None:
+            return self.missing.env
+        if self.ref.env is None:
+            raise ValueError(f"an outcome for {self.ref} that was never routed to a gateway")
+        return self.ref.env
 
 
 @dataclass(slots=True, kw_only=True)

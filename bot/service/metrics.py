@@ -229,8 +229,8 @@ class Metrics:
         outcome = outcome_label(kind)
         child = self._gateway_seconds.get((gateway, outcome))
         if child is None:  # a gateway the wiring did not name (tests building their own)
-            child = self._gateway_seconds[(gateway, outcome)] = (
-                self._gateway_seconds_family.labels(gateway, outcome)
+            child = self._gateway_seconds[(gateway, outcome)] = self._gateway_seconds_family.labels(
+                gateway, outcome
             )
         child.observe(seconds)
         if outcome == "rejected":

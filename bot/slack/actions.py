@@ -3,6 +3,7 @@ Raw reply."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -287,7 +288,7 @@ async def _show_qr(
         return
     title = tr("QR code {id}", id=ref.qr_code_id)
     file = DmFile(
-        data=png(url),
+        data=await asyncio.to_thread(png, url),  # a few ms of CPU: not on the event loop
         filename=f"qr-{ref.qr_code_id}.png",  # a checked id: letters and digits only
         title=title,
         alt_text=title,

@@ -18,6 +18,7 @@ from bot.gateway.models import QrCodeInfo
 from bot.i18n import N_, P, T, Translator
 from bot.service.lookup import Outcome
 from bot.slack.blocks import (
+    ENV_NAMES,
     FALLBACK_CHARS,
     SECTION_CHARS,
     Card,
@@ -29,7 +30,7 @@ from bot.slack.blocks import (
 from bot.slack.cards import EXPIRING_SOON
 from bot.slack.mrkdwn import clip, clip_plain, date_token
 from bot.slack.notices import refused_card
-from bot.slack.parse import ENV_NAMES, encode_button_value
+from bot.slack.parse import encode_button_value
 
 DETAILS_ACTION = "code_details"
 LINE_CHARS = 600  # a code's line: the id, its status, amount, merchant and expiry

@@ -49,6 +49,14 @@ _BADGES: dict[str, str] = {
 }
 
 
+# An environment named in a sentence ("not connected to {env}").
+ENV_NAMES: dict[Environment, Text] = {
+    "sandbox": Text(N_("the sandbox")),
+    "test": Text(N_("the test environment")),
+    "prod": Text(N_("production")),
+}
+
+
 def badge(env: Environment, tr: Translator) -> str:
     """Which gateway answered, as the first thing in every card's footer."""
     return tr(_BADGES[env])

@@ -22,6 +22,7 @@ from bot.service.gateways import MissingGateway
 from bot.service.guard import Refusal
 from bot.service.lookup import MAX_BATCH
 from bot.slack.blocks import (
+    ENV_NAMES,
     FALLBACK_CHARS,
     Card,
     CardContext,
@@ -31,7 +32,7 @@ from bot.slack.blocks import (
     retry_actions,
 )
 from bot.slack.mrkdwn import clip, clip_plain, date_token, escape
-from bot.slack.parse import COMMAND_EXAMPLE, ENV_NAMES, URL_EXAMPLE
+from bot.slack.parse import COMMAND_EXAMPLE, URL_EXAMPLE
 from bot.slack.pasted import LABELLED_EXAMPLE
 
 _DECORATION = re.compile(r":[a-z_]+: ")  # an emoji code at the start of our own texts

@@ -24,9 +24,10 @@ from bot.gateway.ids import (
     check_mid,
     check_qr_code_id,
 )
-from bot.i18n import N_, T, Text
+from bot.i18n import T, Text
 from bot.qr_urls import NEW_SHAPE_HOST, OLD_SHAPE_HOSTS, OLD_SHAPE_PATH, pattern
 from bot.service.lookup import MAX_BATCH
+from bot.slack.blocks import ENV_NAMES
 from bot.slack.pasted import (
     AROUND_A_VALUE,
     FIELD_NAMES,
@@ -65,16 +66,13 @@ ENV_WORDS: dict[str, Environment] = {
     "生产": "prod",
     "生產": "prod",
 }
+# An ASCII word ends where letters and digits do (not `testing`); a Chinese one may touch
+# what follows (测试898…).
 _ENV_WORD = re.compile(
-    r"(?P<word>test|prod|production)(?![0-9A-Za-z_])[\s:：,，]*"
-    r"|(?P<chinese>测试|測試|生产|生產)[\s:：,，]*",
+    rf"(?P<word>{'|'.join(w for w in ENV_WORDS if w.isascii())})(?![0-9A-Za-z_])[\s:：,，]*"
+    rf"|(?P<chinese>{'|'.join(w for w in ENV_WORDS if not w.isascii())})[\s:：,，]*",
     re.IGNORECASE,
 )
-ENV_NAMES: dict[Environment, Text] = {
-    "sandbox": Text(N_("the sandbox")),
-    "test": Text(N_("the test environment")),
-    "prod": Text(N_("production")),
-}
 
 
 BATCH_EXAMPLE = f"/qrinfo {MID_EXAMPLE} {QR_CODE_ID_EXAMPLE} 31942611251400310000445566"

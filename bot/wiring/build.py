@@ -47,17 +47,17 @@ T = TypeVar("T")
 
 def gateway_config(settings: Settings, env: Environment | None = None) -> GatewayConfig:
     """A gateway client's own configuration: the default gateway's (the sandbox's developer
-    when none is set), or that of the one beside it for *env* (CHINAUMS_TEST_*, _PROD_*)."""
-    if env is None or env == settings.chinaums_env:
+    when none is set), or that of the second gateway for *env* (CHINAUMS_TEST_*, _PROD_*)."""
+    seconds = settings.second_gateways() if env != settings.chinaums_env else {}
+    second = next((g for e, g in seconds.items() if e == env), None)
+    if second is not None and second.app_id is not None and second.app_key is not None:
+        base_url = second.base_url or GATEWAY_URLS[str(env)]
+        app_id, app_key, auth = second.app_id, second.app_key, second.auth
+    else:
         key = settings.chinaums_app_key
         base_url, app_id = settings.gateway_url, settings.chinaums_app_id or SANDBOX_APP_ID
         app_key = key if key is not None else SecretStr(SANDBOX_APP_KEY)
         auth = settings.chinaums_auth
-    else:
-        base_url = getattr(settings, f"chinaums_{env}_base_url") or GATEWAY_URLS[env]
-        app_id = getattr(settings, f"chinaums_{env}_app_id")
-        app_key = getattr(settings, f"chinaums_{env}_app_key")
-        auth = getattr(settings, f"chinaums_{env}_auth")
     return GatewayConfig(
         base_url=base_url,
         app_id=app_id,
@@ -78,15 +78,15 @@ def new_gateway_http(settings: Settings) -> httpx.AsyncClient:
     With ``CHINAUMS_ENV=sandbox`` and no ``CHINAUMS_BASE_URL`` the sandbox runs
     inside the process: no port, no network (for the gateways beside it, the network).
     """
-    others = settings.second_gateways()
-    if settings.uses_inprocess_sandbox and not others:
+    seconds = settings.second_gateways()
+    if settings.uses_inprocess_sandbox and not seconds:
         return new_http_client(transport=SandboxTransport())
     # One connection per lookup allowed in flight, per gateway: the pool never queues them.
     mounts: dict[str, httpx.AsyncBaseTransport] | None = (
         {settings.gateway_url: SandboxTransport()} if settings.uses_inprocess_sandbox else None
     )
     return new_http_client(
-        max_connections=settings.chinaums_max_in_flight * (1 + len(others)), mounts=mounts
+        max_connections=settings.chinaums_max_in_flight * (1 + len(seconds)), mounts=mounts
     )
 
 
@@ -100,10 +100,10 @@ def build_gateway(
     store: SharedStore | None = None,
     env: Environment | None = None,
 ) -> QrCodeClient:
-    """The default gateway's client (or the one beside it for *env*), on the process's
+    """The default gateway's client (or the second gateway's for *env*), on the process's
     *http* client (its circuit and token the fleet's, with a *store*)."""
     config = gateway_config(settings, env)
-    beside = env is not None and env != settings.chinaums_env
+    second = env is not None and env != settings.chinaums_env
     return create_client(
         config,
         http,
@@ -111,8 +111,8 @@ def build_gateway(
         nonce=nonce,
         breaker=breaker,
         store=store,
-        # The default gateway's keys as before; one beside it has its own.
-        store_scope=("gateway", _scope(config)) if beside else (),
+        # The default gateway's keys as before; a second gateway has its own.
+        store_scope=("gateway", _scope(config)) if second else (),
     )
 
 
@@ -124,7 +124,7 @@ def build_gateways(
     wall_clock: WallClock = utc_now,
     store: SharedStore | None = None,
 ) -> Gateways:
-    """The *default* gateway and those beside it (CHINAUMS_TEST_*, CHINAUMS_PROD_*), each
+    """The *default* gateway and the second ones (CHINAUMS_TEST_*, CHINAUMS_PROD_*), each
     with its own breaker, cap and token."""
     clients: dict[Environment, QrCodeClient] = {settings.chinaums_env: default}
     for env in settings.second_gateways():

@@ -54,7 +54,11 @@ def health_report(services: Services, *, mode: str, draining: bool) -> dict[str,
         "gateway": services.env,
         "draining": draining,
         "lookups_in_flight": len(services.inflight),
-        **{f"gateway_{name}": value for name, value in default.items()},
+        # The default gateway's, as before there were several; each one's under "gateways".
+        "gateway_calls_in_flight": default["calls_in_flight"],
+        "gateway_circuit": default["circuit"],
+        "gateway_failing_since": default["failing_since"],
+        "gateway_retry_in_s": default["retry_in_s"],
         "gateways": gateways,
         # A failing trail leaves "ok" true: lookups still work and a restart frees no disk.
         "audit": services.audit.health() if services.audit else None,

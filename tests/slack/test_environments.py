@@ -360,7 +360,7 @@ def test_a_second_gateway_set_wrong_is_one_line_naming_the_variable(
 def test_a_second_gateway_is_not_in_the_settings_repr() -> None:
     settings = load_settings(chinaums_test_app_id=TEST_APP_ID, chinaums_test_app_key=TEST_APP_KEY)
     assert TEST_APP_KEY not in repr(settings)
-    assert settings.second_gateways() == ("test",)
+    assert list(settings.second_gateways()) == ["test"]
 
 
 async def test_replicas_share_each_gateways_own_token_in_redis(
