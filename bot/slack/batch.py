@@ -13,7 +13,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 
-from bot.gateway.errors import GatewayAuthError, GatewayRejected
+from bot.gateway.errors import GatewayRejected
 from bot.gateway.models import QrCodeInfo
 from bot.i18n import N_, P, T, Translator
 from bot.service.lookup import Outcome
@@ -145,8 +145,8 @@ def _status(outcome: Outcome, tr: Translator, now: datetime) -> str:
             code=clip(result.code, 60),
             explanation=clip(tr(result.explanation), 200),
         )
-    kind = "misconfigured" if isinstance(result, GatewayAuthError) else outcome.kind
-    return tr(_FAILED_TEXT.get(kind, _FAILED_TEXT["unavailable"]))
+    # busy | paused | unavailable | misconfigured | invalid (the client's own last check)
+    return tr(_FAILED_TEXT[outcome.kind])
 
 
 def _found(info: QrCodeInfo, tr: Translator, now: datetime) -> str:

@@ -1,4 +1,6 @@
-"""Pure: what a person typed (or a button carried) -> a lookup, a help request, or a usage error.
+"""Pure: what a person typed (or a button carried) -> a lookup, several (a batch), a help or
+status request, or a usage error. A first word (``test``, ``生产`` …) or a pasted URL's host
+names the gateway's environment.
 
 Tolerant of what people type: full-width characters and spaces (Chinese input
 methods), zero-width characters, commas, either order when unambiguous, a
@@ -85,7 +87,7 @@ def parse_command(text: str) -> QrCodeRef | BatchRequest | HelpRequest | StatusR
     """
     text = normalise(text)
     word, typed, text = _env_word(text)
-    parsed = _parse_one(text)
+    parsed = _parse_words(text)
     if word is None:
         return parsed
     if isinstance(parsed, QrCodeRef):
@@ -120,7 +122,7 @@ def _env_word(text: str) -> tuple[Environment | None, str, str]:
     return ENV_WORDS[word.lower()], word, text[match.end() :]
 
 
-def _parse_one(text: str) -> QrCodeRef | BatchRequest | HelpRequest | StatusRequest:
+def _parse_words(text: str) -> QrCodeRef | BatchRequest | HelpRequest | StatusRequest:
     # Marks around a word are dropped (帮助。), but marks alone are not a word.
     word = text.lower().strip(_WORD_MARKS) or text.lower()
     if word in HELP_WORDS:
@@ -332,30 +334,15 @@ def expected(error: InvalidInput) -> Text:
 
 _ONE_VALUE_EXPECTED = {
     MID: T("Expected one merchant number, for example {example}.", example=MID_EXAMPLE),
-    QR_CODE_ID: T(
-        "Expected one QR code id or URL, for example {example}.", example=QR_CODE_ID_EXAMPLE
-    ),
 }
 
 
 def _field_value(text: str, field: str) -> str:
     """The one value typed into the form's *field*, its label (if any) removed."""
-    values = read_values(normalise(text))
-    if not values:
-        return ""  # the check then says what is expected
+    values = _field_values(text, field)
     if len(values) != 1:
         raise UsageError(_ONE_VALUE_EXPECTED[field], field=field)
-    [value] = values
-    if value.field not in (None, field):
-        raise UsageError(
-            T(
-                "That is labelled as the {label}; this field takes the {field}.",
-                label=FIELD_NAMES[value.field],
-                field=FIELD_NAMES[field],
-            ),
-            field=field,
-        )
-    return value.text
+    return values[0]
 
 
 def _field_values(text: str, field: str) -> list[str]:
