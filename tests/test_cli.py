@@ -167,6 +167,7 @@ def test_query_env_not_configured_names_the_settings(
     monkeypatch: pytest.MonkeyPatch,
     sandbox_gateway: SandboxGateway,
 ) -> None:
+    """--env for an environment with no gateway: one line naming its settings, exit 4."""
     monkeypatch.setenv("CHINAUMS_ENV", "test")
     monkeypatch.setenv("CHINAUMS_APP_ID", SANDBOX_APP_ID)
     monkeypatch.setenv("CHINAUMS_APP_KEY", SANDBOX_APP_KEY)
@@ -582,6 +583,7 @@ def test_a_redis_url_that_is_no_redis_url_is_refused_at_start(
 
 
 def test_demo_of_several_codes_prints_the_batch_card(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo of a batch prints its card with a Details button per line."""
     codes = ["BNCH0000000000000000000001", "BNCH0000000000000000000002"]
     assert main(["demo", SEED[0], *codes]) == 0
     out = capsys.readouterr().out

@@ -115,6 +115,7 @@ async def test_a_batchs_lookups_run_at_once(
 async def test_codes_past_the_rate_limit_are_not_looked_up_and_the_card_says_so(
     make_app: AppFactory, sink: ResponseSink, sandbox: SandboxGateway
 ) -> None:
+    """Each code counts against the limit in order: the last ones are left out, and said so."""
     app = make_app(qrinfo_user_rate=5)
     card = await ask(app, sink, " ".join([MID, *FOUND[:8]]))
     said = all_text(card)
@@ -130,6 +131,7 @@ async def test_codes_past_the_rate_limit_are_not_looked_up_and_the_card_says_so(
 async def test_details_posts_that_codes_full_card_beside_the_batch(
     make_app: AppFactory, sink: ResponseSink
 ) -> None:
+    """Details answers beside the batch card (which stays) with that code's full card."""
     app = make_app()
     card = await ask(app, sink, " ".join([MID, *FOUND[:3]]))
     value = detail_buttons(card)[1]["value"]
@@ -144,12 +146,14 @@ async def test_details_posts_that_codes_full_card_beside_the_batch(
 async def test_one_code_typed_twice_is_the_single_card(
     make_app: AppFactory, sink: ResponseSink
 ) -> None:
+    """A repeat dropped leaves one code: the usual card, not a batch of one."""
     card = await ask(make_app(), sink, f"{MID} {FOUND[0]} {FOUND[0]}")
     assert detail_buttons(card) == []
     assert "refresh_card" in all_text(card)
 
 
 async def test_no_access_gives_the_refusal_alone(make_app: AppFactory, sink: ResponseSink) -> None:
+    """Someone not allowed gets the refusal once, not twenty refused lines."""
     card = await ask(make_app(qrinfo_allowed_users="U0SOMEONE1"), sink, " ".join([MID, *FOUND[:3]]))
     assert detail_buttons(card) == []
     assert "nothing was sent to the gateway" in all_text(card)
@@ -158,6 +162,7 @@ async def test_no_access_gives_the_refusal_alone(make_app: AppFactory, sink: Res
 async def test_twenty_one_codes_are_refused_before_any_lookup(
     make_app: AppFactory, sink: ResponseSink, sandbox: SandboxGateway
 ) -> None:
+    """More than 20 distinct codes: a message, and nothing sent to the gateway."""
     card = await ask(
         make_app(), sink, " ".join([MID, *FOUND, *MISSING, FAILING, "31940000000000000000000009"])
     )
@@ -168,6 +173,7 @@ async def test_twenty_one_codes_are_refused_before_any_lookup(
 async def test_the_batch_card_speaks_chinese(
     make_app: AppFactory, sink: ResponseSink, slack_api: FakeSlackApi
 ) -> None:
+    """The batch card is in the reader's language."""
     slack_api.locales[DEMO_USER] = "zh-CN"
     card = await ask(make_app(), sink, " ".join([MID, *FOUND[:2], MISSING[0]]))
     said = all_text(card)
@@ -215,6 +221,7 @@ def _outcome(kind: str, reply: dict[str, Any], n: int) -> Outcome:
 def test_any_batch_renders_within_block_kit_limits(
     kinds: list[str], reply: dict[str, Any], language: Language, duplicates: int
 ) -> None:
+    """Any mix of outcomes and replies keeps every Block Kit limit, in either language."""
     outcomes = [_outcome(kind, reply, n) for n, kind in enumerate(kinds)]
     card = batch_card(outcomes, translator(language), now=NOW, duplicates=duplicates)
     assert limit_problems(card) == []
@@ -226,6 +233,7 @@ def test_any_batch_renders_within_block_kit_limits(
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_mixed_batch_names_each_lines_gateway(language: Language) -> None:
+    """Lines from two gateways each carry their badge."""
     outcomes = [
         Outcome(
             REF,

@@ -127,6 +127,7 @@ async def test_a_first_word_sends_the_lookup_to_that_environments_gateway(
     expected_calls: tuple[int, int],
     badge: str,
 ) -> None:
+    """test / 测试 / prod / 生产 before the lookup pick the gateway; no word, the default."""
     card = await ask(make_app(**envs.settings()), sink, f"{words} {MID} {QR}")
     assert envs.calls() == expected_calls
     assert "测试商户" in card["text"]
@@ -151,6 +152,7 @@ async def test_a_pasted_urls_host_picks_the_gateway(
     expected_calls: tuple[int, int],
     badge: str,
 ) -> None:
+    """qr-test1/2/3 hosts go to the test gateway, qr.chinaums.com and qr.95516.com to production."""
     card = await ask(make_app(**envs.settings()), sink, f"{MID} {url}")
     assert envs.calls() == expected_calls
     assert badge in footer(card)
@@ -159,6 +161,7 @@ async def test_a_pasted_urls_host_picks_the_gateway(
 async def test_refresh_share_and_the_raw_reply_stay_on_the_gateway_that_answered(
     make_app: AppFactory, sink: ResponseSink, envs: Environments
 ) -> None:
+    """Buttons on a test card ask the test gateway again; its raw reply carries the TEST badge."""
     app = make_app(**envs.settings(qrinfo_operators=OPERATOR))
     card = await ask(app, sink, f"{MID} {TEST_URL}")
     assert envs.calls() == (0, 1)
@@ -180,6 +183,7 @@ async def test_refresh_share_and_the_raw_reply_stay_on_the_gateway_that_answered
 async def test_a_button_from_before_gateways_were_named_goes_to_the_default(
     make_app: AppFactory, sink: ResponseSink, envs: Environments
 ) -> None:
+    """A button value without env (cards posted before this version) asks the default gateway."""
     old_value = json.dumps({"mid": MID, "qr": QR})
     card = await click(make_app(**envs.settings()), sink, REFRESH_ACTION, old_value)
     assert envs.calls() == (1, 0)
@@ -224,6 +228,7 @@ async def test_an_environment_not_configured_is_named_with_its_settings_and_noth
 async def test_a_word_and_a_url_from_different_environments_are_refused_locally(
     make_app: AppFactory, sink: ResponseSink, envs: Environments
 ) -> None:
+    """`prod` with a test URL is refused before any gateway is asked."""
     card = await ask(make_app(**envs.settings()), sink, f"prod {MID} {TEST_URL}")
     said = all_text(card)
     assert "`prod` asks for production, but that URL is a code from the test environment" in said
@@ -233,6 +238,7 @@ async def test_a_word_and_a_url_from_different_environments_are_refused_locally(
 async def test_the_audit_line_records_the_gateway(
     make_app: AppFactory, sink: ResponseSink, envs: Environments, tmp_path: Path
 ) -> None:
+    """Each audit line names the environment of the gateway that answered."""
     audit = tmp_path / "audit.jsonl"
     app = make_app(audit=audit, **envs.settings())
     await ask(app, sink, f"{MID} {TEST_URL}")
@@ -269,6 +275,7 @@ async def test_each_gateway_has_its_own_breaker_and_identical_lookups_are_per_ga
 async def test_the_same_code_on_two_gateways_is_two_lookups(
     make_app: AppFactory, sink: ResponseSink, envs: Environments
 ) -> None:
+    """An identical lookup is shared only on the same gateway."""
     app = make_app(**envs.settings())
     await ask(app, sink, f"{MID} {QR}")
     await ask(app, sink, f"test {MID} {QR}")
@@ -291,6 +298,7 @@ async def test_the_sandbox_as_default_stands_in_for_an_environment_not_configure
 async def test_help_lists_every_gateway_and_the_words(
     make_app: AppFactory, sink: ResponseSink, envs: Environments
 ) -> None:
+    """The usage card names both gateways and the environment words."""
     said = all_text(await ask(make_app(**envs.settings()), sink, "help"))
     assert "connected to the production gateway" in said
     assert "and to the provider's test gateway" in said
@@ -351,6 +359,7 @@ async def test_the_in_process_sandbox_and_a_gateway_on_the_network_share_one_cli
 def test_a_second_gateway_set_wrong_is_one_line_naming_the_variable(
     values: dict[str, Any], message: str
 ) -> None:
+    """A half-configured or contradictory second gateway stops the start with one line."""
     with pytest.raises(ConfigError) as caught:
         load_settings(**values)
     assert message in str(caught.value)
@@ -358,6 +367,7 @@ def test_a_second_gateway_set_wrong_is_one_line_naming_the_variable(
 
 
 def test_a_second_gateway_is_not_in_the_settings_repr() -> None:
+    """The second gateway's key never shows in a repr."""
     settings = load_settings(chinaums_test_app_id=TEST_APP_ID, chinaums_test_app_key=TEST_APP_KEY)
     assert TEST_APP_KEY not in repr(settings)
     assert list(settings.second_gateways()) == ["test"]
@@ -389,6 +399,7 @@ async def test_replicas_share_each_gateways_own_token_in_redis(
 async def test_show_qr_code_draws_from_the_gateway_that_answered_and_names_it(
     make_app: AppFactory, sink: ResponseSink, envs: Environments, slack_api: FakeSlackApi
 ) -> None:
+    """Show QR code on a test card asks the test gateway and captions TEST."""
     app = make_app(**envs.settings())
     card = await ask(app, sink, f"{MID} {TEST_URL}")
     payload = button_click(

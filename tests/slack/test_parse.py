@@ -379,6 +379,7 @@ OTHER = "31942611251400310000445566"
 def test_a_merchant_number_and_several_codes_is_a_batch_without_duplicates(
     text: str, refs: list[QrCodeRef], duplicates: int
 ) -> None:
+    """A merchant number and several ids or URLs is a batch, in order, repeats dropped."""
     assert parse_command(text) == BatchRequest(tuple(refs), duplicates=duplicates)
 
 
@@ -389,6 +390,7 @@ def test_one_code_typed_twice_is_one_lookup(text: str) -> None:
 
 
 def test_a_batch_of_twenty_is_taken_and_twenty_one_is_refused() -> None:
+    """20 distinct codes is a batch; 21 is refused, repeats not counted."""
     ids = [f"{n:026}" for n in range(1, 22)]
     batch = parse_command(" ".join([MID, *ids[:20], ids[0]]))
     assert isinstance(batch, BatchRequest)
@@ -408,18 +410,21 @@ def test_a_batch_of_twenty_is_taken_and_twenty_one_is_refused() -> None:
     ],
 )
 def test_a_batch_that_cannot_be_read_says_why(text: str, says: str) -> None:
+    """No merchant number first, two merchants, a bad id or a contradiction: refused."""
     with pytest.raises(UsageError) as caught:
         parse_command(text)
     assert says in str(caught.value.problem)
 
 
 def test_the_form_takes_several_codes_one_per_line() -> None:
+    """The form's QR field takes a list; a URL's host names its environment."""
     test_url = f"https://qr-test1.chinaums.com/bills/qrCode.do?id={OTHER}"
     batch = parse_form(MID, f"{QR}\n{test_url}\n{QR}\n")
     assert batch == BatchRequest((SEED, QrCodeRef(MID, OTHER, env="test")), duplicates=1)
 
 
 def test_the_form_refuses_a_bad_code_in_a_list_and_more_than_twenty() -> None:
+    """A bad code in the form's list is named; more than 20 is refused."""
     with pytest.raises(FormErrors) as caught:
         parse_form(MID, f"{QR}\n3194-bad")
     assert "`3194-bad` is not a QR code id of 8 to 32" in str(caught.value.errors["qrCodeId"])
