@@ -43,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
+def _file_name(text: str) -> str:
+    """A file to write: a name, not nothing and not "-" (that would be a file called -)."""
+    if not text.strip() or text == "-":
+        raise argparse.ArgumentTypeError(f"expected a file name such as code.png, got {text!r}")
+    return text
+
+
 def _add_one_shots(commands: Commands) -> None:
     query = commands.add_parser("query", help="look one QR code up and print it")
     query.add_argument("mid", help="merchant number, e.g. 898340149000005")
@@ -52,7 +59,12 @@ def _add_one_shots(commands: Commands) -> None:
     output.add_argument(
         "--qr", action="store_true", help="print the QR code in the terminal after the card"
     )
-    query.add_argument("--qr-png", metavar="FILE", help="write the QR code to FILE as a PNG image")
+    query.add_argument(
+        "--qr-png",
+        metavar="FILE",
+        type=_file_name,
+        help="write the QR code to FILE as a PNG image",
+    )
     query.add_argument(
         "--env",
         choices=SECOND_GATEWAYS,

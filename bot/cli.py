@@ -95,23 +95,26 @@ async def _query(
     qr: QrOutput = QrOutput(),  # frozen: one shared default is safe
     env: Environment | None = None,
 ) -> int:
-    from bot.service.gateways import MissingGateway  # noqa: PLC0415  # composition root
     from bot.wiring import build_gateway, build_gateways, new_gateway_http  # noqa: PLC0415
 
+    env = env or settings.chinaums_env
+    # Strict, unlike Slack: checking a gateway's credentials, the sandbox standing in for
+    # it would be a false success.
+    if env != settings.chinaums_env and env not in settings.second_gateways():
+        first, second = settings.gateway_settings_for(env)
+        return _fail(
+            EXIT_UNAVAILABLE,
+            tr(
+                "no gateway for the {env} environment: set {first} and {second}",
+                env=env,
+                first=first,
+                second=second,
+            ),
+        )
     http = new_gateway_http(settings)
     try:
         gateways = build_gateways(settings, http, build_gateway(settings, http))
-        routed = gateways.route(env)
-        if isinstance(routed, MissingGateway):
-            return _fail(
-                EXIT_UNAVAILABLE,
-                tr(
-                    "no gateway for the {env} environment: set {settings}",
-                    env=routed.env,
-                    settings=routed.settings,
-                ),
-            )
-        info = await gateways.client(routed).query_qrcode_info(mid, qr_code_id)
+        info = await gateways.client(env).query_qrcode_info(mid, qr_code_id)
     except (InvalidInput, GatewayRejected, GatewayAuthError, GatewayUnavailable) as exc:
         return _fail(*_query_failure(exc, tr))
     finally:

@@ -329,6 +329,7 @@ class Settings(BaseSettings):
                 ("APP_ID", second.app_id),
                 ("APP_KEY", second.app_key),
                 ("BASE_URL", second.base_url),
+                ("AUTH", second.auth if second.auth != "body-sig" else None),  # not the default
             )
             if value is not None
         ]
@@ -343,6 +344,12 @@ class Settings(BaseSettings):
         for name in (prefix + "APP_ID", prefix + "APP_KEY"):
             if name not in given:
                 raise ValueError(f"{name}: required when {given[0]} is set")
+        if self.uses_inprocess_sandbox and second.base_url == self.gateway_url:
+            raise ValueError(
+                f"{prefix}BASE_URL: {second.base_url} is where the built-in sandbox answers "
+                "inside this process (CHINAUMS_ENV=sandbox, no CHINAUMS_BASE_URL); for "
+                f"`qrinfo sandbox` there, set CHINAUMS_BASE_URL={second.base_url} as well"
+            )
 
     def second_gateway(self, env: SecondEnv) -> SecondGateway:
         """What CHINAUMS_TEST_* (or CHINAUMS_PROD_*) say of a gateway beside the default."""
@@ -367,11 +374,12 @@ class Settings(BaseSettings):
         return {env: second for env, second in seconds.items() if second.app_id is not None}
 
     @staticmethod
-    def gateway_settings_for(env: str) -> str:
-        """The settings that configure a gateway for *env*, as an operator types them."""
+    def gateway_settings_for(env: str) -> tuple[str, ...]:
+        """The settings that configure a second gateway for *env* (none for the sandbox:
+        only the default gateway can be one)."""
         if env in SECOND_GATEWAYS:
-            return f"CHINAUMS_{env.upper()}_APP_ID and CHINAUMS_{env.upper()}_APP_KEY"
-        return f"CHINAUMS_ENV={env}"
+            return (f"CHINAUMS_{env.upper()}_APP_ID", f"CHINAUMS_{env.upper()}_APP_KEY")
+        return ()
 
     @property
     def gateway_url(self) -> str:

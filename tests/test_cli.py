@@ -590,3 +590,25 @@ def test_demo_of_several_codes_prints_the_batch_card(capsys: pytest.CaptureFixtu
     assert "2 QR codes of merchant `898340149000005`" in out
     assert f"`{codes[1]}`  ✅ ¥1.00  ·  压测商户" in out
     assert out.count("[Details]") == 2
+
+
+def test_query_env_is_never_answered_by_the_sandbox_standing_in(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No gateway for production configured: --env prod says so, even with the sandbox the
+    default (checking credentials, a stand-in's answer would be a false success)."""
+    assert main(["query", "--env", "prod", *SEED]) == 4
+    said = capsys.readouterr()
+    assert "no gateway for the prod environment: set CHINAUMS_PROD_APP_ID and" in said.err
+    assert "测试商户" not in said.out
+
+
+@pytest.mark.parametrize("name", ["", "  ", "-"])
+def test_query_qr_png_without_a_file_name_is_refused_before_the_lookup(
+    capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """`--qr-png ""` or `-`: an argument error (exit 2), nothing looked up."""
+    with pytest.raises(SystemExit) as caught:
+        main(["query", *SEED, "--qr-png", name])
+    assert caught.value.code == 2
+    assert "expected a file name such as code.png" in capsys.readouterr().err

@@ -14,7 +14,7 @@ class MissingGateway:
     """A lookup named an environment this bot has no gateway for."""
 
     env: Environment
-    settings: str  # what configures one, as an operator types it
+    settings: tuple[str, ...]  # the variables that would configure one (none: only the default)
 
 
 class Gateways:
@@ -30,7 +30,7 @@ class Gateways:
         default: Environment,
         clients: Mapping[Environment, QrCodeClient],
         *,
-        settings_for: Callable[[Environment], str],
+        settings_for: Callable[[Environment], tuple[str, ...]],
     ) -> None:
         if default not in clients:
             raise ValueError(f"no client for the default gateway ({default})")

@@ -224,25 +224,20 @@ async def look_up_many(
     action: Action,
     read_group: GroupMembers,
 ) -> list[Outcome]:
-    """Several lookups at once (at most MAX_BATCH): an outcome for each distinct one, in order.
+    """Several lookups at once: an outcome for each distinct one (see distinct_lookups), in
+    order; TooManyLookups past MAX_BATCH.
 
-    Two refs are one lookup when they route to the same gateway (an id, and the same id's
-    production URL with production the default). Each is counted against the rate limits in
-    turn, so those past a limit are the last ones (refused: not looked up); the rest ask
-    their gateways concurrently, within each gateway's cap, and may take an answer of a
-    moment ago.
+    Each is counted against the rate limits in turn, so those past a limit are the last
+    ones (refused: not looked up); the rest ask their gateways concurrently, within each
+    gateway's cap, and may take an answer of a moment ago.
     """
-    if len(refs) > MAX_BATCH:
-        raise ValueError(f"at most {MAX_BATCH} lookups at once, got {len(refs)}")
+    distinct = distinct_lookups(services, refs)
+    if len(distinct) > MAX_BATCH:
+        raise TooManyLookups(len(distinct))
     started = time.monotonic()
-    distinct: dict[tuple[object, str], QrCodeRef] = {}
-    for ref in refs:
-        routed = services.gateways.route(ref.env)
-        env = routed.env if isinstance(routed, MissingGateway) else routed
-        distinct.setdefault((env, ref.qr_code_id), ref)
     checked = [
         await _checked(services, ref, who, action, read_group=read_group, started=started)
-        for ref in distinct.values()
+        for ref in distinct
     ]
     answered = await asyncio.gather(
         *(
@@ -255,6 +250,25 @@ async def look_up_many(
     return [next(answers) if isinstance(ref, QrCodeRef) else ref for ref in checked]
 
 
+class TooManyLookups(Exception):
+    """More than MAX_BATCH distinct lookups asked at once."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(f"{count} lookups at once; at most {MAX_BATCH}")
+
+
+def distinct_lookups(services: Services, refs: Sequence[QrCodeRef]) -> list[QrCodeRef]:
+    """*refs* without repeats, in order: two are one lookup when they go to the same gateway
+    (an id, and the same id's production URL with production the default)."""
+    distinct: dict[tuple[str, str], QrCodeRef] = {}
+    for ref in refs:
+        routed = services.gateways.route(ref.env)
+        env = routed.env if isinstance(routed, MissingGateway) else routed
+        distinct.setdefault((env, ref.qr_code_id), ref)
+    return list(distinct.values())
+
+
 async def _checked(
     services: Services,
     ref: QrCodeRef,
@@ -264,19 +278,19 @@ async def _checked(
     read_group: GroupMembers,
     started: float,
 ) -> QrCodeRef | Outcome:
-    """*ref* on the gateway that answers it, if it may be asked; else how it ended (no gateway
-    for its environment, or refused by the guard), recorded."""
+    """*ref* on the gateway that answers it, if it may be asked; else how it ended (refused
+    by the guard, or no gateway for its environment), recorded."""
     routed = services.gateways.route(ref.env)
-    outcome = None
-    if isinstance(routed, MissingGateway):  # nothing is sent, nothing taken from a limit
-        outcome = Outcome(ref, missing=routed)
-    else:
-        ref = replace(ref, env=routed)
-        refusal = await services.guard.check(who, read_group)
-        if refusal is None:
-            return ref
+    ref = replace(ref, env=routed.env if isinstance(routed, MissingGateway) else routed)
+    # Access and limits first: someone not allowed learns nothing of the configuration.
+    refusal = await services.guard.check(who, read_group)
+    if refusal is not None:
         services.metrics.refused("access" if refusal.kind == "access" else "rate")
         outcome = Outcome(ref, refusal=refusal)
+    elif isinstance(routed, MissingGateway):  # nothing is sent
+        outcome = Outcome(ref, missing=routed)
+    else:
+        return ref
     services.record(who, action, ref, outcome=outcome.kind, msg_id=None, started=started)
     return outcome
 

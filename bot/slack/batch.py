@@ -143,7 +143,7 @@ def _status(outcome: Outcome, tr: Translator, now: datetime) -> str:
         return tr(
             ":grey_question: `{code}` {explanation}",
             code=clip(result.code, 60),
-            explanation=clip(tr(result.explanation), 200),
+            explanation=clip(" ".join(tr(result.explanation).split()), 200),
         )
     # busy | paused | unavailable | misconfigured | invalid (the client's own last check)
     return tr(_FAILED_TEXT[outcome.kind])
@@ -151,7 +151,9 @@ def _status(outcome: Outcome, tr: Translator, now: datetime) -> str:
 
 def _found(info: QrCodeInfo, tr: Translator, now: datetime) -> str:
     amount = money(info.total_amount) if info.total_amount is not None else tr("no amount")
-    merchant = clip(info.mer_name, 120) if info.mer_name else tr("(merchant name not given)")
+    # One line per code: the gateway's line breaks must not draw lines of their own.
+    name = " ".join(info.mer_name.split()) if info.mer_name else ""
+    merchant = clip(name, 120) if name else tr("(merchant name not given)")
     parts = [f":white_check_mark: *{amount}*", merchant]
     expiry = info.expire_time
     if expiry is None:

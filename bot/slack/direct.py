@@ -88,12 +88,11 @@ async def send_file_to_dm(
 
     A failure is one WARNING line and a ``qrinfo_slack_replies_failed_total`` count.
     """
-    seconds = FILE_SECONDS
     via: ReplyVia = "conversations.open"
     failure: NotSent | None = None
     detail = ""
     try:
-        async with asyncio.timeout(seconds):
+        async with asyncio.timeout(FILE_SECONDS):
             opened = await client.conversations_open(users=user_id)
             channel = _channel_id(opened.data)
             if channel is None:
@@ -114,9 +113,14 @@ async def send_file_to_dm(
     except SlackRequestError as exc:  # slack_sdk's word for an upload URL that said no
         failure = NotSent(via, "refused", "upload refused")
         detail = str(exc)[:300]  # "Failed to upload a file (status: 500, body: …)"
+    except (TypeError, KeyError, ValueError) as exc:
+        # An "ok" reply without what the next step needs (no upload_url, no files): slack_sdk
+        # trips over it. Slack's doing, told as a refusal, never a traceback.
+        failure = NotSent(via, "refused", "unexpected reply")
+        detail = f"a reply slack_sdk could not use ({type(exc).__name__}: {str(exc)[:200]})"
     except (aiohttp.ClientError, TimeoutError) as exc:
         failure = NotSent(via, "unreachable")
-        detail = unreachable(exc, via, timeout=seconds)
+        detail = unreachable(exc, via, timeout=FILE_SECONDS)
     if failure is not None:
         metrics.reply_failed(failure.via, failure.reason)
         log.warning("could not send a file to %s msgId=%s: %s: %s", user_id, msg_id, via, detail)

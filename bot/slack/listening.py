@@ -13,14 +13,23 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway.ids import QrCodeRef
-from bot.i18n import Translator
+from bot.i18n import T, Translator
 from bot.logs import bind, bind_now
 from bot.service.audit import Action
 from bot.service.guard import GroupMembers, Requester
-from bot.service.lookup import Outcome, Services, look_up, look_up_many
+from bot.service.lookup import (
+    MAX_BATCH,
+    Outcome,
+    Services,
+    TooManyLookups,
+    distinct_lookups,
+    look_up,
+    look_up_many,
+)
 from bot.slack.batch import batch_card
 from bot.slack.blocks import Card
 from bot.slack.language import Reader
+from bot.slack.notices import input_error_card
 from bot.slack.ops_cards import operators_only_card
 from bot.slack.pasted import BatchRequest
 from bot.slack.render import outcome_card
@@ -137,18 +146,40 @@ async def batch_lookup_card(
     action: Action,
     client: AsyncWebClient,
     reader: Reader,
+    shareable: bool = True,
 ) -> Card:
-    """Look several codes up at once and draw one compact card, in the reader's language."""
+    """Look several codes up at once and draw one compact card, in the reader's language;
+    the usual card when they are one lookup after all (an id and its URL)."""
+    distinct = distinct_lookups(services, batch.refs)
+    if len(distinct) == 1:
+        return (
+            await lookup_card(
+                services,
+                distinct[0],
+                who=who,
+                action=action,
+                client=client,
+                reader=reader,
+                shareable=shareable,
+            )
+        )[1]
     bind_now(team=who.team_id, user=who.user_id, action=action)
-    outcomes = await look_up_many(
-        services, batch.refs, who=who, action=action, read_group=group_reader(client)
-    )
-    # Repeats the parser could not see: an id and its URL, both on the default gateway.
-    repeats = batch.duplicates + len(batch.refs) - len(outcomes)
+    try:
+        outcomes = await look_up_many(
+            services, distinct, who=who, action=action, read_group=group_reader(client)
+        )
+    except TooManyLookups as exc:  # the same id from both environments, counted once before
+        problem = T(
+            "That is {count} QR codes; look up at most {most} at once.",
+            count=exc.count,
+            most=MAX_BATCH,
+        )
+        return input_error_card(problem, services.env, await reader.translator())
     return batch_card(
         outcomes,
         await reader.translator(),
         now=services.wall_clock(),
-        duplicates=repeats,
+        # Repeats the parser could not see (an id and its URL, both on the default gateway).
+        duplicates=batch.duplicates + len(batch.refs) - len(outcomes),
         hint=services.access_hint,
     )

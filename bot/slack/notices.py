@@ -139,19 +139,35 @@ def input_error_card(problem: Text, env: Environment, tr: Translator) -> Card:
 
 
 def unconfigured_card(missing: MissingGateway, tr: Translator) -> Card:
-    """A lookup for an environment this bot has no gateway for: which, and what configures it."""
+    """A lookup for an environment this bot has no gateway for: which, and what configures it.
+    A card from the sandbox the bot no longer runs on (its buttons name it) says just that."""
     name = tr(ENV_NAMES[missing.env])
-    text = tr(
-        ":construction: *This bot is not connected to {env}*, so nothing was looked up.\n"
-        "Its operator can connect it with {settings}; until then, ask the bot that serves "
-        "{env}.",
-        env=name,
-        settings=escape(missing.settings),
-    )
+    if not missing.settings:
+        text = tr(
+            ":hourglass: *This card is from {env}*, which this bot no longer uses, so nothing "
+            "was looked up. Look the code up again with /qrinfo.",
+            env=name,
+        )
+    else:
+        text = tr(
+            ":construction: *This bot is not connected to {env}*, so nothing was looked up.\n"
+            "Its operator can connect it with {settings}; until then, ask the bot that serves "
+            "{env}.",
+            env=name,
+            settings=settings_list(missing.settings, tr),
+        )
     return Card(
         text=tr("This bot is not connected to {env}.", env=name),
         blocks=[SectionBlock(text=mrkdwn(text)), _nothing_sent(missing.env, tr)],
     )
+
+
+def settings_list(names: tuple[str, ...], tr: Translator) -> str:
+    """`A` and `B`: variable names in the reader's language."""
+    coded = [f"`{escape(name)}`" for name in names]
+    if len(coded) == 2:
+        return tr("{first} and {second}", first=coded[0], second=coded[1])
+    return ", ".join(coded)
 
 
 def rejected_card(error: GatewayRejected, ctx: CardContext, *, retry: str | None = None) -> Card:

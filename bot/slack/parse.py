@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import replace
 
 from bot.gateway.config import Environment
@@ -187,16 +186,28 @@ def _batch(values: list[Value]) -> BatchRequest | QrCodeRef:
     for value in values:
         if value is mid:
             continue
-        url = value.text if is_url(value.text) else None
-        qr_code_id = _qr_code_id(value.text)
-        ref = checked_ref(mid.text, qr_code_id, env=_env_of([url]) if url else None)
+        if value.field is None and not is_url(value.text) and _looks_like_a_mid(value.text):
+            # Real QR code ids are about 26 characters: never send a merchant number as one.
+            raise UsageError(
+                T(
+                    "`{value}` looks like a merchant number; several QR codes at once must "
+                    "be of one merchant, its number first, like {example}",
+                    value=value.text[:40],
+                    example=BATCH_EXAMPLE,
+                ),
+                field=QR_CODE_ID,
+            )
+        qr_code_id, env = _named_code(value.text)
+        ref = checked_ref(mid.text, qr_code_id, env)
         refs.setdefault((ref.env, ref.qr_code_id), ref)
-    if len(refs) > MAX_BATCH:
+    # An id and its URL count once here (the service drops one when both go to one gateway).
+    count = len({ref.qr_code_id for ref in refs.values()})
+    if count > MAX_BATCH:
         raise UsageError(
             T(
                 "That is {count} QR codes; /qrinfo looks up at most {most} at once. "
                 "Split the list, like {example}",
-                count=len(refs),
+                count=count,
                 most=MAX_BATCH,
                 example=BATCH_EXAMPLE,
             )
@@ -204,6 +215,39 @@ def _batch(values: list[Value]) -> BatchRequest | QrCodeRef:
     if len(refs) == 1:  # one code, typed more than once
         return next(iter(refs.values()))
     return BatchRequest(tuple(refs.values()), duplicates=len(values) - 1 - len(refs))
+
+
+def _looks_like_a_mid(text: str) -> bool:
+    try:
+        check_mid(text)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _named_code(text: str) -> tuple[str, Environment | None]:
+    """One code of a list (an id or a URL): its id and environment, a fault naming it."""
+    qr_code_id, env = text, None
+    if is_url(text):
+        try:
+            qr_code_id, env = _id_from_url_token(text), _env_of([text])
+        except UsageError:
+            raise UsageError(
+                T(
+                    "`{value}` is not a Chinaums QR code URL. Expected {example} "
+                    "or https://qr.chinaums.com/bills/qrCode.do?id=…",
+                    value=text[:80],
+                    example=URL_EXAMPLE,
+                ),
+                field=QR_CODE_ID,
+            ) from None
+    try:
+        return check_qr_code_id(qr_code_id), env
+    except InvalidInput as exc:
+        raise UsageError(
+            T("`{value}` is not {expected}.", value=text[:40], expected=Text(exc.expected)),
+            field=QR_CODE_ID,
+        ) from None
 
 
 def _env_of(urls: list[str]) -> Environment | None:
@@ -287,12 +331,13 @@ def parse_form(mid_text: str, qr_text: str) -> QrCodeRef | BatchRequest:
         values = _field_values(qr_text, QR_CODE_ID)
         for value in values:
             typed += 1
-            ref = _code(value) if len(values) == 1 else _named(_code, value)
+            ref = _code(value) if len(values) == 1 else QrCodeRef("", *_named_code(value))
             codes.setdefault((ref.env, ref.qr_code_id), ref)
-        if len(codes) > MAX_BATCH:
+        count = len({ref.qr_code_id for ref in codes.values()})  # as the command counts
+        if count > MAX_BATCH:
             errors[QR_CODE_ID] = T(
                 "That is {count} QR codes; look up at most {most} at once.",
-                count=len(codes),
+                count=count,
                 most=MAX_BATCH,
             )
     except UsageError as exc:
@@ -303,17 +348,6 @@ def parse_form(mid_text: str, qr_text: str) -> QrCodeRef | BatchRequest:
         raise FormErrors(errors)
     refs = tuple(replace(ref, mid=mid) for ref in codes.values())
     return refs[0] if len(refs) == 1 else BatchRequest(refs, duplicates=typed - len(refs))
-
-
-def _named(read: Callable[[str], QrCodeRef], value: str) -> QrCodeRef:
-    """*read* (*value*), its InvalidInput naming the value: in a list, which one is at fault."""
-    try:
-        return read(value)
-    except InvalidInput as exc:
-        raise UsageError(
-            T("`{value}` is not {expected}.", value=value[:40], expected=Text(exc.expected)),
-            field=QR_CODE_ID,
-        ) from None
 
 
 def _code(value: str) -> QrCodeRef:
@@ -440,7 +474,7 @@ def decode_button_value(value: str) -> QrCodeRef:
     """
     try:
         data = json.loads(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # "[" * 1000 nests too deep to read
         raise UsageError(T("That button's data is not readable.")) from None
     if (
         not isinstance(data, dict)

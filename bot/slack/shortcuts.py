@@ -83,8 +83,14 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
             who = requester(context)
             msg_id = None
             if isinstance(request, BatchRequest):
-                card = await batch_lookup_card(
-                    services, request, who=who, action="form", client=client, reader=reader
+                card = await batch_lookup_card(  # to the DM, as below
+                    services,
+                    request,
+                    who=who,
+                    action="form",
+                    client=client,
+                    reader=reader,
+                    shareable=False,
                 )
             else:
                 outcome, card = await lookup_card(  # for the DM: nobody there to share with

@@ -43,6 +43,7 @@ class FakeSlackApi:
     dm_channel: str = "D0QRINFODM1"
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> what was uploaded
     upload_status: int = 200  # what the upload URL answers
+    bare_ok: set[str] = field(default_factory=set)  # methods answering {"ok": true} and no more
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -138,6 +139,8 @@ class FakeSlackApi:
 
     def dm_file(self, method: str, args: dict[str, Any]) -> web.Response:
         """conversations.open (the DM), and files_upload_v2's first and last steps."""
+        if method in self.bare_ok:
+            return web.json_response({"ok": True})
         if method == "conversations.open":
             return web.json_response({"ok": True, "channel": {"id": self.dm_channel}})
         if method == "files.getUploadURLExternal":

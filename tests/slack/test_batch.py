@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -199,7 +200,9 @@ def _outcome(kind: str, reply: dict[str, Any], n: int) -> Outcome:
     if result is not None:
         return Outcome(ref, answer=Answer(f"qri{n}", result, NOW, 12.0))
     if kind == "missing":
-        return Outcome(ref, missing=MissingGateway("prod", "CHINAUMS_PROD_APP_ID and …"))
+        return Outcome(
+            ref, missing=MissingGateway("prod", ("CHINAUMS_PROD_APP_ID", "CHINAUMS_PROD_APP_KEY"))
+        )
     return Outcome(ref, refusal=Refusal("user-rate", limit=30, wait=59.5))
 
 
@@ -241,10 +244,25 @@ def test_a_mixed_batch_names_each_lines_gateway(language: Language) -> None:
         ),
         Outcome(
             QrCodeRef(MID, "31940000000000000000000001", env="test"),
-            missing=MissingGateway("test", "CHINAUMS_TEST_APP_ID and CHINAUMS_TEST_APP_KEY"),
+            missing=MissingGateway("test", ("CHINAUMS_TEST_APP_ID", "CHINAUMS_TEST_APP_KEY")),
         ),
     ]
     tr = translator(language)
     card = payload(batch_card(outcomes, tr, now=NOW))
     assert badge("prod", tr) in line_of(card, REF.qr_code_id)
     assert badge("test", tr) in line_of(card, "31940000000000000000000001")
+
+
+def test_a_merchant_name_with_line_breaks_stays_on_its_codes_line() -> None:
+    """A gateway's line breaks cannot draw a forged line for another code."""
+    forged = "Shop\n`31942002268195125132889999`  :white_check_mark: *¥0.01*  ·  Trusted"
+    info = QrCodeInfo.model_validate({"errCode": "SUCCESS", "merName": forged})
+    outcomes = [
+        Outcome(REF, answer=Answer("q1", info, NOW, 1.0)),
+        Outcome(
+            replace(REF, qr_code_id="31940000000000000000000001"),
+            answer=Answer("q2", NO_BILL, NOW, 1.0),
+        ),
+    ]
+    card = payload(batch_card(outcomes, translator("en"), now=NOW))
+    assert "\n" not in line_of(card, REF.qr_code_id)

@@ -208,7 +208,7 @@ async def test_an_environment_not_configured_is_named_with_its_settings_and_noth
         card = await ask(app, sink, text)
         said = all_text(card)
         assert "not connected to production" in said, text
-        assert "CHINAUMS_PROD_APP_ID and CHINAUMS_PROD_APP_KEY" in said
+        assert "`CHINAUMS_PROD_APP_ID` and `CHINAUMS_PROD_APP_KEY`" in said
         assert "nothing was sent to the gateway" in said
     assert envs.calls() == (0, 0)
     card = await ask(app, sink, f"test {MID} {QR}")  # its own environment still works
@@ -423,3 +423,81 @@ async def test_an_id_and_its_url_on_the_default_gateway_are_one_line_of_a_batch(
     assert "*2 QR codes*" in said
     assert "1 repeated code was looked up once" in said
     assert envs.calls() == (2, 0)
+
+
+async def test_someone_not_allowed_learns_nothing_of_the_configuration(
+    make_app: AppFactory, sink: ResponseSink, envs: Environments, tmp_path: Path
+) -> None:
+    """Not allowed, asking for an environment with no gateway: the refusal, not the settings."""
+    audit = tmp_path / "audit.jsonl"
+    app = make_app(
+        audit=audit,
+        qrinfo_allowed_users="U0SOMEONE1",
+        http=envs.http,
+        chinaums_env="test",
+        chinaums_base_url=envs.test_url,
+        chinaums_app_id=TEST_APP_ID,
+        chinaums_app_key=TEST_APP_KEY,
+    )
+    for text in (f"prod {MID} {QR}", f"{MID} {PROD_URL}", f"{MID} {QR} {PROD_URL}"):
+        said = all_text(await ask(app, sink, text))
+        assert "CHINAUMS_" not in said, text
+        assert "not connected" not in said, text
+    await make_app.settled()
+    make_app.audit_logs[0].close()
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [line["outcome"] for line in lines] == ["refused"] * 4
+    assert envs.calls() == (0, 0)
+
+
+async def test_a_card_from_the_sandbox_on_a_bot_now_in_production_says_so(
+    make_app: AppFactory, sink: ResponseSink, envs: Environments
+) -> None:
+    """A button made while the bot ran on the sandbox: no advice to set CHINAUMS_ENV=sandbox."""
+    value = json.dumps({"mid": MID, "qr": QR, "env": "sandbox"})
+    said = all_text(await click(make_app(**envs.settings()), sink, REFRESH_ACTION, value))
+    assert "This card is from the sandbox" in said
+    assert "CHINAUMS_ENV" not in said
+    assert envs.calls() == (0, 0)
+
+
+async def test_an_id_and_its_own_url_give_the_usual_card(
+    make_app: AppFactory, sink: ResponseSink, envs: Environments
+) -> None:
+    """Production the default: `<id> <its production URL>` is one lookup, shown as one card."""
+    card = await ask(make_app(**envs.settings()), sink, f"{MID} {QR} {PROD_URL}")
+    assert "refresh_card" in all_text(card)
+    assert "QR code* of merchant" not in all_text(card)
+    assert envs.calls() == (1, 0)
+
+
+async def test_twenty_codes_and_the_url_of_one_of_them_are_twenty_lookups(
+    make_app: AppFactory, sink: ResponseSink, envs: Environments
+) -> None:
+    """The parser counts an id and its URL once; the gateway sees 20 calls."""
+    ids = [f"BNCH{n:022}" for n in range(20)]
+    url = f"https://qr.95516.com/48020000/{ids[0]}"
+    card = await ask(make_app(**envs.settings()), sink, " ".join([MID, *ids, url]))
+    assert "*20 QR codes*" in all_text(card)
+    assert "1 repeated code was looked up once" in all_text(card)
+    assert envs.calls() == (20, 0)
+
+
+def test_a_second_gateway_on_the_in_process_sandboxs_url_is_refused() -> None:
+    """The in-process sandbox would answer for it: one line saying how to mean the other."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            chinaums_test_base_url="http://127.0.0.1:8700",
+            chinaums_test_app_id=TEST_APP_ID,
+            chinaums_test_app_key=TEST_APP_KEY,
+        )
+    assert "CHINAUMS_TEST_BASE_URL: http://127.0.0.1:8700 is where the built-in sandbox" in str(
+        caught.value
+    )
+
+
+def test_a_second_gateways_auth_alone_is_one_line_naming_what_is_missing() -> None:
+    """CHINAUMS_TEST_AUTH=token alone does nothing: said, not ignored."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(chinaums_test_auth="token")
+    assert "CHINAUMS_TEST_APP_ID: required when CHINAUMS_TEST_AUTH is set" in str(caught.value)

@@ -406,6 +406,9 @@ def test_a_batch_of_twenty_is_taken_and_twenty_one_is_refused() -> None:
         (f"{URL} {QR} {MID}", "merchant number first"),
         (f"商户号：{MID} mid：{MID} {QR}", "of one merchant"),
         (f"{MID} {QR} 3194-bad-id", "`3194-bad-id` is not a QR code id"),
+        (f"{MID} {QR} https://evil.example/x", "`https://evil.example/x` is not a Chinaums"),
+        (f"{MID} 898340149000006 {QR}", "`898340149000006` looks like a merchant number"),
+        (f"{MID} 商户号：898340149000006 {QR}", "`898340149000005` looks like a merchant number"),
         (f"prod {MID} {QR} https://qr-test1.chinaums.com/bills/qrCode.do?id={OTHER}", "`prod`"),
     ],
 )
@@ -490,3 +493,5 @@ def test_a_button_value_keeps_its_gateway_and_refuses_an_unknown_one() -> None:
         decode_button_value(json.dumps({"mid": MID, "qr": QR, "env": "staging"}))
     with pytest.raises(UsageError):
         decode_button_value(json.dumps({"mid": MID, "qr": QR, "env": ["test"]}))
+    with pytest.raises(UsageError):  # nested too deep for json to read: a message, no traceback
+        decode_button_value("[" * 1000)

@@ -280,6 +280,30 @@ async def test_an_upload_url_that_refuses_the_bytes_is_one_clear_message_counted
     assert replies_failed(services, "files.upload", "refused") == 1
 
 
+@pytest.mark.parametrize(
+    "method", ["conversations.open", "files.getUploadURLExternal", "files.completeUploadExternal"]
+)
+async def test_an_ok_reply_without_what_the_next_step_needs_is_one_clear_message(
+    make_app: AppFactory,
+    sink: ResponseSink,
+    slack_api: FakeSlackApi,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+) -> None:
+    """{"ok": true} and nothing else (no channel, no upload_url, no files): told, counted,
+    no traceback."""
+    slack_api.bare_ok.add(method)
+    app, services = make_app.build()
+    with caplog.at_level(logging.WARNING):
+        await click(app, sink, encode_button_value(SEED))
+        said = all_text((await sink.next(WAIT)).payload)
+        await make_app.settled()
+    assert "could not be sent to your direct messages" in said
+    via = "conversations.open" if method == "conversations.open" else "files.upload"
+    assert replies_failed(services, via, "refused") == 1
+    assert not [r for r in caplog.records if r.exc_info]
+
+
 async def test_slack_not_answering_is_one_clear_message_counted(
     make_app: AppFactory,
     sink: ResponseSink,
