@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -56,60 +57,28 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         async with work(services, respond, Reader(readers.default, None)):
             pass
 
-    @app.action(REFRESH_ACTION)
-    async def refresh(
-        ack: AsyncAck,
-        action: dict[str, Any],
-        body: dict[str, Any],
-        respond: AsyncRespond,
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
-        async with work(services, respond, clicked.reader):
-            await _refresh(clicked, action, body, respond, requester(context))
+    def on_click(action_id: str, handle: _Handler) -> None:
+        """A button that looks its code up again: ack, then *handle* it as the clicker."""
 
-    @app.action(SHARE_ACTION)
-    async def share(
-        ack: AsyncAck,
-        action: dict[str, Any],
-        body: dict[str, Any],
-        respond: AsyncRespond,
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
-        async with work(services, respond, clicked.reader):
-            await _share(clicked, action, body, respond, requester(context))
+        async def listener(
+            ack: AsyncAck,
+            action: dict[str, Any],
+            body: dict[str, Any],
+            respond: AsyncRespond,
+            context: AsyncBoltContext,
+            client: AsyncWebClient,
+        ) -> None:
+            await ack()
+            clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
+            async with work(services, respond, clicked.reader):
+                await handle(clicked, action, body, respond, requester(context))
 
-    @app.action(DETAILS_ACTION)
-    async def details(
-        ack: AsyncAck,
-        action: dict[str, Any],
-        body: dict[str, Any],
-        respond: AsyncRespond,
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
-        async with work(services, respond, clicked.reader):
-            await _details(clicked, action, body, respond, requester(context))
+        app.action(action_id)(listener)
 
-    @app.action(SHOW_QR_ACTION)
-    async def show_qr(
-        ack: AsyncAck,
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
-        async with work(services, respond, clicked.reader):
-            await _show_qr(clicked, action, respond, requester(context))
+    on_click(REFRESH_ACTION, _refresh)
+    on_click(SHARE_ACTION, _share)
+    on_click(DETAILS_ACTION, _details)
+    on_click(SHOW_QR_ACTION, _show_qr)
 
     @app.action(RAW_REPLY_ACTION)
     async def raw_reply(
@@ -156,6 +125,12 @@ class _Click:
     readers: Readers
     reader: Reader
     client: AsyncWebClient
+
+
+# What a card's button does once acked: (clicked, action, body, respond, who).
+_Handler = Callable[
+    [_Click, dict[str, Any], dict[str, Any], AsyncRespond, Requester], Awaitable[None]
+]
 
 
 async def _refresh(
@@ -258,7 +233,11 @@ async def _share(
 
 
 async def _show_qr(
-    clicked: _Click, action: dict[str, Any], respond: AsyncRespond, who: Requester
+    clicked: _Click,
+    action: dict[str, Any],
+    body: dict[str, Any],  # every click handler is given it
+    respond: AsyncRespond,
+    who: Requester,
 ) -> None:
     """Send the clicker the code as a PNG in their DM with the bot.
 
