@@ -23,7 +23,7 @@ from bot.gateway.breaker import CircuitBreaker
 from bot.gateway.protocol import utc_now
 from bot.gateway.transport import new_http_client
 from bot.i18n import ENGLISH
-from bot.kit.simulate import signed_request, slash_command_body
+from bot.kit.simulate import interaction_body, signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
@@ -42,6 +42,7 @@ from bot.wiring import (
     shared_store,
 )
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
+from tests.slack.payloads import button_click
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 SEED_TEXT = "898340149000005 31942002268195125132885377"
@@ -199,6 +200,19 @@ async def run_command(app: AsyncApp, text: str, sink: ResponseSink) -> BoltRespo
     """Dispatch a signed /qrinfo with *text*, its response_url pointing at *sink*."""
     body = slash_command_body(text, response_url=sink.url())
     return await app.async_dispatch(signed_request(body, SIGNING_SECRET))
+
+
+async def ask(app: AsyncApp, sink: ResponseSink, text: str) -> dict[str, Any]:
+    """`/qrinfo <text>`, and the first payload it posts to the response_url."""
+    await run_command(app, text, sink)
+    return (await sink.next(WAIT)).payload
+
+
+async def click(app: AsyncApp, sink: ResponseSink, action: str, value: str) -> dict[str, Any]:
+    """A signed click on button *action* carrying *value*, and the first payload it posts."""
+    payload = button_click(action, value, response_url=sink.url())
+    await app.async_dispatch(signed_request(interaction_body(payload), SIGNING_SECRET))
+    return (await sink.next(WAIT)).payload
 
 
 def all_text(payload: dict[str, Any]) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slack_bolt.async_app import AsyncApp
 
 from bot.gateway.errors import GatewayRejected, GatewayUnavailable, QrInfoError
 from bot.gateway.ids import QrCodeRef
@@ -27,10 +26,9 @@ from bot.service.lookup import MAX_BATCH, Answer, Outcome
 from bot.slack.batch import DETAILS_ACTION, batch_card
 from bot.slack.blocks import badge
 from tests.slack.blockkit import limit_problems, payload
-from tests.slack.conftest import WAIT, AppFactory, all_text, run_command
+from tests.slack.conftest import WAIT, AppFactory, all_text, ask, click
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.test_cards import _reply
-from tests.slack.test_environments import click
 from tests.slack.test_operations import lookups
 
 MID = "898340149000005"  # the benchmark family's merchant
@@ -38,11 +36,6 @@ FOUND = [f"BNCH{n:022}" for n in range(1, 18)]  # 17 codes the sandbox finds
 MISSING = ["31940000000000000000000001", "31940000000000000000000002"]  # NO_BILL
 FAILING = "E5030000000000000000000001"  # the sandbox answers 502, every time
 NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
-
-
-async def ask(app: AsyncApp, sink: ResponseSink, text: str) -> dict[str, Any]:
-    await run_command(app, text, sink)
-    return (await sink.next(WAIT)).payload
 
 
 def detail_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:

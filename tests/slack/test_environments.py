@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp.test_utils import TestServer
-from slack_bolt.async_app import AsyncApp
 
 from bot.config import ConfigError, load_settings
 from bot.gateway.transport import new_http_client
@@ -27,7 +26,7 @@ from bot.sandbox.server import create_web_app
 from bot.slack.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
 from bot.slack.cards import SHARE_ACTION, SHOW_QR_ACTION
 from bot.wiring import build_gateway, build_gateways, new_gateway_http
-from tests.slack.conftest import SIGNING_SECRET, WAIT, AppFactory, all_text, run_command
+from tests.slack.conftest import SIGNING_SECRET, AppFactory, all_text, ask, click
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.payloads import button_click
 
@@ -80,17 +79,6 @@ async def envs() -> AsyncIterator[Environments]:
         await http.aclose()
         for server in servers:
             await server.close()
-
-
-async def ask(app: AsyncApp, sink: ResponseSink, text: str) -> dict[str, Any]:
-    await run_command(app, text, sink)
-    return (await sink.next(WAIT)).payload
-
-
-async def click(app: AsyncApp, sink: ResponseSink, action: str, value: str) -> dict[str, Any]:
-    payload = button_click(action, value, response_url=sink.url())
-    await app.async_dispatch(signed_request(interaction_body(payload), SIGNING_SECRET))
-    return (await sink.next(WAIT)).payload
 
 
 def button_value(card: dict[str, Any], action: str) -> str:
