@@ -10,12 +10,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway.ids import QrCodeRef
@@ -29,7 +27,7 @@ from bot.service.lookup import Services
 from bot.slack.batch import DETAILS_ACTION
 from bot.slack.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
 from bot.slack.cards import OPEN_QR_ACTION, SHARE_ACTION, SHOW_QR_ACTION, qr_caption
-from bot.slack.direct import DmFile, send_file_to_dm
+from bot.slack.direct import DmFile, send_file_to_dm, web_api_call
 from bot.slack.language import Reader, Readers
 from bot.slack.listening import lookup_card, operator_or_refused, requester, work
 from bot.slack.notices import (
@@ -42,7 +40,6 @@ from bot.slack.ops_cards import raw_gone_card, raw_reply_card
 from bot.slack.parse import decode_button_value
 from bot.slack.pasted import UsageError
 from bot.slack.replies import delete_original, send_card
-from bot.slack.webapi import error_code, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -341,17 +338,11 @@ async def _tell(
     if not channel or not who.user_id:
         log.warning("could not tell the clicker that sharing failed: no channel in the click")
         return
-    try:
-        await client.chat_postEphemeral(
-            channel=channel,
-            user=who.user_id,
-            text=card.text,
-            blocks=card.block_dicts(),
-        )
-    except SlackApiError as exc:
-        clicked.services.metrics.reply_failed("chat.postEphemeral", "refused")
-        log.warning("could not tell %s that sharing failed: %s", who.user_id, error_code(exc))
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        clicked.services.metrics.reply_failed("chat.postEphemeral", "unreachable")
-        reason = unreachable(exc, "chat.postEphemeral")
-        log.warning("could not tell %s that sharing failed: %s", who.user_id, reason)
+    await web_api_call(
+        "chat.postEphemeral",
+        client.chat_postEphemeral(
+            channel=channel, user=who.user_id, text=card.text, blocks=card.block_dicts()
+        ),
+        metrics=clicked.services.metrics,
+        what=f"tell {who.user_id} that sharing failed",
+    )

@@ -1,4 +1,5 @@
-"""Direct messages from the bot: the form's card, and a QR code's image as a file.
+"""Posting through Slack's Web API, logged and counted: direct messages from the bot (the
+form's card, a QR code's image as a file), and any post that must not raise.
 
 A card can go to a user id (``chat.postMessage``, ``chat:write``: it lands in the
 app's DM with them), but a file is shared to a conversation id, which
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service.metrics import Metrics, ReplyFailure, ReplyVia
 from bot.slack.blocks import Card
-from bot.slack.webapi import error_code, unreachable
+from bot.slack.webapi import WEB_API_TIMEOUT_SECONDS, error_code, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -30,30 +32,44 @@ FILE_SECONDS = 30.0
 
 async def send_card_to_dm(
     client: AsyncWebClient, user_id: str, card: Card, msg_id: str | None, metrics: Metrics
-) -> None:
+) -> NotSent | None:
     """A modal has no channel: the card goes to the user's DM with the bot."""
+    return await web_api_call(
+        "chat.postMessage",
+        client.chat_postMessage(channel=user_id, text=card.text, blocks=card.block_dicts()),
+        metrics=metrics,
+        what=f"send a card to {user_id} msgId={msg_id}",
+    )
+
+
+async def web_api_call(
+    via: ReplyVia, call: Awaitable[Any], *, metrics: Metrics, what: str
+) -> NotSent | None:
+    """Await one Web API *call* that posts something (*what*: for the log); None when Slack
+    took it, else why not, logged (one WARNING line) and counted, never raised."""
     try:
-        await client.chat_postMessage(
-            channel=user_id,
-            text=card.text,
-            blocks=card.block_dicts(),
-        )
-    except SlackApiError as exc:
-        metrics.reply_failed("chat.postMessage", "refused")
-        log.warning(
-            "could not send the form's card to %s msgId=%s: %s",
-            user_id,
-            msg_id,
-            error_code(exc),
-        )
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        metrics.reply_failed("chat.postMessage", "unreachable")
-        log.warning(
-            "could not send the form's card to %s msgId=%s: %s",
-            user_id,
-            msg_id,
-            unreachable(exc, "chat.postMessage"),
-        )
+        await call
+    except WEB_API_FAILURES as exc:
+        failure, detail = failed(exc, via)
+        metrics.reply_failed(failure.via, failure.reason)
+        log.warning("could not %s: %s: %s", what, via, detail)
+        return failure
+    return None
+
+
+# How a Web API call fails that is not our bug: Slack said no, or gave no usable answer.
+WEB_API_FAILURES = (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError)
+
+
+def failed(
+    exc: BaseException, via: ReplyVia, *, seconds: float = WEB_API_TIMEOUT_SECONDS
+) -> tuple[NotSent, str]:
+    """What one of WEB_API_FAILURES was (refused by Slack, or no answer) and a line on it."""
+    if isinstance(exc, SlackApiError):
+        return NotSent(via, "refused", error_code(exc)), error_code(exc)
+    if isinstance(exc, SlackRequestError):  # slack_sdk's word for an upload URL that said no
+        return NotSent(via, "refused", "upload refused"), str(exc)[:300]
+    return NotSent(via, "unreachable"), unreachable(exc, via, timeout=seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,20 +123,13 @@ async def send_file_to_dm(
                     alt_txt=file.alt_text,
                     initial_comment=file.comment,
                 )
-    except SlackApiError as exc:
-        failure = NotSent(via, "refused", error_code(exc))
-        detail = failure.code or ""
-    except SlackRequestError as exc:  # slack_sdk's word for an upload URL that said no
-        failure = NotSent(via, "refused", "upload refused")
-        detail = str(exc)[:300]  # "Failed to upload a file (status: 500, body: …)"
     except (TypeError, KeyError, ValueError) as exc:
         # An "ok" reply without what the next step needs (no upload_url, no files): slack_sdk
         # trips over it. Slack's doing, told as a refusal, never a traceback.
         failure = NotSent(via, "refused", "unexpected reply")
         detail = f"a reply slack_sdk could not use ({type(exc).__name__}: {str(exc)[:200]})"
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        failure = NotSent(via, "unreachable")
-        detail = unreachable(exc, via, timeout=FILE_SECONDS)
+    except WEB_API_FAILURES as exc:
+        failure, detail = failed(exc, via, seconds=FILE_SECONDS)
     if failure is not None:
         metrics.reply_failed(failure.via, failure.reason)
         log.warning("could not send a file to %s msgId=%s: %s: %s", user_id, msg_id, via, detail)
