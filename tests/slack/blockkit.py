@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from slack_sdk.models.blocks import Block
+
 from bot.slack.blocks import Card
 
 # Slack's Block Kit reference: exceeding any of these rejects the whole message.
@@ -42,6 +44,20 @@ def limit_problems(card: Card) -> list[str]:
         problems.extend(_block_problems(data))
     if card.block_dicts() != [block.to_dict() for block in card.blocks]:
         problems.append("what is sent differs from slack_sdk's to_dict()")
+    return problems
+
+
+def payload_problems(data: dict[str, Any]) -> list[str]:
+    """Every Block Kit limit a delivered payload (a response_url's JSON) breaks."""
+    problems = [] if data.get("text") else ["no top-level text"]
+    blocks = data.get("blocks", [])
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"{len(blocks)} blocks")
+    for block in blocks:
+        parsed = Block.parse(block)  # slack_sdk's own model of it, validated
+        if parsed is None or parsed.to_dict() != block:
+            problems.append(f"a {block.get('type')} block slack_sdk reads otherwise")
+        problems.extend(_block_problems(block))
     return problems
 
 

@@ -25,7 +25,7 @@ from bot.service.guard import Refusal
 from bot.service.lookup import MAX_BATCH, Answer, Outcome
 from bot.slack.batch import DETAILS_ACTION, batch_card
 from bot.slack.blocks import badge
-from tests.slack.blockkit import limit_problems, payload
+from tests.slack.blockkit import limit_problems, payload, payload_problems
 from tests.slack.conftest import WAIT, AppFactory, all_text, ask, click
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.test_cards import _reply
@@ -67,6 +67,7 @@ async def test_twenty_codes_give_one_card_with_a_line_each_and_one_call_per_dist
 
     distinct = list(dict.fromkeys(codes))
     assert len(distinct) == MAX_BATCH
+    assert payload_problems(card) == []
     buttons = detail_buttons(card)
     assert [json.loads(b["value"])["qr"] for b in buttons] == distinct
     said = all_text(card)
