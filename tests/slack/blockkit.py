@@ -48,7 +48,8 @@ def limit_problems(card: Card) -> list[str]:
 
 
 def payload_problems(data: dict[str, Any]) -> list[str]:
-    """Every Block Kit limit a delivered payload (a response_url's JSON) breaks."""
+    """Every Block Kit limit a delivered payload (a response_url's JSON) breaks (raising
+    SlackObjectFormationError for what slack_sdk checks)."""
     problems = [] if data.get("text") else ["no top-level text"]
     blocks = data.get("blocks", [])
     if len(blocks) > MAX_BLOCKS:
