@@ -95,6 +95,7 @@ async def _query(
     qr: QrOutput = QrOutput(),  # frozen: one shared default is safe
     env: Environment | None = None,
 ) -> int:
+    from bot.slack.blocks import ENV_NAMES  # noqa: PLC0415  # only when it is needed
     from bot.wiring import build_gateway, build_gateways, new_gateway_http  # noqa: PLC0415
 
     env = env or settings.chinaums_env
@@ -105,8 +106,8 @@ async def _query(
         return _fail(
             EXIT_UNAVAILABLE,
             tr(
-                "no gateway for the {env} environment: set {first} and {second}",
-                env=env,
+                "no gateway for {env}: set {first} and {second}",
+                env=tr(ENV_NAMES[env]),
                 first=first,
                 second=second,
             ),

@@ -93,6 +93,15 @@ def parse_port(text: str) -> int:
     return port
 
 
+def _origin(url: str | None) -> tuple[str, str, int] | None:
+    """Scheme, host and port as httpx dials them (HTTP://127.0.0.1:08700 is :8700 too)."""
+    if url is None:
+        return None
+    parsed = httpx.URL(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return parsed.scheme, parsed.host, port
+
+
 class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line naming the variable."""
 
@@ -191,9 +200,12 @@ class Settings(BaseSettings):
         try:
             url = httpx.URL(value)
         except httpx.InvalidURL as exc:
-            raise ValueError(f"{expected} ({exc})") from None
+            # Its kind only ("Invalid port"): what was typed there may be a pasted secret.
+            raise ValueError(f"{expected} ({str(exc).partition(':')[0]})") from None
         if url.scheme not in {"http", "https"} or not url.host:
             raise ValueError(expected)
+        if "%" in url.host:  # "[secret" read as a host name, percent-encoded: no host at all
+            raise ValueError(f"{expected} (not a host name)")
         if url.port is not None and not 1 <= url.port <= 65535:
             raise ValueError(f"{expected} (the port must be 1-65535, got {url.port})")
         if url.userinfo:
@@ -344,7 +356,7 @@ class Settings(BaseSettings):
         for name in (prefix + "APP_ID", prefix + "APP_KEY"):
             if name not in given:
                 raise ValueError(f"{name}: required when {given[0]} is set")
-        if self.uses_inprocess_sandbox and second.base_url == self.gateway_url:
+        if self.uses_inprocess_sandbox and _origin(second.base_url) == _origin(self.gateway_url):
             raise ValueError(
                 f"{prefix}BASE_URL: {second.base_url} is where the built-in sandbox answers "
                 "inside this process (CHINAUMS_ENV=sandbox, no CHINAUMS_BASE_URL); for "

@@ -173,10 +173,7 @@ def test_query_env_not_configured_names_the_settings(
     monkeypatch.setenv("CHINAUMS_APP_KEY", SANDBOX_APP_KEY)
     assert main(["query", "--env", "prod", *SEED]) == 4
     err = capsys.readouterr().err
-    assert (
-        "no gateway for the prod environment: set CHINAUMS_PROD_APP_ID and CHINAUMS_PROD_APP_KEY"
-        in err
-    )
+    assert "no gateway for production: set CHINAUMS_PROD_APP_ID and CHINAUMS_PROD_APP_KEY" in err
     assert sandbox_gateway.query_requests == 0
 
 
@@ -599,7 +596,7 @@ def test_query_env_is_never_answered_by_the_sandbox_standing_in(
     default (checking credentials, a stand-in's answer would be a false success)."""
     assert main(["query", "--env", "prod", *SEED]) == 4
     said = capsys.readouterr()
-    assert "no gateway for the prod environment: set CHINAUMS_PROD_APP_ID and" in said.err
+    assert "no gateway for production: set CHINAUMS_PROD_APP_ID and" in said.err
     assert "测试商户" not in said.out
 
 

@@ -121,11 +121,20 @@ SLACK_URL_EXPECTED = "expected an http:// or https:// URL such as https://slack.
     [
         (
             {"CHINAUMS_BASE_URL": "http://[::1"},
-            f"CHINAUMS_BASE_URL: {URL_EXPECTED} (Invalid port: ':1')",
+            f"CHINAUMS_BASE_URL: {URL_EXPECTED} (Invalid port)",
         ),
         (
             {"CHINAUMS_BASE_URL": "http://x:abc"},
-            f"CHINAUMS_BASE_URL: {URL_EXPECTED} (Invalid port: 'abc')",
+            f"CHINAUMS_BASE_URL: {URL_EXPECTED} (Invalid port)",
+        ),
+        (
+            {"CHINAUMS_TEST_BASE_URL": "https://x.com:SECRETPW"},
+            "CHINAUMS_TEST_BASE_URL: expected an http:// or https:// URL such as "
+            "https://test-api-open.chinaums.com (Invalid port)",
+        ),
+        (
+            {"CHINAUMS_BASE_URL": "https://[SECRETPW/"},
+            f"CHINAUMS_BASE_URL: {URL_EXPECTED} (not a host name)",
         ),
         (
             {"CHINAUMS_BASE_URL": "http://user:pw@host"},
@@ -212,6 +221,8 @@ SLACK_URL_EXPECTED = "expected an http:// or https:// URL such as https://slack.
     ids=[
         "url-unclosed-ipv6",
         "url-port-not-a-number",
+        "url-port-a-pasted-secret-not-echoed",
+        "url-host-a-pasted-secret",
         "url-with-credentials",
         "url-port-too-big",
         "url-with-query",

@@ -29,7 +29,7 @@ from bot.slack.blocks import (
 )
 from bot.slack.cards import EXPIRING_SOON
 from bot.slack.mrkdwn import clip, clip_plain, date_token
-from bot.slack.notices import refused_card
+from bot.slack.notices import refused_card, settings_list
 from bot.slack.parse import encode_button_value
 
 DETAILS_ACTION = "code_details"
@@ -115,7 +115,7 @@ def _summary(groups: Counter[str], tr: Translator, *, plain: bool = False) -> st
         if groups[group]:
             text = tr(T(message, count=groups[group]))
             parts.append(text if plain else f"{emoji} {text}")
-    return ", ".join(parts) if plain else "  ·  ".join(parts)
+    return "  ·  ".join(parts)
 
 
 def _line(outcome: Outcome, tr: Translator, *, now: datetime, show_env: bool) -> str:
@@ -142,7 +142,7 @@ def _status(outcome: Outcome, tr: Translator, now: datetime) -> str:
     if isinstance(result, GatewayRejected):
         return tr(
             ":grey_question: `{code}` {explanation}",
-            code=clip(result.code, 60),
+            code=clip(" ".join(result.code.split()), 60),  # on this line, whatever was sent
             explanation=clip(" ".join(tr(result.explanation).split()), 200),
         )
     # busy | paused | unavailable | misconfigured | invalid (the client's own last check)
@@ -178,12 +178,21 @@ def _notes(
             tr(
                 P(
                     ":stopwatch: {count} code was not looked up: the rate limit was reached. "
-                    "Try again in {seconds} s, or use its Details button.",
+                    "Try again in {seconds} s (its Details button looks it up then).",
                     ":stopwatch: {count} codes were not looked up: the rate limit was reached. "
-                    "Try again in {seconds} s, or use their Details buttons.",
+                    "Try again in {seconds} s (their Details buttons look them up then).",
                     len(limited),
                     seconds=wait,
                 )
+            )
+        )
+    for missing in dict.fromkeys(o.missing for o in outcomes if o.missing and o.missing.settings):
+        notes.append(
+            tr(
+                ":construction: This bot is not connected to {env}; its operator can connect it "
+                "with {settings}.",
+                env=tr(ENV_NAMES[missing.env]),
+                settings=settings_list(missing.settings, tr),
             )
         )
     if duplicates:

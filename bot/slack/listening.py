@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway.ids import QrCodeRef
-from bot.i18n import T, Translator
+from bot.i18n import T, Text, Translator
 from bot.logs import bind, bind_now
 from bot.service.audit import Action
 from bot.service.guard import GroupMembers, Requester
@@ -31,7 +32,8 @@ from bot.slack.blocks import Card
 from bot.slack.language import Reader
 from bot.slack.notices import input_error_card
 from bot.slack.ops_cards import operators_only_card
-from bot.slack.pasted import BatchRequest
+from bot.slack.parse import FormErrors
+from bot.slack.pasted import QR_CODE_ID, BatchRequest
 from bot.slack.render import outcome_card
 from bot.slack.replies import send_card, unexpected_errors_reported
 from bot.slack.webapi import error_code
@@ -164,16 +166,14 @@ async def batch_lookup_card(
             )
         )[1]
     bind_now(team=who.team_id, user=who.user_id, action=action)
+    started = time.monotonic()
     try:
         outcomes = await look_up_many(
             services, distinct, who=who, action=action, read_group=group_reader(client)
         )
     except TooManyLookups as exc:  # the same id from both environments, counted once before
-        problem = T(
-            "That is {count} QR codes; look up at most {most} at once.",
-            count=exc.count,
-            most=MAX_BATCH,
-        )
+        services.record(who, action, None, outcome="invalid", msg_id=None, started=started)
+        problem = _too_many(exc.count)
         return input_error_card(problem, services.env, await reader.translator())
     return batch_card(
         outcomes,
@@ -183,3 +183,16 @@ async def batch_lookup_card(
         duplicates=batch.duplicates + len(batch.refs) - len(outcomes),
         hint=services.access_hint,
     )
+
+
+def _too_many(count: int) -> Text:
+    return T("That is {count} QR codes; look up at most {most} at once.", count=count,
+             most=MAX_BATCH)  # fmt: skip
+
+
+def too_many(services: Services, batch: BatchRequest) -> None:
+    """FormErrors when *batch* is more lookups than one card takes, once routed (an id from
+    both environments is two)."""
+    count = len(distinct_lookups(services, batch.refs))
+    if count > MAX_BATCH:
+        raise FormErrors({QR_CODE_ID: _too_many(count)})

@@ -92,12 +92,25 @@ def parse_command(text: str) -> QrCodeRef | BatchRequest | HelpRequest | StatusR
     if isinstance(parsed, QrCodeRef):
         return _in_env(parsed, word, typed)
     if isinstance(parsed, BatchRequest):
-        return replace(parsed, refs=tuple(_in_env(ref, word, typed) for ref in parsed.refs))
+        refs = tuple(_in_env(ref, word, typed, named=True) for ref in parsed.refs)
+        return replace(parsed, refs=refs)
     return parsed
 
 
-def _in_env(ref: QrCodeRef, word: Environment, typed: str) -> QrCodeRef:
-    """*ref* on the gateway a first word asked for, unless its URL says another."""
+def _in_env(ref: QrCodeRef, word: Environment, typed: str, *, named: bool = False) -> QrCodeRef:
+    """*ref* on the gateway a first word asked for, unless its URL says another (in a list,
+    *named*: which one)."""
+    if ref.env not in (None, word) and named:
+        raise UsageError(
+            T(
+                "`{word}` asks for {asked}, but the URL of `{id}` is a code from {host}; "
+                "leave the word out, or give codes from {asked}.",
+                word=typed,
+                asked=ENV_NAMES[word],
+                id=ref.qr_code_id,
+                host=ENV_NAMES[ref.env],
+            )
+        )
     if ref.env not in (None, word):
         raise UsageError(
             T(
@@ -187,16 +200,7 @@ def _batch(values: list[Value]) -> BatchRequest | QrCodeRef:
         if value is mid:
             continue
         if value.field is None and not is_url(value.text) and _looks_like_a_mid(value.text):
-            # Real QR code ids are about 26 characters: never send a merchant number as one.
-            raise UsageError(
-                T(
-                    "`{value}` looks like a merchant number; several QR codes at once must "
-                    "be of one merchant, its number first, like {example}",
-                    value=value.text[:40],
-                    example=BATCH_EXAMPLE,
-                ),
-                field=QR_CODE_ID,
-            )
+            raise _a_mid_among_codes(value.text)
         qr_code_id, env = _named_code(value.text)
         ref = checked_ref(mid.text, qr_code_id, env)
         refs.setdefault((ref.env, ref.qr_code_id), ref)
@@ -215,6 +219,19 @@ def _batch(values: list[Value]) -> BatchRequest | QrCodeRef:
     if len(refs) == 1:  # one code, typed more than once
         return next(iter(refs.values()))
     return BatchRequest(tuple(refs.values()), duplicates=len(values) - 1 - len(refs))
+
+
+def _a_mid_among_codes(text: str) -> UsageError:
+    """Real QR code ids are about 26 characters: a merchant number is never sent as one."""
+    return UsageError(
+        T(
+            "`{value}` looks like a merchant number; several QR codes at once must "
+            "be of one merchant, its number first, like {example}",
+            value=text[:40],
+            example=BATCH_EXAMPLE,
+        ),
+        field=QR_CODE_ID,
+    )
 
 
 def _looks_like_a_mid(text: str) -> bool:
@@ -331,6 +348,8 @@ def parse_form(mid_text: str, qr_text: str) -> QrCodeRef | BatchRequest:
         values = _field_values(qr_text, QR_CODE_ID)
         for value in values:
             typed += 1
+            if len(values) > 1 and not is_url(value) and _looks_like_a_mid(value):
+                raise _a_mid_among_codes(value)
             ref = _code(value) if len(values) == 1 else QrCodeRef("", *_named_code(value))
             codes.setdefault((ref.env, ref.qr_code_id), ref)
         count = len({ref.qr_code_id for ref in codes.values()})  # as the command counts
@@ -432,12 +451,24 @@ def find_in_message(text: str) -> tuple[str | None, str | None]:
     url = _URL_IN_TEXT.search(text)
     without_qr_urls = _URL_IN_TEXT.sub(" ", text)
     labelled = _labelled_in_text(_MARKUP_OR_URL.sub(" ", without_qr_urls))
-    qr_code = _with_scheme(url.group(0)) if url else _only(labelled[QR_CODE_ID])
+    url_text = _with_scheme(url.group(0)) if url else None
+    # A URL whose id no gateway would take (3,000 letters, say) fills nothing in.
+    if url_text is not None and not _valid_qr_code_id(qr_code_id_from_url(url_text)):
+        url_text = None
+    qr_code = url_text or _only(labelled[QR_CODE_ID])
     if labelled[MID]:
         return _only(labelled[MID]), qr_code
     # A labelled QR code id may be 15 digits too: it is not a merchant number.
     numbers = set(_MID_IN_TEXT.findall(without_qr_urls)) - labelled[QR_CODE_ID]
     return _only(numbers), qr_code
+
+
+def _valid_qr_code_id(value: str | None) -> bool:
+    try:
+        check_qr_code_id(value or "")
+    except InvalidInput:
+        return False
+    return True
 
 
 def _labelled_in_text(text: str) -> dict[str, set[str]]:

@@ -16,7 +16,7 @@ from bot.i18n import T, Translator
 from bot.service.lookup import Services
 from bot.slack.direct import send_card_to_dm
 from bot.slack.language import Readers
-from bot.slack.listening import batch_lookup_card, lookup_card, requester, work
+from bot.slack.listening import batch_lookup_card, lookup_card, requester, too_many, work
 from bot.slack.parse import FormErrors, find_in_message, parse_form
 from bot.slack.pasted import BatchRequest
 from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
@@ -71,6 +71,8 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
     ) -> None:
         try:
             request = parse_form(*submitted_values(view))
+            if isinstance(request, BatchRequest):
+                too_many(services, request)  # routed now: the form stays open to fix it
         except FormErrors as exc:
             # Inline errors go with the ack: only a language already known, no waiting.
             tr = readers.known(context.user_id)

@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 
 from bot.gateway.errors import GatewayRejected, GatewayUnavailable, QrInfoError
 from bot.gateway.ids import QrCodeRef
 from bot.gateway.models import QrCodeInfo
 from bot.i18n import LANGUAGES, Language
 from bot.i18n.catalogue import translator
-from bot.kit.simulate import DEMO_USER
+from bot.kit.simulate import DEMO_USER, interaction_body, signed_request
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
 from bot.service.gateways import MissingGateway
@@ -25,9 +27,11 @@ from bot.service.guard import Refusal
 from bot.service.lookup import MAX_BATCH, Answer, Outcome
 from bot.slack.batch import DETAILS_ACTION, batch_card
 from bot.slack.blocks import badge
+from bot.slack.views import FORM_CALLBACK
 from tests.slack.blockkit import limit_problems, payload, payload_problems
-from tests.slack.conftest import WAIT, AppFactory, all_text, ask, click
+from tests.slack.conftest import SIGNING_SECRET, WAIT, AppFactory, all_text, ask, click
 from tests.slack.fakes import FakeSlackApi
+from tests.slack.payloads import view_submission
 from tests.slack.test_cards import _reply
 from tests.slack.test_operations import lookups
 
@@ -260,3 +264,68 @@ def test_a_merchant_name_with_line_breaks_stays_on_its_codes_line() -> None:
     ]
     card = payload(batch_card(outcomes, translator("en"), now=NOW))
     assert "\n" not in line_of(card, REF.qr_code_id)
+
+
+async def interact(app: AsyncApp, payload: dict[str, Any]) -> BoltResponse:
+    return await app.async_dispatch(signed_request(interaction_body(payload), SIGNING_SECRET))
+
+
+async def test_the_forms_list_answers_with_a_batch_card_in_the_dm(
+    make_app: AppFactory, slack_api: FakeSlackApi, sandbox: SandboxGateway
+) -> None:
+    """Several codes in the form's QR field: one batch card, by DM, each code asked once."""
+    codes = "\n".join([FOUND[0], FOUND[1], MISSING[0], FOUND[0]])
+    response = await interact(make_app(), view_submission(FORM_CALLBACK, MID, codes))
+    assert (response.status, response.body) == (200, "")
+    [post] = await slack_api.wait_for("chat.postMessage")
+    assert post["channel"] == DEMO_USER
+    assert "3 QR codes: 2 found  ·  1 not found" in post["text"]
+    assert {code: sandbox.asked[code] for code in (FOUND[0], FOUND[1], MISSING[0])} == {
+        FOUND[0]: 1,
+        FOUND[1]: 1,
+        MISSING[0]: 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("codes", "says"),
+    [
+        (f"{MID}\n{FOUND[0]}", f"`{MID}` looks like a merchant number"),
+        ("\n".join(f"{n:026}" for n in range(21)), "That is 21 QR codes"),
+    ],
+)
+async def test_a_form_list_that_cannot_be_looked_up_keeps_the_form_open(
+    make_app: AppFactory, slack_api: FakeSlackApi, sandbox: SandboxGateway, codes: str, says: str
+) -> None:
+    """A merchant number among the codes, or too many: an inline error, nothing asked."""
+    response = await interact(make_app(), view_submission(FORM_CALLBACK, MID, codes))
+    body = json.loads(response.body)
+    assert body["response_action"] == "errors"
+    assert says in body["errors"]["qrCodeId"]
+    await make_app.settled()
+    assert sandbox.query_requests == 0
+    assert slack_api.of("chat.postMessage") == []
+
+
+def test_a_gateway_code_with_line_breaks_stays_on_its_codes_line() -> None:
+    """Whatever errCode the gateway sends cannot draw a forged line for another code."""
+    forged = GatewayRejected(
+        code="X`\n`31942002268195125132889999`  :white_check_mark: *¥0.01* `",
+        message=None,
+        msg_id=None,
+    )
+    outcomes = [
+        Outcome(REF, answer=Answer("q1", forged, NOW, 1.0)),
+        Outcome(replace(REF, qr_code_id=MISSING[0]), answer=Answer("q2", NO_BILL, NOW, 1.0)),
+    ]
+    card = payload(batch_card(outcomes, translator("en"), now=NOW))
+    assert "\n" not in line_of(card, REF.qr_code_id)
+
+
+def test_a_batch_with_codes_from_an_environment_not_connected_names_its_settings() -> None:
+    """Every line says `not connected`; a note says which settings would connect it."""
+    missing = MissingGateway("test", ("CHINAUMS_TEST_APP_ID", "CHINAUMS_TEST_APP_KEY"))
+    outcomes = [Outcome(QrCodeRef(MID, code, env="test"), missing=missing) for code in FOUND[:2]]
+    said = json.dumps(payload(batch_card(outcomes, translator("en"), now=NOW)))
+    assert said.count("not connected to the test environment") == 3
+    assert "`CHINAUMS_TEST_APP_ID` and `CHINAUMS_TEST_APP_KEY`" in said

@@ -471,17 +471,20 @@ async def test_twenty_codes_and_the_url_of_one_of_them_are_twenty_lookups(
     assert envs.calls() == (20, 0)
 
 
-def test_a_second_gateway_on_the_in_process_sandboxs_url_is_refused() -> None:
-    """The in-process sandbox would answer for it: one line saying how to mean the other."""
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8700", "HTTP://127.0.0.1:08700", "http://127.0.0.1:8700/gw"]
+)
+def test_a_second_gateway_on_the_in_process_sandboxs_url_is_refused(url: str) -> None:
+    """The in-process sandbox would answer for it (however the URL is written): one line
+    saying how to mean the other."""
     with pytest.raises(ConfigError) as caught:
         load_settings(
-            chinaums_test_base_url="http://127.0.0.1:8700",
+            chinaums_test_base_url=url,
             chinaums_test_app_id=TEST_APP_ID,
             chinaums_test_app_key=TEST_APP_KEY,
         )
-    assert "CHINAUMS_TEST_BASE_URL: http://127.0.0.1:8700 is where the built-in sandbox" in str(
-        caught.value
-    )
+    assert "CHINAUMS_TEST_BASE_URL: " in str(caught.value)
+    assert "is where the built-in sandbox answers inside this process" in str(caught.value)
 
 
 def test_a_second_gateways_auth_alone_is_one_line_naming_what_is_missing() -> None:

@@ -269,6 +269,11 @@ IN_MESSAGES = [
         (OTHER_MID, "123456789012345"),
     ),
     ("two-labelled-mids-fill-none", f"商户号：12345678 商户号：87654321 {MID}", (None, None)),
+    (
+        "url-with-an-id-no-gateway-takes",
+        f"https://qr.95516.com/48020000/{'a' * 3100}",
+        (None, None),
+    ),
 ]
 
 
@@ -409,7 +414,10 @@ def test_a_batch_of_twenty_is_taken_and_twenty_one_is_refused() -> None:
         (f"{MID} {QR} https://evil.example/x", "`https://evil.example/x` is not a Chinaums"),
         (f"{MID} 898340149000006 {QR}", "`898340149000006` looks like a merchant number"),
         (f"{MID} 商户号：898340149000006 {QR}", "`898340149000005` looks like a merchant number"),
-        (f"prod {MID} {QR} https://qr-test1.chinaums.com/bills/qrCode.do?id={OTHER}", "`prod`"),
+        (
+            f"prod {MID} {QR} https://qr-test1.chinaums.com/bills/qrCode.do?id={OTHER}",
+            f"`prod` asks for production, but the URL of `{OTHER}` is a code from the test",
+        ),
     ],
 )
 def test_a_batch_that_cannot_be_read_says_why(text: str, says: str) -> None:
