@@ -18,16 +18,15 @@ from bot.service.lookup import Services
 from bot.service.status import status_of
 from bot.slack.language import Reader, Readers
 from bot.slack.listening import (
-    batch_lookup_card,
-    lookup_card,
     operator_or_refused,
+    request_card,
     requester,
     work,
 )
 from bot.slack.notices import input_error_card, usage_card
 from bot.slack.ops_cards import status_card
 from bot.slack.parse import parse_command
-from bot.slack.pasted import BatchRequest, HelpRequest, StatusRequest, UsageError
+from bot.slack.pasted import HelpRequest, StatusRequest, UsageError
 from bot.slack.replies import send_card
 
 COMMAND = "/qrinfo"
@@ -74,16 +73,10 @@ async def _answer(  # one command's every circumstance
     if isinstance(parsed, StatusRequest):
         await _status(services, reader, respond, who, client)
         return
-    if isinstance(parsed, BatchRequest):
-        card = await batch_lookup_card(
-            services, parsed, who=who, action="command", client=client, reader=reader
-        )
-        await send_card(respond, card)
-        return
-    outcome, card = await lookup_card(
+    msg_id, card = await request_card(
         services, parsed, who=who, action="command", client=client, reader=reader
     )
-    await send_card(respond, card, msg_id=outcome.msg_id)
+    await send_card(respond, card, msg_id=msg_id)
 
 
 async def _status(

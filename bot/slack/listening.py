@@ -140,31 +140,47 @@ async def lookup_card(  # one lookup's every circumstance
     return outcome, card
 
 
-async def batch_lookup_card(
+async def request_card(
     services: Services,
-    batch: BatchRequest,
+    request: QrCodeRef | BatchRequest,
     *,
     who: Requester,
     action: Action,
     client: AsyncWebClient,
     reader: Reader,
     shareable: bool = True,
+) -> tuple[str | None, Card]:
+    """A command's or the form's lookups as one card, in the reader's language, with the
+    msgId it shows: the usual card for one lookup (also several that are one after all, an
+    id and its URL), else one compact card for them all (no one msgId)."""
+    distinct = distinct_lookups(services, request.refs) if isinstance(request, BatchRequest) else []
+    if isinstance(request, QrCodeRef) or len(distinct) == 1:
+        outcome, card = await lookup_card(
+            services,
+            request if isinstance(request, QrCodeRef) else distinct[0],
+            who=who,
+            action=action,
+            client=client,
+            reader=reader,
+            shareable=shareable,
+        )
+        return outcome.msg_id, card
+    card = await _batch_card(
+        services, request, distinct, who=who, action=action, client=client, reader=reader
+    )
+    return None, card
+
+
+async def _batch_card(
+    services: Services,
+    batch: BatchRequest,
+    distinct: list[QrCodeRef],
+    *,
+    who: Requester,
+    action: Action,
+    client: AsyncWebClient,
+    reader: Reader,
 ) -> Card:
-    """Look several codes up at once and draw one compact card, in the reader's language;
-    the usual card when they are one lookup after all (an id and its URL)."""
-    distinct = distinct_lookups(services, batch.refs)
-    if len(distinct) == 1:
-        return (
-            await lookup_card(
-                services,
-                distinct[0],
-                who=who,
-                action=action,
-                client=client,
-                reader=reader,
-                shareable=shareable,
-            )
-        )[1]
     bind_now(team=who.team_id, user=who.user_id, action=action)
     started = time.monotonic()
     try:

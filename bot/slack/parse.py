@@ -201,7 +201,7 @@ def _batch(values: list[Value]) -> BatchRequest | QrCodeRef:
             continue
         if value.field is None and not is_url(value.text) and _looks_like_a_mid(value.text):
             raise _a_mid_among_codes(value.text)
-        qr_code_id, env = _named_code(value.text)
+        qr_code_id, env = _qr_value(value.text, named=True)
         ref = checked_ref(mid.text, qr_code_id, env)
         refs.setdefault((ref.env, ref.qr_code_id), ref)
     # An id and its URL count once here (the service drops one when both go to one gateway).
@@ -242,25 +242,28 @@ def _looks_like_a_mid(text: str) -> bool:
     return True
 
 
-def _named_code(text: str) -> tuple[str, Environment | None]:
-    """One code of a list (an id or a URL): its id and environment, a fault naming it."""
-    qr_code_id, env = text, None
-    if is_url(text):
-        try:
-            qr_code_id, env = _id_from_url_token(text), _env_of([text])
-        except UsageError:
-            raise UsageError(
-                T(
-                    "`{value}` is not a Chinaums QR code URL. Expected {example} "
-                    "or https://qr.chinaums.com/bills/qrCode.do?id=…",
-                    value=text[:80],
-                    example=URL_EXAMPLE,
-                ),
-                field=QR_CODE_ID,
-            ) from None
+def _qr_value(text: str, *, named: bool) -> tuple[str, Environment | None]:
+    """A QR code id, or a QR URL's id and environment, checked; *named* (one of a list): a
+    fault says which value it is."""
     try:
-        return check_qr_code_id(qr_code_id), env
+        if not is_url(text):
+            return check_qr_code_id(text), None
+        return check_qr_code_id(_id_from_url_token(text)), _env_of([text])
+    except UsageError:  # not a QR URL
+        if not named:
+            raise
+        raise UsageError(
+            T(
+                "`{value}` is not a Chinaums QR code URL. Expected {example} "
+                "or https://qr.chinaums.com/bills/qrCode.do?id=…",
+                value=text[:80],
+                example=URL_EXAMPLE,
+            ),
+            field=QR_CODE_ID,
+        ) from None
     except InvalidInput as exc:
+        if not named:
+            raise
         raise UsageError(
             T("`{value}` is not {expected}.", value=text[:40], expected=Text(exc.expected)),
             field=QR_CODE_ID,
@@ -339,7 +342,7 @@ def parse_form(mid_text: str, qr_text: str) -> QrCodeRef | BatchRequest:
     codes: dict[tuple[Environment | None, str], QrCodeRef] = {}
     typed = 0
     try:
-        mid = check_mid(_field_value(mid_text, MID))
+        mid = check_mid(_mid_value(mid_text))
     except UsageError as exc:
         errors[MID] = exc.problem
     except InvalidInput as exc:
@@ -350,7 +353,7 @@ def parse_form(mid_text: str, qr_text: str) -> QrCodeRef | BatchRequest:
             typed += 1
             if len(values) > 1 and not is_url(value) and _looks_like_a_mid(value):
                 raise _a_mid_among_codes(value)
-            ref = _code(value) if len(values) == 1 else QrCodeRef("", *_named_code(value))
+            ref = QrCodeRef("", *_qr_value(value, named=len(values) > 1))
             codes.setdefault((ref.env, ref.qr_code_id), ref)
         count = len({ref.qr_code_id for ref in codes.values()})  # as the command counts
         if count > MAX_BATCH:
@@ -369,13 +372,6 @@ def parse_form(mid_text: str, qr_text: str) -> QrCodeRef | BatchRequest:
     return refs[0] if len(refs) == 1 else BatchRequest(refs, duplicates=typed - len(refs))
 
 
-def _code(value: str) -> QrCodeRef:
-    """One QR code id or URL typed into the form (its merchant number added later)."""
-    if not is_url(value):
-        return QrCodeRef(mid="", qr_code_id=check_qr_code_id(value))
-    return QrCodeRef(mid="", qr_code_id=_id_from_url_token(value), env=_env_of([value]))
-
-
 def expected(error: InvalidInput) -> Text:
     """What a field at fault should hold, with an example."""
     return T(
@@ -385,16 +381,14 @@ def expected(error: InvalidInput) -> Text:
     )
 
 
-_ONE_VALUE_EXPECTED = {
-    MID: T("Expected one merchant number, for example {example}.", example=MID_EXAMPLE),
-}
-
-
-def _field_value(text: str, field: str) -> str:
-    """The one value typed into the form's *field*, its label (if any) removed."""
-    values = _field_values(text, field)
+def _mid_value(text: str) -> str:
+    """The one value typed into the form's merchant number field, its label (if any) removed."""
+    values = _field_values(text, MID)
     if len(values) != 1:
-        raise UsageError(_ONE_VALUE_EXPECTED[field], field=field)
+        raise UsageError(
+            T("Expected one merchant number, for example {example}.", example=MID_EXAMPLE),
+            field=MID,
+        )
     return values[0]
 
 

@@ -16,7 +16,7 @@ from bot.i18n import T, Translator
 from bot.service.lookup import Services
 from bot.slack.direct import send_card_to_dm
 from bot.slack.language import Readers
-from bot.slack.listening import batch_lookup_card, lookup_card, requester, too_many, work
+from bot.slack.listening import request_card, requester, too_many, work
 from bot.slack.parse import FormErrors, find_in_message, parse_form
 from bot.slack.pasted import BatchRequest
 from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
@@ -83,28 +83,15 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         reader = readers.reader(client, context.user_id)
         async with work(services, respond, reader):
             who = requester(context)
-            msg_id = None
-            if isinstance(request, BatchRequest):
-                card = await batch_lookup_card(  # to the DM, as below
-                    services,
-                    request,
-                    who=who,
-                    action="form",
-                    client=client,
-                    reader=reader,
-                    shareable=False,
-                )
-            else:
-                outcome, card = await lookup_card(  # for the DM: nobody there to share with
-                    services,
-                    request,
-                    who=who,
-                    action="form",
-                    client=client,
-                    reader=reader,
-                    shareable=False,
-                )
-                msg_id = outcome.msg_id
+            msg_id, card = await request_card(  # for the DM: nobody there to share with
+                services,
+                request,
+                who=who,
+                action="form",
+                client=client,
+                reader=reader,
+                shareable=False,
+            )
             if who.user_id:  # the front door refuses a submission without a user
                 await send_card_to_dm(client, who.user_id, card, msg_id, services.metrics)
 

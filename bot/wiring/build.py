@@ -129,6 +129,10 @@ def build_gateways(
     clients: dict[Environment, QrCodeClient] = {settings.chinaums_env: default}
     for env in settings.second_gateways():
         clients[env] = build_gateway(settings, http, wall_clock=wall_clock, store=store, env=env)
+    return _gateways(settings, clients)
+
+
+def _gateways(settings: Settings, clients: dict[Environment, QrCodeClient]) -> Gateways:
     return Gateways(settings.chinaums_env, clients, settings_for=settings.gateway_settings_for)
 
 
@@ -163,11 +167,7 @@ def build_services(
     of identical lookups, audit (limits and identical lookups across replicas, with a
     *store*)."""
     if isinstance(gateway, QrCodeClient):
-        gateway = Gateways(
-            settings.chinaums_env,
-            {settings.chinaums_env: gateway},
-            settings_for=settings.gateway_settings_for,
-        )
+        gateway = _gateways(settings, {settings.chinaums_env: gateway})
     policy = Policy(
         teams=settings.qrinfo_allowed_teams,
         enterprises=settings.qrinfo_allowed_enterprises,
