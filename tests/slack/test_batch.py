@@ -23,8 +23,8 @@ from bot.kit.simulate import DEMO_USER, interaction_body, signed_request
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
 from bot.service.gateways import MissingGateway
-from bot.service.guard import Refusal
-from bot.service.lookup import MAX_BATCH, Answer, Outcome
+from bot.service.guard import Refusal, Requester
+from bot.service.lookup import MAX_BATCH, Answer, Outcome, TooManyLookups, look_up_many
 from bot.slack.batch import DETAILS_ACTION, batch_card
 from bot.slack.blocks import badge
 from bot.slack.views import FORM_CALLBACK
@@ -329,3 +329,25 @@ def test_a_batch_with_codes_from_an_environment_not_connected_names_its_settings
     said = json.dumps(payload(batch_card(outcomes, translator("en"), now=NOW)))
     assert said.count("not connected to the test environment") == 3
     assert "`CHINAUMS_TEST_APP_ID` and `CHINAUMS_TEST_APP_KEY`" in said
+
+
+async def test_the_service_drops_repeats_and_refuses_more_than_twenty_itself(
+    make_app: AppFactory, sandbox: SandboxGateway
+) -> None:
+    """look_up_many keeps its own bounds, whoever calls it: a repeat once, 21 refused."""
+    _, services = make_app.build()
+    who = Requester("T0QRINFO01", None, DEMO_USER, "C0QRINFO01")
+
+    async def nobody(group: str) -> frozenset[str] | None:
+        return frozenset()
+
+    ref = QrCodeRef(MID, FOUND[0])
+    outcomes = await look_up_many(
+        services, [ref, replace(ref, env="sandbox")], who=who, action="command", read_group=nobody
+    )
+    assert [o.kind for o in outcomes] == ["found"]
+    assert sandbox.asked[FOUND[0]] == 1
+    many = [QrCodeRef(MID, f"BNCH{n:022}") for n in range(21)]
+    with pytest.raises(TooManyLookups):
+        await look_up_many(services, many, who=who, action="command", read_group=nobody)
+    assert sum(sandbox.asked.values()) == 1
