@@ -1,13 +1,17 @@
-"""`qrinfo serve` as a real process: SIGTERM in the middle of a burst loses no reply."""
+"""`qrinfo serve` as a real process: how it stops (SIGTERM and Ctrl-C, to the process or its
+whole group, under `uv run` or as the installed entry point), and what it tells probes."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import re
+import shutil
 import signal
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -19,9 +23,21 @@ from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app
+from bot.wiring.stopping import ECHO_SECONDS
 from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlackApi, serve_fake_slack
 
 SECRET = "serve-process-signing-secret"
+ROOT = Path(__file__).resolve().parent.parent
+# The ways people start it: `python -m bot`, the installed entry point, and `uv run`.
+MODULE = (sys.executable, "-m", "bot")
+INSTALLED = (str(Path(sys.executable).parent / "qrinfo"),)
+
+
+def uv_run() -> tuple[str, ...]:
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH (the README's commands need it)")
+    return (uv, "run", "--frozen", "qrinfo")
 
 
 HEALTH_URL = re.compile(r"health on (http://\S+)/healthz")
@@ -35,12 +51,27 @@ class Serve:
         self.stderr: list[str] = []
 
     @classmethod
-    async def start(cls, env: dict[str, str], *args: str) -> Serve:
+    async def start(
+        cls,
+        env: dict[str, str],
+        *args: str,
+        command: Sequence[str] = MODULE,
+        verbose: bool = False,
+    ) -> Serve:
+        """Started in a session (and process group) of its own, as a supervisor starts it; no
+        terminal on stdin, as under one."""
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0", *args,
-            env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            *command, *(["-v"] if verbose else []), "serve",
+            "--host", "127.0.0.1", "--port", "0", *args,
+            env=env, cwd=ROOT, start_new_session=True, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         return cls(child)
+
+    def signal_group(self, signum: int) -> None:
+        """*signum* to the whole process group: systemd's KillMode=control-group, tini -g,
+        `kill -- -PGID`."""
+        os.killpg(self.child.pid, signum)
 
     async def line(self) -> str:
         """The next line the child logs (TimeoutError if none comes: a bound, not a measurement)."""
@@ -67,7 +98,32 @@ class Serve:
 
     def kill(self) -> None:
         if self.child.returncode is None:
-            self.child.kill()
+            os.killpg(self.child.pid, signal.SIGKILL)
+
+
+HANGS = "HANG0000000000000000000001"  # the sandbox never answers this code
+
+
+async def send_commands(base: str, sink: ResponseSink, count: int, *, hang: bool = False) -> None:
+    """*count* signed /qrinfo commands, each for its own code (or the one that hangs) and
+    response_url: all acked."""
+    async with aiohttp.ClientSession() as session:
+
+        async def send(i: int) -> int:
+            body = slash_command_body(
+                f"898340149000005 {HANGS if hang else f'BNCH{i:022d}'}",
+                response_url=sink.url(f"/r/{i}"),
+            )
+            headers = signed_headers(body, SECRET)
+            async with session.post(base + "/slack/events", data=body, headers=headers) as r:
+                return r.status
+
+        assert await asyncio.gather(*(send(i) for i in range(count))) == [200] * count
+
+
+async def get(url: str) -> tuple[int, dict[str, object]]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.json()
 
 
 @pytest.fixture
@@ -95,10 +151,13 @@ def serve_env(slack_api: FakeSlackApi, tmp_path: object, **more: str) -> dict[st
     }
 
 
-async def test_sigterm_drains_the_lookups_in_flight_then_exits(
-    slow_sandbox_url: str, slack_api: FakeSlackApi, tmp_path: object
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("launcher", ["uv run", "installed"])
+async def test_a_stop_sent_to_the_process_group_answers_every_acked_lookup(
+    slow_sandbox_url: str, slack_api: FakeSlackApi, tmp_path: object, launcher: str, signum: int
 ) -> None:
-    """Twenty commands acked, SIGTERM at once: all twenty replies arrive and the process exits 0."""
+    """Thirty commands acked, then the signal to the whole group (under `uv run` the bot gets
+    it twice, once forwarded): all thirty cards arrive and the process exits 0."""
     env = serve_env(
         slack_api,
         tmp_path,
@@ -106,25 +165,46 @@ async def test_sigterm_drains_the_lookups_in_flight_then_exits(
         CHINAUMS_BASE_URL=slow_sandbox_url,
         SLACK_SIGNING_SECRET=SECRET,
     )
-    serve = await Serve.start(env, "--http")
+    command = uv_run() if launcher == "uv run" else INSTALLED
+    serve = await Serve.start(env, "--http", command=command)
     try:
         base = await serve.health_url()
-        async with ResponseSink() as sink, aiohttp.ClientSession() as session:
-
-            async def send(i: int) -> int:
-                body = slash_command_body(
-                    f"898340149000005 BNCH{i:022d}", response_url=sink.url(f"/r/{i}")
-                )
-                headers = signed_headers(body, SECRET)
-                async with session.post(base + "/slack/events", data=body, headers=headers) as r:
-                    return r.status
-
-            assert await asyncio.gather(*(send(i) for i in range(20))) == [200] * 20
-            serve.child.send_signal(signal.SIGTERM)
+        async with ResponseSink() as sink:
+            await send_commands(base, sink, 30)
+            serve.signal_group(signum)
             assert await serve.exit_code() == 0
-            assert sink.count == 20
-            paths = {(await sink.next(1)).path for _ in range(20)}
-            assert len(paths) == 20
+            assert sink.count == 30
+            assert len({(await sink.next(1)).path for _ in range(30)}) == 30
+        assert not [line for line in serve.stderr if "still running" in line], serve.stderr
+    finally:
+        serve.kill()
+
+
+async def test_sigterm_again_and_again_does_not_cut_the_drain(
+    slow_sandbox_url: str, slack_api: FakeSlackApi, tmp_path: object
+) -> None:
+    """SIGTERM, then two more once the first is taken (a supervisor asking again): each is
+    logged as ignored, the lookups in flight still get their cards, and the process exits 0."""
+    env = serve_env(
+        slack_api,
+        tmp_path,
+        CHINAUMS_ENV="sandbox",
+        CHINAUMS_BASE_URL=slow_sandbox_url,
+        SLACK_SIGNING_SECRET=SECRET,
+    )
+    serve = await Serve.start(env, "--http", verbose=True)
+    try:
+        base = await serve.health_url()
+        async with ResponseSink() as sink:
+            await send_commands(base, sink, 10)
+            serve.child.send_signal(signal.SIGTERM)
+            assert "stopping on SIGTERM" in await serve.line()
+            for _ in range(2):  # one at a time: signals sent together may arrive as one
+                serve.child.send_signal(signal.SIGTERM)
+                while "SIGTERM while stopping" not in await serve.line():
+                    pass
+            assert await serve.exit_code() == 0
+            assert sink.count == 10
     finally:
         serve.kill()
 
@@ -157,6 +237,7 @@ async def test_socket_mode_answers_a_command_and_shuts_down_cleanly(
                 health = await response.json()
             assert health["mode"] == "socket"
             assert health["socket_connected"] is True
+            assert await get(base + "/readyz") == (200, {"ready": True})
             serve.child.send_signal(signal.SIGTERM)
             assert await serve.exit_code() == 0
             assert [line for line in serve.stderr if "ERROR" in line or "Traceback" in line] == []
@@ -185,13 +266,20 @@ async def test_socket_mode_with_a_refused_app_token_exits_4_with_one_line(
 async def test_sigterm_while_socket_mode_keeps_failing_to_connect_ends_the_process(
     slack_api: FakeSlackApi, tmp_path: object
 ) -> None:
-    """Slack's connection endpoint keeps failing: the retries never block a SIGTERM."""
+    """Slack's connection endpoint keeps failing: the replica is live but not ready (nothing
+    can reach it), and the retries never block a SIGTERM."""
     slack_api.connections_failures = 1_000
     serve = await Serve.start(serve_env(slack_api, tmp_path, SLACK_APP_TOKEN=APP_TOKEN))
     try:
-        await serve.health_url()
+        base = await serve.health_url()
         await slack_api.wait_for("apps.connections.open", wait=20)
         assert "cannot open a Socket Mode connection" in await serve.line()
+        assert await get(base + "/livez") == (200, {"live": True})
+        status, ready = await get(base + "/readyz")
+        assert (status, str(ready["reason"])) == (
+            503,
+            "no Socket Mode connection: " + ("Slack cannot deliver anything to this replica"),
+        )
         serve.child.send_signal(signal.SIGTERM)
         assert await serve.exit_code() == 0
         assert not [line for line in serve.stderr if "Traceback" in line]
@@ -215,26 +303,36 @@ async def test_sigterm_while_auth_test_waits_ends_the_process_in_one_line(
         serve.kill()
 
 
-async def test_a_second_sigterm_stops_at_once_whatever_is_in_flight(
+async def test_while_draining_it_is_live_but_not_ready_and_a_second_ctrl_c_stops_at_once(
     slack_api: FakeSlackApi, tmp_path: object
 ) -> None:
-    """A lookup that would run a minute: the first SIGTERM drains, the second ends the process."""
+    """A lookup that would run a minute: after SIGTERM /livez stays 200 and /readyz (and
+    /healthz) say 503; Ctrl-C a moment later ends the process, saying what was cut."""
     env = serve_env(slack_api, tmp_path, SLACK_SIGNING_SECRET=SECRET, CHINAUMS_TIMEOUT="60")
     serve = await Serve.start(env, "--http")
     try:
         base = await serve.health_url()
-        async with ResponseSink() as sink, aiohttp.ClientSession() as session:
-            body = slash_command_body(
-                "898340149000005 HANG0000000000000000000001", response_url=sink.url()
-            )
-            headers = signed_headers(body, SECRET)
-            async with session.post(base + "/slack/events", data=body, headers=headers) as r:
-                assert r.status == 200
+        assert await get(base + "/readyz") == (200, {"ready": True})
+        assert await get(base + "/livez") == (200, {"live": True})
+        async with ResponseSink() as sink:
+            await send_commands(base, sink, 1, hang=True)
             serve.child.send_signal(signal.SIGTERM)
-            assert "stopping" in await serve.line()
-            serve.child.send_signal(signal.SIGTERM)
+            assert "stopping on SIGTERM" in await serve.line()
+            assert await get(base + "/livez") == (200, {"live": True})
+            status, ready = await get(base + "/readyz")
+            assert (status, ready["ready"]) == (503, False)
+            assert str(ready["reason"]).startswith("draining")
+            assert (await get(base + "/healthz"))[0] == 503
+            serve.child.send_signal(signal.SIGINT)  # at once: the echo of a group signal
+            await asyncio.sleep(ECHO_SECONDS + 0.2)  # a person's second Ctrl-C comes later
+            assert serve.child.returncode is None
+            assert (await get(base + "/livez"))[0] == 200  # still draining
+            stopped_at = time.monotonic()
+            serve.child.send_signal(signal.SIGINT)
             # exit_code() waits at most 20 s: the drain alone would take the lookup's 60.
             assert await serve.exit_code() == 0
+            assert sink.count == 0
+            assert time.monotonic() - stopped_at < 20
             assert any("1 lookups still running at exit" in line for line in serve.stderr)
     finally:
         serve.kill()

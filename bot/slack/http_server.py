@@ -1,8 +1,10 @@
-"""HTTP mode: ``POST /slack/events`` through the front door, ``GET /healthz``, a graceful stop."""
+"""HTTP mode: ``POST /slack/events`` through the front door; what an orchestrator asks
+(``/livez``, ``/readyz``, ``/healthz``) and ``/metrics``; a graceful stop."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,8 +25,13 @@ Scrape = Callable[[str], tuple[bytes, str]]  # Accept header -> the metrics, con
 
 
 HEALTH_PATH = "/healthz"
+LIVE_PATH = "/livez"
+READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
-_OPEN_WHILE_DRAINING = frozenset({HEALTH_PATH, METRICS_PATH})
+_OPEN_WHILE_DRAINING = frozenset({HEALTH_PATH, LIVE_PATH, READY_PATH, METRICS_PATH})
+# A request being read or dispatched when the stop began is let finish (and ack) first:
+# Slack sends a few KB at once, and Bolt acks within 3 s.
+_HANDLING_SECONDS = 15.0
 
 
 def create_http_app(door: FrontDoor, health: Health, scrape: Scrape) -> web.Application:
@@ -36,8 +43,11 @@ def create_http_app(door: FrontDoor, health: Health, scrape: Scrape) -> web.Appl
 
 
 def add_ops_routes(app: web.Application, health: Health, scrape: Scrape) -> None:
-    """``GET /healthz`` and ``GET /metrics``: what an orchestrator and Prometheus read."""
+    """What an orchestrator and Prometheus read: ``GET /livez`` (is the process serving at
+    all), ``/readyz`` (should it get work), ``/healthz`` (the whole report), ``/metrics``."""
     app.router.add_get(HEALTH_PATH, healthz_handler(health))
+    app.router.add_get(LIVE_PATH, _livez)
+    app.router.add_get(READY_PATH, readyz_handler(health))
 
     async def metrics(request: web.Request) -> web.Response:
         body, content_type = scrape(request.headers.get("Accept", ""))
@@ -56,6 +66,34 @@ def healthz_handler(health: Health) -> Callable[[web.Request], Awaitable[web.Res
         return web.json_response(report, status=503 if report.get("draining") else 200)
 
     return healthz
+
+
+async def _livez(request: web.Request) -> web.Response:
+    """The liveness probe: 200 while the event loop answers, draining or not. A draining
+    replica is finishing lookups people are waiting for: killing it would lose them."""
+    return web.json_response({"live": True})
+
+
+def not_ready_because(report: dict[str, Any]) -> str | None:
+    """Why a replica should get no work now (None: it should), from its health report."""
+    if report.get("draining"):
+        return "draining: stopping after the lookups in flight"
+    if report.get("socket_connected") is False:
+        return "no Socket Mode connection: Slack cannot deliver anything to this replica"
+    return None
+
+
+def readyz_handler(health: Health) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The readiness probe: 200 when this replica should get work; 503 while it drains, and
+    in Socket Mode while its socket is not connected."""
+
+    async def readyz(request: web.Request) -> web.Response:
+        why = not_ready_because(await health())
+        if why is None:
+            return web.json_response({"ready": True})
+        return web.json_response({"ready": False, "reason": why}, status=503)
+
+    return readyz
 
 
 class _MalformedHttpInOneLine(logging.Filter):
@@ -93,6 +131,9 @@ class HttpServer:
 
     def __init__(self, app: web.Application, host: str, port: int) -> None:
         self.draining = False
+        self._handling = 0  # requests past the draining check, not yet answered
+        self._none_handling = asyncio.Event()
+        self._none_handling.set()
         app.middlewares.append(self._refuse_while_draining)
         # auto_decompress off: a body is verified as sent, and Slack compresses none (the
         # front door refuses a Content-Encoding before aiohttp could fail inflating it).
@@ -114,9 +155,18 @@ class HttpServer:
     async def _refuse_while_draining(
         self, request: web.Request, handler: Handler
     ) -> web.StreamResponse:
-        if self.draining and request.path not in _OPEN_WHILE_DRAINING:
+        if request.path in _OPEN_WHILE_DRAINING:
+            return await handler(request)
+        if self.draining:
             return web.Response(status=503, text="stopping\n")
-        return await handler(request)
+        self._handling += 1
+        self._none_handling.clear()
+        try:
+            return await handler(request)
+        finally:
+            self._handling -= 1
+            if not self._handling:
+                self._none_handling.set()
 
     async def start(self) -> str:
         """Listen; returns the base URL (with the real port when 0 was asked)."""
@@ -136,6 +186,10 @@ class HttpServer:
             return
         site, self._site = self._site, None
         self.draining = True
+        # A request acked a moment ago may not have started its lookup yet: let every request
+        # already taken be answered, then drain the lookups.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._none_handling.wait(), _HANDLING_SECONDS)
         await drain()
         await site.stop()
         await self._runner.cleanup()
@@ -162,5 +216,4 @@ async def run_http(
         url,
     )
     await stop.wait()
-    log.warning("stopping: no new requests; finishing the lookups in flight")
     await server.stop(drain)

@@ -191,8 +191,6 @@ async def run_socket(
         await _first_of(stop.wait(), client.refusal.wait())
     finally:
         connecting.cancel()
-        if client.refused is None:
-            log.warning("stopping: socket closed; finishing the lookups in flight")
         await client.close()
         await server.stop(drain)
     if client.refused is not None:

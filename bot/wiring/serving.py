@@ -3,12 +3,9 @@ stopped."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
-import signal
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.config import Settings
 from bot.i18n.catalogue import translator
@@ -29,9 +26,13 @@ from bot.wiring.build import (
     shared_store,
 )
 from bot.wiring.state import health_report
+from bot.wiring.stopping import Stop
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+
+# What a drain waits beyond CHINAUMS_TIMEOUT: a lookup has ended by then; its reply is sent
+# within this. deploy/ sizes stop timeouts from it (docs/deploying.md).
+DRAIN_MARGIN_SECONDS = 5.0
 
 
 def tune_gc_for_bursts() -> None:
@@ -50,44 +51,10 @@ def tune_gc_for_bursts() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-class _Stop:
-    """SIGTERM/SIGINT: the first drains the lookups in flight, a second stops at once."""
-
-    def __init__(self) -> None:
-        self.requested, self.now = asyncio.Event(), asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, self._signal)
-
-    def _signal(self) -> None:
-        (self.now if self.requested.is_set() else self.requested).set()
-
-    async def unless_requested(self, work: Coroutine[Any, Any, T]) -> T | None:
-        """*work*'s result, or None (and *work* cancelled) if a stop is requested first."""
-        task = asyncio.ensure_future(work)
-        stopped = asyncio.ensure_future(self.requested.wait())
-        await asyncio.wait([task, stopped], return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if not task.done():
-            task.cancel()
-            return None
-        return task.result()
-
-    async def drain(self, services: Services, wait: float) -> None:
-        """Let the lookups in flight finish (at most *wait* s, or until a second signal)."""
-        draining = asyncio.ensure_future(services.inflight.drain(wait))
-        forced = asyncio.ensure_future(self.now.wait())
-        await asyncio.wait([draining, forced], return_when=asyncio.FIRST_COMPLETED)
-        forced.cancel()
-        if not (draining.done() and draining.result()):
-            draining.cancel()
-            log.warning("%d lookups still running at exit", len(services.inflight))
-
-
 async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: AuditLog) -> None:
     """Check the bot token, build everything, serve until stopped (HTTP or Socket Mode)."""
     assert settings.slack_bot_token is not None  # noqa: S101  # the caller required it
-    stop = _Stop()  # from the start: a SIGTERM while auth.test waits ends the process quietly
+    stop = Stop()  # from the start: a SIGTERM while auth.test waits ends the process quietly
     store = await _shared_store_at_start(settings)  # before Slack: a wrong URL says so at once
     try:
         await _serve_with(settings, stop, store, mode=mode, host=host, port=port, audit=audit)
@@ -115,7 +82,7 @@ async def _shared_store_at_start(settings: Settings) -> SharedStore | None:
 
 async def _serve_with(  # what serve has so far, handed on
     settings: Settings,
-    stop: _Stop,
+    stop: Stop,
     store: SharedStore | None,
     *,
     mode: str,
@@ -149,6 +116,7 @@ async def _serve_with(  # what serve has so far, handed on
             metrics=services.metrics,
         )
         tune_gc_for_bursts()  # after start-up: what exists now lives as long as the process
+        stop.serving = True
         await _run(settings, door, services, stop, mode=mode, host=host, port=port)
     finally:
         await reply_pool.aclose()
@@ -159,7 +127,7 @@ async def _run(  # what serve built, handed on
     settings: Settings,
     door: FrontDoor,
     services: Services,
-    stop: _Stop,
+    stop: Stop,
     *,
     mode: str,
     host: str,
@@ -171,7 +139,8 @@ async def _run(  # what serve built, handed on
 
     async def drain() -> None:
         # A lookup ends within its deadline; its reply needs a moment more.
-        await stop.drain(services, settings.chinaums_timeout + 5)
+        wait = settings.chinaums_timeout + DRAIN_MARGIN_SECONDS
+        await stop.drain(services.inflight.drain(wait), lambda: len(services.inflight))
 
     if mode == "socket":
         assert settings.slack_app_token is not None  # noqa: S101  # the caller required it
