@@ -7,10 +7,11 @@ below it reads the environment.
 from __future__ import annotations
 
 import math
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import httpx
 from pydantic import (
@@ -21,7 +22,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bot.gateway.config import AuthScheme, Environment
 from bot.i18n import Language
@@ -106,6 +113,67 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line naming the variable."""
 
 
+# The secrets that may also come from a file, as Kubernetes and Docker mount them:
+# SLACK_BOT_TOKEN_FILE=/run/secrets/slack-bot-token, and so on.
+SECRET_FILE_SETTINGS = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "chinaums_app_key",
+    "chinaums_test_app_key",
+    "chinaums_prod_app_key",
+    "qrinfo_redis_url",
+)
+_SECRET_FILE_MAX_BYTES = 64 * 1024  # a token is under 100 bytes; a device is never read whole
+
+
+def read_secret_file(variable: str, path: str) -> str:
+    """The secret in the file *path* names (*variable* is the ``_FILE`` variable, for the
+    message): its text less one trailing line break, which ``echo`` and ``kubectl create
+    secret --from-file`` leave. ConfigError, naming *variable* and *path*, when it cannot be
+    had."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(_SECRET_FILE_MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{variable}: {path} is a directory; expected the file holding the secret"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > _SECRET_FILE_MAX_BYTES:
+        raise ConfigError(f"{variable}: {path} holds more than 64 KiB; expected one secret")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{variable}: {path} is not UTF-8 text") from None
+    text = text.removesuffix("\n").removesuffix("\r")
+    if not text:
+        raise ConfigError(f"{variable}: {path} is empty; expected the secret")
+    return text
+
+
+class _SecretFiles(PydanticBaseSettingsSource):
+    """``NAME_FILE`` for the secrets of :data:`SECRET_FILE_SETTINGS`: the value read from the
+    file it names. ``NAME`` and ``NAME_FILE`` both set is refused, naming both."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is read at once, in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        environ = {name.lower(): value for name, value in os.environ.items()}  # as Settings
+        values: dict[str, Any] = {}
+        for field in SECRET_FILE_SETTINGS:
+            path = environ.get(f"{field}_file", "")
+            if not path:
+                continue
+            variable = field.upper()
+            if environ.get(field):
+                raise ConfigError(f"{variable} and {variable}_FILE are both set: keep one of them")
+            values[field] = read_secret_file(f"{variable}_FILE", path)
+        return values
+
+
 class Settings(BaseSettings):
     """The bot's configuration. Field names are the environment variables, lowercased."""
 
@@ -115,6 +183,19 @@ class Settings(BaseSettings):
         frozen=True,
         hide_input_in_errors=True,
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # After the variables themselves: a NAME_FILE never silently loses to NAME (both set
+        # is refused), and the tests' overrides come first.
+        return init_settings, env_settings, _SecretFiles(settings_cls)
 
     chinaums_env: Environment = "sandbox"
     chinaums_base_url: str | None = None
@@ -407,7 +488,10 @@ class Settings(BaseSettings):
         """Raise ConfigError naming the first of *names* (field names) that is unset."""
         for name in names:
             if getattr(self, name) is None:
-                raise ConfigError(f"{name.upper()}: required to connect to Slack")
+                variable = name.upper()
+                if name in SECRET_FILE_SETTINGS:
+                    variable += f" (or {variable}_FILE)"
+                raise ConfigError(f"{variable}: required to connect to Slack")
 
 
 _BOUNDS = {"gt": "more than {}", "ge": "at least {}", "lt": "less than {}", "le": "at most {}"}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from bot.config import GATEWAY_URLS, ConfigError, load_settings
@@ -333,3 +336,97 @@ def test_port_reads_like_the_flag(value: str) -> None:
     assert str(caught.value) == (
         f"PORT: expected a port number 1-65535, or 0 for any free port, such as 3000; got {value!r}"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "field"),
+    [
+        ("SLACK_BOT_TOKEN", "slack_bot_token"),
+        ("SLACK_SIGNING_SECRET", "slack_signing_secret"),
+        ("SLACK_APP_TOKEN", "slack_app_token"),
+        ("CHINAUMS_APP_KEY", "chinaums_app_key"),
+        ("QRINFO_REDIS_URL", "qrinfo_redis_url"),
+    ],
+)
+def test_a_secret_file_gives_the_secret_less_its_trailing_newline(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, field: str
+) -> None:
+    """NAME_FILE names a file (as Kubernetes and Docker mount secrets): its text is the
+    value, without the one line break `echo` and `kubectl create secret` leave."""
+    value = "redis://:p@ss/#?@redis:6379/0" if field == "qrinfo_redis_url" else "xoxb-1-2-abc"
+    secret = tmp_path / "secret"
+    secret.write_text(value + "\n")
+    monkeypatch.setenv(f"{variable}_FILE", str(secret))
+    assert getattr(load_settings(), field).get_secret_value() == value
+
+
+def test_second_gateways_keys_come_from_files_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """CHINAUMS_TEST_APP_KEY_FILE and CHINAUMS_PROD_APP_KEY_FILE, with a \\r\\n ending."""
+    for env in ("test", "prod"):
+        (tmp_path / env).write_bytes(f"{env}-key\r\n".encode())
+        monkeypatch.setenv(f"CHINAUMS_{env.upper()}_APP_ID", f"{env}-id")
+        monkeypatch.setenv(f"CHINAUMS_{env.upper()}_APP_KEY_FILE", str(tmp_path / env))
+    settings = load_settings()
+    assert {
+        env: g.app_key.get_secret_value()
+        for env, g in settings.second_gateways().items()
+        if g.app_key
+    } == {"test": "test-key", "prod": "prod-key"}
+
+
+def test_a_secret_and_its_file_both_set_are_refused_naming_both(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Which one would win is not guessed: one line names both variables."""
+    (tmp_path / "token").write_text("xoxb-from-file")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
+    monkeypatch.setenv("SLACK_BOT_TOKEN_FILE", str(tmp_path / "token"))
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert (
+        str(caught.value)
+        == "SLACK_BOT_TOKEN and SLACK_BOT_TOKEN_FILE are both set: keep one of them"
+    )
+    assert "xoxb" not in str(caught.value)
+
+
+def _written(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda d: d / "missing", "cannot read {path}: No such file or directory"),
+        (lambda d: _written(d / "f", b"x") / "key", "cannot read {path}: Not a directory"),
+        (lambda d: d, "{path} is a directory; expected the file holding the secret"),
+        (lambda d: _written(d / "f", b""), "{path} is empty; expected the secret"),
+        (lambda d: _written(d / "f", b"\n"), "{path} is empty; expected the secret"),
+        (lambda d: _written(d / "f", b"\xff\xfe"), "{path} is not UTF-8 text"),
+        (
+            lambda d: _written(d / "f", b"x" * 70_000),
+            "{path} holds more than 64 KiB; expected one secret",
+        ),
+    ],
+    ids=["missing", "under-a-file", "directory", "empty", "only-a-newline", "not-utf8", "huge"],
+)
+def test_a_secret_file_that_cannot_be_had_is_one_line_naming_variable_and_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, make: Callable[[Path], Path], says: str
+) -> None:
+    """The _FILE variable and the path are named; nothing of the file is echoed."""
+    path = make(tmp_path)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET_FILE", str(path))
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == "SLACK_SIGNING_SECRET_FILE: " + says.format(path=path)
+
+
+def test_serve_without_a_bot_token_names_the_file_variable_too() -> None:
+    """The message for a missing secret says it may come from a file."""
+    with pytest.raises(
+        ConfigError, match=r"^SLACK_BOT_TOKEN \(or SLACK_BOT_TOKEN_FILE\): required"
+    ):
+        load_settings().require("slack_bot_token")
