@@ -7,11 +7,10 @@ below it reads the environment.
 from __future__ import annotations
 
 import math
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Literal, get_args
 
 import httpx
 from pydantic import (
@@ -22,7 +21,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -30,8 +28,23 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.environment import SECRET_FILES, AsPasted, ConfigError, SecretFiles
 from bot.gateway.config import AuthScheme, Environment
 from bot.i18n import Language
+
+__all__ = [  # what the entry point and the wiring use; ConfigError is what load_settings raises
+    "GATEWAY_URLS",
+    "PORT_EXPECTED",
+    "SECOND_GATEWAYS",
+    "ConfigError",
+    "SecondEnv",
+    "SecondGateway",
+    "Settings",
+    "audit_log_setting",
+    "load_settings",
+    "log_format_setting",
+    "parse_port",
+]
 
 GATEWAY_URLS: dict[str, str] = {
     "prod": "https://api-mop.chinaums.com",
@@ -109,71 +122,6 @@ def _origin(url: str | None) -> tuple[str, str, int] | None:
     return parsed.scheme, parsed.host, port
 
 
-class ConfigError(Exception):
-    """A setting is missing or wrong; the message is one line naming the variable."""
-
-
-# The secrets that may also come from a file, as Kubernetes and Docker mount them:
-# SLACK_BOT_TOKEN_FILE=/run/secrets/slack-bot-token, and so on.
-SECRET_FILE_SETTINGS = (
-    "slack_bot_token",
-    "slack_signing_secret",
-    "slack_app_token",
-    "chinaums_app_key",
-    "chinaums_test_app_key",
-    "chinaums_prod_app_key",
-    "qrinfo_redis_url",
-)
-_SECRET_FILE_MAX_BYTES = 64 * 1024  # a token is under 100 bytes; a device is never read whole
-
-
-def read_secret_file(variable: str, path: str) -> str:
-    """The secret in the file *path* names (*variable* is the ``_FILE`` variable, for the
-    message): its text less one trailing line break, which ``echo`` and ``kubectl create
-    secret --from-file`` leave. ConfigError, naming *variable* and *path*, when it cannot be
-    had."""
-    try:
-        with open(path, "rb") as file:
-            data = file.read(_SECRET_FILE_MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise ConfigError(
-            f"{variable}: {path} is a directory; expected the file holding the secret"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > _SECRET_FILE_MAX_BYTES:
-        raise ConfigError(f"{variable}: {path} holds more than 64 KiB; expected one secret")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{variable}: {path} is not UTF-8 text") from None
-    text = text.removesuffix("\n").removesuffix("\r")
-    if not text:
-        raise ConfigError(f"{variable}: {path} is empty; expected the secret")
-    return text
-
-
-class _SecretFiles(PydanticBaseSettingsSource):
-    """``NAME_FILE`` for the secrets of :data:`SECRET_FILE_SETTINGS`: the value read from the
-    file it names. ``NAME`` and ``NAME_FILE`` both set is refused, naming both."""
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # everything is read at once, in __call__
-
-    def __call__(self) -> dict[str, Any]:
-        environ = {name.lower(): value for name, value in os.environ.items()}  # as Settings
-        values: dict[str, Any] = {}
-        for field in SECRET_FILE_SETTINGS:
-            path = environ.get(f"{field}_file", "")
-            if not path:
-                continue
-            variable = field.upper()
-            if environ.get(field):
-                raise ConfigError(f"{variable} and {variable}_FILE are both set: keep one of them")
-            values[field] = read_secret_file(f"{variable}_FILE", path)
-        return values
-
-
 class Settings(BaseSettings):
     """The bot's configuration. Field names are the environment variables, lowercased."""
 
@@ -195,7 +143,7 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # After the variables themselves: a NAME_FILE never silently loses to NAME (both set
         # is refused), and the tests' overrides come first.
-        return init_settings, env_settings, _SecretFiles(settings_cls)
+        return init_settings, AsPasted(env_settings), SecretFiles(settings_cls)
 
     chinaums_env: Environment = "sandbox"
     chinaums_base_url: str | None = None
@@ -489,7 +437,7 @@ class Settings(BaseSettings):
         for name in names:
             if getattr(self, name) is None:
                 variable = name.upper()
-                if name in SECRET_FILE_SETTINGS:
+                if name in SECRET_FILES:
                     variable += f" (or {variable}_FILE)"
                 raise ConfigError(f"{variable}: required to connect to Slack")
 
@@ -535,7 +483,22 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(_one_line(exc)) from None
 
 
-class _AuditLogOnly(BaseSettings):
+class _AsPastedOnly(BaseSettings):
+    """The environment alone, each value read by the one rule (:mod:`bot.environment`)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (AsPasted(env_settings),)
+
+
+class _AuditLogOnly(_AsPastedOnly):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
 
     qrinfo_audit_log: str = "-"
@@ -546,7 +509,7 @@ def audit_log_setting() -> str:
     return _AuditLogOnly().qrinfo_audit_log
 
 
-class _LogFormatOnly(BaseSettings):
+class _LogFormatOnly(_AsPastedOnly):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
 
     qrinfo_log_format: str = "text"
@@ -556,4 +519,7 @@ def log_format_setting() -> Literal["text", "json"]:
     """QRINFO_LOG_FORMAT alone, known before the other settings so that their errors come
     out in it too. As strict as Settings: anything but json (JSON too) is text here, and the
     full load says what is wrong with it."""
-    return "json" if _LogFormatOnly().qrinfo_log_format == "json" else "text"
+    try:
+        return "json" if _LogFormatOnly().qrinfo_log_format == "json" else "text"
+    except ConfigError:  # a control character in it: the full load says so, as text
+        return "text"

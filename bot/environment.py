@@ -1,0 +1,136 @@
+"""Reading the environment as people fill it: the one rule for a pasted value, and secrets
+from files (``NAME_FILE``). :mod:`bot.config` reads its settings through these.
+
+The rule, for every variable and every ``_FILE``: one trailing line break is not part of
+the value (``echo``, ``kubectl create secret --from-file`` and editors leave one); any other
+control character is refused. An id, key, token or secret is also refused when spaces or
+quotes surround it: none has them, and the gateway or Slack would refuse every request.
+Refusals name the variable (and the file) and never echo the value.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from typing import Any
+
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+# The secrets that may also come from a file, as Kubernetes and Docker mount them:
+# SLACK_BOT_TOKEN_FILE=/run/secrets/slack-bot-token, and so on.
+SECRET_FILES = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "chinaums_app_key",
+    "chinaums_test_app_key",
+    "chinaums_prod_app_key",
+    "qrinfo_redis_url",
+)
+# Values taken exactly as the provider or Slack issued them: no spaces or quotes around.
+EXACT = frozenset(
+    {*SECRET_FILES, "chinaums_app_id", "chinaums_test_app_id", "chinaums_prod_app_id"}
+)
+_FILE_MAX_BYTES = 64 * 1024  # a token is under 100 bytes; a device is never read whole
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}
+_BLANK = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # spaces, line breaks, zero-width characters
+_QUOTES = ('"', "'", "“", "”", "‘", "’")  # a word processor's quotes too
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line naming the variable."""
+
+
+class NotAsExpected(ValueError):
+    """What is wrong with a pasted value, as a phrase ("holds a tab at character 3")."""
+
+
+def as_pasted(text: str, *, exact: bool) -> str:
+    """*text* less one trailing line break; NotAsExpected if anything else is off."""
+    text = text.removesuffix("\n").removesuffix("\r")
+    if all(unicodedata.category(char) in _BLANK for char in text):
+        return text  # nothing but blanks: the setting's own check says so, in its words
+    for i, char in enumerate(text, 1):
+        if unicodedata.category(char) == "Cc":
+            what = _CONTROL_NAMES.get(char, f"the control character U+{ord(char):04X}")
+            raise NotAsExpected(f"holds {what} at character {i}; expected the value on one line")
+    if exact and len(text) > 1 and text[0] in _QUOTES and text[-1] in _QUOTES:
+        raise NotAsExpected("is wrapped in quotes; set the value without them")
+    if exact and text != text.strip():
+        raise NotAsExpected("begins or ends with a space; set the value without spaces around it")
+    return text
+
+
+class AsPasted(PydanticBaseSettingsSource):
+    """Another source's values (the environment's), each through :func:`as_pasted`."""
+
+    def __init__(self, inner: PydanticBaseSettingsSource) -> None:
+        super().__init__(inner.settings_cls)
+        self._inner = inner
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._inner.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        values = self._inner()
+        for name, value in values.items():
+            if isinstance(value, str):
+                try:
+                    values[name] = as_pasted(value, exact=name in EXACT)
+                except NotAsExpected as problem:
+                    raise ConfigError(f"{name.upper()}: {problem}") from None
+        return values
+
+
+def read_secret_file(variable: str, path: str) -> str:
+    """The secret in the file *path* names (*variable* is the ``_FILE`` variable, for the
+    message), by the rule above. ConfigError, naming *variable* and *path*, when it cannot be
+    had."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(_FILE_MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{variable}: {path} is a directory; expected the file holding the secret"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > _FILE_MAX_BYTES:
+        raise ConfigError(f"{variable}: {path} holds more than 64 KiB; expected one secret")
+    try:
+        text = as_pasted(data.decode("utf-8"), exact=True)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{variable}: {path} is not UTF-8 text") from None
+    except NotAsExpected as problem:
+        raise ConfigError(f"{variable}: {path} {problem}") from None
+    if not text:
+        raise ConfigError(f"{variable}: {path} is empty; expected the secret")
+    return text
+
+
+class SecretFiles(PydanticBaseSettingsSource):
+    """``NAME_FILE`` for the secrets of :data:`SECRET_FILES`: the value read from the file it
+    names. ``NAME`` and ``NAME_FILE`` both set is refused, naming both."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is read at once, in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        environ = {name.lower(): value for name, value in os.environ.items()}  # as Settings
+        values: dict[str, Any] = {}
+        for field in SECRET_FILES:
+            variable = field.upper()
+            try:
+                path = as_pasted(environ.get(f"{field}_file", ""), exact=False)
+            except NotAsExpected as problem:
+                raise ConfigError(f"{variable}_FILE: {problem}") from None
+            if not path:
+                continue
+            if environ.get(field):
+                raise ConfigError(f"{variable} and {variable}_FILE are both set: keep one of them")
+            values[field] = read_secret_file(f"{variable}_FILE", path)
+        return values
