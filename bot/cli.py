@@ -212,6 +212,14 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.service.audit import AuditLog  # noqa: PLC0415  # the serving stack, only here
     from bot.wiring import serve  # noqa: PLC0415
 
+    if settings.chinaums_env == "sandbox" and not settings.env_chosen:
+        # demo and query may fall back on the sandbox (the quickstart); people served from it
+        # would get its answers for real codes.
+        raise ConfigError(
+            "CHINAUMS_ENV: not set, and serve answers people only from a gateway named there: "
+            "set CHINAUMS_ENV=prod (or test) with CHINAUMS_APP_ID and CHINAUMS_APP_KEY, or "
+            "CHINAUMS_ENV=sandbox to serve the built-in sandbox on purpose"
+        )
     mode = args.mode or ("socket" if settings.slack_app_token else "http")
     needed = "slack_app_token" if mode == "socket" else "slack_signing_secret"
     settings.require("slack_bot_token", needed)

@@ -10,11 +10,13 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import httpx
 from pydantic import (
     Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -347,6 +349,23 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    # Whether CHINAUMS_ENV was set (not empty): `serve` answers people from the sandbox only
+    # when asked to by name.
+    _env_chosen: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _note_env_chosen(cls, data: Any, handler: ModelWrapValidatorHandler[Settings]) -> Settings:
+        settings = handler(data)
+        settings._env_chosen = isinstance(data, dict) and bool(data.get("chinaums_env"))
+        return settings
+
+    @property
+    def env_chosen(self) -> bool:
+        """True when CHINAUMS_ENV names the default gateway's environment, rather than the
+        sandbox standing in by default."""
+        return self._env_chosen
 
     @model_validator(mode="after")
     def _credentials_outside_sandbox(self) -> Settings:

@@ -33,10 +33,12 @@ def _retries_without_waiting() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's own CHINAUMS_* or SLACK_* variables."""
+    """No test sees the developer's own CHINAUMS_* or SLACK_* variables. The sandbox is named,
+    as `serve` wants it for a gateway (a test of the default deletes CHINAUMS_ENV)."""
     for name in list(os.environ):
         if name.startswith(("CHINAUMS_", "SLACK_", "QRINFO_")):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("CHINAUMS_ENV", "sandbox")
 
 
 def make_settings(**values: object) -> Settings:

@@ -95,8 +95,7 @@ async def fleet(
             yield Fleet(bases, session, sink)
     finally:
         for replica in replicas:
-            replica.kill()
-            await replica.child.wait()
+            await replica.close()
 
 
 async def test_a_users_31st_lookup_is_refused_whichever_replica_gets_it(fleet: Fleet) -> None:

@@ -83,11 +83,15 @@ class Serve:
         return line
 
     async def health_url(self) -> str:
-        """The /healthz base the child logs once it listens."""
+        """The /healthz base the child logs once it listens (the line naming its gateways,
+        which follows, read too)."""
         while True:
             match = HEALTH_URL.search(await self.line())
             if match:
-                return match.group(1)
+                break
+        while "qrinfo asks" not in await self.line():
+            pass
+        return match.group(1)
 
     async def exit_code(self) -> int:
         """Wait for the child to end, keeping what it logged."""
@@ -96,9 +100,11 @@ class Serve:
         self.stderr += rest.decode().splitlines()
         return await asyncio.wait_for(self.child.wait(), 20)
 
-    def kill(self) -> None:
+    async def close(self) -> None:
+        """Killed (its whole group) if still running, and waited for."""
         if self.child.returncode is None:
             os.killpg(self.child.pid, signal.SIGKILL)
+        await self.child.wait()
 
 
 HANGS = "HANG0000000000000000000001"  # the sandbox never answers this code
@@ -144,6 +150,7 @@ async def slack_api() -> AsyncIterator[FakeSlackApi]:
 
 def serve_env(slack_api: FakeSlackApi, tmp_path: object, **more: str) -> dict[str, str]:
     return os.environ | {
+        "CHINAUMS_ENV": "sandbox",
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_API_URL": slack_api.url,
         "QRINFO_AUDIT_LOG": f"{tmp_path}/audit.jsonl",
@@ -177,7 +184,7 @@ async def test_a_stop_sent_to_the_process_group_answers_every_acked_lookup(
             assert len({(await sink.next(1)).path for _ in range(30)}) == 30
         assert not [line for line in serve.stderr if "still running" in line], serve.stderr
     finally:
-        serve.kill()
+        await serve.close()
 
 
 async def test_sigterm_again_and_again_does_not_cut_the_drain(
@@ -206,7 +213,7 @@ async def test_sigterm_again_and_again_does_not_cut_the_drain(
             assert await serve.exit_code() == 0
             assert sink.count == 10
     finally:
-        serve.kill()
+        await serve.close()
 
 
 async def test_socket_mode_answers_a_command_and_shuts_down_cleanly(
@@ -242,7 +249,7 @@ async def test_socket_mode_answers_a_command_and_shuts_down_cleanly(
             assert await serve.exit_code() == 0
             assert [line for line in serve.stderr if "ERROR" in line or "Traceback" in line] == []
     finally:
-        serve.kill()
+        await serve.close()
 
 
 async def test_socket_mode_with_a_refused_app_token_exits_4_with_one_line(
@@ -260,7 +267,7 @@ async def test_socket_mode_with_a_refused_app_token_exits_4_with_one_line(
         assert not [line for line in serve.stderr if "Traceback" in line or "ERROR" in line]
         assert len(slack_api.of("apps.connections.open")) == 1
     finally:
-        serve.kill()
+        await serve.close()
 
 
 async def test_sigterm_while_socket_mode_keeps_failing_to_connect_ends_the_process(
@@ -284,7 +291,7 @@ async def test_sigterm_while_socket_mode_keeps_failing_to_connect_ends_the_proce
         assert await serve.exit_code() == 0
         assert not [line for line in serve.stderr if "Traceback" in line]
     finally:
-        serve.kill()
+        await serve.close()
 
 
 async def test_sigterm_while_auth_test_waits_ends_the_process_in_one_line(
@@ -300,7 +307,7 @@ async def test_sigterm_while_auth_test_waits_ends_the_process_in_one_line(
         assert await serve.exit_code() == 0
         assert serve.stderr == [serve.stderr[0]]  # that line, nothing else
     finally:
-        serve.kill()
+        await serve.close()
 
 
 async def test_while_draining_it_is_live_but_not_ready_and_a_second_ctrl_c_stops_at_once(
@@ -335,4 +342,71 @@ async def test_while_draining_it_is_live_but_not_ready_and_a_second_ctrl_c_stops
             assert time.monotonic() - stopped_at < 20
             assert any("1 lookups still running at exit" in line for line in serve.stderr)
     finally:
-        serve.kill()
+        await serve.close()
+
+
+async def test_serve_without_chinaums_env_will_not_answer_people_from_the_sandbox(
+    slack_api: FakeSlackApi, tmp_path: object
+) -> None:
+    """Only the Slack variables set: one line naming CHINAUMS_ENV, exit 4, before any call
+    to Slack (demo and query may still fall back on the sandbox; serve may not)."""
+    env = serve_env(slack_api, tmp_path, SLACK_SIGNING_SECRET=SECRET)
+    del env["CHINAUMS_ENV"]
+    serve = await Serve.start(env, "--http")
+    try:
+        assert await serve.exit_code() == 4
+        assert len(serve.stderr) == 1
+        assert serve.stderr[0].startswith("configuration error: CHINAUMS_ENV: not set, and serve ")
+        assert "CHINAUMS_ENV=sandbox" in serve.stderr[0]
+        assert slack_api.of("auth.test") == []
+    finally:
+        await serve.close()
+
+
+async def test_serve_names_every_gateway_it_will_call_and_no_secret(
+    slow_sandbox_url: str, slack_api: FakeSlackApi, tmp_path: object
+) -> None:
+    """The start-up lines say which environment answers from which origin, never a key."""
+    env = serve_env(
+        slack_api,
+        tmp_path,
+        SLACK_SIGNING_SECRET=SECRET,
+        CHINAUMS_ENV="test",
+        CHINAUMS_BASE_URL=slow_sandbox_url + "/some/path",
+        CHINAUMS_APP_ID="app-id-test",
+        CHINAUMS_APP_KEY="KEY-NEVER-SHOWN-1",
+        CHINAUMS_PROD_APP_ID="app-id-prod",
+        CHINAUMS_PROD_APP_KEY="KEY-NEVER-SHOWN-2",
+    )
+    serve = await Serve.start(env, "--http")
+    try:
+        await serve.health_url()
+        named = [line for line in serve.stderr if "qrinfo asks" in line]
+        assert len(named) == 1
+        assert named[0].endswith(
+            f"qrinfo asks the test gateway at {slow_sandbox_url} (the default) and the prod "
+            "gateway at https://api-mop.chinaums.com"
+        )
+        serve.child.send_signal(signal.SIGTERM)
+        assert await serve.exit_code() == 0
+        assert not [line for line in serve.stderr if "KEY-NEVER-SHOWN" in line]
+    finally:
+        await serve.close()
+
+
+async def test_serve_on_the_sandbox_by_name_says_so(
+    slack_api: FakeSlackApi, tmp_path: object
+) -> None:
+    """CHINAUMS_ENV=sandbox: it serves, and its start-up line says the answers are the
+    sandbox's."""
+    serve = await Serve.start(serve_env(slack_api, tmp_path, SLACK_SIGNING_SECRET=SECRET))
+    try:
+        await serve.health_url()
+        assert any(
+            line.endswith(
+                "qrinfo asks the sandbox gateway at the built-in sandbox, in this process"
+            )
+            for line in serve.stderr
+        )
+    finally:
+        await serve.close()

@@ -204,8 +204,10 @@ async def run_http(
     scrape: Scrape,
     stop: asyncio.Event,
     drain: Drain,
+    listening: Callable[[], None] = lambda: None,
 ) -> None:
-    """Serve HTTP mode until *stop* is set (SIGTERM), then shut down gracefully."""
+    """Serve HTTP mode (*listening* called once the port is open) until *stop* is set, then
+    shut down gracefully."""
     server = HttpServer(create_http_app(door, health, scrape), host, port)
     url = await server.start()
     log.warning(
@@ -215,5 +217,6 @@ async def run_http(
         url,
         url,
     )
+    listening()
     await stop.wait()
     await server.stop(drain)

@@ -8,7 +8,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 import aiohttp
@@ -170,6 +170,7 @@ async def run_socket(
     scrape: Scrape,
     stop: asyncio.Event,
     drain: Drain,
+    listening: Callable[[], None] = lambda: None,
 ) -> None:
     """Connect over Socket Mode; serve ``/healthz`` (with the socket's state) and ``/metrics``
     on *port*.
@@ -186,6 +187,7 @@ async def run_socket(
     log.warning(
         "qrinfo connecting over Socket Mode; health on %s/healthz, metrics on %s/metrics", url, url
     )
+    listening()
     connecting = asyncio.ensure_future(_connect(client))
     try:
         await _first_of(stop.wait(), client.refusal.wait())

@@ -7,6 +7,8 @@ import gc
 import logging
 from typing import Any
 
+import httpx
+
 from bot.config import Settings
 from bot.i18n.catalogue import translator
 from bot.service.audit import AuditLog
@@ -22,6 +24,7 @@ from bot.wiring.build import (
     build_gateways,
     build_services,
     build_slack_app,
+    gateway_config,
     new_gateway_http,
     shared_store,
 )
@@ -49,6 +52,21 @@ def tune_gc_for_bursts() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+def gateways_named(settings: Settings) -> str:
+    """The gateways lookups go to, by environment and origin (never a path or a secret): what
+    an operator checks first when answers look wrong."""
+    envs = [settings.chinaums_env, *settings.second_gateways()]
+    named = []
+    for env in envs:
+        url = httpx.URL(gateway_config(settings, env).base_url)
+        where = f"{url.scheme}://{url.netloc.decode('ascii')}"
+        if env == settings.chinaums_env and settings.uses_inprocess_sandbox:
+            where = "the built-in sandbox, in this process"
+        default = " (the default)" if len(envs) > 1 and env == settings.chinaums_env else ""
+        named.append(f"the {env} gateway at {where}{default}")
+    return " and ".join(named)
 
 
 async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: AuditLog) -> None:
@@ -137,6 +155,9 @@ async def _run(  # what serve built, handed on
     async def health() -> dict[str, Any]:
         return health_report(services, mode=mode, draining=stop.requested.is_set())
 
+    def listening() -> None:
+        log.warning("qrinfo asks %s", gateways_named(settings))
+
     async def drain() -> None:
         # A lookup ends within its deadline; its reply needs a moment more.
         wait = settings.chinaums_timeout + DRAIN_MARGIN_SECONDS
@@ -154,6 +175,7 @@ async def _run(  # what serve built, handed on
             scrape=services.metrics.exposition,
             stop=stop.requested,
             drain=drain,
+            listening=listening,
         )
     else:
         await run_http(
@@ -164,4 +186,5 @@ async def _run(  # what serve built, handed on
             scrape=services.metrics.exposition,
             stop=stop.requested,
             drain=drain,
+            listening=listening,
         )
