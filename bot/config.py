@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import (
@@ -37,6 +38,7 @@ from bot.i18n import Language
 __all__ = [  # what the entry point and the wiring use; ConfigError is what load_settings raises
     "GATEWAY_URLS",
     "PORT_EXPECTED",
+    "REDIS_URL_UNREADABLE",
     "SECOND_GATEWAYS",
     "ConfigError",
     "SecondEnv",
@@ -102,6 +104,31 @@ class SecondGateway:
     app_id: str | None
     app_key: SecretStr | None
     auth: AuthScheme
+
+
+# Never a part of the URL: what did not parse there is often a piece of the password.
+REDIS_URL_UNREADABLE = (
+    "not a URL whose host, port and database number can be read; a password holding "
+    "/ # ? @ : or % must be percent-encoded (/ as %2F, # as %23, ? as %3F, @ as %40, : as %3A, "
+    "% as %25), such as redis://:s%2F3cret@redis:6379/0"
+)
+
+
+def _redis_url_reads(url: str) -> bool:
+    """Whether a redis:// or rediss:// URL parses into a host, a port and a database, as
+    redis-py will read it (a password's unencoded "/" or "#" moves the rest elsewhere)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # ":p@ss" read as a port
+        return False
+    database = parts.path.removeprefix("/")
+    return (
+        bool(parts.hostname)
+        and (port is None or 1 <= port <= 65535)
+        and not parts.fragment
+        and (not database or (database.isascii() and database.isdigit()))
+    )
 
 
 PORT_EXPECTED = "a port number 1-65535, or 0 for any free port, such as 3000"
@@ -321,6 +348,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "expected a redis://, rediss:// or unix:// URL such as redis://redis:6379/0"
             )
+        if scheme != "unix" and not _redis_url_reads(value.get_secret_value()):
+            raise ValueError(REDIS_URL_UNREADABLE)
         return value
 
     @field_validator(

@@ -410,3 +410,30 @@ async def test_serve_on_the_sandbox_by_name_says_so(
         )
     finally:
         await serve.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:Zq9/Xv#Wt?Yu@127.0.0.1:6379/0",
+        "redis://bot:Zq9#Xv@127.0.0.1:6379/0",
+        "redis://:Zq9?Xv/Wt@127.0.0.1/0",
+    ],
+    ids=["slash-hash-question", "hash", "question-slash"],
+)
+async def test_a_redis_password_that_is_not_percent_encoded_is_never_shown(
+    slack_api: FakeSlackApi, tmp_path: object, url: str
+) -> None:
+    """Generated passwords hold / # ?, which end the URL's parts early: one line says to
+    percent-encode them, and holds no piece of the password; nothing is asked of Slack."""
+    env = serve_env(slack_api, tmp_path, SLACK_SIGNING_SECRET=SECRET, QRINFO_REDIS_URL=url)
+    serve = await Serve.start(env, "--http")
+    try:
+        assert await serve.exit_code() == 4
+        assert len(serve.stderr) == 1
+        assert serve.stderr[0].startswith("configuration error: QRINFO_REDIS_URL: not a URL whose")
+        assert "percent-encoded" in serve.stderr[0]
+        assert not [piece for piece in ("Zq9", "Xv", "Wt", "Yu") if piece in serve.stderr[0]]
+        assert slack_api.of("auth.test") == []
+    finally:
+        await serve.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from bot.config import Settings
+from bot.config import REDIS_URL_UNREADABLE, Settings
 from bot.i18n.catalogue import translator
 from bot.service.audit import AuditLog
 from bot.service.lookup import Services
@@ -86,8 +86,8 @@ async def _shared_store_at_start(settings: Settings) -> SharedStore | None:
     answer."""
     try:
         store = shared_store(settings)
-    except ValueError as exc:  # redis-py's reading of the URL: a port that is no number, ...
-        raise StartupError(f"QRINFO_REDIS_URL: not a URL Redis can be reached at ({exc})") from None
+    except ValueError:  # redis-py's reading of the URL; its words may quote the password
+        raise StartupError(f"QRINFO_REDIS_URL: {REDIS_URL_UNREADABLE}") from None
     if store is None:
         return None
     try:
