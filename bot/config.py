@@ -109,8 +109,8 @@ class SecondGateway:
 # Never a part of the URL: what did not parse there is often a piece of the password.
 REDIS_URL_UNREADABLE = (
     "not a URL whose host, port and database number can be read; a password holding "
-    "/ # ? @ : or % must be percent-encoded (/ as %2F, # as %23, ? as %3F, @ as %40, : as %3A, "
-    "% as %25), such as redis://:s%2F3cret@redis:6379/0"
+    "/ # ? @ or % must be percent-encoded (/ as %2F, # as %23, ? as %3F, @ as %40, % as %25), "
+    "such as redis://:s%2F3cret@redis:6379/0"
 )
 
 

@@ -353,7 +353,7 @@ def test_a_secret_file_gives_the_secret_less_its_trailing_newline(
 ) -> None:
     """NAME_FILE names a file (as Kubernetes and Docker mount secrets): its text is the
     value, without the one line break `echo` and `kubectl create secret` leave."""
-    value = "redis://:p@ss/#?@redis:6379/0" if field == "qrinfo_redis_url" else "xoxb-1-2-abc"
+    value = "redis://:p%2Fss%23@redis:6379/0" if field == "qrinfo_redis_url" else "xoxb-1-2-abc"
     secret = tmp_path / "secret"
     secret.write_text(value + "\n")
     monkeypatch.setenv(f"{variable}_FILE", str(secret))
