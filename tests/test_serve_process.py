@@ -4,14 +4,16 @@ whole group, under `uv run` or as the installed entry point), and what it tells 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import re
 import shutil
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -435,5 +437,83 @@ async def test_a_redis_password_that_is_not_percent_encoded_is_never_shown(
         assert "percent-encoded" in serve.stderr[0]
         assert not [piece for piece in ("Zq9", "Xv", "Wt", "Yu") if piece in serve.stderr[0]]
         assert slack_api.of("auth.test") == []
+    finally:
+        await serve.close()
+
+
+async def eventually(check: Callable[[], Awaitable[bool] | bool], within: float = 10.0) -> None:
+    """Wait until *check* holds (the audit writer is a thread of another process): *within*
+    is a bound, not a measurement."""
+    async with asyncio.timeout(within):
+        while True:
+            result = check()
+            if await result if inspect.isawaitable(result) else result:
+                return
+            await asyncio.sleep(0.02)
+
+
+async def audit_health(base: str) -> dict[str, Any]:
+    status, health = await get(base + "/healthz")
+    assert status == 200
+    audit = health["audit"]
+    assert isinstance(audit, dict)
+    return audit
+
+
+def lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.is_file() else 0
+
+
+async def test_the_audit_trail_follows_logrotate_and_sighup_never_stops_the_bot(
+    slack_api: FakeSlackApi, tmp_path: Path
+) -> None:
+    """Renamed, then removed: the next line goes to a fresh file at the path, not the old
+    one. SIGHUP is logged and serving goes on. A path that cannot be opened shows in
+    /healthz and /metrics as lines lost, and recovers."""
+    trail = tmp_path / "audit.jsonl"
+    env = serve_env(slack_api, tmp_path, SLACK_SIGNING_SECRET=SECRET, QRINFO_AUDIT_LOG=str(trail))
+    serve = await Serve.start(env, "--http")
+    try:
+        base = await serve.health_url()
+        async with ResponseSink() as sink:
+
+            async def look_up() -> None:
+                await send_commands(base, sink, 1)
+                await sink.next(10)
+
+            await look_up()
+            await eventually(lambda: lines(trail) == 1)
+            trail.rename(tmp_path / "audit.jsonl.1")  # logrotate's default: rename
+            await look_up()
+            await eventually(lambda: lines(trail) == 1)
+            assert lines(tmp_path / "audit.jsonl.1") == 1
+            trail.unlink()
+            await look_up()
+            await eventually(lambda: lines(trail) == 1)
+
+            serve.child.send_signal(signal.SIGHUP)
+            assert "SIGHUP: the audit trail is opened afresh" in await serve.line()
+            assert await get(base + "/livez") == (200, {"live": True})
+            await look_up()
+            await eventually(lambda: lines(trail) == 2)
+
+            trail.unlink()
+            trail.mkdir()  # the path can no longer be opened as a file
+            await look_up()
+
+            async def failing() -> bool:
+                return not (await audit_health(base))["ok"]
+
+            await eventually(failing)
+            assert (await audit_health(base))["lines_lost"] == 1
+            async with aiohttp.ClientSession() as session, session.get(base + "/metrics") as r:
+                assert "qrinfo_audit_lines_lost_total 1.0" in await r.text()
+            trail.rmdir()
+            await look_up()
+            await eventually(lambda: lines(trail) == 1)
+            assert (await audit_health(base))["ok"] is True
+        serve.child.send_signal(signal.SIGTERM)
+        assert await serve.exit_code() == 0
+        assert not [line for line in serve.stderr if "Traceback" in line]
     finally:
         await serve.close()

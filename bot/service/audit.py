@@ -6,6 +6,12 @@ background thread, so the event loop never waits on the disk; a file is
 opened for append at start (a path that cannot be appended to refuses to
 start) and survives restarts. A write that fails later (disk full, closed
 pipe) is logged once, shown by ``AuditLog.health()``, and lookups go on.
+
+Log rotation: before each line the writer checks that the path still names the
+file it holds open (as the standard library's WatchedFileHandler does); when
+logrotate has renamed it, or someone removed it, the path is opened afresh, so
+no line goes on into a renamed or deleted file. :meth:`AuditLog.reopen` (SIGHUP,
+logrotate's postrotate) asks for the same at the next line.
 """
 
 from __future__ import annotations
@@ -86,6 +92,7 @@ class AuditLog:
         self._health = AuditHealth()
         self._health_lock = threading.Lock()
         self._lost_while_failing = 0
+        self._reopen_asked = False  # set by reopen() on the loop, read by the writer
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=max_queued)
         self._writer = threading.Thread(target=self._write_lines, name="qrinfo-audit", daemon=True)
         self._writer.start()
@@ -96,6 +103,10 @@ class AuditLog:
             self._queue.put_nowait(event.to_json())
         except queue.Full:
             self._failed(f"{self._queue.maxsize} lines wait for a destination that takes none")
+
+    def reopen(self) -> None:
+        """Open the file afresh before the next line (after a rotation); stdout stays."""
+        self._reopen_asked = True
 
     def health(self) -> dict[str, Any]:
         """``ok``, ``failing_since``, ``error`` and ``lines_lost``, as /healthz shows them."""
@@ -123,14 +134,45 @@ class AuditLog:
             # A lone surrogate (possible in JSON from Slack) becomes a valid \uXXXX escape.
             data = memoryview(f"{line}\n".encode("utf-8", "backslashreplace"))
             try:
+                self._follow_the_path()
                 while data:  # a full disk may take part of a line, then refuse the rest
                     data = data[self._stream.write(data) :]
                 self._stream.flush()
             except (OSError, ValueError) as exc:  # ValueError: the stream was closed under us
                 self._failed(str(exc))
+            except AuditDestinationError as exc:  # the path cannot be opened afresh
+                self._failed(str(exc).removeprefix("QRINFO_AUDIT_LOG: "))
             else:
                 if not self._health.ok:
                     self._recovered()
+
+    def _follow_the_path(self) -> None:
+        """On the writer thread: reopen the file when asked to, or when the path no longer
+        names the file held open (renamed, removed, replaced). AuditDestinationError when
+        the path cannot be opened now; the next line tries again."""
+        if self.destination == STDOUT:
+            return
+        if not (self._reopen_asked or self._moved()):
+            return
+        self._reopen_asked = False
+        fresh = _open_for_append(self.destination)
+        with contextlib.suppress(OSError):
+            self._stream.close()
+        self._stream = fresh
+        log.info("audit trail: %s opened afresh", self._name)
+
+    def _moved(self) -> bool:
+        try:
+            named = os.stat(self.destination)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False  # cannot tell: go on where the lines went so far
+        try:
+            held = os.fstat(self._stream.fileno())
+        except (OSError, ValueError):  # closed after a failed reopen
+            return True
+        return (named.st_dev, named.st_ino) != (held.st_dev, held.st_ino)
 
     # The state changes before the log line, so whoever reads the line sees the new state.
     def _failed(self, error: str) -> None:

@@ -3,8 +3,10 @@ stopped."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import signal
 from typing import Any
 
 import httpx
@@ -73,12 +75,19 @@ async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: A
     """Check the bot token, build everything, serve until stopped (HTTP or Socket Mode)."""
     assert settings.slack_bot_token is not None  # noqa: S101  # the caller required it
     stop = Stop()  # from the start: a SIGTERM while auth.test waits ends the process quietly
+    # logrotate's postrotate step, a dropped SSH session: never a stop.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reopen_audit, audit)
     store = await _shared_store_at_start(settings)  # before Slack: a wrong URL says so at once
     try:
         await _serve_with(settings, stop, store, mode=mode, host=host, port=port, audit=audit)
     finally:
         if store is not None:
             await store.aclose()
+
+
+def _reopen_audit(audit: AuditLog) -> None:
+    log.warning("SIGHUP: the audit trail is opened afresh at its next line; serving goes on")
+    audit.reopen()
 
 
 async def _shared_store_at_start(settings: Settings) -> SharedStore | None:
