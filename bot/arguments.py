@@ -52,8 +52,14 @@ def _file_name(text: str) -> str:
 
 def _add_one_shots(commands: Commands) -> None:
     query = commands.add_parser("query", help="look one QR code up and print it")
-    query.add_argument("mid", help="merchant number, e.g. 898340149000005")
-    query.add_argument("qr_code_id", help="QR code id, e.g. 31942002268195125132885377")
+    query.add_argument(
+        "text",
+        nargs="+",
+        metavar="MID QRCODE",
+        help="the merchant number and the QR code's id or URL, read as /qrinfo reads them "
+        "(either order, labels such as 商户号：, full-width digits, test/prod first), e.g. "
+        "898340149000005 31942002268195125132885377",
+    )
     output = query.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the parsed reply as JSON")
     output.add_argument(

@@ -15,13 +15,15 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.arguments import build_parser
 from bot.config import (
+    SERVE_ONLY,
+    SLACK_ONLY,
     ConfigError,
     Settings,
     audit_log_setting,
@@ -37,6 +39,7 @@ from bot.gateway.errors import (
     QrInfoError,
     TokenLimitReached,
 )
+from bot.gateway.ids import QrCodeRef
 from bot.gateway.models import QrCodeInfo, yuan
 from bot.i18n import ENGLISH, Language, P, Text, Translator, columns, pad
 from bot.i18n.catalogue import translator
@@ -87,21 +90,24 @@ class QrOutput:
 
 async def _query(
     settings: Settings,
-    mid: str,
-    qr_code_id: str,
+    ref: QrCodeRef,
     *,
     as_json: bool,
     tr: Translator,
     qr: QrOutput = QrOutput(),  # frozen: one shared default is safe
-    env: Environment | None = None,
+    strict: bool = False,
 ) -> int:
+    """Look *ref* up on the gateway it names (as /qrinfo routes it), or, *strict* (--env),
+    only on that environment's own gateway."""
     from bot.slack.blocks import ENV_NAMES  # noqa: PLC0415  # only when it is needed
     from bot.wiring import build_gateway, build_gateways, new_gateway_http  # noqa: PLC0415
 
-    env = env or settings.chinaums_env
+    env = ref.env or settings.chinaums_env
+    configured = env == settings.chinaums_env or env in settings.second_gateways()
     # Strict, unlike Slack: checking a gateway's credentials, the sandbox standing in for
-    # it would be a false success.
-    if env != settings.chinaums_env and env not in settings.second_gateways():
+    # it would be a false success. Without --env, the sandbox as the default stands in as it
+    # does in Slack; another default does not.
+    if not configured and (strict or settings.chinaums_env != "sandbox"):
         first, second = settings.gateway_settings_for(env)
         return _fail(
             EXIT_UNAVAILABLE,
@@ -112,10 +118,11 @@ async def _query(
                 second=second,
             ),
         )
+    env = env if configured else settings.chinaums_env
     http = new_gateway_http(settings)
     try:
         gateways = build_gateways(settings, http, build_gateway(settings, http))
-        info = await gateways.client(env).query_qrcode_info(mid, qr_code_id)
+        info = await gateways.client(env).query_qrcode_info(ref.mid, ref.qr_code_id)
     except (InvalidInput, GatewayRejected, GatewayAuthError, GatewayUnavailable) as exc:
         return _fail(*_query_failure(exc, tr))
     finally:
@@ -153,6 +160,51 @@ def _draw(url: str | None, qr: QrOutput, tr: Translator) -> int:
                 ),
             )
     return EXIT_OK
+
+
+QUERY_EXAMPLE = "qrinfo query 898340149000005 31942002268195125132885377"
+
+
+def _read_query(text: str, env: Environment | None, tr: Translator) -> QrCodeRef | int:
+    """What ``qrinfo query`` was asked, read as /qrinfo reads it (a URL routes by its host);
+    else the exit code, after one line saying why."""
+    from bot.slack.parse import parse_command  # noqa: PLC0415  # the reader Slack uses
+    from bot.slack.pasted import BatchRequest, UsageError  # noqa: PLC0415
+
+    try:
+        parsed = parse_command(text)
+    except UsageError as exc:
+        return _fail(
+            EXIT_BAD_INPUT,
+            tr(
+                "bad input: {problem} For example: {example}",
+                problem=tr(exc.problem),
+                example=QUERY_EXAMPLE,
+            ),
+        )
+    if isinstance(parsed, BatchRequest):
+        return _fail(
+            EXIT_BAD_INPUT,
+            tr(
+                "bad input: qrinfo query looks up one QR code at a time, and {count} were given",
+                count=len(parsed.refs),
+            ),
+        )
+    if not isinstance(parsed, QrCodeRef):  # help, status: words for Slack, not a lookup
+        return _fail(
+            EXIT_BAD_INPUT,
+            tr("bad input: expected MID QRCODE, for example {example}", example=QUERY_EXAMPLE),
+        )
+    if env is not None and parsed.env is not None and parsed.env != env:
+        return _fail(
+            EXIT_BAD_INPUT,
+            tr(
+                "bad input: --env {flag} asks the {flag} gateway, but the code names {named}",
+                flag=env,
+                named=parsed.env,
+            ),
+        )
+    return replace(parsed, env=env or parsed.env)
 
 
 def _query_failure(exc: QrInfoError, tr: Translator) -> tuple[int, str]:
@@ -355,6 +407,31 @@ def _sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _query_command(settings: Settings, args: argparse.Namespace) -> int:
+    tr = translator(settings.qrinfo_language)
+    ref = _read_query(" ".join(args.text), args.env, tr)
+    if isinstance(ref, int):
+        return ref
+    qr = QrOutput(terminal=args.qr, png_path=args.qr_png)
+    return asyncio.run(
+        _query(settings, ref, as_json=args.json, tr=tr, qr=qr, strict=args.env is not None)
+    )
+
+
+def _serve_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.service.audit import AuditDestinationError  # noqa: PLC0415  # serving only
+    from bot.slack.startup import StartupError, TokenRefused  # noqa: PLC0415
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(settings, args))
+    except (ConfigError, AuditDestinationError, TokenRefused) as exc:
+        return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
+    except StartupError as exc:  # its own line says what: cannot reach Slack, cannot listen
+        return _fail(EXIT_UNAVAILABLE, str(exc))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -387,34 +464,18 @@ def _main(argv: Sequence[str] | None) -> int:
         except ConfigError as exc:
             return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
     try:
-        settings = load_settings()
+        # A one-shot command checks only what it uses (a PORT gone wrong stops no lookup).
+        unused = {"query": SLACK_ONLY, "demo": SERVE_ONLY}.get(args.command, frozenset())
+        settings = load_settings(unused=unused)
     except ConfigError as exc:
         return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
-    if args.command in {"query", "demo"}:
-        settings = _one_shot(settings, args.auth, args.lang)
     if args.command == "query":
-        tr = translator(settings.qrinfo_language)
-        qr = QrOutput(terminal=args.qr, png_path=args.qr_png)
-        return asyncio.run(
-            _query(
-                settings, args.mid, args.qr_code_id, as_json=args.json, tr=tr, qr=qr, env=args.env
-            )
-        )
+        return _query_command(_one_shot(settings, args.auth, args.lang), args)
     if args.command == "demo":
         text = " ".join(args.text) if args.text else None  # unquoted words are one command
-        return _demo(settings, text, as_json=args.json)
+        return _demo(_one_shot(settings, args.auth, args.lang), text, as_json=args.json)
     if args.command == "serve":
-        from bot.service.audit import AuditDestinationError  # noqa: PLC0415  # serving only
-        from bot.slack.startup import StartupError, TokenRefused  # noqa: PLC0415
-
-        try:
-            with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(_serve(settings, args))
-        except (ConfigError, AuditDestinationError, TokenRefused) as exc:
-            return _fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
-        except StartupError as exc:  # its own line says what: cannot reach Slack, cannot listen
-            return _fail(EXIT_UNAVAILABLE, str(exc))
-        return EXIT_OK
+        return _serve_command(settings, args)
     raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
 
 

@@ -40,6 +40,8 @@ __all__ = [  # what the entry point and the wiring use; ConfigError is what load
     "PORT_EXPECTED",
     "REDIS_URL_UNREADABLE",
     "SECOND_GATEWAYS",
+    "SERVE_ONLY",
+    "SLACK_ONLY",
     "ConfigError",
     "SecondEnv",
     "SecondGateway",
@@ -520,13 +522,44 @@ def _one_line(error: ValidationError) -> str:
     return f"{variable}: {message.replace('Input should be ', 'expected ')}"
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the environment (plus *overrides*, for tests) into Settings.
+# What only `serve` reads: a one-shot command (query, demo) checks only what it uses, so a
+# PORT or SLACK_API_URL gone wrong does not stop a lookup from a terminal.
+SERVE_ONLY = frozenset(
+    {
+        "port",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "slack_api_url",
+        "qrinfo_audit_log",
+        "qrinfo_redis_url",
+        "qrinfo_redis_prefix",
+        "qrinfo_redis_timeout",
+    }
+)
+# ... and what a lookup from the terminal never meets: Slack's users, channels and limits.
+SLACK_ONLY = frozenset(
+    {
+        *SERVE_ONLY,
+        *_ID_KINDS,
+        "qrinfo_access_hint",
+        "qrinfo_usergroup_cache_seconds",
+        "qrinfo_user_rate",
+        "qrinfo_workspace_rate",
+        "qrinfo_coalesce_seconds",
+    }
+)
+
+
+def load_settings(*, unused: frozenset[str] = frozenset(), **overrides: object) -> Settings:
+    """Read the environment (plus *overrides*, for tests) into Settings; the settings named
+    in *unused* keep their defaults, their variables not read at all.
 
     Raises ConfigError with one line naming the first bad variable.
     """
+    defaults = {name: Settings.model_fields[name].default for name in unused}
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic-settings accepts any field
+        return Settings(**(defaults | overrides))
     except ValidationError as exc:
         raise ConfigError(_one_line(exc)) from None
 

@@ -75,6 +75,8 @@ class AsPasted(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         values = self._inner()
         for name, value in values.items():
+            if name in self.current_state:  # given by the caller: this value is not used
+                continue
             if isinstance(value, str):
                 try:
                     values[name] = as_pasted(value, exact=name in EXACT)
@@ -123,6 +125,8 @@ class SecretFiles(PydanticBaseSettingsSource):
         environ = {name.lower(): value for name, value in os.environ.items()}  # as Settings
         values: dict[str, Any] = {}
         for field in SECRET_FILES:
+            if field in self.current_state:  # given by the caller: the file is not read
+                continue
             variable = field.upper()
             try:
                 path = as_pasted(environ.get(f"{field}_file", ""), exact=False)

@@ -113,7 +113,7 @@ def test_query_json_prints_the_parsed_reply(capsys: pytest.CaptureFixture[str]) 
 @pytest.mark.parametrize(
     ("args", "code", "says"),
     [
-        (["898340149000005", "3194-2002"], 2, "bad input: qrCodeId"),
+        (["898340149000005", "3194-2002"], 2, "bad input: `3194-2002` is not a QR code id"),
         (["898340149000005", "31940000000000000000000000"], 3, "NO_BILL"),
         (["898310058120123", SEED[1]], 3, "INVALID_MSGSRC"),
     ],
@@ -572,8 +572,9 @@ def test_serve_with_a_redis_that_does_not_answer_exits_4_naming_the_setting(
 def test_a_redis_url_that_is_no_redis_url_is_refused_at_start(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
+    """serve reads QRINFO_REDIS_URL: one that is no Redis URL stops it, naming it."""
     monkeypatch.setenv("QRINFO_REDIS_URL", url)
-    assert main(["query", *SEED]) == 4
+    assert main(["serve"]) == 4
     assert (
         "QRINFO_REDIS_URL: expected a redis://, rediss:// or unix:// URL" in capsys.readouterr().err
     )
@@ -609,3 +610,80 @@ def test_query_qr_png_without_a_file_name_is_refused_before_the_lookup(
         main(["query", *SEED, "--qr-png", name])
     assert caught.value.code == 2
     assert "expected a file name such as code.png" in capsys.readouterr().err
+
+
+def qrinfo(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`qrinfo ARGS` as a process of its own, with *env* beside the test's environment."""
+    return subprocess.run(  # noqa: S603  # our own entry point, with arguments the test wrote
+        [sys.executable, "-m", "bot", *args],
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["898340149000005", "https://qr.95516.com/48020000/31942002268195125132885377"],
+        [
+            "https://qr.chinaums.com/bills/qrCode.do?id=31942002268195125132885377",
+            "898340149000005",
+        ],
+        ["商户号：８９８３４０１４９０００００５，二维码：31942002268195125132885377。"],
+        ["mid=898340149000005", "qr=31942002268195125132885377"],
+        ["prod", "898340149000005", "31942002268195125132885377"],
+    ],
+    ids=["url", "url-first", "labels-full-width", "ascii-labels", "env-word"],
+)
+def test_query_reads_what_slack_reads(words: list[str]) -> None:
+    """URLs (routed by their host), labels, full-width digits and either order: the same
+    reader as /qrinfo, so the seed is found (the sandbox standing in for production)."""
+    done = qrinfo("query", *words)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "898340149000005" in done.stdout
+    assert "31942002268195125132885377" in done.stdout or "msgId" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "says"),
+    [
+        (["898340149000005"], "bad input: "),
+        (["898340149000005", "3194-2002"], "bad input: `3194-2002` is not a QR code id"),
+        (["898340149000005", *SEED[1:], "31940000000000000000000000"], "one QR code at a time"),
+        (
+            ["--env", "test", "898340149000005", "https://qr.95516.com/48020000/" + SEED[1]],
+            "--env test asks the test gateway, but the code names prod",
+        ),
+        (["help"], "bad input: expected MID QRCODE, for example qrinfo query"),
+    ],
+    ids=["one-value", "bad-id", "two-codes", "env-against-host", "help"],
+)
+def test_query_refuses_what_it_cannot_look_up_in_one_line(words: list[str], says: str) -> None:
+    """Exit 2 and one line saying what is wrong, with an example; nothing is asked."""
+    done = qrinfo("query", *words)
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_one_shot_command_checks_only_the_settings_it_uses(tmp_path: Path) -> None:
+    """PORT, SLACK_API_URL, a Redis URL and a missing bot token file mean nothing to query
+    and demo; serve, which reads them, names one in one line."""
+    serve_only = {
+        "PORT": "abc",
+        "SLACK_API_URL": "ftp://slack",
+        "QRINFO_REDIS_URL": "redis://:a/b@host",
+        "SLACK_BOT_TOKEN_FILE": str(tmp_path / "missing"),
+        "QRINFO_AUDIT_LOG": "bad\tpath",
+        "QRINFO_USER_RATE": "lots",
+    }
+    assert qrinfo("query", *SEED, **serve_only).returncode == 0
+    assert qrinfo("demo", **(serve_only | {"QRINFO_USER_RATE": "30"})).returncode == 0
+    served = qrinfo("serve", **serve_only)
+    assert served.returncode == 4
+    assert len(served.stderr.splitlines()) == 1
+    assert served.stderr.startswith(tuple(f"configuration error: {name}" for name in serve_only))
