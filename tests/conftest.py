@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -41,8 +42,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHINAUMS_ENV", "sandbox")
 
 
-def make_settings(**values: object) -> Settings:
-    defaults: dict[str, object] = {
+def make_settings(**values: Any) -> Settings:
+    defaults: dict[str, Any] = {
         "chinaums_env": "test",
         "chinaums_base_url": GATEWAY,
         "chinaums_app_id": APP_ID,
