@@ -18,6 +18,13 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _host(text: str) -> str:
+    """argparse type for --host: an IPv6 address as URLs write it ([::1]) taken too."""
+    if text.startswith("[") and text.endswith("]"):
+        return text[1:-1]
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -108,7 +115,12 @@ def _add_serve(commands: Commands) -> None:
     serve.add_argument(
         "--port", type=_port, default=None, help="HTTP port, 0 for any free one (PORT or 3000)"
     )
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (0.0.0.0)")  # noqa: S104  # Slack must reach it
+    serve.add_argument(
+        "--host",
+        type=_host,
+        default="0.0.0.0",  # noqa: S104  # Slack must reach it
+        help="address to listen on (0.0.0.0; [::] for IPv6)",
+    )
     mode = serve.add_mutually_exclusive_group()
     mode.add_argument("--http", action="store_const", const="http", dest="mode", help="HTTP mode")
     mode.add_argument(
@@ -118,7 +130,9 @@ def _add_serve(commands: Commands) -> None:
 
 def _add_sandbox(commands: Commands) -> None:
     sandbox = commands.add_parser("sandbox", help="serve the sandbox gateway over HTTP")
-    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    sandbox.add_argument(
+        "--host", type=_host, default="127.0.0.1", help="address to listen on (127.0.0.1, or [::1])"
+    )
     sandbox.add_argument(
         "--port", type=_port, default=8700, help="port to listen on, 0 for any free one (8700)"
     )

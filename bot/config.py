@@ -201,6 +201,8 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=0, le=65535)  # 0: any free port, logged when taken
+    # /metrics on a port of its own (not on PORT, which may face the internet); None: on PORT.
+    qrinfo_metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
     # Guardrails. Id lists are comma-separated; empty means no restriction.
     qrinfo_allowed_teams: IdList = frozenset()
@@ -285,12 +287,12 @@ class Settings(BaseSettings):
         # slack_sdk joins method names onto this base: it must end with a slash.
         return (value or "https://slack.com/api/").rstrip("/") + "/"
 
-    @field_validator("port", mode="before")
+    @field_validator("port", "qrinfo_metrics_port", mode="before")
     @classmethod
-    def _port_as_typed(cls, value: object) -> object:
+    def _port_as_typed(cls, value: object, info: ValidationInfo) -> object:
         # PORT= (set but empty) means what unset means, as for every other variable.
         if value == "":
-            return cls.model_fields["port"].default
+            return cls.model_fields[str(info.field_name)].default
         return parse_port(value) if isinstance(value, str) else value
 
     @field_validator(
@@ -527,6 +529,7 @@ def _one_line(error: ValidationError) -> str:
 SERVE_ONLY = frozenset(
     {
         "port",
+        "qrinfo_metrics_port",
         "slack_bot_token",
         "slack_signing_secret",
         "slack_app_token",

@@ -328,19 +328,21 @@ def test_a_port_outside_1_to_65535_is_refused_saying_what_is_expected(
 @pytest.mark.parametrize(
     ("flag", "value", "says"),
     [
-        ("--latency-ms", "inf", "latency_ms must be a finite number of milliseconds"),
-        ("--jitter-ms", "nan", "jitter_ms must be a finite number of milliseconds"),
+        ("--latency-ms", "inf", "latency_ms must be a number of milliseconds from 0 to 3600000"),
+        ("--jitter-ms", "nan", "jitter_ms must be a number of milliseconds from 0 to 3600000"),
+        ("--latency-ms", "1e308", "latency_ms must be a number of milliseconds from 0 to 3600000"),
+        ("--jitter-ms", "-1", "jitter_ms must be a number of milliseconds from 0 to 3600000"),
     ],
-    ids=["latency-inf", "jitter-nan"],
+    ids=["latency-inf", "jitter-nan", "latency-1e308", "jitter-negative"],
 )
 def test_sandbox_refuses_fault_settings_that_are_not_finite(
     capsys: pytest.CaptureFixture[str], busy_port: int, flag: str, value: str, says: str
 ) -> None:
-    """inf and nan faults end in one line and exit 2, before listening (a busy port shows that)."""
+    """inf, nan and latencies past the hang's hour end in one line and exit 2, before listening
+    (a busy port shows that)."""
     assert main(["sandbox", flag, value, "--port", str(busy_port)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"bad fault setting: {says}, ")
-    assert err.endswith(f", got {value}\n")
+    assert err.startswith(f"bad fault setting: {says} (an hour), such as 500, got ")
     assert err.count("\n") == 1
 
 
@@ -417,15 +419,25 @@ async def test_serve_on_port_0_takes_a_free_port_and_prints_it(
             await child.wait()
 
 
-async def test_sandbox_on_port_0_takes_a_free_port_and_prints_it() -> None:
-    """`qrinfo sandbox --port 0` prints the URL with the port it took, and answers there."""
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", r"http://127\.0\.0\.1"),
+        ("[::1]", r"http://\[::1\]"),
+        ("::1", r"http://\[::1\]"),
+    ],
+    ids=["ipv4", "ipv6-as-in-urls", "ipv6"],
+)
+async def test_sandbox_on_port_0_takes_a_free_port_and_prints_it(host: str, url: str) -> None:
+    """`qrinfo sandbox --port 0` prints the URL with the port it took, and answers there; an
+    IPv6 address may be written as URLs write it."""
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "sandbox", "--port", "0",
+        sys.executable, "-m", "bot", "sandbox", "--host", host, "--port", "0",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:
         assert child.stdout is not None
-        found = await _first_match(child.stdout, r"listening on (http://127\.0\.0\.1:(\d+)) ")
+        found = await _first_match(child.stdout, rf"listening on ({url}:(\d+)) ")
         assert int(found[2]) != 0
         assert await _healthy(found[1])
         child.send_signal(signal.SIGINT)

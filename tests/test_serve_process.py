@@ -517,3 +517,38 @@ async def test_the_audit_trail_follows_logrotate_and_sighup_never_stops_the_bot(
         assert not [line for line in serve.stderr if "Traceback" in line]
     finally:
         await serve.close()
+
+
+@pytest.mark.parametrize("mode", ["--http", "--socket"])
+async def test_metrics_can_have_a_port_of_their_own(
+    slack_api: FakeSlackApi, tmp_path: object, mode: str
+) -> None:
+    """QRINFO_METRICS_PORT: /metrics answers there and no longer on PORT (which may face the
+    internet); the probes stay on PORT."""
+    env = serve_env(
+        slack_api,
+        tmp_path,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        QRINFO_METRICS_PORT="0",
+    )
+    serve = await Serve.start(env, mode)
+    try:
+        base = await serve.health_url()
+        metrics_base = next(
+            match.group(1)
+            for line in serve.stderr
+            if (match := re.search(r"qrinfo metrics on (http://\S+)/metrics$", line))
+        )
+        assert metrics_base != base
+        async with aiohttp.ClientSession() as session:
+            async with session.get(metrics_base + "/metrics") as response:
+                assert response.status == 200
+                assert "qrinfo_lookups_in_flight" in await response.text()
+            async with session.get(base + "/metrics") as response:
+                assert response.status == 404
+        assert (await get(base + "/livez"))[0] == 200
+        serve.child.send_signal(signal.SIGTERM)
+        assert await serve.exit_code() == 0
+    finally:
+        await serve.close()

@@ -8,7 +8,6 @@ every lookup). Randomness is seeded, so a run can be repeated.
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 from dataclasses import dataclass, field
 from typing import Literal
@@ -44,10 +43,12 @@ class FaultConfig:
                 raise ValueError(f"{name} must be between 0 and 1, such as 0.1, got {rate}")
         for name in ("latency_ms", "jitter_ms"):
             milliseconds = getattr(self, name)
-            if not (math.isfinite(milliseconds) and milliseconds >= 0):
+            # At most the hang's hour: more is no latency but a hang that never ends (and
+            # asyncio cannot wait 1e308 ms). nan fails both comparisons.
+            if not 0 <= milliseconds <= HANG_SECONDS * 1000:
                 raise ValueError(
-                    f"{name} must be a finite number of milliseconds, 0 or more, such as 500, "
-                    f"got {milliseconds}"
+                    f"{name} must be a number of milliseconds from 0 to "
+                    f"{HANG_SECONDS * 1000:.0f} (an hour), such as 500, got {milliseconds:g}"
                 )
 
 

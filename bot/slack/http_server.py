@@ -34,7 +34,7 @@ _OPEN_WHILE_DRAINING = frozenset({HEALTH_PATH, LIVE_PATH, READY_PATH, METRICS_PA
 _HANDLING_SECONDS = 15.0
 
 
-def create_http_app(door: FrontDoor, health: Health, scrape: Scrape) -> web.Application:
+def create_http_app(door: FrontDoor, health: Health, scrape: Scrape | None) -> web.Application:
     """``POST /slack/events`` for commands and interactivity; ``GET /healthz``, ``/metrics``."""
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_post(EVENTS_PATH, door.http)
@@ -42,12 +42,19 @@ def create_http_app(door: FrontDoor, health: Health, scrape: Scrape) -> web.Appl
     return app
 
 
-def add_ops_routes(app: web.Application, health: Health, scrape: Scrape) -> None:
+def add_ops_routes(app: web.Application, health: Health, scrape: Scrape | None) -> None:
     """What an orchestrator and Prometheus read: ``GET /livez`` (is the process serving at
-    all), ``/readyz`` (should it get work), ``/healthz`` (the whole report), ``/metrics``."""
+    all), ``/readyz`` (should it get work), ``/healthz`` (the whole report), ``/metrics``
+    (unless *scrape* is None: served on a port of its own)."""
     app.router.add_get(HEALTH_PATH, healthz_handler(health))
     app.router.add_get(LIVE_PATH, _livez)
     app.router.add_get(READY_PATH, readyz_handler(health))
+    if scrape is not None:
+        add_metrics_route(app, scrape)
+
+
+def add_metrics_route(app: web.Application, scrape: Scrape) -> None:
+    """``GET /metrics``: Prometheus' text format, or OpenMetrics when asked for."""
 
     async def metrics(request: web.Request) -> web.Response:
         body, content_type = scrape(request.headers.get("Accept", ""))
@@ -56,6 +63,23 @@ def add_ops_routes(app: web.Application, health: Health, scrape: Scrape) -> None
         return response
 
     app.router.add_get(METRICS_PATH, metrics)
+
+
+def ops_urls(url: str, scrape: Scrape | None) -> str:
+    """Where the probes (and the metrics, unless on a port of their own) answer."""
+    metrics = f", metrics on {url}{METRICS_PATH}" if scrape is not None else ""
+    return f"health on {url}{HEALTH_PATH}{metrics}"
+
+
+async def start_metrics_server(scrape: Scrape, *, host: str, port: int) -> HttpServer:
+    """``/metrics`` alone on a port of its own (QRINFO_METRICS_PORT), for a deployment whose
+    Slack port faces the internet; StartupError when it cannot listen."""
+    app = web.Application()
+    add_metrics_route(app, scrape)
+    server = HttpServer(app, host, port)
+    url = await server.start()
+    log.warning("qrinfo metrics on %s%s", url, METRICS_PATH)
+    return server
 
 
 def healthz_handler(health: Health) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -201,7 +225,7 @@ async def run_http(
     host: str,
     port: int,
     health: Health,
-    scrape: Scrape,
+    scrape: Scrape | None,
     stop: asyncio.Event,
     drain: Drain,
     listening: Callable[[], None] = lambda: None,
@@ -211,11 +235,7 @@ async def run_http(
     server = HttpServer(create_http_app(door, health, scrape), host, port)
     url = await server.start()
     log.warning(
-        "qrinfo serving Slack requests on %s%s; health on %s/healthz, metrics on %s/metrics",
-        url,
-        EVENTS_PATH,
-        url,
-        url,
+        "qrinfo serving Slack requests on %s%s; %s", url, EVENTS_PATH, ops_urls(url, scrape)
     )
     listening()
     await stop.wait()

@@ -18,7 +18,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.front_door import FrontDoor
-from bot.slack.http_server import Drain, Health, HttpServer, Scrape, add_ops_routes
+from bot.slack.http_server import Drain, Health, HttpServer, Scrape, add_ops_routes, ops_urls
 from bot.slack.startup import TokenRefused
 from bot.slack.webapi import (
     WEB_API_TIMEOUT_SECONDS,
@@ -167,7 +167,7 @@ async def run_socket(
     host: str,
     port: int,
     health: Health,
-    scrape: Scrape,
+    scrape: Scrape | None,
     stop: asyncio.Event,
     drain: Drain,
     listening: Callable[[], None] = lambda: None,
@@ -184,9 +184,7 @@ async def run_socket(
     # Made after the port is ours: the client starts a task and a session when made.
     clients.append(_connection(door, app_token=app_token, api_url=api_url))
     client = clients[0]
-    log.warning(
-        "qrinfo connecting over Socket Mode; health on %s/healthz, metrics on %s/metrics", url, url
-    )
+    log.warning("qrinfo connecting over Socket Mode; %s", ops_urls(url, scrape))
     listening()
     connecting = asyncio.ensure_future(_connect(client))
     try:
@@ -200,7 +198,7 @@ async def run_socket(
 
 
 async def _health_server(
-    clients: list[SocketConnection], health: Health, scrape: Scrape, *, host: str, port: int
+    clients: list[SocketConnection], health: Health, scrape: Scrape | None, *, host: str, port: int
 ) -> tuple[HttpServer, str]:
     async def socket_health() -> dict[str, Any]:
         # Long-idle sockets have been seen to go silent: ask, do not assume.

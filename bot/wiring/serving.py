@@ -16,7 +16,7 @@ from bot.i18n.catalogue import translator
 from bot.service.audit import AuditLog
 from bot.service.lookup import Services
 from bot.slack.front_door import FrontDoor
-from bot.slack.http_server import run_http
+from bot.slack.http_server import Scrape, run_http, start_metrics_server
 from bot.slack.pool import ReplyPool
 from bot.slack.socket_mode import run_socket
 from bot.slack.startup import StartupError, authorize_at_start
@@ -172,28 +172,43 @@ async def _run(  # what serve built, handed on
         wait = settings.chinaums_timeout + DRAIN_MARGIN_SECONDS
         await stop.drain(services.inflight.drain(wait), lambda: len(services.inflight))
 
-    if mode == "socket":
-        assert settings.slack_app_token is not None  # noqa: S101  # the caller required it
-        await run_socket(
-            door,
-            app_token=settings.slack_app_token.get_secret_value(),
-            api_url=settings.slack_api_url,
-            host=host,
-            port=port,
-            health=health,
-            scrape=services.metrics.exposition,
-            stop=stop.requested,
-            drain=drain,
-            listening=listening,
+    scrape: Scrape | None = services.metrics.exposition
+    metrics = None
+    if settings.qrinfo_metrics_port is not None:  # /metrics off the port Slack reaches
+        metrics = await start_metrics_server(
+            services.metrics.exposition, host=host, port=settings.qrinfo_metrics_port
         )
-    else:
-        await run_http(
-            door,
-            host=host,
-            port=port,
-            health=health,
-            scrape=services.metrics.exposition,
-            stop=stop.requested,
-            drain=drain,
-            listening=listening,
-        )
+        scrape = None
+    try:
+        if mode == "socket":
+            assert settings.slack_app_token is not None  # noqa: S101  # the caller required it
+            await run_socket(
+                door,
+                app_token=settings.slack_app_token.get_secret_value(),
+                api_url=settings.slack_api_url,
+                host=host,
+                port=port,
+                health=health,
+                scrape=scrape,
+                stop=stop.requested,
+                drain=drain,
+                listening=listening,
+            )
+        else:
+            await run_http(
+                door,
+                host=host,
+                port=port,
+                health=health,
+                scrape=scrape,
+                stop=stop.requested,
+                drain=drain,
+                listening=listening,
+            )
+    finally:
+        if metrics is not None:  # scraped to the end of the drain
+            await metrics.stop(_nothing_to_drain)
+
+
+async def _nothing_to_drain() -> None:
+    return None
