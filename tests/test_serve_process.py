@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -460,6 +461,10 @@ async def audit_health(base: str) -> dict[str, Any]:
     return audit
 
 
+def audit_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("audit"))
+
+
 def lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.is_file() else 0
 
@@ -552,3 +557,80 @@ async def test_metrics_can_have_a_port_of_their_own(
         assert await serve.exit_code() == 0
     finally:
         await serve.close()
+
+
+async def test_settings_pasted_with_a_trailing_newline_work_as_meant(
+    slack_api: FakeSlackApi, tmp_path: Path
+) -> None:
+    """`echo`'d secrets and paths end in a line break: the signing secret still verifies
+    Slack's requests and the audit file's name has no line break in it."""
+    trail = tmp_path / "audit.jsonl"
+    env = serve_env(
+        slack_api,
+        tmp_path,
+        SLACK_SIGNING_SECRET=SECRET + "\n",
+        SLACK_BOT_TOKEN=BOT_TOKEN + "\r\n",
+        CHINAUMS_ENV="sandbox\n",
+        QRINFO_AUDIT_LOG=f"{trail}\n",
+    )
+    serve = await Serve.start(env, "--http")
+    try:
+        base = await serve.health_url()
+        async with ResponseSink() as sink:
+            await send_commands(base, sink, 1)  # 200: verified with the secret less its "\n"
+            assert (await sink.next(10)).payload["response_type"] == "ephemeral"
+        await eventually(lambda: lines(trail) == 1)
+        assert audit_files(tmp_path) == [trail.name]
+        serve.child.send_signal(signal.SIGTERM)
+        assert await serve.exit_code() == 0
+    finally:
+        await serve.close()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("SLACK_SIGNING_SECRET", '"8f14e45fceea167a"', "is wrapped in quotes"),
+        ("SLACK_SIGNING_SECRET", " 8f14e45fceea167a", "begins or ends with a space"),
+        ("SLACK_BOT_TOKEN", "xoxb-1\n\n", "holds a line break at character 7"),
+        ("CHINAUMS_APP_ID", "app\tid", "holds a tab at character 4"),
+    ],
+    ids=["quoted", "space", "two-line-breaks", "tab"],
+)
+async def test_a_setting_pasted_wrong_stops_serve_in_one_line_naming_it(
+    slack_api: FakeSlackApi, tmp_path: Path, variable: str, value: str, says: str
+) -> None:
+    """Exit 4 and one line naming the variable and what is wrong, never its value; nothing is
+    asked of Slack."""
+    env = serve_env(
+        slack_api,
+        tmp_path,
+        SLACK_SIGNING_SECRET=SECRET,
+        CHINAUMS_ENV="prod",
+        CHINAUMS_APP_ID="app-id",
+        CHINAUMS_APP_KEY="key",
+    )
+    serve = await Serve.start(env | {variable: value}, "--http")
+    try:
+        assert await serve.exit_code() == 4
+        assert len(serve.stderr) == 1
+        assert serve.stderr[0].startswith(f"configuration error: {variable}: {says}")
+        assert value.strip(' "\n\t') not in serve.stderr[0]
+        assert slack_api.of("auth.test") == []
+    finally:
+        await serve.close()
+
+
+def test_query_with_an_app_id_pasted_with_a_newline_looks_up() -> None:
+    """CHINAUMS_APP_ID ending in a line break used to end `qrinfo query` in a 97-line
+    traceback (a control character in a header): now it is the id."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "query", "898340149000005", "31942002268195125132885377"],
+        env=os.environ
+        | {"CHINAUMS_ENV": "sandbox", "CHINAUMS_APP_ID": "qrinfo-sandbox-app-0000000000000\n"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
