@@ -29,9 +29,12 @@ LIVE_PATH = "/livez"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
 _OPEN_WHILE_DRAINING = frozenset({HEALTH_PATH, LIVE_PATH, READY_PATH, METRICS_PATH})
-# A request being read or dispatched when the stop began is let finish (and ack) first:
-# Slack sends a few KB at once, and Bolt acks within 3 s.
-_HANDLING_SECONDS = 15.0
+# A request being read or dispatched when the stop began is let finish (and ack) first, for
+# as long as Slack waits for an ack: after 3 s Slack has given up on it anyway.
+HANDLING_SECONDS = 3.0
+# Once drained, what the server waits for handlers still running when it closes: one still
+# reading a body someone never finishes sending.
+CLOSE_SECONDS = 2.0
 
 
 def create_http_app(door: FrontDoor, health: Health, scrape: Scrape | None) -> web.Application:
@@ -161,14 +164,12 @@ class HttpServer:
         app.middlewares.append(self._refuse_while_draining)
         # auto_decompress off: a body is verified as sent, and Slack compresses none (the
         # front door refuses a Content-Encoding before aiohttp could fail inflating it).
-        # shutdown_timeout: our work in flight is drained before cleanup; what is left
-        # then is a handler still reading a body someone never finishes sending.
         self._runner = web.AppRunner(
             app,
             access_log=None,
             handle_signals=False,
             auto_decompress=False,
-            shutdown_timeout=2.0,
+            shutdown_timeout=CLOSE_SECONDS,
         )
         _quiet_malformed_http()
         self._host = host
@@ -213,7 +214,7 @@ class HttpServer:
         # A request acked a moment ago may not have started its lookup yet: let every request
         # already taken be answered, then drain the lookups.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._none_handling.wait(), _HANDLING_SECONDS)
+            await asyncio.wait_for(self._none_handling.wait(), HANDLING_SECONDS)
         await drain()
         await site.stop()
         await self._runner.cleanup()

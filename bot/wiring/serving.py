@@ -13,10 +13,17 @@ import httpx
 
 from bot.config import REDIS_URL_UNREADABLE, Settings
 from bot.i18n.catalogue import translator
+from bot.service.audit import CLOSE_SECONDS as AUDIT_CLOSE_SECONDS
 from bot.service.audit import AuditLog
 from bot.service.lookup import Services
 from bot.slack.front_door import FrontDoor
-from bot.slack.http_server import Scrape, run_http, start_metrics_server
+from bot.slack.http_server import (
+    CLOSE_SECONDS,
+    HANDLING_SECONDS,
+    Scrape,
+    run_http,
+    start_metrics_server,
+)
 from bot.slack.pool import ReplyPool
 from bot.slack.socket_mode import run_socket
 from bot.slack.startup import StartupError, authorize_at_start
@@ -36,8 +43,16 @@ from bot.wiring.stopping import Stop
 log = logging.getLogger(__name__)
 
 # What a drain waits beyond CHINAUMS_TIMEOUT: a lookup has ended by then; its reply is sent
-# within this. deploy/ sizes stop timeouts from it (docs/deploying.md).
+# within this.
 DRAIN_MARGIN_SECONDS = 5.0
+
+
+def longest_stop_seconds(chinaums_timeout: float) -> float:
+    """The longest `serve` takes from SIGTERM to its exit: the requests already taken are
+    acked, the lookups in flight drain and reply, the server closes, the audit writer writes
+    what is queued. Supervisors' stop timeouts are sized from it (docs/deploying.md)."""
+    drain = chinaums_timeout + DRAIN_MARGIN_SECONDS
+    return HANDLING_SECONDS + drain + CLOSE_SECONDS + AUDIT_CLOSE_SECONDS
 
 
 def tune_gc_for_bursts() -> None:

@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from bot.config import Settings
+from bot.wiring.serving import longest_stop_seconds
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 KUBERNETES = ROOT / "deploy" / "kubernetes"
@@ -54,17 +55,13 @@ BOT_SETTINGS = frozenset(name.upper() for name in Settings.model_fields) | FILE_
 SECRET_VALUE = re.compile(r"xox[abpre]-|xapp-|://[^/@\s]*:[^/@\s]+@|password=", re.IGNORECASE)
 SECRET_NAME = re.compile(r"^(SLACK_\w*TOKEN|\w*APP_KEY|\w*SIGNING_SECRET)$")
 
-# What the bot takes to stop after SIGTERM (README, "Graceful shutdown"): each lookup in
-# flight is bounded by CHINAUMS_TIMEOUT, then 5 s for its reply, 2 s to close the HTTP
-# server and 5 s for the audit writer.
-REPLY_SECONDS, HTTP_CLOSE_SECONDS, AUDIT_SECONDS = 5, 2, 5
 DEFAULT_TIMEOUT = 8.0
 BOT_UID = 10001
 
 
 def drain_seconds(chinaums_timeout: float) -> float:
-    """The longest the bot may take from SIGTERM to its exit."""
-    return chinaums_timeout + REPLY_SECONDS + HTTP_CLOSE_SECONDS + AUDIT_SECONDS
+    """The longest the bot may take from SIGTERM to its exit, as the code bounds it."""
+    return longest_stop_seconds(chinaums_timeout)
 
 
 # --- Kubernetes --------------------------------------------------------------------------
@@ -288,7 +285,7 @@ def test_prestop_sleep_lets_the_endpoint_go_before_the_drain(overlay: str) -> No
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_grace_period_covers_prestop_and_the_drain(overlay: str) -> None:
-    """terminationGracePeriodSeconds >= preStop + CHINAUMS_TIMEOUT + 5 + 2 + 5."""
+    """terminationGracePeriodSeconds >= preStop + the longest stop."""
     timeout = float(settings_of(overlay).get("CHINAUMS_TIMEOUT") or DEFAULT_TIMEOUT)
     pre_stop = bot_container(overlay)["lifecycle"]["preStop"]["sleep"]["seconds"]
     grace = bot(overlay)["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
@@ -484,7 +481,7 @@ def test_compose_services_run_read_only_without_capabilities(service: str) -> No
 
 
 def test_compose_stop_grace_covers_the_drain() -> None:
-    """stop_grace_period is at least CHINAUMS_TIMEOUT (from .env.example) + 5 + 2 + 5."""
+    """stop_grace_period is at least the longest stop, with CHINAUMS_TIMEOUT from .env.example."""
     grace = compose()["services"]["qrinfo"]["stop_grace_period"]
     match = re.fullmatch(r"(\d+)s", grace)
     assert match, f"stop_grace_period: {grace}"
@@ -659,7 +656,7 @@ def test_unit_is_hardened_and_runs_as_its_own_user() -> None:
 
 
 def test_unit_stop_timeout_covers_the_drain() -> None:
-    """TimeoutStopSec is at least CHINAUMS_TIMEOUT + 5 + 2 + 5, and the unit restarts the
+    """TimeoutStopSec is at least the longest stop, and the unit restarts the
     bot when it fails."""
     assert seconds_of(last("TimeoutStopSec")) >= drain_seconds(DEFAULT_TIMEOUT)
     assert last("Restart") == "on-failure"
