@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -174,7 +175,8 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # After the variables themselves: a NAME_FILE never silently loses to NAME (both set
         # is refused), and the tests' overrides come first.
-        return init_settings, AsPasted(env_settings), SecretFiles(settings_cls)
+        init = init_settings if isinstance(init_settings, InitSettingsSource) else None
+        return init_settings, AsPasted(env_settings, init), SecretFiles(settings_cls, init)
 
     chinaums_env: Environment = "sandbox"
     chinaums_base_url: str | None = None

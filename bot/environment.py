@@ -15,7 +15,7 @@ import unicodedata
 from typing import Any
 
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource
 
 # The secrets that may also come from a file, as Kubernetes and Docker mount them:
 # SLACK_BOT_TOKEN_FILE=/run/secrets/slack-bot-token, and so on.
@@ -62,12 +62,21 @@ def as_pasted(text: str, *, exact: bool) -> str:
     return text
 
 
-class AsPasted(PydanticBaseSettingsSource):
-    """Another source's values (the environment's), each through :func:`as_pasted`."""
+def _given(init: InitSettingsSource | None) -> frozenset[str]:
+    """The settings the caller passed itself: their variables are not read at all."""
+    return frozenset(init.init_kwargs) if init is not None else frozenset()
 
-    def __init__(self, inner: PydanticBaseSettingsSource) -> None:
+
+class AsPasted(PydanticBaseSettingsSource):
+    """Another source's values (the environment's), each through :func:`as_pasted`; none of
+    the settings *init* (the caller's own values) gives."""
+
+    def __init__(
+        self, inner: PydanticBaseSettingsSource, init: InitSettingsSource | None = None
+    ) -> None:
         super().__init__(inner.settings_cls)
         self._inner = inner
+        self._given = _given(init)
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return self._inner.get_field_value(field, field_name)
@@ -75,7 +84,7 @@ class AsPasted(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         values = self._inner()
         for name, value in values.items():
-            if name in self.current_state:  # given by the caller: this value is not used
+            if name in self._given:  # the caller's own value stands: this one is not used
                 continue
             if isinstance(value, str):
                 try:
@@ -115,8 +124,11 @@ class SecretFiles(PydanticBaseSettingsSource):
     """``NAME_FILE`` for the secrets of :data:`SECRET_FILES`: the value read from the file it
     names. ``NAME`` and ``NAME_FILE`` both set is refused, naming both."""
 
-    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+    def __init__(
+        self, settings_cls: type[BaseSettings], init: InitSettingsSource | None = None
+    ) -> None:
         super().__init__(settings_cls)
+        self._given = _given(init)
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # everything is read at once, in __call__
@@ -125,7 +137,7 @@ class SecretFiles(PydanticBaseSettingsSource):
         environ = {name.lower(): value for name, value in os.environ.items()}  # as Settings
         values: dict[str, Any] = {}
         for field in SECRET_FILES:
-            if field in self.current_state:  # given by the caller: the file is not read
+            if field in self._given:  # the caller's own value stands: the file is not read
                 continue
             variable = field.upper()
             try:
