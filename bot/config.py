@@ -32,7 +32,13 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from bot.environment import SECRET_FILES, AsPasted, ConfigError, SecretFiles
+from bot.environment import (
+    BLANK_CATEGORIES,
+    SECRET_FILES,
+    AsPasted,
+    ConfigError,
+    SecretFiles,
+)
 from bot.gateway.config import AuthScheme, Environment
 from bot.i18n import Language
 
@@ -81,8 +87,6 @@ _URL_EXAMPLES = {
 }
 
 
-# Spaces, line breaks and invisible format characters (U+200B and the like).
-_BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 _WHAT = {
     "slack_bot_token": "the bot token (xoxb-…) from the app's OAuth page",
     "slack_signing_secret": "the signing secret from the app's Basic Information page",
@@ -315,7 +319,7 @@ class Settings(BaseSettings):
         # and would fail every request later with a far less clear message.
         if not isinstance(value, str) or not value:
             return value or None
-        if not "".join(c for c in value if unicodedata.category(c) not in _BLANK_CATEGORIES):
+        if not "".join(c for c in value if unicodedata.category(c) not in BLANK_CATEGORIES):
             raise ValueError(f"expected {_WHAT[str(info.field_name)]}, got only blank characters")
         return value
 

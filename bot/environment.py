@@ -34,7 +34,8 @@ EXACT = frozenset(
 )
 _FILE_MAX_BYTES = 64 * 1024  # a token is under 100 bytes; a device is never read whole
 _CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}
-_BLANK = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # spaces, line breaks, zero-width characters
+# Spaces, line breaks and invisible format characters (U+200B, a byte-order mark, ...).
+BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 _QUOTES = ('"', "'", "“", "”", "‘", "’")  # a word processor's quotes too
 
 
@@ -47,18 +48,28 @@ class NotAsExpected(ValueError):
 
 
 def as_pasted(text: str, *, exact: bool) -> str:
-    """*text* less one trailing line break; NotAsExpected if anything else is off."""
-    text = text.removesuffix("\n").removesuffix("\r")
-    if all(unicodedata.category(char) in _BLANK for char in text):
+    """*text* less one trailing line break ("\\n" or "\\r\\n"); NotAsExpected if anything
+    else is off."""
+    if text.endswith("\n"):
+        text = text[:-1].removesuffix("\r")
+    if exact and all(unicodedata.category(char) in BLANK_CATEGORIES for char in text):
         return text  # nothing but blanks: the setting's own check says so, in its words
     for i, char in enumerate(text, 1):
         if unicodedata.category(char) == "Cc":
             what = _CONTROL_NAMES.get(char, f"the control character U+{ord(char):04X}")
             raise NotAsExpected(f"holds {what} at character {i}; expected the value on one line")
-    if exact and len(text) > 1 and text[0] in _QUOTES and text[-1] in _QUOTES:
+    if not exact or not text:
+        return text
+    if len(text) > 1 and text[0] in _QUOTES and text[-1] in _QUOTES:
         raise NotAsExpected("is wrapped in quotes; set the value without them")
-    if exact and text != text.strip():
-        raise NotAsExpected("begins or ends with a space; set the value without spaces around it")
+    for char in (text[0], text[-1]):
+        if unicodedata.category(char) in BLANK_CATEGORIES:
+            code = "" if char == " " else f" (U+{ord(char):04X})"
+            kind = "a space" if unicodedata.category(char) == "Zs" else "an invisible character"
+            what = kind + code
+            raise NotAsExpected(
+                f"begins or ends with {what}; set the value without anything around it"
+            )
     return text
 
 
