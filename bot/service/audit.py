@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, Literal
 
 Action = Literal["command", "refresh", "share", "form", "details", "show_qr", "raw_reply"]
 STDOUT = "-"
-CLOSE_SECONDS = 5.0  # at exit, the writer's time for the lines still queued
+FLUSH_SECONDS = 5.0  # at exit, the writer's time for the lines still queued
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class AuditLog:
         """``ok``, ``failing_since``, ``error`` and ``lines_lost``, as /healthz shows them."""
         return asdict(self._health)
 
-    def close(self, *, wait: float = CLOSE_SECONDS) -> None:
+    def close(self, *, wait: float = FLUSH_SECONDS) -> None:
         """Write what is queued (for at most *wait* seconds) and release the file. Safe twice."""
         if self._writer.is_alive():
             until = time.monotonic() + wait  # one budget for both steps

@@ -34,11 +34,12 @@ _OPEN_WHILE_DRAINING = frozenset({HEALTH_PATH, LIVE_PATH, READY_PATH, METRICS_PA
 HANDLING_SECONDS = 3.0
 # Once drained, what the server waits for handlers still running when it closes: one still
 # reading a body someone never finishes sending.
-CLOSE_SECONDS = 2.0
+HTTP_CLOSE_SECONDS = 2.0
 
 
 def create_http_app(door: FrontDoor, health: Health, scrape: Scrape | None) -> web.Application:
-    """``POST /slack/events`` for commands and interactivity; ``GET /healthz``, ``/metrics``."""
+    """``POST /slack/events`` for commands and interactivity, and the routes of
+    :func:`add_ops_routes` (the probes, and ``/metrics`` unless *scrape* is None)."""
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_post(EVENTS_PATH, door.http)
     add_ops_routes(app, health, scrape)
@@ -169,7 +170,7 @@ class HttpServer:
             access_log=None,
             handle_signals=False,
             auto_decompress=False,
-            shutdown_timeout=CLOSE_SECONDS,
+            shutdown_timeout=HTTP_CLOSE_SECONDS,
         )
         _quiet_malformed_http()
         self._host = host

@@ -172,8 +172,8 @@ async def run_socket(
     drain: Drain,
     listening: Callable[[], None] = lambda: None,
 ) -> None:
-    """Connect over Socket Mode; serve ``/healthz`` (with the socket's state) and ``/metrics``
-    on *port*.
+    """Connect over Socket Mode; serve the probes (readiness and ``/healthz`` with the
+    socket's state) and ``/metrics`` (unless *scrape* is None) on *port*.
 
     Connecting runs beside the wait for *stop*, so a signal ends the process at
     any moment, connected or not. A refused app token is TokenRefused naming

@@ -13,13 +13,13 @@ import httpx
 
 from bot.config import REDIS_URL_UNREADABLE, Settings
 from bot.i18n.catalogue import translator
-from bot.service.audit import CLOSE_SECONDS as AUDIT_CLOSE_SECONDS
-from bot.service.audit import AuditLog
+from bot.service.audit import FLUSH_SECONDS as AUDIT_FLUSH_SECONDS
+from bot.service.audit import STDOUT, AuditLog
 from bot.service.lookup import Services
 from bot.slack.front_door import FrontDoor
 from bot.slack.http_server import (
-    CLOSE_SECONDS,
     HANDLING_SECONDS,
+    HTTP_CLOSE_SECONDS,
     Scrape,
     run_http,
     start_metrics_server,
@@ -50,9 +50,11 @@ DRAIN_MARGIN_SECONDS = 5.0
 def longest_stop_seconds(chinaums_timeout: float) -> float:
     """The longest `serve` takes from SIGTERM to its exit: the requests already taken are
     acked, the lookups in flight drain and reply, the server closes, the audit writer writes
-    what is queued. Supervisors' stop timeouts are sized from it (docs/deploying.md)."""
+    what is queued. Supervisors' stop timeouts are sized from it (docs/deploying.md). (A
+    metrics server of its own, QRINFO_METRICS_PORT, closes after, with nothing in flight:
+    at once.)"""
     drain = chinaums_timeout + DRAIN_MARGIN_SECONDS
-    return HANDLING_SECONDS + drain + CLOSE_SECONDS + AUDIT_CLOSE_SECONDS
+    return HANDLING_SECONDS + drain + HTTP_CLOSE_SECONDS + AUDIT_FLUSH_SECONDS
 
 
 def tune_gc_for_bursts() -> None:
@@ -101,6 +103,9 @@ async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: A
 
 
 def _reopen_audit(audit: AuditLog) -> None:
+    if audit.destination == STDOUT:
+        log.warning("SIGHUP: nothing to reopen (the audit trail goes to stdout); serving goes on")
+        return
     log.warning("SIGHUP: the audit trail is opened afresh at its next line; serving goes on")
     audit.reopen()
 

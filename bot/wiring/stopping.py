@@ -8,10 +8,11 @@ The rule, written for the supervisors that send them:
   arriving by a second route: ``uv run`` forwards the SIGTERM that a process-group
   signal (systemd's ``KillMode=control-group``, ``tini -g``, ``kill -- -PGID``) has
   already delivered to the bot, so the bot sees two within milliseconds.
-- **SIGINT** (Ctrl-C) starts the drain too; a *second* Ctrl-C stops at once, for a
-  person at a terminal who will not wait. A SIGINT within :data:`ECHO_SECONDS` of the
-  one that began the stop is its echo (``uv run`` forwards SIGINT as well when stdin
-  is not a terminal), not a second press.
+- **SIGINT** (Ctrl-C) starts the drain too when it begins the stop; a SIGINT *during* a
+  stop (a second Ctrl-C, or one after a SIGTERM) stops at once, for a person at a
+  terminal who will not wait. A SIGINT within :data:`ECHO_SECONDS` of the signal that
+  began the stop is its echo (``uv run`` forwards SIGINT as well when stdin is not a
+  terminal), not a press.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -29,6 +30,7 @@ T = TypeVar("T")
 # within milliseconds; a second Ctrl-C by a person comes later than this.
 ECHO_SECONDS = 1.0
 
+Did = Literal["drain", "now", "ignored"]
 _NAMES: dict[int, str] = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT (Ctrl-C)"}
 
 
@@ -37,18 +39,17 @@ class StopRule:
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self.began: float | None = None  # when the stop began (the clock's time), if it has
-        self.at_once = False
-        self._told_ignored = False
+        self._began: float | None = None  # when the stop began (the clock's time), if it has
+        self._at_once = False
 
-    def receive(self, signum: int) -> str:
-        """Take *signum*; returns what it did: "drain", "now" or "ignored"."""
+    def receive(self, signum: int) -> Did:
+        """Take *signum*; returns what it did."""
         now = self._clock()
-        if self.began is None:
-            self.began = now
+        if self._began is None:
+            self._began = now
             return "drain"
-        if signum == signal.SIGINT and now - self.began >= ECHO_SECONDS and not self.at_once:
-            self.at_once = True
+        if signum == signal.SIGINT and now - self._began >= ECHO_SECONDS and not self._at_once:
+            self._at_once = True
             return "now"
         return "ignored"
 
@@ -70,8 +71,7 @@ class Stop:
             self.requested.set()
             if self.serving:
                 log.warning(
-                    "stopping on %s: no new work; the lookups in flight are answered first "
-                    "(a second Ctrl-C stops at once)",
+                    "stopping on %s: no new work; the lookups in flight are answered first",
                     _NAMES[signum],
                 )
         elif did == "now":

@@ -3,7 +3,7 @@ rendered by `kubectl kustomize` and validated against the Kubernetes schemas, co
 and .env.example, and the systemd unit checked by `systemd-analyze verify`.
 
 What a later edit could silently drop is checked here: the probes, the security context,
-secrets as files, the grace period that covers the drain, the PodDisruptionBudget."""
+secrets as files, the grace period that covers the stop, the PodDisruptionBudget."""
 
 from __future__ import annotations
 
@@ -57,11 +57,6 @@ SECRET_NAME = re.compile(r"^(SLACK_\w*TOKEN|\w*APP_KEY|\w*SIGNING_SECRET)$")
 
 DEFAULT_TIMEOUT = 8.0
 BOT_UID = 10001
-
-
-def drain_seconds(chinaums_timeout: float) -> float:
-    """The longest the bot may take from SIGTERM to its exit, as the code bounds it."""
-    return longest_stop_seconds(chinaums_timeout)
 
 
 # --- Kubernetes --------------------------------------------------------------------------
@@ -282,12 +277,12 @@ def test_prestop_sleep_lets_the_endpoint_go_before_the_drain(overlay: str) -> No
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_grace_period_covers_prestop_and_the_drain(overlay: str) -> None:
+def test_grace_period_covers_prestop_and_the_stop(overlay: str) -> None:
     """terminationGracePeriodSeconds >= preStop + the longest stop."""
     timeout = float(settings_of(overlay).get("CHINAUMS_TIMEOUT") or DEFAULT_TIMEOUT)
     pre_stop = bot_container(overlay)["lifecycle"]["preStop"]["sleep"]["seconds"]
     grace = bot(overlay)["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
-    assert grace >= pre_stop + drain_seconds(timeout)
+    assert grace >= pre_stop + longest_stop_seconds(timeout)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -478,14 +473,14 @@ def test_compose_services_run_read_only_without_capabilities(service: str) -> No
         assert [mount.partition(":")[0] for mount in spec["tmpfs"]] == ["/tmp"]  # noqa: S108
 
 
-def test_compose_stop_grace_covers_the_drain() -> None:
+def test_compose_stop_grace_covers_the_whole_stop() -> None:
     """stop_grace_period is at least the longest stop, with CHINAUMS_TIMEOUT from .env.example."""
     grace = compose()["services"]["qrinfo"]["stop_grace_period"]
     match = re.fullmatch(r"(\d+)s", grace)
     assert match, f"stop_grace_period: {grace}"
     seconds = int(match.group(1))
     timeout = float(env_example().get("CHINAUMS_TIMEOUT") or DEFAULT_TIMEOUT)
-    assert seconds >= drain_seconds(timeout)
+    assert seconds >= longest_stop_seconds(timeout)
 
 
 def test_compose_secrets_are_files() -> None:
@@ -656,7 +651,7 @@ def test_unit_is_hardened_and_runs_as_its_own_user() -> None:
 def test_unit_stop_timeout_covers_the_drain() -> None:
     """TimeoutStopSec is at least the longest stop, and the unit restarts the
     bot when it fails."""
-    assert seconds_of(last("TimeoutStopSec")) >= drain_seconds(DEFAULT_TIMEOUT)
+    assert seconds_of(last("TimeoutStopSec")) >= longest_stop_seconds(DEFAULT_TIMEOUT)
     assert last("Restart") == "on-failure"
     assert last("KillMode") in ("mixed", "control-group")
 
