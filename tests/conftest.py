@@ -18,6 +18,7 @@ from bot.gateway.client import QrCodeClient
 from bot.gateway.transport import new_http_client
 from bot.wiring import build_gateway
 from tests.redis_server import RedisServer, redis_server
+from tests.slack.fakes import FakeSlackApi, serve_fake_slack
 
 GATEWAY = "https://gateway.test"
 APP_ID = "test-app-id-0001"
@@ -96,3 +97,10 @@ async def redis_url(redis_session: RedisServer) -> str:
     await client.flushall()
     await client.aclose()
     return redis_session.url
+
+
+@pytest.fixture
+async def slack_api() -> AsyncIterator[FakeSlackApi]:
+    """A stand-in for Slack's Web API on loopback (auth.test, users.info, Socket Mode, ...)."""
+    async for fake in serve_fake_slack():
+        yield fake

@@ -13,17 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import free_port
+
 REDIS_SERVER = shutil.which("redis-server")
 NO_REDIS = (
     "redis-server not installed (apt-get install redis-server; .ci/run installs it): "
     "the shared-state tests need a real Redis"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class RedisServer:

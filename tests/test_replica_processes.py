@@ -9,16 +9,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
 from bot.kit.simulate import signed_headers, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
-from bot.sandbox.server import create_web_app
+from tests.processes import SECRET, Serve, sandbox_on_loopback, serve_env
 from tests.redis_server import RedisServer, redis_server
 from tests.slack.fakes import FakeSlackApi
-from tests.test_serve_process import SECRET, Serve, serve_env
 
 SEED = "898340149000005 31942002268195125132885377"
 UNAVAILABLE = "898340149000005 E5030000000000000000000001"
@@ -48,24 +46,14 @@ class Fleet:
 @pytest.fixture
 async def sandbox() -> AsyncIterator[tuple[SandboxGateway, str]]:
     gateway = SandboxGateway(faults=FaultConfig(latency_ms=300))
-    server = TestServer(create_web_app(gateway), host="127.0.0.1", port=0)
-    await server.start_server()
-    yield gateway, str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with sandbox_on_loopback(gateway) as url:
+        yield gateway, url
 
 
 @pytest.fixture
 def redis(tmp_path: Path) -> Iterator[RedisServer]:
     with redis_server(tmp_path) as server:
         yield server
-
-
-@pytest.fixture
-async def slack_api() -> AsyncIterator[FakeSlackApi]:
-    from tests.slack.fakes import serve_fake_slack  # noqa: PLC0415
-
-    async for fake in serve_fake_slack():
-        yield fake
 
 
 @pytest.fixture
@@ -90,7 +78,7 @@ async def fleet(
     )
     replicas = [await Serve.start(env, "--http") for _ in range(3)]
     try:
-        bases = [await replica.health_url() for replica in replicas]
+        bases = [await replica.base_url() for replica in replicas]
         async with ResponseSink() as sink, aiohttp.ClientSession() as session:
             yield Fleet(bases, session, sink)
     finally:

@@ -6,12 +6,12 @@ import signal
 
 import pytest
 
-from bot.wiring.stopping import ECHO_SECONDS, StopRule
+from bot.wiring.stopping import ECHO_SECONDS, Did, StopRule
 
 TERM, INT = signal.SIGTERM, signal.SIGINT
 
 
-def said(signals: list[tuple[float, int]]) -> list[str]:
+def said(signals: list[tuple[float, int]]) -> list[Did]:
     """What the rule did with each (time, signal), in order."""
     now = [0.0]
     rule = StopRule(lambda: now[0])

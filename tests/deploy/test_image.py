@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -22,19 +21,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
-from bot.kit.simulate import signed_headers, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
-from bot.sandbox.server import create_web_app
-from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
+from tests.processes import SECRET, free_port, post_command, sandbox_on_loopback
+from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
 
 # Read at import: the autouse _clean_environment fixture removes QRINFO_* before each test.
 IMAGE = os.environ.get("QRINFO_TEST_IMAGE", "")
 PODMAN = shutil.which("podman")
-SECRET = "image-test-signing-secret"
 SEED_COMMAND = "898340149000005 31942002268195125132885377"  # the demo's: the seed card
 SEED_CARD = ("测试商户", "¥0.02")
 USER = "10001:10001"
@@ -114,27 +110,11 @@ def new_name(containers: list[str]) -> str:
     return name
 
 
-def free_port() -> int:
-    """A port free on loopback now (the container shares the host's network)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-async def slack_api() -> AsyncIterator[FakeSlackApi]:
-    async for fake in serve_fake_slack():
-        yield fake
-
-
 @pytest.fixture
 async def slow_sandbox_url() -> AsyncIterator[str]:
     """The sandbox gateway on loopback, every lookup taking 1.5 s: a stop finds them running."""
-    gateway = SandboxGateway(faults=FaultConfig(latency_ms=1500))
-    server = TestServer(create_web_app(gateway), host="127.0.0.1", port=0)
-    await server.start_server()
-    yield str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with sandbox_on_loopback(SandboxGateway(faults=FaultConfig(latency_ms=1500))) as url:
+        yield url
 
 
 @pytest.fixture
@@ -191,16 +171,6 @@ async def until_healthy(http: aiohttp.ClientSession, base: str, name: str) -> No
         await asyncio.sleep(0.02)
     logs = await podman("logs", name)
     pytest.fail(f"no 200 on /healthz within 30 s: {logs.out}{logs.err}")
-
-
-async def send_command(http: aiohttp.ClientSession, base: str, text: str, response_url: str) -> int:
-    """A signed /qrinfo to the container, as Slack posts it; the status of the ack."""
-    body = slash_command_body(text, response_url=response_url)
-    async with http.post(
-        base + "/slack/events", data=body, headers=signed_headers(body, SECRET)
-    ) as response:
-        await response.read()
-        return response.status
 
 
 async def exit_code(name: str) -> int:
@@ -266,7 +236,7 @@ async def test_serve_in_a_locked_down_container_answers_a_signed_command_and_its
     await checked("run", "--detach", "--name", name, *serve_options(slack_api, port), image)
     await until_healthy(http, base, name)
     async with ResponseSink() as sink:
-        assert await send_command(http, base, SEED_COMMAND, sink.url()) == 200
+        assert await post_command(http, base, SEED_COMMAND, sink.url()) == 200
         card = json.dumps((await sink.next(20)).payload, ensure_ascii=False)
     for text in SEED_CARD:
         assert text in card
@@ -298,7 +268,7 @@ async def test_podman_stop_with_lookups_in_flight_delivers_every_acked_card_then
     async with ResponseSink() as sink:
         statuses = await asyncio.gather(
             *(
-                send_command(http, base, f"898340149000005 BNCH{i:022d}", sink.url(f"/r/{i}"))
+                post_command(http, base, f"898340149000005 BNCH{i:022d}", sink.url(f"/r/{i}"))
                 for i in range(20)
             )
         )
@@ -329,6 +299,7 @@ async def test_serve_listens_soon_after_the_container_starts(
     containers: list[str],
     slack_api: FakeSlackApi,
     http: aiohttp.ClientSession,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The time from `podman run --detach` to the first 200 on /healthz is measured and printed
     (the goal is under 2 s: reported, not asserted)."""
@@ -339,11 +310,14 @@ async def test_serve_listens_soon_after_the_container_starts(
     await checked("run", "--detach", "--name", name, *serve_options(slack_api, port), image)
     await until_healthy(http, base, name)
     listening = time.perf_counter() - started
-    print(f"\n{image}: listening {listening:.2f} s after `podman run --detach` (goal: < 2 s)")
+    with capsys.disabled():  # a number to read in the run's output, not a pass or a fail
+        print(f"\n{image}: listening {listening:.2f} s after `podman run --detach` (goal: < 2 s)")
     await checked("stop", "--time", "30", name, wait=40)
 
 
-async def test_the_image_adds_at_most_100_mb_to_its_base(image: str) -> None:
+async def test_the_image_adds_at_most_100_mb_to_its_base(
+    image: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """What the image adds to the base it names (its org.opencontainers.image.base.name label)
     is at most 100 MB."""
     labels = (await inspect(image))["Config"].get("Labels") or {}
@@ -351,5 +325,6 @@ async def test_the_image_adds_at_most_100_mb_to_its_base(image: str) -> None:
     assert base, "the image names no base (label org.opencontainers.image.base.name)"
     size, base_size = (await inspect(image))["Size"], (await inspect(base))["Size"]
     added = size - base_size
-    print(f"\n{image}: {size / 1e6:.1f} MB, {added / 1e6:.1f} MB over {base}")
+    with capsys.disabled():
+        print(f"\n{image}: {size / 1e6:.1f} MB, {added / 1e6:.1f} MB over {base}")
     assert added <= MAX_ADDED_BYTES

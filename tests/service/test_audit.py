@@ -8,7 +8,7 @@ import logging
 import os
 import queue
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from bot.sandbox.transport import SandboxTransport
 from bot.service.audit import AuditDestinationError, AuditEvent, AuditLog
 from bot.wiring import build_gateway, build_services, build_slack_app, health_report
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, TEST_AUTHORIZATION
-from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
+from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
 
 WAIT = 5.0
 ENOSPC = "[Errno 28] No space left on device"
@@ -58,12 +58,6 @@ def heard() -> Iterator[Heard]:
     logger.addHandler(handler)
     yield handler
     logger.removeHandler(handler)
-
-
-@pytest.fixture
-async def slack_api() -> AsyncIterator[FakeSlackApi]:
-    async for fake in serve_fake_slack():
-        yield fake
 
 
 def line(**changes: Any) -> bytes:

@@ -41,7 +41,7 @@ from bot.wiring import (
     build_slack_app,
     shared_store,
 )
-from tests.slack.fakes import BOT_TOKEN, FakeSlackApi, serve_fake_slack
+from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
 from tests.slack.payloads import button_click
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -65,12 +65,6 @@ async def gateway_http(sandbox: SandboxGateway) -> AsyncIterator[httpx.AsyncClie
 async def sink() -> AsyncIterator[ResponseSink]:
     async with ResponseSink() as server:
         yield server
-
-
-@pytest.fixture
-async def slack_api() -> AsyncIterator[FakeSlackApi]:
-    async for fake in serve_fake_slack():
-        yield fake
 
 
 TEST_AUTHORIZATION = AuthorizeResult(
