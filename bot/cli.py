@@ -169,7 +169,7 @@ def _read_query(text: str, env: Environment | None, tr: Translator) -> QrCodeRef
     """What ``qrinfo query`` was asked, read as /qrinfo reads it (a URL routes by its host);
     else the exit code, after one line saying why."""
     from bot.slack.parse import parse_command  # noqa: PLC0415  # the reader Slack uses
-    from bot.slack.pasted import BatchRequest, UsageError  # noqa: PLC0415
+    from bot.slack.pasted import BatchRequest, UsageError  # noqa: PLC0415  # only for query
 
     try:
         parsed = parse_command(text)
@@ -420,7 +420,7 @@ def _query_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.service.audit import AuditDestinationError  # noqa: PLC0415  # serving only
-    from bot.slack.startup import StartupError, TokenRefused  # noqa: PLC0415
+    from bot.slack.startup import StartupError, TokenRefused  # noqa: PLC0415  # serving only
 
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -470,7 +470,7 @@ def test_compose_services_run_read_only_without_capabilities(service: str) -> No
     assert "no-new-privileges:true" in spec["security_opt"]
     assert spec["tmpfs"]
     if service == "qrinfo":
-        assert [mount.partition(":")[0] for mount in spec["tmpfs"]] == ["/tmp"]  # noqa: S108
+        assert [mount.partition(":")[0] for mount in spec["tmpfs"]] == ["/tmp"]  # noqa: S108  # the container's own tmpfs
 
 
 def test_compose_stop_grace_covers_the_whole_stop() -> None:
