@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -25,7 +26,7 @@ import pytest
 from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
-from tests.processes import SECRET, free_port, post_command, sandbox_on_loopback
+from tests.processes import ROOT, SECRET, free_port, post_command, sandbox_on_loopback
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
 
 # Read at import: the autouse _clean_environment fixture removes QRINFO_* before each test.
@@ -220,6 +221,34 @@ async def test_the_image_runs_its_entry_point_as_a_numeric_non_root_user_without
     assert not [name for name in seen["bin"] if name.startswith("uv")]
     assert "qrinfo" in seen["bin"]
     assert seen["venv_writable"] is False  # the bot cannot change its own code
+
+
+CODE_DIGEST = """
+import hashlib, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+digest = hashlib.sha256()
+for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    digest.update(str(path.relative_to(root)).encode() + b"\\0" + path.read_bytes())
+print(digest.hexdigest())
+"""
+
+
+async def test_the_image_holds_the_code_it_was_built_from(
+    image: str, containers: list[str]
+) -> None:
+    """The package installed in the image is byte for byte the checkout's bot/: an upgrade
+    never ships a wheel uv built from older code and kept in its cache."""
+    site = "/app/.venv/lib/python3.11/site-packages/bot"
+    ran = await podman(
+        "run", "--rm", "--name", new_name(containers), "--read-only", "--network", "none",
+        "--entrypoint", "/app/.venv/bin/python", image, "-c", CODE_DIGEST, site,
+    )  # fmt: skip
+    assert ran.code == 0, ran.err
+    local = await asyncio.create_subprocess_exec(  # the same digest of the checkout
+        sys.executable, "-c", CODE_DIGEST, str(ROOT / "bot"), stdout=asyncio.subprocess.PIPE
+    )
+    here, _ = await local.communicate()
+    assert ran.out == here.decode()
 
 
 async def test_serve_in_a_locked_down_container_answers_a_signed_command_and_its_probes(
