@@ -483,3 +483,33 @@ async def test_a_setting_pasted_wrong_stops_serve_in_one_line_naming_it(
         assert slack_api.of("auth.test") == []
     finally:
         await serve.close()
+
+
+async def test_a_socket_mode_stop_acks_every_envelope_it_answers(
+    slack_api: FakeSlackApi, tmp_path: Path
+) -> None:
+    """Forty envelopes, then SIGTERM at once: every envelope the bot answers with a card it
+    has acked on the socket before closing it (an unacked one is delivered again elsewhere),
+    with no ERROR or traceback; those it left unacked get no card from it."""
+    serve = await Serve.start(serve_env(slack_api, tmp_path, SLACK_APP_TOKEN=APP_TOKEN))
+    try:
+        await serve.base_url()
+        async with ResponseSink() as sink:
+            await asyncio.wait_for(slack_api.socket_open.wait(), 20)
+            assert slack_api.socket is not None
+            for i in range(40):
+                text = f"898340149000005 BNCH{i:022d}"
+                payload = dict(parse_qsl(slash_command_body(text, response_url=sink.url(f"/{i}"))))
+                envelope = {"envelope_id": f"env-{i}", "type": "slash_commands", "payload": payload}
+                await slack_api.socket.send_json(envelope | {"accepts_response_payload": True})
+            first = await asyncio.wait_for(slack_api.from_bot.get(), 10)  # the stop is mid-way
+            serve.child.send_signal(signal.SIGTERM)
+            assert await serve.exit_code() == 0
+            acked = {first["envelope_id"]}
+            while not slack_api.from_bot.empty():
+                acked.add(slack_api.from_bot.get_nowait()["envelope_id"])
+            carded = {f"env-{(await sink.next(1)).path.strip('/')}" for _ in range(sink.count)}
+        assert carded == acked
+        assert [line for line in serve.stderr if "ERROR" in line or "Traceback" in line] == []
+    finally:
+        await serve.close()

@@ -48,6 +48,9 @@ return 0
 """
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.02  # how often a waiting replica looks for the answer
+# How much longer than the gateway's deadline a replica waits for another's answer; after
+# that it calls the gateway itself (so one lookup may take twice the deadline, plus this).
+WAIT_MARGIN_SECONDS = 2.0
 ANSWER_SECONDS = 30.0  # how long a published answer stays for the waiters
 
 T = TypeVar("T")

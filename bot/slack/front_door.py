@@ -7,6 +7,7 @@ app token) its shape. See :mod:`bot.slack.inbound` for the checks themselves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -91,6 +92,12 @@ class FrontDoor:
         self._now = now
         self.refusals = RefusalLog()
         self._notices: set[asyncio.Task[object]] = set()
+        # Socket Mode: envelopes taken and not yet acked; once closing, new ones are left
+        # unacked (Slack delivers them to another connection).
+        self._taking = 0
+        self._none_taking = asyncio.Event()
+        self._none_taking.set()
+        self.closing = False
 
     async def http(self, request: web.Request) -> web.Response:
         """``POST /slack/events``: 401 unless Slack signed it; ignored unless it is Slack-shaped."""
@@ -120,7 +127,27 @@ class FrontDoor:
         return response
 
     async def socket(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
-        """One Socket Mode envelope: acked and ignored unless shaped like Slack's, else to Bolt."""
+        """One Socket Mode envelope: acked and ignored unless shaped like Slack's, else to Bolt.
+        Once the connection is closing, left unacked: Slack delivers it to another one."""
+        if self.closing:
+            log.info("left a Socket Mode envelope unacked: this connection is closing")
+            return
+        self._taking += 1
+        self._none_taking.clear()
+        try:
+            await self._socket(client, request)
+        finally:
+            self._taking -= 1
+            if not self._taking:
+                self._none_taking.set()
+
+    async def close_socket(self, within: float) -> None:
+        """Take no new envelope; wait (at most *within* s) until those taken are acked."""
+        self.closing = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._none_taking.wait(), within)
+
+    async def _socket(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
         started, arrived = time.time(), time.monotonic()
         try:
             bolt_request = _admit(request.payload, headers=build_headers(request), socket=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -39,6 +40,9 @@ from bot.slack.replies import send_card, unexpected_errors_reported
 from bot.slack.webapi import error_code
 
 log = logging.getLogger(__name__)
+# The longest a lookup waits for Slack to list a user group's members (an allow-list or the
+# operators naming groups): the lookup's own budget is bounded, so a stop can drain it.
+GROUP_READ_SECONDS = 5.0
 
 
 def requester(context: AsyncBoltContext) -> Requester:
@@ -47,11 +51,13 @@ def requester(context: AsyncBoltContext) -> Requester:
 
 
 def group_reader(client: AsyncWebClient) -> GroupMembers:
-    """A user group's members from ``usergroups.users.list``; None when Slack will not say."""
+    """A user group's members from ``usergroups.users.list``; None when Slack will not say
+    within GROUP_READ_SECONDS (nobody gets in through that group: access fails closed)."""
 
     async def read(group: str) -> frozenset[str] | None:
         try:
-            response = await client.usergroups_users_list(usergroup=group)
+            async with asyncio.timeout(GROUP_READ_SECONDS):
+                response = await client.usergroups_users_list(usergroup=group)
         except SlackApiError as exc:
             log.error("cannot read user group %s: %s", group, error_code(exc))
             return None

@@ -18,7 +18,15 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.front_door import FrontDoor
-from bot.slack.http_server import Drain, Health, HttpServer, Scrape, add_ops_routes, ops_urls
+from bot.slack.http_server import (
+    HANDLING_SECONDS,
+    Drain,
+    Health,
+    HttpServer,
+    Scrape,
+    add_ops_routes,
+    ops_urls,
+)
 from bot.slack.startup import TokenRefused
 from bot.slack.webapi import (
     WEB_API_TIMEOUT_SECONDS,
@@ -191,6 +199,9 @@ async def run_socket(
         await _first_of(stop.wait(), client.refusal.wait())
     finally:
         connecting.cancel()
+        # The envelopes already taken are acked on this socket before it closes (an unacked
+        # one is delivered again elsewhere: a second card); new ones are left to others.
+        await door.close_socket(HANDLING_SECONDS)
         await client.close()
         await server.stop(drain)
     if client.refused is not None:

@@ -29,7 +29,7 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import serve_sandbox
 from bot.sandbox.transport import SandboxTransport
 from bot.service.audit import AuditLog
-from bot.service.fleet import FleetCalls
+from bot.service.fleet import WAIT_MARGIN_SECONDS, FleetCalls
 from bot.service.gateways import Gateways
 from bot.service.guard import Guard, Policy
 from bot.service.lookup import Services, decode_answer, encode_answer
@@ -193,7 +193,7 @@ def build_services(
         services.fleet = FleetCalls(
             store,
             window=settings.qrinfo_coalesce_seconds,
-            deadline=settings.chinaums_timeout + 2,
+            deadline=settings.chinaums_timeout + WAIT_MARGIN_SECONDS,
             keep=lambda answer: answer.definite,
             encode=encode_answer,
             decode=decode_answer,

@@ -15,6 +15,7 @@ from bot.config import REDIS_URL_UNREADABLE, Settings
 from bot.i18n.catalogue import translator
 from bot.service.audit import FLUSH_SECONDS as AUDIT_FLUSH_SECONDS
 from bot.service.audit import STDOUT, AuditLog
+from bot.service.fleet import WAIT_MARGIN_SECONDS
 from bot.service.lookup import Services
 from bot.slack.front_door import FrontDoor
 from bot.slack.http_server import (
@@ -24,7 +25,8 @@ from bot.slack.http_server import (
     run_http,
     start_metrics_server,
 )
-from bot.slack.pool import ReplyPool
+from bot.slack.listening import GROUP_READ_SECONDS
+from bot.slack.pool import REPLY_TIMEOUT_SECONDS, ReplyPool
 from bot.slack.socket_mode import run_socket
 from bot.slack.startup import StartupError, authorize_at_start
 from bot.store.redis import RedisUnreachable, SharedStore
@@ -42,20 +44,6 @@ from bot.wiring.stopping import Stop
 
 log = logging.getLogger(__name__)
 
-# What a drain waits beyond CHINAUMS_TIMEOUT: a lookup has ended by then; its reply is sent
-# within this.
-DRAIN_MARGIN_SECONDS = 5.0
-
-
-def longest_stop_seconds(chinaums_timeout: float) -> float:
-    """The longest `serve` takes from SIGTERM to its exit: the requests already taken are
-    acked, the lookups in flight drain and reply, the server closes, the audit writer writes
-    what is queued. Supervisors' stop timeouts are sized from it (docs/deploying.md). (A
-    metrics server of its own, QRINFO_METRICS_PORT, closes after, with nothing in flight:
-    at once.)"""
-    drain = chinaums_timeout + DRAIN_MARGIN_SECONDS
-    return HANDLING_SECONDS + drain + HTTP_CLOSE_SECONDS + AUDIT_FLUSH_SECONDS
-
 
 def tune_gc_for_bursts() -> None:
     """Make the cyclic garbage collector cheap during a burst.
@@ -71,6 +59,24 @@ def tune_gc_for_bursts() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+def lookup_budget_seconds(chinaums_timeout: float) -> float:
+    """The longest one lookup can take after its ack, each step bounded by the code: a user
+    group read for the access check, the gateway (with Redis, a replica may wait out another's
+    call, then make its own), and posting the card to the response_url."""
+    gateway = chinaums_timeout + WAIT_MARGIN_SECONDS + chinaums_timeout
+    return GROUP_READ_SECONDS + gateway + REPLY_TIMEOUT_SECONDS
+
+
+def longest_stop_seconds(chinaums_timeout: float) -> float:
+    """The longest `serve` takes from SIGTERM to its exit: the requests already taken are
+    acked, the lookups in flight drain (each within its budget), the server closes, the audit
+    writer writes what is queued. Supervisors' stop timeouts are sized from it
+    (docs/deploying.md). (A metrics server of its own, QRINFO_METRICS_PORT, closes after,
+    with nothing in flight: at once.)"""
+    drain = lookup_budget_seconds(chinaums_timeout)
+    return HANDLING_SECONDS + drain + HTTP_CLOSE_SECONDS + AUDIT_FLUSH_SECONDS
 
 
 def gateways_named(settings: Settings) -> str:
@@ -188,8 +194,7 @@ async def _run(  # what serve built, handed on
         log.warning("qrinfo asks %s", gateways_named(settings))
 
     async def drain() -> None:
-        # A lookup ends within its deadline; its reply needs a moment more.
-        wait = settings.chinaums_timeout + DRAIN_MARGIN_SECONDS
+        wait = lookup_budget_seconds(settings.chinaums_timeout)
         await stop.drain(services.inflight.drain(wait), lambda: len(services.inflight))
 
     scrape: Scrape | None = services.metrics.exposition
