@@ -19,9 +19,12 @@ def _port(text: str) -> int:
 
 
 def _host(text: str) -> str:
-    """argparse type for --host: an IPv6 address as URLs write it ([::1]) taken too."""
+    """argparse type for --host: an IPv6 address as URLs write it ([::1]) taken too; nothing
+    at all is refused (it would mean every address, silently)."""
     if text.startswith("[") and text.endswith("]"):
-        return text[1:-1]
+        text = text[1:-1]
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected an address such as 127.0.0.1, 0.0.0.0 or ::")
     return text
 
 

@@ -274,12 +274,17 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
         )
     mode = args.mode or ("socket" if settings.slack_app_token else "http")
     needed = "slack_app_token" if mode == "socket" else "slack_signing_secret"
+    port = settings.port if args.port is None else args.port
+    if port and settings.qrinfo_metrics_port == port:
+        raise ConfigError(
+            f"QRINFO_METRICS_PORT: {port} is also the port serve listens on (PORT or --port); "
+            "choose another, or unset it to serve /metrics there"
+        )
     settings.require("slack_bot_token", needed)
     # Opened first: a QRINFO_AUDIT_LOG that cannot be appended to refuses to start
     # before anything reaches Slack.
     audit = AuditLog(settings.qrinfo_audit_log)
     try:
-        port = settings.port if args.port is None else args.port
         await serve(settings, mode=mode, host=args.host, port=port, audit=audit)
     finally:
         audit.close()

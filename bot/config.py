@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from pydantic import (
@@ -115,16 +115,43 @@ class SecondGateway:
 
 # Never a part of the URL: what did not parse there is often a piece of the password.
 REDIS_URL_UNREADABLE = (
-    "not a URL whose host, port and database number can be read; a password holding "
-    "/ # ? @ or % must be percent-encoded (/ as %2F, # as %23, ? as %3F, @ as %40, % as %25), "
-    "such as redis://:s%2F3cret@redis:6379/0"
+    "not a URL whose host, port, database, socket path and ?options can be read; a password "
+    "holding / # ? @ & or % must be percent-encoded (/ as %2F, # as %23, ? as %3F, @ as %40, "
+    "& as %26, % as %25), such as redis://:s%2F3cret@redis:6379/0"
+)
+# The ?options redis-py takes in a URL (anything else reaches its connection as an unknown
+# argument, and fails there with a traceback naming it: perhaps a piece of a password).
+_REDIS_URL_OPTIONS = frozenset(
+    {
+        "db",
+        "password",
+        "username",
+        "client_name",
+        "protocol",
+        "socket_timeout",
+        "socket_connect_timeout",
+        "socket_keepalive",
+        "health_check_interval",
+        "ssl_cert_reqs",
+        "ssl_ca_certs",
+        "ssl_ca_path",
+        "ssl_certfile",
+        "ssl_keyfile",
+        "ssl_check_hostname",
+        "ssl_min_version",
+    }
 )
 
 
 def _redis_url_reads(url: str) -> bool:
-    """Whether a redis:// or rediss:// URL parses into a host, a port and a database, as
-    redis-py will read it (a password's unencoded "/" or "#" moves the rest elsewhere)."""
+    """Whether a redis://, rediss:// or unix:// URL parses into its parts as redis-py will
+    read them (a password's unencoded "/", "#" or "?" moves the rest elsewhere)."""
     parts = urlsplit(url)
+    options = parse_qs(parts.query, keep_blank_values=True)
+    if parts.fragment or not set(options) <= _REDIS_URL_OPTIONS:
+        return False
+    if parts.scheme == "unix":  # unix://[[user]:password@]/path/to/redis.sock[?db=0]
+        return parts.path.startswith("/") and "@" not in parts.path
     try:
         port = parts.port
     except ValueError:  # ":p@ss" read as a port
@@ -133,7 +160,6 @@ def _redis_url_reads(url: str) -> bool:
     return (
         bool(parts.hostname)
         and (port is None or 1 <= port <= 65535)
-        and not parts.fragment
         and (not database or (database.isascii() and database.isdigit()))
     )
 
@@ -358,7 +384,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 "expected a redis://, rediss:// or unix:// URL such as redis://redis:6379/0"
             )
-        if scheme != "unix" and not _redis_url_reads(value.get_secret_value()):
+        if not _redis_url_reads(value.get_secret_value()):
             raise ValueError(REDIS_URL_UNREADABLE)
         return value
 

@@ -11,6 +11,7 @@ Refusals name the variable (and the file) and never echo the value.
 from __future__ import annotations
 
 import os
+import stat
 import unicodedata
 from typing import Any
 
@@ -62,6 +63,8 @@ def as_pasted(text: str, *, exact: bool) -> str:
         return text
     if len(text) > 1 and text[0] in _QUOTES and text[-1] in _QUOTES:
         raise NotAsExpected("is wrapped in quotes; set the value without them")
+    if text[0] in _QUOTES or text[-1] in _QUOTES:  # one of a pair lost in editing
+        raise NotAsExpected("begins or ends with a quote; set the value without quotes")
     for char in (text[0], text[-1]):
         if unicodedata.category(char) in BLANK_CATEGORIES:
             code = "" if char == " " else f" (U+{ord(char):04X})"
@@ -93,42 +96,85 @@ class AsPasted(PydanticBaseSettingsSource):
         return self._inner.get_field_value(field, field_name)
 
     def __call__(self) -> dict[str, Any]:
-        values = self._inner()
-        for name, value in values.items():
+        _one_spelling_each(self.settings_cls)
+        values: dict[str, Any] = {}
+        for name, raw in self._inner().items():
             if name in self._given:  # the caller's own value stands: this one is not used
                 continue
-            if isinstance(value, str):
+            value = raw
+            if isinstance(raw, str):
                 try:
-                    values[name] = as_pasted(value, exact=name in EXACT)
+                    value = as_pasted(raw, exact=name in EXACT)
                 except NotAsExpected as problem:
                     raise ConfigError(f"{name.upper()}: {problem}") from None
+                if not value:  # empty means unset: a NAME_FILE or the default then stands
+                    continue
+            values[name] = value
         return values
+
+
+def _one_spelling_each(settings_cls: type[BaseSettings]) -> None:
+    """ConfigError when a setting is set under two spellings (CHINAUMS_ENV and chinaums_env):
+    which one wins would depend on the environment's order."""
+    names = {*settings_cls.model_fields, *(f"{field}_file" for field in SECRET_FILES)}
+    seen: dict[str, str] = {}
+    for variable in os.environ:
+        name = variable.lower()
+        if name not in names:
+            continue
+        if name in seen and seen[name] != variable:
+            raise ConfigError(
+                f"{name.upper()} is set twice, as {seen[name]} and {variable}: keep one of them"
+            )
+        seen[name] = variable
 
 
 def read_secret_file(variable: str, path: str) -> str:
     """The secret in the file *path* names (*variable* is the ``_FILE`` variable, for the
-    message), by the rule above. ConfigError, naming *variable* and *path*, when it cannot be
-    had."""
+    message), by the rule above. ConfigError, naming *variable* and the path, when it cannot
+    be had. A value that is no absolute path is not shown: it may be the secret itself,
+    pasted into the ``_FILE`` variable."""
+    shown = path if path.startswith("/") and "://" not in path else "the path it holds"
     try:
-        with open(path, "rb") as file:
-            data = file.read(_FILE_MAX_BYTES + 1)
+        data = _read_regular_file(path)
     except IsADirectoryError:
         raise ConfigError(
-            f"{variable}: {path} is a directory; expected the file holding the secret"
+            f"{variable}: {shown} is a directory; expected the file holding the secret"
         ) from None
     except OSError as exc:
-        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from None
+        raise ConfigError(f"{variable}: cannot read {shown}: {exc.strerror or exc}") from None
+    if data is None:
+        raise ConfigError(f"{variable}: {shown} is not a regular file (a pipe, a device)")
     if len(data) > _FILE_MAX_BYTES:
-        raise ConfigError(f"{variable}: {path} holds more than 64 KiB; expected one secret")
+        raise ConfigError(f"{variable}: {shown} holds more than 64 KiB; expected one secret")
     try:
         text = as_pasted(data.decode("utf-8"), exact=True)
     except UnicodeDecodeError:
-        raise ConfigError(f"{variable}: {path} is not UTF-8 text") from None
+        raise ConfigError(f"{variable}: {shown} is not UTF-8 text") from None
     except NotAsExpected as problem:
-        raise ConfigError(f"{variable}: {path} {problem}") from None
+        raise ConfigError(f"{variable}: {shown} {problem}") from None
     if not text:
-        raise ConfigError(f"{variable}: {path} is empty; expected the secret")
+        raise ConfigError(f"{variable}: {shown} is empty; expected the secret")
     return text
+
+
+def _read_regular_file(path: str) -> bytes | None:
+    """At most 64 KiB and a byte of *path*; None when it is not a regular file. Opened without
+    blocking: a FIFO nobody writes to must not hang the start."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(mode):
+            return None
+        chunks, size = [], 0
+        while size <= _FILE_MAX_BYTES and (chunk := os.read(fd, _FILE_MAX_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 class SecretFiles(PydanticBaseSettingsSource):

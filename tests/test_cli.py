@@ -699,3 +699,24 @@ def test_query_with_an_app_id_pasted_with_a_newline_looks_up() -> None:
     traceback (a control character in a header): now it is the id."""
     done = qrinfo("query", *SEED, CHINAUMS_APP_ID=SANDBOX_APP_ID + "\n")
     assert (done.returncode, done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("host", ["", "[]", " "])
+def test_an_empty_host_is_refused_rather_than_read_as_every_address(
+    capsys: pytest.CaptureFixture[str], host: str
+) -> None:
+    """`--host "$BIND"` with BIND unset would listen everywhere: exit 2 saying what is wanted."""
+    with pytest.raises(SystemExit) as done:
+        main(["sandbox", "--host", host])
+    assert done.value.code == 2
+    assert "expected an address such as 127.0.0.1, 0.0.0.0 or ::" in capsys.readouterr().err
+
+
+def test_a_metrics_port_that_is_the_serving_port_is_refused_naming_both() -> None:
+    """QRINFO_METRICS_PORT equal to PORT: one line before anything listens, exit 4."""
+    done = qrinfo("serve", PORT="18812", QRINFO_METRICS_PORT="18812", SLACK_BOT_TOKEN="xoxb-x")
+    assert done.returncode == 4
+    assert done.stderr == (
+        "configuration error: QRINFO_METRICS_PORT: 18812 is also the port serve listens on "
+        "(PORT or --port); choose another, or unset it to serve /metrics there\n"
+    )

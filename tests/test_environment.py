@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bot.config import ConfigError, load_settings
@@ -100,4 +102,69 @@ def test_a_file_value_obeys_the_same_rule(
     assert str(caught.value) == (
         f"CHINAUMS_APP_KEY_FILE: {path} holds a line break at character 4; expected the value on "
         "one line"
+    )
+
+
+@pytest.mark.parametrize("pasted", ['"s3cret', "s3cret'", "”s3cret"])
+def test_a_secret_with_a_quote_at_one_end_is_refused(pasted: str) -> None:
+    """One of a pair of quotes lost in an edit would fail every request later."""
+    with pytest.raises(NotAsExpected, match=r"^begins or ends with a quote; set the value"):
+        as_pasted(pasted, exact=True)
+
+
+def test_an_empty_variable_leaves_its_file_to_give_the_value(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    """SLACK_BOT_TOKEN= (empty: unset) beside SLACK_BOT_TOKEN_FILE: the file gives it."""
+    path = f"{tmp_path}/token"
+    with open(path, "w") as file:
+        file.write("xoxb-from-file\n")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "")
+    monkeypatch.setenv("SLACK_BOT_TOKEN_FILE", path)
+    token = load_settings().slack_bot_token
+    assert token is not None
+    assert token.get_secret_value() == "xoxb-from-file"
+
+
+def test_a_setting_set_under_two_spellings_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CHINAUMS_ENV and chinaums_env both set: which wins would depend on the order."""
+    monkeypatch.setenv("CHINAUMS_ENV", "prod")
+    monkeypatch.setenv("chinaums_env", "sandbox")
+    with pytest.raises(ConfigError, match=r"^CHINAUMS_ENV is set twice, as "):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda d: "xoxb-1234-REALSECRET", "the path it holds"),
+        (lambda d: "redis://:pw@redis:6379/0", "the path it holds"),
+        (lambda d: f"{d}/missing", "{d}/missing"),
+    ],
+    ids=["a-token", "a-url", "an-absolute-path"],
+)
+def test_a_file_variable_holding_no_absolute_path_is_not_echoed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, make: object, shown: str
+) -> None:
+    """A secret pasted into SLACK_BOT_TOKEN_FILE is not shown in the refusal; a path is."""
+    value = make(tmp_path)  # type: ignore[operator]  # the parametrised lambdas
+    monkeypatch.setenv("SLACK_BOT_TOKEN_FILE", value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        f"SLACK_BOT_TOKEN_FILE: cannot read {shown.format(d=tmp_path)}: No such file or directory"
+    )
+
+
+def test_a_fifo_as_a_secret_file_is_refused_without_waiting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    """A FIFO nobody writes to would block the start forever: it is no regular file."""
+    fifo = f"{tmp_path}/fifo"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET_FILE", fifo)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        f"SLACK_SIGNING_SECRET_FILE: {fifo} is not a regular file (a pipe, a device)"
     )

@@ -300,8 +300,20 @@ async def test_serve_on_the_sandbox_by_name_says_so(
         "redis://:Zq9/Xv#Wt?Yu@127.0.0.1:6379/0",
         "redis://bot:Zq9#Xv@127.0.0.1:6379/0",
         "redis://:Zq9?Xv/Wt@127.0.0.1/0",
+        "unix://:Zq9/Xv@/run/redis/redis.sock",
+        "unix://:Zq9?Xv@/run/redis.sock",
+        "redis://127.0.0.1:6399/0?password=Zq9&Xv=1",
+        "redis://127.0.0.1:6399/0?Zq9=Xv",
     ],
-    ids=["slash-hash-question", "hash", "question-slash"],
+    ids=[
+        "slash-hash-question",
+        "hash",
+        "question-slash",
+        "unix-slash",
+        "unix-question",
+        "query-ampersand",
+        "unknown-option",
+    ],
 )
 async def test_a_redis_password_that_is_not_percent_encoded_is_never_shown(
     slack_api: FakeSlackApi, tmp_path: Path, url: str

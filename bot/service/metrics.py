@@ -258,7 +258,10 @@ class Metrics:
         Drawn at most once a second (a scrape costs a few ms of the event loop; the port
         may be reachable by anyone, and a flood of scrapes must not delay the acks).
         """
-        encode, content_type = choose_encoder(accept)
+        try:
+            encode, content_type = choose_encoder(accept)
+        except (ValueError, TypeError):  # prometheus_client on "version=abc": the default serves
+            encode, content_type = choose_encoder("")
         now = self._clock()
         drawn = self._scraped.get(content_type)
         if drawn is None or now - drawn[0] >= SCRAPE_SECONDS:

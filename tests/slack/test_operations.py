@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,6 +155,26 @@ async def test_refusals_are_counted_by_reason(make_app: AppFactory, sink: Respon
     locked, locked_services = make_app.build(qrinfo_allowed_users="U0SOMEONE1")
     await command(locked, sink)
     assert sample(locked_services, "qrinfo_refusals_total", reason="access") == 1
+
+
+@pytest.mark.parametrize(
+    "accept",
+    ["application/openmetrics-text; version=abc", "application/openmetrics-text; version=1.x"],
+)
+async def test_metrics_asked_for_a_format_version_that_is_no_version_answer_in_the_default(
+    make_app: AppFactory, accept: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone who reaches the port may send any Accept header: never a 500 and a traceback,
+    the Prometheus text format instead."""
+    app, services = make_app.build()
+    async with (
+        served(app, metrics=services.metrics) as (url, _server),
+        aiohttp.ClientSession() as session,
+        session.get(f"{url}/metrics", headers={"Accept": accept}) as response,
+    ):
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_metrics_endpoint_parses_and_counts_acks_through_the_front_door(
