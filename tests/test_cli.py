@@ -720,3 +720,14 @@ def test_a_metrics_port_that_is_the_serving_port_is_refused_naming_both() -> Non
         "configuration error: QRINFO_METRICS_PORT: 18812 is also the port serve listens on "
         "(PORT or --port); choose another, or unset it to serve /metrics there\n"
     )
+
+
+def test_a_sandbox_latency_past_an_hour_is_refused_by_the_command() -> None:
+    """`qrinfo sandbox --latency-ms 1e308` (a latency no event loop can wait) is exit 2 and one
+    line, before anything listens."""
+    done = qrinfo("sandbox", "--latency-ms", "1e308", "--port", "0")
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "bad fault setting: latency_ms must be a number of milliseconds from 0 to 3600000"
+    )
+    assert done.stderr.count("\n") == 1
