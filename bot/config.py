@@ -143,12 +143,20 @@ _REDIS_URL_OPTIONS = frozenset(
 )
 
 
+_CERT_REQS = frozenset({"none", "optional", "required"})
+
+
 def _redis_url_reads(url: str) -> bool:
     """Whether a redis://, rediss:// or unix:// URL parses into its parts as redis-py will
     read them (a password's unencoded "/", "#" or "?" moves the rest elsewhere)."""
     parts = urlsplit(url)
     options = parse_qs(parts.query, keep_blank_values=True)
     if parts.fragment or not set(options) <= _REDIS_URL_OPTIONS:
+        return False
+    tls = {name for name in options if name.startswith("ssl_")}
+    if tls and parts.scheme != "rediss":  # redis-py takes them with TLS only
+        return False
+    if not {value.lower() for value in options.get("ssl_cert_reqs", [])} <= _CERT_REQS:
         return False
     if parts.scheme == "unix":  # unix://[[user]:password@]/path/to/redis.sock[?db=0]
         return parts.path.startswith("/") and "@" not in parts.path

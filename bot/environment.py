@@ -203,7 +203,7 @@ class SecretFiles(PydanticBaseSettingsSource):
                 raise ConfigError(f"{variable}_FILE: {problem}") from None
             if not path:
                 continue
-            if environ.get(field):
+            if environ.get(field, "").removesuffix("\n").removesuffix("\r"):  # as pasted
                 raise ConfigError(f"{variable} and {variable}_FILE are both set: keep one of them")
             values[field] = read_secret_file(f"{variable}_FILE", path)
         return values

@@ -112,14 +112,16 @@ def test_a_secret_with_a_quote_at_one_end_is_refused(pasted: str) -> None:
         as_pasted(pasted, exact=True)
 
 
+@pytest.mark.parametrize("empty", ["", "\n", "\r\n"])
 def test_an_empty_variable_leaves_its_file_to_give_the_value(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, empty: str
 ) -> None:
-    """SLACK_BOT_TOKEN= (empty: unset) beside SLACK_BOT_TOKEN_FILE: the file gives it."""
+    """SLACK_BOT_TOKEN= (empty, or a lone line break: unset) beside SLACK_BOT_TOKEN_FILE: the
+    file gives it."""
     path = f"{tmp_path}/token"
     with open(path, "w") as file:
         file.write("xoxb-from-file\n")
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", empty)
     monkeypatch.setenv("SLACK_BOT_TOKEN_FILE", path)
     token = load_settings().slack_bot_token
     assert token is not None

@@ -304,6 +304,8 @@ async def test_serve_on_the_sandbox_by_name_says_so(
         "unix://:Zq9?Xv@/run/redis.sock",
         "redis://127.0.0.1:6399/0?password=Zq9&Xv=1",
         "redis://127.0.0.1:6399/0?Zq9=Xv",
+        "redis://:Zq9@127.0.0.1:6399/0?ssl_cert_reqs=none",
+        "rediss://:Xv@127.0.0.1:6399/0?ssl_cert_reqs=Zq9",
     ],
     ids=[
         "slash-hash-question",
@@ -313,6 +315,8 @@ async def test_serve_on_the_sandbox_by_name_says_so(
         "unix-question",
         "query-ampersand",
         "unknown-option",
+        "tls-option-without-tls",
+        "tls-option-not-a-flag",
     ],
 )
 async def test_a_redis_password_that_is_not_percent_encoded_is_never_shown(
