@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,34 @@ def _retries_without_waiting() -> Iterator[None]:
     """stamina's test mode: no backoff sleeps, and at most three attempts a lookup."""
     with stamina.set_testing(True, attempts=3):
         yield
+
+
+def _starts_the_bot(args: object) -> bool:
+    """Whether a process about to start is the bot (`python -m bot`, `qrinfo`, `uv run`) or a
+    container (`podman`): what makes a test slow enough to be marked."""
+    words = [args] if isinstance(args, str | bytes | os.PathLike) else list(args)  # type: ignore[call-overload]  # Popen's args: one or many
+    names = [os.path.basename(os.fsdecode(word)) for word in words]
+    return bool(names) and (
+        names[0] in {"qrinfo", "uv", "podman"} or ("-m" in names and "bot" in names)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _processes_are_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that starts the bot or a container must say so (@pytest.mark.processes), so
+    that `pytest -m "not processes"` is the quick run it promises."""
+    if request.node.get_closest_marker("processes"):
+        return
+    real = subprocess.Popen
+    test = request.node.nodeid
+
+    class Unmarked(real):  # type: ignore[misc,valid-type]  # the module's own Popen, checked
+        def __init__(self, args: Any, *more: Any, **options: Any) -> None:
+            if _starts_the_bot(args):
+                raise AssertionError(f"{test} starts a process: mark it @pytest.mark.processes")
+            super().__init__(args, *more, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", Unmarked)
 
 
 @pytest.fixture(autouse=True)

@@ -383,6 +383,7 @@ async def _healthy(url: str) -> bool:
         return bool((await response.json())["ok"])
 
 
+@pytest.mark.processes
 async def test_serve_on_port_0_takes_a_free_port_and_prints_it(
     slack_api: FakeSlackApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -419,6 +420,7 @@ async def test_serve_on_port_0_takes_a_free_port_and_prints_it(
     ],
     ids=["ipv4", "ipv6-as-in-urls", "ipv6"],
 )
+@pytest.mark.processes
 async def test_sandbox_on_port_0_takes_a_free_port_and_prints_it(host: str, url: str) -> None:
     """`qrinfo sandbox --port 0` prints the URL with the port it took, and answers there; an
     IPv6 address may be written as URLs write it."""
@@ -439,6 +441,7 @@ async def test_sandbox_on_port_0_takes_a_free_port_and_prints_it(host: str, url:
             await child.wait()
 
 
+@pytest.mark.processes
 def test_a_reader_that_goes_away_early_leaves_no_traceback(tmp_path: Path) -> None:
     """`qrinfo audit | head -1`: the output stops when head does, without a BrokenPipeError."""
     log = tmp_path / "audit.jsonl"
@@ -483,6 +486,7 @@ def test_audit_file_dash_says_the_flag_wants_a_path(capsys: pytest.CaptureFixtur
     [["query", *SEED], ["--help"], ["--version"], ["sandbox", "--port", "0"]],
     ids=["query", "help", "version", "sandbox"],
 )
+@pytest.mark.processes
 def test_output_that_cannot_be_written_is_one_line_and_exit_1(args: list[str]) -> None:
     """`qrinfo … > /dev/full`: 'cannot write the output: …', exit 1, no traceback (the
     sandbox's banner too: its port was fine, it is stdout that failed)."""
@@ -500,6 +504,7 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1(args: list[str]) -
     )
 
 
+@pytest.mark.processes
 def test_a_closed_stdout_is_one_line_and_exit_1() -> None:
     """`qrinfo demo >&-`: nothing can be shown, and the exit says so (not a silent 0)."""
     done = subprocess.run(  # our own interpreter and module
@@ -641,6 +646,7 @@ def qrinfo(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     ],
     ids=["url", "url-first", "labels-full-width", "ascii-labels", "env-word"],
 )
+@pytest.mark.processes
 def test_query_reads_what_slack_reads(words: list[str]) -> None:
     """URLs (routed by their host), labels, full-width digits and either order: the same
     reader as /qrinfo, so the seed is found (the sandbox standing in for production)."""
@@ -664,6 +670,7 @@ def test_query_reads_what_slack_reads(words: list[str]) -> None:
     ],
     ids=["one-value", "bad-id", "two-codes", "env-against-host", "help"],
 )
+@pytest.mark.processes
 def test_query_refuses_what_it_cannot_look_up_in_one_line(words: list[str], says: str) -> None:
     """Exit 2 and one line saying what is wrong, with an example; nothing is asked."""
     done = qrinfo("query", *words)
@@ -673,6 +680,7 @@ def test_query_refuses_what_it_cannot_look_up_in_one_line(words: list[str], says
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.processes
 def test_a_one_shot_command_checks_only_the_settings_it_uses(tmp_path: Path) -> None:
     """PORT, SLACK_API_URL, a Redis URL and a missing bot token file mean nothing to query
     and demo; serve, which reads them, names one in one line."""
@@ -694,6 +702,7 @@ def test_a_one_shot_command_checks_only_the_settings_it_uses(tmp_path: Path) -> 
     )
 
 
+@pytest.mark.processes
 def test_query_with_an_app_id_pasted_with_a_newline_looks_up() -> None:
     """CHINAUMS_APP_ID ending in a line break used to end `qrinfo query` in a 97-line
     traceback (a control character in a header): now it is the id."""
@@ -712,6 +721,7 @@ def test_an_empty_host_is_refused_rather_than_read_as_every_address(
     assert "expected an address such as 127.0.0.1, 0.0.0.0 or ::" in capsys.readouterr().err
 
 
+@pytest.mark.processes
 def test_a_metrics_port_that_is_the_serving_port_is_refused_naming_both() -> None:
     """QRINFO_METRICS_PORT equal to PORT: one line before anything listens, exit 4."""
     done = qrinfo("serve", PORT="18812", QRINFO_METRICS_PORT="18812", SLACK_BOT_TOKEN="xoxb-x")
@@ -722,6 +732,7 @@ def test_a_metrics_port_that_is_the_serving_port_is_refused_naming_both() -> Non
     )
 
 
+@pytest.mark.processes
 def test_a_sandbox_latency_past_an_hour_is_refused_by_the_command() -> None:
     """`qrinfo sandbox --latency-ms 1e308` (a latency no event loop can wait) is exit 2 and one
     line, before anything listens."""

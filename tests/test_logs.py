@@ -301,6 +301,7 @@ async def test_a_reply_slack_refuses_is_logged_with_the_lookups_msgid(
 # --- the command line ---------------------------------------------------------------------------
 
 
+@pytest.mark.processes
 def test_serve_with_a_bad_setting_says_so_in_one_json_line() -> None:
     """QRINFO_LOG_FORMAT=json PORT=abc qrinfo serve: exit 4, one JSON object on stderr."""
     done = subprocess.run(  # our own interpreter and module

@@ -18,6 +18,8 @@ from tests.processes import SECRET, Serve, sandbox_on_loopback, serve_env
 from tests.redis_server import RedisServer, redis_server
 from tests.slack.fakes import FakeSlackApi
 
+pytestmark = pytest.mark.processes  # every test here starts the bot or a container
+
 SEED = "898340149000005 31942002268195125132885377"
 UNAVAILABLE = "898340149000005 E5030000000000000000000001"
 

@@ -32,6 +32,8 @@ from tests.processes import (
 )
 from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlackApi
 
+pytestmark = pytest.mark.processes  # every test here starts the bot or a container
+
 
 def uv_run() -> tuple[str, ...]:
     uv = shutil.which("uv")

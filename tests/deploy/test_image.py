@@ -29,6 +29,8 @@ from bot.sandbox.gateway import SandboxGateway
 from tests.processes import ROOT, SECRET, free_port, post_command, sandbox_on_loopback
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
 
+pytestmark = pytest.mark.processes  # every test here starts the bot or a container
+
 # Read at import: the autouse _clean_environment fixture removes QRINFO_* before each test.
 IMAGE = os.environ.get("QRINFO_TEST_IMAGE", "")
 PODMAN = shutil.which("podman")
