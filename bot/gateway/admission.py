@@ -14,10 +14,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+from bot.fleet_state import CircuitShare, Lost
 from bot.gateway.breaker import CircuitBreaker
 from bot.gateway.errors import GatewayBusy, GatewayCircuitOpen, GatewayError, GatewayUnavailable
-from bot.store.breaker import SharedCircuit
-from bot.store.redis import Lost
 
 
 class Admission:
@@ -29,7 +28,7 @@ class Admission:
         max_in_flight: int,
         timeout: float,
         breaker: CircuitBreaker,
-        shared: SharedCircuit | None = None,
+        shared: CircuitShare | None = None,
     ) -> None:
         self.max_in_flight = max_in_flight
         self.timeout = timeout

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 import stamina
 
+from bot.fleet_state import CircuitShare, TokenShare
 from bot.gateway.admission import Admission
 from bot.gateway.attempts import Attempts, Retryable, Try
 from bot.gateway.auth import AccessTokenAuth, BodySigAuth
@@ -35,9 +36,6 @@ from bot.gateway.protocol import (
 )
 from bot.gateway.signing import body_timestamp, new_nonce
 from bot.gateway.tokens import IssuedToken, TokenCache, fetch_token
-from bot.store.breaker import SharedCircuit
-from bot.store.redis import SharedStore
-from bot.store.tokens import SharedToken
 
 # stamina's default instrumentation logs every scheduled retry at WARNING
 # ("stamina.retry_scheduled", no msgId, no reason): one more warning per retry
@@ -214,14 +212,15 @@ def create_client(
     wall_clock: WallClock = utc_now,
     nonce: NonceFactory = new_nonce,
     breaker: CircuitBreaker | None = None,
-    store: SharedStore | None = None,
-    store_scope: tuple[str, ...] = (),
+    shared_circuit: CircuitShare | None = None,
+    shared_token: TokenShare | None = None,
 ) -> QrCodeClient:
     """The client *config* describes, on the process's shared *http* client.
 
     *breaker* replaces the one the config describes (tests pass one with their clock).
-    With a *store* (replicas sharing Redis), the circuit and the access token are the
-    fleet's, under *store_scope* (a gateway beside the default one has its own).
+    With replicas sharing a store, *shared_circuit* and *shared_token* make the circuit and
+    the access token the fleet's (the wiring makes them; a gateway beside the default one
+    has its own).
     """
     breaker = breaker or CircuitBreaker(
         failures=config.breaker_failures, cooldown=config.breaker_cooldown, wall_clock=wall_clock
@@ -229,14 +228,12 @@ def create_client(
     return QrCodeClient(
         http=http,
         base_url=config.base_url,
-        auth=_auth(
-            config, http, wall_clock=wall_clock, nonce=nonce, store=store, scope=store_scope
-        ),
+        auth=_auth(config, http, wall_clock=wall_clock, nonce=nonce, shared=shared_token),
         admission=Admission(
             max_in_flight=config.max_in_flight,
             timeout=config.timeout,
             breaker=breaker,
-            shared=SharedCircuit(store, scope=store_scope) if store is not None else None,
+            shared=shared_circuit,
         ),
         system_id=config.system_id,
         src_reserve=config.src_reserve,
@@ -250,8 +247,7 @@ def _auth(
     *,
     wall_clock: WallClock,
     nonce: NonceFactory,
-    store: SharedStore | None,
-    scope: tuple[str, ...],
+    shared: TokenShare | None,
 ) -> httpx.Auth:
     """The Authorization scheme *config* names: a signature per request, or a cached token."""
     if config.auth == "body-sig":
@@ -270,5 +266,4 @@ def _auth(
             request_timeout=config.timeout,
         )
 
-    shared = SharedToken(store, scope=scope) if store is not None else None
     return AccessTokenAuth(TokenCache(fetch, shared=shared))

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 import httpx
 from pydantic import SecretStr
 
+from bot.fleet_state import FleetToken, Lost, TokenShare
 from bot.gateway.attempts import Retryable
 from bot.gateway.errors import GatewayAuthError, TokenLimitReached, is_token_limit
 from bot.gateway.interpret import json_object, text
 from bot.gateway.network import describe_transport_error, gateway_origin
 from bot.gateway.protocol import JSON_HEADERS, TOKEN_PATH, NonceFactory, WallClock, utc_now
 from bot.gateway.signing import header_timestamp, new_nonce, token_signature
-from bot.store.redis import Lost
-from bot.store.tokens import LOCK_SECONDS, FleetToken, SharedToken
 
 # Refresh this long before expiry (capped at a tenth of the lifetime), so a
 # token never expires between our check and the gateway's.
@@ -61,16 +60,18 @@ class TokenCache:
         self,
         fetch: Callable[[], Awaitable[IssuedToken]],
         *,
-        shared: SharedToken | None = None,
+        shared: TokenShare | None = None,
         clock: Callable[[], float] = time.monotonic,
         poll_seconds: float = 0.05,
-        wait_seconds: float = LOCK_SECONDS + 1,
+        wait_seconds: float | None = None,
     ) -> None:
         self._fetch = fetch
         self._shared = shared
         self._clock = clock
         self._poll = poll_seconds
-        self._wait = wait_seconds  # how long to wait for another replica's refresh
+        # How long to wait for another replica's refresh: its lock's life, and a moment.
+        lock = shared.lock_seconds if shared is not None else 0.0
+        self._wait = wait_seconds if wait_seconds is not None else lock + 1
         self._cached: _Cached | None = None
         self._rejected: str | None = None
         self._inflight: asyncio.Future[str] | None = None
@@ -150,7 +151,7 @@ class TokenCache:
                 return None
             await asyncio.sleep(self._poll)
 
-    def _adopt(self, shared: SharedToken, fleet: FleetToken | Lost | None) -> str | None:
+    def _adopt(self, shared: TokenShare, fleet: FleetToken | Lost | None) -> str | None:
         """The fleet's token, kept here, when it is one to use: not rejected, not due."""
         if not isinstance(fleet, FleetToken) or fleet.value == self._rejected:
             return None
@@ -160,7 +161,7 @@ class TokenCache:
         self._keep(fleet.value, fleet.expires_at - now, fleet.refresh_at - now)
         return fleet.value
 
-    async def _refresh_for_fleet(self, shared: SharedToken) -> str:
+    async def _refresh_for_fleet(self, shared: TokenShare) -> str:
         try:
             issued = await self._counted_fetch()
         except BaseException:

@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from redis.asyncio import Redis
 
+from bot.fleet_state import Lost
 from bot.gateway.errors import (
     GatewayAuthError,
     GatewayBusy,
@@ -35,7 +36,7 @@ from bot.gateway.errors import (
 )
 from bot.gateway.models import QrCodeInfo
 from bot.service.sharing import Shared
-from bot.store.redis import Lost, SharedStore
+from bot.store.redis import SharedStore
 
 # KEYS: the claim, the answer. Claim the call (with an expiry); only then drop an old answer,
 # so that the new call's waiters never take it.

@@ -17,8 +17,9 @@ from typing import Literal
 
 from redis.asyncio import Redis
 
+from bot.fleet_state import Lost
 from bot.store.limits import Limit, SharedLimits
-from bot.store.redis import Lost, SharedStore
+from bot.store.redis import SharedStore
 
 WINDOW_SECONDS = 60.0
 RETRY_UNREADABLE_SECONDS = 30.0  # a user group Slack would not list is asked again after this

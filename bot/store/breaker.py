@@ -11,32 +11,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from redis.asyncio import Redis
 
-from bot.store.redis import LOST, Lost, SharedStore
+from bot.fleet_state import FleetCircuit, Lost
+from bot.store.redis import SharedStore
 
 FRESH_SECONDS = 0.25  # a replica reads the fleet's circuit at most this often
 
 
-@dataclass(frozen=True, slots=True)
-class FleetCircuit:
-    open_for: float  # seconds the fleet's pause has left (0: not paused)
-    failing_since: datetime | None
-    closed_at: float | None  # wall clock of the last close, when one was announced
-    opened_at: float | None = None  # wall clock of the last open, when one was announced
-
-    @property
-    def closing_due(self) -> bool:
-        """Opened since it was last closed: the next success must say it closes."""
-        return self.opened_at is not None and (
-            self.closed_at is None or self.closed_at < self.opened_at
-        )
-
-
 class SharedCircuit:
+    """The fleet's circuit, in Redis (a :class:`CircuitShare`)."""
+
     def __init__(
         self,
         store: SharedStore,
@@ -126,4 +113,4 @@ class SharedCircuit:
         return self._wall_clock()
 
 
-__all__ = ["LOST", "FleetCircuit", "SharedCircuit"]
+__all__ = ["SharedCircuit"]

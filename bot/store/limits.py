@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from bot.store.redis import LOST, Lost, SharedStore
+from bot.fleet_state import LOST, Lost
+from bot.store.redis import SharedStore
 
 # KEYS: the keys in the order they are checked. ARGV: per key, its interval and tolerance
 # (seconds). Every key must pass; then each takes one. Returns {index of the first key

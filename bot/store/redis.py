@@ -13,12 +13,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final, TypeVar
+from typing import TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
+
+from bot.fleet_state import LOST, Lost
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +29,6 @@ T = TypeVar("T")
 CALL_SECONDS = 0.25  # a Redis call on the same network answers in a millisecond
 MAX_CONNECTIONS = 256  # per process; more calls at once wait for one
 RETRY_SECONDS = 1.0  # while lost: how often one call tries again
-
-
-class Lost:
-    def __repr__(self) -> str:
-        return "LOST"
-
-
-LOST: Final = Lost()  # what a call returns when Redis could not be asked
 
 
 class RedisUnreachable(Exception):

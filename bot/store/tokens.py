@@ -13,11 +13,11 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from bot.store.redis import LOST, Lost, SharedStore
+from bot.fleet_state import FleetToken, Lost
+from bot.store.redis import SharedStore
 
 # How long a refresh may hold the lock: a token request answers in well under a second; a
 # replica that dies holding it blocks the others this long at most (then one takes over).
@@ -33,15 +33,10 @@ return 0
 """
 
 
-@dataclass(frozen=True, slots=True)
-class FleetToken:
-    value: str
-    expires_at: float  # wall clock (time.time()), the same on every replica
-    refresh_at: float  # when a replica should take a new one (before it expires)
-
-
 class SharedToken:
-    """The fleet's token and its refresh lock."""
+    """The fleet's token and its refresh lock, in Redis (a :class:`TokenShare`)."""
+
+    lock_seconds = LOCK_SECONDS
 
     def __init__(
         self,
@@ -121,4 +116,4 @@ def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
 
-__all__ = ["LOST", "FleetToken", "SharedToken"]
+__all__ = ["SharedToken"]

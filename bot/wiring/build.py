@@ -37,7 +37,9 @@ from bot.service.metrics import Metrics
 from bot.slack.app import build_app, fixed_authorize
 from bot.slack.language import Readers, users_info_locale
 from bot.slack.pool import ReplyPool
+from bot.store.breaker import SharedCircuit
 from bot.store.redis import SharedStore
+from bot.store.tokens import SharedToken
 from bot.version import version
 from bot.wiring.state import live_state
 
@@ -104,15 +106,16 @@ def build_gateway(
     *http* client (its circuit and token the fleet's, with a *store*)."""
     config = gateway_config(settings, env)
     second = env is not None and env != settings.chinaums_env
+    # The default gateway's keys as before; a second gateway has its own.
+    scope = ("gateway", _scope(config)) if second else ()
     return create_client(
         config,
         http,
         wall_clock=wall_clock,
         nonce=nonce,
         breaker=breaker,
-        store=store,
-        # The default gateway's keys as before; a second gateway has its own.
-        store_scope=("gateway", _scope(config)) if second else (),
+        shared_circuit=SharedCircuit(store, scope=scope) if store is not None else None,
+        shared_token=SharedToken(store, scope=scope) if store is not None else None,
     )
 
 

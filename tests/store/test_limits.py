@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
+from bot.fleet_state import LOST
 from bot.store.limits import Limit, SharedLimits
-from bot.store.redis import LOST, SharedStore
+from bot.store.redis import SharedStore
 
 
 async def test_a_limit_is_exact_across_replicas_sharing_one_redis(redis_url: str) -> None:
