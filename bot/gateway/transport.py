@@ -7,7 +7,11 @@ from typing import Any
 import httpx
 from httpx_aiohttp import HttpxAiohttpClient
 
-USER_AGENT = "qrinfo/0.1"
+from bot.version import version
+
+# The installed version, so the provider's logs say which release asked ("(not installed)"
+# becomes "unknown": a user agent's version has no spaces).
+USER_AGENT = "qrinfo/" + (version() if " " not in version() else "unknown")
 
 
 def new_http_client(

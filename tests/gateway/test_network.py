@@ -15,7 +15,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from bot.gateway.network import describe_transport_error, gateway_origin
-from bot.gateway.transport import new_http_client
+from bot.gateway.transport import USER_AGENT, new_http_client
+from bot.version import version
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 LIMIT = 0.2  # seconds: the request timeout where one matters
@@ -179,3 +180,9 @@ async def test_tls_to_a_server_that_does_not_speak_it_is_called_a_tls_failure(
         tls_url = url.replace("http://", "https://")
         said = described(await post(http, tls_url), tls_url)
     assert said.startswith(f"cannot reach the gateway at {tls_url}: TLS failed (")
+
+
+def test_the_gateway_is_told_the_installed_version() -> None:
+    """The User-Agent names the release installed, as --version prints it."""
+    assert f"qrinfo/{version()}" == USER_AGENT
+    assert " " not in USER_AGENT
