@@ -99,7 +99,7 @@ async def _query(
 ) -> int:
     """Look *ref* up on the gateway it names (as /qrinfo routes it), or, *strict* (--env),
     only on that environment's own gateway."""
-    from bot.slack.blocks import ENV_NAMES  # noqa: PLC0415  # only when it is needed
+    from bot.slack.names import ENV_NAMES  # noqa: PLC0415  # only when it is needed
     from bot.wiring import build_gateway, build_gateways, new_gateway_http  # noqa: PLC0415
 
     env = ref.env or settings.chinaums_env
@@ -168,8 +168,8 @@ QUERY_EXAMPLE = "qrinfo query 898340149000005 31942002268195125132885377"
 def _read_query(text: str, env: Environment | None, tr: Translator) -> QrCodeRef | int:
     """What ``qrinfo query`` was asked, read as /qrinfo reads it (a URL routes by its host);
     else the exit code, after one line saying why."""
-    from bot.slack.parse import parse_command  # noqa: PLC0415  # the reader Slack uses
-    from bot.slack.pasted import BatchRequest, UsageError  # noqa: PLC0415  # only for query
+    from bot.slack.reading.parse import parse_command  # noqa: PLC0415  # the reader Slack uses
+    from bot.slack.reading.pasted import BatchRequest, UsageError  # noqa: PLC0415  # only for query
 
     try:
         parsed = parse_command(text)
@@ -425,7 +425,7 @@ def _query_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.service.audit import AuditDestinationError  # noqa: PLC0415  # serving only
-    from bot.slack.startup import StartupError, TokenRefused  # noqa: PLC0415  # serving only
+    from bot.slack.serving.startup import StartupError, TokenRefused  # noqa: PLC0415  # serving only
 
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-import bot.slack.listening
+import bot.slack.listeners.listening
 from bot.config import log_format_setting
 from bot.gateway.transport import new_http_client
 from bot.kit.simulate import DEMO_TEAM, DEMO_USER
@@ -197,7 +197,7 @@ def test_an_error_leaving_a_lookup_is_logged_with_its_fields(lines: Lines) -> No
             bind_now(msgId="qri1")
             raise RuntimeError("renderer broke")
     except RuntimeError as exc:
-        logging.getLogger("bot.slack.replies").error("unexpected error err-1", exc_info=exc)
+        logging.getLogger("bot.slack.webapi.replies").error("unexpected error err-1", exc_info=exc)
     [line] = lines()
     assert lookup_fields(line) == {"msgId": "qri1", "team": "T1", "user": "U1", "action": "command"}
 
@@ -269,13 +269,13 @@ async def test_an_unexpected_error_in_a_lookup_is_one_line_with_traceback_and_ms
         answered.append(outcome.msg_id)
         raise RuntimeError("renderer broke")
 
-    monkeypatch.setattr(bot.slack.listening, "outcome_card", broken_card)
+    monkeypatch.setattr(bot.slack.listeners.listening, "outcome_card", broken_card)
     app = make_app()
     await run_command(app, SEED_TEXT, sink)
     [reference] = re.findall(r"err-[0-9a-f]{12}", all_text((await sink.next(WAIT)).payload))
     await make_app.settled()
     [line] = [line for line in lines() if line["message"] == f"unexpected error {reference}"]
-    assert (line["level"], line["logger"]) == ("ERROR", "bot.slack.replies")
+    assert (line["level"], line["logger"]) == ("ERROR", "bot.slack.webapi.replies")
     assert lookup_fields(line) == {
         "msgId": answered[0],
         "team": DEMO_TEAM,

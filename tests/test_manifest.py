@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 
 MANIFEST = Path(__file__).parent.parent / "manifest.yml"
 

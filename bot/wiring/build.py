@@ -34,9 +34,9 @@ from bot.service.gateways import Gateways
 from bot.service.guard import Guard, Policy
 from bot.service.lookup import Services, decode_answer, encode_answer
 from bot.service.metrics import Metrics
-from bot.slack.app import build_app, fixed_authorize
-from bot.slack.language import Readers, users_info_locale
-from bot.slack.pool import ReplyPool
+from bot.slack.listeners.app import build_app, fixed_authorize
+from bot.slack.webapi.language import Readers, users_info_locale
+from bot.slack.webapi.pool import ReplyPool
 from bot.store.breaker import SharedCircuit
 from bot.store.redis import SharedStore
 from bot.store.tokens import SharedToken

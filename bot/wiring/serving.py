@@ -17,18 +17,18 @@ from bot.service.audit import FLUSH_SECONDS as AUDIT_FLUSH_SECONDS
 from bot.service.audit import STDOUT, AuditLog
 from bot.service.fleet import WAIT_MARGIN_SECONDS
 from bot.service.lookup import Services
-from bot.slack.front_door import FrontDoor
-from bot.slack.http_server import (
+from bot.slack.listeners.listening import GROUP_READ_SECONDS
+from bot.slack.serving.front_door import FrontDoor
+from bot.slack.serving.http_server import (
     HANDLING_SECONDS,
     HTTP_CLOSE_SECONDS,
     Scrape,
     run_http,
     start_metrics_server,
 )
-from bot.slack.listening import GROUP_READ_SECONDS
-from bot.slack.pool import REPLY_TIMEOUT_SECONDS, ReplyPool
-from bot.slack.socket_mode import run_socket
-from bot.slack.startup import StartupError, authorize_at_start
+from bot.slack.serving.socket_mode import run_socket
+from bot.slack.serving.startup import StartupError, authorize_at_start
+from bot.slack.webapi.pool import REPLY_TIMEOUT_SECONDS, ReplyPool
 from bot.store.redis import RedisUnreachable, SharedStore
 from bot.wiring.build import (
     build_gateway,

@@ -22,7 +22,7 @@ def test_every_emoji_the_slack_app_uses_renders_as_a_glyph() -> None:
     """Each `:name:` in bot/slack's source renders in the terminal as an emoji, not as text."""
     used = {
         code
-        for source in Path(bot.slack.__file__).parent.glob("*.py")
+        for source in Path(bot.slack.__file__).parent.rglob("*.py")
         for code in _EMOJI_CODE.findall(source.read_text(encoding="utf-8"))
     }
     assert {"warning", "lock", "stopwatch", "large_green_circle"} <= used  # the scan finds them

@@ -3,7 +3,7 @@
 slack_sdk's models validate only some of them (and not the block count or
 field lengths), so the tests carry their own check, with Slack's documented
 limits written out here rather than borrowed from the renderer: a wrong
-constant in bot/slack/blocks.py must not make its own test pass.
+constant in bot/slack/cards/blocks.py must not make its own test pass.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.slack.blocks import Card
+from bot.slack.cards.blocks import Card
 
 # Slack's Block Kit reference: exceeding any of these rejects the whole message.
 MAX_BLOCKS = 50

@@ -30,9 +30,9 @@ from bot.sandbox.transport import SandboxTransport
 from bot.service.audit import AuditLog
 from bot.service.lookup import Services
 from bot.service.metrics import Metrics
-from bot.slack.front_door import FrontDoor
-from bot.slack.http_server import Health, HttpServer, create_http_app
-from bot.slack.language import Readers
+from bot.slack.serving.front_door import FrontDoor
+from bot.slack.serving.http_server import Health, HttpServer, create_http_app
+from bot.slack.webapi.language import Readers
 from bot.store.redis import SharedStore
 from bot.wiring import (
     build_gateway,

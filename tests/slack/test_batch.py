@@ -25,9 +25,9 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.service.gateways import MissingGateway
 from bot.service.guard import Refusal, Requester
 from bot.service.lookup import MAX_BATCH, Answer, Outcome, TooManyLookups, look_up_many
-from bot.slack.batch import DETAILS_ACTION, batch_card
-from bot.slack.blocks import badge
-from bot.slack.views import FORM_CALLBACK
+from bot.slack.cards.batch import DETAILS_ACTION, batch_card
+from bot.slack.cards.blocks import badge
+from bot.slack.cards.views import FORM_CALLBACK
 from tests.slack.blockkit import limit_problems, payload, payload_problems
 from tests.slack.conftest import SIGNING_SECRET, WAIT, AppFactory, all_text, ask, click
 from tests.slack.fakes import FakeSlackApi

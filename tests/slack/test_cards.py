@@ -21,9 +21,9 @@ from bot.gateway.models import QrCodeInfo
 from bot.i18n import ENGLISH, LANGUAGES, Language, T, Translator
 from bot.i18n.catalogue import translator
 from bot.qr_image import drawable
-from bot.slack.blocks import Card, CardContext, money
-from bot.slack.cards import SHOW_QR_ACTION, CardButtons, qr_caption, qr_card
-from bot.slack.notices import (
+from bot.slack.cards.blocks import Card, CardContext, money
+from bot.slack.cards.card import SHOW_QR_ACTION, CardButtons, qr_caption, qr_card
+from bot.slack.cards.notices import (
     auth_error_card,
     input_error_card,
     qr_not_drawn_card,

@@ -23,8 +23,8 @@ from bot.kit.sink import ResponseSink
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app
-from bot.slack.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
-from bot.slack.cards import SHARE_ACTION, SHOW_QR_ACTION
+from bot.slack.cards.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
+from bot.slack.cards.card import SHARE_ACTION, SHOW_QR_ACTION
 from bot.wiring import build_gateway, build_gateways, new_gateway_http
 from tests.slack.conftest import SIGNING_SECRET, AppFactory, all_text, ask, click
 from tests.slack.fakes import FakeSlackApi

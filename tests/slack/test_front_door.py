@@ -24,11 +24,11 @@ from bot.gateway.ids import QrCodeRef
 from bot.kit.simulate import interaction_body, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
-from bot.slack.blocks import REFRESH_ACTION
-from bot.slack.cards import SHARE_ACTION
-from bot.slack.parse import encode_button_value
-from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
-from bot.slack.views import FORM_CALLBACK
+from bot.slack.cards.blocks import REFRESH_ACTION
+from bot.slack.cards.card import SHARE_ACTION
+from bot.slack.cards.views import FORM_CALLBACK
+from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+from bot.slack.reading.parse import encode_button_value
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, served, sign
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission

@@ -35,7 +35,7 @@ from bot.service.audit import AuditEvent, AuditLog
 from bot.service.audit_reader import AuditReader, format_table, parse_since, select
 from bot.service.guard import RateLimiter
 from bot.service.lookup import Services
-from bot.slack.http_server import HttpServer
+from bot.slack.serving.http_server import HttpServer
 from bot.wiring import build_gateway, health_report
 from tests.slack.conftest import (
     SEED_TEXT,

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.slack.http_server import HttpServer, add_ops_routes, not_ready_because
+from bot.slack.serving.http_server import HttpServer, add_ops_routes, not_ready_because
 
 
 async def test_a_request_taken_before_the_stop_is_answered_before_the_drain_begins() -> None:

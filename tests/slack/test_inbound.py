@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.payload_utils import to_action, to_event, to_message, to_view
 
-from bot.slack.inbound import (
+from bot.slack.reading.inbound import (
     NotFromSlack,
     NotSlackShaped,
     check_payload,

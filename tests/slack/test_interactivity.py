@@ -13,11 +13,11 @@ from bot.gateway.ids import QrCodeRef
 from bot.kit.simulate import DEMO_USER, interaction_body, signed_request
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
-from bot.slack.blocks import REFRESH_ACTION
-from bot.slack.cards import SHARE_ACTION, SHOW_QR_ACTION
-from bot.slack.parse import encode_button_value
-from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
-from bot.slack.views import FORM_CALLBACK
+from bot.slack.cards.blocks import REFRESH_ACTION
+from bot.slack.cards.card import SHARE_ACTION, SHOW_QR_ACTION
+from bot.slack.cards.views import FORM_CALLBACK
+from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+from bot.slack.reading.parse import encode_button_value
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, AppFactory, all_text, run_command
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission

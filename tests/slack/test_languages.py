@@ -15,13 +15,13 @@ from slack_bolt.response import BoltResponse
 from bot.config import load_settings
 from bot.kit.simulate import DEMO_USER, interaction_body, signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
-from bot.slack.blocks import REFRESH_ACTION
-from bot.slack.cards import SHARE_ACTION
-from bot.slack.language import Readers, users_info_locale
-from bot.slack.parse import encode_button_value
-from bot.slack.pool import ReplyPool
-from bot.slack.shortcuts import GLOBAL_SHORTCUT
-from bot.slack.views import FORM_CALLBACK
+from bot.slack.cards.blocks import REFRESH_ACTION
+from bot.slack.cards.card import SHARE_ACTION
+from bot.slack.cards.views import FORM_CALLBACK
+from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT
+from bot.slack.reading.parse import encode_button_value
+from bot.slack.webapi.language import Readers, users_info_locale
+from bot.slack.webapi.pool import ReplyPool
 from bot.wiring import build_gateway, build_services, build_slack_app
 from tests.slack.conftest import (
     SEED_TEXT,

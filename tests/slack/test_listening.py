@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.slack import listening
+from bot.slack.listeners import listening
 
 
 async def test_a_user_group_slack_will_not_list_in_time_lets_nobody_in_through_it(

@@ -29,8 +29,8 @@ from bot.service.metrics import OUTCOMES, Metrics
 from bot.service.raw import RawReply, reply_text
 from bot.service.recent import RecentSummary
 from bot.service.status import GatewayStatus, Status
-from bot.slack.blocks import RAW_REPLY_ACTION
-from bot.slack.ops_cards import (
+from bot.slack.cards.blocks import RAW_REPLY_ACTION
+from bot.slack.cards.ops import (
     RAW_SECTIONS,
     code_chunks,
     operators_only_card,

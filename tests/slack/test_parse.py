@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bot.gateway.ids import QrCodeRef
-from bot.slack.parse import (
+from bot.slack.listeners.shortcuts import MESSAGE_CHARS, message_text
+from bot.slack.reading.parse import (
     FormErrors,
     decode_button_value,
     encode_button_value,
@@ -15,14 +16,13 @@ from bot.slack.parse import (
     parse_command,
     parse_form,
 )
-from bot.slack.pasted import (
+from bot.slack.reading.pasted import (
     BatchRequest,
     HelpRequest,
     StatusRequest,
     UsageError,
     qr_code_id_from_url,
 )
-from bot.slack.shortcuts import MESSAGE_CHARS, message_text
 
 MID = "898340149000005"
 QR = "31942002268195125132885377"

@@ -16,9 +16,9 @@ from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
 from bot.service.sharing import Coalescer
-from bot.slack.blocks import REFRESH_ACTION
-from bot.slack.cards import SHARE_ACTION
-from bot.slack.parse import encode_button_value
+from bot.slack.cards.blocks import REFRESH_ACTION
+from bot.slack.cards.card import SHARE_ACTION
+from bot.slack.reading.parse import encode_button_value
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, Clock, all_text
 from tests.slack.payloads import button_click
 

@@ -19,8 +19,8 @@ from bot.kit.sink import ResponseSink
 from bot.sandbox.fixtures import FixtureCode
 from bot.sandbox.gateway import SandboxGateway
 from bot.service.lookup import Services
-from bot.slack.cards import SHOW_QR_ACTION
-from bot.slack.parse import encode_button_value
+from bot.slack.cards.card import SHOW_QR_ACTION
+from bot.slack.reading.parse import encode_button_value
 from tests.qr import decode_png
 from tests.slack.conftest import SIGNING_SECRET, WAIT, AppFactory, all_text, run_command
 from tests.slack.fakes import FakeSlackApi
@@ -311,7 +311,7 @@ async def test_slack_not_answering_is_one_clear_message_counted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """conversations.open never answers: cut off, the clicker told to try again, counted."""
-    monkeypatch.setattr("bot.slack.direct.FILE_SECONDS", 0.2)
+    monkeypatch.setattr("bot.slack.webapi.direct.FILE_SECONDS", 0.2)
     slack_api.silent.add("conversations.open")
     app, services = make_app.build()
     await click(app, sink, encode_button_value(SEED))

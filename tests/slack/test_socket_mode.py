@@ -9,7 +9,7 @@ from typing import cast
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.socket_mode import SocketConnection, retry_after_seconds
+from bot.slack.serving.socket_mode import SocketConnection, retry_after_seconds
 from tests.slack.conftest import WAIT
 from tests.slack.fakes import APP_TOKEN, FakeSlackApi
 

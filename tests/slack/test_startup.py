@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.config import load_settings
 from bot.kit.simulate import signed_headers, slash_command_body
 from bot.kit.sink import ResponseSink
-from bot.slack.startup import StartupError, TokenRefused, authorize_at_start
+from bot.slack.serving.startup import StartupError, TokenRefused, authorize_at_start
 from bot.wiring import build_gateway, build_services, build_slack_app
 from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, served
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi

@@ -18,7 +18,7 @@ from bot.i18n import N_, P, T, Text, Translator
 from bot.service.raw import RawReply
 from bot.service.recent import RecentSummary
 from bot.service.status import GatewayStatus, Status
-from bot.slack.blocks import (
+from bot.slack.cards.blocks import (
     FALLBACK_CHARS,
     FIELD_CHARS,
     SECTION_CHARS,
@@ -26,7 +26,7 @@ from bot.slack.blocks import (
     badge,
     mrkdwn,
 )
-from bot.slack.mrkdwn import ESCAPES, clip, clip_plain, date_token
+from bot.slack.cards.mrkdwn import ESCAPES, clip, clip_plain, date_token
 
 RAW_SECTIONS = 4  # the reply's JSON over at most this many sections of one code block each
 _CODE_CHARS = SECTION_CHARS - 20  # room for the fences

@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.front_door import FrontDoor
-from bot.slack.http_server import (
+from bot.slack.serving.front_door import FrontDoor
+from bot.slack.serving.http_server import (
     HANDLING_SECONDS,
     Drain,
     Health,
@@ -27,8 +27,8 @@ from bot.slack.http_server import (
     add_ops_routes,
     ops_urls,
 )
-from bot.slack.startup import TokenRefused
-from bot.slack.webapi import (
+from bot.slack.serving.startup import TokenRefused
+from bot.slack.webapi.errors import (
     WEB_API_TIMEOUT_SECONDS,
     refused_by_slack,
     unreachable,

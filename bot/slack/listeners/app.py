@@ -20,11 +20,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.service.lookup import Services
-from bot.slack import actions, commands, pool, shortcuts
-from bot.slack.inbound import NotFromSlack, check_signature
-from bot.slack.language import Readers
-from bot.slack.pool import ReplyPool
-from bot.slack.replies import report_unexpected
+from bot.slack.listeners import actions, commands, shortcuts
+from bot.slack.reading.inbound import NotFromSlack, check_signature
+from bot.slack.webapi import pool
+from bot.slack.webapi.language import Readers
+from bot.slack.webapi.pool import ReplyPool
+from bot.slack.webapi.replies import report_unexpected
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The front door: what every request passes before the Bolt app sees it.
 
 Over HTTP its signature, then its shape; over the socket (authenticated by the
-app token) its shape. See :mod:`bot.slack.inbound` for the checks themselves.
+app token) its shape. See :mod:`bot.slack.reading.inbound` for the checks themselves.
 """
 
 from __future__ import annotations
@@ -26,16 +26,16 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.i18n import Translator
 from bot.service.metrics import Metrics
-from bot.slack.inbound import (
+from bot.slack.cards.notices import unreadable_request_card
+from bot.slack.reading.inbound import (
     NotFromSlack,
     NotSlackShaped,
     check_payload,
     check_signature,
     read_body,
 )
-from bot.slack.notices import unreadable_request_card
-from bot.slack.pool import PooledRespond, ReplyPool
-from bot.slack.replies import send_card
+from bot.slack.webapi.pool import PooledRespond, ReplyPool
+from bot.slack.webapi.replies import send_card
 
 log = logging.getLogger(__name__)
 

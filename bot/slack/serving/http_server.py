@@ -14,8 +14,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from bot.network import cannot_listen, http_url
-from bot.slack.front_door import EVENTS_PATH, FrontDoor
-from bot.slack.startup import StartupError
+from bot.slack.serving.front_door import EVENTS_PATH, FrontDoor
+from bot.slack.serving.startup import StartupError
 
 log = logging.getLogger(__name__)
 

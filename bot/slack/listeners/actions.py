@@ -24,22 +24,22 @@ from bot.qr_image import drawable, png
 from bot.service.audit import Action
 from bot.service.guard import Requester
 from bot.service.lookup import Services
-from bot.slack.batch import DETAILS_ACTION
-from bot.slack.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
-from bot.slack.cards import OPEN_QR_ACTION, SHARE_ACTION, SHOW_QR_ACTION, qr_caption
-from bot.slack.direct import DmFile, send_file_to_dm, web_api_call
-from bot.slack.language import Reader, Readers
-from bot.slack.listening import lookup_card, operator_or_refused, requester, work
-from bot.slack.notices import (
+from bot.slack.cards.batch import DETAILS_ACTION
+from bot.slack.cards.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
+from bot.slack.cards.card import OPEN_QR_ACTION, SHARE_ACTION, SHOW_QR_ACTION, qr_caption
+from bot.slack.cards.notices import (
     input_error_card,
     qr_not_drawn_card,
     qr_not_sent_card,
     share_failed_card,
 )
-from bot.slack.ops_cards import raw_gone_card, raw_reply_card
-from bot.slack.parse import decode_button_value
-from bot.slack.pasted import UsageError
-from bot.slack.replies import delete_original, send_card
+from bot.slack.cards.ops import raw_gone_card, raw_reply_card
+from bot.slack.listeners.listening import lookup_card, operator_or_refused, requester, work
+from bot.slack.reading.parse import decode_button_value
+from bot.slack.reading.pasted import UsageError
+from bot.slack.webapi.direct import DmFile, send_file_to_dm, web_api_call
+from bot.slack.webapi.language import Reader, Readers
+from bot.slack.webapi.replies import delete_original, send_card
 
 log = logging.getLogger(__name__)
 

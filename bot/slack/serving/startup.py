@@ -7,7 +7,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.webapi import (
+from bot.slack.webapi.errors import (
     WEB_API_TIMEOUT_SECONDS,
     refused_by_slack,
     unreachable,

@@ -20,8 +20,8 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service.metrics import Metrics, ReplyFailure, ReplyVia
-from bot.slack.blocks import Card
-from bot.slack.webapi import WEB_API_TIMEOUT_SECONDS, error_code, unreachable
+from bot.slack.cards.blocks import Card
+from bot.slack.webapi.errors import WEB_API_TIMEOUT_SECONDS, error_code, unreachable
 
 log = logging.getLogger(__name__)
 

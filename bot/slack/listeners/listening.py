@@ -28,16 +28,16 @@ from bot.service.lookup import (
     look_up,
     look_up_many,
 )
-from bot.slack.batch import batch_card
-from bot.slack.blocks import Card
-from bot.slack.language import Reader
-from bot.slack.notices import input_error_card
-from bot.slack.ops_cards import operators_only_card
-from bot.slack.parse import FormErrors
-from bot.slack.pasted import QR_CODE_ID, BatchRequest
-from bot.slack.render import outcome_card
-from bot.slack.replies import send_card, unexpected_errors_reported
-from bot.slack.webapi import error_code
+from bot.slack.cards.batch import batch_card
+from bot.slack.cards.blocks import Card
+from bot.slack.cards.notices import input_error_card
+from bot.slack.cards.ops import operators_only_card
+from bot.slack.cards.outcome import outcome_card
+from bot.slack.reading.parse import FormErrors
+from bot.slack.reading.pasted import QR_CODE_ID, BatchRequest
+from bot.slack.webapi.errors import error_code
+from bot.slack.webapi.language import Reader
+from bot.slack.webapi.replies import send_card, unexpected_errors_reported
 
 log = logging.getLogger(__name__)
 # The longest a lookup waits for Slack to list a user group's members (an allow-list or the

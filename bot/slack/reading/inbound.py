@@ -71,7 +71,7 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     """The body, read the way Slack writes it: a command form, an interaction form's
     ``payload`` (a JSON object), or an ``ssl_check``. NotSlackShaped otherwise.
 
-    The app is handed this dict (see :mod:`bot.slack.front_door`), not Bolt's own
+    The app is handed this dict (see :mod:`bot.slack.serving.front_door`), not Bolt's own
     reading of the text, which takes the word "payload" anywhere in a command
     (a channel named payload-ops) for an interaction and loses the command.
     """

@@ -28,8 +28,8 @@ from bot.gateway.ids import (
 from bot.i18n import T, Text
 from bot.qr_urls import NEW_SHAPE_HOST, OLD_SHAPE_HOSTS, OLD_SHAPE_PATH, pattern
 from bot.service.lookup import MAX_BATCH
-from bot.slack.blocks import ENV_NAMES
-from bot.slack.pasted import (
+from bot.slack.names import ENV_NAMES
+from bot.slack.reading.pasted import (
     AROUND_A_VALUE,
     FIELD_NAMES,
     LABEL_WORDS,

@@ -21,8 +21,7 @@ from bot.i18n import N_, P, T, Text, Translator
 from bot.service.gateways import MissingGateway
 from bot.service.guard import Refusal
 from bot.service.lookup import MAX_BATCH
-from bot.slack.blocks import (
-    ENV_NAMES,
+from bot.slack.cards.blocks import (
     FALLBACK_CHARS,
     Card,
     CardContext,
@@ -31,9 +30,10 @@ from bot.slack.blocks import (
     mrkdwn,
     retry_actions,
 )
-from bot.slack.mrkdwn import clip, clip_plain, date_token, escape
-from bot.slack.parse import COMMAND_EXAMPLE, URL_EXAMPLE
-from bot.slack.pasted import LABELLED_EXAMPLE
+from bot.slack.cards.mrkdwn import clip, clip_plain, date_token, escape
+from bot.slack.names import ENV_NAMES
+from bot.slack.reading.parse import COMMAND_EXAMPLE, URL_EXAMPLE
+from bot.slack.reading.pasted import LABELLED_EXAMPLE
 
 _DECORATION = re.compile(r":[a-z_]+: ")  # an emoji code at the start of our own texts
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,30}")

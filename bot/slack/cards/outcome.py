@@ -13,9 +13,9 @@ from bot.gateway.errors import (
 from bot.gateway.models import QrCodeInfo
 from bot.i18n import Translator
 from bot.service.lookup import Outcome
-from bot.slack.blocks import Card, CardContext
-from bot.slack.cards import CardButtons, qr_card
-from bot.slack.notices import (
+from bot.slack.cards.blocks import Card, CardContext
+from bot.slack.cards.card import CardButtons, qr_card
+from bot.slack.cards.notices import (
     auth_error_card,
     input_error_card,
     refused_card,
@@ -23,7 +23,7 @@ from bot.slack.notices import (
     unavailable_card,
     unconfigured_card,
 )
-from bot.slack.parse import encode_button_value, expected
+from bot.slack.reading.parse import encode_button_value, expected
 
 
 def outcome_card(

@@ -26,7 +26,7 @@ from slack_sdk.models.blocks import (
 from bot.gateway.config import Environment
 from bot.gateway.models import yuan
 from bot.i18n import N_, T, Text, Translator
-from bot.slack.mrkdwn import clip, clip_plain, date_token
+from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
 
 # Block Kit limits the renderer keeps to (a message over any of them is rejected whole);
 # tests/slack/blockkit.py checks every card against Slack's full list.
@@ -46,14 +46,6 @@ _BADGES: dict[str, str] = {
     "sandbox": N_(":test_tube: *SANDBOX*"),
     "test": N_(":construction: *TEST*"),
     "prod": N_(":large_green_circle: *PROD*"),
-}
-
-
-# An environment named in a sentence ("not connected to {env}").
-ENV_NAMES: dict[Environment, Text] = {
-    "sandbox": Text(N_("the sandbox")),
-    "test": Text(N_("the test environment")),
-    "prod": Text(N_("production")),
 }
 
 

@@ -1,6 +1,6 @@
 """Pure: a found QR code -> its Block Kit card (slack_sdk block models).
 
-Every string from the gateway is escaped and clipped (see :mod:`bot.slack.blocks`),
+Every string from the gateway is escaped and clipped (see :mod:`bot.slack.cards.blocks`),
 so the card stays within Slack's limits whatever the reply holds. No clock of
 its own: callers pass ``now``.
 """
@@ -24,7 +24,7 @@ from bot.gateway.config import Environment
 from bot.gateway.models import Goods, QrCodeInfo
 from bot.i18n import P, Translator
 from bot.qr_image import drawable
-from bot.slack.blocks import (
+from bot.slack.cards.blocks import (
     ACTIONS_BLOCK,
     BUTTON_URL_CHARS,
     FALLBACK_CHARS,
@@ -43,7 +43,7 @@ from bot.slack.blocks import (
     quantity_text,
     raw_reply_button,
 )
-from bot.slack.mrkdwn import beijing_text, clip, date_token
+from bot.slack.cards.mrkdwn import beijing_text, clip, date_token
 
 GOODS_SHOWN = 10
 OPEN_QR_ACTION = "open_qr"

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.i18n import T, Text, Translator
-from bot.slack.blocks import Card
-from bot.slack.notices import unexpected_error_card
+from bot.slack.cards.blocks import Card
+from bot.slack.cards.notices import unexpected_error_card
 
 log = logging.getLogger(__name__)
 

@@ -16,18 +16,18 @@ from bot.logs import bind_now
 from bot.service.guard import Requester
 from bot.service.lookup import Services
 from bot.service.status import status_of
-from bot.slack.language import Reader, Readers
-from bot.slack.listening import (
+from bot.slack.cards.notices import input_error_card, usage_card
+from bot.slack.cards.ops import status_card
+from bot.slack.listeners.listening import (
     operator_or_refused,
     request_card,
     requester,
     work,
 )
-from bot.slack.notices import input_error_card, usage_card
-from bot.slack.ops_cards import status_card
-from bot.slack.parse import parse_command
-from bot.slack.pasted import HelpRequest, StatusRequest, UsageError
-from bot.slack.replies import send_card
+from bot.slack.reading.parse import parse_command
+from bot.slack.reading.pasted import HelpRequest, StatusRequest, UsageError
+from bot.slack.webapi.language import Reader, Readers
+from bot.slack.webapi.replies import send_card
 
 COMMAND = "/qrinfo"
 log = logging.getLogger(__name__)

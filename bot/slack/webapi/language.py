@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.i18n import LANGUAGES, Language, Translator
 from bot.i18n.catalogue import translator
-from bot.slack.webapi import error_code
+from bot.slack.webapi.errors import error_code
 from bot.store.redis import SharedStore
 
 log = logging.getLogger(__name__)

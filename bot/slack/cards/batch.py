@@ -17,8 +17,7 @@ from bot.gateway.errors import GatewayRejected
 from bot.gateway.models import QrCodeInfo
 from bot.i18n import N_, P, T, Translator
 from bot.service.lookup import Outcome
-from bot.slack.blocks import (
-    ENV_NAMES,
+from bot.slack.cards.blocks import (
     FALLBACK_CHARS,
     SECTION_CHARS,
     Card,
@@ -27,10 +26,11 @@ from bot.slack.blocks import (
     money,
     mrkdwn,
 )
-from bot.slack.cards import EXPIRING_SOON
-from bot.slack.mrkdwn import clip, clip_plain, date_token
-from bot.slack.notices import refused_card, settings_list
-from bot.slack.parse import encode_button_value
+from bot.slack.cards.card import EXPIRING_SOON
+from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
+from bot.slack.cards.notices import refused_card, settings_list
+from bot.slack.names import ENV_NAMES
+from bot.slack.reading.parse import encode_button_value
 
 DETAILS_ACTION = "code_details"
 LINE_CHARS = 600  # a code's line: the id, its status, amount, merchant and expiry

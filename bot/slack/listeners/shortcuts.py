@@ -14,13 +14,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.i18n import T, Translator
 from bot.service.lookup import Services
-from bot.slack.direct import send_card_to_dm
-from bot.slack.language import Readers
-from bot.slack.listening import request_card, requester, too_many, work
-from bot.slack.parse import FormErrors, find_in_message, parse_form
-from bot.slack.pasted import BatchRequest
-from bot.slack.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
-from bot.slack.webapi import error_code
+from bot.slack.cards.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
+from bot.slack.listeners.listening import request_card, requester, too_many, work
+from bot.slack.reading.parse import FormErrors, find_in_message, parse_form
+from bot.slack.reading.pasted import BatchRequest
+from bot.slack.webapi.direct import send_card_to_dm
+from bot.slack.webapi.errors import error_code
+from bot.slack.webapi.language import Readers
 
 log = logging.getLogger(__name__)
 
