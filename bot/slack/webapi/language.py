@@ -4,7 +4,7 @@ The locale is asked for after the ack, beside the lookup, and cached per user:
 it never delays an ack, and a Slack that will not say (no ``users:read`` scope,
 an error, no answer within :data:`LOCALE_WAIT_SECONDS`) never fails a lookup,
 whose card is then in the default language. Anything posted for a whole channel
-is in the default language: see the README's "Languages".
+is in the default language: see docs/languages.md.
 """
 
 from __future__ import annotations
