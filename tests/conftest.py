@@ -1,11 +1,11 @@
-"""Shared fixtures: a clean environment for every test, and a fast, offline gateway client."""
+"""Shared fixtures: a clean environment for every test, a fast, offline gateway client, a
+Redis, a fake Slack (the helpers they use are in tests/helpers.py)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -14,17 +14,12 @@ import respx
 import stamina
 from redis.asyncio import Redis
 
-from bot.config import Settings, load_settings
 from bot.gateway.client import QrCodeClient
 from bot.gateway.transport import new_http_client
 from bot.wiring import build_gateway
+from tests.helpers import FIXED_NOW, GATEWAY, ClientFactory, make_settings
 from tests.redis_server import RedisServer, redis_server
 from tests.slack.fakes import FakeSlackApi, serve_fake_slack
-
-GATEWAY = "https://gateway.test"
-APP_ID = "test-app-id-0001"
-APP_KEY = "test-app-key-SECRET-0001"
-FIXED_NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)  # 12:00:00 in Beijing
 
 
 @pytest.fixture(autouse=True)
@@ -72,17 +67,6 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHINAUMS_ENV", "sandbox")
 
 
-def make_settings(**values: Any) -> Settings:
-    defaults: dict[str, Any] = {
-        "chinaums_env": "test",
-        "chinaums_base_url": GATEWAY,
-        "chinaums_app_id": APP_ID,
-        "chinaums_app_key": APP_KEY,
-        "chinaums_timeout": 2.0,
-    }
-    return load_settings(**(defaults | values))
-
-
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     """The production HTTP client (aiohttp transport); respx intercepts it."""
@@ -95,9 +79,6 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 def gateway() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=GATEWAY, using="httpx", assert_all_called=False) as router:
         yield router
-
-
-ClientFactory = Callable[..., QrCodeClient]
 
 
 @pytest.fixture

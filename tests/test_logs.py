@@ -25,8 +25,8 @@ from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from bot.service.lookup import Outcome
-from tests.slack.conftest import SEED_TEXT, WAIT, AppFactory, all_text, run_command
 from tests.slack.fakes import serve_fake_slack
+from tests.slack.helpers import SEED_TEXT, WAIT, AppFactory, all_text, run_command
 
 ISO_UTC_MILLISECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 MSG_ID = re.compile(r"qri[0-9a-f]{32}")

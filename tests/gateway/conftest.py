@@ -11,7 +11,7 @@ import pytest
 from bot.gateway.transport import new_http_client
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
-from tests.conftest import FIXED_NOW
+from tests.helpers import FIXED_NOW
 
 
 @pytest.fixture

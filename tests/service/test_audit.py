@@ -25,8 +25,8 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from bot.service.audit import AuditDestinationError, AuditEvent, AuditLog
 from bot.wiring import build_gateway, build_services, build_slack_app, health_report
-from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, TEST_AUTHORIZATION
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
+from tests.slack.helpers import SEED_TEXT, SIGNING_SECRET, TEST_AUTHORIZATION
 
 WAIT = 5.0
 ENOSPC = "[Errno 28] No space left on device"

@@ -29,8 +29,8 @@ from bot.slack.cards.batch import DETAILS_ACTION, batch_card
 from bot.slack.cards.blocks import badge
 from bot.slack.cards.views import FORM_CALLBACK
 from tests.slack.blockkit import limit_problems, payload, payload_problems
-from tests.slack.conftest import SIGNING_SECRET, WAIT, AppFactory, all_text, ask, click
 from tests.slack.fakes import FakeSlackApi
+from tests.slack.helpers import SIGNING_SECRET, WAIT, AppFactory, all_text, ask, click
 from tests.slack.payloads import view_submission
 from tests.slack.test_cards import _reply
 from tests.slack.test_operations import lookups

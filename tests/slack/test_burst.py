@@ -19,7 +19,7 @@ from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from bot.wiring import build_gateway
-from tests.slack.conftest import SIGNING_SECRET, AppFactory
+from tests.slack.helpers import SIGNING_SECRET, AppFactory
 
 
 async def until(condition: Callable[[], bool]) -> None:

@@ -11,8 +11,8 @@ from bot.gateway.models import QrCodeInfo
 from bot.kit.simulate import interaction_body, signed_request
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
-from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, AppFactory, all_text, run_command
 from tests.slack.fakes import BOT_TOKEN
+from tests.slack.helpers import SEED_TEXT, SIGNING_SECRET, AppFactory, all_text, run_command
 
 REPLY_WAIT = 5.0
 

@@ -26,8 +26,8 @@ from bot.sandbox.server import create_web_app
 from bot.slack.cards.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION, SHOW_QR_ACTION
 from bot.wiring import build_gateway, build_gateways, new_gateway_http
-from tests.slack.conftest import SIGNING_SECRET, AppFactory, all_text, ask, click
 from tests.slack.fakes import FakeSlackApi
+from tests.slack.helpers import SIGNING_SECRET, AppFactory, all_text, ask, click
 from tests.slack.payloads import button_click
 
 MID, QR = "898340149000005", "31942002268195125132885377"

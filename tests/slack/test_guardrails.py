@@ -37,7 +37,8 @@ from bot.service.guard import RateLimiter
 from bot.service.lookup import Services
 from bot.slack.serving.http_server import HttpServer
 from bot.wiring import build_gateway, health_report
-from tests.slack.conftest import (
+from tests.slack.fakes import FakeSlackApi
+from tests.slack.helpers import (
     SEED_TEXT,
     SIGNING_SECRET,
     WAIT,
@@ -46,7 +47,6 @@ from tests.slack.conftest import (
     all_text,
     served,
 )
-from tests.slack.fakes import FakeSlackApi
 
 # The fields the audit trail must carry, in order (the list, not the code's).
 AUDIT_FIELDS = [

@@ -19,7 +19,7 @@ from bot.slack.reading.inbound import (
     check_signature,
     read_body,
 )
-from tests.slack.conftest import sign
+from tests.slack.helpers import sign
 
 SECRET = "inbound-test-secret"
 NOW = 1_800_000_000

@@ -18,8 +18,8 @@ from bot.slack.cards.card import SHARE_ACTION, SHOW_QR_ACTION
 from bot.slack.cards.views import FORM_CALLBACK
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 from bot.slack.reading.parse import encode_button_value
-from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, AppFactory, all_text, run_command
 from tests.slack.fakes import FakeSlackApi
+from tests.slack.helpers import SEED_TEXT, SIGNING_SECRET, AppFactory, all_text, run_command
 from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission
 
 SEED = QrCodeRef("898340149000005", "31942002268195125132885377")

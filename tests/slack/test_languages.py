@@ -23,7 +23,8 @@ from bot.slack.reading.parse import encode_button_value
 from bot.slack.webapi.language import Readers, users_info_locale
 from bot.slack.webapi.pool import ReplyPool
 from bot.wiring import build_gateway, build_services, build_slack_app
-from tests.slack.conftest import (
+from tests.slack.fakes import FakeSlackApi
+from tests.slack.helpers import (
     SEED_TEXT,
     SIGNING_SECRET,
     TEST_AUTHORIZATION,
@@ -31,7 +32,6 @@ from tests.slack.conftest import (
     AppFactory,
     all_text,
 )
-from tests.slack.fakes import FakeSlackApi
 from tests.slack.payloads import button_click, global_shortcut, view_submission
 from tests.slack.test_sharing import SEED
 

@@ -39,7 +39,8 @@ from bot.slack.cards.ops import (
     status_card,
 )
 from tests.slack.blockkit import limit_problems, payload
-from tests.slack.conftest import (
+from tests.slack.fakes import FakeSlackApi
+from tests.slack.helpers import (
     SEED_TEXT,
     SIGNING_SECRET,
     WAIT,
@@ -48,7 +49,6 @@ from tests.slack.conftest import (
     served,
     sign,
 )
-from tests.slack.fakes import FakeSlackApi
 from tests.slack.payloads import button_click
 
 NO_BILL_TEXT = "898340149000005 31940000000000000000000000"

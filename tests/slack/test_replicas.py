@@ -17,8 +17,8 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.service.lookup import Services
 from bot.wiring import health_report
 from tests.redis_server import redis_server
-from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, all_text
 from tests.slack.fakes import FakeSlackApi
+from tests.slack.helpers import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, all_text
 
 UNAVAILABLE_TEXT = "898340149000005 E5030000000000000000000001"
 

@@ -19,7 +19,7 @@ from bot.service.sharing import Coalescer
 from bot.slack.cards.blocks import REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION
 from bot.slack.reading.parse import encode_button_value
-from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, Clock, all_text
+from tests.slack.helpers import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, Clock, all_text
 from tests.slack.payloads import button_click
 
 SEED = QrCodeRef("898340149000005", "31942002268195125132885377")

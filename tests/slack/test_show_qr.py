@@ -22,8 +22,8 @@ from bot.service.lookup import Services
 from bot.slack.cards.card import SHOW_QR_ACTION
 from bot.slack.reading.parse import encode_button_value
 from tests.qr import decode_png
-from tests.slack.conftest import SIGNING_SECRET, WAIT, AppFactory, all_text, run_command
 from tests.slack.fakes import FakeSlackApi
+from tests.slack.helpers import SIGNING_SECRET, WAIT, AppFactory, all_text, run_command
 from tests.slack.payloads import button_click
 
 SEED = QrCodeRef("898340149000005", "31942002268195125132885377")

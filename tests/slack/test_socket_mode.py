@@ -10,8 +10,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.serving.socket_mode import SocketConnection, retry_after_seconds
-from tests.slack.conftest import WAIT
 from tests.slack.fakes import APP_TOKEN, FakeSlackApi
+from tests.slack.helpers import WAIT
 
 
 def socket_connection(slack_api: FakeSlackApi, app_token: str = APP_TOKEN) -> SocketConnection:

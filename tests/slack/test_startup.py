@@ -19,8 +19,8 @@ from bot.kit.simulate import signed_headers, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.slack.serving.startup import StartupError, TokenRefused, authorize_at_start
 from bot.wiring import build_gateway, build_services, build_slack_app
-from tests.slack.conftest import SEED_TEXT, SIGNING_SECRET, served
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
+from tests.slack.helpers import SEED_TEXT, SIGNING_SECRET, served
 
 
 def slack_settings(api_url: str, **values: Any) -> Any:

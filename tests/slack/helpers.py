@@ -1,0 +1,187 @@
+"""Helpers for driving the Slack app: signed requests, a served app, an app factory, a clock."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
+
+from bot.config import load_settings
+from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.protocol import utc_now
+from bot.i18n import ENGLISH
+from bot.kit.simulate import interaction_body, signed_request, slash_command_body
+from bot.kit.sink import ResponseSink
+from bot.service.audit import AuditLog
+from bot.service.lookup import Services
+from bot.service.metrics import Metrics
+from bot.slack.serving.front_door import FrontDoor
+from bot.slack.serving.http_server import Health, HttpServer, create_http_app
+from bot.slack.webapi.language import Readers
+from bot.store.redis import SharedStore
+from bot.wiring import (
+    build_gateway,
+    build_gateways,
+    build_services,
+    build_slack_app,
+    shared_store,
+)
+from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
+from tests.slack.payloads import button_click
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+
+
+SEED_TEXT = "898340149000005 31942002268195125132885377"
+
+
+WAIT = 5.0  # a bound on waits for what must come, never a measurement
+
+
+TEST_AUTHORIZATION = AuthorizeResult(
+    enterprise_id=None,
+    team_id="T0QRINFO01",
+    bot_user_id="U0BOT",
+    bot_id="B0BOT",
+    bot_token=BOT_TOKEN,
+)
+
+
+class Clock:
+    """A settable monotonic clock (seconds), for breakers, limits and windows."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class AppFactory:
+    """Builds the real app on the test's sandbox and fake Slack; keeps what it built to wait on."""
+
+    def __init__(self, gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi) -> None:
+        self._http = gateway_http
+        self._slack_api = slack_api
+        self.services: list[Services] = []
+        self.audit_logs: list[AuditLog] = []
+        self.stores: list[SharedStore] = []
+
+    def __call__(self, gateway: Any = None, **values: Any) -> AsyncApp:
+        return self.build(gateway, **values)[0]
+
+    def build(
+        self,
+        gateway: Any = None,
+        *,
+        audit: Path | None = None,
+        breaker: CircuitBreaker | None = None,
+        wall_clock: Callable[[], datetime] = utc_now,
+        readers: Readers | None = None,
+        http: httpx.AsyncClient | None = None,
+        **values: Any,
+    ) -> tuple[AsyncApp, Services]:
+        """The app and its services; *audit* a file to audit to, *breaker* one with a test clock
+        (the default gateway's), *http* the gateways' client (else the test's sandbox, for
+        every URL)."""
+        values = {
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": self._slack_api.url,
+        } | values
+        settings = load_settings(**values)
+        store = shared_store(settings)  # with qrinfo_redis_url: a replica sharing Redis
+        if store is not None:
+            self.stores.append(store)
+        http = http or self._http
+        client = gateway or build_gateway(settings, http, breaker=breaker, store=store)
+        gateways = build_gateways(settings, http, client, store=store)
+        log = AuditLog(str(audit)) if audit is not None else None
+        if log is not None:
+            self.audit_logs.append(log)
+        services = build_services(settings, gateways, audit=log, wall_clock=wall_clock, store=store)
+        self.services.append(services)
+        app = build_slack_app(settings, services, authorization=TEST_AUTHORIZATION, readers=readers)
+        return app, services
+
+    async def settled(self) -> None:
+        """Every listener's work after its ack is done: whatever it would post, it has posted."""
+        for services in self.services:
+            assert await services.inflight.drain(WAIT)
+
+    async def close(self) -> None:
+        for log in self.audit_logs:
+            log.close()
+        for store in self.stores:
+            await store.aclose()
+
+
+def sign(body: bytes, *, secret: str = SIGNING_SECRET, stamp: str | None = None) -> dict[str, str]:
+    """Slack's two headers for *body*, over its exact bytes (any bytes, UTF-8 or not)."""
+    stamp = stamp or str(int(time.time()))
+    digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + digest.hexdigest()}
+
+
+async def _ok() -> dict[str, Any]:
+    return {"ok": True}
+
+
+@asynccontextmanager
+async def served(
+    app: AsyncApp,
+    health: Health = _ok,
+    *,
+    body_seconds: float = 10.0,
+    metrics: Metrics | None = None,
+) -> AsyncIterator[tuple[str, HttpServer]]:
+    """*app* behind its front door on a loopback port the server chose: (base URL, server).
+    With *metrics*, the door times its acks and /metrics shows them."""
+    door = FrontDoor(
+        app,
+        signing_secret=SIGNING_SECRET,
+        language=ENGLISH,
+        body_seconds=body_seconds,
+        metrics=metrics,
+    )
+    scrape = metrics.exposition if metrics is not None else Metrics().exposition
+    server = HttpServer(create_http_app(door, health, scrape), "127.0.0.1", 0)
+    url = await server.start()
+    try:
+        yield url, server
+    finally:
+        await server.stop(_ok)
+
+
+async def run_command(app: AsyncApp, text: str, sink: ResponseSink) -> BoltResponse:
+    """Dispatch a signed /qrinfo with *text*, its response_url pointing at *sink*."""
+    body = slash_command_body(text, response_url=sink.url())
+    return await app.async_dispatch(signed_request(body, SIGNING_SECRET))
+
+
+async def ask(app: AsyncApp, sink: ResponseSink, text: str) -> dict[str, Any]:
+    """`/qrinfo <text>`, and the first payload it posts to the response_url."""
+    await run_command(app, text, sink)
+    return (await sink.next(WAIT)).payload
+
+
+async def click(app: AsyncApp, sink: ResponseSink, action: str, value: str) -> dict[str, Any]:
+    """A signed click on button *action* carrying *value*, and the first payload it posts."""
+    payload = button_click(action, value, response_url=sink.url())
+    await app.async_dispatch(signed_request(interaction_body(payload), SIGNING_SECRET))
+    return (await sink.next(WAIT)).payload
+
+
+def all_text(payload: dict[str, Any]) -> str:
+    """Every text in a payload, for 'does it say X' checks."""
+    return json.dumps(payload, ensure_ascii=False)
