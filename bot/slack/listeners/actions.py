@@ -34,7 +34,13 @@ from bot.slack.cards.notices import (
     share_failed_card,
 )
 from bot.slack.cards.ops import raw_gone_card, raw_reply_card
-from bot.slack.listeners.listening import lookup_card, operator_or_refused, requester, work
+from bot.slack.listeners.listening import (
+    after_ack,
+    lookup_card,
+    operator_or_refused,
+    requester,
+    work,
+)
 from bot.slack.reading.parse import decode_button_value
 from bot.slack.reading.pasted import UsageError
 from bot.slack.webapi.direct import DmFile, send_file_to_dm, web_api_call
@@ -65,9 +71,8 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
             context: AsyncBoltContext,
             client: AsyncWebClient,
         ) -> None:
-            await ack()
-            clicked = _Click(services, readers, readers.reader(client, context.user_id), client)
-            async with work(services, respond, clicked.reader):
+            async with after_ack(ack, services, readers, respond, client, context) as reader:
+                clicked = _Click(services, readers, reader, client)
                 await handle(clicked, action, body, respond, requester(context))
 
         app.action(action_id)(listener)
@@ -85,9 +90,7 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         context: AsyncBoltContext,
         client: AsyncWebClient,
     ) -> None:
-        await ack()
-        reader = readers.reader(client, context.user_id)
-        async with work(services, respond, reader):
+        async with after_ack(ack, services, readers, respond, client, context) as reader:
             await _raw_reply(services, reader, action, respond, requester(context), client)
 
 

@@ -19,10 +19,10 @@ from bot.service.status import status_of
 from bot.slack.cards.notices import input_error_card, usage_card
 from bot.slack.cards.ops import status_card
 from bot.slack.listeners.listening import (
+    after_ack,
     operator_or_refused,
     request_card,
     requester,
-    work,
 )
 from bot.slack.reading.parse import parse_command
 from bot.slack.reading.pasted import HelpRequest, StatusRequest, UsageError
@@ -42,9 +42,7 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         context: AsyncBoltContext,
         client: AsyncWebClient,
     ) -> None:
-        await ack()  # before any I/O: Slack gives us 3 seconds
-        reader = readers.reader(client, context.user_id)  # their locale, asked beside the work
-        async with work(services, respond, reader):
+        async with after_ack(ack, services, readers, respond, client, context) as reader:
             text = str(command.get("text") or "")
             await _answer(services, reader, text, respond, context, client)
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -36,7 +37,7 @@ from bot.slack.cards.outcome import outcome_card
 from bot.slack.reading.parse import FormErrors
 from bot.slack.reading.pasted import QR_CODE_ID, BatchRequest
 from bot.slack.webapi.errors import error_code
-from bot.slack.webapi.language import Reader
+from bot.slack.webapi.language import Reader, Readers
 from bot.slack.webapi.replies import send_card, unexpected_errors_reported
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,23 @@ async def operator_or_refused(
     log.info("refused %s to %s: not an operator", what, who.user_id)
     await send_card(respond, operators_only_card(tr), replace_original=False)
     return False
+
+
+@asynccontextmanager
+async def after_ack(  # a listener's own arguments, as Bolt injects them
+    ack: AsyncAck,
+    services: Services,
+    readers: Readers,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> AsyncIterator[Reader]:
+    """Every listener's start: the ack first, before any I/O (Slack waits 3 s); then the
+    reader, whose language is asked beside the work; then the work itself (:func:`work`)."""
+    await ack()
+    reader = readers.reader(client, context.user_id)
+    async with work(services, respond, reader):
+        yield reader
 
 
 @asynccontextmanager

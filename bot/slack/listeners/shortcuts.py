@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.i18n import T, Translator
 from bot.service.lookup import Services
 from bot.slack.cards.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
-from bot.slack.listeners.listening import request_card, requester, too_many, work
+from bot.slack.listeners.listening import after_ack, request_card, requester, too_many
 from bot.slack.reading.parse import FormErrors, find_in_message, parse_form
 from bot.slack.reading.pasted import BatchRequest
 from bot.slack.webapi.direct import send_card_to_dm
@@ -40,9 +40,7 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         respond: AsyncRespond,
         context: AsyncBoltContext,
     ) -> None:
-        await ack()
-        reader = readers.reader(client, context.user_id)
-        async with work(services, respond, reader):
+        async with after_ack(ack, services, readers, respond, client, context) as reader:
             # trigger_id lives 3 seconds: the locale gets at most one of them.
             tr = await reader.translator(wait=FORM_LOCALE_WAIT_SECONDS)
             await _open(client, shortcut["trigger_id"], form_modal(tr))
@@ -55,9 +53,7 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         respond: AsyncRespond,
         context: AsyncBoltContext,
     ) -> None:
-        await ack()
-        reader = readers.reader(client, context.user_id)
-        async with work(services, respond, reader):
+        async with after_ack(ack, services, readers, respond, client, context) as reader:
             tr = await reader.translator(wait=FORM_LOCALE_WAIT_SECONDS)
             await _open(client, shortcut["trigger_id"], _prefilled_form(shortcut, tr))
 
@@ -79,10 +75,8 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
             errors = {_FIELD_BLOCKS[field]: tr(text) for field, text in exc.errors.items()}
             await ack(response_action="errors", errors=errors)
             return
-        await ack()  # closes the modal
-        reader = readers.reader(client, context.user_id)
-        async with work(services, respond, reader):
-            who = requester(context)
+        async with after_ack(ack, services, readers, respond, client, context) as reader:
+            who = requester(context)  # the ack closed the modal
             msg_id, card = await request_card(  # for the DM: nobody there to share with
                 services,
                 request,
