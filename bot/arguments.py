@@ -61,6 +61,23 @@ def _file_name(text: str) -> str:
 
 
 def _add_one_shots(commands: Commands) -> None:
+    for one_shot in (_add_query(commands), _add_demo(commands)):
+        one_shot.add_argument(
+            "--auth",
+            choices=("body-sig", "token"),
+            default="body-sig",
+            help="sign each request (body-sig, the default) or take an access token (token): "
+            "one of the 10 an appId may hold at once, for an hour; CHINAUMS_AUTH is for serve",
+        )
+        one_shot.add_argument(
+            "--lang",
+            choices=LANGUAGES,
+            default=None,
+            help="the language of the output: en or zh (default: QRINFO_LANGUAGE, else en)",
+        )
+
+
+def _add_query(commands: Commands) -> argparse.ArgumentParser:
     query = commands.add_parser("query", help="look one QR code up and print it")
     query.add_argument(
         "text",
@@ -87,6 +104,10 @@ def _add_one_shots(commands: Commands) -> None:
         help="ask that environment's gateway (a second gateway, CHINAUMS_TEST_* or "
         "CHINAUMS_PROD_*, or the default one); the default: the one CHINAUMS_ENV names",
     )
+    return query
+
+
+def _add_demo(commands: Commands) -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="run one /qrinfo through the real app in-process and print the card"
     )
@@ -97,20 +118,7 @@ def _add_one_shots(commands: Commands) -> None:
         "quoted or not",
     )
     demo.add_argument("--json", action="store_true", help="print the exact payload the app sent")
-    for one_shot in (query, demo):
-        one_shot.add_argument(
-            "--auth",
-            choices=("body-sig", "token"),
-            default="body-sig",
-            help="sign each request (body-sig, the default) or take an access token (token): "
-            "one of the 10 an appId may hold at once, for an hour; CHINAUMS_AUTH is for serve",
-        )
-        one_shot.add_argument(
-            "--lang",
-            choices=LANGUAGES,
-            default=None,
-            help="the language of the output: en or zh (default: QRINFO_LANGUAGE, else en)",
-        )
+    return demo
 
 
 def _add_serve(commands: Commands) -> None:

@@ -25,19 +25,15 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import (
-    BaseSettings,
-    InitSettingsSource,
     NoDecode,
-    PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
 from bot.environment import (
     BLANK_CATEGORIES,
     SECRET_FILES,
-    AsPasted,
     ConfigError,
-    SecretFiles,
+    FromEnvironment,
 )
 from bot.gateway.config import AuthScheme, Environment
 from bot.i18n import Language
@@ -192,7 +188,7 @@ def _origin(url: str | None) -> tuple[str, str, int] | None:
     return parsed.scheme, parsed.host, port
 
 
-class Settings(BaseSettings):
+class Settings(FromEnvironment):
     """The bot's configuration. Field names are the environment variables, lowercased."""
 
     model_config = SettingsConfigDict(
@@ -201,20 +197,6 @@ class Settings(BaseSettings):
         frozen=True,
         hide_input_in_errors=True,
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # After the variables themselves: a NAME_FILE never silently loses to NAME (both set
-        # is refused), and the tests' overrides come first.
-        init = init_settings if isinstance(init_settings, InitSettingsSource) else None
-        return init_settings, AsPasted(env_settings, init), SecretFiles(settings_cls, init)
 
     chinaums_env: Environment = "sandbox"
     chinaums_base_url: str | None = None
@@ -607,22 +589,7 @@ def load_settings(*, unused: frozenset[str] = frozenset(), **overrides: object) 
         raise ConfigError(_one_line(exc)) from None
 
 
-class _AsPastedOnly(BaseSettings):
-    """The environment alone, each value read by the one rule (:mod:`bot.environment`)."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (AsPasted(env_settings),)
-
-
-class _AuditLogOnly(_AsPastedOnly):
+class _AuditLogOnly(FromEnvironment):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
 
     qrinfo_audit_log: str = "-"
@@ -633,7 +600,7 @@ def audit_log_setting() -> str:
     return _AuditLogOnly().qrinfo_audit_log
 
 
-class _LogFormatOnly(_AsPastedOnly):
+class _LogFormatOnly(FromEnvironment):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
 
     qrinfo_log_format: str = "text"

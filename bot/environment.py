@@ -194,7 +194,9 @@ class SecretFiles(PydanticBaseSettingsSource):
         environ = {name.lower(): value for name, value in os.environ.items()}  # as Settings
         values: dict[str, Any] = {}
         for field in SECRET_FILES:
-            if field in self._given:  # the caller's own value stands: the file is not read
+            if (
+                field not in self.settings_cls.model_fields or field in self._given
+            ):  # the caller's own value stands: the file is not read
                 continue
             variable = field.upper()
             try:
@@ -207,3 +209,21 @@ class SecretFiles(PydanticBaseSettingsSource):
                 raise ConfigError(f"{variable} and {variable}_FILE are both set: keep one of them")
             values[field] = read_secret_file(f"{variable}_FILE", path)
         return values
+
+
+class FromEnvironment(BaseSettings):
+    """Settings read from the environment by the one rule, and secrets from their files.
+    The caller's own values come first; a NAME_FILE never silently loses to NAME (both set
+    is refused)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        init = init_settings if isinstance(init_settings, InitSettingsSource) else None
+        return init_settings, AsPasted(env_settings, init), SecretFiles(settings_cls, init)

@@ -7,9 +7,12 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from slack_bolt.async_app import AsyncApp
 
 from bot.config import REDIS_URL_UNREADABLE, Settings
 from bot.i18n.catalogue import translator
@@ -23,6 +26,7 @@ from bot.slack.serving.http_server import (
     HANDLING_SECONDS,
     HTTP_CLOSE_SECONDS,
     Scrape,
+    Serving,
     run_http,
     start_metrics_server,
 )
@@ -160,20 +164,26 @@ async def _serve_with(  # what serve has so far, handed on
         app = build_slack_app(
             settings, services, authorization=authorization, reply_pool=reply_pool
         )
-        secret = settings.slack_signing_secret
-        door = FrontDoor(
-            app,
-            signing_secret=secret.get_secret_value() if secret else None,
-            language=translator(settings.qrinfo_language),
-            reply_pool=reply_pool,
-            metrics=services.metrics,
-        )
+        door = _front_door(settings, app, services, reply_pool)
         tune_gc_for_bursts()  # after start-up: what exists now lives as long as the process
         stop.serving = True
         await _run(settings, door, services, stop, mode=mode, host=host, port=port)
     finally:
         await reply_pool.aclose()
         await http.aclose()
+
+
+def _front_door(
+    settings: Settings, app: AsyncApp, services: Services, reply_pool: ReplyPool
+) -> FrontDoor:
+    secret = settings.slack_signing_secret
+    return FrontDoor(
+        app,
+        signing_secret=secret.get_secret_value() if secret else None,
+        language=translator(settings.qrinfo_language),
+        reply_pool=reply_pool,
+        metrics=services.metrics,
+    )
 
 
 async def _run(  # what serve built, handed on
@@ -197,42 +207,42 @@ async def _run(  # what serve built, handed on
         wait = lookup_budget_seconds(settings.chinaums_timeout)
         await stop.drain(services.inflight.drain(wait), lambda: len(services.inflight))
 
-    scrape: Scrape | None = services.metrics.exposition
-    metrics = None
-    if settings.qrinfo_metrics_port is not None:  # /metrics off the port Slack reaches
-        metrics = await start_metrics_server(
-            services.metrics.exposition, host=host, port=settings.qrinfo_metrics_port
+    async with _metrics_where_asked(settings, services, host) as scrape:
+        serving = Serving(
+            host=host,
+            port=port,
+            health=health,
+            scrape=scrape,
+            stop=stop.requested,
+            drain=drain,
+            listening=listening,
         )
-        scrape = None
-    try:
         if mode == "socket":
-            assert settings.slack_app_token is not None  # noqa: S101  # the caller required it
+            token = settings.slack_app_token
+            assert token is not None  # noqa: S101  # the caller required it
             await run_socket(
-                door,
-                app_token=settings.slack_app_token.get_secret_value(),
-                api_url=settings.slack_api_url,
-                host=host,
-                port=port,
-                health=health,
-                scrape=scrape,
-                stop=stop.requested,
-                drain=drain,
-                listening=listening,
+                door, serving, app_token=token.get_secret_value(), api_url=settings.slack_api_url
             )
         else:
-            await run_http(
-                door,
-                host=host,
-                port=port,
-                health=health,
-                scrape=scrape,
-                stop=stop.requested,
-                drain=drain,
-                listening=listening,
-            )
+            await run_http(door, serving)
+
+
+@asynccontextmanager
+async def _metrics_where_asked(
+    settings: Settings, services: Services, host: str
+) -> AsyncIterator[Scrape | None]:
+    """/metrics on the serving port (its scrape given), or on QRINFO_METRICS_PORT (None
+    given: served there until the end of the drain)."""
+    if settings.qrinfo_metrics_port is None:
+        yield services.metrics.exposition
+        return
+    server = await start_metrics_server(
+        services.metrics.exposition, host=host, port=settings.qrinfo_metrics_port
+    )
+    try:
+        yield None
     finally:
-        if metrics is not None:  # scraped to the end of the drain
-            await metrics.stop(_nothing_to_drain)
+        await server.stop(_nothing_to_drain)
 
 
 async def _nothing_to_drain() -> None:

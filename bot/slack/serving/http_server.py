@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -221,24 +222,29 @@ class HttpServer:
         await self._runner.cleanup()
 
 
-async def run_http(
-    door: FrontDoor,
-    *,
-    host: str,
-    port: int,
-    health: Health,
-    scrape: Scrape | None,
-    stop: asyncio.Event,
-    drain: Drain,
-    listening: Callable[[], None] = lambda: None,
-) -> None:
-    """Serve HTTP mode (*listening* called once the port is open) until *stop* is set, then
-    shut down gracefully."""
-    server = HttpServer(create_http_app(door, health, scrape), host, port)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Serving:
+    """What either mode serves with: where it listens, what its probes and /metrics read
+    (*scrape* None: /metrics on a port of its own), when it stops and how it drains, and
+    what to do once it listens."""
+
+    host: str
+    port: int
+    health: Health
+    scrape: Scrape | None
+    stop: asyncio.Event
+    drain: Drain
+    listening: Callable[[], None] = lambda: None
+
+
+async def run_http(door: FrontDoor, serving: Serving) -> None:
+    """Serve HTTP mode (*serving.listening* called once the port is open) until its stop is
+    set, then shut down gracefully."""
+    app = create_http_app(door, serving.health, serving.scrape)
+    server = HttpServer(app, serving.host, serving.port)
     url = await server.start()
-    log.warning(
-        "qrinfo serving Slack requests on %s%s; %s", url, EVENTS_PATH, ops_urls(url, scrape)
-    )
-    listening()
-    await stop.wait()
-    await server.stop(drain)
+    where = ops_urls(url, serving.scrape)
+    log.warning("qrinfo serving Slack requests on %s%s; %s", url, EVENTS_PATH, where)
+    serving.listening()
+    await serving.stop.wait()
+    await server.stop(serving.drain)

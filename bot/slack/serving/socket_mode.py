@@ -8,7 +8,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 import aiohttp
@@ -20,10 +20,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.serving.front_door import FrontDoor
 from bot.slack.serving.http_server import (
     HANDLING_SECONDS,
-    Drain,
     Health,
     HttpServer,
     Scrape,
+    Serving,
     add_ops_routes,
     ops_urls,
 )
@@ -167,43 +167,33 @@ def retry_after_seconds(headers: Mapping[str, str], most: float) -> float:
     return min(max(seconds, 0.0), most) if math.isfinite(seconds) else most
 
 
-async def run_socket(
-    door: FrontDoor,
-    *,
-    app_token: str,
-    api_url: str,
-    host: str,
-    port: int,
-    health: Health,
-    scrape: Scrape | None,
-    stop: asyncio.Event,
-    drain: Drain,
-    listening: Callable[[], None] = lambda: None,
-) -> None:
+async def run_socket(door: FrontDoor, serving: Serving, *, app_token: str, api_url: str) -> None:
     """Connect over Socket Mode; serve the probes (readiness and ``/healthz`` with the
-    socket's state) and ``/metrics`` (unless *scrape* is None) on *port*.
+    socket's state) and ``/metrics`` (unless its scrape is None) on the serving port.
 
     Connecting runs beside the wait for *stop*, so a signal ends the process at
     any moment, connected or not. A refused app token is TokenRefused naming
     SLACK_APP_TOKEN, at start or later.
     """
     clients: list[SocketConnection] = []  # the one connection, once made; /healthz asks it
-    server, url = await _health_server(clients, health, scrape, host=host, port=port)
+    server, url = await _health_server(
+        clients, serving.health, serving.scrape, host=serving.host, port=serving.port
+    )
     # Made after the port is ours: the client starts a task and a session when made.
     clients.append(_connection(door, app_token=app_token, api_url=api_url))
     client = clients[0]
-    log.warning("qrinfo connecting over Socket Mode; %s", ops_urls(url, scrape))
-    listening()
+    log.warning("qrinfo connecting over Socket Mode; %s", ops_urls(url, serving.scrape))
+    serving.listening()
     connecting = asyncio.ensure_future(_connect(client))
     try:
-        await _first_of(stop.wait(), client.refusal.wait())
+        await _first_of(serving.stop.wait(), client.refusal.wait())
     finally:
         connecting.cancel()
         # The envelopes already taken are acked on this socket before it closes (an unacked
         # one is delivered again elsewhere: a second card); new ones are left to others.
         await door.close_socket(HANDLING_SECONDS)
         await client.close()
-        await server.stop(drain)
+        await server.stop(serving.drain)
     if client.refused is not None:
         raise TokenRefused(f"SLACK_APP_TOKEN: Slack refused it ({client.refused})")
 
