@@ -95,7 +95,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 def _audit(path: str, args: argparse.Namespace) -> int:
     """Print the audit log at *path* (--file, else QRINFO_AUDIT_LOG) as a table."""
-    from bot.service.audit_reader import parse_since  # noqa: PLC0415  # only this command
+    from bot.service.audit_trail import parse_since  # noqa: PLC0415  # only this command
 
     problem = _audit_path_problem(path, from_flag=args.file is not None)
     if problem:
@@ -123,8 +123,8 @@ def _audit_path_problem(path: str, *, from_flag: bool) -> str | None:
 
 
 def _print_audit(path: str, args: argparse.Namespace, since: timedelta | None) -> int:
-    from bot.service.audit_reader import (  # noqa: PLC0415  # only this command reads the trail
-        AuditReader,
+    from bot.service.audit_trail import (  # noqa: PLC0415  # only this command reads the trail
+        AuditTrail,
         audit_lines,
         format_table,
         open_audit_file,
@@ -134,7 +134,7 @@ def _print_audit(path: str, args: argparse.Namespace, since: timedelta | None) -
     try:
         # Bytes: a line that is not UTF-8 is skipped on its own, it does not stop the read.
         with open_audit_file(path) as stream:
-            reader = AuditReader(audit_lines(stream))
+            reader = AuditTrail(audit_lines(stream))
             events = select(reader, user=args.user, mid=args.mid, since=since)
     except FileNotFoundError:
         return fail(EXIT_BAD_INPUT, f"no audit log at {path}")

@@ -1,5 +1,5 @@
 """What replicas share, as the gateway client sees it: the values, and the two promises a
-shared store makes (the fleet's circuit, the fleet's access token).
+shared store makes (the fleet's breaker, the fleet's access token).
 
 The gateway depends on these protocols only; :mod:`bot.store` keeps them in Redis and the
 wiring hands the gateway a store's. Without one, each replica keeps its own.
@@ -30,7 +30,7 @@ class FleetToken:
 
 
 @dataclass(frozen=True, slots=True)
-class FleetCircuit:
+class FleetBreakerState:
     open_for: float  # seconds the fleet's pause has left (0: not paused)
     failing_since: datetime | None
     closed_at: float | None  # wall clock of the last close, when one was announced
@@ -44,7 +44,7 @@ class FleetCircuit:
         )
 
 
-class TokenShare(Protocol):
+class FleetTokens(Protocol):
     """The fleet's access token and the lock on refreshing it."""
 
     @property
@@ -67,10 +67,10 @@ class TokenShare(Protocol):
     def now(self) -> float: ...
 
 
-class CircuitShare(Protocol):
-    """The fleet's circuit: open for all, one trial for the fleet, closed for all."""
+class FleetBreaker(Protocol):
+    """The fleet's breaker: open for all, one trial for the fleet, closed for all."""
 
-    async def read(self) -> FleetCircuit | Lost: ...
+    async def read(self) -> FleetBreakerState | Lost: ...
 
     async def opened(self, failing_since: datetime | None, cooldown: float) -> None: ...
 
@@ -79,6 +79,6 @@ class CircuitShare(Protocol):
     async def closed(self) -> None: ...
 
     @property
-    def last_seen(self) -> FleetCircuit | None: ...
+    def last_seen(self) -> FleetBreakerState | None: ...
 
     def wall_now(self) -> float: ...

@@ -1,7 +1,7 @@
 """Admission: whether a lookup may call the gateway now, and the bookkeeping around the call.
 
 Three checks, one idea (do not pile calls on a gateway that cannot take them):
-the circuit breaker (paused after repeated failures), at most max_in_flight
+the breaker (paused after repeated failures), at most max_in_flight
 calls at once, and a bounded wait for a slot, refused at once when the queue
 predictably cannot drain within the lookup's deadline.
 """
@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from bot.fleet_state import CircuitShare, Lost
+from bot.fleet_state import FleetBreaker, Lost
 from bot.gateway.breaker import CircuitBreaker
-from bot.gateway.errors import GatewayBusy, GatewayCircuitOpen, GatewayError, GatewayUnavailable
+from bot.gateway.errors import GatewayBreakerOpen, GatewayBusy, GatewayError, GatewayUnavailable
 
 
 class Admission:
@@ -28,12 +28,12 @@ class Admission:
         max_in_flight: int,
         timeout: float,
         breaker: CircuitBreaker,
-        shared: CircuitShare | None = None,
+        fleet: FleetBreaker | None = None,
     ) -> None:
         self.max_in_flight = max_in_flight
         self.timeout = timeout
         self.breaker = breaker
-        self.shared = shared  # the fleet's circuit, when replicas share Redis
+        self.fleet = fleet  # the fleet's breaker, when replicas share Redis
         self.in_flight = 0  # calls holding a slot now
         self.waiting = 0  # lookups queued for a slot now
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -42,13 +42,13 @@ class Admission:
     @asynccontextmanager
     async def call(self, msg_id: str | None) -> AsyncIterator[None]:
         """Hold a slot for one call; its outcome (the exception leaving the block) is the
-        breaker's verdict. Raises GatewayCircuitOpen or GatewayBusy instead of admitting."""
-        if self.shared is not None:
+        breaker's verdict. Raises GatewayBreakerOpen or GatewayBusy instead of admitting."""
+        if self.fleet is not None:
             await self._follow_fleet()
         trial = self.breaker.state == "half-open"
         if not self.breaker.admit() or (trial and not await self._fleet_trial()):
             snapshot = self.breaker.snapshot()
-            raise GatewayCircuitOpen(
+            raise GatewayBreakerOpen(
                 failing_since=snapshot.failing_since, retry_in=snapshot.retry_in, msg_id=msg_id
             )
         try:
@@ -82,38 +82,38 @@ class Admission:
 
     async def _follow_fleet(self) -> None:
         """Pause when another replica paused the gateway; resume when one found it back."""
-        assert self.shared is not None  # noqa: S101  # only called with one
-        fleet = await self.shared.read()
-        if isinstance(fleet, Lost):
+        assert self.fleet is not None  # noqa: S101  # only called with one
+        state = await self.fleet.read()
+        if isinstance(state, Lost):
             return  # this replica's own breaker decides alone
-        if fleet.open_for > 0:
-            self.breaker.adopt_open(fleet.failing_since, fleet.open_for)
-        elif fleet.closed_at is not None:
-            self.breaker.adopt_closed(datetime.fromtimestamp(fleet.closed_at, UTC))
+        if state.open_for > 0:
+            self.breaker.adopt_open(state.failing_since, state.open_for)
+        elif state.closed_at is not None:
+            self.breaker.adopt_closed(datetime.fromtimestamp(state.closed_at, UTC))
 
     async def _fleet_trial(self) -> bool:
         """This replica's trial call is the fleet's one (or Redis is lost: its own)."""
-        if self.shared is None:
+        if self.fleet is None:
             return True
-        claimed = await self.shared.trial(self.timeout)
+        claimed = await self.fleet.trial(self.timeout)
         if claimed is False:
             self.breaker.abandoned()
             return False
         return True
 
     def _fleet_closing_due(self) -> bool:
-        """The fleet's circuit was opened (by any replica) and nobody has said it closed."""
-        seen = self.shared.last_seen if self.shared is not None else None
+        """The fleet's breaker was opened (by any replica) and nobody has said it closed."""
+        seen = self.fleet.last_seen if self.fleet is not None else None
         return seen is not None and seen.closing_due
 
     async def _tell_fleet(self, *, opened: bool) -> None:
-        if self.shared is None:
+        if self.fleet is None:
             return
         if opened:
             snapshot = self.breaker.snapshot()
-            await self.shared.opened(snapshot.failing_since, self.breaker.cooldown)
+            await self.fleet.opened(snapshot.failing_since, self.breaker.cooldown)
         else:
-            await self.shared.closed()
+            await self.fleet.closed()
 
     async def _take_slot(self, msg_id: str | None) -> None:
         """Wait for a slot, at most half the deadline; busy at once if the queue is hopeless

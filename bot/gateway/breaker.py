@@ -1,9 +1,9 @@
-"""A circuit breaker for the gateway: after repeated failures, stop calling it for a while.
+"""A breaker for the gateway: after repeated failures, stop calling it for a while.
 
 closed --(N unavailable results in a row)--> open --(cool-down over)--> half-open
 half-open --(the one trial call succeeds)--> closed;  --(it fails)--> open again
 
-While open, lookups fail at once (GatewayCircuitOpen) instead of each waiting
+While open, lookups fail at once (GatewayBreakerOpen) instead of each waiting
 out its deadline against a gateway that is down.
 """
 
@@ -81,7 +81,7 @@ class CircuitBreaker:
         return False
 
     def succeeded(self) -> bool:
-        """The gateway answered (any definite answer counts): close the circuit. True when
+        """The gateway answered (any definite answer counts): close the breaker. True when
         it was open (or half-open) and closes now."""
         was_open = self._opened_at is not None
         if was_open:
@@ -94,7 +94,7 @@ class CircuitBreaker:
 
     def failed(self) -> bool:
         """The gateway was unavailable: open at the threshold, or when the trial failed.
-        True when this failure (re)opened the circuit."""
+        True when this failure (re)opened the breaker."""
         self._streak += 1
         if self._failing_since is None:
             self._failing_since = self._wall_clock()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 import stamina
 
-from bot.fleet_state import CircuitShare, TokenShare
+from bot.fleet_state import FleetBreaker, FleetTokens
 from bot.gateway.admission import Admission
 from bot.gateway.attempts import Attempts, Retryable, Try
 from bot.gateway.auth import AccessTokenAuth, BodySigAuth
@@ -112,7 +112,7 @@ class QrCodeClient:
 
         Input is checked before any I/O. The whole lookup, token and retries
         included, ends within ``timeout`` seconds; admission may refuse it at once
-        (circuit open, too many in flight) instead of letting it pile up. Pass
+        (breaker open, too many in flight) instead of letting it pile up. Pass
         *attempts* to read afterwards how the call went (tries, the last reply).
         """
         request = QueryQrCodeInfoRequest(
@@ -212,13 +212,13 @@ def create_client(
     wall_clock: WallClock = utc_now,
     nonce: NonceFactory = new_nonce,
     breaker: CircuitBreaker | None = None,
-    shared_circuit: CircuitShare | None = None,
-    shared_token: TokenShare | None = None,
+    fleet_breaker: FleetBreaker | None = None,
+    fleet_tokens: FleetTokens | None = None,
 ) -> QrCodeClient:
     """The client *config* describes, on the process's shared *http* client.
 
     *breaker* replaces the one the config describes (tests pass one with their clock).
-    With replicas sharing a store, *shared_circuit* and *shared_token* make the circuit and
+    With replicas sharing a store, *fleet_breaker* and *fleet_tokens* make the breaker and
     the access token the fleet's (the wiring makes them; a gateway beside the default one
     has its own).
     """
@@ -228,12 +228,12 @@ def create_client(
     return QrCodeClient(
         http=http,
         base_url=config.base_url,
-        auth=_auth(config, http, wall_clock=wall_clock, nonce=nonce, shared=shared_token),
+        auth=_auth(config, http, wall_clock=wall_clock, nonce=nonce, fleet=fleet_tokens),
         admission=Admission(
             max_in_flight=config.max_in_flight,
             timeout=config.timeout,
             breaker=breaker,
-            shared=shared_circuit,
+            fleet=fleet_breaker,
         ),
         system_id=config.system_id,
         src_reserve=config.src_reserve,
@@ -247,7 +247,7 @@ def _auth(
     *,
     wall_clock: WallClock,
     nonce: NonceFactory,
-    shared: TokenShare | None,
+    fleet: FleetTokens | None,
 ) -> httpx.Auth:
     """The Authorization scheme *config* names: a signature per request, or a cached token."""
     if config.auth == "body-sig":
@@ -266,4 +266,4 @@ def _auth(
             request_timeout=config.timeout,
         )
 
-    return AccessTokenAuth(TokenCache(fetch, shared=shared))
+    return AccessTokenAuth(TokenCache(fetch, fleet=fleet))

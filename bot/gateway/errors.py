@@ -8,7 +8,7 @@
         ├── GatewayRejected   a definite business answer (NO_BILL, ...): show its meaning
         ├── GatewayUnavailable network, deadline, 5xx, garbled reply: say so, try later
         │   ├── GatewayBusy   our own cap on lookups in flight is full: try again in a moment
-        │   └── GatewayCircuitOpen  the gateway kept failing: calls paused for a cool-down
+        │   └── GatewayBreakerOpen  the gateway kept failing: calls paused for a cool-down
         └── GatewayAuthError  credentials, IP whitelist, clock, URL: for the operator
             └── TokenLimitReached  the appId has all the live access tokens it may have
 
@@ -208,7 +208,7 @@ class GatewayBusy(GatewayUnavailable):
         )
 
 
-class GatewayCircuitOpen(GatewayUnavailable):
+class GatewayBreakerOpen(GatewayUnavailable):
     """The gateway failed repeatedly; calls are paused for a cool-down. Not sent."""
 
     def __init__(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 from pydantic import SecretStr
 
-from bot.fleet_state import FleetToken, Lost, TokenShare
+from bot.fleet_state import FleetToken, FleetTokens, Lost
 from bot.gateway.attempts import Retryable
 from bot.gateway.errors import GatewayAuthError, TokenLimitReached, is_token_limit
 from bot.gateway.interpret import json_object, text
@@ -50,7 +50,7 @@ class _Cached:
 class TokenCache:
     """Hands out a valid access token, fetching one only when needed (single flight).
 
-    With *shared* (several replicas on Redis) the fleet has one token: a replica
+    With *fleet* (several replicas on Redis) the fleet has one token: a replica
     takes the one in Redis, and only the one holding the refresh lock asks the
     gateway; the others wait for what it publishes. Without Redis (or while it
     is lost) the process fetches its own, as one replica would.
@@ -60,17 +60,17 @@ class TokenCache:
         self,
         fetch: Callable[[], Awaitable[IssuedToken]],
         *,
-        shared: TokenShare | None = None,
+        fleet: FleetTokens | None = None,
         clock: Callable[[], float] = time.monotonic,
         poll_seconds: float = 0.05,
         wait_seconds: float | None = None,
     ) -> None:
         self._fetch = fetch
-        self._shared = shared
+        self._fleet = fleet
         self._clock = clock
         self._poll = poll_seconds
         # How long to wait for another replica's refresh: its lock's life, and a moment.
-        lock = shared.lock_seconds if shared is not None else 0.0
+        lock = fleet.lock_seconds if fleet is not None else 0.0
         self._wait = wait_seconds if wait_seconds is not None else lock + 1
         self._cached: _Cached | None = None
         self._rejected: str | None = None
@@ -110,15 +110,15 @@ class TokenCache:
         self._rejected = token
         if self._cached is not None and self._cached.value == token:
             self._cached = None
-        if self._shared is not None:
-            await self._shared.forget(token)
+        if self._fleet is not None:
+            await self._fleet.forget(token)
 
     async def _refresh(self, old: _Cached | None) -> str:
         try:
-            if self._shared is not None:
-                fleet = await self._from_fleet(old)
-                if fleet is not None:
-                    return fleet
+            if self._fleet is not None:
+                adopted = await self._from_fleet(old)
+                if adopted is not None:
+                    return adopted
             issued = await self._counted_fetch()
             self._keep(issued.value, issued.expires_in)
             return issued.value
@@ -128,47 +128,47 @@ class TokenCache:
     async def _from_fleet(self, old: _Cached | None) -> str | None:
         """The fleet's token: Redis' if good, else ours once we hold the lock and fetched it,
         else the one another replica publishes; None when Redis is lost (fetch our own)."""
-        shared = self._shared
-        assert shared is not None  # noqa: S101  # only called with one
+        fleet = self._fleet
+        assert fleet is not None  # noqa: S101  # only called with one
         until = self._clock() + self._wait
         while True:
-            adopted = self._adopt(shared, await shared.read())
+            adopted = self._adopt(fleet, await fleet.read())
             if adopted is not None:
                 return adopted
-            locked = await shared.lock()
+            locked = await fleet.lock()
             if isinstance(locked, Lost):
                 return None
             if locked:
                 # Another replica may have published between our read and our lock.
-                adopted = self._adopt(shared, await shared.read())
+                adopted = self._adopt(fleet, await fleet.read())
                 if adopted is not None:
-                    await shared.unlock()
+                    await fleet.unlock()
                     return adopted
-                return await self._refresh_for_fleet(shared)
+                return await self._refresh_for_fleet(fleet)
             if old is not None and self._clock() < old.expires_at:
                 return old.value  # another replica is refreshing; ours still works
             if self._clock() >= until:
                 return None
             await asyncio.sleep(self._poll)
 
-    def _adopt(self, shared: TokenShare, fleet: FleetToken | Lost | None) -> str | None:
+    def _adopt(self, fleet: FleetTokens, held: FleetToken | Lost | None) -> str | None:
         """The fleet's token, kept here, when it is one to use: not rejected, not due."""
-        if not isinstance(fleet, FleetToken) or fleet.value == self._rejected:
+        if not isinstance(held, FleetToken) or held.value == self._rejected:
             return None
-        now = shared.now()
-        if now >= fleet.refresh_at:
+        now = fleet.now()
+        if now >= held.refresh_at:
             return None
-        self._keep(fleet.value, fleet.expires_at - now, fleet.refresh_at - now)
-        return fleet.value
+        self._keep(held.value, held.expires_at - now, held.refresh_at - now)
+        return held.value
 
-    async def _refresh_for_fleet(self, shared: TokenShare) -> str:
+    async def _refresh_for_fleet(self, fleet: FleetTokens) -> str:
         try:
             issued = await self._counted_fetch()
         except BaseException:
-            await shared.unlock()
+            await fleet.unlock()
             raise
         refresh_in = issued.expires_in - _margin(issued.expires_in)
-        await shared.publish(issued.value, issued.expires_in, refresh_in)
+        await fleet.publish(issued.value, issued.expires_in, refresh_in)
         self._keep(issued.value, issued.expires_in, refresh_in)
         return issued.value
 

@@ -1,4 +1,4 @@
-"""The audit trail: one JSON line per lookup, refused or not (read back by audit_reader).
+"""The audit trail: one JSON line per lookup, refused or not (read back by audit_trail).
 
 A line says who looked up what, where, how it ended and how long it took;
 never a secret and never the card's content. Lines are written by a

@@ -26,8 +26,8 @@ from redis.asyncio import Redis
 from bot.fleet_state import Lost
 from bot.gateway.errors import (
     GatewayAuthError,
+    GatewayBreakerOpen,
     GatewayBusy,
-    GatewayCircuitOpen,
     GatewayRejected,
     GatewayUnavailable,
     InvalidInput,
@@ -35,8 +35,8 @@ from bot.gateway.errors import (
     TokenLimitReached,
 )
 from bot.gateway.models import QrCodeInfo
-from bot.service.sharing import Shared
-from bot.store.redis import SharedStore
+from bot.service.coalescing import Joined
+from bot.store.redis import FleetStore
 
 # KEYS: the claim, the answer. Claim the call (with an expiry); only then drop an old answer,
 # so that the new call's waiters never take it.
@@ -62,7 +62,7 @@ class FleetCalls(Generic[T]):
 
     def __init__(
         self,
-        store: SharedStore,
+        store: FleetStore,
         *,
         window: float,
         deadline: float,
@@ -84,7 +84,7 @@ class FleetCalls(Generic[T]):
 
     async def run(
         self, key: tuple[str, ...], call: Callable[[], Awaitable[T]], *, reuse: bool
-    ) -> Shared[T] | None:
+    ) -> Joined[T] | None:
         """The fleet's answer for *key*; None when Redis cannot help (call locally)."""
         name = ":".join(key)
         claim, answer = self._store.key("call", name), self._store.key("answer", name)
@@ -95,20 +95,20 @@ class FleetCalls(Generic[T]):
                 return None
             kept_answer = self._decoded(found) if found is not None else None
             if kept_answer is not None:
-                return Shared(kept_answer, reused=True)
+                return Joined(kept_answer, reused=True)
         until = self._clock() + self._deadline
         while self._clock() < until:
             claimed = await self._claim(claim, answer)
             if isinstance(claimed, Lost):
                 return None
             if claimed:
-                return Shared(await self._call_for_fleet(call, claim, answer, kept), reused=False)
+                return Joined(await self._call_for_fleet(call, claim, answer, kept), reused=False)
             waited = await self._wait(claim, answer, until)
             if isinstance(waited, Lost):
                 return None
             if waited is not None:
                 answer_now = self._decoded(waited)
-                return Shared(answer_now, reused=False) if answer_now is not None else None
+                return Joined(answer_now, reused=False) if answer_now is not None else None
             # The claimer is gone without an answer: claim it ourselves.
         return None
 
@@ -191,7 +191,7 @@ def encode_result(result: QrCodeInfo | QrInfoError) -> dict[str, Any]:
                 "msg_id": msg_id}  # fmt: skip
     if isinstance(result, GatewayBusy):
         return {"kind": "busy", "limit": result.limit, "waited": result.elapsed, "msg_id": msg_id}
-    if isinstance(result, GatewayCircuitOpen):
+    if isinstance(result, GatewayBreakerOpen):
         since = result.failing_since.isoformat() if result.failing_since else None
         return {"kind": "paused", "failing_since": since, "retry_in": result.retry_in,
                 "msg_id": msg_id}  # fmt: skip
@@ -219,7 +219,7 @@ def decode_result(data: dict[str, Any]) -> QrCodeInfo | QrInfoError:
         return GatewayBusy(limit=data["limit"], waited=data["waited"], msg_id=msg_id)
     if kind == "paused":
         since = datetime.fromisoformat(data["failing_since"]) if data["failing_since"] else None
-        return GatewayCircuitOpen(failing_since=since, retry_in=data["retry_in"], msg_id=msg_id)
+        return GatewayBreakerOpen(failing_since=since, retry_in=data["retry_in"], msg_id=msg_id)
     if kind == "unavailable":
         return GatewayUnavailable(reason=data["reason"], attempts=data["attempts"],
                                   elapsed=data["elapsed"], msg_id=msg_id)  # fmt: skip

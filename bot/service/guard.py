@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from bot.fleet_state import Lost
 from bot.store.limits import Limit, SharedLimits
-from bot.store.redis import SharedStore
+from bot.store.redis import FleetStore
 
 WINDOW_SECONDS = 60.0
 RETRY_UNREADABLE_SECONDS = 30.0  # a user group Slack would not list is asked again after this
@@ -95,7 +95,7 @@ class UserGroups:
         self,
         ttl: float,
         *,
-        store: SharedStore | None = None,
+        store: FleetStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl = ttl
@@ -175,7 +175,7 @@ class Guard:
         self,
         policy: Policy,
         *,
-        store: SharedStore | None = None,
+        store: FleetStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.policy = policy

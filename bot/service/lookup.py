@@ -19,8 +19,8 @@ from bot.gateway.client import QrCodeClient
 from bot.gateway.config import Environment
 from bot.gateway.errors import (
     GatewayAuthError,
+    GatewayBreakerOpen,
     GatewayBusy,
-    GatewayCircuitOpen,
     GatewayRejected,
     GatewayUnavailable,
     InvalidInput,
@@ -31,14 +31,14 @@ from bot.gateway.models import QrCodeInfo
 from bot.gateway.protocol import WallClock, new_msg_id, utc_now
 from bot.logs import bind_now
 from bot.service.audit import Action, AuditEvent, AuditLog, utc_timestamp
+from bot.service.coalescing import Coalescer
 from bot.service.fleet import FleetCalls, decode_result, encode_result
 from bot.service.gateways import Gateways, MissingGateway
 from bot.service.guard import GroupMembers, Guard, Refusal, Requester
 from bot.service.inflight import InFlight
 from bot.service.metrics import Metrics
 from bot.service.raw import RawReplies, RawReply, reply_text
-from bot.service.sharing import Coalescer
-from bot.store.redis import SharedStore
+from bot.store.redis import FleetStore
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 20  # lookups at once (one /qrinfo, one form): one compact card, a line each
@@ -69,7 +69,7 @@ class Answer:
             return result.code
         if isinstance(result, GatewayBusy):
             return "busy"
-        if isinstance(result, GatewayCircuitOpen):
+        if isinstance(result, GatewayBreakerOpen):
             return "paused"
         if isinstance(result, GatewayUnavailable):
             return "unavailable"
@@ -125,7 +125,7 @@ class Services:
     raw: RawReplies = field(default_factory=RawReplies)  # kept only when there are operators
     coalescer: Coalescer[Answer] = field(init=False)
     fleet: FleetCalls[Answer] | None = None  # identical lookups shared across replicas
-    store: SharedStore | None = None  # Redis, when replicas share state
+    store: FleetStore | None = None  # Redis, when replicas share state
 
     @property
     def env(self) -> Environment:
@@ -138,7 +138,7 @@ class Services:
         return self.gateways.default_client
 
     @property
-    def shared_state(self) -> str | None:
+    def fleet_state(self) -> str | None:
         """None (one process), "redis" (shared with the other replicas) or "degraded" (lost)."""
         if self.store is None:
             return None

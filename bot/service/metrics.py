@@ -2,7 +2,7 @@
 
 Events (a lookup ended, a gateway call ended, a refusal, a reply Slack refused,
 an ack) are counted as they happen, with label children resolved once. State
-(work in flight, the circuit, the token, the audit trail) is read from the live
+(work in flight, the breaker, the token, the audit trail) is read from the live
 objects only when /metrics is scraped, so keeping it costs nothing per lookup.
 """
 
@@ -41,7 +41,7 @@ OUTCOMES = (
     "unconfigured",
 )
 ACTIONS = ("command", "refresh", "share", "form", "details", "show_qr")
-CIRCUIT_STATES = {"closed": 0, "half-open": 1, "open": 2}
+BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
 SCRAPE_SECONDS = 1.0  # /metrics is drawn at most this often
 # files.upload: files_upload_v2's three steps (getUploadURLExternal, the upload, complete).
 ReplyVia = Literal[
@@ -66,7 +66,7 @@ class LiveGateway:
 
     env: str
     calls_in_flight: int
-    circuit: str  # closed | half-open | open
+    breaker: str  # closed | half-open | open
     token_requests: dict[str, int]  # by outcome: ok | refused | failed
     token_expires_in: float | None  # seconds; None when no token is held (or body-sig)
 
@@ -78,7 +78,7 @@ class Live:
     lookups_in_flight: int
     gateways: tuple[LiveGateway, ...]
     audit_lines_lost: int
-    shared_state: str | None = None  # None (one process), "redis" or "degraded"
+    fleet_state: str | None = None  # None (one process), "redis" or "degraded"
 
 
 class _LiveCollector(Collector):
@@ -97,9 +97,9 @@ class _LiveCollector(Collector):
             "Calls to the gateway holding a slot now.",
             labels=["gateway"],
         )
-        circuit = GaugeMetricFamily(
+        breaker = GaugeMetricFamily(
             "qrinfo_gateway_circuit_state",
-            "The gateway circuit: 0 closed, 1 half-open (one trial call), 2 open (calls paused).",
+            "The gateway breaker: 0 closed, 1 half-open (one trial call), 2 open (calls paused).",
             labels=["gateway"],
         )
         tokens = CounterMetricFamily(
@@ -115,18 +115,18 @@ class _LiveCollector(Collector):
         for gateway in live.gateways:
             env = gateway.env
             in_flight.add_metric([env], gateway.calls_in_flight)
-            circuit.add_metric([env], CIRCUIT_STATES.get(gateway.circuit, 2))
+            breaker.add_metric([env], BREAKER_STATES.get(gateway.breaker, 2))
             for outcome in ("ok", "refused", "failed"):
                 tokens.add_metric([env, outcome], gateway.token_requests.get(outcome, 0))
             left = gateway.token_expires_in
             expires.add_metric([env], math.nan if left is None else left)
-        yield from (in_flight, circuit, tokens, expires)
-        if live.shared_state is not None:
+        yield from (in_flight, breaker, tokens, expires)
+        if live.fleet_state is not None:
             yield GaugeMetricFamily(
                 "qrinfo_redis_up",
                 "1 while the replicas' shared state in Redis works, 0 while it is lost "
                 "(each replica on its own state).",
-                value=1 if live.shared_state == "redis" else 0,
+                value=1 if live.fleet_state == "redis" else 0,
             )
         yield CounterMetricFamily(
             "qrinfo_audit_lines_lost",

@@ -1,4 +1,4 @@
-"""What `/qrinfo status` shows: the gateway, its circuit and token, the last minutes, the bot."""
+"""What `/qrinfo status` shows: the gateway, its breaker and token, the last minutes, the bot."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class GatewayStatus:
     env: Environment
     gateway_url: str
     auth: str  # body-sig | token
-    circuit: BreakerSnapshot
+    breaker: BreakerSnapshot
     token_expires_in: float | None  # seconds; None: no token held (or body-sig)
 
 
@@ -31,7 +31,7 @@ class Status:
     version: str
     uptime: float  # seconds
     now: datetime
-    shared: str | None = None  # None (one process), "redis" or "degraded" (Redis lost)
+    fleet: str | None = None  # None (one process), "redis" or "degraded" (Redis lost)
 
 
 def status_of(services: Services) -> Status:
@@ -42,7 +42,7 @@ def status_of(services: Services) -> Status:
                 env=env,
                 gateway_url=gateway.base_url,
                 auth=gateway.auth_scheme,
-                circuit=gateway.breaker.snapshot(),
+                breaker=gateway.breaker.snapshot(),
                 token_expires_in=gateway.tokens.expires_in() if gateway.tokens else None,
             )
             for env, gateway in services.gateways
@@ -51,5 +51,5 @@ def status_of(services: Services) -> Status:
         version=metrics.version,
         uptime=metrics.uptime,
         now=services.wall_clock(),
-        shared=services.shared_state,
+        fleet=services.fleet_state,
     )

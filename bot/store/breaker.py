@@ -1,4 +1,4 @@
-"""The gateway's circuit, shared: when one replica opens it, every replica pauses, and the
+"""The gateway's breaker, shared: when one replica opens it, every replica pauses, and the
 whole fleet makes one trial call when the cool-down is over.
 
 Each replica keeps its own breaker (it decides on its own calls, and it is what
@@ -15,18 +15,18 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
-from bot.fleet_state import FleetCircuit, Lost
-from bot.store.redis import SharedStore
+from bot.fleet_state import FleetBreakerState, Lost
+from bot.store.redis import FleetStore
 
-FRESH_SECONDS = 0.25  # a replica reads the fleet's circuit at most this often
+FRESH_SECONDS = 0.25  # a replica reads the fleet's breaker at most this often
 
 
-class SharedCircuit:
-    """The fleet's circuit, in Redis (a :class:`CircuitShare`)."""
+class RedisBreaker:
+    """The fleet's breaker, in Redis (a :class:`FleetBreaker`)."""
 
     def __init__(
         self,
-        store: SharedStore,
+        store: FleetStore,
         *,
         scope: tuple[str, ...] = (),
         clock: Callable[[], float] = time.monotonic,
@@ -40,15 +40,15 @@ class SharedCircuit:
         self._opened = store.key(*scope, "breaker", "opened")
         self._clock = clock
         self._wall_clock = wall_clock
-        self._seen: tuple[float, FleetCircuit] | None = None  # (when read, what)
+        self._seen: tuple[float, FleetBreakerState] | None = None  # (when read, what)
 
-    async def read(self) -> FleetCircuit | Lost:
-        """The fleet's circuit (read at most every FRESH_SECONDS)."""
+    async def read(self) -> FleetBreakerState | Lost:
+        """The fleet's breaker (read at most every FRESH_SECONDS)."""
         now = self._clock()
         if self._seen is not None and now - self._seen[0] < FRESH_SECONDS:
             return self._seen[1]
 
-        async def call(redis: Redis) -> FleetCircuit:
+        async def call(redis: Redis) -> FleetBreakerState:
             async with redis.pipeline(transaction=False) as pipe:
                 pipe.get(self._open)
                 pipe.pttl(self._open)
@@ -56,20 +56,20 @@ class SharedCircuit:
                 pipe.get(self._opened)
                 raw, ttl, closed, opened = await pipe.execute()
             since = json.loads(raw).get("failing_since") if raw else None
-            return FleetCircuit(
+            return FleetBreakerState(
                 open_for=max(0, int(ttl)) / 1000 if raw else 0.0,
                 failing_since=datetime.fromisoformat(since) if since else None,
                 closed_at=float(closed) if closed else None,
                 opened_at=float(opened) if opened else None,
             )
 
-        fleet = await self._store.run("reading the gateway's circuit", call)
+        fleet = await self._store.run("reading the gateway's breaker", call)
         if not isinstance(fleet, Lost):
             self._seen = (now, fleet)
         return fleet
 
     async def opened(self, failing_since: datetime | None, cooldown: float) -> None:
-        """This replica opened its circuit: pause the fleet for *cooldown* seconds."""
+        """This replica opened its breaker: pause the fleet for *cooldown* seconds."""
         body = json.dumps({"failing_since": failing_since.isoformat() if failing_since else None})
 
         async def call(redis: Redis) -> None:
@@ -78,10 +78,10 @@ class SharedCircuit:
                 pipe.set(self._opened, repr(self._wall_clock()), ex=3600)
                 await pipe.execute()
             # The trial key stays until it expires: a replica that has not yet seen the
-            # circuit open again must not make a second trial.
+            # breaker open again must not make a second trial.
 
         self._seen = None
-        await self._store.run("sharing the open circuit", call)
+        await self._store.run("sharing the open breaker", call)
 
     async def trial(self, seconds: float) -> bool | Lost:
         """May this replica make the fleet's one trial call (for at most *seconds*)?"""
@@ -102,10 +102,10 @@ class SharedCircuit:
                 await pipe.execute()
 
         self._seen = None
-        await self._store.run("sharing the closed circuit", call)
+        await self._store.run("sharing the closed breaker", call)
 
     @property
-    def last_seen(self) -> FleetCircuit | None:
+    def last_seen(self) -> FleetBreakerState | None:
         """What the last read saw (without asking Redis again)."""
         return self._seen[1] if self._seen is not None else None
 
@@ -113,4 +113,4 @@ class SharedCircuit:
         return self._wall_clock()
 
 
-__all__ = ["SharedCircuit"]
+__all__ = ["RedisBreaker"]

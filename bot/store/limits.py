@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from bot.fleet_state import LOST, Lost
-from bot.store.redis import SharedStore
+from bot.store.redis import FleetStore
 
 # KEYS: the keys in the order they are checked. ARGV: per key, its interval and tolerance
 # (seconds). Every key must pass; then each takes one. Returns {index of the first key
@@ -59,7 +59,7 @@ class Limit:
 class SharedLimits:
     """Takes from several limits at once, all or none, in Redis."""
 
-    def __init__(self, store: SharedStore) -> None:
+    def __init__(self, store: FleetStore) -> None:
         self._store = store
         self._script = store.redis.register_script(_GCRA)
 

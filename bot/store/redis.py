@@ -39,7 +39,7 @@ class RedisUnreachable(Exception):
         super().__init__(reason)
 
 
-class SharedStore:
+class FleetStore:
     """One Redis connection pool for the process, with a key prefix and a lost/back state."""
 
     def __init__(
@@ -73,7 +73,7 @@ class SharedStore:
         self._reported: set[str] = set()  # unreadable values, each kind logged once
 
     def __repr__(self) -> str:
-        return f"SharedStore({self._where}, prefix={self.prefix!r})"
+        return f"FleetStore({self._where}, prefix={self.prefix!r})"
 
     @property
     def degraded(self) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 
 from bot.fleet_state import FleetToken, Lost
-from bot.store.redis import SharedStore
+from bot.store.redis import FleetStore
 
 # How long a refresh may hold the lock: a token request answers in well under a second; a
 # replica that dies holding it blocks the others this long at most (then one takes over).
@@ -33,14 +33,14 @@ return 0
 """
 
 
-class SharedToken:
-    """The fleet's token and its refresh lock, in Redis (a :class:`TokenShare`)."""
+class RedisTokens:
+    """The fleet's token and its refresh lock, in Redis (a :class:`FleetTokens`)."""
 
     lock_seconds = LOCK_SECONDS
 
     def __init__(
         self,
-        store: SharedStore,
+        store: FleetStore,
         *,
         scope: tuple[str, ...] = (),
         wall_clock: Callable[[], float] = time.time,
@@ -54,7 +54,7 @@ class SharedToken:
         self._wall_clock = wall_clock
 
     def __repr__(self) -> str:
-        return f"SharedToken({self._store!r})"
+        return f"RedisTokens({self._store!r})"
 
     async def read(self) -> FleetToken | Lost | None:
         """The fleet's token, if one is held."""
@@ -116,4 +116,4 @@ def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
 
-__all__ = ["SharedToken"]
+__all__ = ["RedisTokens"]

@@ -12,11 +12,11 @@ from bot.wiring.build import (
     build_services,
     build_slack_app,
     demo_app,
+    fleet_store,
     gateway_config,
     new_gateway_http,
     run_sandbox,
     sandbox_faults,
-    shared_store,
 )
 from bot.wiring.serving import serve, tune_gc_for_bursts
 from bot.wiring.state import health_report, live_state
@@ -28,6 +28,7 @@ __all__ = [
     "build_services",
     "build_slack_app",
     "demo_app",
+    "fleet_store",
     "gateway_config",
     "health_report",
     "live_state",
@@ -35,6 +36,5 @@ __all__ = [
     "run_sandbox",
     "sandbox_faults",
     "serve",
-    "shared_store",
     "tune_gc_for_bursts",
 ]

@@ -37,9 +37,9 @@ from bot.service.metrics import Metrics
 from bot.slack.listeners.app import build_app, fixed_authorize
 from bot.slack.webapi.language import Readers, users_info_locale
 from bot.slack.webapi.pool import ReplyPool
-from bot.store.breaker import SharedCircuit
-from bot.store.redis import SharedStore
-from bot.store.tokens import SharedToken
+from bot.store.breaker import RedisBreaker
+from bot.store.redis import FleetStore
+from bot.store.tokens import RedisTokens
 from bot.version import version
 from bot.wiring.state import live_state
 
@@ -99,11 +99,11 @@ def build_gateway(
     wall_clock: WallClock = utc_now,
     nonce: NonceFactory = new_nonce,
     breaker: CircuitBreaker | None = None,
-    store: SharedStore | None = None,
+    store: FleetStore | None = None,
     env: Environment | None = None,
 ) -> QrCodeClient:
     """The default gateway's client (or the second gateway's for *env*), on the process's
-    *http* client (its circuit and token the fleet's, with a *store*)."""
+    *http* client (its breaker and token the fleet's, with a *store*)."""
     config = gateway_config(settings, env)
     second = env is not None and env != settings.chinaums_env
     # The default gateway's keys as before; a second gateway has its own.
@@ -114,8 +114,8 @@ def build_gateway(
         wall_clock=wall_clock,
         nonce=nonce,
         breaker=breaker,
-        shared_circuit=SharedCircuit(store, scope=scope) if store is not None else None,
-        shared_token=SharedToken(store, scope=scope) if store is not None else None,
+        fleet_breaker=RedisBreaker(store, scope=scope) if store is not None else None,
+        fleet_tokens=RedisTokens(store, scope=scope) if store is not None else None,
     )
 
 
@@ -125,7 +125,7 @@ def build_gateways(
     default: QrCodeClient,
     *,
     wall_clock: WallClock = utc_now,
-    store: SharedStore | None = None,
+    store: FleetStore | None = None,
 ) -> Gateways:
     """The *default* gateway and the second ones (CHINAUMS_TEST_*, CHINAUMS_PROD_*), each
     with its own breaker, cap and token."""
@@ -143,7 +143,7 @@ def _scope(gateway: GatewayConfig) -> str:
     return hashlib.sha256(f"{gateway.base_url} {gateway.app_id}".encode()).hexdigest()[:8]
 
 
-def shared_store(settings: Settings) -> SharedStore | None:
+def fleet_store(settings: Settings) -> FleetStore | None:
     """Redis for the state replicas share, when QRINFO_REDIS_URL is set. Its keys are under
     QRINFO_REDIS_PREFIX and then the gateway's: replicas of one bot share, a bot on another
     gateway or appId (a test bot beside a prod one) never takes their token or answers.
@@ -151,7 +151,7 @@ def shared_store(settings: Settings) -> SharedStore | None:
     url = settings.qrinfo_redis_url
     if url is None:
         return None
-    return SharedStore(
+    return FleetStore(
         url.get_secret_value(),
         prefix=f"{settings.qrinfo_redis_prefix}:{_scope(gateway_config(settings))}",
         call_seconds=settings.qrinfo_redis_timeout,
@@ -164,7 +164,7 @@ def build_services(
     *,
     audit: AuditLog | None = None,
     wall_clock: WallClock = utc_now,
-    store: SharedStore | None = None,
+    store: FleetStore | None = None,
 ) -> Services:
     """The lookup service on *gateway* (the default one alone, or all of them): guard, sharing
     of identical lookups, audit (limits and identical lookups across replicas, with a

@@ -33,15 +33,15 @@ from bot.slack.serving.http_server import (
 from bot.slack.serving.socket_mode import run_socket
 from bot.slack.serving.startup import StartupError, authorize_at_start
 from bot.slack.webapi.pool import REPLY_TIMEOUT_SECONDS, ReplyPool
-from bot.store.redis import RedisUnreachable, SharedStore
+from bot.store.redis import FleetStore, RedisUnreachable
 from bot.wiring.build import (
     build_gateway,
     build_gateways,
     build_services,
     build_slack_app,
+    fleet_store,
     gateway_config,
     new_gateway_http,
-    shared_store,
 )
 from bot.wiring.state import health_report
 from bot.wiring.stopping import Stop
@@ -104,7 +104,7 @@ async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: A
     stop = Stop()  # from the start: a SIGTERM while auth.test waits ends the process quietly
     # logrotate's postrotate step, a dropped SSH session: never a stop.
     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reopen_audit, audit)
-    store = await _shared_store_at_start(settings)  # before Slack: a wrong URL says so at once
+    store = await _fleet_store_at_start(settings)  # before Slack: a wrong URL says so at once
     try:
         await _serve_with(settings, stop, store, mode=mode, host=host, port=port, audit=audit)
     finally:
@@ -120,11 +120,11 @@ def _reopen_audit(audit: AuditLog) -> None:
     audit.reopen()
 
 
-async def _shared_store_at_start(settings: Settings) -> SharedStore | None:
+async def _fleet_store_at_start(settings: Settings) -> FleetStore | None:
     """Redis when QRINFO_REDIS_URL is set, checked: StartupError naming it when it does not
     answer."""
     try:
-        store = shared_store(settings)
+        store = fleet_store(settings)
     except ValueError:  # redis-py's reading of the URL; its words may quote the password
         raise StartupError(f"QRINFO_REDIS_URL: {REDIS_URL_UNREADABLE}") from None
     if store is None:
@@ -140,7 +140,7 @@ async def _shared_store_at_start(settings: Settings) -> SharedStore | None:
 async def _serve_with(  # what serve has so far, handed on
     settings: Settings,
     stop: Stop,
-    store: SharedStore | None,
+    store: FleetStore | None,
     *,
     mode: str,
     host: str,

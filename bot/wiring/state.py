@@ -22,14 +22,14 @@ def live_state(services: Services) -> Live:
             LiveGateway(
                 env=env,
                 calls_in_flight=gateway.admission.in_flight,
-                circuit=gateway.breaker.snapshot().state,
+                breaker=gateway.breaker.snapshot().state,
                 token_requests=dict(gateway.tokens.outcomes) if gateway.tokens else {},
                 token_expires_in=gateway.tokens.expires_in() if gateway.tokens else None,
             )
             for env, gateway in services.gateways
         ),
         audit_lines_lost=int(audit["lines_lost"]) if audit else 0,
-        shared_state=services.shared_state,
+        fleet_state=services.fleet_state,
     )
 
 
@@ -44,7 +44,7 @@ def _gateway_health(gateway: QrCodeClient) -> dict[str, Any]:
 
 
 def health_report(services: Services, *, mode: str, draining: bool) -> dict[str, Any]:
-    """What /healthz says: the mode, the work in flight, the default gateway's circuit (and
+    """What /healthz says: the mode, the work in flight, the default gateway's breaker (and
     each gateway's under "gateways"), the audit trail."""
     gateways = {env: _gateway_health(gateway) for env, gateway in services.gateways}
     default = gateways[services.env]
@@ -63,5 +63,5 @@ def health_report(services: Services, *, mode: str, draining: bool) -> dict[str,
         # A failing trail leaves "ok" true: lookups still work and a restart frees no disk.
         "audit": services.audit.health() if services.audit else None,
         # Lost Redis leaves "ok" true too: lookups go on with each replica's own state.
-        "shared_state": services.shared_state,
+        "shared_state": services.fleet_state,
     }

@@ -29,13 +29,13 @@ from bot.service.metrics import Metrics
 from bot.slack.serving.front_door import FrontDoor
 from bot.slack.serving.http_server import Health, HttpServer, create_http_app
 from bot.slack.webapi.language import Readers
-from bot.store.redis import SharedStore
+from bot.store.redis import FleetStore
 from bot.wiring import (
     build_gateway,
     build_gateways,
     build_services,
     build_slack_app,
-    shared_store,
+    fleet_store,
 )
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
 from tests.slack.payloads import button_click
@@ -76,7 +76,7 @@ class AppFactory:
         self._slack_api = slack_api
         self.services: list[Services] = []
         self.audit_logs: list[AuditLog] = []
-        self.stores: list[SharedStore] = []
+        self.stores: list[FleetStore] = []
 
     def __call__(self, gateway: Any = None, **values: Any) -> AsyncApp:
         return self.build(gateway, **values)[0]
@@ -100,7 +100,7 @@ class AppFactory:
             "slack_api_url": self._slack_api.url,
         } | values
         settings = load_settings(**values)
-        store = shared_store(settings)  # with qrinfo_redis_url: a replica sharing Redis
+        store = fleet_store(settings)  # with qrinfo_redis_url: a replica sharing Redis
         if store is not None:
             self.stores.append(store)
         http = http or self._http

@@ -18,7 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.cli import main
 from bot.config import load_settings
 from bot.gateway.breaker import CircuitBreaker
-from bot.gateway.errors import GatewayCircuitOpen, GatewayUnavailable
+from bot.gateway.errors import GatewayBreakerOpen, GatewayUnavailable
 from bot.gateway.transport import new_http_client
 from bot.kit.simulate import (
     DEMO_CHANNEL,
@@ -32,7 +32,7 @@ from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.transport import SandboxTransport
 from bot.service.audit import AuditEvent, AuditLog
-from bot.service.audit_reader import AuditReader, format_table, parse_since, select
+from bot.service.audit_trail import AuditTrail, format_table, parse_since, select
 from bot.service.guard import RateLimiter
 from bot.service.lookup import Services
 from bot.slack.serving.http_server import HttpServer
@@ -323,7 +323,7 @@ def test_since_reads_seconds_minutes_hours_days() -> None:
     assert parse_since("90s").total_seconds() == 90
     with pytest.raises(ValueError, match="like 2h"):
         parse_since("two hours")
-    assert select(AuditReader([]), user="U") == []
+    assert select(AuditTrail([]), user="U") == []
     assert format_table([]).startswith("time")
 
 
@@ -342,7 +342,7 @@ async def test_the_breaker_opens_after_repeated_failures_and_a_trial_closes_it(
         with pytest.raises(GatewayUnavailable):
             await client.query_qrcode_info(*broken)
     asked = sandbox.query_requests
-    with pytest.raises(GatewayCircuitOpen) as caught:
+    with pytest.raises(GatewayBreakerOpen) as caught:
         await client.query_qrcode_info("898340149000005", "31942002268195125132885377")
     assert sandbox.query_requests == asked  # nothing was sent
     assert "has been failing since" in str(caught.value)

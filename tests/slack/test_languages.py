@@ -33,7 +33,7 @@ from tests.slack.helpers import (
     all_text,
 )
 from tests.slack.payloads import button_click, global_shortcut, view_submission
-from tests.slack.test_sharing import SEED
+from tests.slack.test_coalescing import SEED
 
 NO_BILL_TEXT = "898340149000005 NOBILL00000000000000000001"
 

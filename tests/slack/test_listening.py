@@ -21,6 +21,6 @@ async def test_a_user_group_slack_will_not_list_in_time_lets_nobody_in_through_i
             raise AssertionError("unreachable")
 
     monkeypatch.setattr(listening, "GROUP_READ_SECONDS", 0.05)
-    read = listening.group_reader(SilentSlack())  # type: ignore[arg-type]  # a stand-in
+    read = listening.group_members_fetcher(SilentSlack())  # type: ignore[arg-type]  # a stand-in
     async with asyncio.timeout(5):  # a bound: without the read's own, this would hang
         assert await read("S0123ABCD") is None

@@ -408,10 +408,10 @@ def status(**changes: Any) -> Status:
         env="prod",
         gateway_url="https://api-mop.chinaums.com/" + "a" * 3000,
         auth="token",
-        circuit=BreakerSnapshot("closed", None, 0.0, closed_since=NOW),
+        breaker=BreakerSnapshot("closed", None, 0.0, closed_since=NOW),
         token_expires_in=2760.0,
     )
-    mine = {k: changes.pop(k) for k in ("auth", "circuit", "token_expires_in") if k in changes}
+    mine = {k: changes.pop(k) for k in ("auth", "breaker", "token_expires_in") if k in changes}
     base = Status(
         gateways=(gateway, replace(gateway, env="test", **mine)),
         recent=RecentSummary(15, 10**9, 10**8, MANY_CODES, 10**9, 123456.0, 9876543.0),
@@ -428,13 +428,13 @@ def status(**changes: Any) -> Status:
     [
         lambda tr: status_card(status(), tr),
         lambda tr: status_card(
-            status(circuit=BreakerSnapshot("open", NOW, 29.5, opened_at=NOW)), tr
+            status(breaker=BreakerSnapshot("open", NOW, 29.5, opened_at=NOW)), tr
         ),
-        lambda tr: status_card(status(circuit=BreakerSnapshot("half-open", NOW, 0.0)), tr),
+        lambda tr: status_card(status(breaker=BreakerSnapshot("half-open", NOW, 0.0)), tr),
         lambda tr: status_card(status(auth="body-sig", token_expires_in=None), tr),
         lambda tr: status_card(status(token_expires_in=None), tr),
         lambda tr: status_card(status(token_expires_in=-5.0), tr),
-        lambda tr: status_card(status(shared="degraded"), tr),
+        lambda tr: status_card(status(fleet="degraded"), tr),
         lambda tr: status_card(status(recent=RecentSummary(15, 0, 0, {}, 0, None, None)), tr),
         lambda tr: raw_reply_card(
             RawReply("qri1", "sandbox", "NO_BILL", NOW, 1.0, None, None, 0, ()), tr

@@ -6,20 +6,20 @@ import asyncio
 from typing import Any
 
 from bot.service.fleet import FleetCalls
-from bot.store.breaker import SharedCircuit
-from bot.store.redis import SharedStore
+from bot.store.breaker import RedisBreaker
+from bot.store.redis import FleetStore
 
 KEY = ("898340149000005", "31942002268195125132885377")
 
 
-def calls(store: SharedStore, *, deadline: float = 1.0) -> FleetCalls[dict[str, Any]]:
+def calls(store: FleetStore, *, deadline: float = 1.0) -> FleetCalls[dict[str, Any]]:
     return FleetCalls(
         store, window=5, deadline=deadline, keep=lambda v: True, encode=dict, decode=dict
     )
 
 
 async def test_a_replica_waits_for_the_one_call_in_flight_on_another(redis_url: str) -> None:
-    first, second = SharedStore(redis_url), SharedStore(redis_url)
+    first, second = FleetStore(redis_url), FleetStore(redis_url)
     started, release = asyncio.Event(), asyncio.Event()
     made: list[str] = []
 
@@ -45,7 +45,7 @@ async def test_a_replica_waits_for_the_one_call_in_flight_on_another(redis_url: 
 
 async def test_when_the_calling_replica_dies_the_waiter_makes_its_own_call(redis_url: str) -> None:
     """A claim left by a replica that died (it expires, no answer): the waiter calls itself."""
-    store = SharedStore(redis_url)
+    store = FleetStore(redis_url)
     dead = "qrinfo:call:" + ":".join(KEY)
     await store.redis.set(dead, "a-replica-that-died", px=300)
 
@@ -59,7 +59,7 @@ async def test_when_the_calling_replica_dies_the_waiter_makes_its_own_call(redis
 
 
 async def test_the_fleet_makes_one_trial_call_after_a_pause(redis_url: str) -> None:
-    circuits = [SharedCircuit(SharedStore(redis_url)) for _ in range(3)]
+    circuits = [RedisBreaker(FleetStore(redis_url)) for _ in range(3)]
     await circuits[0].opened(None, cooldown=0.05)
     fleet = await circuits[1].read()
     assert not isinstance(fleet, type(None))
@@ -67,14 +67,14 @@ async def test_the_fleet_makes_one_trial_call_after_a_pause(redis_url: str) -> N
     claims = await asyncio.gather(*(c.trial(5.0) for c in circuits))
     assert sorted(bool(c) for c in claims) == [False, False, True]
     await circuits[2].closed()
-    fleet = await SharedCircuit(SharedStore(redis_url)).read()
+    fleet = await RedisBreaker(FleetStore(redis_url)).read()
     assert not isinstance(fleet, bool)
 
 
 async def test_a_trial_that_fails_lets_no_second_replica_try_before_the_next_pause(
     redis_url: str,
 ) -> None:
-    circuits = [SharedCircuit(SharedStore(redis_url)) for _ in range(2)]
+    circuits = [RedisBreaker(FleetStore(redis_url)) for _ in range(2)]
     assert await circuits[0].trial(5.0) is True
     await circuits[0].opened(None, cooldown=0.01)  # the trial failed: open again
     await asyncio.sleep(0.05)  # that pause is over too, but the trial is still claimed
@@ -82,7 +82,7 @@ async def test_a_trial_that_fails_lets_no_second_replica_try_before_the_next_pau
 
 
 async def test_an_unreadable_answer_in_redis_is_a_miss_not_a_failure(redis_url: str) -> None:
-    store = SharedStore(redis_url)
+    store = FleetStore(redis_url)
     await store.redis.set("qrinfo:kept:" + ":".join(KEY), '{"not": "an answer"}')
 
     async def call() -> dict[str, Any]:

@@ -11,8 +11,8 @@ from slack_sdk.models.blocks import ContextBlock, SectionBlock
 from bot.gateway.config import Environment
 from bot.gateway.errors import (
     GatewayAuthError,
+    GatewayBreakerOpen,
     GatewayBusy,
-    GatewayCircuitOpen,
     GatewayRejected,
     GatewayUnavailable,
     TokenLimitReached,
@@ -195,7 +195,7 @@ def unavailable_card(
 ) -> Card:
     """No usable answer: paused, busy, or what happened with attempts and time; try again."""
     tr = ctx.tr
-    if isinstance(error, GatewayCircuitOpen):
+    if isinstance(error, GatewayBreakerOpen):
         fallback = tr("The gateway keeps failing; lookups are paused for a moment.")
         headline = (
             tr(":rotating_light: *The gateway has been failing since {when}.*",

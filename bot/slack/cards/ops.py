@@ -33,11 +33,11 @@ _CODE_CHARS = SECTION_CHARS - 20  # room for the fences
 
 
 def status_card(status: Status, tr: Translator) -> Card:
-    """Each gateway, its circuit and token; the last minutes' lookups; the bot itself."""
+    """Each gateway, its breaker and token; the last minutes' lookups; the bot itself."""
     bot = [
         (tr("Version"), f"`{clip(status.version, 100)}`"),
         (tr("Up for"), tr(duration(status.uptime))),
-        (tr("Shared state"), tr(_SHARED[status.shared])),
+        (tr("Shared state"), tr(_FLEET[status.fleet])),
     ]
     recent = status.recent
     blocks: list[Block] = [
@@ -56,7 +56,7 @@ def _gateway_section(gateway: GatewayStatus, status: Status, tr: Translator) -> 
             [
                 (tr("Gateway"), f"{badge(gateway.env, tr)}\n{clip(gateway.gateway_url, 500)}"),
                 (tr("Auth"), f"`{gateway.auth}`"),
-                (tr("Circuit"), tr(_circuit(gateway, status.now))),
+                (tr("Circuit"), tr(_breaker(gateway, status.now))),
                 (tr("Access token"), tr(_token(gateway))),
             ]
         )
@@ -67,25 +67,25 @@ def _fields(pairs: list[tuple[str, str]]) -> list[TextObject]:
     return [mrkdwn(clip_plain(f"*{k}*\n{v}", FIELD_CHARS)) for k, v in pairs]
 
 
-_SHARED = {
+_FLEET = {
     None: N_("this process only"),
     "redis": N_("in Redis, with the other replicas"),
     "degraded": N_(":warning: Redis lost: this replica on its own"),
 }
 
 
-def _circuit(gateway: GatewayStatus, now: datetime) -> Text:
-    circuit = gateway.circuit
-    if circuit.state == "closed":
-        if circuit.closed_since is None:
+def _breaker(gateway: GatewayStatus, now: datetime) -> Text:
+    breaker = gateway.breaker
+    if breaker.state == "closed":
+        if breaker.closed_since is None:
             return T(":large_green_circle: closed")
-        return T(":large_green_circle: closed since {when}", when=date_token(circuit.closed_since))
-    if circuit.state == "half-open":
+        return T(":large_green_circle: closed since {when}", when=date_token(breaker.closed_since))
+    if breaker.state == "half-open":
         return T(":large_yellow_circle: half-open: the next lookup is the trial call")
     return T(
         ":red_circle: open since {when}: gateway calls paused, a trial call in {seconds} s",
-        when=date_token(circuit.opened_at or now),
-        seconds=math.ceil(circuit.retry_in),
+        when=date_token(breaker.opened_at or now),
+        seconds=math.ceil(breaker.retry_in),
     )
 
 

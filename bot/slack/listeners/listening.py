@@ -51,7 +51,7 @@ def requester(context: AsyncBoltContext) -> Requester:
     return Requester(context.team_id, context.enterprise_id, context.user_id, context.channel_id)
 
 
-def group_reader(client: AsyncWebClient) -> GroupMembers:
+def group_members_fetcher(client: AsyncWebClient) -> GroupMembers:
     """A user group's members from ``usergroups.users.list``; None when Slack will not say
     within GROUP_READ_SECONDS (nobody gets in through that group: access fails closed)."""
 
@@ -80,7 +80,7 @@ async def operator_or_refused(
     what: str,
 ) -> bool:
     """True for one of the bot's operators; anyone else gets the refusal (and a log line)."""
-    if await services.guard.is_operator(who, group_reader(client)):
+    if await services.guard.is_operator(who, group_members_fetcher(client)):
         return True
     log.info("refused %s to %s: not an operator", what, who.user_id)
     await send_card(respond, operators_only_card(tr), replace_original=False)
@@ -136,7 +136,7 @@ async def lookup_card(  # one lookup's every circumstance
     channel; a refusal is always the reader's, since only they see it. An operator's own
     card has a Raw reply button.
     """
-    read_group = group_reader(client)
+    read_group = group_members_fetcher(client)
     bind_now(team=who.team_id, user=who.user_id, action=action)
     outcome = await look_up(
         services,
@@ -209,7 +209,7 @@ async def _batch_card(
     started = time.monotonic()
     try:
         outcomes = await look_up_many(
-            services, distinct, who=who, action=action, read_group=group_reader(client)
+            services, distinct, who=who, action=action, read_group=group_members_fetcher(client)
         )
     except TooManyLookups as exc:  # the same id from both environments, counted once before
         services.record(who, action, None, outcome="invalid", msg_id=None, started=started)

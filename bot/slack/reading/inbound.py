@@ -1,4 +1,4 @@
-"""The front door: a request's signature is checked and its body read before Bolt sees any of it.
+"""The checks every inbound request passes (pure): its signature, then its body, before Bolt.
 
 Pure: no I/O and no clock of its own. Two questions, in this order:
 

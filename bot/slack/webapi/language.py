@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.i18n import LANGUAGES, Language, Translator
 from bot.i18n.catalogue import translator
 from bot.slack.webapi.errors import error_code
-from bot.store.redis import SharedStore
+from bot.store.redis import FleetStore
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Readers:
         default: Language,
         *,
         lookup: LocaleLookup | None = users_info_locale,
-        store: SharedStore | None = None,
+        store: FleetStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.default = default

@@ -97,7 +97,7 @@ def audit_lines(stream: BinaryIO, *, longest: int = LONGEST_LINE) -> Iterator[by
         yield line
 
 
-class AuditReader:
+class AuditTrail:
     """The AuditEvents in an audit file's lines, in order, read once.
 
     Lines that are not ours (bad JSON, other fields, a time without a zone,

@@ -12,7 +12,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class Shared(Generic[T]):
+class Joined(Generic[T]):
     """A coalesced call's value; ``reused`` when the call had ended before this caller asked."""
 
     value: T
@@ -43,11 +43,11 @@ class Coalescer(Generic[T]):
 
     async def run(
         self, key: object, call: Callable[[], Awaitable[T]], *, reuse: bool = True
-    ) -> Shared[T]:
+    ) -> Joined[T]:
         now = self._clock()
         kept = self._kept.get(key)
         if kept is not None and reuse and now - kept[1] <= self.window:
-            return Shared(kept[0], reused=True)
+            return Joined(kept[0], reused=True)
         future = self._inflight.get(key)
         if future is None:
             self._prune(now)
@@ -55,7 +55,7 @@ class Coalescer(Generic[T]):
             self._inflight[key] = future
             future.add_done_callback(lambda f: self._finished(key, f))
         # shield: one waiter's cancellation must not cancel the call the others wait on.
-        return Shared(await asyncio.shield(future), reused=False)
+        return Joined(await asyncio.shield(future), reused=False)
 
     def _finished(self, key: object, future: asyncio.Future[T]) -> None:
         self._inflight.pop(key, None)

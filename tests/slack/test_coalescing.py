@@ -15,7 +15,7 @@ from bot.kit.simulate import interaction_body, signed_request, slash_command_bod
 from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
-from bot.service.sharing import Coalescer
+from bot.service.coalescing import Coalescer
 from bot.slack.cards.blocks import REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION
 from bot.slack.reading.parse import encode_button_value
