@@ -25,7 +25,7 @@ from bot.gateway.tokens import IssuedToken, fetch_token
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.sandbox.gateway import SandboxGateway
 from bot.wiring import build_gateway
-from tests.gateway.test_models import SEED_REPLY
+from tests.gateway.helpers import SEED_REPLY
 from tests.helpers import APP_ID, APP_KEY, FIXED_NOW, GATEWAY, ClientFactory, make_settings
 
 MID = "898340149000005"

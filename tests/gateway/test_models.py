@@ -13,39 +13,7 @@ from pydantic import ValidationError
 
 from bot.gateway.models import QrCodeInfo, QueryQrCodeInfoRequest, yuan
 from bot.gateway.signing import BEIJING
-
-SEED_REPLY = {
-    "errCode": "SUCCESS",
-    "requestTimestamp": "2020-02-26 14:16:20",
-    "mid": "898340149000005",
-    "tid": "00000001",
-    "instMid": "QRPAYDEFAULT",
-    "merName": "测试商户",
-    "qrCodeUrl": "https://qr-test2.chinaums.com/bills/qrCode.do?id=31942002268195125132885377",
-    "errMsg": "查询二维码静态信息成功",
-    "msgId": "800000000010",
-    "srcReserve": "test",
-    "billNo": "10A31689733046250",
-    "billDate": "2020-02-26",
-    "billDesc": "test create qrCode",
-    "totalAmount": "2",
-    "goods": [
-        {
-            "goodsId": "001",
-            "goodsName": "鸡蛋",
-            "quantity": "1",
-            "price": "1",
-            "goodsCategory": "food meterial",
-            "body": "two eggs",
-        }
-    ],
-    "memberId": "20200226001",
-    "counterNo": "02",
-    "expireTime": "2030-02-26 13:51:25",
-    "notifyUrl": "http://www.test.com/notify",
-    "returnUrl": "http://www.test.com/return",
-    "installmentNumber": "12",
-}
+from tests.gateway.helpers import SEED_REPLY
 
 
 def test_seed_sample_parses_every_field() -> None:

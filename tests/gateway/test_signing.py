@@ -25,18 +25,15 @@ from bot.gateway.signing import (
     token_header,
     token_signature,
 )
-
-# The official test vector, from the provider's authentication guide.
-V_APP_ID = "12345678901234567890123456789012"
-V_APP_KEY = "67890123456789012345678901234567"
-V_TIMESTAMP = "20170101120000"
-V_NONCE = "09876543210987654321098765432109"
-V_BODY = b"A"
-V_BODY_SHA256 = "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
-V_SIGNATURE = "GINsCTyNKTpEI9KXO16KqZJ64fOyAytEKl8aaR/Dy08="
-V_HEADER = (
-    f'OPEN-BODY-SIG AppId="{V_APP_ID}", Timestamp="{V_TIMESTAMP}", '
-    f'Nonce="{V_NONCE}", Signature="{V_SIGNATURE}"'
+from tests.gateway.helpers import (
+    V_APP_ID,
+    V_APP_KEY,
+    V_BODY,
+    V_BODY_SHA256,
+    V_HEADER,
+    V_NONCE,
+    V_SIGNATURE,
+    V_TIMESTAMP,
 )
 
 
@@ -125,6 +122,16 @@ import time
 from datetime import datetime
 from bot.gateway.protocol import utc_now
 from bot.gateway.signing import body_sig_header, header_timestamp
+from tests.gateway.helpers import (
+    V_APP_ID,
+    V_APP_KEY,
+    V_BODY,
+    V_BODY_SHA256,
+    V_HEADER,
+    V_NONCE,
+    V_SIGNATURE,
+    V_TIMESTAMP,
+)
 local = datetime.fromtimestamp(1483243200).astimezone()  # the host's own zone
 print(body_sig_header(app_id={app_id!r}, app_key={app_key!r}, timestamp=header_timestamp(local),
                       nonce={nonce!r}, body=b"A"))

@@ -15,8 +15,8 @@ from bot.gateway.signing import BEIJING, BODY_TIMESTAMP_FORMAT, body_timestamp
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.fixtures import FixtureCode
 from bot.sandbox.gateway import SandboxGateway
-from tests.gateway.test_models import SEED_REPLY
-from tests.gateway.test_signing import (
+from tests.gateway.helpers import (
+    SEED_REPLY,
     V_APP_ID,
     V_APP_KEY,
     V_HEADER,

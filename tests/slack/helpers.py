@@ -19,6 +19,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.config import load_settings
 from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.ids import QrCodeRef
 from bot.gateway.protocol import utc_now
 from bot.i18n import ENGLISH
 from bot.kit.simulate import interaction_body, signed_request, slash_command_body
@@ -185,3 +186,20 @@ async def click(app: AsyncApp, sink: ResponseSink, action: str, value: str) -> d
 def all_text(payload: dict[str, Any]) -> str:
     """Every text in a payload, for 'does it say X' checks."""
     return json.dumps(payload, ensure_ascii=False)
+
+
+SEED = QrCodeRef("898340149000005", "31942002268195125132885377")  # the seed page's code
+
+
+def lookups(services: Services) -> dict[tuple[str, str], float]:
+    """Every qrinfo_lookups_total sample that is not zero, by (action, outcome)."""
+    found: dict[tuple[str, str], float] = {}
+    for family in services.metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == "qrinfo_lookups_total" and sample.value:
+                found[(sample.labels["action"], sample.labels["outcome"])] = sample.value
+    return found
+
+
+def sample(services: Services, name: str, **labels: str) -> float:
+    return services.metrics.registry.get_sample_value(name, labels) or 0.0

@@ -30,10 +30,17 @@ from bot.slack.cards.blocks import badge
 from bot.slack.cards.views import FORM_CALLBACK
 from tests.slack.blockkit import limit_problems, payload, payload_problems
 from tests.slack.fakes import FakeSlackApi
-from tests.slack.helpers import SIGNING_SECRET, WAIT, AppFactory, all_text, ask, click
+from tests.slack.helpers import (
+    SIGNING_SECRET,
+    WAIT,
+    AppFactory,
+    all_text,
+    ask,
+    click,
+    lookups,
+)
 from tests.slack.payloads import view_submission
-from tests.slack.test_cards import _reply
-from tests.slack.test_operations import lookups
+from tests.strategies import any_reply
 
 MID = "898340149000005"  # the benchmark family's merchant
 FOUND = [f"BNCH{n:022}" for n in range(1, 18)]  # 17 codes the sandbox finds
@@ -215,7 +222,7 @@ def _outcome(kind: str, reply: dict[str, Any], n: int) -> Outcome:
         min_size=2,
         max_size=MAX_BATCH,
     ),
-    reply=_reply,
+    reply=any_reply,
     language=st.sampled_from(LANGUAGES),
     duplicates=st.integers(0, 100),
 )

@@ -33,8 +33,9 @@ from bot.slack.cards.notices import (
     unexpected_error_card,
     usage_card,
 )
-from tests.gateway.test_models import SEED_REPLY
+from tests.gateway.helpers import SEED_REPLY
 from tests.slack.blockkit import limit_problems, payload
+from tests.strategies import any_reply
 
 NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
 CTX = CardContext(env="sandbox", tr=ENGLISH, msg_id="qri0123", answered_at=NOW, duration_ms=42.0)
@@ -309,60 +310,13 @@ def test_error_cards_are_valid_and_say_what_to_do() -> None:
 
 # --- any reply the models accept renders within the limits --------------------------------
 
-_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=4000)
-_small_text = st.text(max_size=300)
-# Up to absurd: a gateway bug must still give a card (10**28 fen once broke Decimal's context).
-_amount = st.one_of(st.integers(0, 10**12), st.integers(0, 10**40).map(str), st.integers(0))
-_goods = st.fixed_dictionaries(
-    {},
-    optional={
-        "goodsId": _small_text,
-        "goodsName": _text,
-        "quantity": st.one_of(
-            st.integers(0, 10**6).map(str), st.decimals(0, 10**6, places=3).map(str)
-        ),
-        "price": _amount,
-        "goodsCategory": _small_text,
-        "body": _text,
-    },
-)
-# Naive on purpose: the gateway sends Beijing wall-clock text with no zone.
-_stamp = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)).map(  # noqa: DTZ001
-    lambda d: d.strftime("%Y-%m-%d %H:%M:%S")
-)
-_reply = st.fixed_dictionaries(
-    {"errCode": st.just("SUCCESS")},
-    optional={
-        "mid": _text,
-        "tid": _text,
-        "instMid": _text,
-        "merName": _text,
-        "qrCodeUrl": st.one_of(
-            _text,
-            _text.map(lambda t: "https://" + t),
-            _text.map(lambda t: "https://qr.95516.com/48020000/" + t),
-            st.from_regex(r"https://qr\.95516\.com/48020000/[0-9A-Za-z]{1,32}", fullmatch=True),
-        ),
-        "msgId": _text,
-        "billNo": _text,
-        "billDate": st.dates().map(lambda d: d.isoformat()),
-        "billDesc": _text,
-        "totalAmount": _amount,
-        "goods": st.lists(_goods, max_size=250),
-        "memberId": _text,
-        "counterNo": _text,
-        "expireTime": _stamp,
-        "installmentNumber": st.integers(0, 1000),
-    },
-)
-
 
 @settings(
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(reply=_reply, language=st.sampled_from(LANGUAGES))
+@given(reply=any_reply, language=st.sampled_from(LANGUAGES))
 def test_any_reply_the_model_accepts_renders_within_block_kit_limits(
     reply: dict[str, Any], language: Language
 ) -> None:

@@ -10,7 +10,6 @@ import pytest
 from slack_bolt.async_app import AsyncApp
 
 from bot.gateway.breaker import CircuitBreaker
-from bot.gateway.ids import QrCodeRef
 from bot.kit.simulate import interaction_body, signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
@@ -19,10 +18,9 @@ from bot.service.coalescing import Coalescer
 from bot.slack.cards.blocks import REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION
 from bot.slack.reading.parse import encode_button_value
-from tests.slack.helpers import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, Clock, all_text
+from tests.slack.helpers import SEED, SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, Clock, all_text
 from tests.slack.payloads import button_click
 
-SEED = QrCodeRef("898340149000005", "31942002268195125132885377")
 ALWAYS_FAILING = FaultConfig(error_rate=1.0)
 
 

@@ -25,6 +25,7 @@ from bot.slack.webapi.pool import ReplyPool
 from bot.wiring import build_gateway, build_services, build_slack_app
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import (
+    SEED,
     SEED_TEXT,
     SIGNING_SECRET,
     TEST_AUTHORIZATION,
@@ -33,7 +34,6 @@ from tests.slack.helpers import (
     all_text,
 )
 from tests.slack.payloads import button_click, global_shortcut, view_submission
-from tests.slack.test_coalescing import SEED
 
 NO_BILL_TEXT = "898340149000005 NOBILL00000000000000000001"
 

@@ -24,7 +24,6 @@ from bot.kit.simulate import (
     slash_command_body,
 )
 from bot.kit.sink import ResponseSink
-from bot.service.lookup import Services
 from bot.service.metrics import OUTCOMES, Metrics
 from bot.service.raw import RawReply, reply_text
 from bot.service.recent import RecentSummary
@@ -46,6 +45,8 @@ from tests.slack.helpers import (
     WAIT,
     AppFactory,
     all_text,
+    lookups,
+    sample,
     served,
     sign,
 )
@@ -65,20 +66,6 @@ async def command(
     response = await app.async_dispatch(signed_request(body, SIGNING_SECRET))
     assert response.status == 200
     return (await sink.next(WAIT)).payload
-
-
-def lookups(services: Services) -> dict[tuple[str, str], float]:
-    """Every qrinfo_lookups_total sample that is not zero, by (action, outcome)."""
-    found: dict[tuple[str, str], float] = {}
-    for family in services.metrics.registry.collect():
-        for sample in family.samples:
-            if sample.name == "qrinfo_lookups_total" and sample.value:
-                found[(sample.labels["action"], sample.labels["outcome"])] = sample.value
-    return found
-
-
-def sample(services: Services, name: str, **labels: str) -> float:
-    return services.metrics.registry.get_sample_value(name, labels) or 0.0
 
 
 def buttons(payload: dict[str, Any]) -> list[str]:

@@ -1,0 +1,49 @@
+"""The provider's own examples: the signing test vector and the seed page's reply."""
+
+from __future__ import annotations
+
+# The official test vector, from the provider's authentication guide.
+V_APP_ID = "12345678901234567890123456789012"
+V_APP_KEY = "67890123456789012345678901234567"
+V_TIMESTAMP = "20170101120000"
+V_NONCE = "09876543210987654321098765432109"
+V_BODY = b"A"
+V_BODY_SHA256 = "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
+V_SIGNATURE = "GINsCTyNKTpEI9KXO16KqZJ64fOyAytEKl8aaR/Dy08="
+V_HEADER = (
+    f'OPEN-BODY-SIG AppId="{V_APP_ID}", Timestamp="{V_TIMESTAMP}", '
+    f'Nonce="{V_NONCE}", Signature="{V_SIGNATURE}"'
+)
+
+SEED_REPLY = {
+    "errCode": "SUCCESS",
+    "requestTimestamp": "2020-02-26 14:16:20",
+    "mid": "898340149000005",
+    "tid": "00000001",
+    "instMid": "QRPAYDEFAULT",
+    "merName": "测试商户",
+    "qrCodeUrl": "https://qr-test2.chinaums.com/bills/qrCode.do?id=31942002268195125132885377",
+    "errMsg": "查询二维码静态信息成功",
+    "msgId": "800000000010",
+    "srcReserve": "test",
+    "billNo": "10A31689733046250",
+    "billDate": "2020-02-26",
+    "billDesc": "test create qrCode",
+    "totalAmount": "2",
+    "goods": [
+        {
+            "goodsId": "001",
+            "goodsName": "鸡蛋",
+            "quantity": "1",
+            "price": "1",
+            "goodsCategory": "food meterial",
+            "body": "two eggs",
+        }
+    ],
+    "memberId": "20200226001",
+    "counterNo": "02",
+    "expireTime": "2030-02-26 13:51:25",
+    "notifyUrl": "http://www.test.com/notify",
+    "returnUrl": "http://www.test.com/return",
+    "installmentNumber": "12",
+}
