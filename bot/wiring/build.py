@@ -28,12 +28,13 @@ from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import serve_sandbox
 from bot.sandbox.transport import SandboxTransport
+from bot.service.answer import decode_answer, encode_answer
 from bot.service.audit import AuditLog
 from bot.service.fleet import WAIT_MARGIN_SECONDS, FleetCalls
 from bot.service.gateways import Gateways
 from bot.service.guard import Guard, Policy
-from bot.service.lookup import Services, decode_answer, encode_answer
 from bot.service.metrics import Metrics
+from bot.service.services import Services
 from bot.slack.listeners.app import build_app, fixed_authorize
 from bot.slack.webapi.language import Readers, users_info_locale
 from bot.slack.webapi.pool import ReplyPool
