@@ -6,7 +6,7 @@ import logging
 from typing import Any, TypeVar
 
 from bot.gateway.client import QrCodeClient
-from bot.service.metrics import Live, LiveGateway
+from bot.service.live_metrics import Live, LiveGateway
 from bot.service.services import Services
 
 log = logging.getLogger(__name__)
