@@ -172,20 +172,9 @@ def build_services(
     *store*)."""
     if isinstance(gateway, QrCodeClient):
         gateway = _gateways(settings, {settings.chinaums_env: gateway})
-    policy = Policy(
-        teams=settings.qrinfo_allowed_teams,
-        enterprises=settings.qrinfo_allowed_enterprises,
-        channels=settings.qrinfo_allowed_channels,
-        users=settings.qrinfo_allowed_users,
-        usergroups=settings.qrinfo_allowed_usergroups,
-        operators=settings.qrinfo_operators,
-        user_rate=settings.qrinfo_user_rate,
-        workspace_rate=settings.qrinfo_workspace_rate,
-        usergroup_cache_seconds=settings.qrinfo_usergroup_cache_seconds,
-    )
     services = Services(
         gateways=gateway,
-        guard=Guard(policy, store=store),
+        guard=Guard(_policy(settings), store=store),
         access_hint=settings.qrinfo_access_hint,
         coalesce_seconds=settings.qrinfo_coalesce_seconds,
         wall_clock=wall_clock,
@@ -205,6 +194,22 @@ def build_services(
     services.metrics.gateways(env for env, _ in services.gateways)
     services.metrics.watch(lambda: live_state(services))
     return services
+
+
+def _policy(settings: Settings) -> Policy:
+    """The guard's policy: who may look up, how often, and who may see status and raw
+    replies."""
+    return Policy(
+        teams=settings.qrinfo_allowed_teams,
+        enterprises=settings.qrinfo_allowed_enterprises,
+        channels=settings.qrinfo_allowed_channels,
+        users=settings.qrinfo_allowed_users,
+        usergroups=settings.qrinfo_allowed_usergroups,
+        operators=settings.qrinfo_operators,
+        user_rate=settings.qrinfo_user_rate,
+        workspace_rate=settings.qrinfo_workspace_rate,
+        usergroup_cache_seconds=settings.qrinfo_usergroup_cache_seconds,
+    )
 
 
 def build_slack_app(
