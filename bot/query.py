@@ -88,8 +88,26 @@ async def _query(
 ) -> int:
     """Look *ref* up on the gateway it names (as /qrinfo routes it), or, *strict* (--env),
     only on that environment's own gateway."""
+    env = _gateway_env(settings, ref, tr, strict=strict)
+    if isinstance(env, int):
+        return env
+    info = await _ask_gateway(settings, env, ref, tr)
+    if isinstance(info, int):
+        return info
+    if as_json:
+        out(json.dumps(info.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
+    else:
+        out(format_summary(info, tr))
+    return _draw(info.qr_code_url, qr, tr) if qr.wanted else EXIT_OK
+
+
+def _gateway_env(
+    settings: Settings, ref: QrCodeRef, tr: Translator, *, strict: bool
+) -> Environment | int:
+    """The environment whose gateway answers *ref*: the one it names, else the default
+    standing in for it when that is the sandbox and not *strict*; else the exit code, after
+    one line naming the settings that gateway needs."""
     from bot.slack.names import ENV_NAMES  # noqa: PLC0415  # only when it is needed
-    from bot.wiring import build_gateway, build_gateways, new_gateway_http  # noqa: PLC0415
 
     env = ref.env or settings.chinaums_env
     configured = env == settings.chinaums_env or env in settings.second_gateways()
@@ -107,20 +125,23 @@ async def _query(
                 second=second,
             ),
         )
-    env = env if configured else settings.chinaums_env
+    return env if configured else settings.chinaums_env
+
+
+async def _ask_gateway(
+    settings: Settings, env: Environment, ref: QrCodeRef, tr: Translator
+) -> QrCodeInfo | int:
+    """*ref* looked up on *env*'s gateway; else the exit code, after the lines saying why."""
+    from bot.wiring import build_gateway, build_gateways, new_gateway_http  # noqa: PLC0415
+
     http = new_gateway_http(settings)
     try:
         gateways = build_gateways(settings, http, build_gateway(settings, http))
-        info = await gateways.client(env).query_qrcode_info(ref.mid, ref.qr_code_id)
+        return await gateways.client(env).query_qrcode_info(ref.mid, ref.qr_code_id)
     except (InvalidInput, GatewayRejected, GatewayAuthError, GatewayUnavailable) as exc:
         return fail(*_query_failure(exc, tr))
     finally:
         await http.aclose()
-    if as_json:
-        out(json.dumps(info.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
-    else:
-        out(format_summary(info, tr))
-    return _draw(info.qr_code_url, qr, tr) if qr.wanted else EXIT_OK
 
 
 def _draw(url: str | None, qr: QrOutput, tr: Translator) -> int:
@@ -220,7 +241,7 @@ def _query_failure(exc: QrInfoError, tr: Translator) -> tuple[int, str]:
     if isinstance(exc, GatewayAuthError):
         line = tr("gateway misconfigured: {detail}", detail=exc)
         return EXIT_UNAVAILABLE, f"{line}\n{tr(exc.next_step)}"
-    assert isinstance(exc, GatewayUnavailable)  # noqa: S101  # the four kinds _query catches
+    assert isinstance(exc, GatewayUnavailable)  # noqa: S101  # the four kinds _ask_gateway catches
     return EXIT_UNAVAILABLE, tr(
         P(
             "gateway unavailable: {reason} ({count} attempt, {seconds} s) (msgId {msg_id})",

@@ -10,17 +10,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, replace
 
 from bot.gateway.attempts import Attempts
-from bot.gateway.client import QrCodeClient
 from bot.gateway.config import Environment
 from bot.gateway.errors import (
     GatewayAuthError,
-    GatewayBreakerOpen,
-    GatewayBusy,
     GatewayRejected,
     GatewayUnavailable,
     InvalidInput,
@@ -28,52 +23,29 @@ from bot.gateway.errors import (
 )
 from bot.gateway.ids import QrCodeRef
 from bot.gateway.models import QrCodeInfo
-from bot.gateway.protocol import WallClock, new_msg_id, utc_now
+from bot.gateway.protocol import new_msg_id
 from bot.logs import bind_now
-from bot.service.audit import Action, AuditEvent, AuditLog, utc_timestamp
-from bot.service.coalescing import Coalescer
-from bot.service.fleet import FleetCalls, decode_result, encode_result
-from bot.service.gateways import Gateways, MissingGateway
-from bot.service.guard import GroupMembers, Guard, Refusal, Requester
-from bot.service.inflight import InFlight
-from bot.service.metrics import Metrics
-from bot.service.raw import RawReplies, RawReply, reply_text
-from bot.store.redis import FleetStore
+from bot.service.answer import Answer
+from bot.service.audit import Action
+from bot.service.gateways import MissingGateway
+from bot.service.guard import GroupMembers, Refusal, Requester
+from bot.service.raw import RawReply, reply_text
+from bot.service.services import Services
+
+# Services (bot.service.services) is what every lookup takes; the Slack listeners import
+# it from here, with the lookup.
+__all__ = [
+    "MAX_BATCH",
+    "Outcome",
+    "Services",
+    "TooManyLookups",
+    "distinct_lookups",
+    "look_up",
+    "look_up_many",
+]
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 20  # lookups at once (one /qrinfo, one form): one compact card, a line each
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """One gateway call's outcome (expected errors included), shared by every identical lookup."""
-
-    msg_id: str
-    result: QrCodeInfo | QrInfoError
-    answered_at: datetime  # when the gateway answered (or the call ended), wall clock
-    duration_ms: float  # how long the call took
-    kept: bool = False  # another replica's answer, kept a moment in Redis (so: reused)
-
-    @property
-    def definite(self) -> bool:
-        """Found, or a business code: still true a few seconds later. Failures are not."""
-        return isinstance(self.result, QrCodeInfo | GatewayRejected)
-
-    @property
-    def kind(self) -> str:
-        """found | <errCode> | busy | paused | unavailable | misconfigured | invalid"""
-        result = self.result
-        if isinstance(result, QrCodeInfo):
-            return "found"
-        if isinstance(result, GatewayRejected):
-            return result.code
-        if isinstance(result, GatewayBusy):
-            return "busy"
-        if isinstance(result, GatewayBreakerOpen):
-            return "paused"
-        if isinstance(result, GatewayUnavailable):
-            return "unavailable"
-        return "misconfigured" if isinstance(result, GatewayAuthError) else "invalid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,91 +80,6 @@ class Outcome:
         if self.ref.env is None:
             raise ValueError(f"an outcome for {self.ref} that was never routed to a gateway")
         return self.ref.env
-
-
-@dataclass(slots=True, kw_only=True)
-class Services:
-    """What listeners need, built once per app by the wiring (from Settings)."""
-
-    gateways: Gateways
-    guard: Guard
-    access_hint: str  # where a refused user should ask: a channel id or text, or ""
-    coalesce_seconds: float
-    wall_clock: WallClock = utc_now
-    audit: AuditLog | None = None
-    metrics: Metrics = field(default_factory=Metrics)
-    inflight: InFlight = field(default_factory=InFlight)
-    raw: RawReplies = field(default_factory=RawReplies)  # kept only when there are operators
-    coalescer: Coalescer[Answer] = field(init=False)
-    fleet: FleetCalls[Answer] | None = None  # identical lookups shared across replicas
-    store: FleetStore | None = None  # Redis, when replicas share state
-
-    @property
-    def env(self) -> Environment:
-        """The default gateway's environment."""
-        return self.gateways.default
-
-    @property
-    def gateway(self) -> QrCodeClient:
-        """The default gateway."""
-        return self.gateways.default_client
-
-    @property
-    def fleet_state(self) -> str | None:
-        """None (one process), "redis" (shared with the other replicas) or "degraded" (lost)."""
-        if self.store is None:
-            return None
-        return "degraded" if self.store.degraded else "redis"
-
-    def __post_init__(self) -> None:
-        # Another replica's kept answer is not kept again here: it would outlive its window.
-        self.coalescer = Coalescer(
-            self.coalesce_seconds, keep=lambda answer: answer.definite and not answer.kept
-        )
-
-    def record(
-        self,
-        who: Requester,
-        action: Action,
-        ref: QrCodeRef | None,
-        *,
-        outcome: str,
-        msg_id: str | None,
-        started: float,
-    ) -> None:
-        """The lookup's metrics, and one audit line (when there is an audit log)."""
-        seconds = time.monotonic() - started
-        self.metrics.lookup(action, outcome, seconds)
-        self.audit_line(who, action, ref, outcome=outcome, msg_id=msg_id, seconds=seconds)
-
-    def audit_line(
-        self,
-        who: Requester,
-        action: Action,
-        ref: QrCodeRef | None,
-        *,
-        outcome: str,
-        msg_id: str | None,
-        seconds: float = 0.0,
-    ) -> None:
-        """One audit line (when there is an audit log), for a lookup or an operator's look."""
-        if self.audit is None:
-            return
-        self.audit.record(
-            AuditEvent(
-                time=utc_timestamp(),
-                team=who.team_id,
-                user=who.user_id,
-                channel=who.channel_id,
-                action=action,
-                env=ref.env if ref else None,
-                mid=ref.mid if ref else None,
-                qrCodeId=ref.qr_code_id if ref else None,
-                outcome=outcome,
-                msgId=msg_id,
-                durationMs=round(seconds * 1000),
-            )
-        )
 
 
 async def look_up(
@@ -327,25 +214,6 @@ def _key(ref: QrCodeRef) -> tuple[str, str, str]:
     return (ref.env or "", ref.mid, ref.qr_code_id)
 
 
-def encode_answer(answer: Answer) -> dict[str, Any]:
-    """An Answer as JSON, for the other replicas."""
-    return {
-        "msg_id": answer.msg_id,
-        "answered_at": answer.answered_at.isoformat(),
-        "duration_ms": answer.duration_ms,
-        "result": encode_result(answer.result),
-    }
-
-
-def decode_answer(data: dict[str, Any]) -> Answer:
-    return Answer(
-        msg_id=str(data["msg_id"]),
-        answered_at=datetime.fromisoformat(data["answered_at"]),
-        duration_ms=float(data["duration_ms"]),
-        result=decode_result(data["result"]),
-    )
-
-
 async def _ask(services: Services, ref: QrCodeRef) -> Answer:
     """One gateway call; its expected errors are an outcome too, to share with waiters."""
     env = ref.env or services.env
@@ -371,18 +239,25 @@ async def _ask(services: Services, ref: QrCodeRef) -> Answer:
     if not isinstance(result, InvalidInput):  # (checked before any I/O: no call was made)
         services.metrics.gateway_call(answer.kind, attempts.elapsed, gateway=env)
     if services.guard.policy.operators:
-        text, length = reply_text(attempts.reply)
-        services.raw.keep(
-            RawReply(
-                msg_id=msg_id,
-                env=env,
-                outcome=answer.kind,
-                answered_at=answer.answered_at,
-                duration_ms=answer.duration_ms,
-                status=attempts.status,
-                text=text,
-                length=length,
-                tries=tuple(attempts.tries),
-            )
-        )
+        _keep_raw_reply(services, env, answer, attempts)
     return answer
+
+
+def _keep_raw_reply(
+    services: Services, env: Environment, answer: Answer, attempts: Attempts
+) -> None:
+    """The gateway's reply to *answer*'s call as it came, for an operator's Raw reply."""
+    text, length = reply_text(attempts.reply)
+    services.raw.keep(
+        RawReply(
+            msg_id=answer.msg_id,
+            env=env,
+            outcome=answer.kind,
+            answered_at=answer.answered_at,
+            duration_ms=answer.duration_ms,
+            status=attempts.status,
+            text=text,
+            length=length,
+            tries=tuple(attempts.tries),
+        )
+    )

@@ -3,24 +3,22 @@
 Events (a lookup ended, a gateway call ended, a refusal, a reply Slack refused,
 an ack) are counted as they happen, with label children resolved once. State
 (work in flight, the breaker, the token, the audit trail) is read from the live
-objects only when /metrics is scraped, so keeping it costs nothing per lookup.
+objects only when /metrics is scraped (bot.service.live_metrics), so keeping it
+costs nothing per lookup.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import Literal, get_args
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.process_collector import ProcessCollector
-from prometheus_client.registry import Collector
 
 from bot.gateway.errors import CATALOGUE
+from bot.service.live_metrics import Live, LiveCollector
 from bot.service.recent import RecentLookups
 
 # Lookups and gateway calls take 0.05-10 s (the gateway's deadline is at most 60 s).
@@ -41,7 +39,6 @@ OUTCOMES = (
     "unconfigured",
 )
 ACTIONS = ("command", "refresh", "share", "form", "details", "show_qr")
-BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
 SCRAPE_SECONDS = 1.0  # /metrics is drawn at most this often
 # files.upload: files_upload_v2's three steps (getUploadURLExternal, the upload, complete).
 ReplyVia = Literal[
@@ -60,81 +57,6 @@ def code_label(code: str) -> str:
     return code if code in CATALOGUE else "other"
 
 
-@dataclass(frozen=True, slots=True)
-class LiveGateway:
-    """One gateway's state, as /metrics reads it (labelled with its environment)."""
-
-    env: str
-    calls_in_flight: int
-    breaker: str  # closed | half-open | open
-    token_requests: dict[str, int]  # by outcome: ok | refused | failed
-    token_expires_in: float | None  # seconds; None when no token is held (or body-sig)
-
-
-@dataclass(frozen=True, slots=True)
-class Live:
-    """The state /metrics reads at scrape time (from the wiring's live objects)."""
-
-    lookups_in_flight: int
-    gateways: tuple[LiveGateway, ...]
-    audit_lines_lost: int
-    fleet_state: str | None = None  # None (one process), "redis" or "degraded"
-
-
-class _LiveCollector(Collector):
-    def __init__(self, read: Callable[[], Live]) -> None:
-        self._read = read
-
-    def collect(self) -> Iterator[Metric]:
-        live = self._read()
-        yield GaugeMetricFamily(
-            "qrinfo_lookups_in_flight",
-            "Lookups started and not answered yet.",
-            value=live.lookups_in_flight,
-        )
-        in_flight = GaugeMetricFamily(
-            "qrinfo_gateway_calls_in_flight",
-            "Calls to the gateway holding a slot now.",
-            labels=["gateway"],
-        )
-        breaker = GaugeMetricFamily(
-            "qrinfo_gateway_circuit_state",
-            "The gateway breaker: 0 closed, 1 half-open (one trial call), 2 open (calls paused).",
-            labels=["gateway"],
-        )
-        tokens = CounterMetricFamily(
-            "qrinfo_gateway_token_requests",
-            "Access-token requests (token auth), by outcome: ok, refused, failed.",
-            labels=["gateway", "outcome"],
-        )
-        expires = GaugeMetricFamily(
-            "qrinfo_gateway_token_expires_in_seconds",
-            "Seconds until the access token expires; NaN when none is held.",
-            labels=["gateway"],
-        )
-        for gateway in live.gateways:
-            env = gateway.env
-            in_flight.add_metric([env], gateway.calls_in_flight)
-            breaker.add_metric([env], BREAKER_STATES.get(gateway.breaker, 2))
-            for outcome in ("ok", "refused", "failed"):
-                tokens.add_metric([env, outcome], gateway.token_requests.get(outcome, 0))
-            left = gateway.token_expires_in
-            expires.add_metric([env], math.nan if left is None else left)
-        yield from (in_flight, breaker, tokens, expires)
-        if live.fleet_state is not None:
-            yield GaugeMetricFamily(
-                "qrinfo_redis_up",
-                "1 while the replicas' shared state in Redis works, 0 while it is lost "
-                "(each replica on its own state).",
-                value=1 if live.fleet_state == "redis" else 0,
-            )
-        yield CounterMetricFamily(
-            "qrinfo_audit_lines_lost",
-            "Audit lines that could not be written.",
-            value=live.audit_lines_lost,
-        )
-
-
 class Metrics:
     """One app's metrics and its recent-lookups window. Cheap to record: a dict lookup and a
     lock per event."""
@@ -145,64 +67,14 @@ class Metrics:
         self.recent = RecentLookups(clock=clock)
         self._started = clock()
         self._clock = clock
-        lookups = Counter(
-            "qrinfo_lookups",
-            "Lookups asked for, by action and outcome.",
-            ["action", "outcome"],
-            registry=r,
-        )
-        lookup_seconds = Histogram(
-            "qrinfo_lookup_duration_seconds",
-            "A lookup from its ask to its answer, by outcome.",
-            ["outcome"],
-            buckets=DURATION_BUCKETS,
-            registry=r,
-        )
-        gateway_seconds = Histogram(
-            "qrinfo_gateway_call_duration_seconds",
-            "One call to the gateway (token and retries included), by gateway and outcome.",
-            ["gateway", "outcome"],
-            buckets=DURATION_BUCKETS,
-            registry=r,
-        )
-        self._rejections = Counter(
-            "qrinfo_gateway_rejections",
-            "Gateway answers with a business code, by code.",
-            ["code"],
-            registry=r,
-        )
-        self._refusals = Counter(
-            "qrinfo_refusals",
-            "Lookups refused before the gateway: access or rate.",
-            ["reason"],
-            registry=r,
-        )
-        self._replies_failed = Counter(
-            "qrinfo_slack_replies_failed",
-            "Replies Slack did not take: a spent response_url, an error, no answer.",
-            ["via", "reason"],
-            registry=r,
-        )
-        self._ack = Histogram(
-            "qrinfo_ack_duration_seconds",
-            "From a request's arrival to its ack to Slack.",
-            buckets=ACK_BUCKETS,
-            registry=r,
-        )
-        build = Gauge("qrinfo_build_info", "The running version.", ["version"], registry=r)
-        build.labels(version or "unknown").set(1)
-        ProcessCollector(registry=r)
-        # Children resolved once: the hot path does no label lookups of its own.
-        self._lookups = {(a, o): lookups.labels(a, o) for a in ACTIONS for o in OUTCOMES}
-        self._lookup_seconds = {o: lookup_seconds.labels(o) for o in OUTCOMES}
-        self._gateway_seconds_family = gateway_seconds
+        # Registered in this order, the order /metrics shows them in.
+        self._lookups, self._lookup_seconds = _lookup_series(r)
+        self._gateway_seconds_family, self._rejections = _gateway_call_families(r)
         self._gateway_seconds: dict[tuple[str, str], Histogram] = {}  # see gateways()
-        # Every series from the start (at 0), so increase() and rate() see the first failure.
-        for via in get_args(ReplyVia):
-            for reason in get_args(ReplyFailure):
-                self._replies_failed.labels(via, reason)
-        for reason in ("access", "rate"):
-            self._refusals.labels(reason)
+        self._refusals = _refusals(r)
+        self._replies_failed, self._ack = _slack_families(r)
+        _build_info(r, version)
+        ProcessCollector(registry=r)
         self._scraped: dict[str, tuple[float, bytes]] = {}  # content type -> (when, body)
 
     def gateways(self, envs: Iterable[str]) -> None:
@@ -249,7 +121,7 @@ class Metrics:
 
     def watch(self, read: Callable[[], Live]) -> None:
         """Report the state *read* gives at every scrape (the wiring calls it once)."""
-        self.registry.register(_LiveCollector(read))
+        self.registry.register(LiveCollector(read))
 
     def exposition(self, accept: str = "") -> tuple[bytes, str]:
         """GET /metrics: the body and its content type, in the format *accept* (the request's
@@ -267,3 +139,88 @@ class Metrics:
         if drawn is None or now - drawn[0] >= SCRAPE_SECONDS:
             drawn = self._scraped[content_type] = (now, encode(self.registry))
         return drawn[1], content_type
+
+
+# Children resolved once: the hot path does no label lookups of its own. Series a failure
+# counts exist from the start (at 0), so increase() and rate() see the first failure.
+
+
+def _lookup_series(
+    r: CollectorRegistry,
+) -> tuple[dict[tuple[str, str], Counter], dict[str, Histogram]]:
+    """Lookups by action and outcome, and their durations by outcome: every series."""
+    lookups = Counter(
+        "qrinfo_lookups",
+        "Lookups asked for, by action and outcome.",
+        ["action", "outcome"],
+        registry=r,
+    )
+    lookup_seconds = Histogram(
+        "qrinfo_lookup_duration_seconds",
+        "A lookup from its ask to its answer, by outcome.",
+        ["outcome"],
+        buckets=DURATION_BUCKETS,
+        registry=r,
+    )
+    return (
+        {(a, o): lookups.labels(a, o) for a in ACTIONS for o in OUTCOMES},
+        {o: lookup_seconds.labels(o) for o in OUTCOMES},
+    )
+
+
+def _gateway_call_families(r: CollectorRegistry) -> tuple[Histogram, Counter]:
+    """Gateway calls' durations (their series once the gateways are known: see
+    Metrics.gateways), and the business codes the gateway answered with."""
+    gateway_seconds = Histogram(
+        "qrinfo_gateway_call_duration_seconds",
+        "One call to the gateway (token and retries included), by gateway and outcome.",
+        ["gateway", "outcome"],
+        buckets=DURATION_BUCKETS,
+        registry=r,
+    )
+    rejections = Counter(
+        "qrinfo_gateway_rejections",
+        "Gateway answers with a business code, by code.",
+        ["code"],
+        registry=r,
+    )
+    return gateway_seconds, rejections
+
+
+def _refusals(r: CollectorRegistry) -> Counter:
+    """Lookups the guard refused, by reason: both series from the start."""
+    refusals = Counter(
+        "qrinfo_refusals",
+        "Lookups refused before the gateway: access or rate.",
+        ["reason"],
+        registry=r,
+    )
+    for reason in ("access", "rate"):
+        refusals.labels(reason)
+    return refusals
+
+
+def _slack_families(r: CollectorRegistry) -> tuple[Counter, Histogram]:
+    """Replies Slack did not take (every series from the start), and ack durations."""
+    replies_failed = Counter(
+        "qrinfo_slack_replies_failed",
+        "Replies Slack did not take: a spent response_url, an error, no answer.",
+        ["via", "reason"],
+        registry=r,
+    )
+    for via in get_args(ReplyVia):
+        for reason in get_args(ReplyFailure):
+            replies_failed.labels(via, reason)
+    ack = Histogram(
+        "qrinfo_ack_duration_seconds",
+        "From a request's arrival to its ack to Slack.",
+        buckets=ACK_BUCKETS,
+        registry=r,
+    )
+    return replies_failed, ack
+
+
+def _build_info(r: CollectorRegistry, version: str) -> None:
+    """The running version, as a label."""
+    build = Gauge("qrinfo_build_info", "The running version.", ["version"], registry=r)
+    build.labels(version or "unknown").set(1)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from bot.gateway.breaker import BreakerSnapshot
 from bot.gateway.config import Environment
-from bot.service.lookup import Services
 from bot.service.recent import RecentSummary
+from bot.service.services import Services
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,12 +28,13 @@ from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import serve_sandbox
 from bot.sandbox.transport import SandboxTransport
+from bot.service.answer import decode_answer, encode_answer
 from bot.service.audit import AuditLog
 from bot.service.fleet import WAIT_MARGIN_SECONDS, FleetCalls
 from bot.service.gateways import Gateways
 from bot.service.guard import Guard, Policy
-from bot.service.lookup import Services, decode_answer, encode_answer
 from bot.service.metrics import Metrics
+from bot.service.services import Services
 from bot.slack.listeners.app import build_app, fixed_authorize
 from bot.slack.webapi.language import Readers, users_info_locale
 from bot.slack.webapi.pool import ReplyPool
@@ -171,20 +172,9 @@ def build_services(
     *store*)."""
     if isinstance(gateway, QrCodeClient):
         gateway = _gateways(settings, {settings.chinaums_env: gateway})
-    policy = Policy(
-        teams=settings.qrinfo_allowed_teams,
-        enterprises=settings.qrinfo_allowed_enterprises,
-        channels=settings.qrinfo_allowed_channels,
-        users=settings.qrinfo_allowed_users,
-        usergroups=settings.qrinfo_allowed_usergroups,
-        operators=settings.qrinfo_operators,
-        user_rate=settings.qrinfo_user_rate,
-        workspace_rate=settings.qrinfo_workspace_rate,
-        usergroup_cache_seconds=settings.qrinfo_usergroup_cache_seconds,
-    )
     services = Services(
         gateways=gateway,
-        guard=Guard(policy, store=store),
+        guard=Guard(_policy(settings), store=store),
         access_hint=settings.qrinfo_access_hint,
         coalesce_seconds=settings.qrinfo_coalesce_seconds,
         wall_clock=wall_clock,
@@ -204,6 +194,22 @@ def build_services(
     services.metrics.gateways(env for env, _ in services.gateways)
     services.metrics.watch(lambda: live_state(services))
     return services
+
+
+def _policy(settings: Settings) -> Policy:
+    """The guard's policy: who may look up, how often, and who may see status and raw
+    replies."""
+    return Policy(
+        teams=settings.qrinfo_allowed_teams,
+        enterprises=settings.qrinfo_allowed_enterprises,
+        channels=settings.qrinfo_allowed_channels,
+        users=settings.qrinfo_allowed_users,
+        usergroups=settings.qrinfo_allowed_usergroups,
+        operators=settings.qrinfo_operators,
+        user_rate=settings.qrinfo_user_rate,
+        workspace_rate=settings.qrinfo_workspace_rate,
+        usergroup_cache_seconds=settings.qrinfo_usergroup_cache_seconds,
+    )
 
 
 def build_slack_app(

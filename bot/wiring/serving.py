@@ -19,7 +19,7 @@ from bot.i18n.catalogue import translator
 from bot.service.audit import FLUSH_SECONDS as AUDIT_FLUSH_SECONDS
 from bot.service.audit import STDOUT, AuditLog
 from bot.service.fleet import WAIT_MARGIN_SECONDS
-from bot.service.lookup import Services
+from bot.service.services import Services
 from bot.slack.listeners.listening import GROUP_READ_SECONDS
 from bot.slack.serving.front_door import FrontDoor
 from bot.slack.serving.http_server import (

@@ -6,8 +6,8 @@ import logging
 from typing import Any, TypeVar
 
 from bot.gateway.client import QrCodeClient
-from bot.service.lookup import Services
-from bot.service.metrics import Live, LiveGateway
+from bot.service.live_metrics import Live, LiveGateway
+from bot.service.services import Services
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -25,8 +25,8 @@ from bot.i18n import ENGLISH
 from bot.kit.simulate import interaction_body, signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.service.audit import AuditLog
-from bot.service.lookup import Services
 from bot.service.metrics import Metrics
+from bot.service.services import Services
 from bot.slack.serving.front_door import FrontDoor
 from bot.slack.serving.http_server import Health, HttpServer, create_http_app
 from bot.slack.webapi.language import Readers

@@ -34,7 +34,7 @@ from bot.sandbox.transport import SandboxTransport
 from bot.service.audit import AuditEvent, AuditLog
 from bot.service.audit_trail import AuditTrail, format_table, parse_since, select
 from bot.service.guard import RateLimiter
-from bot.service.lookup import Services
+from bot.service.services import Services
 from bot.slack.serving.http_server import HttpServer
 from bot.wiring import build_gateway, health_report
 from tests.slack.fakes import FakeSlackApi

@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.kit.simulate import DEMO_USER, signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
-from bot.service.lookup import Services
+from bot.service.services import Services
 from bot.wiring import health_report
 from tests.redis_server import redis_server
 from tests.slack.fakes import FakeSlackApi

@@ -18,7 +18,7 @@ from bot.kit.simulate import DEMO_USER, interaction_body, signed_request
 from bot.kit.sink import ResponseSink
 from bot.sandbox.fixtures import FixtureCode
 from bot.sandbox.gateway import SandboxGateway
-from bot.service.lookup import Services
+from bot.service.services import Services
 from bot.slack.cards.card import SHOW_QR_ACTION
 from bot.slack.reading.parse import encode_button_value
 from tests.qr import decode_png
