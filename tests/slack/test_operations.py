@@ -27,7 +27,6 @@ from bot.kit.sink import ResponseSink
 from bot.service.metrics import OUTCOMES, Metrics
 from bot.service.raw import RawReply, reply_text
 from bot.service.recent import RecentSummary
-from bot.service.services import Services
 from bot.service.status import GatewayStatus, Status
 from bot.slack.cards.blocks import RAW_REPLY_ACTION
 from bot.slack.cards.ops import (
