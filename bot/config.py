@@ -31,9 +31,11 @@ from pydantic_settings import (
 
 from bot.environment import (
     BLANK_CATEGORIES,
-    SECRET_FILES,
+    EXACT,
+    FROM_FILE,
     ConfigError,
     FromEnvironment,
+    variables,
 )
 from bot.gateway.config import AuthScheme, Environment
 from bot.i18n import Language
@@ -65,6 +67,10 @@ GATEWAY_URLS: dict[str, str] = {
 
 # Read from a comma-separated string (NoDecode: not as JSON, pydantic-settings' default).
 IdList = Annotated[frozenset[str], NoDecode]
+# Taken exactly as the provider issued it: no spaces or quotes around.
+AppId = Annotated[str | None, EXACT]
+# A key, token or secret (exact too), which NAME_FILE may give.
+Secret = Annotated[SecretStr | None, FROM_FILE]
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,30}")
 # Each allow-list: the kind of Slack id it holds, the letters such ids start with, an example.
 _ID_KINDS: dict[str, tuple[str, str, str]] = {
@@ -200,8 +206,8 @@ class Settings(FromEnvironment):
 
     chinaums_env: Environment = "sandbox"
     chinaums_base_url: str | None = None
-    chinaums_app_id: str | None = None
-    chinaums_app_key: SecretStr | None = None
+    chinaums_app_id: AppId = None
+    chinaums_app_key: Secret = None
     chinaums_auth: AuthScheme = "body-sig"
     chinaums_system_id: str | None = Field(default=None, max_length=32)
     chinaums_src_reserve: str | None = Field(default=None, max_length=255)
@@ -210,17 +216,17 @@ class Settings(FromEnvironment):
     # A gateway beside the default one, for the environment CHINAUMS_ENV does not name
     # (timeouts, caps, the breaker's settings, systemId and srcReserve are the default's).
     chinaums_test_base_url: str | None = None
-    chinaums_test_app_id: str | None = None
-    chinaums_test_app_key: SecretStr | None = None
+    chinaums_test_app_id: AppId = None
+    chinaums_test_app_key: Secret = None
     chinaums_test_auth: AuthScheme = "body-sig"
     chinaums_prod_base_url: str | None = None
-    chinaums_prod_app_id: str | None = None
-    chinaums_prod_app_key: SecretStr | None = None
+    chinaums_prod_app_id: AppId = None
+    chinaums_prod_app_key: Secret = None
     chinaums_prod_auth: AuthScheme = "body-sig"
 
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
+    slack_bot_token: Secret = None
+    slack_signing_secret: Secret = None
+    slack_app_token: Secret = None
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=0, le=65535)  # 0: any free port, logged when taken
     # /metrics on a port of its own (not on PORT, which may face the internet); None: on PORT.
@@ -246,7 +252,7 @@ class Settings(FromEnvironment):
     qrinfo_operators: IdList = frozenset()
     qrinfo_log_format: Literal["text", "json"] = "text"
     # Several replicas: limits, identical lookups, the breaker and the token shared in Redis.
-    qrinfo_redis_url: SecretStr | None = None  # may hold a password
+    qrinfo_redis_url: Secret = None  # may hold a password
     qrinfo_redis_prefix: str = Field(default="qrinfo", min_length=1, max_length=100)
     qrinfo_redis_timeout: float = Field(default=0.25, gt=0, le=5)  # each Redis call, seconds
 
@@ -508,10 +514,11 @@ class Settings(FromEnvironment):
 
     def require(self, *names: str) -> None:
         """Raise ConfigError naming the first of *names* (field names) that is unset."""
+        from_file = {v.field for v in variables(type(self)) if v.from_file}
         for name in names:
             if getattr(self, name) is None:
                 variable = name.upper()
-                if name in SECRET_FILES:
+                if name in from_file:
                     variable += f" (or {variable}_FILE)"
                 raise ConfigError(f"{variable}: required to connect to Slack")
 
