@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,10 @@ from bot.wiring import gateway_config
 def test_defaults_run_against_the_in_process_sandbox() -> None:
     """With nothing set: sandbox, body-sig, 8 s, in-process sandbox credentials."""
     settings = load_settings()
-    assert settings.chinaums_env == "sandbox"
-    assert settings.chinaums_auth == "body-sig"
-    assert settings.chinaums_timeout == 8.0
-    assert settings.uses_inprocess_sandbox
+    assert settings.gateway.env == "sandbox"
+    assert settings.gateway.default.auth == "body-sig"
+    assert settings.gateway.timeout == 8.0
+    assert settings.gateway.uses_inprocess_sandbox
     config = gateway_config(settings)  # the sandbox's built-in developer
     assert config.app_id == SANDBOX_APP_ID
     assert config.app_key.get_secret_value() == SANDBOX_APP_KEY
@@ -31,16 +32,16 @@ def test_each_environment_picks_its_gateway(monkeypatch: pytest.MonkeyPatch, env
     monkeypatch.setenv("CHINAUMS_APP_ID", "id")
     monkeypatch.setenv("CHINAUMS_APP_KEY", "key")
     settings = load_settings()
-    assert settings.gateway_url == GATEWAY_URLS[env]
-    assert not settings.uses_inprocess_sandbox
+    assert settings.gateway.url == GATEWAY_URLS[env]
+    assert not settings.gateway.uses_inprocess_sandbox
 
 
 def test_base_url_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """CHINAUMS_BASE_URL wins over CHINAUMS_ENV, trailing slash dropped."""
     monkeypatch.setenv("CHINAUMS_BASE_URL", "http://127.0.0.1:8700/")
     settings = load_settings()
-    assert settings.gateway_url == "http://127.0.0.1:8700"
-    assert not settings.uses_inprocess_sandbox
+    assert settings.gateway.url == "http://127.0.0.1:8700"
+    assert not settings.gateway.uses_inprocess_sandbox
 
 
 @pytest.mark.parametrize(
@@ -264,13 +265,13 @@ def test_each_allow_list_takes_the_kinds_of_id_it_is_for(monkeypatch: pytest.Mon
     monkeypatch.setenv("QRINFO_ALLOWED_USERS", "U0123ABCD,W0456EFGH")
     monkeypatch.setenv("QRINFO_ALLOWED_TEAMS", "T0123ABCD")
     settings = load_settings()
-    assert settings.qrinfo_allowed_channels == {"C0123ABCD", "G0456EFGH"}
-    assert settings.qrinfo_allowed_users == {"U0123ABCD", "W0456EFGH"}
+    assert settings.guard.allowed_channels == {"C0123ABCD", "G0456EFGH"}
+    assert settings.guard.allowed_users == {"U0123ABCD", "W0456EFGH"}
 
 
 def test_port_0_means_any_free_port_like_the_flag() -> None:
     """PORT=0 is accepted as --port 0 is: the server takes a free port and logs it."""
-    assert load_settings(port="0").port == 0
+    assert load_settings(port="0").slack.port == 0
 
 
 @pytest.mark.parametrize(
@@ -323,7 +324,7 @@ def test_blank_secrets_and_id_lists_of_separators_are_refused(
 
 def test_an_empty_port_means_the_default_like_every_other_empty_variable() -> None:
     """PORT= (set, empty) is 3000, as unset; PORT=３０００ (full-width) stays refused."""
-    assert load_settings(port="").port == 3000
+    assert load_settings(port="").slack.port == 3000
     with pytest.raises(ConfigError, match=r"^PORT: "):
         load_settings(port="３０００")
 
@@ -339,25 +340,25 @@ def test_port_reads_like_the_flag(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("variable", "field"),
+    ("variable", "setting"),
     [
-        ("SLACK_BOT_TOKEN", "slack_bot_token"),
-        ("SLACK_SIGNING_SECRET", "slack_signing_secret"),
-        ("SLACK_APP_TOKEN", "slack_app_token"),
-        ("CHINAUMS_APP_KEY", "chinaums_app_key"),
-        ("QRINFO_REDIS_URL", "qrinfo_redis_url"),
+        ("SLACK_BOT_TOKEN", "slack.bot_token"),
+        ("SLACK_SIGNING_SECRET", "slack.signing_secret"),
+        ("SLACK_APP_TOKEN", "slack.app_token"),
+        ("CHINAUMS_APP_KEY", "gateway.default.app_key"),
+        ("QRINFO_REDIS_URL", "redis.url"),
     ],
 )
 def test_a_secret_file_gives_the_secret_less_its_trailing_newline(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, field: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, setting: str
 ) -> None:
     """NAME_FILE names a file (as Kubernetes and Docker mount secrets): its text is the
     value, without the one line break `echo` and `kubectl create secret` leave."""
-    value = "redis://:p%2Fss%23@redis:6379/0" if field == "qrinfo_redis_url" else "xoxb-1-2-abc"
+    value = "redis://:p%2Fss%23@redis:6379/0" if setting == "redis.url" else "xoxb-1-2-abc"
     secret = tmp_path / "secret"
     secret.write_text(value + "\n")
     monkeypatch.setenv(f"{variable}_FILE", str(secret))
-    assert getattr(load_settings(), field).get_secret_value() == value
+    assert attrgetter(setting)(load_settings()).get_secret_value() == value
 
 
 def test_second_gateways_keys_come_from_files_too(
@@ -371,7 +372,7 @@ def test_second_gateways_keys_come_from_files_too(
     settings = load_settings()
     assert {
         env: g.app_key.get_secret_value()
-        for env, g in settings.second_gateways().items()
+        for env, g in settings.gateway.second_gateways().items()
         if g.app_key
     } == {"test": "test-key", "prod": "prod-key"}
 
@@ -429,4 +430,4 @@ def test_serve_without_a_bot_token_names_the_file_variable_too() -> None:
     with pytest.raises(
         ConfigError, match=r"^SLACK_BOT_TOKEN \(or SLACK_BOT_TOKEN_FILE\): required"
     ):
-        load_settings().require("slack_bot_token")
+        load_settings().slack.require("bot_token")
