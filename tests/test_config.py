@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import GATEWAY_URLS, ConfigError, load_settings
+from bot.config import (
+    FILE_VARIABLES,
+    GATEWAY_URLS,
+    SLACK_ONLY,
+    VARIABLES,
+    ConfigError,
+    GatewaySettings,
+    load_settings,
+)
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.wiring import gateway_config
 
@@ -431,3 +439,120 @@ def test_serve_without_a_bot_token_names_the_file_variable_too() -> None:
         ConfigError, match=r"^SLACK_BOT_TOKEN \(or SLACK_BOT_TOKEN_FILE\): required"
     ):
         load_settings().slack.require("bot_token")
+
+
+def test_the_variables_keep_their_names() -> None:
+    """The groups read the variables the flat settings read, and the same NAME_FILEs."""
+    assert sorted(VARIABLES) == sorted(
+        [
+            *(f"CHINAUMS_{name}" for name in ["ENV", "SYSTEM_ID", "SRC_RESERVE", "TIMEOUT"]),
+            "CHINAUMS_MAX_IN_FLIGHT",
+            *(
+                f"CHINAUMS_{gateway}{name}"
+                for gateway in ["", "TEST_", "PROD_"]
+                for name in ["BASE_URL", "APP_ID", "APP_KEY", "AUTH"]
+            ),
+            *(f"SLACK_{name}" for name in ["BOT_TOKEN", "SIGNING_SECRET", "APP_TOKEN", "API_URL"]),
+            "PORT",
+            "QRINFO_METRICS_PORT",
+            *(
+                f"QRINFO_ALLOWED_{kind}"
+                for kind in ["TEAMS", "ENTERPRISES", "CHANNELS", "USERS", "USERGROUPS"]
+            ),
+            "QRINFO_OPERATORS",
+            "QRINFO_ACCESS_HINT",
+            "QRINFO_USERGROUP_CACHE_SECONDS",
+            "QRINFO_USER_RATE",
+            "QRINFO_WORKSPACE_RATE",
+            "QRINFO_COALESCE_SECONDS",
+            "QRINFO_BREAKER_FAILURES",
+            "QRINFO_BREAKER_COOLDOWN",
+            "QRINFO_AUDIT_LOG",
+            "QRINFO_LANGUAGE",
+            "QRINFO_LOG_FORMAT",
+            *(f"QRINFO_REDIS_{name}" for name in ["URL", "PREFIX", "TIMEOUT"]),
+        ]
+    )
+    assert sorted(FILE_VARIABLES) == sorted(
+        [
+            "SLACK_BOT_TOKEN_FILE",
+            "SLACK_SIGNING_SECRET_FILE",
+            "SLACK_APP_TOKEN_FILE",
+            "CHINAUMS_APP_KEY_FILE",
+            "CHINAUMS_TEST_APP_KEY_FILE",
+            "CHINAUMS_PROD_APP_KEY_FILE",
+            "QRINFO_REDIS_URL_FILE",
+        ]
+    )
+
+
+def test_one_gateway_model_reads_each_gateway_under_its_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CHINAUMS_*, CHINAUMS_TEST_* and CHINAUMS_PROD_* fill the same model, each its own."""
+    for prefix, auth in [("CHINAUMS_", "token"), ("CHINAUMS_PROD_", "token")]:
+        monkeypatch.setenv(f"{prefix}AUTH", auth)
+    monkeypatch.setenv("CHINAUMS_TEST_APP_ID", "test-id")
+    monkeypatch.setenv("CHINAUMS_TEST_APP_KEY", "test-key")
+    monkeypatch.setenv("CHINAUMS_PROD_APP_ID", "prod-id")
+    monkeypatch.setenv("CHINAUMS_PROD_APP_KEY", "prod-key")
+    monkeypatch.setenv("CHINAUMS_PROD_BASE_URL", "https://prod.example/")
+    gateway = load_settings().gateway
+    assert {type(gateway.default), type(gateway.test), type(gateway.prod)} == {GatewaySettings}
+    assert (gateway.default.auth, gateway.test.auth, gateway.prod.auth) == (
+        "token",
+        "body-sig",
+        "token",
+    )
+    assert (gateway.default.app_id, gateway.test.app_id, gateway.prod.app_id) == (
+        None,
+        "test-id",
+        "prod-id",
+    )
+    assert gateway.prod.base_url == "https://prod.example"
+
+
+def test_overrides_are_named_by_variable_and_reach_their_group() -> None:
+    """load_settings takes what tests give by the variable's name, lowercased, and routes it;
+    a name that is no setting's is refused rather than ignored."""
+    settings = load_settings(
+        chinaums_timeout=0.3,
+        chinaums_test_app_id="test-id",
+        chinaums_test_app_key="test-key",
+        chinaums_test_auth="token",
+        qrinfo_breaker_failures=2,
+        port="0",
+        qrinfo_metrics_port="9100",
+        qrinfo_user_rate=7,
+        qrinfo_redis_prefix="p",
+        qrinfo_language="zh",
+    )
+    assert settings.gateway.timeout == 0.3
+    assert settings.gateway.test.auth == "token"
+    assert settings.gateway.breaker_failures == 2
+    assert (settings.slack.port, settings.slack.metrics_port) == (0, 9100)
+    assert settings.guard.user_rate == 7
+    assert settings.redis.prefix == "p"
+    assert settings.logging.language == "zh"
+    with pytest.raises(TypeError, match="chinaums_timeot"):
+        load_settings(chinaums_timeot=0.3)
+
+
+def test_settings_left_unused_are_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a one-shot query never uses (Slack, serving, the guardrails) is not even read."""
+    monkeypatch.setenv("PORT", "not a port")
+    monkeypatch.setenv("QRINFO_USER_RATE", "0")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", '"quoted"')
+    settings = load_settings(unused=SLACK_ONLY)
+    assert (settings.slack.port, settings.guard.user_rate) == (3000, 30)
+    assert settings.slack.bot_token is None
+
+
+def test_redis_timeout_must_be_finite_like_other_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QRINFO_REDIS_TIMEOUT is Seconds too: nan says so, not "out of range"."""
+    monkeypatch.setenv("QRINFO_REDIS_TIMEOUT", "nan")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "QRINFO_REDIS_TIMEOUT: expected a finite number of seconds (0-5), got nan"
+    )
