@@ -25,7 +25,9 @@ def one_line(error: ValidationError, group: type[BaseSettings], prefix: str | No
     message = str(first["msg"]).removeprefix("Value error, ")
     if not first["loc"]:
         return message  # the group's own checks already name their variable
-    setting = {v.key: v for v in variables(group, prefix)}[str(first["loc"][0])]
+    setting = {v.key: v for v in variables(group, prefix)}.get(str(first["loc"][0]))
+    if setting is None:  # a group's part, read on its own, given wrong: no variable to name
+        return f"{group.__name__}.{first['loc'][0]}: {message}"
     field = group.model_fields[setting.field]
     variable, got, kind = setting.name.upper(), first.get("input"), first["type"]
     ctx = first.get("ctx") or {}
