@@ -51,7 +51,7 @@ def _demo(settings: Settings, text: str | None, *, as_json: bool) -> int:
     from bot.kit.demo import DEFAULT_TEXT, render_run  # noqa: PLC0415  # the Slack stack
 
     run = asyncio.run(_run_demo(settings, text if text is not None else DEFAULT_TEXT))
-    out(render_run(run, as_json=as_json, tr=translator(settings.qrinfo_language)), end="")
+    out(render_run(run, as_json=as_json, tr=translator(settings.logging.language)), end="")
     return EXIT_OK if run.payload is not None else EXIT_UNAVAILABLE
 
 
@@ -67,7 +67,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.service.audit import AuditLog  # noqa: PLC0415  # the serving stack, only here
     from bot.wiring import serve  # noqa: PLC0415
 
-    if settings.chinaums_env == "sandbox" and not settings.env_chosen:
+    if settings.gateway.env == "sandbox" and not settings.gateway.env_chosen:
         # demo and query may fall back on the sandbox (the quickstart); people served from it
         # would get its answers for real codes.
         raise ConfigError(
@@ -75,18 +75,18 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
             "set CHINAUMS_ENV=prod (or test) with CHINAUMS_APP_ID and CHINAUMS_APP_KEY, or "
             "CHINAUMS_ENV=sandbox to serve the built-in sandbox on purpose"
         )
-    mode = args.mode or ("socket" if settings.slack_app_token else "http")
-    needed = "slack_app_token" if mode == "socket" else "slack_signing_secret"
-    port = settings.port if args.port is None else args.port
-    if port and settings.qrinfo_metrics_port == port:
+    mode = args.mode or ("socket" if settings.slack.app_token else "http")
+    needed = "app_token" if mode == "socket" else "signing_secret"
+    port = settings.slack.port if args.port is None else args.port
+    if port and settings.slack.metrics_port == port:
         raise ConfigError(
             f"QRINFO_METRICS_PORT: {port} is also the port serve listens on (PORT or --port); "
             "choose another, or unset it to serve /metrics there"
         )
-    settings.require("slack_bot_token", needed)
+    settings.slack.require("bot_token", needed)
     # Opened first: a QRINFO_AUDIT_LOG that cannot be appended to refuses to start
     # before anything reaches Slack.
-    audit = AuditLog(settings.qrinfo_audit_log)
+    audit = AuditLog(settings.logging.audit_log)
     try:
         await serve(settings, mode=mode, host=args.host, port=port, audit=audit)
     finally:
@@ -159,13 +159,9 @@ def _print_audit(path: str, args: argparse.Namespace, since: timedelta | None) -
 def _one_shot(settings: Settings, auth: AuthScheme, language: Language | None) -> Settings:
     # The provider keeps at most 10 live access tokens per appId, each for an hour:
     # a one-shot run in token mode spends one of the serving bot's ten.
-    update: dict[str, object] = {
-        "chinaums_auth": auth,
-        "chinaums_test_auth": auth,
-        "chinaums_prod_auth": auth,
-    }
+    update: dict[str, object] = {"gateway": settings.gateway.with_auth(auth)}
     if language is not None:  # --lang; else QRINFO_LANGUAGE
-        update["qrinfo_language"] = language
+        update["logging"] = settings.logging.model_copy(update={"language": language})
     return settings.model_copy(update=update)
 
 

@@ -1,5 +1,6 @@
 """Reading the environment as people fill it: the one rule for a pasted value, and secrets
-from files (``NAME_FILE``). :mod:`bot.config` reads its settings through these.
+from files (``NAME_FILE``). :mod:`bot.config` reads its settings through these, each group of
+them under its prefix (``SLACK_``, ``CHINAUMS_TEST_``, ...).
 
 The rule, for every variable and every ``_FILE``: one trailing line break is not part of
 the value (``echo``, ``kubectl create secret --from-file`` and editors leave one); any other
@@ -13,26 +14,36 @@ from __future__ import annotations
 import os
 import stat
 import unicodedata
-from typing import Any
+from collections.abc import Collection
+from typing import Any, NamedTuple
 
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+)
 
-# The secrets that may also come from a file, as Kubernetes and Docker mount them:
-# SLACK_BOT_TOKEN_FILE=/run/secrets/slack-bot-token, and so on.
-SECRET_FILES = (
-    "slack_bot_token",
-    "slack_signing_secret",
-    "slack_app_token",
-    "chinaums_app_key",
-    "chinaums_test_app_key",
-    "chinaums_prod_app_key",
-    "qrinfo_redis_url",
-)
-# Values taken exactly as the provider or Slack issued them: no spaces or quotes around.
-EXACT = frozenset(
-    {*SECRET_FILES, "chinaums_app_id", "chinaums_test_app_id", "chinaums_prod_app_id"}
-)
+
+class Exact:
+    """A setting's mark (in its ``Annotated`` type): its value is taken exactly as the
+    provider or Slack issued it, so spaces or quotes around it are refused."""
+
+    def __repr__(self) -> str:
+        return "EXACT"
+
+
+class FromFile(Exact):
+    """A secret's mark: it may also come from a file named by ``NAME_FILE``, as Kubernetes and
+    Docker mount them (SLACK_BOT_TOKEN_FILE=/run/secrets/slack-bot-token). Exact too."""
+
+    def __repr__(self) -> str:
+        return "FROM_FILE"
+
+
+EXACT = Exact()
+FROM_FILE = FromFile()
 _FILE_MAX_BYTES = 64 * 1024  # a token is under 100 bytes; a device is never read whole
 _CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}
 # Spaces, line breaks and invisible format characters (U+200B, a byte-order mark, ...).
@@ -76,6 +87,42 @@ def as_pasted(text: str, *, exact: bool) -> str:
     return text
 
 
+class Variable(NamedTuple):
+    """A setting as the environment names it."""
+
+    field: str  # the field's name in its settings class
+    key: str  # its key in what a source reads and in what the caller gives: alias, else name
+    name: str  # the environment variable, lowercased: its alias, else prefix and field name
+    exact: bool  # marked EXACT (or FROM_FILE)
+    from_file: bool  # marked FROM_FILE: NAME_FILE may give it
+
+
+def variables(settings_cls: type[BaseSettings], prefix: str | None = None) -> list[Variable]:
+    """The variables *settings_cls* reads under *prefix* (its own env_prefix when None). A
+    field with an alias is read under that alone, as pydantic-settings does (PORT in the Slack
+    group). Fields that are settings themselves are read on their own: they are left out."""
+    if prefix is None:
+        prefix = settings_cls.model_config.get("env_prefix", "")
+    found = []
+    for field, info in settings_cls.model_fields.items():
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseSettings):
+            continue
+        alias = info.validation_alias if isinstance(info.validation_alias, str) else None
+        key = alias or field
+        marks = info.metadata
+        exact = any(isinstance(mark, Exact) for mark in marks)
+        from_file = any(isinstance(mark, FromFile) for mark in marks)
+        name = (alias or prefix + field).lower()
+        found.append(Variable(field, key, name, exact, from_file))
+    return found
+
+
+def _prefix(source: PydanticBaseSettingsSource) -> str:
+    """The prefix an environment source reads under (given to the settings class's init as
+    _env_prefix, or its env_prefix)."""
+    return source.env_prefix if isinstance(source, EnvSettingsSource) else ""
+
+
 def _given(init: InitSettingsSource | None) -> frozenset[str]:
     """The settings the caller passed itself: their variables are not read at all."""
     return frozenset(init.init_kwargs) if init is not None else frozenset()
@@ -91,32 +138,36 @@ class AsPasted(PydanticBaseSettingsSource):
         super().__init__(inner.settings_cls)
         self._inner = inner
         self._given = _given(init)
+        self._variables = {v.key: v for v in variables(inner.settings_cls, _prefix(inner))}
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return self._inner.get_field_value(field, field_name)
 
     def __call__(self) -> dict[str, Any]:
-        _one_spelling_each(self.settings_cls)
+        _one_spelling_each(self._variables.values())
         values: dict[str, Any] = {}
-        for name, raw in self._inner().items():
-            if name in self._given:  # the caller's own value stands: this one is not used
+        for key, raw in self._inner().items():
+            variable = self._variables.get(key)
+            # None: settings of their own, read under their own prefix. Given: the caller's
+            # own value stands, this one is not used.
+            if variable is None or key in self._given:
                 continue
             value = raw
             if isinstance(raw, str):
                 try:
-                    value = as_pasted(raw, exact=name in EXACT)
+                    value = as_pasted(raw, exact=variable.exact)
                 except NotAsExpected as problem:
-                    raise ConfigError(f"{name.upper()}: {problem}") from None
+                    raise ConfigError(f"{variable.name.upper()}: {problem}") from None
                 if not value:  # empty means unset: a NAME_FILE or the default then stands
                     continue
-            values[name] = value
+            values[key] = value
         return values
 
 
-def _one_spelling_each(settings_cls: type[BaseSettings]) -> None:
+def _one_spelling_each(settings: Collection[Variable]) -> None:
     """ConfigError when a setting is set under two spellings (CHINAUMS_ENV and chinaums_env):
     which one wins would depend on the environment's order."""
-    names = {*settings_cls.model_fields, *(f"{field}_file" for field in SECRET_FILES)}
+    names = {v.name for v in settings} | {f"{v.name}_file" for v in settings if v.from_file}
     seen: dict[str, str] = {}
     for variable in os.environ:
         name = variable.lower()
@@ -178,14 +229,19 @@ def _read_regular_file(path: str) -> bytes | None:
 
 
 class SecretFiles(PydanticBaseSettingsSource):
-    """``NAME_FILE`` for the secrets of :data:`SECRET_FILES`: the value read from the file it
-    names. ``NAME`` and ``NAME_FILE`` both set is refused, naming both."""
+    """``NAME_FILE`` for the secrets marked FROM_FILE: the value read from the file it names.
+    ``NAME`` and ``NAME_FILE`` both set is refused, naming both."""
 
     def __init__(
-        self, settings_cls: type[BaseSettings], init: InitSettingsSource | None = None
+        self,
+        settings_cls: type[BaseSettings],
+        init: InitSettingsSource | None = None,
+        *,
+        prefix: str = "",
     ) -> None:
         super().__init__(settings_cls)
         self._given = _given(init)
+        self._secrets = [v for v in variables(settings_cls, prefix) if v.from_file]
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # everything is read at once, in __call__
@@ -193,21 +249,19 @@ class SecretFiles(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         environ = {name.lower(): value for name, value in os.environ.items()}  # as Settings
         values: dict[str, Any] = {}
-        for field in SECRET_FILES:
-            if (
-                field not in self.settings_cls.model_fields or field in self._given
-            ):  # the caller's own value stands: the file is not read
+        for secret in self._secrets:
+            if secret.key in self._given:  # the caller's own value stands: the file is not read
                 continue
-            variable = field.upper()
+            variable = secret.name.upper()
             try:
-                path = as_pasted(environ.get(f"{field}_file", ""), exact=False)
+                path = as_pasted(environ.get(f"{secret.name}_file", ""), exact=False)
             except NotAsExpected as problem:
                 raise ConfigError(f"{variable}_FILE: {problem}") from None
             if not path:
                 continue
-            if environ.get(field, "").removesuffix("\n").removesuffix("\r"):  # as pasted
+            if environ.get(secret.name, "").removesuffix("\n").removesuffix("\r"):  # as pasted
                 raise ConfigError(f"{variable} and {variable}_FILE are both set: keep one of them")
-            values[field] = read_secret_file(f"{variable}_FILE", path)
+            values[secret.key] = read_secret_file(f"{variable}_FILE", path)
         return values
 
 
@@ -226,4 +280,5 @@ class FromEnvironment(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         init = init_settings if isinstance(init_settings, InitSettingsSource) else None
-        return init_settings, AsPasted(env_settings, init), SecretFiles(settings_cls, init)
+        files = SecretFiles(settings_cls, init, prefix=_prefix(env_settings))
+        return init_settings, AsPasted(env_settings, init), files

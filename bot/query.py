@@ -35,7 +35,7 @@ from bot.terminal import (
 
 
 def query_command(settings: Settings, args: argparse.Namespace) -> int:
-    tr = translator(settings.qrinfo_language)
+    tr = translator(settings.logging.language)
     ref = _read_query(" ".join(args.text), args.env, tr)
     if isinstance(ref, int):
         return ref
@@ -109,13 +109,13 @@ def _gateway_env(
     one line naming the settings that gateway needs."""
     from bot.slack.names import ENV_NAMES  # noqa: PLC0415  # only when it is needed
 
-    env = ref.env or settings.chinaums_env
-    configured = env == settings.chinaums_env or env in settings.second_gateways()
+    env = ref.env or settings.gateway.env
+    configured = env == settings.gateway.env or env in settings.gateway.second_gateways()
     # Strict, unlike Slack: checking a gateway's credentials, the sandbox standing in for
     # it would be a false success. Without --env, the sandbox as the default stands in as it
     # does in Slack; another default does not.
-    if not configured and (strict or settings.chinaums_env != "sandbox"):
-        first, second = settings.gateway_settings_for(env)
+    if not configured and (strict or settings.gateway.env != "sandbox"):
+        first, second = settings.gateway.settings_for(env)
         return fail(
             EXIT_UNAVAILABLE,
             tr(
@@ -125,7 +125,7 @@ def _gateway_env(
                 second=second,
             ),
         )
-    return env if configured else settings.chinaums_env
+    return env if configured else settings.gateway.env
 
 
 async def _ask_gateway(

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from pathlib import Path
 
 import pytest
 
-from bot.config import GATEWAY_URLS, ConfigError, load_settings
+from bot.config import (
+    FILE_VARIABLES,
+    GATEWAY_URLS,
+    SLACK_ONLY,
+    VARIABLES,
+    ConfigError,
+    GatewaySettings,
+    load_settings,
+)
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.wiring import gateway_config
 
@@ -15,10 +24,10 @@ from bot.wiring import gateway_config
 def test_defaults_run_against_the_in_process_sandbox() -> None:
     """With nothing set: sandbox, body-sig, 8 s, in-process sandbox credentials."""
     settings = load_settings()
-    assert settings.chinaums_env == "sandbox"
-    assert settings.chinaums_auth == "body-sig"
-    assert settings.chinaums_timeout == 8.0
-    assert settings.uses_inprocess_sandbox
+    assert settings.gateway.env == "sandbox"
+    assert settings.gateway.default.auth == "body-sig"
+    assert settings.gateway.timeout == 8.0
+    assert settings.gateway.uses_inprocess_sandbox
     config = gateway_config(settings)  # the sandbox's built-in developer
     assert config.app_id == SANDBOX_APP_ID
     assert config.app_key.get_secret_value() == SANDBOX_APP_KEY
@@ -31,16 +40,16 @@ def test_each_environment_picks_its_gateway(monkeypatch: pytest.MonkeyPatch, env
     monkeypatch.setenv("CHINAUMS_APP_ID", "id")
     monkeypatch.setenv("CHINAUMS_APP_KEY", "key")
     settings = load_settings()
-    assert settings.gateway_url == GATEWAY_URLS[env]
-    assert not settings.uses_inprocess_sandbox
+    assert settings.gateway.url == GATEWAY_URLS[env]
+    assert not settings.gateway.uses_inprocess_sandbox
 
 
 def test_base_url_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """CHINAUMS_BASE_URL wins over CHINAUMS_ENV, trailing slash dropped."""
     monkeypatch.setenv("CHINAUMS_BASE_URL", "http://127.0.0.1:8700/")
     settings = load_settings()
-    assert settings.gateway_url == "http://127.0.0.1:8700"
-    assert not settings.uses_inprocess_sandbox
+    assert settings.gateway.url == "http://127.0.0.1:8700"
+    assert not settings.gateway.uses_inprocess_sandbox
 
 
 @pytest.mark.parametrize(
@@ -264,13 +273,13 @@ def test_each_allow_list_takes_the_kinds_of_id_it_is_for(monkeypatch: pytest.Mon
     monkeypatch.setenv("QRINFO_ALLOWED_USERS", "U0123ABCD,W0456EFGH")
     monkeypatch.setenv("QRINFO_ALLOWED_TEAMS", "T0123ABCD")
     settings = load_settings()
-    assert settings.qrinfo_allowed_channels == {"C0123ABCD", "G0456EFGH"}
-    assert settings.qrinfo_allowed_users == {"U0123ABCD", "W0456EFGH"}
+    assert settings.guard.allowed_channels == {"C0123ABCD", "G0456EFGH"}
+    assert settings.guard.allowed_users == {"U0123ABCD", "W0456EFGH"}
 
 
 def test_port_0_means_any_free_port_like_the_flag() -> None:
     """PORT=0 is accepted as --port 0 is: the server takes a free port and logs it."""
-    assert load_settings(port="0").port == 0
+    assert load_settings(port="0").slack.port == 0
 
 
 @pytest.mark.parametrize(
@@ -323,7 +332,7 @@ def test_blank_secrets_and_id_lists_of_separators_are_refused(
 
 def test_an_empty_port_means_the_default_like_every_other_empty_variable() -> None:
     """PORT= (set, empty) is 3000, as unset; PORT=３０００ (full-width) stays refused."""
-    assert load_settings(port="").port == 3000
+    assert load_settings(port="").slack.port == 3000
     with pytest.raises(ConfigError, match=r"^PORT: "):
         load_settings(port="３０００")
 
@@ -339,25 +348,25 @@ def test_port_reads_like_the_flag(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("variable", "field"),
+    ("variable", "setting"),
     [
-        ("SLACK_BOT_TOKEN", "slack_bot_token"),
-        ("SLACK_SIGNING_SECRET", "slack_signing_secret"),
-        ("SLACK_APP_TOKEN", "slack_app_token"),
-        ("CHINAUMS_APP_KEY", "chinaums_app_key"),
-        ("QRINFO_REDIS_URL", "qrinfo_redis_url"),
+        ("SLACK_BOT_TOKEN", "slack.bot_token"),
+        ("SLACK_SIGNING_SECRET", "slack.signing_secret"),
+        ("SLACK_APP_TOKEN", "slack.app_token"),
+        ("CHINAUMS_APP_KEY", "gateway.default.app_key"),
+        ("QRINFO_REDIS_URL", "redis.url"),
     ],
 )
 def test_a_secret_file_gives_the_secret_less_its_trailing_newline(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, field: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, setting: str
 ) -> None:
     """NAME_FILE names a file (as Kubernetes and Docker mount secrets): its text is the
     value, without the one line break `echo` and `kubectl create secret` leave."""
-    value = "redis://:p%2Fss%23@redis:6379/0" if field == "qrinfo_redis_url" else "xoxb-1-2-abc"
+    value = "redis://:p%2Fss%23@redis:6379/0" if setting == "redis.url" else "xoxb-1-2-abc"
     secret = tmp_path / "secret"
     secret.write_text(value + "\n")
     monkeypatch.setenv(f"{variable}_FILE", str(secret))
-    assert getattr(load_settings(), field).get_secret_value() == value
+    assert attrgetter(setting)(load_settings()).get_secret_value() == value
 
 
 def test_second_gateways_keys_come_from_files_too(
@@ -371,7 +380,7 @@ def test_second_gateways_keys_come_from_files_too(
     settings = load_settings()
     assert {
         env: g.app_key.get_secret_value()
-        for env, g in settings.second_gateways().items()
+        for env, g in settings.gateway.second_gateways().items()
         if g.app_key
     } == {"test": "test-key", "prod": "prod-key"}
 
@@ -429,4 +438,121 @@ def test_serve_without_a_bot_token_names_the_file_variable_too() -> None:
     with pytest.raises(
         ConfigError, match=r"^SLACK_BOT_TOKEN \(or SLACK_BOT_TOKEN_FILE\): required"
     ):
-        load_settings().require("slack_bot_token")
+        load_settings().slack.require("bot_token")
+
+
+def test_the_variables_keep_their_names() -> None:
+    """The groups read the variables the flat settings read, and the same NAME_FILEs."""
+    assert sorted(VARIABLES) == sorted(
+        [
+            *(f"CHINAUMS_{name}" for name in ["ENV", "SYSTEM_ID", "SRC_RESERVE", "TIMEOUT"]),
+            "CHINAUMS_MAX_IN_FLIGHT",
+            *(
+                f"CHINAUMS_{gateway}{name}"
+                for gateway in ["", "TEST_", "PROD_"]
+                for name in ["BASE_URL", "APP_ID", "APP_KEY", "AUTH"]
+            ),
+            *(f"SLACK_{name}" for name in ["BOT_TOKEN", "SIGNING_SECRET", "APP_TOKEN", "API_URL"]),
+            "PORT",
+            "QRINFO_METRICS_PORT",
+            *(
+                f"QRINFO_ALLOWED_{kind}"
+                for kind in ["TEAMS", "ENTERPRISES", "CHANNELS", "USERS", "USERGROUPS"]
+            ),
+            "QRINFO_OPERATORS",
+            "QRINFO_ACCESS_HINT",
+            "QRINFO_USERGROUP_CACHE_SECONDS",
+            "QRINFO_USER_RATE",
+            "QRINFO_WORKSPACE_RATE",
+            "QRINFO_COALESCE_SECONDS",
+            "QRINFO_BREAKER_FAILURES",
+            "QRINFO_BREAKER_COOLDOWN",
+            "QRINFO_AUDIT_LOG",
+            "QRINFO_LANGUAGE",
+            "QRINFO_LOG_FORMAT",
+            *(f"QRINFO_REDIS_{name}" for name in ["URL", "PREFIX", "TIMEOUT"]),
+        ]
+    )
+    assert sorted(FILE_VARIABLES) == sorted(
+        [
+            "SLACK_BOT_TOKEN_FILE",
+            "SLACK_SIGNING_SECRET_FILE",
+            "SLACK_APP_TOKEN_FILE",
+            "CHINAUMS_APP_KEY_FILE",
+            "CHINAUMS_TEST_APP_KEY_FILE",
+            "CHINAUMS_PROD_APP_KEY_FILE",
+            "QRINFO_REDIS_URL_FILE",
+        ]
+    )
+
+
+def test_one_gateway_model_reads_each_gateway_under_its_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CHINAUMS_*, CHINAUMS_TEST_* and CHINAUMS_PROD_* fill the same model, each its own."""
+    for prefix, auth in [("CHINAUMS_", "token"), ("CHINAUMS_PROD_", "token")]:
+        monkeypatch.setenv(f"{prefix}AUTH", auth)
+    monkeypatch.setenv("CHINAUMS_TEST_APP_ID", "test-id")
+    monkeypatch.setenv("CHINAUMS_TEST_APP_KEY", "test-key")
+    monkeypatch.setenv("CHINAUMS_PROD_APP_ID", "prod-id")
+    monkeypatch.setenv("CHINAUMS_PROD_APP_KEY", "prod-key")
+    monkeypatch.setenv("CHINAUMS_PROD_BASE_URL", "https://prod.example/")
+    gateway = load_settings().gateway
+    assert {type(gateway.default), type(gateway.test), type(gateway.prod)} == {GatewaySettings}
+    assert (gateway.default.auth, gateway.test.auth, gateway.prod.auth) == (
+        "token",
+        "body-sig",
+        "token",
+    )
+    assert (gateway.default.app_id, gateway.test.app_id, gateway.prod.app_id) == (
+        None,
+        "test-id",
+        "prod-id",
+    )
+    assert gateway.prod.base_url == "https://prod.example"
+
+
+def test_overrides_are_named_by_variable_and_reach_their_group() -> None:
+    """load_settings takes what tests give by the variable's name, lowercased, and routes it;
+    a name that is no setting's is refused rather than ignored."""
+    settings = load_settings(
+        chinaums_timeout=0.3,
+        chinaums_test_app_id="test-id",
+        chinaums_test_app_key="test-key",
+        chinaums_test_auth="token",
+        qrinfo_breaker_failures=2,
+        port="0",
+        qrinfo_metrics_port="9100",
+        qrinfo_user_rate=7,
+        qrinfo_redis_prefix="p",
+        qrinfo_language="zh",
+    )
+    assert settings.gateway.timeout == 0.3
+    assert settings.gateway.test.auth == "token"
+    assert settings.gateway.breaker_failures == 2
+    assert (settings.slack.port, settings.slack.metrics_port) == (0, 9100)
+    assert settings.guard.user_rate == 7
+    assert settings.redis.prefix == "p"
+    assert settings.logging.language == "zh"
+    with pytest.raises(TypeError, match="chinaums_timeot"):
+        load_settings(chinaums_timeot=0.3)
+
+
+def test_settings_left_unused_are_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a one-shot query never uses (Slack, serving, the guardrails) is not even read."""
+    monkeypatch.setenv("PORT", "not a port")
+    monkeypatch.setenv("QRINFO_USER_RATE", "0")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", '"quoted"')
+    settings = load_settings(unused=SLACK_ONLY)
+    assert (settings.slack.port, settings.guard.user_rate) == (3000, 30)
+    assert settings.slack.bot_token is None
+
+
+def test_redis_timeout_must_be_finite_like_other_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QRINFO_REDIS_TIMEOUT is Seconds too: nan says so, not "out of range"."""
+    monkeypatch.setenv("QRINFO_REDIS_TIMEOUT", "nan")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "QRINFO_REDIS_TIMEOUT: expected a finite number of seconds (0-5), got nan"
+    )

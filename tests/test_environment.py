@@ -123,7 +123,7 @@ def test_an_empty_variable_leaves_its_file_to_give_the_value(
         file.write("xoxb-from-file\n")
     monkeypatch.setenv("SLACK_BOT_TOKEN", empty)
     monkeypatch.setenv("SLACK_BOT_TOKEN_FILE", path)
-    token = load_settings().slack_bot_token
+    token = load_settings().slack.bot_token
     assert token is not None
     assert token.get_secret_value() == "xoxb-from-file"
 

@@ -51,27 +51,27 @@ T = TypeVar("T")
 def gateway_config(settings: Settings, env: Environment | None = None) -> GatewayConfig:
     """A gateway client's own configuration: the default gateway's (the sandbox's developer
     when none is set), or that of the second gateway for *env* (CHINAUMS_TEST_*, _PROD_*)."""
-    seconds = settings.second_gateways() if env != settings.chinaums_env else {}
+    seconds = settings.gateway.second_gateways() if env != settings.gateway.env else {}
     second = next((g for e, g in seconds.items() if e == env), None)
     if second is not None and second.app_id is not None and second.app_key is not None:
         base_url = second.base_url or GATEWAY_URLS[str(env)]
         app_id, app_key, auth = second.app_id, second.app_key, second.auth
     else:
-        key = settings.chinaums_app_key
-        base_url, app_id = settings.gateway_url, settings.chinaums_app_id or SANDBOX_APP_ID
+        key = settings.gateway.default.app_key
+        base_url, app_id = settings.gateway.url, settings.gateway.default.app_id or SANDBOX_APP_ID
         app_key = key if key is not None else SecretStr(SANDBOX_APP_KEY)
-        auth = settings.chinaums_auth
+        auth = settings.gateway.default.auth
     return GatewayConfig(
         base_url=base_url,
         app_id=app_id,
         app_key=app_key,
         auth=auth,
-        timeout=settings.chinaums_timeout,
-        max_in_flight=settings.chinaums_max_in_flight,
-        system_id=settings.chinaums_system_id,
-        src_reserve=settings.chinaums_src_reserve,
-        breaker_failures=settings.qrinfo_breaker_failures,
-        breaker_cooldown=settings.qrinfo_breaker_cooldown,
+        timeout=settings.gateway.timeout,
+        max_in_flight=settings.gateway.max_in_flight,
+        system_id=settings.gateway.system_id,
+        src_reserve=settings.gateway.src_reserve,
+        breaker_failures=settings.gateway.breaker_failures,
+        breaker_cooldown=settings.gateway.breaker_cooldown,
     )
 
 
@@ -81,15 +81,17 @@ def new_gateway_http(settings: Settings) -> httpx.AsyncClient:
     With ``CHINAUMS_ENV=sandbox`` and no ``CHINAUMS_BASE_URL`` the sandbox runs
     inside the process: no port, no network (for the gateways beside it, the network).
     """
-    seconds = settings.second_gateways()
-    if settings.uses_inprocess_sandbox and not seconds:
+    seconds = settings.gateway.second_gateways()
+    if settings.gateway.uses_inprocess_sandbox and not seconds:
         return new_http_client(transport=SandboxTransport())
     # One connection per lookup allowed in flight, per gateway: the pool never queues them.
     mounts: dict[str, httpx.AsyncBaseTransport] | None = (
-        {settings.gateway_url: SandboxTransport()} if settings.uses_inprocess_sandbox else None
+        {settings.gateway.url: SandboxTransport()}
+        if settings.gateway.uses_inprocess_sandbox
+        else None
     )
     return new_http_client(
-        max_connections=settings.chinaums_max_in_flight * (1 + len(seconds)), mounts=mounts
+        max_connections=settings.gateway.max_in_flight * (1 + len(seconds)), mounts=mounts
     )
 
 
@@ -106,7 +108,7 @@ def build_gateway(
     """The default gateway's client (or the second gateway's for *env*), on the process's
     *http* client (its breaker and token the fleet's, with a *store*)."""
     config = gateway_config(settings, env)
-    second = env is not None and env != settings.chinaums_env
+    second = env is not None and env != settings.gateway.env
     # The default gateway's keys as before; a second gateway has its own.
     scope = ("gateway", _scope(config)) if second else ()
     return create_client(
@@ -130,14 +132,14 @@ def build_gateways(
 ) -> Gateways:
     """The *default* gateway and the second ones (CHINAUMS_TEST_*, CHINAUMS_PROD_*), each
     with its own breaker, cap and token."""
-    clients: dict[Environment, QrCodeClient] = {settings.chinaums_env: default}
-    for env in settings.second_gateways():
+    clients: dict[Environment, QrCodeClient] = {settings.gateway.env: default}
+    for env in settings.gateway.second_gateways():
         clients[env] = build_gateway(settings, http, wall_clock=wall_clock, store=store, env=env)
     return _gateways(settings, clients)
 
 
 def _gateways(settings: Settings, clients: dict[Environment, QrCodeClient]) -> Gateways:
-    return Gateways(settings.chinaums_env, clients, settings_for=settings.gateway_settings_for)
+    return Gateways(settings.gateway.env, clients, settings_for=settings.gateway.settings_for)
 
 
 def _scope(gateway: GatewayConfig) -> str:
@@ -149,13 +151,13 @@ def fleet_store(settings: Settings) -> FleetStore | None:
     QRINFO_REDIS_PREFIX and then the gateway's: replicas of one bot share, a bot on another
     gateway or appId (a test bot beside a prod one) never takes their token or answers.
     ValueError when the URL is not one redis-py can use (a port that is no number)."""
-    url = settings.qrinfo_redis_url
+    url = settings.redis.url
     if url is None:
         return None
     return FleetStore(
         url.get_secret_value(),
-        prefix=f"{settings.qrinfo_redis_prefix}:{_scope(gateway_config(settings))}",
-        call_seconds=settings.qrinfo_redis_timeout,
+        prefix=f"{settings.redis.prefix}:{_scope(gateway_config(settings))}",
+        call_seconds=settings.redis.timeout,
     )
 
 
@@ -171,12 +173,12 @@ def build_services(
     of identical lookups, audit (limits and identical lookups across replicas, with a
     *store*)."""
     if isinstance(gateway, QrCodeClient):
-        gateway = _gateways(settings, {settings.chinaums_env: gateway})
+        gateway = _gateways(settings, {settings.gateway.env: gateway})
     services = Services(
         gateways=gateway,
         guard=Guard(_policy(settings), store=store),
-        access_hint=settings.qrinfo_access_hint,
-        coalesce_seconds=settings.qrinfo_coalesce_seconds,
+        access_hint=settings.guard.access_hint,
+        coalesce_seconds=settings.guard.coalesce_seconds,
         wall_clock=wall_clock,
         audit=audit,
         metrics=Metrics(version=version()),
@@ -185,8 +187,8 @@ def build_services(
         services.store = store
         services.fleet = FleetCalls(
             store,
-            window=settings.qrinfo_coalesce_seconds,
-            deadline=settings.chinaums_timeout + WAIT_MARGIN_SECONDS,
+            window=settings.guard.coalesce_seconds,
+            deadline=settings.gateway.timeout + WAIT_MARGIN_SECONDS,
             keep=lambda answer: answer.definite,
             encode=encode_answer,
             decode=decode_answer,
@@ -200,15 +202,15 @@ def _policy(settings: Settings) -> Policy:
     """The guard's policy: who may look up, how often, and who may see status and raw
     replies."""
     return Policy(
-        teams=settings.qrinfo_allowed_teams,
-        enterprises=settings.qrinfo_allowed_enterprises,
-        channels=settings.qrinfo_allowed_channels,
-        users=settings.qrinfo_allowed_users,
-        usergroups=settings.qrinfo_allowed_usergroups,
-        operators=settings.qrinfo_operators,
-        user_rate=settings.qrinfo_user_rate,
-        workspace_rate=settings.qrinfo_workspace_rate,
-        usergroup_cache_seconds=settings.qrinfo_usergroup_cache_seconds,
+        teams=settings.guard.allowed_teams,
+        enterprises=settings.guard.allowed_enterprises,
+        channels=settings.guard.allowed_channels,
+        users=settings.guard.allowed_users,
+        usergroups=settings.guard.allowed_usergroups,
+        operators=settings.guard.operators,
+        user_rate=settings.guard.user_rate,
+        workspace_rate=settings.guard.workspace_rate,
+        usergroup_cache_seconds=settings.guard.usergroup_cache_seconds,
     )
 
 
@@ -225,14 +227,14 @@ def build_slack_app(
     Readers get their Slack locale's language (users.info), QRINFO_LANGUAGE when Slack
     will not say, unless *readers* says otherwise (the demo: no Slack to ask).
     """
-    secret = settings.slack_signing_secret
+    secret = settings.slack.signing_secret
     if readers is None:
-        readers = Readers(settings.qrinfo_language, lookup=users_info_locale, store=services.store)
+        readers = Readers(settings.logging.language, lookup=users_info_locale, store=services.store)
     return build_app(
         services,
         authorize=fixed_authorize(authorization),
         signing_secret=secret.get_secret_value() if secret else None,
-        api_url=settings.slack_api_url,
+        api_url=settings.slack.api_url,
         readers=readers,
         reply_pool=reply_pool,
     )
@@ -278,13 +280,14 @@ class DemoApp:
 async def demo_app(settings: Settings, *, authorization: AuthorizeResult) -> AsyncIterator[DemoApp]:
     """The full app on the configured gateway, with a signing secret of this run's own."""
     signing_secret = secrets.token_hex(16)  # nothing real to protect: it never leaves the process
-    settings = settings.model_copy(update={"slack_signing_secret": SecretStr(signing_secret)})
+    slack = settings.slack.model_copy(update={"signing_secret": SecretStr(signing_secret)})
+    settings = settings.model_copy(update={"slack": slack})
     http = new_gateway_http(settings)
     try:
         default = build_gateway(settings, http)
         services = build_services(settings, build_gateways(settings, http, default))
-        readers = Readers(settings.qrinfo_language, lookup=None)  # no Slack to ask
+        readers = Readers(settings.logging.language, lookup=None)  # no Slack to ask
         app = build_slack_app(settings, services, authorization=authorization, readers=readers)
-        yield DemoApp(app, signing_secret, reply_wait=settings.chinaums_timeout + 5)
+        yield DemoApp(app, signing_secret, reply_wait=settings.gateway.timeout + 5)
     finally:
         await http.aclose()

@@ -86,21 +86,21 @@ def longest_stop_seconds(chinaums_timeout: float) -> float:
 def gateways_named(settings: Settings) -> str:
     """The gateways lookups go to, by environment and origin (never a path or a secret): what
     an operator checks first when answers look wrong."""
-    envs = [settings.chinaums_env, *settings.second_gateways()]
+    envs = [settings.gateway.env, *settings.gateway.second_gateways()]
     named = []
     for env in envs:
         url = httpx.URL(gateway_config(settings, env).base_url)
         where = f"{url.scheme}://{url.netloc.decode('ascii')}"
-        if env == settings.chinaums_env and settings.uses_inprocess_sandbox:
+        if env == settings.gateway.env and settings.gateway.uses_inprocess_sandbox:
             where = "the built-in sandbox, in this process"
-        default = " (the default)" if len(envs) > 1 and env == settings.chinaums_env else ""
+        default = " (the default)" if len(envs) > 1 and env == settings.gateway.env else ""
         named.append(f"the {env} gateway at {where}{default}")
     return " and ".join(named)
 
 
 async def serve(settings: Settings, *, mode: str, host: str, port: int, audit: AuditLog) -> None:
     """Check the bot token, build everything, serve until stopped (HTTP or Socket Mode)."""
-    assert settings.slack_bot_token is not None  # noqa: S101  # the caller required it
+    assert settings.slack.bot_token is not None  # noqa: S101  # the caller required it
     stop = Stop()  # from the start: a SIGTERM while auth.test waits ends the process quietly
     # logrotate's postrotate step, a dropped SSH session: never a stop.
     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reopen_audit, audit)
@@ -147,10 +147,10 @@ async def _serve_with(  # what serve has so far, handed on
     port: int,
     audit: AuditLog,
 ) -> None:
-    assert settings.slack_bot_token is not None  # noqa: S101  # the caller required it
+    assert settings.slack.bot_token is not None  # noqa: S101  # the caller required it
     authorization = await stop.unless_requested(
         authorize_at_start(
-            settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
+            settings.slack.bot_token.get_secret_value(), api_url=settings.slack.api_url
         )
     )
     if authorization is None:
@@ -176,11 +176,11 @@ async def _serve_with(  # what serve has so far, handed on
 def _front_door(
     settings: Settings, app: AsyncApp, services: Services, reply_pool: ReplyPool
 ) -> FrontDoor:
-    secret = settings.slack_signing_secret
+    secret = settings.slack.signing_secret
     return FrontDoor(
         app,
         signing_secret=secret.get_secret_value() if secret else None,
-        language=translator(settings.qrinfo_language),
+        language=translator(settings.logging.language),
         reply_pool=reply_pool,
         metrics=services.metrics,
     )
@@ -204,7 +204,7 @@ async def _run(  # what serve built, handed on
         log.warning("qrinfo asks %s", gateways_named(settings))
 
     async def drain() -> None:
-        wait = lookup_budget_seconds(settings.chinaums_timeout)
+        wait = lookup_budget_seconds(settings.gateway.timeout)
         await stop.drain(services.inflight.drain(wait), lambda: len(services.inflight))
 
     async with _metrics_where_asked(settings, services, host) as scrape:
@@ -218,10 +218,10 @@ async def _run(  # what serve built, handed on
             listening=listening,
         )
         if mode == "socket":
-            token = settings.slack_app_token
+            token = settings.slack.app_token
             assert token is not None  # noqa: S101  # the caller required it
             await run_socket(
-                door, serving, app_token=token.get_secret_value(), api_url=settings.slack_api_url
+                door, serving, app_token=token.get_secret_value(), api_url=settings.slack.api_url
             )
         else:
             await run_http(door, serving)
@@ -233,11 +233,11 @@ async def _metrics_where_asked(
 ) -> AsyncIterator[Scrape | None]:
     """/metrics on the serving port (its scrape given), or on QRINFO_METRICS_PORT (None
     given: served there until the end of the drain)."""
-    if settings.qrinfo_metrics_port is None:
+    if settings.slack.metrics_port is None:
         yield services.metrics.exposition
         return
     server = await start_metrics_server(
-        services.metrics.exposition, host=host, port=settings.qrinfo_metrics_port
+        services.metrics.exposition, host=host, port=settings.slack.metrics_port
     )
     try:
         yield None

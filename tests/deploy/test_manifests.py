@@ -24,7 +24,7 @@ import kubernetes_validate  # type: ignore[import-untyped]  # ships no type info
 import pytest
 import yaml
 
-from bot.config import Settings
+from bot.config import VARIABLES
 from bot.wiring.serving import longest_stop_seconds
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -50,7 +50,7 @@ SECRET_SETTINGS = (
     "QRINFO_REDIS_URL",
 )
 FILE_SETTINGS = frozenset(f"{name}_FILE" for name in SECRET_SETTINGS)
-BOT_SETTINGS = frozenset(name.upper() for name in Settings.model_fields) | FILE_SETTINGS
+BOT_SETTINGS = frozenset(VARIABLES) | FILE_SETTINGS
 # A secret given as a plain value: a Slack token, or a variable named as a secret is.
 SECRET_VALUE = re.compile(r"xox[abpre]-|xapp-|://[^/@\s]*:[^/@\s]+@|password=", re.IGNORECASE)
 SECRET_NAME = re.compile(r"^(SLACK_\w*TOKEN|\w*APP_KEY|\w*SIGNING_SECRET)$")

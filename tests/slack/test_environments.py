@@ -358,7 +358,7 @@ def test_a_second_gateway_is_not_in_the_settings_repr() -> None:
     """The second gateway's key never shows in a repr."""
     settings = load_settings(chinaums_test_app_id=TEST_APP_ID, chinaums_test_app_key=TEST_APP_KEY)
     assert TEST_APP_KEY not in repr(settings)
-    assert list(settings.second_gateways()) == ["test"]
+    assert list(settings.gateway.second_gateways()) == ["test"]
 
 
 async def test_replicas_share_each_gateways_own_token_in_redis(
