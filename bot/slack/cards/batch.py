@@ -30,7 +30,7 @@ from bot.slack.cards.card import EXPIRING_SOON
 from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
 from bot.slack.cards.notices import refused_card, settings_list
 from bot.slack.names import ENV_NAMES
-from bot.slack.reading.parse import encode_button_value
+from bot.slack.reading.button import encode_button_value
 
 DETAILS_ACTION = "code_details"
 LINE_CHARS = 600  # a code's line: the id, its status, amount, merchant and expiry

@@ -32,7 +32,8 @@ from bot.slack.cards.blocks import (
 )
 from bot.slack.cards.mrkdwn import clip, clip_plain, date_token, escape
 from bot.slack.names import ENV_NAMES
-from bot.slack.reading.parse import COMMAND_EXAMPLE, URL_EXAMPLE
+from bot.slack.reading.checked import URL_EXAMPLE
+from bot.slack.reading.command import COMMAND_EXAMPLE
 from bot.slack.reading.pasted import LABELLED_EXAMPLE
 
 _DECORATION = re.compile(r":[a-z_]+: ")  # an emoji code at the start of our own texts

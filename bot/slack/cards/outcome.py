@@ -23,7 +23,8 @@ from bot.slack.cards.notices import (
     unavailable_card,
     unconfigured_card,
 )
-from bot.slack.reading.parse import encode_button_value, expected
+from bot.slack.reading.button import encode_button_value
+from bot.slack.reading.checked import expected
 
 
 def outcome_card(

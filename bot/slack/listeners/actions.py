@@ -41,7 +41,7 @@ from bot.slack.listeners.listening import (
     requester,
     work,
 )
-from bot.slack.reading.parse import decode_button_value
+from bot.slack.reading.button import decode_button_value
 from bot.slack.reading.pasted import UsageError
 from bot.slack.webapi.direct import DmFile, send_file_to_dm, web_api_call
 from bot.slack.webapi.language import Reader, Readers

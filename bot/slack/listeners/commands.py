@@ -24,7 +24,7 @@ from bot.slack.listeners.listening import (
     request_card,
     requester,
 )
-from bot.slack.reading.parse import parse_command
+from bot.slack.reading.command import parse_command
 from bot.slack.reading.pasted import HelpRequest, StatusRequest, UsageError
 from bot.slack.webapi.language import Reader, Readers
 from bot.slack.webapi.replies import send_card

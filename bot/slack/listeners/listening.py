@@ -34,7 +34,7 @@ from bot.slack.cards.blocks import Card
 from bot.slack.cards.notices import input_error_card
 from bot.slack.cards.ops import operators_only_card
 from bot.slack.cards.outcome import outcome_card
-from bot.slack.reading.parse import FormErrors
+from bot.slack.reading.form import FormErrors
 from bot.slack.reading.pasted import QR_CODE_ID, BatchRequest
 from bot.slack.webapi.errors import error_code
 from bot.slack.webapi.language import Reader, Readers

@@ -16,7 +16,8 @@ from bot.i18n import T, Translator
 from bot.service.lookup import Services
 from bot.slack.cards.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
 from bot.slack.listeners.listening import after_ack, request_card, requester, too_many
-from bot.slack.reading.parse import FormErrors, find_in_message, parse_form
+from bot.slack.reading.form import FormErrors, parse_form
+from bot.slack.reading.message import find_in_message
 from bot.slack.reading.pasted import BatchRequest
 from bot.slack.webapi.direct import send_card_to_dm
 from bot.slack.webapi.errors import error_code
