@@ -12,13 +12,15 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.gateway.ids import QrCodeRef
 from bot.i18n import T, Translator
-from bot.service.lookup import Services
+from bot.service.lookup import Services, TooManyLookups
 from bot.slack.cards.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
-from bot.slack.listeners.listening import after_ack, request_card, requester, too_many
+from bot.slack.listeners.listening import after_ack, request_card, requester, routed_batch
+from bot.slack.reading.batch import too_many_codes
 from bot.slack.reading.form import FormErrors, parse_form
 from bot.slack.reading.message import find_in_message
-from bot.slack.reading.pasted import BatchRequest
+from bot.slack.reading.pasted import QR_CODE_ID, BatchRequest
 from bot.slack.webapi.direct import send_card_to_dm
 from bot.slack.webapi.errors import error_code
 from bot.slack.webapi.language import Readers
@@ -67,9 +69,7 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         context: AsyncBoltContext,
     ) -> None:
         try:
-            request = parse_form(*submitted_values(view))
-            if isinstance(request, BatchRequest):
-                too_many(services, request)  # routed now: the form stays open to fix it
+            request = _read_form(services, view)
         except FormErrors as exc:
             # Inline errors go with the ack: only a language already known, no waiting.
             tr = readers.known(context.user_id)
@@ -89,6 +89,19 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
             )
             if who.user_id:  # the front door refuses a submission without a user
                 await send_card_to_dm(client, who.user_id, card, msg_id, services.metrics)
+
+
+def _read_form(services: Services, view: dict[str, Any]) -> QrCodeRef | BatchRequest:
+    """What the submitted form asks; FormErrors for what cannot be looked up, so the form
+    stays open to fix it: a list is counted as routed now (an id from both environments
+    is two)."""
+    request = parse_form(*submitted_values(view))
+    if isinstance(request, BatchRequest):
+        try:
+            routed_batch(services, request)
+        except TooManyLookups as exc:
+            raise FormErrors({QR_CODE_ID: too_many_codes(exc.count)}) from None
+    return request
 
 
 def _prefilled_form(shortcut: dict[str, Any], tr: Translator) -> dict[str, Any]:

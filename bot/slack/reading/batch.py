@@ -1,5 +1,9 @@
-"""Pure: several QR codes at once (a batch): the command's list, and what the form's
-list shares with it.
+"""Pure: several QR codes at once (a batch), and the one check of how many one /qrinfo takes.
+
+The limit is the service's MAX_BATCH (bot.service.lookup); check_batch_size is the one
+check of it on the Slack side, used by every path: the command's list and the form's as
+typed (here and in form.py), and the same lists once routed (listeners/listening.py). The
+service bounds look_up_many with the same constant, as a defence.
 
 May touch the service's limit, the gateway's checks, i18n and the other reading modules;
 nothing of Bolt, aiohttp or the Web API (an import contract).
@@ -7,12 +11,12 @@ nothing of Bolt, aiohttp or the Web API (an import contract).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from bot.gateway.config import Environment
 from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE, QrCodeRef
-from bot.i18n import T
-from bot.service.lookup import MAX_BATCH
+from bot.i18n import T, Text
+from bot.service.lookup import MAX_BATCH, TooManyLookups
 from bot.slack.reading.checked import checked_ref, looks_like_a_mid, qr_value
 from bot.slack.reading.pasted import (
     FIELD_NAMES,
@@ -27,28 +31,49 @@ from bot.slack.reading.pasted import (
 BATCH_EXAMPLE = f"/qrinfo {MID_EXAMPLE} {QR_CODE_ID_EXAMPLE} 31942611251400310000445566"
 
 
+def check_batch_size(count: int) -> None:
+    """TooManyLookups when *count* lookups are more than one /qrinfo (or one form) takes."""
+    if count > MAX_BATCH:
+        raise TooManyLookups(count)
+
+
+def too_many_codes(count: int) -> Text:
+    """What the form (and a list too long once routed) says past the limit."""
+    return T(
+        "That is {count} QR codes; look up at most {most} at once.", count=count, most=MAX_BATCH
+    )
+
+
+def distinct_codes(refs: Iterable[QrCodeRef]) -> tuple[QrCodeRef, ...]:
+    """*refs* each once (one id for one gateway), in the order typed; TooManyLookups when
+    they are too many. An id and its URL count once here: whether they are one lookup is
+    known once routed (the service drops one when both go to one gateway)."""
+    distinct: dict[tuple[Environment | None, str], QrCodeRef] = {}
+    for ref in refs:
+        distinct.setdefault((ref.env, ref.qr_code_id), ref)
+    check_batch_size(len({ref.qr_code_id for ref in distinct.values()}))
+    return tuple(distinct.values())
+
+
 def read_batch(values: list[Value]) -> BatchRequest | QrCodeRef:
     """``<mid> <id or URL> <id or URL> …``: the merchant number labelled, or first."""
     mid = _the_mid(values)
     codes = [value for value in values if value is not mid]
-    refs: dict[tuple[Environment | None, str], QrCodeRef] = {}
-    for ref in _code_refs(mid.text, codes):
-        refs.setdefault((ref.env, ref.qr_code_id), ref)
-    # An id and its URL count once here (the service drops one when both go to one gateway).
-    count = len({ref.qr_code_id for ref in refs.values()})
-    if count > MAX_BATCH:
+    try:
+        refs = distinct_codes(_code_refs(mid.text, codes))
+    except TooManyLookups as exc:
         raise UsageError(
             T(
                 "That is {count} QR codes; /qrinfo looks up at most {most} at once. "
                 "Split the list, like {example}",
-                count=count,
+                count=exc.count,
                 most=MAX_BATCH,
                 example=BATCH_EXAMPLE,
             )
-        )
+        ) from None
     if len(refs) == 1:  # one code, typed more than once
-        return next(iter(refs.values()))
-    return BatchRequest(tuple(refs.values()), duplicates=len(codes) - len(refs))
+        return refs[0]
+    return BatchRequest(refs, duplicates=len(codes) - len(refs))
 
 
 def _the_mid(values: list[Value]) -> Value:

@@ -11,12 +11,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from bot.gateway.config import Environment
 from bot.gateway.errors import InvalidInput
 from bot.gateway.ids import MID_EXAMPLE, QrCodeRef, check_mid
 from bot.i18n import T, Text
-from bot.service.lookup import MAX_BATCH
-from bot.slack.reading.batch import a_mid_among_codes
+from bot.service.lookup import TooManyLookups
+from bot.slack.reading.batch import a_mid_among_codes, distinct_codes, too_many_codes
 from bot.slack.reading.checked import expected, looks_like_a_mid, qr_value
 from bot.slack.reading.pasted import (
     FIELD_NAMES,
@@ -78,16 +77,10 @@ def _codes(text: str) -> tuple[tuple[QrCodeRef, ...], int]:
         if several and not is_url(value) and looks_like_a_mid(value):
             raise a_mid_among_codes(value)
         refs.append(QrCodeRef("", *qr_value(value, named=several)))
-    codes: dict[tuple[Environment | None, str], QrCodeRef] = {}
-    for ref in refs:
-        codes.setdefault((ref.env, ref.qr_code_id), ref)
-    count = len({ref.qr_code_id for ref in codes.values()})  # as the command counts
-    if count > MAX_BATCH:
-        raise UsageError(
-            T("That is {count} QR codes; look up at most {most} at once.", count=count,
-              most=MAX_BATCH)
-        )  # fmt: skip
-    return tuple(codes.values()), len(values)
+    try:
+        return distinct_codes(refs), len(values)
+    except TooManyLookups as exc:
+        raise UsageError(too_many_codes(exc.count)) from None
 
 
 def _mid_value(text: str) -> str:
