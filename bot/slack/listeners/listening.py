@@ -137,13 +137,9 @@ async def lookup_card(  # one lookup's every circumstance
     """
     read_group = group_members_fetcher(client)
     bind_now(team=who.team_id, user=who.user_id, action=action)
+    fresh = refreshed or shared_by is not None
     outcome = await look_up(
-        services,
-        ref,
-        who=who,
-        action=action,
-        read_group=read_group,
-        fresh=refreshed or shared_by is not None,
+        services, ref, who=who, action=action, read_group=read_group, fresh=fresh
     )
     bind_now(msgId=outcome.msg_id)
     tr = channel if channel is not None and outcome.refusal is None else await reader.translator()
@@ -155,12 +151,26 @@ async def lookup_card(  # one lookup's every circumstance
         shared_by=shared_by,
         refreshed=refreshed,
         shareable=shareable,
-        # Only on a card only its reader sees: never on one for the whole channel.
-        operator=channel is None
-        and outcome.answer is not None
-        and await services.guard.is_operator(who, read_group),
+        operator=await _raw_reply_shown(services, who, outcome, read_group, channel=channel),
     )
     return outcome, card
+
+
+async def _raw_reply_shown(
+    services: Services,
+    who: Requester,
+    outcome: Outcome,
+    read_group: GroupMembers,
+    *,
+    channel: Translator | None,
+) -> bool:
+    """Does the card get a Raw reply button? An operator's own card only: never one for the
+    whole channel, nor one without a gateway's answer."""
+    return (
+        channel is None
+        and outcome.answer is not None
+        and await services.guard.is_operator(who, read_group)
+    )
 
 
 async def request_card(
