@@ -15,14 +15,8 @@ from bot.i18n import Translator
 from bot.service.lookup import Outcome
 from bot.slack.cards.blocks import Card, CardContext
 from bot.slack.cards.card import CardButtons, qr_card
-from bot.slack.cards.notices import (
-    auth_error_card,
-    input_error_card,
-    refused_card,
-    rejected_card,
-    unavailable_card,
-    unconfigured_card,
-)
+from bot.slack.cards.gateway_errors import auth_error_card, rejected_card, unavailable_card
+from bot.slack.cards.notices import input_error_card, refused_card, unconfigured_card
 from bot.slack.reading.button import encode_button_value
 from bot.slack.reading.checked import expected
 
