@@ -178,7 +178,7 @@ QUERY_EXAMPLE = "qrinfo query 898340149000005 31942002268195125132885377"
 def _read_query(text: str, env: Environment | None, tr: Translator) -> QrCodeRef | int:
     """What ``qrinfo query`` was asked, read as /qrinfo reads it (a URL routes by its host);
     else the exit code, after one line saying why."""
-    from bot.slack.reading.parse import parse_command  # noqa: PLC0415  # the reader Slack uses
+    from bot.slack.reading.command import parse_command  # noqa: PLC0415  # the reader Slack uses
     from bot.slack.reading.pasted import BatchRequest, UsageError  # noqa: PLC0415  # only for query
 
     try:

@@ -23,16 +23,14 @@ from bot.i18n.catalogue import translator
 from bot.qr_image import drawable
 from bot.slack.cards.blocks import Card, CardContext, money
 from bot.slack.cards.card import SHOW_QR_ACTION, CardButtons, qr_caption, qr_card
+from bot.slack.cards.gateway_errors import auth_error_card, rejected_card, unavailable_card
 from bot.slack.cards.notices import (
-    auth_error_card,
     input_error_card,
     qr_not_drawn_card,
     qr_not_sent_card,
-    rejected_card,
-    unavailable_card,
     unexpected_error_card,
-    usage_card,
 )
+from bot.slack.cards.usage import usage_card
 from tests.gateway.helpers import SEED_REPLY
 from tests.slack.blockkit import limit_problems, payload
 from tests.strategies import any_reply

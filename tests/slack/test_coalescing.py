@@ -17,7 +17,7 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.service.coalescing import Coalescer
 from bot.slack.cards.blocks import REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION
-from bot.slack.reading.parse import encode_button_value
+from bot.slack.reading.button import encode_button_value
 from tests.slack.helpers import SEED, SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, Clock, all_text
 from tests.slack.payloads import button_click
 

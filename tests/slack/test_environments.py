@@ -25,10 +25,11 @@ from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app
 from bot.slack.cards.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION, SHOW_QR_ACTION
+from bot.slack.cards.views import FORM_CALLBACK
 from bot.wiring import build_gateway, build_gateways, new_gateway_http
 from tests.slack.fakes import FakeSlackApi
-from tests.slack.helpers import SIGNING_SECRET, AppFactory, all_text, ask, click
-from tests.slack.payloads import button_click
+from tests.slack.helpers import SIGNING_SECRET, AppFactory, all_text, ask, click, lookups
+from tests.slack.payloads import button_click, view_submission
 
 MID, QR = "898340149000005", "31942002268195125132885377"
 TEST_APP_ID, TEST_APP_KEY = "qrinfo-test-env-app-000000000000", "qrinfo-test-env-key-000000000000"
@@ -469,6 +470,43 @@ async def test_twenty_codes_and_the_url_of_one_of_them_are_twenty_lookups(
     assert "*20 QR codes*" in all_text(card)
     assert "1 repeated code was looked up once" in all_text(card)
     assert envs.calls() == (20, 0)
+
+
+def eleven_codes_on_both_gateways() -> str:
+    """11 ids as typed (production, the default) and the same 11 as test URLs: 11 codes as
+    the parser counts them, 22 lookups once routed."""
+    ids = [f"BNCH{n:022}" for n in range(11)]
+    return " ".join([*ids, *(f"https://qr-test2.chinaums.com/bills/qrCode.do?id={i}" for i in ids)])
+
+
+async def test_a_list_that_routes_to_more_than_twenty_lookups_is_refused_before_any(
+    make_app: AppFactory, sink: ResponseSink, envs: Environments
+) -> None:
+    """The limit counts lookups as routed: the same id on two gateways is two."""
+    app, services = make_app.build(**envs.settings())
+    card = await ask(app, sink, f"{MID} {eleven_codes_on_both_gateways()}")
+    assert "That is 22 QR codes; look up at most 20 at once." in all_text(card)
+    assert "nothing was sent to the gateway" in all_text(card)
+    await make_app.settled()
+    assert lookups(services) == {("command", "invalid"): 1}
+    assert envs.calls() == (0, 0)
+
+
+async def test_a_form_list_that_routes_to_more_than_twenty_lookups_stays_open(
+    make_app: AppFactory, slack_api: FakeSlackApi, envs: Environments
+) -> None:
+    """The form's list, counted as routed: an inline error, nothing asked, nothing posted."""
+    app = make_app(**envs.settings())
+    submission = view_submission(FORM_CALLBACK, MID, eleven_codes_on_both_gateways())
+    response = await app.async_dispatch(
+        signed_request(interaction_body(submission), SIGNING_SECRET)
+    )
+    body = json.loads(response.body)
+    assert body["response_action"] == "errors"
+    assert body["errors"]["qrCodeId"] == "That is 22 QR codes; look up at most 20 at once."
+    await make_app.settled()
+    assert envs.calls() == (0, 0)
+    assert slack_api.of("chat.postMessage") == []
 
 
 @pytest.mark.parametrize(

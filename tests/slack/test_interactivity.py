@@ -17,7 +17,7 @@ from bot.slack.cards.blocks import REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION, SHOW_QR_ACTION
 from bot.slack.cards.views import FORM_CALLBACK
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
-from bot.slack.reading.parse import encode_button_value
+from bot.slack.reading.button import encode_button_value
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import SEED_TEXT, SIGNING_SECRET, AppFactory, all_text, run_command
 from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission

@@ -19,7 +19,7 @@ from bot.slack.cards.blocks import REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION
 from bot.slack.cards.views import FORM_CALLBACK
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT
-from bot.slack.reading.parse import encode_button_value
+from bot.slack.reading.button import encode_button_value
 from bot.slack.webapi.language import Readers, users_info_locale
 from bot.slack.webapi.pool import ReplyPool
 from bot.wiring import build_gateway, build_services, build_slack_app

@@ -8,14 +8,10 @@ import pytest
 
 from bot.gateway.ids import QrCodeRef
 from bot.slack.listeners.shortcuts import MESSAGE_CHARS, message_text
-from bot.slack.reading.parse import (
-    FormErrors,
-    decode_button_value,
-    encode_button_value,
-    find_in_message,
-    parse_command,
-    parse_form,
-)
+from bot.slack.reading.button import decode_button_value, encode_button_value
+from bot.slack.reading.command import parse_command
+from bot.slack.reading.form import FormErrors, parse_form
+from bot.slack.reading.message import find_in_message
 from bot.slack.reading.pasted import (
     BatchRequest,
     HelpRequest,

@@ -20,7 +20,7 @@ from bot.sandbox.fixtures import FixtureCode
 from bot.sandbox.gateway import SandboxGateway
 from bot.service.services import Services
 from bot.slack.cards.card import SHOW_QR_ACTION
-from bot.slack.reading.parse import encode_button_value
+from bot.slack.reading.button import encode_button_value
 from tests.qr import decode_png
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import SIGNING_SECRET, WAIT, AppFactory, all_text, run_command

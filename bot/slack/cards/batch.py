@@ -13,6 +13,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 
+from bot.gateway.config import Environment
 from bot.gateway.errors import GatewayRejected
 from bot.gateway.models import QrCodeInfo
 from bot.i18n import N_, P, T, Translator
@@ -30,7 +31,7 @@ from bot.slack.cards.card import EXPIRING_SOON
 from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
 from bot.slack.cards.notices import refused_card, settings_list
 from bot.slack.names import ENV_NAMES
-from bot.slack.reading.parse import encode_button_value
+from bot.slack.reading.button import encode_button_value
 
 DETAILS_ACTION = "code_details"
 LINE_CHARS = 600  # a code's line: the id, its status, amount, merchant and expiry
@@ -62,7 +63,21 @@ def batch_card(
         return refused_card(refusal, outcomes[0].env, tr, hint=hint)
     envs = list(dict.fromkeys(o.env for o in outcomes))
     groups = Counter(_group(o) for o in outcomes)
-    summary = _summary(groups, tr)
+    blocks: list[Block] = [SectionBlock(text=mrkdwn(_heading(outcomes, groups, tr)))]
+    blocks += [_code_section(o, tr, now=now, show_env=len(envs) > 1) for o in outcomes]
+    notes = _notes(outcomes, groups, duplicates, tr)
+    if notes:
+        blocks.append(SectionBlock(text=mrkdwn(clip_plain("\n".join(notes), SECTION_CHARS))))
+    blocks.append(_footer(envs, now, tr))
+    plain = _summary(groups, tr, plain=True)
+    fallback = tr(
+        P("{count} QR code: {summary}", "{count} QR codes: {summary}", len(outcomes), summary=plain)
+    )
+    return Card(text=clip_plain(fallback, FALLBACK_CHARS), blocks=blocks)
+
+
+def _heading(outcomes: Sequence[Outcome], groups: Counter[str], tr: Translator) -> str:
+    """How many codes of which merchant, and how many found, not found, failed, left out."""
     mid = outcomes[0].ref.mid if outcomes else ""
     title = tr(
         P(
@@ -72,23 +87,24 @@ def batch_card(
             mid=clip(mid, 40),
         )
     )
-    blocks: list[Block] = [SectionBlock(text=mrkdwn(f"{title}\n{summary}"))]
-    for outcome in outcomes:
-        line = _line(outcome, tr, now=now, show_env=len(envs) > 1)
-        details = button(tr("Details"), DETAILS_ACTION, value=encode_button_value(outcome.ref))
-        blocks.append(SectionBlock(text=mrkdwn(clip_plain(line, LINE_CHARS)), accessory=details))
-    notes = _notes(outcomes, groups, duplicates, tr)
-    if notes:
-        blocks.append(SectionBlock(text=mrkdwn(clip_plain("\n".join(notes), SECTION_CHARS))))
+    return f"{title}\n{_summary(groups, tr)}"
+
+
+def _code_section(
+    outcome: Outcome, tr: Translator, *, now: datetime, show_env: bool
+) -> SectionBlock:
+    """One code's line, with the Details button that shows its full card."""
+    line = _line(outcome, tr, now=now, show_env=show_env)
+    details = button(tr("Details"), DETAILS_ACTION, value=encode_button_value(outcome.ref))
+    return SectionBlock(text=mrkdwn(clip_plain(line, LINE_CHARS)), accessory=details)
+
+
+def _footer(envs: list[Environment], now: datetime, tr: Translator) -> ContextBlock:
+    """The gateways' badges, and when the codes were looked up."""
     footer = [badge(env, tr) for env in envs] + [
         tr("looked up {when}", when=date_token(now, fmt="{date_short} {time_secs}"))
     ]
-    blocks.append(ContextBlock(elements=[mrkdwn(part) for part in footer]))
-    plain = _summary(groups, tr, plain=True)
-    fallback = tr(
-        P("{count} QR code: {summary}", "{count} QR codes: {summary}", len(outcomes), summary=plain)
-    )
-    return Card(text=clip_plain(fallback, FALLBACK_CHARS), blocks=blocks)
+    return ContextBlock(elements=[mrkdwn(part) for part in footer])
 
 
 def _group(outcome: Outcome) -> str:
@@ -170,31 +186,9 @@ def _found(info: QrCodeInfo, tr: Translator, now: datetime) -> str:
 def _notes(
     outcomes: Sequence[Outcome], groups: Counter[str], duplicates: int, tr: Translator
 ) -> list[str]:
-    notes: list[str] = []
-    limited = [o for o in outcomes if o.refusal is not None and o.refusal.kind != "access"]
-    if limited:
-        wait = max(math.ceil(o.refusal.wait) for o in limited if o.refusal is not None)
-        notes.append(
-            tr(
-                P(
-                    ":stopwatch: {count} code was not looked up: the rate limit was reached. "
-                    "Try again in {seconds} s (its Details button looks it up then).",
-                    ":stopwatch: {count} codes were not looked up: the rate limit was reached. "
-                    "Try again in {seconds} s (their Details buttons look them up then).",
-                    len(limited),
-                    seconds=wait,
-                )
-            )
-        )
-    for missing in dict.fromkeys(o.missing for o in outcomes if o.missing and o.missing.settings):
-        notes.append(
-            tr(
-                ":construction: This bot is not connected to {env}; its operator can connect it "
-                "with {settings}.",
-                env=tr(ENV_NAMES[missing.env]),
-                settings=settings_list(missing.settings, tr),
-            )
-        )
+    """What the lines alone do not say: codes a rate limit left out, environments not
+    connected, repeats looked up once, and what Details does."""
+    notes = [*_rate_limited(outcomes, tr), *_not_connected(outcomes, tr)]
     if duplicates:
         notes.append(
             tr(
@@ -208,3 +202,38 @@ def _notes(
     if groups["found"] and len(outcomes) > 1:
         notes.append(tr("_Details_ shows a code's full card, with its buttons."))
     return notes
+
+
+def _rate_limited(outcomes: Sequence[Outcome], tr: Translator) -> list[str]:
+    """A note on the codes a rate limit left out, and when to try again; none if none."""
+    limited = [o for o in outcomes if o.refusal is not None and o.refusal.kind != "access"]
+    if not limited:
+        return []
+    wait = max(math.ceil(o.refusal.wait) for o in limited if o.refusal is not None)
+    return [
+        tr(
+            P(
+                ":stopwatch: {count} code was not looked up: the rate limit was reached. "
+                "Try again in {seconds} s (its Details button looks it up then).",
+                ":stopwatch: {count} codes were not looked up: the rate limit was reached. "
+                "Try again in {seconds} s (their Details buttons look them up then).",
+                len(limited),
+                seconds=wait,
+            )
+        )
+    ]
+
+
+def _not_connected(outcomes: Sequence[Outcome], tr: Translator) -> list[str]:
+    """A note for each environment this bot is not connected to, naming its settings."""
+    return [
+        tr(
+            ":construction: This bot is not connected to {env}; its operator can connect it "
+            "with {settings}.",
+            env=tr(ENV_NAMES[missing.env]),
+            settings=settings_list(missing.settings, tr),
+        )
+        for missing in dict.fromkeys(
+            o.missing for o in outcomes if o.missing and o.missing.settings
+        )
+    ]

@@ -58,7 +58,7 @@ class CardButtons:
     """The buttons a card carries: Refresh always, Share unless already shared, Show QR code
     when the code's URL is one the bot draws."""
 
-    value: str  # from parse.encode_button_value: what Refresh, Share and Show QR look up again
+    value: str  # from button.encode_button_value: what Refresh, Share and Show QR look up again
     shareable: bool = True
 
 

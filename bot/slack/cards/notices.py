@@ -1,121 +1,31 @@
-"""Pure: everything the bot says that is not a QR code: help, refusals and errors."""
+"""Pure: what the bot says that is neither a QR code nor the gateway's failure: input it
+rejected, a gateway not connected, a refusal, and what went wrong around a card (sharing,
+the QR image, an unreadable request, anything unexpected). The help card is usage.py; the
+gateway's failures are gateway_errors.py.
+
+May touch slack_sdk's block models, the service's refusals, i18n, the other cards modules
+and reading's examples; nothing of Bolt, aiohttp or the Web API (an import contract).
+"""
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ContextBlock, SectionBlock
 
 from bot.gateway.config import Environment
-from bot.gateway.errors import (
-    GatewayAuthError,
-    GatewayBreakerOpen,
-    GatewayBusy,
-    GatewayRejected,
-    GatewayUnavailable,
-    TokenLimitReached,
-)
-from bot.i18n import N_, P, T, Text, Translator
+from bot.i18n import P, T, Text, Translator
 from bot.service.gateways import MissingGateway
 from bot.service.guard import Refusal
-from bot.service.lookup import MAX_BATCH
-from bot.slack.cards.blocks import (
-    FALLBACK_CHARS,
-    Card,
-    CardContext,
-    badge,
-    context_block,
-    mrkdwn,
-    retry_actions,
-)
-from bot.slack.cards.mrkdwn import clip, clip_plain, date_token, escape
+from bot.slack.cards.blocks import FALLBACK_CHARS, Card, badge, mrkdwn
+from bot.slack.cards.mrkdwn import clip, clip_plain, escape
+from bot.slack.cards.usage import usage
 from bot.slack.names import ENV_NAMES
-from bot.slack.reading.parse import COMMAND_EXAMPLE, URL_EXAMPLE
-from bot.slack.reading.pasted import LABELLED_EXAMPLE
+from bot.slack.reading.command import COMMAND_EXAMPLE
 
 _DECORATION = re.compile(r":[a-z_]+: ")  # an emoji code at the start of our own texts
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,30}")
-
-_ENV_DESCRIPTIONS: dict[str, str] = {
-    "sandbox": N_("the built-in sandbox gateway (simulated codes, no real merchant data)"),
-    "test": N_("the provider's test gateway"),
-    "prod": N_("the production gateway"),
-}
-
-
-def usage(tr: Translator) -> str:
-    """The command's shape, in the reader's language (escaped: it has angle brackets)."""
-    return escape(tr("/qrinfo <merchant no.> <QR code id or URL>"))
-
-
-def usage_card(envs: Sequence[Environment], tr: Translator) -> Card:
-    """Every way to use the bot, with an example, and which gateways it talks to (*envs*,
-    the default first)."""
-    env = envs[0]
-    command = tr(
-        "*Look inside a Chinaums payment QR code*\n"
-        "• `{usage}`, for example\n   `{example}`\n"
-        "• The QR code's URL works in place of its id: `{url}` "
-        "or `https://qr.chinaums.com/bills/qrCode.do?id=…`, pasted as it is.\n"
-        "• Text pasted from a chat works too, labels and all: `{labelled}`\n"
-        "• `/qrinfo help` (or `/qrinfo 帮助`) shows this message.",
-        usage=usage(tr),
-        example=COMMAND_EXAMPLE,
-        url=URL_EXAMPLE,
-        labelled=LABELLED_EXAMPLE,
-    )
-    batch = escape(tr("/qrinfo <merchant no.> <id or URL> <id or URL> …"))
-    command += "\n" + tr(
-        "• Several codes of one merchant at once (up to {most}): `{batch}`, "
-        "one card with a line and a *Details* button for each.",
-        most=MAX_BATCH,
-        batch=batch,
-    )
-    command += "\n" + tr(
-        "• `/qrinfo test …` or `/qrinfo prod …` (or `测试` / `生产`) asks that environment's "
-        "gateway; a pasted URL's host picks it too (`qr-test1/2/3.chinaums.com` are test)."
-    )
-    command += "\n" + tr(
-        "• `/qrinfo status` (or `/qrinfo 状态`) shows the bot's and the gateway's state, "
-        "to the bot's operators."
-    )
-    without_typing = tr(
-        "*Without typing a command*\n"
-        "• Shortcut *Look up a QR code* (the ⚡ menu or the search bar) opens a form.\n"
-        "• On a message with a QR code URL: *More actions (⋮)* → *Look up this QR code* "
-        "opens the form with the code filled in.\n"
-        "Form results arrive in your direct messages with the bot."
-    )
-    buttons = tr(
-        "*Buttons on a card*\n"
-        "• *Open QR code* opens the code's URL (https only).\n"
-        "• *Show QR code* sends you the code as an image in your direct messages with the bot, "
-        "to look at and to try with a phone.\n"
-        "• *Refresh* looks the code up again and updates the card in place.\n"
-        "• *Share in channel* posts the card for everyone in the channel, with your name on it."
-    )
-    footer = tr(
-        "{badge}  ·  connected to {gateway}",
-        badge=badge(env, tr),
-        gateway=Text(_ENV_DESCRIPTIONS[env]),
-    )
-    for other in envs[1:]:
-        footer += "\n" + tr(
-            "{badge}  ·  and to {gateway}",
-            badge=badge(other, tr),
-            gateway=Text(_ENV_DESCRIPTIONS[other]),
-        )
-    return Card(
-        text=tr("Usage: {example}", example=COMMAND_EXAMPLE),
-        blocks=[
-            SectionBlock(text=mrkdwn(command)),
-            SectionBlock(text=mrkdwn(without_typing)),
-            SectionBlock(text=mrkdwn(buttons)),
-            ContextBlock(elements=[mrkdwn(footer)]),
-        ],
-    )
 
 
 def _nothing_sent(env: Environment, tr: Translator) -> ContextBlock:
@@ -168,101 +78,6 @@ def settings_list(names: tuple[str, ...], tr: Translator) -> str:
     if len(coded) == 2:
         return tr("{first} and {second}", first=coded[0], second=coded[1])
     return ", ".join(coded)
-
-
-def rejected_card(error: GatewayRejected, ctx: CardContext, *, retry: str | None = None) -> Card:
-    """The gateway said no: its code, what that means, what to do."""
-    tr = ctx.tr
-    text = tr(
-        ":no_entry: *{code}*: {explanation}\n*What to do:* {next_step}",
-        code=clip(error.code, 100),
-        explanation=escape(tr(error.explanation)),
-        next_step=escape(tr(error.next_step)),
-    )
-    if error.gateway_message:
-        text += "\n" + tr("_Gateway said:_ {message}", message=clip(error.gateway_message, 1000))
-    fallback = tr(
-        "Gateway answered {code}: {explanation}", code=error.code, explanation=tr(error.explanation)
-    )
-    return Card(
-        text=clip(fallback, FALLBACK_CHARS),
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
-    )
-
-
-def unavailable_card(
-    error: GatewayUnavailable, ctx: CardContext, *, retry: str | None = None
-) -> Card:
-    """No usable answer: paused, busy, or what happened with attempts and time; try again."""
-    tr = ctx.tr
-    if isinstance(error, GatewayBreakerOpen):
-        fallback = tr("The gateway keeps failing; lookups are paused for a moment.")
-        headline = (
-            tr(":rotating_light: *The gateway has been failing since {when}.*",
-               when=date_token(error.failing_since))
-            if error.failing_since
-            else tr(":rotating_light: *The gateway has been failing.*")
-        )  # fmt: skip
-        text = (
-            headline
-            + "\n"
-            + tr(
-                "Lookups are paused for {seconds} s so it can recover; try again then.",
-                seconds=f"{error.retry_in:.0f}",
-            )
-        )
-    elif isinstance(error, GatewayBusy):
-        fallback = tr("The gateway is busy; try again in a moment.")
-        text = tr(
-            ":hourglass: *The gateway is busy, try again in a moment.*\n"
-            "Many lookups are running at once; this one was not sent so the others can finish."
-        )
-    else:
-        fallback = tr("The Chinaums gateway is not answering; try again in a moment.")
-        attempts = P(
-            "{count} attempt in {seconds} s. Try again in a moment.",
-            "{count} attempts in {seconds} s. Try again in a moment.",
-            error.attempts,
-            seconds=f"{error.elapsed:.1f}",
-        )
-        text = tr(
-            ":hourglass: *The Chinaums gateway did not give a usable answer.*\n"
-            "{reason}\n{attempts}",
-            reason=clip(error.reason, 1500),  # the network's own words, as logged
-            attempts=attempts,
-        )
-    return Card(
-        text=fallback,
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
-    )
-
-
-def auth_error_card(error: GatewayAuthError, ctx: CardContext, *, retry: str | None = None) -> Card:
-    """A problem on our side (credentials, whitelist, clock): the operator must act."""
-    tr = ctx.tr
-    cause = (
-        T(
-            "Its app id already holds as many access tokens as the provider allows "
-            "(other programs using the same app id hold them); they expire within the hour."
-        )
-        if isinstance(error, TokenLimitReached)
-        else T("This is a configuration problem on our side, not a problem with the QR code.")
-    )
-    ask = (
-        T("Please tell the bot's operator and quote msgId `{msg_id}`.",
-          msg_id=clip(error.msg_id, 100))
-        if error.msg_id
-        else T("Please tell the bot's operator.")
-    )  # fmt: skip
-    text = tr(
-        ":wrench: *The bot cannot query the gateway right now.* {cause}\n{ask}",
-        cause=cause,
-        ask=ask,
-    )
-    return Card(
-        text=tr("The bot cannot query the gateway right now; please tell its operator."),
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
-    )
 
 
 def refused_card(refusal: Refusal, env: Environment, tr: Translator, *, hint: str = "") -> Card:

@@ -35,37 +35,7 @@ def form_modal(
     blocks: list[Any] = []
     if note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(tr(note), 1000))]))
-    blocks += [
-        InputBlock(
-            block_id=MID_BLOCK,
-            label=PlainTextObject(text=tr("Merchant number (mid)")),
-            hint=PlainTextObject(text=tr("Usually 15 digits, from the merchant's contract.")),
-            element=PlainTextInputElement(
-                action_id=INPUT_ACTION,
-                initial_value=mid or None,
-                placeholder=PlainTextObject(text=MID_EXAMPLE),
-                max_length=100,
-            ),
-        ),
-        InputBlock(
-            block_id=QR_BLOCK,
-            label=PlainTextObject(text=tr("QR code id or URL")),
-            hint=PlainTextObject(
-                text=tr(
-                    "The id (about 26 characters) or the whole QR code URL; "
-                    "or up to {most} of them, one per line.",
-                    most=MAX_BATCH,
-                )
-            ),
-            element=PlainTextInputElement(
-                action_id=INPUT_ACTION,
-                multiline=True,
-                initial_value=qr_code_id or None,
-                placeholder=PlainTextObject(text=QR_CODE_ID_EXAMPLE),
-                max_length=3000,
-            ),
-        ),
-    ]
+    blocks += [_mid_input(tr, mid), _qr_input(tr, qr_code_id)]
     view = View(
         type="modal",
         callback_id=FORM_CALLBACK,
@@ -76,6 +46,42 @@ def form_modal(
         blocks=blocks,
     )
     return view.to_dict()
+
+
+def _mid_input(tr: Translator, mid: str | None) -> InputBlock:
+    """The merchant number's field: one line."""
+    return InputBlock(
+        block_id=MID_BLOCK,
+        label=PlainTextObject(text=tr("Merchant number (mid)")),
+        hint=PlainTextObject(text=tr("Usually 15 digits, from the merchant's contract.")),
+        element=PlainTextInputElement(
+            action_id=INPUT_ACTION,
+            initial_value=mid or None,
+            placeholder=PlainTextObject(text=MID_EXAMPLE),
+            max_length=100,
+        ),
+    )
+
+
+def _qr_input(tr: Translator, qr_code_id: str | None) -> InputBlock:
+    """The QR code's field: several lines, for a list of up to MAX_BATCH codes."""
+    hint = tr(
+        "The id (about 26 characters) or the whole QR code URL; "
+        "or up to {most} of them, one per line.",
+        most=MAX_BATCH,
+    )
+    return InputBlock(
+        block_id=QR_BLOCK,
+        label=PlainTextObject(text=tr("QR code id or URL")),
+        hint=PlainTextObject(text=hint),
+        element=PlainTextInputElement(
+            action_id=INPUT_ACTION,
+            multiline=True,
+            initial_value=qr_code_id or None,
+            placeholder=PlainTextObject(text=QR_CODE_ID_EXAMPLE),
+            max_length=3000,
+        ),
+    )
 
 
 def submitted_values(view: dict[str, Any]) -> tuple[str, str]:

@@ -16,15 +16,16 @@ from bot.logs import bind_now
 from bot.service.guard import Requester
 from bot.service.lookup import Services
 from bot.service.status import status_of
-from bot.slack.cards.notices import input_error_card, usage_card
+from bot.slack.cards.notices import input_error_card
 from bot.slack.cards.ops import status_card
+from bot.slack.cards.usage import usage_card
 from bot.slack.listeners.listening import (
     after_ack,
     operator_or_refused,
     request_card,
     requester,
 )
-from bot.slack.reading.parse import parse_command
+from bot.slack.reading.command import parse_command
 from bot.slack.reading.pasted import HelpRequest, StatusRequest, UsageError
 from bot.slack.webapi.language import Reader, Readers
 from bot.slack.webapi.replies import send_card

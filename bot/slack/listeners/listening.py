@@ -16,12 +16,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway.ids import QrCodeRef
-from bot.i18n import T, Text, Translator
+from bot.i18n import Translator
 from bot.logs import bind, bind_now
 from bot.service.audit import Action
 from bot.service.guard import GroupMembers, Requester
 from bot.service.lookup import (
-    MAX_BATCH,
     Outcome,
     Services,
     TooManyLookups,
@@ -34,8 +33,8 @@ from bot.slack.cards.blocks import Card
 from bot.slack.cards.notices import input_error_card
 from bot.slack.cards.ops import operators_only_card
 from bot.slack.cards.outcome import outcome_card
-from bot.slack.reading.parse import FormErrors
-from bot.slack.reading.pasted import QR_CODE_ID, BatchRequest
+from bot.slack.reading.batch import check_batch_size, too_many_codes
+from bot.slack.reading.pasted import BatchRequest
 from bot.slack.webapi.errors import error_code
 from bot.slack.webapi.language import Reader, Readers
 from bot.slack.webapi.replies import send_card, unexpected_errors_reported
@@ -138,13 +137,9 @@ async def lookup_card(  # one lookup's every circumstance
     """
     read_group = group_members_fetcher(client)
     bind_now(team=who.team_id, user=who.user_id, action=action)
+    fresh = refreshed or shared_by is not None
     outcome = await look_up(
-        services,
-        ref,
-        who=who,
-        action=action,
-        read_group=read_group,
-        fresh=refreshed or shared_by is not None,
+        services, ref, who=who, action=action, read_group=read_group, fresh=fresh
     )
     bind_now(msgId=outcome.msg_id)
     tr = channel if channel is not None and outcome.refusal is None else await reader.translator()
@@ -156,12 +151,26 @@ async def lookup_card(  # one lookup's every circumstance
         shared_by=shared_by,
         refreshed=refreshed,
         shareable=shareable,
-        # Only on a card only its reader sees: never on one for the whole channel.
-        operator=channel is None
-        and outcome.answer is not None
-        and await services.guard.is_operator(who, read_group),
+        operator=await _raw_reply_shown(services, who, outcome, read_group, channel=channel),
     )
     return outcome, card
+
+
+async def _raw_reply_shown(
+    services: Services,
+    who: Requester,
+    outcome: Outcome,
+    read_group: GroupMembers,
+    *,
+    channel: Translator | None,
+) -> bool:
+    """Does the card get a Raw reply button? An operator's own card only: never one for the
+    whole channel, nor one without a gateway's answer."""
+    return (
+        channel is None
+        and outcome.answer is not None
+        and await services.guard.is_operator(who, read_group)
+    )
 
 
 async def request_card(
@@ -176,23 +185,41 @@ async def request_card(
 ) -> tuple[str | None, Card]:
     """A command's or the form's lookups as one card, in the reader's language, with the
     msgId it shows: the usual card for one lookup (also several that are one after all, an
-    id and its URL), else one compact card for them all (no one msgId)."""
-    distinct = distinct_lookups(services, request.refs) if isinstance(request, BatchRequest) else []
-    if isinstance(request, QrCodeRef) or len(distinct) == 1:
-        outcome, card = await lookup_card(
-            services,
-            request if isinstance(request, QrCodeRef) else distinct[0],
-            who=who,
-            action=action,
-            client=client,
-            reader=reader,
-            shareable=shareable,
-        )
-        return outcome.msg_id, card
-    card = await _batch_card(
-        services, request, distinct, who=who, action=action, client=client, reader=reader
+    id and its URL), else one compact card for them all (no one msgId); a list more than
+    one card takes once routed: the input error, nothing looked up."""
+    if isinstance(request, BatchRequest):
+        try:
+            distinct = routed_batch(services, request)
+        except TooManyLookups as exc:
+            return None, await _too_many_card(services, exc.count, who, action, reader)
+        if len(distinct) > 1:
+            card = await _batch_card(
+                services, request, distinct, who=who, action=action, client=client, reader=reader
+            )
+            return None, card
+        request = distinct[0]
+    outcome, card = await lookup_card(
+        services, request, who=who, action=action, client=client, reader=reader, shareable=shareable
     )
-    return None, card
+    return outcome.msg_id, card
+
+
+def routed_batch(services: Services, batch: BatchRequest) -> list[QrCodeRef]:
+    """*batch*'s distinct lookups once routed (an id from both environments is two);
+    TooManyLookups (check_batch_size) when they are more than one card takes."""
+    distinct = distinct_lookups(services, batch.refs)
+    check_batch_size(len(distinct))
+    return distinct
+
+
+async def _too_many_card(
+    services: Services, count: int, who: Requester, action: Action, reader: Reader
+) -> Card:
+    """A list too long once routed (the same id from both environments, counted once before):
+    said, and recorded as invalid input."""
+    bind_now(team=who.team_id, user=who.user_id, action=action)
+    services.record(who, action, None, outcome="invalid", msg_id=None, started=time.monotonic())
+    return input_error_card(too_many_codes(count), services.env, await reader.translator())
 
 
 async def _batch_card(
@@ -206,15 +233,10 @@ async def _batch_card(
     reader: Reader,
 ) -> Card:
     bind_now(team=who.team_id, user=who.user_id, action=action)
-    started = time.monotonic()
-    try:
-        outcomes = await look_up_many(
-            services, distinct, who=who, action=action, read_group=group_members_fetcher(client)
-        )
-    except TooManyLookups as exc:  # the same id from both environments, counted once before
-        services.record(who, action, None, outcome="invalid", msg_id=None, started=started)
-        problem = _too_many(exc.count)
-        return input_error_card(problem, services.env, await reader.translator())
+    # Checked against the limit already (routed_batch): look_up_many's own bound holds.
+    outcomes = await look_up_many(
+        services, distinct, who=who, action=action, read_group=group_members_fetcher(client)
+    )
     return batch_card(
         outcomes,
         await reader.translator(),
@@ -223,16 +245,3 @@ async def _batch_card(
         duplicates=batch.duplicates + len(batch.refs) - len(outcomes),
         hint=services.access_hint,
     )
-
-
-def _too_many(count: int) -> Text:
-    return T("That is {count} QR codes; look up at most {most} at once.", count=count,
-             most=MAX_BATCH)  # fmt: skip
-
-
-def too_many(services: Services, batch: BatchRequest) -> None:
-    """FormErrors when *batch* is more lookups than one card takes, once routed (an id from
-    both environments is two)."""
-    count = len(distinct_lookups(services, batch.refs))
-    if count > MAX_BATCH:
-        raise FormErrors({QR_CODE_ID: _too_many(count)})

@@ -104,36 +104,50 @@ async def send_file_to_dm(
 
     A failure is one WARNING line and a ``qrinfo_slack_replies_failed_total`` count.
     """
+    failure, detail = await _open_and_upload(client, user_id, file)
+    if failure is not None:
+        metrics.reply_failed(failure.via, failure.reason)
+        log.warning(
+            "could not send a file to %s msgId=%s: %s: %s", user_id, msg_id, failure.via, detail
+        )
+    return failure
+
+
+async def _open_and_upload(
+    client: AsyncWebClient, user_id: str, file: DmFile
+) -> tuple[NotSent | None, str]:
+    """conversations.open, then the upload into that DM, within FILE_SECONDS: (None, "")
+    when it arrived, else which step failed and how, with a line on it."""
     via: ReplyVia = "conversations.open"
-    failure: NotSent | None = None
-    detail = ""
     try:
         async with asyncio.timeout(FILE_SECONDS):
             opened = await client.conversations_open(users=user_id)
             channel = _channel_id(opened.data)
             if channel is None:
-                failure, detail = NotSent(via, "refused", "no channel id"), "no channel id"
-            else:
-                via = "files.upload"
-                await client.files_upload_v2(
-                    channel=channel,
-                    file=file.data,
-                    filename=file.filename,
-                    title=file.title,
-                    alt_txt=file.alt_text,
-                    initial_comment=file.comment,
-                )
+                return NotSent(via, "refused", "no channel id"), "no channel id"
+            via = "files.upload"
+            await _upload(client, channel, file)
     except (TypeError, KeyError, ValueError) as exc:
         # An "ok" reply without what the next step needs (no upload_url, no files): slack_sdk
         # trips over it. Slack's doing, told as a refusal, never a traceback.
-        failure = NotSent(via, "refused", "unexpected reply")
         detail = f"a reply slack_sdk could not use ({type(exc).__name__}: {str(exc)[:200]})"
+        return NotSent(via, "refused", "unexpected reply"), detail
     except WEB_API_FAILURES as exc:
-        failure, detail = failed(exc, via, seconds=FILE_SECONDS)
-    if failure is not None:
-        metrics.reply_failed(failure.via, failure.reason)
-        log.warning("could not send a file to %s msgId=%s: %s: %s", user_id, msg_id, via, detail)
-    return failure
+        return failed(exc, via, seconds=FILE_SECONDS)
+    return None, ""
+
+
+async def _upload(client: AsyncWebClient, channel: str, file: DmFile) -> None:
+    """*file* into *channel*: slack_sdk's files_upload_v2 (getUploadURLExternal, the upload,
+    completeUploadExternal)."""
+    await client.files_upload_v2(
+        channel=channel,
+        file=file.data,
+        filename=file.filename,
+        title=file.title,
+        alt_txt=file.alt_text,
+        initial_comment=file.comment,
+    )
 
 
 def _channel_id(data: Any) -> str | None:
