@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from bot.fleet_state import FleetBreaker, Lost
-from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.breaker import Breaker
 from bot.gateway.errors import GatewayBreakerOpen, GatewayBusy, GatewayError, GatewayUnavailable
 
 
@@ -27,7 +27,7 @@ class Admission:
         *,
         max_in_flight: int,
         timeout: float,
-        breaker: CircuitBreaker,
+        breaker: Breaker,
         fleet: FleetBreaker | None = None,
     ) -> None:
         self.max_in_flight = max_in_flight

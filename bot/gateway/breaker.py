@@ -29,7 +29,7 @@ class BreakerSnapshot:
     opened_at: datetime | None = None  # when it last opened, while not closed
 
 
-class CircuitBreaker:
+class Breaker:
     def __init__(
         self,
         *,

@@ -19,7 +19,7 @@ from bot.fleet_state import FleetBreaker, FleetTokens
 from bot.gateway.admission import Admission
 from bot.gateway.attempts import Attempts, Retryable, Try
 from bot.gateway.auth import AccessTokenAuth, BodySigAuth
-from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.breaker import Breaker
 from bot.gateway.config import GatewayConfig
 from bot.gateway.errors import GatewayError
 from bot.gateway.ids import check_mid, check_qr_code_id
@@ -88,7 +88,7 @@ class QrCodeClient:
         return f"QrCodeClient(base_url={self.base_url!r}, auth={self._auth!r})"
 
     @property
-    def breaker(self) -> CircuitBreaker:
+    def breaker(self) -> Breaker:
         return self.admission.breaker
 
     @property
@@ -211,7 +211,7 @@ def create_client(
     *,
     wall_clock: WallClock = utc_now,
     nonce: NonceFactory = new_nonce,
-    breaker: CircuitBreaker | None = None,
+    breaker: Breaker | None = None,
     fleet_breaker: FleetBreaker | None = None,
     fleet_tokens: FleetTokens | None = None,
 ) -> QrCodeClient:
@@ -222,7 +222,7 @@ def create_client(
     the access token the fleet's (the wiring makes them; a gateway beside the default one
     has its own).
     """
-    breaker = breaker or CircuitBreaker(
+    breaker = breaker or Breaker(
         failures=config.breaker_failures, cooldown=config.breaker_cooldown, wall_clock=wall_clock
     )
     return QrCodeClient(

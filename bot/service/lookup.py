@@ -27,25 +27,20 @@ from bot.gateway.protocol import new_msg_id
 from bot.logs import bind_now
 from bot.service.answer import Answer
 from bot.service.audit import Action
+from bot.service.batch_limit import check_batch_size
 from bot.service.gateways import MissingGateway
 from bot.service.guard import GroupMembers, Refusal, Requester
 from bot.service.raw import RawReply, reply_text
 from bot.service.services import Services
 
-# Services (bot.service.services) is what every lookup takes; the Slack listeners import
-# it from here, with the lookup.
 __all__ = [
-    "MAX_BATCH",
     "Outcome",
-    "Services",
-    "TooManyLookups",
     "distinct_lookups",
     "look_up",
     "look_up_many",
 ]
 
 log = logging.getLogger(__name__)
-MAX_BATCH = 20  # lookups at once (one /qrinfo, one form): one compact card, a line each
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,15 +107,14 @@ async def look_up_many(
     read_group: GroupMembers,
 ) -> list[Outcome]:
     """Several lookups at once: an outcome for each distinct one (see distinct_lookups), in
-    order; TooManyLookups past MAX_BATCH.
+    order; TooManyLookups (bot.service.batch_limit) past MAX_BATCH.
 
     Each is counted against the rate limits in turn, so those past a limit are the last
     ones (refused: not looked up); the rest ask their gateways concurrently, within each
     gateway's cap, and may take an answer of a moment ago.
     """
     distinct = distinct_lookups(services, refs)
-    if len(distinct) > MAX_BATCH:
-        raise TooManyLookups(len(distinct))
+    check_batch_size(len(distinct))
     started = time.monotonic()
     checked = [
         await _checked(services, ref, who, action, read_group=read_group, started=started)
@@ -135,14 +129,6 @@ async def look_up_many(
     )
     answers = iter(answered)
     return [next(answers) if isinstance(ref, QrCodeRef) else ref for ref in checked]
-
-
-class TooManyLookups(Exception):
-    """More than MAX_BATCH distinct lookups asked at once."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        super().__init__(f"{count} lookups at once; at most {MAX_BATCH}")
 
 
 def distinct_lookups(services: Services, refs: Sequence[QrCodeRef]) -> list[QrCodeRef]:

@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
 from bot.config import GATEWAY_URLS, Settings
-from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.breaker import Breaker
 from bot.gateway.client import QrCodeClient, create_client
 from bot.gateway.config import Environment, GatewayConfig
 from bot.gateway.protocol import NonceFactory, WallClock, utc_now
@@ -101,7 +101,7 @@ def build_gateway(
     *,
     wall_clock: WallClock = utc_now,
     nonce: NonceFactory = new_nonce,
-    breaker: CircuitBreaker | None = None,
+    breaker: Breaker | None = None,
     store: FleetStore | None = None,
     env: Environment | None = None,
 ) -> QrCodeClient:

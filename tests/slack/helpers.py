@@ -18,7 +18,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 
 from bot.config import load_settings
-from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.breaker import Breaker
 from bot.gateway.ids import QrCodeRef
 from bot.gateway.protocol import utc_now
 from bot.i18n import ENGLISH
@@ -87,7 +87,7 @@ class AppFactory:
         gateway: Any = None,
         *,
         audit: Path | None = None,
-        breaker: CircuitBreaker | None = None,
+        breaker: Breaker | None = None,
         wall_clock: Callable[[], datetime] = utc_now,
         readers: Readers | None = None,
         http: httpx.AsyncClient | None = None,

@@ -23,9 +23,10 @@ from bot.kit.simulate import DEMO_USER, interaction_body, signed_request
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
 from bot.service.answer import Answer
+from bot.service.batch_limit import MAX_BATCH, TooManyLookups
 from bot.service.gateways import MissingGateway
 from bot.service.guard import Refusal, Requester
-from bot.service.lookup import MAX_BATCH, Outcome, TooManyLookups, look_up_many
+from bot.service.lookup import Outcome, look_up_many
 from bot.slack.cards.batch import DETAILS_ACTION, batch_card
 from bot.slack.cards.blocks import badge
 from bot.slack.cards.views import FORM_CALLBACK

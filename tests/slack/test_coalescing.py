@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from slack_bolt.async_app import AsyncApp
 
-from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.breaker import Breaker
 from bot.kit.simulate import interaction_body, signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
@@ -174,7 +174,7 @@ async def test_the_breakers_trial_call_is_the_first_lookup_after_the_cool_down(
 ) -> None:
     """Whatever was asked during the pause, the first lookup after it is the trial; it heals."""
     clock = Clock()
-    breaker = CircuitBreaker(failures=1, cooldown=30, clock=clock, wall_clock=WallClock())
+    breaker = Breaker(failures=1, cooldown=30, clock=clock, wall_clock=WallClock())
     app, services = make_app.build(breaker=breaker, qrinfo_coalesce_seconds=300)
     sandbox.set_faults(ALWAYS_FAILING)
     assert "did not give a usable answer" in await command(app, sink)

@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.cli import main
 from bot.config import load_settings
-from bot.gateway.breaker import CircuitBreaker
+from bot.gateway.breaker import Breaker
 from bot.gateway.errors import GatewayBreakerOpen, GatewayUnavailable
 from bot.gateway.transport import new_http_client
 from bot.kit.simulate import (
@@ -335,7 +335,7 @@ async def test_the_breaker_opens_after_repeated_failures_and_a_trial_closes_it(
 ) -> None:
     """Two failures open it; lookups then fail at once; after the cool-down a trial closes it."""
     clock = Clock()
-    breaker = CircuitBreaker(failures=2, cooldown=30, clock=clock, wall_clock=settings_now)
+    breaker = Breaker(failures=2, cooldown=30, clock=clock, wall_clock=settings_now)
     client = build_gateway(load_settings(chinaums_timeout=0.3), gateway_http, breaker=breaker)
     broken = ("898340149000005", "E5030000000000000000000001")
     for _ in range(2):
@@ -361,7 +361,7 @@ def settings_now() -> datetime:
 def test_a_failed_trial_opens_the_breaker_again() -> None:
     """Half-open lets one call through; its failure starts a new cool-down."""
     clock = Clock()
-    breaker = CircuitBreaker(failures=1, cooldown=10, clock=clock, wall_clock=settings_now)
+    breaker = Breaker(failures=1, cooldown=10, clock=clock, wall_clock=settings_now)
     breaker.failed()
     assert not breaker.admit()
     clock.now += 11

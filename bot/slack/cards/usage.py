@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import ContextBlock, SectionBlock
 
 from bot.gateway.config import Environment
 from bot.i18n import N_, Text, Translator
-from bot.service.lookup import MAX_BATCH
+from bot.service.batch_limit import MAX_BATCH
 from bot.slack.cards.blocks import Card, badge, mrkdwn
 from bot.slack.cards.mrkdwn import escape
 from bot.slack.reading.checked import URL_EXAMPLE

@@ -15,7 +15,7 @@ from slack_sdk.models.views import View
 
 from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE
 from bot.i18n import Text, Translator
-from bot.service.lookup import MAX_BATCH
+from bot.service.batch_limit import MAX_BATCH
 from bot.slack.cards.mrkdwn import clip
 
 FORM_CALLBACK = "qr_lookup_form"

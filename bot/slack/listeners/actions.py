@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import bind_now
 from bot.service.guard import Requester
-from bot.service.lookup import Services
+from bot.service.services import Services
 from bot.slack.cards.batch import DETAILS_ACTION
 from bot.slack.cards.blocks import RAW_REPLY_ACTION, REFRESH_ACTION
 from bot.slack.cards.card import OPEN_QR_ACTION, SHARE_ACTION, SHOW_QR_ACTION

@@ -19,7 +19,7 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.service.lookup import Services
+from bot.service.services import Services
 from bot.slack.listeners import actions, commands, shortcuts
 from bot.slack.reading.inbound import NotFromSlack, check_signature
 from bot.slack.webapi import pool

@@ -23,7 +23,7 @@ from bot.gateway.ids import QrCodeRef
 from bot.logs import bind_now
 from bot.service.audit import Action
 from bot.service.guard import Requester
-from bot.service.lookup import Services
+from bot.service.services import Services
 from bot.slack.cards.notices import input_error_card
 from bot.slack.listeners.listening import after_ack, requester
 from bot.slack.reading.button import decode_button_value

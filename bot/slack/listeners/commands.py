@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import bind_now
 from bot.service.guard import Requester
-from bot.service.lookup import Services
+from bot.service.services import Services
 from bot.service.status import status_of
 from bot.slack.cards.notices import input_error_card
 from bot.slack.cards.ops import status_card

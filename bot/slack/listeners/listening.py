@@ -19,21 +19,16 @@ from bot.gateway.ids import QrCodeRef
 from bot.i18n import Translator
 from bot.logs import bind, bind_now
 from bot.service.audit import Action
+from bot.service.batch_limit import TooManyLookups, check_batch_size
 from bot.service.guard import GroupMembers, Requester
-from bot.service.lookup import (
-    Outcome,
-    Services,
-    TooManyLookups,
-    distinct_lookups,
-    look_up,
-    look_up_many,
-)
+from bot.service.lookup import Outcome, distinct_lookups, look_up, look_up_many
+from bot.service.services import Services
 from bot.slack.cards.batch import batch_card
 from bot.slack.cards.blocks import Card
 from bot.slack.cards.notices import input_error_card
 from bot.slack.cards.ops import operators_only_card
 from bot.slack.cards.outcome import outcome_card
-from bot.slack.reading.batch import check_batch_size, too_many_codes
+from bot.slack.reading.batch import too_many_codes
 from bot.slack.reading.pasted import BatchRequest
 from bot.slack.webapi.errors import error_code
 from bot.slack.webapi.language import Reader, Readers

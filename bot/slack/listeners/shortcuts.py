@@ -15,8 +15,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gateway.ids import QrCodeRef
 from bot.i18n import T, Translator
+from bot.service.batch_limit import TooManyLookups
 from bot.service.guard import Requester
-from bot.service.lookup import Services, TooManyLookups
+from bot.service.services import Services
 from bot.slack.cards.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal, submitted_values
 from bot.slack.listeners.listening import after_ack, request_card, requester, routed_batch
 from bot.slack.reading.batch import too_many_codes

@@ -1,9 +1,8 @@
 """Pure: several QR codes at once (a batch), and the one check of how many one /qrinfo takes.
 
-The limit is the service's MAX_BATCH (bot.service.lookup); check_batch_size is the one
-check of it on the Slack side, used by every path: the command's list and the form's as
-typed (here and in form.py), and the same lists once routed (listeners/listening.py). The
-service bounds look_up_many with the same constant, as a defence.
+The limit and its one check are the service's (bot.service.batch_limit), used by every
+path: the command's list and the form's as typed (here and in form.py), the same lists once
+routed (listeners/listening.py), and look_up_many itself.
 
 May touch the service's limit, the gateway's checks, i18n and the other reading modules;
 nothing of Bolt, aiohttp or the Web API (an import contract).
@@ -16,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from bot.gateway.config import Environment
 from bot.gateway.ids import MID_EXAMPLE, QR_CODE_ID_EXAMPLE, QrCodeRef
 from bot.i18n import T, Text
-from bot.service.lookup import MAX_BATCH, TooManyLookups
+from bot.service.batch_limit import MAX_BATCH, TooManyLookups, check_batch_size
 from bot.slack.reading.checked import checked_ref, looks_like_a_mid, qr_value
 from bot.slack.reading.pasted import (
     FIELD_NAMES,
@@ -29,12 +28,6 @@ from bot.slack.reading.pasted import (
 )
 
 BATCH_EXAMPLE = f"/qrinfo {MID_EXAMPLE} {QR_CODE_ID_EXAMPLE} 31942611251400310000445566"
-
-
-def check_batch_size(count: int) -> None:
-    """TooManyLookups when *count* lookups are more than one /qrinfo (or one form) takes."""
-    if count > MAX_BATCH:
-        raise TooManyLookups(count)
 
 
 def too_many_codes(count: int) -> Text:

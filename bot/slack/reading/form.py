@@ -14,7 +14,7 @@ from typing import TypeVar
 from bot.gateway.errors import InvalidInput
 from bot.gateway.ids import MID_EXAMPLE, QrCodeRef, check_mid
 from bot.i18n import T, Text
-from bot.service.lookup import TooManyLookups
+from bot.service.batch_limit import TooManyLookups
 from bot.slack.reading.batch import a_mid_among_codes, distinct_codes, too_many_codes
 from bot.slack.reading.checked import expected, looks_like_a_mid, qr_value
 from bot.slack.reading.pasted import (
