@@ -1,5 +1,6 @@
 """Shared fixtures: a clean environment for every test, a fast, offline gateway client, a
-Redis, a fake Slack (the helpers they use are in tests/helpers.py)."""
+Redis, a fake Slack, the Slack app over the sandbox (the helpers they use are in
+tests/helpers.py and tests/slack/helpers.py)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ from redis.asyncio import Redis
 
 from bot.gateway.client import QrCodeClient
 from bot.gateway.transport import new_http_client
+from bot.kit.sink import ResponseSink
+from bot.sandbox.gateway import SandboxGateway
+from bot.sandbox.transport import SandboxTransport
 from bot.wiring import build_gateway
 from tests.helpers import FIXED_NOW, GATEWAY, ClientFactory, make_settings
 from tests.redis_server import RedisServer, redis_server
 from tests.slack.fakes import FakeSlackApi, serve_fake_slack
+from tests.slack.helpers import AppFactory
 
 
 @pytest.fixture(autouse=True)
@@ -114,3 +119,31 @@ async def slack_api() -> AsyncIterator[FakeSlackApi]:
     """A stand-in for Slack's Web API on loopback (auth.test, users.info, Socket Mode, ...)."""
     async for fake in serve_fake_slack():
         yield fake
+
+
+@pytest.fixture
+def sandbox() -> SandboxGateway:
+    """The sandbox gateway the Slack app's lookups reach (in-process, no network)."""
+    return SandboxGateway()
+
+
+@pytest.fixture
+async def gateway_http(sandbox: SandboxGateway) -> AsyncIterator[httpx.AsyncClient]:
+    client = new_http_client(transport=SandboxTransport(sandbox))
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[ResponseSink]:
+    async with ResponseSink() as server:
+        yield server
+
+
+@pytest.fixture
+async def make_app(
+    gateway_http: httpx.AsyncClient, slack_api: FakeSlackApi
+) -> AsyncIterator[AppFactory]:
+    factory = AppFactory(gateway_http, slack_api)
+    yield factory
+    await factory.close()
