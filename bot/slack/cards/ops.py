@@ -56,7 +56,7 @@ def _gateway_section(gateway: GatewayStatus, status: Status, tr: Translator) -> 
             [
                 (tr("Gateway"), f"{badge(gateway.env, tr)}\n{clip(gateway.gateway_url, 500)}"),
                 (tr("Auth"), f"`{gateway.auth}`"),
-                (tr("Circuit"), tr(_breaker(gateway, status.now))),
+                (tr("Breaker"), tr(_breaker(gateway, status.now))),
                 (tr("Access token"), tr(_token(gateway))),
             ]
         )
