@@ -27,7 +27,7 @@ def has_logic(source: str) -> bool:
     )
 
 
-def tests_of(module: Path) -> Path:
+def mirror_of(module: Path) -> Path:
     """Where *module*'s tests live: the same path under tests/, the name prefixed test_."""
     relative = module.relative_to(BOT)
     return TESTS / relative.parent / f"test_{relative.stem}.py"
@@ -39,8 +39,8 @@ def modules_without_tests() -> list[str]:
         name = module.relative_to(ROOT).as_posix()
         if module.name == "__init__.py" or name in EXCEPTIONS:
             continue
-        if has_logic(module.read_text(encoding="utf-8")) and not tests_of(module).exists():
-            missing.append(f"{name}: expected {tests_of(module).relative_to(ROOT)}")
+        if has_logic(module.read_text(encoding="utf-8")) and not mirror_of(module).exists():
+            missing.append(f"{name}: expected {mirror_of(module).relative_to(ROOT)}")
     return missing
 
 
@@ -54,7 +54,7 @@ def test_every_exception_names_a_module_with_logic_and_no_tests() -> None:
         for name in EXCEPTIONS
         if not (ROOT / name).exists()
         or not has_logic((ROOT / name).read_text(encoding="utf-8"))
-        or tests_of(ROOT / name).exists()
+        or mirror_of(ROOT / name).exists()
     ]
     assert stale == []
     assert all(why.strip() for why in EXCEPTIONS.values())
@@ -90,8 +90,8 @@ def test_the_rules_read_sources_as_described() -> None:
     assert has_logic("def f() -> None: ...")
     assert has_logic("class C:\n    def m(self) -> None: ...")
     assert not has_logic("X = 1\nclass C:\n    y: int\n")
-    assert tests_of(BOT / "gateway" / "ids.py") == TESTS / "gateway" / "test_ids.py"
-    assert tests_of(BOT / "cli.py") == TESTS / "test_cli.py"
+    assert mirror_of(BOT / "gateway" / "ids.py") == TESTS / "gateway" / "test_ids.py"
+    assert mirror_of(BOT / "cli.py") == TESTS / "test_cli.py"
     assert imported_test_modules("from tests.gateway.test_models import SEED") == [
         "tests.gateway.test_models"
     ]
