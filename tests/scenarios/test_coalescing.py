@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from slack_bolt.async_app import AsyncApp
@@ -14,7 +13,6 @@ from bot.kit.simulate import interaction_body, signed_request, slash_command_bod
 from bot.kit.sink import ResponseSink
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.gateway import SandboxGateway
-from bot.service.coalescing import Coalescer
 from bot.slack.cards.blocks import REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION
 from bot.slack.reading.button import encode_button_value
@@ -48,64 +46,6 @@ class WallClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-# --- the coalescer itself ----------------------------------------------------------------------
-
-
-def counting() -> tuple[list[int], Any]:
-    calls: list[int] = []
-
-    async def call() -> int:
-        calls.append(len(calls) + 1)
-        return calls[-1] if len(calls) != 2 else -1  # the second call "fails"
-
-    return calls, call
-
-
-async def test_a_kept_answer_is_reused_within_the_window_and_not_after() -> None:
-    """A definite answer serves the next caller for *window* seconds, then a new call is made."""
-    clock = Clock()
-    coalescer: Coalescer[int] = Coalescer(5, keep=lambda v: v > 0, clock=clock)
-    calls, call = counting()
-    first = await coalescer.run("k", call)
-    clock.now += 4
-    again = await coalescer.run("k", call)
-    assert (first.value, first.reused, again.value, again.reused) == (1, False, 1, True)
-    clock.now += 2
-    assert (await coalescer.run("k", call)).value == -1
-    assert calls == [1, 2]
-
-
-async def test_an_outcome_that_is_not_kept_is_never_reused() -> None:
-    """A failure ends with its call: the very next caller makes a new one."""
-    coalescer: Coalescer[int] = Coalescer(60, keep=lambda v: v > 0, clock=Clock())
-    calls, call = counting()
-    await coalescer.run("k", call)
-    await coalescer.run("k", call, reuse=False)  # the failure
-    assert (await coalescer.run("k", call)).value == 3
-    assert calls == [1, 2, 3]
-
-
-async def test_a_fresh_caller_joins_a_call_in_flight_but_not_a_finished_one() -> None:
-    """reuse=False shares a call still running (it started after the ask), never a kept answer."""
-    coalescer: Coalescer[int] = Coalescer(60, keep=lambda v: True, clock=Clock())
-    started, release = asyncio.Event(), asyncio.Event()
-    calls = 0
-
-    async def call() -> int:
-        nonlocal calls
-        calls += 1
-        started.set()
-        await release.wait()
-        return calls
-
-    waiting = asyncio.ensure_future(coalescer.run("k", call))
-    await started.wait()
-    joined = asyncio.ensure_future(coalescer.run("k", call, reuse=False))
-    release.set()
-    assert [(await waiting).value, (await joined).value] == [1, 1]
-    assert (await coalescer.run("k", call, reuse=False)).value == 2
 
 
 # --- through the app ------------------------------------------------------------------------

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +12,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_bolt.async_app import AsyncApp
 
-from bot.gateway.breaker import BreakerSnapshot
-from bot.i18n import ENGLISH, LANGUAGES, Language
-from bot.i18n.catalogue import translator
 from bot.kit.simulate import (
     DEMO_USER,
     interaction_body,
@@ -24,20 +19,8 @@ from bot.kit.simulate import (
     slash_command_body,
 )
 from bot.kit.sink import ResponseSink
-from bot.service.metrics import OUTCOMES, Metrics
-from bot.service.raw import RawReply, reply_text
-from bot.service.recent import RecentSummary
-from bot.service.status import GatewayStatus, Status
+from bot.service.metrics import OUTCOMES
 from bot.slack.cards.blocks import RAW_REPLY_ACTION
-from bot.slack.cards.ops import (
-    RAW_SECTIONS,
-    code_chunks,
-    operators_only_card,
-    raw_gone_card,
-    raw_reply_card,
-    status_card,
-)
-from tests.slack.blockkit import limit_problems, payload
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import (
     SEED_TEXT,
@@ -336,33 +319,6 @@ async def test_raw_reply_for_an_unknown_msg_id_says_it_is_no_longer_kept(
     assert "no longer kept" in said
 
 
-def test_a_huge_raw_reply_is_clipped_within_block_kit_limits() -> None:
-    """A reply of 40,000 characters: at most four code sections, and the card says so."""
-    reply = {"errCode": "SUCCESS", "merName": "<!channel> ```" + "商" * 40_000}
-    raw = RawReply("qri1", "sandbox", "found", datetime.now(UTC), 12.0, 200, *reply_text(reply), ())
-    card = raw_reply_card(raw, ENGLISH)
-    assert limit_problems(card) == []
-    text = json.dumps(payload(card), ensure_ascii=False)
-    assert "Clipped:" in text
-    assert "<!channel>" not in text
-    assert sum(1 for block in payload(card)["blocks"] if "```" in json.dumps(block)) <= RAW_SECTIONS
-
-
-@pytest.mark.parametrize("fence", ["```", "````", "`````` x ``"])
-def test_backticks_in_a_reply_never_close_its_code_block(fence: str) -> None:
-    chunks, shown = code_chunks(f"a{fence}b & c", 2980, 4)
-    assert shown == len(f"a{fence}b & c")
-    assert "``" not in "".join(chunks)
-    assert "&amp;" in chunks[0]
-
-
-def test_a_reply_is_never_cut_inside_an_escaped_character() -> None:
-    """Chunks end before an entity that would not fit, never inside it."""
-    chunks, shown = code_chunks("x" * 9 + "&" * 10, 10, 4)
-    assert chunks == ["x" * 9, "&amp;&amp;", "&amp;&amp;", "&amp;&amp;"]
-    assert shown == 9 + 6
-
-
 async def test_each_look_at_a_raw_reply_is_in_the_audit_trail(
     make_app: AppFactory, sink: ResponseSink, tmp_path: Path
 ) -> None:
@@ -381,104 +337,3 @@ async def test_each_look_at_a_raw_reply_is_in_the_audit_trail(
         ("raw_reply", "U0OUTSIDER", "refused", msg_id),
     ]
     assert lookups(services) == {("command", "found"): 1}  # a look is not a lookup
-
-
-# --- the operators' cards, within Block Kit's limits in both languages -------------------------
-
-NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
-MANY_CODES = {f"CODE_{i:03}_" + "X" * 40: i for i in range(60)} | {"unavailable": 7}
-
-
-def status(**changes: Any) -> Status:
-    """Two gateways (the second as *changes* say) and a bot with extreme numbers."""
-    gateway = GatewayStatus(
-        env="prod",
-        gateway_url="https://api-mop.chinaums.com/" + "a" * 3000,
-        auth="token",
-        breaker=BreakerSnapshot("closed", None, 0.0, closed_since=NOW),
-        token_expires_in=2760.0,
-    )
-    mine = {k: changes.pop(k) for k in ("auth", "breaker", "token_expires_in") if k in changes}
-    base = Status(
-        gateways=(gateway, replace(gateway, env="test", **mine)),
-        recent=RecentSummary(15, 10**9, 10**8, MANY_CODES, 10**9, 123456.0, 9876543.0),
-        version="0.1.0" * 100,
-        uptime=10**9,
-        now=NOW,
-    )
-    return replace(base, **changes)
-
-
-@pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize(
-    "card",
-    [
-        lambda tr: status_card(status(), tr),
-        lambda tr: status_card(
-            status(breaker=BreakerSnapshot("open", NOW, 29.5, opened_at=NOW)), tr
-        ),
-        lambda tr: status_card(status(breaker=BreakerSnapshot("half-open", NOW, 0.0)), tr),
-        lambda tr: status_card(status(auth="body-sig", token_expires_in=None), tr),
-        lambda tr: status_card(status(token_expires_in=None), tr),
-        lambda tr: status_card(status(token_expires_in=-5.0), tr),
-        lambda tr: status_card(status(fleet="degraded"), tr),
-        lambda tr: status_card(status(recent=RecentSummary(15, 0, 0, {}, 0, None, None)), tr),
-        lambda tr: raw_reply_card(
-            RawReply("qri1", "sandbox", "NO_BILL", NOW, 1.0, None, None, 0, ()), tr
-        ),
-        raw_gone_card,
-        operators_only_card,
-    ],
-    ids=[
-        "status",
-        "status-open",
-        "status-half-open",
-        "status-body-sig",
-        "status-no-token",
-        "status-token-expired",
-        "status-redis-lost",
-        "status-quiet",
-        "raw-nothing",
-        "raw-gone",
-        "refused",
-    ],
-)
-def test_every_operator_card_stays_within_block_kit_limits(card: Any, language: Language) -> None:
-    drawn = card(translator(language))
-    assert limit_problems(drawn) == []
-
-
-def test_metrics_are_drawn_at_most_once_a_second_whatever_the_scrapes() -> None:
-    """A flood of scrapes costs one drawing a second; the next second shows what moved."""
-    clock = FakeClock()
-    metrics = Metrics(clock=clock)
-    first, kind = metrics.exposition()
-    metrics.lookup("command", "found", 0.1)
-    assert metrics.exposition() == (first, kind)
-    clock.now += 1.0
-    assert metrics.exposition()[0] != first
-
-
-def test_every_reply_failure_series_exists_from_the_start_at_zero() -> None:
-    """So that rate() and increase() see the first failure (a new series starts unseen)."""
-    text = Metrics().exposition()[0].decode()
-    assert 'qrinfo_slack_replies_failed_total{reason="spent",via="response_url"} 0.0' in text
-    assert 'qrinfo_refusals_total{reason="rate"} 0.0' in text
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def test_a_user_listed_through_a_group_gets_the_raw_reply_and_others_do_not(
-    make_app: AppFactory, sink: ResponseSink, slack_api: FakeSlackApi
-) -> None:
-    slack_api.usergroups[ON_CALL_GROUP] = ["U0SOMEONE1", OPERATOR]
-    app = make_app(qrinfo_operators=ON_CALL_GROUP)
-    msg_id = raw_value(await command(app, sink, user=OPERATOR))
-    assert "HTTP 200" in await click_raw(app, sink, msg_id, user=OPERATOR)
-    assert "Only the bot's operators" in await click_raw(app, sink, msg_id, user="U0OUTSIDER")

@@ -380,3 +380,16 @@ def test_qrinfo_audit_refuses_a_since_that_is_not_a_positive_reasonable_duration
         "--since expects a positive number and s, m, h or d, at most 3650d (like 2h), "
         f"got {since!r}\n",
     )
+
+
+def test_the_audit_file_is_appended_across_restarts(tmp_path: Path) -> None:
+    """A second process (a new AuditLog) adds to the file, it does not replace it."""
+    audit_path = tmp_path / "audit" / "qrinfo.jsonl"
+    event = AuditEvent(
+        "2026-11-25T12:00:00.000Z", "T", "U", "C", "command", "m", "q", "found", "x", 1
+    )
+    for _ in range(2):
+        log = AuditLog(str(audit_path))
+        log.record(event)
+        log.close()
+    assert len(audit_path.read_text().splitlines()) == 2
