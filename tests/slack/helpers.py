@@ -27,6 +27,7 @@ from bot.kit.sink import ResponseSink
 from bot.service.audit import AuditLog
 from bot.service.metrics import Metrics
 from bot.service.services import Services
+from bot.slack.cards.batch import DETAILS_ACTION
 from bot.slack.serving.front_door import FrontDoor
 from bot.slack.serving.http_server import Health, HttpServer, create_http_app
 from bot.slack.webapi.language import Readers
@@ -203,3 +204,22 @@ def lookups(services: Services) -> dict[tuple[str, str], float]:
 
 def sample(services: Services, name: str, **labels: str) -> float:
     return services.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+def detail_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """A batch card's Details buttons, one per code's line."""
+    return [
+        block["accessory"]
+        for block in card["blocks"]
+        if block.get("accessory", {}).get("action_id") == DETAILS_ACTION
+    ]
+
+
+def line_of(card: dict[str, Any], qr_code_id: str) -> str:
+    """The one line of a batch card that names *qr_code_id*."""
+    [line] = [
+        block["text"]["text"]
+        for block in card["blocks"]
+        if "accessory" in block and qr_code_id in block["text"]["text"]
+    ]
+    return str(line)
