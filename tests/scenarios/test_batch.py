@@ -5,32 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.gateway.errors import GatewayRejected, GatewayUnavailable, QrInfoError
 from bot.gateway.ids import QrCodeRef
-from bot.gateway.models import QrCodeInfo
-from bot.i18n import LANGUAGES, Language
-from bot.i18n.catalogue import translator
 from bot.kit.simulate import DEMO_USER, interaction_body, signed_request
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
-from bot.service.answer import Answer
 from bot.service.batch_limit import MAX_BATCH, TooManyLookups
-from bot.service.gateways import MissingGateway
-from bot.service.guard import Refusal, Requester
-from bot.service.lookup import Outcome, look_up_many
-from bot.slack.cards.batch import DETAILS_ACTION, batch_card
-from bot.slack.cards.blocks import badge
+from bot.service.guard import Requester
+from bot.service.lookup import look_up_many
+from bot.slack.cards.batch import DETAILS_ACTION
 from bot.slack.cards.views import FORM_CALLBACK
-from tests.slack.blockkit import limit_problems, payload, payload_problems
+from tests.slack.blockkit import payload_problems
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import (
     SIGNING_SECRET,
@@ -39,33 +29,16 @@ from tests.slack.helpers import (
     all_text,
     ask,
     click,
+    detail_buttons,
+    line_of,
     lookups,
 )
 from tests.slack.payloads import view_submission
-from tests.strategies import any_reply
 
 MID = "898340149000005"  # the benchmark family's merchant
 FOUND = [f"BNCH{n:022}" for n in range(1, 18)]  # 17 codes the sandbox finds
 MISSING = ["31940000000000000000000001", "31940000000000000000000002"]  # NO_BILL
 FAILING = "E5030000000000000000000001"  # the sandbox answers 502, every time
-NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
-
-
-def detail_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        block["accessory"]
-        for block in card["blocks"]
-        if block.get("accessory", {}).get("action_id") == DETAILS_ACTION
-    ]
-
-
-def line_of(card: dict[str, Any], qr_code_id: str) -> str:
-    [line] = [
-        block["text"]["text"]
-        for block in card["blocks"]
-        if "accessory" in block and qr_code_id in block["text"]["text"]
-    ]
-    return str(line)
 
 
 async def test_twenty_codes_give_one_card_with_a_line_each_and_one_call_per_distinct_code(
@@ -191,89 +164,6 @@ async def test_the_batch_card_speaks_chinese(
 
 # --- within Block Kit's limits, whatever the replies ------------------------------------------
 
-REF = QrCodeRef(MID, "31942002268195125132885377", env="prod")
-NO_BILL = GatewayRejected(code="NO_BILL", message="", msg_id=None)
-
-
-def _outcome(kind: str, reply: dict[str, Any], n: int) -> Outcome:
-    ref = QrCodeRef(MID, f"{n:026}", env="test" if n % 3 else "prod")
-    result: QrCodeInfo | QrInfoError | None = None
-    if kind == "found":
-        result = QrCodeInfo.model_validate(reply)
-    elif kind == "rejected":
-        result = GatewayRejected(code="NO_BILL", message="<!channel>" * 100, msg_id=None)
-    elif kind == "failed":
-        result = GatewayUnavailable(reason="x", attempts=3, elapsed=8.0, msg_id=None)
-    if result is not None:
-        return Outcome(ref, answer=Answer(f"qri{n}", result, NOW, 12.0))
-    if kind == "missing":
-        return Outcome(
-            ref, missing=MissingGateway("prod", ("CHINAUMS_PROD_APP_ID", "CHINAUMS_PROD_APP_KEY"))
-        )
-    return Outcome(ref, refusal=Refusal("user-rate", limit=30, wait=59.5))
-
-
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(
-    kinds=st.lists(
-        st.sampled_from(["found", "rejected", "failed", "missing", "limited"]),
-        min_size=2,
-        max_size=MAX_BATCH,
-    ),
-    reply=any_reply,
-    language=st.sampled_from(LANGUAGES),
-    duplicates=st.integers(0, 100),
-)
-def test_any_batch_renders_within_block_kit_limits(
-    kinds: list[str], reply: dict[str, Any], language: Language, duplicates: int
-) -> None:
-    """Any mix of outcomes and replies keeps every Block Kit limit, in either language."""
-    outcomes = [_outcome(kind, reply, n) for n, kind in enumerate(kinds)]
-    card = batch_card(outcomes, translator(language), now=NOW, duplicates=duplicates)
-    assert limit_problems(card) == []
-    assert len(card.text) <= 300
-    assert "<!channel>" not in json.dumps(payload(card))
-    assert card.block_dicts() == [block.to_dict() for block in card.blocks]
-    assert len(detail_buttons(payload(card))) == len(outcomes)
-
-
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_a_mixed_batch_names_each_lines_gateway(language: Language) -> None:
-    """Lines from two gateways each carry their badge."""
-    outcomes = [
-        Outcome(
-            REF,
-            answer=Answer("q1", GatewayRejected(code="NO_BILL", message="", msg_id=None), NOW, 1.0),
-        ),
-        Outcome(
-            QrCodeRef(MID, "31940000000000000000000001", env="test"),
-            missing=MissingGateway("test", ("CHINAUMS_TEST_APP_ID", "CHINAUMS_TEST_APP_KEY")),
-        ),
-    ]
-    tr = translator(language)
-    card = payload(batch_card(outcomes, tr, now=NOW))
-    assert badge("prod", tr) in line_of(card, REF.qr_code_id)
-    assert badge("test", tr) in line_of(card, "31940000000000000000000001")
-
-
-def test_a_merchant_name_with_line_breaks_stays_on_its_codes_line() -> None:
-    """A gateway's line breaks cannot draw a forged line for another code."""
-    forged = "Shop\n`31942002268195125132889999`  :white_check_mark: *¥0.01*  ·  Trusted"
-    info = QrCodeInfo.model_validate({"errCode": "SUCCESS", "merName": forged})
-    outcomes = [
-        Outcome(REF, answer=Answer("q1", info, NOW, 1.0)),
-        Outcome(
-            replace(REF, qr_code_id="31940000000000000000000001"),
-            answer=Answer("q2", NO_BILL, NOW, 1.0),
-        ),
-    ]
-    card = payload(batch_card(outcomes, translator("en"), now=NOW))
-    assert "\n" not in line_of(card, REF.qr_code_id)
-
 
 async def interact(app: AsyncApp, payload: dict[str, Any]) -> BoltResponse:
     return await app.async_dispatch(signed_request(interaction_body(payload), SIGNING_SECRET))
@@ -314,30 +204,6 @@ async def test_a_form_list_that_cannot_be_looked_up_keeps_the_form_open(
     await make_app.settled()
     assert sandbox.query_requests == 0
     assert slack_api.of("chat.postMessage") == []
-
-
-def test_a_gateway_code_with_line_breaks_stays_on_its_codes_line() -> None:
-    """Whatever errCode the gateway sends cannot draw a forged line for another code."""
-    forged = GatewayRejected(
-        code="X`\n`31942002268195125132889999`  :white_check_mark: *¥0.01* `",
-        message=None,
-        msg_id=None,
-    )
-    outcomes = [
-        Outcome(REF, answer=Answer("q1", forged, NOW, 1.0)),
-        Outcome(replace(REF, qr_code_id=MISSING[0]), answer=Answer("q2", NO_BILL, NOW, 1.0)),
-    ]
-    card = payload(batch_card(outcomes, translator("en"), now=NOW))
-    assert "\n" not in line_of(card, REF.qr_code_id)
-
-
-def test_a_batch_with_codes_from_an_environment_not_connected_names_its_settings() -> None:
-    """Every line says `not connected`; a note says which settings would connect it."""
-    missing = MissingGateway("test", ("CHINAUMS_TEST_APP_ID", "CHINAUMS_TEST_APP_KEY"))
-    outcomes = [Outcome(QrCodeRef(MID, code, env="test"), missing=missing) for code in FOUND[:2]]
-    said = json.dumps(payload(batch_card(outcomes, translator("en"), now=NOW)))
-    assert said.count("not connected to the test environment") == 3
-    assert "`CHINAUMS_TEST_APP_ID` and `CHINAUMS_TEST_APP_KEY`" in said
 
 
 async def test_the_service_drops_repeats_and_refuses_more_than_twenty_itself(

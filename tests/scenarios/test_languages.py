@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from functools import partial
@@ -174,25 +173,6 @@ async def test_the_form_and_its_inline_errors_are_in_the_readers_language(
     response = await app.async_dispatch(signed_request(interaction_body(submitted), SIGNING_SECRET))
     errors = json.loads(response.body)["errors"]
     assert errors["mid"].startswith("应为由 8 到 15 位字母或数字组成的商户号")
-
-
-async def test_readers_ask_slack_once_at_a_time_per_user() -> None:
-    """Ten cards at once for one new user: one users.info; the answer is then remembered."""
-    calls: list[str] = []
-    answer = asyncio.Event()
-
-    async def lookup(client: Any, user: str) -> str:
-        calls.append(user)
-        await answer.wait()
-        return "zh-CN"
-
-    readers = Readers("en", lookup=lookup)
-    waiting = [readers.reader(None, "U1").translator() for _ in range(10)]  # type: ignore[arg-type]
-    answer.set()
-    assert {tr.language for tr in await asyncio.gather(*waiting)} == {"zh"}
-    assert readers.known("U1").language == "zh"
-    assert (await readers.reader(None, "U1").translator()).language == "zh"  # type: ignore[arg-type]
-    assert calls == ["U1"]
 
 
 # --- found by a red-team pass -------------------------------------------------------------------

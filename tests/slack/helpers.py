@@ -16,20 +16,30 @@ import httpx
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import load_settings
 from bot.gateway.breaker import Breaker
 from bot.gateway.ids import QrCodeRef
 from bot.gateway.protocol import utc_now
-from bot.i18n import ENGLISH
-from bot.kit.simulate import interaction_body, signed_request, slash_command_body
+from bot.i18n import ENGLISH, Language
+from bot.kit.simulate import (
+    DEMO_CHANNEL,
+    DEMO_USER,
+    interaction_body,
+    signed_request,
+    slash_command_body,
+)
 from bot.kit.sink import ResponseSink
 from bot.service.audit import AuditLog
+from bot.service.guard import Requester
 from bot.service.metrics import Metrics
 from bot.service.services import Services
+from bot.slack.cards.batch import DETAILS_ACTION
+from bot.slack.listeners.clicks import Click
 from bot.slack.serving.front_door import FrontDoor
 from bot.slack.serving.http_server import Health, HttpServer, create_http_app
-from bot.slack.webapi.language import Readers
+from bot.slack.webapi.language import Reader, Readers
 from bot.store.redis import FleetStore
 from bot.wiring import (
     build_gateway,
@@ -203,3 +213,36 @@ def lookups(services: Services) -> dict[tuple[str, str], float]:
 
 def sample(services: Services, name: str, **labels: str) -> float:
     return services.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+def detail_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """A batch card's Details buttons, one per code's line."""
+    return [
+        block["accessory"]
+        for block in card["blocks"]
+        if block.get("accessory", {}).get("action_id") == DETAILS_ACTION
+    ]
+
+
+def line_of(card: dict[str, Any], qr_code_id: str) -> str:
+    """The one line of a batch card that names *qr_code_id*."""
+    [line] = [
+        block["text"]["text"]
+        for block in card["blocks"]
+        if "accessory" in block and qr_code_id in block["text"]["text"]
+    ]
+    return str(line)
+
+
+def web_client(slack_api: FakeSlackApi) -> AsyncWebClient:
+    """A Web API client with the bot's token, calling the fake Slack."""
+    return AsyncWebClient(token=BOT_TOKEN, base_url=slack_api.url)
+
+
+def clicked_as(services: Services, slack_api: FakeSlackApi, language: Language = "en") -> Click:
+    """What a button's handler is given: the services, a reader in *language*, a client."""
+    readers = Readers(language, lookup=None)
+    return Click(services, readers, Reader(language, None), web_client(slack_api))
+
+
+WHO = Requester("T0QRINFO01", None, DEMO_USER, DEMO_CHANNEL)  # the payloads' clicker

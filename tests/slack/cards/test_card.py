@@ -11,26 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.gateway.errors import (
-    GatewayAuthError,
-    GatewayRejected,
-    GatewayUnavailable,
-    TokenLimitReached,
-)
 from bot.gateway.models import QrCodeInfo
-from bot.i18n import ENGLISH, LANGUAGES, Language, T, Translator
+from bot.i18n import ENGLISH, LANGUAGES, Language, Translator
 from bot.i18n.catalogue import translator
 from bot.qr_image import drawable
-from bot.slack.cards.blocks import Card, CardContext, money
+from bot.slack.cards.blocks import Card, CardContext
 from bot.slack.cards.card import SHOW_QR_ACTION, CardButtons, qr_caption, qr_card
-from bot.slack.cards.gateway_errors import auth_error_card, rejected_card, unavailable_card
-from bot.slack.cards.notices import (
-    input_error_card,
-    qr_not_drawn_card,
-    qr_not_sent_card,
-    unexpected_error_card,
-)
-from bot.slack.cards.usage import usage_card
 from tests.gateway.helpers import SEED_REPLY
 from tests.slack.blockkit import limit_problems, payload
 from tests.strategies import any_reply
@@ -262,50 +248,6 @@ def test_a_far_expiry_is_not_marked() -> None:
     assert "Expire" not in summary
 
 
-@pytest.mark.parametrize(
-    ("fen", "shown"),
-    [
-        (0, "¥0.00"),
-        (2, "¥0.02"),
-        (100, "¥1.00"),
-        (599900, "¥5,999.00"),
-        (123456789, "¥1,234,567.89"),
-    ],
-)
-def test_money_is_yuan_with_two_decimals(fen: int, shown: str) -> None:
-    """Fen become yuan with the ¥ sign, two decimals and thousands separators."""
-    assert money(fen) == shown
-
-
-def test_error_cards_are_valid_and_say_what_to_do() -> None:
-    """Every error card passes the limits, has a fallback and says the essential."""
-    rejected = rejected_card(GatewayRejected(code="NO_BILL", message=HOSTILE, msg_id="m"), CTX)
-    unavailable = unavailable_card(
-        GatewayUnavailable(reason="HTTP 502", attempts=3, elapsed=7.9, msg_id="m"), CTX
-    )
-    auth = auth_error_card(
-        GatewayAuthError(code="1002", message="bad", http_status=412, msg_id="m"), CTX
-    )
-    cards = {
-        "rejected": (rejected, "What to do"),
-        "unavailable": (unavailable, "3 attempts in 7.9 s"),
-        "auth": (auth, "tell the bot's operator"),
-        "input": (input_error_card(T("{x}", x=HOSTILE), "test", ENGLISH), "for example"),
-        "usage": (usage_card(["prod"], ENGLISH), "/qrinfo 898340149000005"),
-        "unexpected": (unexpected_error_card("err-abc", ENGLISH), "err-abc"),
-        "not-drawn": (qr_not_drawn_card(True, ENGLISH), "not an https URL"),
-        "no-url": (qr_not_drawn_card(False, ENGLISH), "no QR URL"),
-        "not-sent": (qr_not_sent_card(HOSTILE, ENGLISH), "files:write and im:write"),
-        "no-answer": (qr_not_sent_card(None, ENGLISH), "try again in a moment"),
-    }
-    for name, (card, says) in cards.items():
-        assert limit_problems(card) == [], name
-        assert card.text, name
-        assert says in payload_text(card), name
-        assert "<!channel>" not in payload_text(card), name
-    assert "1002" not in payload_text(auth)
-
-
 # --- any reply the models accept renders within the limits --------------------------------
 
 
@@ -328,36 +270,6 @@ def test_any_reply_the_model_accepts_renders_within_block_kit_limits(
     json.dumps(payload(card))
     # What is sent (without slack_sdk's validation) is exactly what slack_sdk would send.
     assert card.block_dicts() == [block.to_dict() for block in card.blocks]
-
-
-def test_help_lists_the_forms_the_shortcuts_the_buttons_and_the_environment() -> None:
-    """The usage card covers every way in, every button, and which gateway is connected."""
-    said = payload_text(usage_card(["test"], ENGLISH))
-    for expected in (
-        "/qrinfo &lt;merchant no.&gt; &lt;QR code id or URL&gt;",
-        "/qrinfo 898340149000005 31942002268195125132885377",
-        "https://qr.95516.com/48020000/",
-        "qrCode.do?id=",
-        "Look up a QR code",
-        "Look up this QR code",
-        "Open QR code",
-        "Show QR code",
-        "Refresh",
-        "Share in channel",
-        "the provider's test gateway",
-        "TEST",
-    ):
-        assert expected in said, expected
-
-
-def test_the_token_limit_card_says_what_it_is_not_a_misconfiguration() -> None:
-    """At the token cap the card names the cause (tokens held elsewhere), not 'configuration'."""
-    error = TokenLimitReached(
-        code="1006", gateway_message="AccessToken数量超过上限", http_status=412
-    )
-    said = json.dumps(auth_error_card(error, CTX).block_dicts(), ensure_ascii=False)
-    assert "as many access tokens as the provider allows" in said
-    assert "configuration problem" not in said
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

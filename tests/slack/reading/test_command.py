@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from bot.gateway.ids import QrCodeRef
-from bot.slack.listeners.shortcuts import MESSAGE_CHARS, message_text
-from bot.slack.reading.button import decode_button_value, encode_button_value
 from bot.slack.reading.command import parse_command
-from bot.slack.reading.form import FormErrors, parse_form
-from bot.slack.reading.message import find_in_message
 from bot.slack.reading.pasted import (
     BatchRequest,
     HelpRequest,
     StatusRequest,
     UsageError,
-    qr_code_id_from_url,
 )
 
 MID = "898340149000005"
@@ -203,116 +196,6 @@ def test_ambiguous_or_contradictory_labels_are_refused(text: str, says: str) -> 
     assert says in str(caught.value.problem)
 
 
-FORM_ACCEPTED = [
-    ("labelled-mid", f"商户号：{MID}", QR),
-    ("quoted-mid", f"“{MID}”", QR),
-    ("labelled-id", MID, f"二维码：{QR}"),
-    ("bracketed-id", MID, f"【{QR}】"),
-    ("labelled-url", MID, f"二维码：{URL}。"),
-    ("both-labelled-ascii", f"mid={MID}", f"qrCodeId={QR}"),
-]
-
-
-@pytest.mark.parametrize(
-    ("mid_text", "qr_text"),
-    [(m, q) for _, m, q in FORM_ACCEPTED],
-    ids=[i for i, _, _ in FORM_ACCEPTED],
-)
-def test_form_fields_accept_labels_and_wrapping(mid_text: str, qr_text: str) -> None:
-    """A form field takes a pasted label or quotes around its value like the command does."""
-    # (A URL's host names the environment.)
-    assert parse_form(mid_text, qr_text) == (PROD if "://" in qr_text else SEED)
-
-
-FORM_REFUSED = [
-    ("id-label-in-mid-field", f"二维码：{QR}", QR, "mid", "labelled as the QR code id"),
-    ("mid-label-in-id-field", MID, f"mid：{QR}", "qrCodeId", "labelled as the merchant number"),
-    ("label-without-value", "商户号：", QR, "mid", "`商户号` has no value"),
-    ("unknown-label", f"终端号：{MID}", QR, "mid", "`终端号` is not a label"),
-    ("two-values-in-mid-field", f"{MID} {QR}", QR, "mid", "Expected one merchant number"),
-]
-
-
-@pytest.mark.parametrize(
-    ("mid_text", "qr_text", "field", "says"),
-    [row[1:] for row in FORM_REFUSED],
-    ids=[row[0] for row in FORM_REFUSED],
-)
-def test_form_fields_refuse_wrong_or_missing_labels(
-    mid_text: str, qr_text: str, field: str, says: str
-) -> None:
-    """A field whose label names the other field, or names nothing, gets that field's error only."""
-    with pytest.raises(FormErrors) as caught:
-        parse_form(mid_text, qr_text)
-    assert list(caught.value.errors) == [field]
-    assert says in str(caught.value.errors[field])
-
-
-OTHER_MID = "898310058120123"
-IN_MESSAGES = [
-    ("issue-example", "商户号：898340149000005，二维码：31942002268195125132885377。", (MID, QR)),
-    ("labelled-mid-among-numbers", f"商户号：{MID}，refund to {OTHER_MID}，{URL}", (MID, URL)),
-    ("labelled-mid-ascii", f"refund from {OTHER_MID}; mid={MID}", (MID, None)),
-    ("labels-in-a-sentence", f"请查一下商户号：{MID}的二维码：{QR}，谢谢", (MID, QR)),
-    (
-        "url-beats-labelled-id",
-        f"二维码：{'4' * 26} {URL} 商户号：{MID}，refund to {OTHER_MID}",
-        (MID, URL),
-    ),
-    (
-        "labelled-id-is-not-a-mid",
-        f"二维码：123456789012345 {OTHER_MID}",
-        (OTHER_MID, "123456789012345"),
-    ),
-    ("two-labelled-mids-fill-none", f"商户号：12345678 商户号：87654321 {MID}", (None, None)),
-    (
-        "url-with-an-id-no-gateway-takes",
-        f"https://qr.95516.com/48020000/{'a' * 3100}",
-        (None, None),
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [(t, e) for _, t, e in IN_MESSAGES],
-    ids=[i for i, _, _ in IN_MESSAGES],
-)
-def test_message_prefill_reads_labelled_values(
-    text: str, expected: tuple[str | None, str | None]
-) -> None:
-    """A labelled merchant number or QR code id is found even among other numbers, never guessed."""
-    assert find_in_message(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("url", "qr"),
-    [
-        (f"https://qr.95516.com/48020000/{QR}", QR),
-        (f"https://qr.95516.com/48020000/{QR}/", QR),
-        (f"https://QR.95516.COM/48020000/{QR}", QR),
-        (f"https://qr-test3.chinaums.com/bills/qrCode.do?id={QR}", QR),
-        (f"https://qr.chinaums.com/bills/qrCode.do?id={QR}&id=2", None),
-        (f"https://qr.95516.com.evil.com/48020000/{QR}", None),
-        (f"ftp://qr.95516.com/48020000/{QR}", None),
-        ("https://qr.chinaums.com/bills/other.do?id=1", None),
-    ],
-    ids=[
-        "new",
-        "trailing-slash",
-        "upper-host",
-        "old-test3",
-        "two-ids",
-        "lookalike-host",
-        "ftp",
-        "other-path",
-    ],
-)
-def test_qr_urls_yield_their_id_only_in_the_two_live_shapes(url: str, qr: str | None) -> None:
-    """Only the provider's two URL shapes give an id; lookalikes give None."""
-    assert qr_code_id_from_url(url) == qr
-
-
 @pytest.mark.parametrize(
     ("text", "says"),
     [
@@ -342,12 +225,6 @@ def test_ids_in_backticks_are_unwrapped() -> None:
     )
 
 
-def test_the_message_shortcut_scans_at_most_a_slack_messages_worth_of_text() -> None:
-    """However many attachments a message carries, at most 40,000 characters are scanned."""
-    message = {"text": "x" * 30_000, "attachments": [{"text": "y" * 30_000}] * 5}
-    assert len(message_text(message)) == MESSAGE_CHARS == 40_000
-
-
 @pytest.mark.parametrize("text", ["帮助。", "幫助", "「帮助」", "help?", "“help”"])
 def test_help_as_people_type_it_with_marks_or_traditional_characters(text: str) -> None:
     assert isinstance(parse_command(text), HelpRequest)
@@ -363,81 +240,20 @@ def test_status_in_either_language(text: str) -> None:
 OTHER = "31942611251400310000445566"
 
 
-@pytest.mark.parametrize(
-    ("text", "refs", "duplicates"),
-    [
-        (f"{MID} {QR} {OTHER}", [SEED, QrCodeRef(MID, OTHER)], 0),
-        (f"{MID}, {QR},{OTHER}\n{QR}", [SEED, QrCodeRef(MID, OTHER)], 1),
-        (f"{QR} {OTHER} 商户号：{MID}", [SEED, QrCodeRef(MID, OTHER)], 0),
-        (
-            f"{MID} {URL} https://qr-test2.chinaums.com/bills/qrCode.do?id={OTHER} {QR}",
-            [PROD, QrCodeRef(MID, OTHER, env="test"), SEED],
-            0,
-        ),
-        (f"测试 {MID} {QR} {OTHER}", [TEST, QrCodeRef(MID, OTHER, env="test")], 0),
-    ],
-)
-def test_a_merchant_number_and_several_codes_is_a_batch_without_duplicates(
-    text: str, refs: list[QrCodeRef], duplicates: int
-) -> None:
-    """A merchant number and several ids or URLs is a batch, in order, repeats dropped."""
-    assert parse_command(text) == BatchRequest(tuple(refs), duplicates=duplicates)
+def test_an_environment_word_puts_every_code_of_a_batch_on_its_gateway() -> None:
+    """`测试` before a list: each of its codes goes to the test gateway."""
+    assert parse_command(f"测试 {MID} {QR} {OTHER}") == BatchRequest(
+        (TEST, QrCodeRef(MID, OTHER, env="test"))
+    )
 
 
-@pytest.mark.parametrize("text", [f"{MID}。{QR}。{QR}。", f"【{MID}】【{QR}】【{QR}】"])
-def test_one_code_typed_twice_is_one_lookup(text: str) -> None:
-    """A repeat is dropped; what is left is the single lookup, not a batch of one."""
-    assert parse_command(text) == SEED
-
-
-def test_a_batch_of_twenty_is_taken_and_twenty_one_is_refused() -> None:
-    """20 distinct codes is a batch; 21 is refused, repeats not counted."""
-    ids = [f"{n:026}" for n in range(1, 22)]
-    batch = parse_command(" ".join([MID, *ids[:20], ids[0]]))
-    assert isinstance(batch, BatchRequest)
-    assert (len(batch.refs), batch.duplicates) == (20, 1)
+def test_an_environment_word_against_a_listed_urls_host_names_that_code() -> None:
+    """`prod` with a test URL in a list: refused, naming the code whose URL contradicts it."""
     with pytest.raises(UsageError) as caught:
-        parse_command(" ".join([MID, *ids]))
-    assert "That is 21 QR codes; /qrinfo looks up at most 20 at once" in str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("text", "says"),
-    [
-        (f"{URL} {QR} {MID}", "merchant number first"),
-        (f"商户号：{MID} mid：{MID} {QR}", "of one merchant"),
-        (f"{MID} {QR} 3194-bad-id", "`3194-bad-id` is not a QR code id"),
-        (f"{MID} {QR} https://evil.example/x", "`https://evil.example/x` is not a Chinaums"),
-        (f"{MID} 898340149000006 {QR}", "`898340149000006` looks like a merchant number"),
-        (f"{MID} 商户号：898340149000006 {QR}", "`898340149000005` looks like a merchant number"),
-        (
-            f"prod {MID} {QR} https://qr-test1.chinaums.com/bills/qrCode.do?id={OTHER}",
-            f"`prod` asks for production, but the URL of `{OTHER}` is a code from the test",
-        ),
-    ],
-)
-def test_a_batch_that_cannot_be_read_says_why(text: str, says: str) -> None:
-    """No merchant number first, two merchants, a bad id or a contradiction: refused."""
-    with pytest.raises(UsageError) as caught:
-        parse_command(text)
-    assert says in str(caught.value.problem)
-
-
-def test_the_form_takes_several_codes_one_per_line() -> None:
-    """The form's QR field takes a list; a URL's host names its environment."""
-    test_url = f"https://qr-test1.chinaums.com/bills/qrCode.do?id={OTHER}"
-    batch = parse_form(MID, f"{QR}\n{test_url}\n{QR}\n")
-    assert batch == BatchRequest((SEED, QrCodeRef(MID, OTHER, env="test")), duplicates=1)
-
-
-def test_the_form_refuses_a_bad_code_in_a_list_and_more_than_twenty() -> None:
-    """A bad code in the form's list is named; more than 20 is refused."""
-    with pytest.raises(FormErrors) as caught:
-        parse_form(MID, f"{QR}\n3194-bad")
-    assert "`3194-bad` is not a QR code id of 8 to 32" in str(caught.value.errors["qrCodeId"])
-    with pytest.raises(FormErrors) as caught:
-        parse_form(MID, "\n".join(f"{n:026}" for n in range(21)))
-    assert "That is 21 QR codes; look up at most 20 at once" in str(caught.value.errors["qrCodeId"])
+        parse_command(f"prod {MID} {QR} https://qr-test1.chinaums.com/bills/qrCode.do?id={OTHER}")
+    assert f"`prod` asks for production, but the URL of `{OTHER}` is a code from the test" in str(
+        caught.value.problem
+    )
 
 
 # --- which environment: a first word, or a pasted URL's host -----------------------------------
@@ -487,15 +303,3 @@ def test_a_word_and_a_url_from_another_environment_are_refused() -> None:
     assert "`prod` asks for production, but that URL is a code from the test environment" in str(
         caught.value.problem
     )
-
-
-def test_a_button_value_keeps_its_gateway_and_refuses_an_unknown_one() -> None:
-    """The environment round-trips through a button; one no bot has is a tampered value."""
-    ref = QrCodeRef(MID, QR, env="test")
-    assert decode_button_value(encode_button_value(ref)) == ref
-    with pytest.raises(UsageError):
-        decode_button_value(json.dumps({"mid": MID, "qr": QR, "env": "staging"}))
-    with pytest.raises(UsageError):
-        decode_button_value(json.dumps({"mid": MID, "qr": QR, "env": ["test"]}))
-    with pytest.raises(UsageError):  # nested too deep for json to read: a message, no traceback
-        decode_button_value("[" * 1000)

@@ -1,0 +1,111 @@
+"""Which language each reader gets: their Slack locale, asked once at a time per user and
+cached (failures for less long), else the default; never a failed lookup over it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.slack.webapi.language import (
+    FAILURE_TTL_SECONDS,
+    LOCALE_TTL_SECONDS,
+    Reader,
+    Readers,
+    language_of,
+    users_info_locale,
+)
+from tests.slack.fakes import FakeSlackApi
+from tests.slack.helpers import Clock, web_client
+
+
+async def test_readers_ask_slack_once_at_a_time_per_user() -> None:
+    """Ten cards at once for one new user: one users.info; the answer is then remembered."""
+    calls: list[str] = []
+    answer = asyncio.Event()
+
+    async def lookup(client: Any, user: str) -> str:
+        calls.append(user)
+        await answer.wait()
+        return "zh-CN"
+
+    readers = Readers("en", lookup=lookup)
+    waiting = [readers.reader(None, "U1").translator() for _ in range(10)]  # type: ignore[arg-type]
+    answer.set()
+    assert {tr.language for tr in await asyncio.gather(*waiting)} == {"zh"}
+    assert readers.known("U1").language == "zh"
+    assert (await readers.reader(None, "U1").translator()).language == "zh"  # type: ignore[arg-type]
+    assert calls == ["U1"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [("zh-CN", "zh"), ("zh_TW", "zh"), ("ZH", "zh"), ("en-US", "en"), ("ja-JP", "en"),
+     ("", None), (None, None)],
+)  # fmt: skip
+def test_a_chinese_locale_is_chinese_any_other_english(
+    locale: str | None, language: str | None
+) -> None:
+    assert language_of(locale) == language
+
+
+async def test_the_locale_is_asked_of_users_info_with_include_locale(
+    slack_api: FakeSlackApi,
+) -> None:
+    slack_api.locales["U1"] = "zh-CN"
+    assert await users_info_locale(web_client(slack_api), "U1") == "zh-CN"
+    [call] = slack_api.of("users.info")
+    assert call["user"] == "U1"
+    assert call["include_locale"] in {"1", "true"}
+
+
+async def test_a_failed_read_is_the_default_and_asked_again_after_a_while() -> None:
+    """Slack would not say: the default, for FAILURE_TTL_SECONDS, then asked again."""
+    calls: list[str] = []
+
+    async def failing(client: Any, user: str) -> str:
+        calls.append(user)
+        raise TimeoutError
+
+    clock = Clock()
+    readers = Readers("zh", lookup=failing, clock=clock)
+    assert (await readers.reader(None, "U1").translator()).language == "zh"  # type: ignore[arg-type]
+    await readers.reader(None, "U1").translator()  # type: ignore[arg-type]
+    assert calls == ["U1"]
+    clock.now += FAILURE_TTL_SECONDS
+    await readers.reader(None, "U1").translator()  # type: ignore[arg-type]
+    assert calls == ["U1", "U1"]
+
+
+async def test_a_known_language_is_kept_for_an_hour() -> None:
+    calls: list[str] = []
+
+    async def lookup(client: Any, user: str) -> str:
+        calls.append(user)
+        return "zh-CN"
+
+    clock = Clock()
+    readers = Readers("en", lookup=lookup, clock=clock)
+    await readers.reader(None, "U1").translator()  # type: ignore[arg-type]
+    clock.now += LOCALE_TTL_SECONDS - 1
+    assert readers.known("U1").language == "zh"
+    clock.now += 1
+    assert readers.known("U1").language == "en"
+
+
+async def test_no_user_or_no_lookup_is_the_default_without_asking() -> None:
+    readers = Readers("zh", lookup=None)
+    assert (await readers.reader(None, "U1").translator()).language == "zh"  # type: ignore[arg-type]
+    assert readers.channel.language == "zh"
+    assert readers.known(None).language == "zh"
+
+
+async def test_a_reader_waits_at_most_its_wait_then_answers_in_the_default() -> None:
+    """A locale Slack has not given yet: the default now, and without waiting at all."""
+    pending: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    reader = Reader("en", pending, wait=0.0)
+    assert reader.translator_now().language == "en"
+    assert (await reader.translator()).language == "en"
+    pending.set_result("zh")
+    assert reader.translator_now().language == "zh"
