@@ -34,6 +34,8 @@ class InFlight:
 
     async def drain(self, wait: float) -> bool:
         """Wait until no work is left (True), or *wait* seconds (False)."""
+        if self._idle.is_set():  # nothing running: drained, even with no time to wait
+            return True
         try:
             await asyncio.wait_for(self._idle.wait(), wait)
         except TimeoutError:

@@ -45,3 +45,7 @@ async def test_work_that_fails_is_no_longer_counted() -> None:
     await asyncio.gather(task, return_exceptions=True)
     assert len(inflight) == 0
     assert await inflight.drain(60)  # returns at once: nothing to wait for
+
+
+async def test_nothing_tracked_is_drained_even_with_no_time_to_wait() -> None:
+    assert await InFlight().drain(0)
