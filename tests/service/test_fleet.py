@@ -1,4 +1,5 @@
-"""Identical lookups across replicas (FleetCalls) and the fleet's circuit, against a real Redis."""
+"""FleetCalls (bot/service/fleet.py): identical lookups across replicas share one gateway
+call, against a real Redis."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import asyncio
 from typing import Any
 
 from bot.service.fleet import FleetCalls
-from bot.store.breaker import RedisBreaker
 from bot.store.redis import FleetStore
 
 KEY = ("898340149000005", "31942002268195125132885377")
@@ -56,29 +56,6 @@ async def test_when_the_calling_replica_dies_the_waiter_makes_its_own_call(redis
     assert shared is not None
     assert shared.value == {"answer": "mine"}
     await store.aclose()
-
-
-async def test_the_fleet_makes_one_trial_call_after_a_pause(redis_url: str) -> None:
-    circuits = [RedisBreaker(FleetStore(redis_url)) for _ in range(3)]
-    await circuits[0].opened(None, cooldown=0.05)
-    fleet = await circuits[1].read()
-    assert not isinstance(fleet, type(None))
-    await asyncio.sleep(0.1)  # the pause is over
-    claims = await asyncio.gather(*(c.trial(5.0) for c in circuits))
-    assert sorted(bool(c) for c in claims) == [False, False, True]
-    await circuits[2].closed()
-    fleet = await RedisBreaker(FleetStore(redis_url)).read()
-    assert not isinstance(fleet, bool)
-
-
-async def test_a_trial_that_fails_lets_no_second_replica_try_before_the_next_pause(
-    redis_url: str,
-) -> None:
-    circuits = [RedisBreaker(FleetStore(redis_url)) for _ in range(2)]
-    assert await circuits[0].trial(5.0) is True
-    await circuits[0].opened(None, cooldown=0.01)  # the trial failed: open again
-    await asyncio.sleep(0.05)  # that pause is over too, but the trial is still claimed
-    assert await circuits[1].trial(5.0) is False
 
 
 async def test_an_unreadable_answer_in_redis_is_a_miss_not_a_failure(redis_url: str) -> None:
