@@ -1,6 +1,11 @@
-"""The provider's own examples: the signing test vector and the seed page's reply."""
+"""The provider's own examples (the signing test vector, the seed page's reply), and a
+breaker on clocks a test moves."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.gateway.breaker import Breaker
 
 # The official test vector, from the provider's authentication guide.
 V_APP_ID = "12345678901234567890123456789012"
@@ -47,3 +52,32 @@ SEED_REPLY = {
     "returnUrl": "http://www.test.com/return",
     "installmentNumber": "12",
 }
+
+
+class Clocks:
+    """A monotonic clock and a wall clock that move together, by hand."""
+
+    def __init__(self) -> None:
+        self.seconds = 100.0
+        self.wall = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def now(self) -> datetime:
+        return self.wall
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+        self.wall += timedelta(seconds=seconds)
+
+
+def make_breaker(clocks: Clocks, *, failures: int = 3, cooldown: float = 30.0) -> Breaker:
+    return Breaker(
+        failures=failures, cooldown=cooldown, clock=clocks.monotonic, wall_clock=clocks.now
+    )
+
+
+def state_of(breaker: Breaker) -> str:
+    """The breaker's state, read afresh (a plain str: mypy would narrow ``breaker.state``)."""
+    return breaker.state

@@ -1,0 +1,56 @@
+"""The process's one HTTP client (bot/gateway/transport.py): aiohttp underneath in production,
+a given transport in tests, our User-Agent, and no redirects followed."""
+
+from __future__ import annotations
+
+import httpx
+from httpx_aiohttp import HttpxAiohttpClient
+
+from bot.gateway.transport import USER_AGENT, new_http_client
+from bot.version import version
+
+
+def test_the_user_agent_names_the_release_without_spaces() -> None:
+    assert USER_AGENT.startswith("qrinfo/")
+    assert " " not in USER_AGENT
+    assert USER_AGENT in {"qrinfo/" + version(), "qrinfo/unknown"}
+
+
+async def test_a_given_transport_carries_every_request_with_our_user_agent() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, text="ok")
+
+    async with new_http_client(httpx.MockTransport(answer)) as client:
+        response = await client.post("https://gateway.test/q", content=b"{}")
+    assert response.text == "ok"
+    assert seen[0].headers["User-Agent"] == USER_AGENT
+
+
+async def test_a_redirect_is_given_back_not_followed() -> None:
+    def redirect(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": "https://elsewhere.test/"})
+
+    async with new_http_client(httpx.MockTransport(redirect)) as client:
+        response = await client.post("https://gateway.test/q")
+    assert response.status_code == 302
+
+
+async def test_without_a_transport_it_rides_on_aiohttp() -> None:
+    client = new_http_client(max_connections=7)
+    assert isinstance(client, HttpxAiohttpClient)
+    assert client.headers["User-Agent"] == USER_AGENT
+    assert not client.follow_redirects
+    await client.aclose()
+
+
+async def test_mounts_send_their_urls_to_their_own_transport() -> None:
+    def sandbox(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="sandbox")
+
+    client = new_http_client(mounts={"http://sandbox.invalid": httpx.MockTransport(sandbox)})
+    response = await client.get("http://sandbox.invalid/anything")
+    assert response.text == "sandbox"
+    await client.aclose()
