@@ -1,8 +1,10 @@
-"""Signed requests for driving the sandbox directly, without the client."""
+"""Signed requests for driving the sandbox directly, without the client; a sandbox that
+records what reached it."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,3 +101,17 @@ def reply(response: SandboxResponse) -> dict[str, Any]:
     data = json.loads(response.body)
     assert isinstance(data, dict)
     return data
+
+
+class RecordingSandbox(SandboxGateway):
+    """The sandbox gateway, noting each request's method, path, headers and body."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
+
+    async def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> SandboxResponse:
+        self.seen.append((method, path, dict(headers), body))
+        return await super().handle(method, path, headers, body)
