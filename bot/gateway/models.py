@@ -75,11 +75,11 @@ def _to_date(value: Any) -> Any:
     return value
 
 
-def _blank_to_none(value: Any) -> Any:
+def blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-def _code_text(value: Any) -> Any:
+def code_text(value: Any) -> Any:
     # Gateway-level codes are numeric and some replies send them as numbers.
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -108,7 +108,7 @@ def yuan(fen: int | Decimal) -> Decimal:
         return (amount / FEN_PER_YUAN).quantize(CENT)
 
 
-class _GatewayModel(BaseModel):
+class GatewayModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
@@ -117,7 +117,7 @@ class _GatewayModel(BaseModel):
     )
 
 
-class QueryQrCodeInfoRequest(_GatewayModel):
+class QueryQrCodeInfoRequest(GatewayModel):
     """The body we send. Field order and names follow the provider's sample."""
 
     request_timestamp: str
@@ -133,7 +133,7 @@ class QueryQrCodeInfoRequest(_GatewayModel):
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-class Goods(_GatewayModel):
+class Goods(GatewayModel):
     """One line of the goods list."""
 
     goods_id: str | None = None
@@ -151,12 +151,12 @@ class Goods(_GatewayModel):
         return self.quantity * self.price
 
 
-class QrCodeInfo(_GatewayModel):
+class QrCodeInfo(GatewayModel):
     """The reply. ``err_code`` is always there; everything else may be missing."""
 
-    err_code: Annotated[str, BeforeValidator(_code_text)]
-    err_msg: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
-    err_info: Annotated[str | None, BeforeValidator(_blank_to_none)] = None  # gateway-level text
+    err_code: Annotated[str, BeforeValidator(code_text)]
+    err_msg: Annotated[str | None, BeforeValidator(blank_to_none)] = None
+    err_info: Annotated[str | None, BeforeValidator(blank_to_none)] = None  # gateway-level text
     request_timestamp: BeijingDateTime | None = None
     response_timestamp: BeijingDateTime | None = Field(
         default=None,

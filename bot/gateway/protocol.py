@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 QUERY_PATH = "/v1/netpay/bills/query-qrcode-info"
+BILLS_PATH = "/v1/netpay/bills/query"  # a bill's payment status (账单查询)
 TOKEN_PATH = "/v1/token/access"  # noqa: S105  # a URL path, not a password
 # The provider allows this many live access tokens per appId, each living an hour.
 MAX_LIVE_TOKENS = 10
