@@ -83,3 +83,14 @@ class Attempts:
             self.count,
             self.elapsed * 1000,
         )
+
+    def bill_found(self, mid: str, bill_no: str, bill_status: str | None) -> None:
+        log.info(
+            "bill found mid=%s billNo=%s billStatus=%s msgId=%s attempts=%d elapsed_ms=%.0f",
+            mid,
+            bill_no,
+            bill_status,
+            self.msg_id,
+            self.count,
+            self.elapsed * 1000,
+        )

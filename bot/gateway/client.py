@@ -1,4 +1,6 @@
-"""The async client for ``query-qrcode-info``: body, auth, admission, one deadline, retries.
+"""The async client for ``query-qrcode-info`` and ``bills/query``: body, auth, admission, one
+deadline, retries. Both calls take the one path (:meth:`QrCodeClient._call`), so they share
+the breaker, the in-flight cap and the token.
 
 One ``httpx.AsyncClient`` per process is passed in (see
 :func:`bot.gateway.transport.new_http_client`); the network is one constructor
@@ -11,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic
 
 import httpx
 import stamina
@@ -19,14 +22,16 @@ from bot.fleet_state import FleetBreaker, FleetTokens
 from bot.gateway.admission import Admission
 from bot.gateway.attempts import Attempts, Retryable, Try
 from bot.gateway.auth import AccessTokenAuth, BodySigAuth
+from bot.gateway.bills import BillInfo, BillRef, BillsQueryRequest
 from bot.gateway.breaker import Breaker
 from bot.gateway.config import GatewayConfig
 from bot.gateway.errors import GatewayError
 from bot.gateway.ids import check_mid, check_qr_code_id
-from bot.gateway.interpret import interpret
+from bot.gateway.interpret import ReplyT, interpret
 from bot.gateway.models import QrCodeInfo, QueryQrCodeInfoRequest
 from bot.gateway.network import describe_transport_error, gateway_origin
 from bot.gateway.protocol import (
+    BILLS_PATH,
     JSON_HEADERS,
     QUERY_PATH,
     NonceFactory,
@@ -45,6 +50,18 @@ from bot.gateway.tokens import IssuedToken, TokenCache, fetch_token
 # project's only user of stamina. (Passing none also drops the Prometheus and
 # structlog hooks stamina would add if those packages were installed: they are not.)
 stamina.instrumentation.set_on_retry_hooks(())
+
+
+@dataclass(frozen=True, slots=True)
+class _Call(Generic[ReplyT]):
+    """One call to one of the gateway's APIs: where, the bytes to sign and send, the model
+    its SUCCESS reply is read into, its time budget (seconds), and its bookkeeping."""
+
+    path: str
+    body: bytes
+    model: type[ReplyT]
+    budget: float
+    attempts: Attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,34 +140,70 @@ class QrCodeClient:
             src_reserve=self._src_reserve,
             system_id=self._system_id,
         )
-        if attempts is None:
-            attempts = Attempts(msg_id=request.msg_id)
-        attempts.msg_id = request.msg_id
-        try:
-            async with self.admission.call(attempts.msg_id):
-                info = await self._within_deadline(request.to_bytes(), attempts)
-        except GatewayError as error:
-            attempts.failed(error)
-            raise
-        attempts.found(request.mid, request.qr_code_id)
+        attempts = attempts if attempts is not None else Attempts(msg_id=request.msg_id)
+        call = _Call(QUERY_PATH, request.to_bytes(), QrCodeInfo, self.timeout, attempts)
+        info = await self._call(call, request.msg_id)
+        call.attempts.found(request.mid, request.qr_code_id)
         return info
 
-    async def _within_deadline(self, body: bytes, attempts: Attempts) -> QrCodeInfo:
+    async def query_bill(
+        self,
+        bill: BillRef,
+        *,
+        msg_id: str | None = None,
+        attempts: Attempts | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109  # the budget inside the client's own
+    ) -> BillInfo:
+        """The payment status of *bill* (``bills/query``), or one of the errors of
+        :mod:`bot.gateway.errors` (NO_BILL, a GatewayRejected, for a bill that is not there).
+
+        As :meth:`query_qrcode_info`: the same admission, auth, retries and errors. It ends
+        within *timeout* seconds, never later than the client's own ``timeout``.
+        """
+        request = BillsQueryRequest(
+            request_timestamp=body_timestamp(self._wall_clock()),
+            mid=bill.mid,
+            tid=bill.tid,
+            inst_mid=bill.inst_mid,
+            bill_no=bill.bill_no,
+            bill_date=bill.bill_date.isoformat(),
+            msg_id=msg_id or self._new_msg_id(),
+            src_reserve=self._src_reserve,
+        )
+        budget = self.timeout if timeout is None else min(timeout, self.timeout)
+        attempts = attempts if attempts is not None else Attempts(msg_id=request.msg_id)
+        call = _Call(BILLS_PATH, request.to_bytes(), BillInfo, budget, attempts)
+        info = await self._call(call, request.msg_id)
+        call.attempts.bill_found(request.mid, request.bill_no, info.bill_status)
+        return info
+
+    async def _call(self, call: _Call[ReplyT], msg_id: str | None) -> ReplyT:
+        """*call* through admission, within its budget, its outcome noted in its attempts."""
+        call.attempts.msg_id = msg_id
         try:
-            async with asyncio.timeout(self.timeout - attempts.elapsed):
-                return await self._with_retries(body, attempts)
+            async with self.admission.call(msg_id):
+                return await self._within_deadline(call)
+        except GatewayError as error:
+            call.attempts.failed(error)
+            raise
+
+    async def _within_deadline(self, call: _Call[ReplyT]) -> ReplyT:
+        attempts = call.attempts
+        try:
+            async with asyncio.timeout(call.budget - attempts.elapsed):
+                return await self._with_retries(call)
         except TimeoutError:
             # The last failed attempt says what is wrong; attempts and time follow in
             # the error. Only when none ended before the deadline is it a timeout.
             reason = (
                 attempts.last_reason
-                or f"no answer from the gateway at {self.origin} within {self.timeout:g} s"
+                or f"no answer from the gateway at {self.origin} within {call.budget:g} s"
             )
             raise attempts.unavailable(reason) from None
         except Retryable as exc:  # the attempts ran out first (only in stamina's test mode)
             raise attempts.unavailable(exc.reason) from None
 
-    async def _with_retries(self, body: bytes, attempts: Attempts) -> QrCodeInfo:
+    async def _with_retries(self, call: _Call[ReplyT]) -> ReplyT:
         retrying = stamina.retry_context(
             on=Retryable,
             attempts=None,  # the deadline around us decides when to stop
@@ -161,19 +214,20 @@ class QrCodeClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(body, attempts)
+                return await self._attempt(call)
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
-    async def _attempt(self, body: bytes, attempts: Attempts) -> QrCodeInfo:
-        """One attempt, noted in *attempts* however it ends."""
+    async def _attempt(self, call: _Call[ReplyT]) -> ReplyT:
+        """One attempt, noted in the call's attempts however it ends."""
+        attempts = call.attempts
         attempts.count += 1
         started = time.monotonic()
         status: int | None = None
         failed: str | None = None
         try:
-            response = await self._post(body, attempts)
+            response = await self._post(call)
             status = response.status_code
-            return interpret(response, attempts, origin=self.origin)
+            return interpret(response, attempts, origin=self.origin, model=call.model)
         except Retryable as failure:
             attempts.failed_attempt(failure)
             failed = failure.reason
@@ -187,15 +241,15 @@ class QrCodeClient:
         finally:
             attempts.tries.append(Try(status, (time.monotonic() - started) * 1000, failed))
 
-    async def _post(self, body: bytes, attempts: Attempts) -> httpx.Response:
-        remaining = self.timeout - attempts.elapsed
+    async def _post(self, call: _Call[ReplyT]) -> httpx.Response:
+        remaining = call.budget - call.attempts.elapsed
         # One attempt may use at most half the budget, so a hung connection
         # leaves time for a second try.
-        attempt_timeout = max(0.05, min(remaining, max(self.timeout / 2, 1.0)))
+        attempt_timeout = max(0.05, min(remaining, max(call.budget / 2, 1.0)))
         try:
             return await self._http.post(
-                self.base_url + QUERY_PATH,
-                content=body,
+                self.base_url + call.path,
+                content=call.body,
                 headers=JSON_HEADERS,
                 auth=self._auth,
                 timeout=attempt_timeout,

@@ -1,21 +1,41 @@
-"""Reading the gateway's replies: a QR code, a definite refusal, or something to retry."""
+"""Reading the gateway's replies: a QR code or a bill, a definite refusal, or something to
+retry. Both APIs answer alike; only the model a SUCCESS reply is read into differs."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import httpx
 from pydantic import ValidationError
 
 from bot.gateway.attempts import Attempts, Retryable
 from bot.gateway.errors import AUTH_CODES, TRANSIENT_CODES, GatewayAuthError, GatewayRejected
-from bot.gateway.models import QrCodeInfo
+from bot.gateway.models import GatewayModel, QrCodeInfo
+
+ReplyT = TypeVar("ReplyT", bound=GatewayModel)
 
 
-def interpret(response: httpx.Response, attempts: Attempts, *, origin: str) -> QrCodeInfo:
-    """The QR code in *response*; else GatewayAuthError, GatewayRejected, GatewayUnavailable,
-    or Retryable when another attempt may do better (5xx, 429, a busy code, garbled JSON)."""
+@overload
+def interpret(response: httpx.Response, attempts: Attempts, *, origin: str) -> QrCodeInfo: ...
+
+
+@overload
+def interpret(
+    response: httpx.Response, attempts: Attempts, *, origin: str, model: type[ReplyT]
+) -> ReplyT: ...
+
+
+def interpret(
+    response: httpx.Response,
+    attempts: Attempts,
+    *,
+    origin: str,
+    model: type[GatewayModel] = QrCodeInfo,
+) -> GatewayModel:
+    """The reply in *response* read as *model* (a QR code unless told); else GatewayAuthError,
+    GatewayRejected, GatewayUnavailable, or Retryable when another attempt may do better
+    (5xx, 429, a busy code, garbled JSON)."""
     status = response.status_code
     data = json_object(response.content)
     attempts.answered(status, data if data is not None else _snippet(response.content))
@@ -39,7 +59,7 @@ def interpret(response: httpx.Response, attempts: Attempts, *, origin: str) -> Q
     if code != "SUCCESS":
         raise GatewayRejected(code=code, message=message, msg_id=attempts.msg_id)
     try:
-        return QrCodeInfo.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise attempts.unavailable(_describe_invalid(exc)) from None
 

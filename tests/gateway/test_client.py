@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from datetime import date
 from typing import Any
 
 import httpx
@@ -12,14 +14,17 @@ import pytest
 import respx
 from pydantic import SecretStr
 
+from bot.gateway.attempts import Attempts
+from bot.gateway.bills import BillRef
 from bot.gateway.client import QrCodeClient
 from bot.gateway.errors import (
     GatewayAuthError,
+    GatewayBreakerOpen,
     GatewayRejected,
     GatewayUnavailable,
     InvalidInput,
 )
-from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
+from bot.gateway.protocol import BILLS_PATH, QUERY_PATH, TOKEN_PATH
 from bot.gateway.signing import body_signature, parse_body_sig_header, token_signature
 from bot.gateway.tokens import IssuedToken, fetch_token
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
@@ -551,3 +556,148 @@ async def test_no_secret_reaches_logs_reprs_or_exceptions(
     assert caplog.records, "the lookup should have logged something"
     for secret in (APP_KEY, TOKEN, header, header.split("Signature=")[-1].strip('"')):
         assert secret not in everything
+
+
+# --- bills/query ----------------------------------------------------------------------------
+
+SEED_BILL = BillRef(
+    mid=MID,
+    tid="00000001",
+    inst_mid="QRPAYDEFAULT",
+    bill_no="10A31689733046250",
+    bill_date=date(2020, 2, 26),
+)
+BILL_REPLY = {
+    "errCode": "SUCCESS",
+    "billNo": "10A31689733046250",
+    "billDate": "2020-02-26",
+    "billStatus": "PAID",
+    "totalAmount": 2,
+    "billPayment": {"payTime": "2020-02-26 14:02:11", "targetSys": "Alipay 2.0"},
+}
+
+
+async def test_a_bill_is_asked_with_its_own_fields_signed_as_sent_and_no_system_id(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """bills/query carries the bill's mid, tid, instMid, number and own date; no systemId,
+    even when the client has one for query-qrcode-info; the signature covers the bytes sent."""
+    route = gateway.post(BILLS_PATH).mock(return_value=ok(BILL_REPLY))
+    client = make_client(chinaums_system_id="35325423", chinaums_src_reserve="测试")
+    info = await client.query_bill(SEED_BILL, msg_id="b-1")
+    assert info.state == "paid"
+    sent = route.calls.last.request
+    assert json.loads(sent.content) == {
+        "requestTimestamp": "2026-11-25 12:00:00",
+        "mid": MID,
+        "tid": "00000001",
+        "instMid": "QRPAYDEFAULT",
+        "billNo": "10A31689733046250",
+        "billDate": "2020-02-26",
+        "msgId": "b-1",
+        "srcReserve": "测试",
+    }
+    parts = parse_body_sig_header(sent.headers["Authorization"])
+    assert parts is not None
+    assert parts.signature == body_signature(
+        app_id=APP_ID,
+        app_key=APP_KEY,
+        timestamp=parts.timestamp,
+        nonce=parts.nonce,
+        body=sent.content,
+    )
+
+
+async def test_a_bills_5xx_is_retried_and_its_attempts_recorded(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """A 503 is retried as for a QR code; attempts hold both tries and the last raw reply."""
+    route = gateway.post(BILLS_PATH).mock(
+        side_effect=[httpx.Response(503, text="busy"), ok(BILL_REPLY)]
+    )
+    attempts = Attempts(msg_id=None)
+    info = await make_client().query_bill(SEED_BILL, attempts=attempts)
+    assert info.bill_payment is not None
+    assert route.call_count == 2
+    assert [t.status for t in attempts.tries] == [503, 200]
+    assert (attempts.status, attempts.reply) == (200, BILL_REPLY)
+    assert attempts.msg_id == json.loads(route.calls.last.request.content)["msgId"]
+
+
+async def test_no_such_bill_is_rejected_once_with_its_raw_reply_kept(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """NO_BILL is a GatewayRejected, not retried; the operator's raw reply is kept."""
+    refusal = {"errCode": "NO_BILL", "errMsg": "无法找到指定的账单"}
+    route = gateway.post(BILLS_PATH).mock(return_value=ok(refusal))
+    attempts = Attempts(msg_id=None)
+    with pytest.raises(GatewayRejected) as caught:
+        await make_client().query_bill(SEED_BILL, msg_id="b-2", attempts=attempts)
+    assert (caught.value.code, caught.value.msg_id) == ("NO_BILL", "b-2")
+    assert route.call_count == 1
+    assert attempts.reply == refusal
+
+
+async def test_a_bills_failure_streak_opens_the_breaker_the_qr_lookup_sees(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """One breaker per gateway: bills/query failing opens it for query-qrcode-info too."""
+    gateway.post(BILLS_PATH).mock(return_value=httpx.Response(502, text="down"))
+    qr_route = gateway.post(QUERY_PATH).mock(return_value=ok())
+    client = make_client(qrinfo_breaker_failures=2, chinaums_timeout=0.3)
+    for _ in range(2):
+        with pytest.raises(GatewayUnavailable):
+            await client.query_bill(SEED_BILL)
+    with pytest.raises(GatewayBreakerOpen):
+        await client.query_qrcode_info(MID, QR)
+    assert qr_route.call_count == 0
+
+
+async def test_a_bills_timeout_shorter_than_the_clients_is_the_deadline(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """timeout= cuts the bill's call at its own budget, well inside the client's 2 s."""
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(60)
+        raise AssertionError("unreachable")
+
+    gateway.post(BILLS_PATH).mock(side_effect=hang)
+    started = time.monotonic()
+    async with asyncio.timeout(30):  # a bound against a broken deadline, not a measurement
+        with pytest.raises(GatewayUnavailable) as caught:
+            await make_client(chinaums_timeout=2.0).query_bill(SEED_BILL, timeout=0.3)
+    assert time.monotonic() - started < 1.5
+    assert "within 0.3 s" in str(caught.value)
+
+
+async def test_a_bills_timeout_longer_than_the_clients_is_cut_to_the_clients(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """No caller stretches the client's own timeout."""
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(60)
+        raise AssertionError("unreachable")
+
+    gateway.post(BILLS_PATH).mock(side_effect=hang)
+    async with asyncio.timeout(30):
+        with pytest.raises(GatewayUnavailable) as caught:
+            await make_client(chinaums_timeout=1.0).query_bill(SEED_BILL, timeout=20)
+    assert "within 1 s" in str(caught.value)
+
+
+async def test_the_bills_call_uses_the_qr_lookups_access_token(
+    gateway: respx.MockRouter, make_client: ClientFactory
+) -> None:
+    """One token serves both APIs."""
+    token_route = gateway.post(TOKEN_PATH).mock(return_value=token_reply())
+    gateway.post(QUERY_PATH).mock(return_value=ok())
+    bills_route = gateway.post(BILLS_PATH).mock(return_value=ok(BILL_REPLY))
+    client = make_client(chinaums_auth="token")
+    await client.query_qrcode_info(MID, QR)
+    await client.query_bill(SEED_BILL)
+    assert token_route.call_count == 1
+    assert bills_route.calls.last.request.headers["Authorization"] == (
+        f"OPEN-ACCESS-TOKEN AccessToken={TOKEN}"
+    )
