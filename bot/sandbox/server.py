@@ -31,6 +31,7 @@ async def _health(request: web.Request) -> web.Response:
         {
             "ok": True,
             "queries": gateway.query_requests,
+            "billQueries": gateway.bill_requests,
             "tokenRequests": gateway.token_requests,
             "inFlight": gateway.in_flight,
             "peakInFlight": gateway.peak_in_flight,

@@ -8,7 +8,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
+import httpx
+
+from bot.config import load_settings
+from bot.gateway.client import QrCodeClient
+from bot.gateway.protocol import BILLS_PATH, QUERY_PATH, TOKEN_PATH
 from bot.gateway.signing import (
     body_sig_header,
     body_timestamp,
@@ -18,11 +22,14 @@ from bot.gateway.signing import (
     token_signature,
 )
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
-from bot.sandbox.gateway import SandboxGateway, SandboxResponse
+from bot.sandbox.gateway import SandboxGateway
+from bot.sandbox.replies import SandboxResponse
+from bot.wiring import build_gateway
 
 NOW = datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC)
 SEED_MID = "898340149000005"
 SEED_QR = "31942002268195125132885377"
+SEED_BILL_NO = "10A31689733046250"
 
 
 class Clock:
@@ -38,12 +45,40 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+def client_for(
+    url: str, http: httpx.AsyncClient, clock: Clock, auth: str, timeout: float = 2.0
+) -> QrCodeClient:
+    """The client as the app builds it for the sandbox at *url*, on *clock*."""
+    settings = load_settings(
+        chinaums_env="sandbox",
+        chinaums_base_url=url,
+        chinaums_auth=auth,
+        chinaums_timeout=timeout,
+    )
+    return build_gateway(settings, http, wall_clock=clock)
+
+
 def query_body(**fields: Any) -> bytes:
     data: dict[str, Any] = {
         "requestTimestamp": body_timestamp(NOW),
         "mid": SEED_MID,
         "qrCodeId": SEED_QR,
         "msgId": "test-msg-1",
+    } | fields
+    data = {k: v for k, v in data.items() if v is not None}
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def bills_body(**fields: Any) -> bytes:
+    """A bills/query body for the seed's bill (a field given None is left out)."""
+    data: dict[str, Any] = {
+        "requestTimestamp": body_timestamp(NOW),
+        "mid": SEED_MID,
+        "tid": "00000001",
+        "instMid": "QRPAYDEFAULT",
+        "billNo": SEED_BILL_NO,
+        "billDate": "2020-02-26",
+        "msgId": "test-bill-1",
     } | fields
     data = {k: v for k, v in data.items() if v is not None}
     return json.dumps(data, ensure_ascii=False).encode()
@@ -59,8 +94,9 @@ async def signed_query(
     timestamp: str | None = None,
     nonce: str | None = None,
     sign_instead: bytes | None = None,
+    path: str = QUERY_PATH,
 ) -> SandboxResponse:
-    """Send *body* with an OPEN-BODY-SIG header (over *sign_instead*, if given)."""
+    """Send *body* to *path* with an OPEN-BODY-SIG header (over *sign_instead*, if given)."""
     body = query_body() if body is None else body
     header = body_sig_header(
         app_id=app_id,
@@ -69,7 +105,7 @@ async def signed_query(
         nonce=nonce or new_nonce(),
         body=body if sign_instead is None else sign_instead,
     )
-    return await sandbox.handle("POST", QUERY_PATH, {"Authorization": header}, body)
+    return await sandbox.handle("POST", path, {"Authorization": header}, body)
 
 
 async def token_request(
@@ -91,10 +127,15 @@ async def token_request(
 
 
 async def token_query(
-    sandbox: SandboxGateway, token: str, body: bytes | None = None
+    sandbox: SandboxGateway, token: str, body: bytes | None = None, path: str = QUERY_PATH
 ) -> SandboxResponse:
     body = query_body() if body is None else body
-    return await sandbox.handle("POST", QUERY_PATH, {"authorization": token_header(token)}, body)
+    return await sandbox.handle("POST", path, {"authorization": token_header(token)}, body)
+
+
+async def signed_bills_query(sandbox: SandboxGateway, body: bytes | None = None) -> SandboxResponse:
+    """Send a bills/query *body* (the seed's bill by default), well signed."""
+    return await signed_query(sandbox, bills_body() if body is None else body, path=BILLS_PATH)
 
 
 def reply(response: SandboxResponse) -> dict[str, Any]:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
+from datetime import date
 
 import httpx
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.config import load_settings
-from bot.gateway.client import QrCodeClient
+from bot.gateway.bills import BillRef
 from bot.gateway.errors import GatewayRejected, GatewayUnavailable
 from bot.gateway.transport import new_http_client
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app
 from bot.sandbox.transport import SandboxTransport
-from bot.wiring import build_gateway
-from tests.sandbox.helpers import SEED_MID, SEED_QR, Clock
+from tests.sandbox.helpers import SEED_MID, SEED_QR, Clock, client_for
 
 
 @pytest.fixture
@@ -43,18 +43,6 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
     client = new_http_client()  # the production aiohttp transport
     yield client
     await client.aclose()
-
-
-def client_for(
-    url: str, http: httpx.AsyncClient, clock: Clock, auth: str, timeout: float = 2.0
-) -> QrCodeClient:
-    settings = load_settings(
-        chinaums_env="sandbox",
-        chinaums_base_url=url,
-        chinaums_auth=auth,
-        chinaums_timeout=timeout,
-    )
-    return build_gateway(settings, http, wall_clock=clock)
 
 
 @pytest.mark.parametrize("auth", ["body-sig", "token"])
@@ -135,3 +123,52 @@ async def test_the_in_process_transport_behaves_like_the_server(clock: Clock) ->
     finally:
         await http.aclose()
     assert info.mer_name == "测试商户"
+
+
+# --- bills/query ------------------------------------------------------------------------------
+
+HANGING_BILL_MID, HANGING_BILL_QR = "898530000011011", "31942611251300110000000011"
+
+
+@pytest.mark.parametrize("auth", ["body-sig", "token"])
+async def test_the_seeds_bill_is_paid_over_loopback_http(
+    sandbox_url: str, sandbox: SandboxGateway, http: httpx.AsyncClient, clock: Clock, auth: str
+) -> None:
+    """The bill the seed's code names comes back PAID by Alipay, with either auth scheme, and
+    (token mode) on the QR lookup's token."""
+    client = client_for(sandbox_url, http, clock, auth)
+    bill = BillRef.of(await client.query_qrcode_info(SEED_MID, SEED_QR))
+    assert bill is not None
+    info = await client.query_bill(bill, msg_id="contract-bill-1")
+    assert info.state == "paid"
+    assert info.bill_no == "10A31689733046250"
+    assert info.bill_payment is not None
+    assert info.bill_payment.target_sys == "Alipay 2.0"
+    assert (sandbox.query_requests, sandbox.bill_requests) == (1, 1)
+    assert sandbox.token_requests == (1 if auth == "token" else 0)
+
+
+@pytest.mark.parametrize("auth", ["body-sig", "token"])
+async def test_a_bill_asked_for_with_another_date_is_no_bill_over_http(
+    sandbox_url: str, http: httpx.AsyncClient, clock: Clock, auth: str
+) -> None:
+    """The strict sandbox finds no bill for the right number on the wrong date."""
+    client = client_for(sandbox_url, http, clock, auth)
+    bill = BillRef.of(await client.query_qrcode_info(SEED_MID, SEED_QR))
+    assert bill is not None
+    with pytest.raises(GatewayRejected) as caught:
+        await client.query_bill(dataclasses.replace(bill, bill_date=date(2020, 2, 27)))
+    assert caught.value.code == "NO_BILL"
+
+
+async def test_a_hanging_bills_query_is_cut_off_at_its_own_timeout_over_http(
+    sandbox_url: str, http: httpx.AsyncClient, clock: Clock
+) -> None:
+    """The sandbox's hanging bill ends in GatewayUnavailable at the call's timeout."""
+    client = client_for(sandbox_url, http, clock, "body-sig", timeout=5.0)
+    bill = BillRef.of(await client.query_qrcode_info(HANGING_BILL_MID, HANGING_BILL_QR))
+    assert bill is not None
+    async with asyncio.timeout(30):
+        with pytest.raises(GatewayUnavailable) as caught:
+            await client.query_bill(bill, timeout=0.5)
+    assert "within 0.5 s" in str(caught.value)

@@ -11,12 +11,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.gateway.protocol import QUERY_PATH
+from bot.gateway.protocol import BILLS_PATH, QUERY_PATH
 from bot.gateway.signing import body_sig_header, header_timestamp
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.sandbox.gateway import SandboxGateway
 from bot.sandbox.server import create_web_app, serve_sandbox
-from tests.sandbox.helpers import NOW, SEED_MID, Clock, RecordingSandbox, query_body
+from tests.sandbox.helpers import NOW, SEED_MID, Clock, RecordingSandbox, bills_body, query_body
 
 
 @pytest.fixture
@@ -36,13 +36,13 @@ async def client(
         yield test_client
 
 
-def signed_headers(body: bytes) -> dict[str, str]:
+def signed_headers(body: bytes, nonce: str = "nonce-server-1") -> dict[str, str]:
     return {
         "Authorization": body_sig_header(
             app_id=SANDBOX_APP_ID,
             app_key=SANDBOX_APP_KEY,
             timestamp=header_timestamp(NOW),
-            nonce="nonce-server-1",
+            nonce=nonce,
             body=body,
         ),
         "Content-Type": "application/json",
@@ -75,10 +75,14 @@ async def test_healthz_shows_the_gateways_counters(
 ) -> None:
     body = query_body()
     await client.post(QUERY_PATH, data=body, headers=signed_headers(body))
+    bill = bills_body()
+    answer = await client.post(BILLS_PATH, data=bill, headers=signed_headers(bill, "nonce-2"))
+    assert (await answer.json())["billStatus"] == "PAID"
     response = await client.get("/healthz")
     assert await response.json() == {
         "ok": True,
         "queries": 1,
+        "billQueries": 1,
         "tokenRequests": 0,
         "inFlight": 0,
         "peakInFlight": 1,
