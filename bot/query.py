@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import Settings
+from bot.gateway.bills import BillRef
 from bot.gateway.config import Environment
 from bot.gateway.errors import (
     GatewayAuthError,
@@ -23,6 +24,7 @@ from bot.gateway.ids import QrCodeRef
 from bot.gateway.models import QrCodeInfo, yuan
 from bot.i18n import ENGLISH, P, Text, Translator, columns, pad
 from bot.i18n.catalogue import translator
+from bot.service.payment import Payment, ask_payment
 from bot.terminal import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -45,7 +47,38 @@ def query_command(settings: Settings, args: argparse.Namespace) -> int:
     )
 
 
-def format_summary(info: QrCodeInfo, tr: Translator = ENGLISH) -> str:
+def payment_json(payment: Payment) -> dict[str, object]:
+    """The payment status for --json: the status, bills/query's reply as parsed, or why
+    there is none."""
+    bill = payment.bill.model_dump(mode="json", by_alias=True) if payment.bill else None
+    return {"status": payment.status, "reply": bill, "problem": payment.problem}
+
+
+def payment_summary(payment: Payment, tr: Translator = ENGLISH) -> str:
+    """The payment status in a line: the status, when, which wallet; or why it is not known."""
+    words = {
+        "paid": tr("paid"), "unpaid": tr("not paid"), "refunded": tr("refunded"),
+        "closed": tr("closed"), "no-bill": tr("no bill found"),
+        "unavailable": tr("payment status unavailable"),
+    }  # fmt: skip
+    bill = payment.bill
+    if payment.status == "unknown" and bill is not None:
+        return tr("status {status}", status=bill.bill_status or "-")
+    parts = [words[payment.status]]
+    paid = bill.bill_payment if bill is not None else None
+    if paid is not None and payment.status in ("paid", "refunded"):
+        if paid.pay_time is not None:
+            parts.append(f"{paid.pay_time:%Y-%m-%d %H:%M:%S} (UTC+8)")
+        if paid.target_sys:
+            parts.append(paid.target_sys)
+    if payment.problem and payment.status == "unavailable":
+        parts.append(payment.problem)
+    return "  ·  ".join(parts)
+
+
+def format_summary(
+    info: QrCodeInfo, tr: Translator = ENGLISH, payment: Payment | None = None
+) -> str:
     """A few readable lines about a QR code, for a terminal, in *tr*'s language."""
     unnamed, no_name = tr("(unnamed)"), tr("(no name)")
     merchant = tr("{name}  merchant no. {mid}", name=info.mer_name or no_name, mid=info.mid or "-")
@@ -58,6 +91,8 @@ def format_summary(info: QrCodeInfo, tr: Translator = ENGLISH) -> str:
         rows.append((tr("goods"), f"{goods.goods_name or unnamed} × {quantity}{price}"))
     if info.expire_time is not None:
         rows.append((tr("expires"), f"{info.expire_time:%Y-%m-%d %H:%M:%S} (UTC+8)"))
+    if payment is not None:
+        rows.append((tr("payment"), payment_summary(payment, tr)))
     if info.qr_code_url:
         rows.append((tr("QR URL"), info.qr_code_url))
     rows.append(("msgId", info.msg_id or "-"))
@@ -91,13 +126,17 @@ async def _query(
     env = _gateway_env(settings, ref, tr, strict=strict)
     if isinstance(env, int):
         return env
-    info = await _ask_gateway(settings, env, ref, tr)
-    if isinstance(info, int):
-        return info
+    asked = await _ask_gateway(settings, env, ref, tr)
+    if isinstance(asked, int):
+        return asked
+    info, payment = asked
     if as_json:
-        out(json.dumps(info.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
+        found = info.model_dump(mode="json", by_alias=True)
+        if payment is not None:
+            found["payment"] = payment_json(payment)
+        out(json.dumps(found, ensure_ascii=False, indent=2))
     else:
-        out(format_summary(info, tr))
+        out(format_summary(info, tr, payment))
     return _draw(info.qr_code_url, qr, tr) if qr.wanted else EXIT_OK
 
 
@@ -130,14 +169,21 @@ def _gateway_env(
 
 async def _ask_gateway(
     settings: Settings, env: Environment, ref: QrCodeRef, tr: Translator
-) -> QrCodeInfo | int:
-    """*ref* looked up on *env*'s gateway; else the exit code, after the lines saying why."""
+) -> tuple[QrCodeInfo, Payment | None] | int:
+    """*ref* looked up on *env*'s gateway, with its bill's payment status (when it names a
+    bill and CHINAUMS_PAYMENT_TIMEOUT is not 0); else the exit code, after the lines saying
+    why."""
     from bot.wiring import build_gateway, build_gateways, new_gateway_http  # noqa: PLC0415
 
     http = new_gateway_http(settings)
     try:
         gateways = build_gateways(settings, http, build_gateway(settings, http))
-        return await gateways.client(env).query_qrcode_info(ref.mid, ref.qr_code_id)
+        client = gateways.client(env)
+        info = await client.query_qrcode_info(ref.mid, ref.qr_code_id)
+        bill, wait = BillRef.of(info), min(settings.gateway.payment_timeout, client.timeout)
+        if bill is None or wait <= 0:
+            return info, None
+        return info, await ask_payment(client, bill, budget=wait)
     except (InvalidInput, GatewayRejected, GatewayAuthError, GatewayUnavailable) as exc:
         return fail(*_query_failure(exc, tr))
     finally:

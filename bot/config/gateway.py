@@ -88,6 +88,9 @@ class GatewayGroup(Group):
     system_id: OptionalText = Field(default=None, max_length=32)
     src_reserve: OptionalText = Field(default=None, max_length=255)
     timeout: Annotated[Seconds, Field(gt=0, le=60)] = 8.0
+    # bills/query for a found code's bill (its payment status): at most this long, within
+    # the lookup's timeout; 0: not asked.
+    payment_timeout: Annotated[Seconds, Field(ge=0, le=60)] = 2.0
     max_in_flight: int = Field(default=512, ge=1, le=4096)
     breaker_failures: int = Field(
         default=5, ge=1, le=1000, validation_alias="qrinfo_breaker_failures"

@@ -18,6 +18,7 @@ from bot.gateway.errors import (
 )
 from bot.gateway.models import QrCodeInfo
 from bot.service.fleet import decode_result, encode_result
+from bot.service.payment import Payment, decode_payment, encode_payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +30,14 @@ class Answer:
     answered_at: datetime  # when the gateway answered (or the call ended), wall clock
     duration_ms: float  # how long the call took
     kept: bool = False  # another replica's answer, kept a moment in Redis (so: reused)
+    payment: Payment | None = None  # the bill's payment status, when it was asked
 
     @property
     def definite(self) -> bool:
-        """Found, or a business code: still true a few seconds later. Failures are not."""
+        """Found (with a payment status, when asked), or a business code: still true a few
+        seconds later. Failures are not, nor is a payment status that could not be had."""
+        if self.payment is not None and not self.payment.definite:
+            return False
         return isinstance(self.result, QrCodeInfo | GatewayRejected)
 
     @property
@@ -59,6 +64,7 @@ def encode_answer(answer: Answer) -> dict[str, Any]:
         "answered_at": answer.answered_at.isoformat(),
         "duration_ms": answer.duration_ms,
         "result": encode_result(answer.result),
+        "payment": encode_payment(answer.payment),
     }
 
 
@@ -68,4 +74,5 @@ def decode_answer(data: dict[str, Any]) -> Answer:
         answered_at=datetime.fromisoformat(data["answered_at"]),
         duration_ms=float(data["duration_ms"]),
         result=decode_result(data["result"]),
+        payment=decode_payment(data.get("payment")),
     )

@@ -58,6 +58,9 @@ class AuditEvent:
     # The gateway's environment (sandbox, test, prod); lines written before it was
     # recorded have none.
     env: str | None = None
+    # The bill's payment status (Payment.status) when bills/query was asked; older lines,
+    # and lookups that found no bill, have none.
+    payment: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))

@@ -39,8 +39,9 @@ def parse_since(text: str) -> timedelta:
 
 # {"time": str, "team": str | None, ..., "durationMs": int}: what a line of ours holds.
 _FIELD_TYPES = get_type_hints(AuditEvent)
-# A line from before the gateway's environment was recorded has every other field.
-_FIELDS_BEFORE_ENV = _FIELD_TYPES.keys() - {"env"}
+# Fields a line may lack: written before they were recorded, or not known for the lookup.
+_OPTIONAL = frozenset({"env", "payment"})
+_REQUIRED = _FIELD_TYPES.keys() - _OPTIONAL
 
 
 def parse_time(text: str) -> datetime | None:
@@ -59,7 +60,7 @@ def parse_line(line: bytes | str) -> AuditEvent | None:
         data = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-    if not isinstance(data, dict) or data.keys() not in (_FIELD_TYPES.keys(), _FIELDS_BEFORE_ENV):
+    if not isinstance(data, dict) or not _REQUIRED <= data.keys() <= _FIELD_TYPES.keys():
         return None
     for name, value in data.items():
         # bool is an int to Python, not to us.
@@ -152,6 +153,7 @@ COLUMNS = (
     "mid",
     "qrCodeId",
     "outcome",
+    "payment",
     "msgId",
     "durationMs",
 )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.gateway.attempts import Attempts
+from bot.gateway.bills import BillRef
 from bot.gateway.config import Environment
 from bot.gateway.errors import (
     GatewayAuthError,
@@ -30,6 +31,7 @@ from bot.service.audit import Action
 from bot.service.batch_limit import check_batch_size
 from bot.service.gateways import MissingGateway
 from bot.service.guard import GroupMembers, Refusal, Requester
+from bot.service.payment import Payment, ask_payment
 from bot.service.raw import RawReply, reply_text
 from bot.service.services import Services
 
@@ -182,7 +184,11 @@ async def _answered(
     )
     answer = shared.value
     outcome = Outcome(ref, answer=answer, reused=shared.reused or answer.kept)
-    services.record(who, action, ref, outcome=outcome.kind, msg_id=outcome.msg_id, started=started)
+    payment = answer.payment.status if answer.payment else None
+    services.record(
+        who, action, ref, outcome=outcome.kind, msg_id=outcome.msg_id, started=started,
+        payment=payment,
+    )  # fmt: skip
     return outcome
 
 
@@ -216,34 +222,76 @@ async def _ask(services: Services, ref: QrCodeRef) -> Answer:
     if isinstance(result, GatewayAuthError):
         # The user is told to contact the operator; the operator gets the detail, once a call.
         log.error("gateway (%s) refused the bot's request msgId=%s: %s", env, msg_id, result)
+    payment, asked_bill = await _payment(services, env, result, attempts)
     answer = Answer(
         msg_id=msg_id,
         result=result,
         answered_at=services.wall_clock(),
         duration_ms=attempts.elapsed * 1000,
+        payment=payment,
     )
     if not isinstance(result, InvalidInput):  # (checked before any I/O: no call was made)
         services.metrics.gateway_call(answer.kind, attempts.elapsed, gateway=env)
     if services.guard.policy.operators:
-        _keep_raw_reply(services, env, answer, attempts)
+        _keep_raw_reply(services, env, answer, attempts, asked_bill)
     return answer
 
 
+async def _payment(
+    services: Services, env: Environment, result: QrCodeInfo | QrInfoError, asked: Attempts
+) -> tuple[Payment | None, Attempts | None]:
+    """The bill's payment status and how its call went, when *result* is a code naming a
+    bill and the status is asked for: within what is left of the lookup's deadline (the QR
+    call's, *asked*), and at most QRINFO's payment timeout."""
+    bill = BillRef.of(result) if isinstance(result, QrCodeInfo) else None
+    if bill is None or services.payment_timeout <= 0:
+        return None, None
+    client = services.gateways.client(env)
+    budget = min(services.payment_timeout, client.timeout - asked.elapsed)
+    attempts = Attempts(msg_id="")
+    payment = await ask_payment(client, bill, budget=budget, attempts=attempts)
+    services.metrics.payment(payment.status, gateway=env)
+    return payment, attempts
+
+
 def _keep_raw_reply(
-    services: Services, env: Environment, answer: Answer, attempts: Attempts
+    services: Services,
+    env: Environment,
+    answer: Answer,
+    attempts: Attempts,
+    asked_bill: Attempts | None,
 ) -> None:
-    """The gateway's reply to *answer*'s call as it came, for an operator's Raw reply."""
-    text, length = reply_text(attempts.reply)
+    """The gateway's reply to *answer*'s call as it came, for an operator's Raw reply; and
+    the bills/query reply that followed, when one did."""
+    payment = answer.payment
     services.raw.keep(
-        RawReply(
-            msg_id=answer.msg_id,
-            env=env,
-            outcome=answer.kind,
-            answered_at=answer.answered_at,
-            duration_ms=answer.duration_ms,
-            status=attempts.status,
-            text=text,
-            length=length,
-            tries=tuple(attempts.tries),
-        )
+        _raw(answer.msg_id, env, answer.kind, answer, attempts, payment=(
+            _raw(payment.msg_id, env, payment.status, answer, asked_bill)
+            if payment is not None and asked_bill is not None
+            else None
+        ))
+    )  # fmt: skip
+
+
+def _raw(
+    msg_id: str,
+    env: Environment,
+    outcome: str,
+    answer: Answer,
+    attempts: Attempts,
+    *,
+    payment: RawReply | None = None,
+) -> RawReply:
+    text, length = reply_text(attempts.reply)
+    return RawReply(
+        msg_id=msg_id,
+        env=env,
+        outcome=outcome,
+        answered_at=answer.answered_at,
+        duration_ms=attempts.elapsed * 1000,
+        status=attempts.status,
+        text=text,
+        length=length,
+        tries=tuple(attempts.tries),
+        payment=payment,
     )

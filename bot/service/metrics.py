@@ -72,6 +72,7 @@ class Metrics:
         self._gateway_seconds_family, self._rejections = _gateway_call_families(r)
         self._gateway_seconds: dict[tuple[str, str], Histogram] = {}  # see gateways()
         self._refusals = _refusals(r)
+        self._payments = _payments(r)
         self._replies_failed, self._ack = _slack_families(r)
         _build_info(r, version)
         ProcessCollector(registry=r)
@@ -109,6 +110,10 @@ class Metrics:
             self._rejections.labels(code_label(kind)).inc()
         if outcome not in ("busy", "paused"):  # those never reached the gateway
             self.recent.gateway_call(seconds)
+
+    def payment(self, status: str, *, gateway: str) -> None:
+        """One bills/query asked of the *gateway*: the bill's status (Payment.status)."""
+        self._payments.labels(gateway, status).inc()
 
     def refused(self, reason: Literal["access", "rate"]) -> None:
         self._refusals.labels(reason).inc()
@@ -185,6 +190,17 @@ def _gateway_call_families(r: CollectorRegistry) -> tuple[Histogram, Counter]:
         registry=r,
     )
     return gateway_seconds, rejections
+
+
+def _payments(r: CollectorRegistry) -> Counter:
+    """Payment statuses asked for a found code's bill, by gateway and status."""
+    return Counter(
+        "qrinfo_payment_status",
+        "bills/query asked for a found code's bill, by gateway and the status it gave "
+        "(paid, unpaid, refunded, closed, unknown, no-bill, unavailable).",
+        ["gateway", "status"],
+        registry=r,
+    )
 
 
 def _refusals(r: CollectorRegistry) -> Counter:

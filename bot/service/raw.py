@@ -28,6 +28,7 @@ class RawReply:
     text: str | None  # the reply: its JSON object indented, or its text; the first KEPT_CHARS
     length: int  # the whole text's length, to say how much is shown
     tries: tuple[Try, ...]
+    payment: RawReply | None = None  # the bills/query call that followed, when one did
 
 
 def reply_text(reply: dict[str, Any] | str | None) -> tuple[str | None, int]:

@@ -31,6 +31,9 @@ class Services:
     guard: Guard
     access_hint: str  # where a refused user should ask: a channel id or text, or ""
     coalesce_seconds: float
+    # bills/query for a found code's bill: at most this long (0: not asked), within the
+    # lookup's own deadline.
+    payment_timeout: float = 0.0
     wall_clock: WallClock = utc_now
     audit: AuditLog | None = None
     metrics: Metrics = field(default_factory=Metrics)
@@ -72,11 +75,14 @@ class Services:
         outcome: str,
         msg_id: str | None,
         started: float,
+        payment: str | None = None,
     ) -> None:
         """The lookup's metrics, and one audit line (when there is an audit log)."""
         seconds = time.monotonic() - started
         self.metrics.lookup(action, outcome, seconds)
-        self.audit_line(who, action, ref, outcome=outcome, msg_id=msg_id, seconds=seconds)
+        self.audit_line(
+            who, action, ref, outcome=outcome, msg_id=msg_id, seconds=seconds, payment=payment
+        )
 
     def audit_line(
         self,
@@ -87,6 +93,7 @@ class Services:
         outcome: str,
         msg_id: str | None,
         seconds: float = 0.0,
+        payment: str | None = None,
     ) -> None:
         """One audit line (when there is an audit log), for a lookup or an operator's look."""
         if self.audit is None:
@@ -104,5 +111,6 @@ class Services:
                 outcome=outcome,
                 msgId=msg_id,
                 durationMs=round(seconds * 1000),
+                payment=payment,
             )
         )

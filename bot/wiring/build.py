@@ -179,6 +179,7 @@ def build_services(
         guard=Guard(_policy(settings), store=store),
         access_hint=settings.guard.access_hint,
         coalesce_seconds=settings.guard.coalesce_seconds,
+        payment_timeout=settings.gateway.payment_timeout,
         wall_clock=wall_clock,
         audit=audit,
         metrics=Metrics(version=version()),

@@ -97,6 +97,7 @@ def test_the_variables_keep_their_names() -> None:
         [
             *(f"CHINAUMS_{name}" for name in ["ENV", "SYSTEM_ID", "SRC_RESERVE", "TIMEOUT"]),
             "CHINAUMS_MAX_IN_FLIGHT",
+            "CHINAUMS_PAYMENT_TIMEOUT",
             *(
                 f"CHINAUMS_{gateway}{name}"
                 for gateway in ["", "TEST_", "PROD_"]

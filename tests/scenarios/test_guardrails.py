@@ -58,6 +58,7 @@ AUDIT_FIELDS = [
     "msgId",
     "durationMs",
     "env",
+    "payment",
 ]
 
 
@@ -238,6 +239,7 @@ async def test_every_outcome_writes_one_audit_line_without_card_content(
     ]
     first = lines[0]
     assert list(first) == AUDIT_FIELDS
+    assert first["payment"] == "paid"  # the seed's bill, asked of bills/query
     assert (first["team"], first["user"], first["channel"], first["action"]) == (
         DEMO_TEAM,
         DEMO_USER,
@@ -275,7 +277,9 @@ def test_qrinfo_audit_prints_a_filtered_table(
     assert main(["audit", "--user", "U1", "--since", "2h"]) == 0
     out = capsys.readouterr().out.splitlines()
     # The gateway's environment beside the action; lines from before it was recorded are read.
-    assert out[0].split() == [*AUDIT_FIELDS[:5], "env", *AUDIT_FIELDS[5:-1]]
+    assert out[0].split() == [
+        *AUDIT_FIELDS[:5], "env", *AUDIT_FIELDS[5:8], "payment", *AUDIT_FIELDS[8:10]
+    ]  # fmt: skip
     assert len(out) == 2
     assert "2099-01-01T00:00:00.000Z" in out[1]
     assert main(["audit", "--mid", "898340149000005"]) == 0

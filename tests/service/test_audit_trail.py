@@ -126,7 +126,7 @@ def test_the_table_aligns_columns_and_escapes_control_characters() -> None:
     event = AuditEvent(**(LINE | {"qrCodeId": "\x1b[31mred", "channel": None}))
     header, row = format_table([event]).splitlines()
     assert header.split() == [
-        "time", "team", "user", "channel", "action", "env", "mid", "qrCodeId", "outcome",
+        "time", "team", "user", "channel", "action", "env", "mid", "qrCodeId", "outcome", "payment",
         "msgId", "durationMs",
     ]  # fmt: skip
     assert "\x1b" not in row

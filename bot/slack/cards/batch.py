@@ -30,6 +30,7 @@ from bot.slack.cards.blocks import (
 from bot.slack.cards.card import EXPIRING_SOON
 from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
 from bot.slack.cards.notices import refused_card, settings_list
+from bot.slack.cards.payment import payment_word
 from bot.slack.names import ENV_NAMES
 from bot.slack.reading.button import encode_button_value
 
@@ -154,7 +155,8 @@ def _status(outcome: Outcome, tr: Translator, now: datetime) -> str:
     assert outcome.answer is not None  # noqa: S101  # an outcome has one of the three
     result = outcome.answer.result
     if isinstance(result, QrCodeInfo):
-        return _found(result, tr, now)
+        paid = payment_word(outcome.answer.payment, tr)
+        return _found(result, tr, now) + (f"  ·  *{paid}*" if paid else "")
     if isinstance(result, GatewayRejected):
         return tr(
             ":grey_question: `{code}` {explanation}",

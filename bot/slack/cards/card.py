@@ -24,6 +24,7 @@ from bot.gateway.config import Environment
 from bot.gateway.models import Goods, QrCodeInfo
 from bot.i18n import P, Translator
 from bot.qr_image import drawable
+from bot.service.payment import Payment
 from bot.slack.cards.blocks import (
     ACTIONS_BLOCK,
     BUTTON_URL_CHARS,
@@ -44,6 +45,7 @@ from bot.slack.cards.blocks import (
     raw_reply_button,
 )
 from bot.slack.cards.mrkdwn import beijing_text, clip, date_token
+from bot.slack.cards.payment import payment_section
 
 GOODS_SHOWN = 10
 OPEN_QR_ACTION = "open_qr"
@@ -158,13 +160,16 @@ def qr_card(
     *,
     now: datetime,
     buttons: CardButtons | None = None,
+    payment: Payment | None = None,
 ) -> Card:
-    """The card for a found QR code, in the language of *ctx*."""
+    """The card for a found QR code, in the language of *ctx*; with its bill's *payment*
+    status when that was asked."""
     tr = ctx.tr
     merchant = info.mer_name or tr("(merchant name not given)")
     blocks: list[Block | None] = [
         HeaderBlock(text=PlainTextObject(text=clip(merchant, HEADER_CHARS), emoji=False)),
         _summary(info, now, tr),
+        payment_section(payment, tr) if payment is not None else None,
         _description(info, tr),
         _goods_section(info, tr),
         _unlinked_url_block(info.qr_code_url, tr)

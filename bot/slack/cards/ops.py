@@ -173,10 +173,24 @@ def _recent_text(recent: RecentSummary, tr: Translator) -> str:
 
 
 def raw_reply_card(raw: RawReply, tr: Translator) -> Card:
-    """The gateway's reply exactly as parsed, with the HTTP status, attempts and timings."""
+    """The gateway's reply exactly as parsed, with the HTTP status, attempts and timings;
+    then the same of the bills/query call that followed, when one did."""
+    blocks: list[Block] = _call_blocks(raw, tr, tr("*Raw reply*"))
+    if raw.payment is not None:
+        blocks += _call_blocks(raw.payment, tr, tr("*Payment status: bills/query*"))
+    blocks.append(
+        ContextBlock(elements=[mrkdwn(f"{badge(raw.env, tr)}  ·  {date_token(raw.answered_at)}")])
+    )
+    fallback = tr("Raw reply for msgId {msg_id}", msg_id=raw.msg_id)
+    return Card(text=clip_plain(fallback, FALLBACK_CHARS), blocks=blocks)
+
+
+def _call_blocks(raw: RawReply, tr: Translator, title: str) -> list[Block]:
+    """One call: what it came to, each attempt, the reply."""
     answered = f"HTTP {raw.status}" if raw.status is not None else tr("no HTTP answer")
     summary = tr(
-        "*Raw reply* · msgId `{msg_id}`\n{answered} · {outcome} · {ms} ms in all",
+        "{title} · msgId `{msg_id}`\n{answered} · {outcome} · {ms} ms in all",
+        title=title,
         msg_id=clip(raw.msg_id, 100),
         answered=answered,
         outcome=outcome_name(raw.outcome, tr),
@@ -185,14 +199,11 @@ def raw_reply_card(raw: RawReply, tr: Translator) -> Card:
     tries = [_try_line(n, t.status, t.ms, t.failure, tr) for n, t in enumerate(raw.tries, 1)]
     none = tr("No attempt reached the gateway.")
     attempts = tr("*Attempts*") + "\n" + ("\n".join(tries[:20]) if tries else none)
-    blocks: list[Block] = [
+    return [
         SectionBlock(text=mrkdwn(clip_plain(summary, SECTION_CHARS))),
         SectionBlock(text=mrkdwn(clip_plain(attempts, SECTION_CHARS))),
         *_reply_sections(raw, tr),
-        ContextBlock(elements=[mrkdwn(f"{badge(raw.env, tr)}  ·  {date_token(raw.answered_at)}")]),
     ]
-    fallback = tr("Raw reply for msgId {msg_id}", msg_id=raw.msg_id)
-    return Card(text=clip_plain(fallback, FALLBACK_CHARS), blocks=blocks)
 
 
 def _try_line(n: int, status: int | None, ms: float, failure: str | None, tr: Translator) -> str:

@@ -14,6 +14,7 @@ from bot.gateway.errors import (
 from bot.gateway.models import QrCodeInfo
 from bot.i18n import Translator
 from bot.service.lookup import Outcome
+from bot.service.payment import Payment
 from bot.slack.cards.blocks import Card, CardContext
 from bot.slack.cards.card import CardButtons, qr_card
 from bot.slack.cards.gateway_errors import auth_error_card, rejected_card, unavailable_card
@@ -56,16 +57,21 @@ def outcome_card(
     )
     value = encode_button_value(outcome.ref)
     buttons = CardButtons(value=value, shareable=shareable and shared_by is None)
-    return _answer_card(answer.result, context, buttons, now=now)
+    return _answer_card(answer.result, context, buttons, now=now, payment=answer.payment)
 
 
 def _answer_card(
-    result: QrCodeInfo | QrInfoError, context: CardContext, buttons: CardButtons, *, now: datetime
+    result: QrCodeInfo | QrInfoError,
+    context: CardContext,
+    buttons: CardButtons,
+    *,
+    now: datetime,
+    payment: Payment | None,
 ) -> Card:
     """The gateway's answer: the code with its buttons, or what went wrong, with a Retry
     button carrying the same lookup."""
     if isinstance(result, QrCodeInfo):
-        return qr_card(result, context, now=now, buttons=buttons)
+        return qr_card(result, context, now=now, buttons=buttons, payment=payment)
     if isinstance(result, GatewayRejected):
         return rejected_card(result, context, retry=buttons.value)
     if isinstance(result, GatewayUnavailable):

@@ -1,0 +1,93 @@
+"""Pure: a bill's payment status, as the card's section and as a batch line's word.
+
+Only what the reply says: a status we do not know is shown as the provider wrote it, a
+wallet we do not know by its own name, and an amount the payer paid only when it differs
+from the bill's total. No Bolt, no aiohttp (an import contract).
+"""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import SectionBlock
+
+from bot.gateway.bills import BillInfo, BillPayment
+from bot.i18n import Translator
+from bot.service.payment import Payment
+from bot.slack.cards.blocks import money, mrkdwn
+from bot.slack.cards.mrkdwn import clip, date_token
+
+WALLET_CHARS = 40
+STATUS_CHARS = 60
+# targetSys as seen in real replies -> the wallet's name (others: as written).
+_WALLETS = {"alipay 2.0": "Alipay", "alipay": "Alipay", "wxpay": "WeChat Pay"}
+_UNIONPAY = ("unionpay", "cloudpay", "uac", "云闪付", "银联")
+
+
+def wallet_name(target_sys: str) -> str:
+    """The wallet a payment came from, by its targetSys; escaped."""
+    known = _WALLETS.get(target_sys.strip().lower())
+    if known is None and any(word in target_sys.lower() for word in _UNIONPAY):
+        known = "UnionPay"
+    return known or clip(target_sys, WALLET_CHARS)
+
+
+def payment_section(payment: Payment, tr: Translator) -> SectionBlock:
+    """The card's payment section: the status in a word, then what the reply adds."""
+    return SectionBlock(text=mrkdwn(tr("*Payment*") + "\n" + payment_text(payment, tr)))
+
+
+def payment_text(payment: Payment, tr: Translator) -> str:
+    status = payment.status
+    bill = payment.bill
+    if bill is None:
+        if status == "no-bill":
+            return tr(":grey_question: No bill found for this bill number")
+        return tr(":warning: Payment status unavailable")
+    if status == "unknown":
+        raw = clip(bill.bill_status or "", STATUS_CHARS) or tr("none given")
+        return tr(":grey_question: Status `{status}`", status=raw)
+    words = {
+        "paid": tr(":white_check_mark: *Paid*"),
+        "unpaid": tr(":hourglass: *Not paid*"),
+        "refunded": tr(":leftwards_arrow_with_hook: *Refunded*"),
+        "closed": tr(":no_entry_sign: *Closed*"),
+    }
+    return "  ·  ".join([words[status], *_details(bill, tr)])
+
+
+def _details(bill: BillInfo, tr: Translator) -> list[str]:
+    """When, which wallet, what the payer paid (if not the total), a refund under way."""
+    paid = bill.bill_payment
+    if paid is None or bill.state not in ("paid", "refunded"):
+        return []
+    details = []
+    if paid.pay_time is not None:
+        details.append(date_token(paid.pay_time))
+    if paid.target_sys:
+        details.append(tr("via {wallet}", wallet=wallet_name(paid.target_sys)))
+    payer = _payer_paid(bill, paid)
+    if payer is not None:
+        details.append(tr("the payer paid {amount}", amount=money(payer)))
+    if bill.state == "paid" and (paid.status or "").upper() == "TRADE_REFUND":
+        details.append(tr("a refund is under way"))
+    return details
+
+
+def _payer_paid(bill: BillInfo, paid: BillPayment) -> int | None:
+    total = paid.total_amount if paid.total_amount is not None else bill.total_amount
+    payer = paid.buyer_pay_amount
+    return payer if payer is not None and total is not None and payer != total else None
+
+
+def payment_word(payment: Payment | None, tr: Translator) -> str | None:
+    """The status in a word or two, for a batch card's line (None: not asked)."""
+    if payment is None:
+        return None
+    return {
+        "paid": tr("paid"),
+        "unpaid": tr("not paid"),
+        "refunded": tr("refunded"),
+        "closed": tr("closed"),
+        "unknown": tr("payment status unknown"),
+        "no-bill": tr("no bill found"),
+        "unavailable": tr("payment status unavailable"),
+    }[payment.status]
