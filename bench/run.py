@@ -4,6 +4,7 @@
     uv run python bench/run.py --auth token          # the same in OPEN-ACCESS-TOKEN mode
     uv run python bench/run.py -n 5000 -c 500        # overload
     uv run python bench/run.py --replicas 3          # three replicas sharing a Redis
+    uv run python bench/run.py --payment both        # without, then with, the payment status
 
 Processes: the sandbox gateway (``qrinfo sandbox``, with latency), the app
 (``qrinfo serve --http``), the floor (bench/floor_app.py: a bare AsyncApp that
@@ -256,6 +257,8 @@ class Setup:
         }
         if self.args.max_in_flight:
             env["CHINAUMS_MAX_IN_FLIGHT"] = str(self.args.max_in_flight)
+        if self.args.payment == "off":
+            env["CHINAUMS_PAYMENT_TIMEOUT"] = "0"  # no bills/query: the card as before it
         if self.redis_url:
             env["QRINFO_REDIS_URL"] = self.redis_url
         return env
@@ -408,6 +411,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "n": args.n,
         "concurrency": args.concurrency,
         "latency_ms": args.latency_ms,
+        "payment": args.payment,
         "auth": args.auth,
         "cores": os.cpu_count(),
         "replicas": args.replicas,
@@ -492,6 +496,28 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
+def compare_payment(args: argparse.Namespace) -> dict[str, Any]:
+    """The same burst without and then with the payment status: what the second gateway
+    call costs in CPU per command and in time to the last card."""
+    runs = {}
+    for payment in ("off", "on"):
+        runs[payment] = asyncio.run(run(argparse.Namespace(**(vars(args) | {"payment": payment}))))
+        print(f"--- payment status {payment} ---\n{table(runs[payment])}\n")
+    off, on = runs["off"], runs["on"]
+    cost = {
+        "app_cpu_ms_per_command": [off["app_cpu_ms_per_command"], on["app_cpu_ms_per_command"]],
+        "last_reply_s": [off["last_reply_s"], on["last_reply_s"]],
+        "single_reply_over_latency_ms_median": [
+            off["single_reply_over_latency_ms_median"],
+            on["single_reply_over_latency_ms_median"],
+        ],
+        "found_cards": [off["found_cards"], on["found_cards"]],
+    }
+    for name, (before, after) in cost.items():
+        print(f"{name:<40} off {before}  on {after}")
+    return {"payment_off": off, "payment_on": on, "cost": cost}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -521,11 +547,20 @@ def main() -> None:
         "--profile", type=Path, default=None, help="write a cProfile of the app process here"
     )
     parser.add_argument(
+        "--payment",
+        choices=["on", "off", "both"],
+        default="on",
+        help="ask bills/query for each found bill (on), not (off), or both bursts in one run",
+    )
+    parser.add_argument(
         "--json", type=Path, default=None, help="where to write the JSON (bench/results/...)"
     )
     args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print(table(report))
+    if args.payment == "both":
+        report = compare_payment(args)
+    else:
+        report = asyncio.run(run(args))
+        print(table(report))
     out = (
         args.json
         or ROOT
