@@ -134,8 +134,8 @@ def _print_audit(path: str, args: argparse.Namespace, since: timedelta | None) -
     try:
         # Bytes: a line that is not UTF-8 is skipped on its own, it does not stop the read.
         with open_audit_file(path) as stream:
-            reader = AuditTrail(audit_lines(stream))
-            events = select(reader, user=args.user, mid=args.mid, since=since)
+            trail = AuditTrail(audit_lines(stream))
+            events = select(trail, user=args.user, mid=args.mid, since=since)
     except FileNotFoundError:
         return fail(EXIT_BAD_INPUT, f"no audit log at {path}")
     except OSError as exc:
@@ -146,11 +146,11 @@ def _print_audit(path: str, args: argparse.Namespace, since: timedelta | None) -
             )
         return fail(EXIT_BAD_INPUT, f"cannot read the audit log at {path} ({exc.strerror})")
     out(format_table(events))
-    if reader.skipped:
+    if trail.skipped:
         lines = (
             "1 line that is not an audit line"
-            if reader.skipped == 1
-            else (f"{reader.skipped} lines that are not audit lines")
+            if trail.skipped == 1
+            else (f"{trail.skipped} lines that are not audit lines")
         )
         print(f"skipped {lines}", file=sys.stderr)
     return EXIT_OK

@@ -1,5 +1,5 @@
-"""What replicas share, as the gateway client sees it: the values, and the two promises a
-shared store makes (the fleet's breaker, the fleet's access token).
+"""The fleet's state, as the gateway client sees it: the values, and the two promises a
+fleet store makes (the fleet's breaker, the fleet's access token).
 
 The gateway depends on these protocols only; :mod:`bot.store` keeps them in Redis and the
 wiring hands the gateway a store's. Without one, each replica keeps its own.
@@ -13,7 +13,7 @@ from typing import Final, Protocol
 
 
 class Lost:
-    """What a shared call gives when the store could not be asked: go on alone."""
+    """What a fleet call gives when the store could not be asked: go on alone."""
 
     def __repr__(self) -> str:
         return "LOST"

@@ -99,3 +99,29 @@ def test_the_rules_read_sources_as_described() -> None:
         "tests.gateway.test_models"
     ]
     assert imported_test_modules("from tests.gateway.helpers import SEED_REPLY") == []
+
+
+# slack_sdk's models (Block Kit) are pure; its clients are not. import-linter forbids
+# only whole external packages, so this part of the cards' and reading's purity is here.
+WEB_API = ("slack_sdk.web", "slack_sdk.socket_mode", "slack_sdk.webhook", "slack_sdk.oauth")
+
+
+def imported_modules(source: str) -> list[str]:
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+    return found
+
+
+def test_cards_and_reading_never_import_slacks_web_api() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT).as_posix()}: {name}"
+        for room in ("cards", "reading")
+        for path in sorted((BOT / "slack" / room).rglob("*.py"))
+        for name in imported_modules(path.read_text(encoding="utf-8"))
+        if name.startswith(WEB_API)
+    ]
+    assert offenders == []

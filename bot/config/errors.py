@@ -49,7 +49,7 @@ def one_line(error: ValidationError, group: type[BaseSettings], prefix: str | No
 def _limits(metadata: list[object]) -> dict[str, str]:
     """A field's bounds, by kind ("gt": "0"), in the order more-than, at-least, less, at-most."""
     return {
-        bound: f"{getattr(limit, bound):g}"
+        bound: _number(getattr(limit, bound))
         for limit in metadata
         for bound in _BOUNDS
         if getattr(limit, bound, None) is not None
@@ -58,3 +58,8 @@ def _limits(metadata: list[object]) -> dict[str, str]:
 
 def _bounds(metadata: list[object]) -> str:
     return " and ".join(_BOUNDS[bound].format(text) for bound, text in _limits(metadata).items())
+
+
+def _number(value: float) -> str:
+    """A bound as people write it: 1000000, not 1e+06; 0.25 as itself."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

@@ -128,7 +128,7 @@ def load_settings(*, unused: frozenset[str] = frozenset(), **overrides: object) 
 class _AuditLogOnly(FromEnvironment):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_prefix="QRINFO_")
 
-    audit_log: str = "-"
+    audit_log: str = LoggingSettings.model_fields["audit_log"].default
 
 
 def audit_log_setting() -> str:
@@ -139,7 +139,7 @@ def audit_log_setting() -> str:
 class _LogFormatOnly(FromEnvironment):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_prefix="QRINFO_")
 
-    log_format: str = "text"
+    log_format: str = LoggingSettings.model_fields["log_format"].default
 
 
 def log_format_setting() -> Literal["text", "json"]:

@@ -160,9 +160,12 @@ def slack_ids(
         ids = [i for i in (part.strip() for part in value.replace(";", ",").split(",")) if i]
         if value and not ids:  # ",", "   ": a list gone wrong, not "no restriction"
             raise ValueError(f"{wanted}, got no id (leave it empty for {empty})")
-        for i in ids:
+        for n, i in enumerate(ids, 1):
             if not (_SLACK_ID.fullmatch(i) and i[0] in initials):
-                raise ValueError(f"{wanted}, got {i!r}")
+                # Where, not what: a secret pasted into the wrong variable stays unseen.
+                where = f"id {n} of {len(ids)}" if len(ids) > 1 else "the id given"
+                article = "an" if kind[0] in "AEIOU" else "a"
+                raise ValueError(f"{wanted}; {where} is not {article} {kind} id")
         return frozenset(ids)
 
     return BeforeValidator(split)

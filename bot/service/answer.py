@@ -1,4 +1,4 @@
-"""Answer: one gateway call's outcome, shared by every identical lookup (in this process
+"""Answer: one gateway call's outcome, joined by every identical lookup (in this process
 by the coalescer, across replicas by bot.service.fleet), and its JSON form for the other
 replicas."""
 
@@ -23,7 +23,7 @@ from bot.service.payment import Payment, decode_payment, encode_payment
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """One gateway call's outcome (expected errors included), shared by every identical lookup."""
+    """One gateway call's outcome (expected errors included), joined by every identical lookup."""
 
     msg_id: str
     result: QrCodeInfo | QrInfoError

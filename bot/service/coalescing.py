@@ -1,4 +1,4 @@
-"""Identical lookups share one gateway call; only a definite answer outlives it, briefly."""
+"""Identical lookups join one gateway call; only a definite answer outlives it, briefly."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class Joined(Generic[T]):
 
 
 class Coalescer(Generic[T]):
-    """Identical calls share one execution while it is in flight.
+    """Identical calls join one execution while it is in flight.
 
     After it ends, its value is kept for *window* seconds only if *keep* says
     it may be: a definite answer may serve a double click, a failure must not

@@ -1,4 +1,4 @@
-"""Identical lookups shared across replicas, in Redis: one gateway call for the fleet.
+"""Identical lookups joined across replicas, in Redis: one gateway call for the fleet.
 
 The replica that claims a lookup (SET NX, with an expiry a little past the
 gateway's deadline) calls the gateway and publishes the answer for the others,
@@ -149,7 +149,7 @@ class FleetCalls(Generic[T]):
                 pipe.delete(claim)
                 await pipe.execute()
 
-        await self._store.run("sharing a gateway answer", publish)
+        await self._store.run("publishing a gateway answer", publish)
         return result
 
     async def _wait(self, claim: str, answer: str, until: float) -> dict[str, Any] | Lost | None:

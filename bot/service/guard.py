@@ -164,7 +164,7 @@ class UserGroups:
             return
         key, body = self._store.key("usergroup", group), json.dumps(sorted(users))
         px = max(1, int(self.ttl * 1000))
-        await self._store.run("sharing a user group", lambda redis: redis.set(key, body, px=px))
+        await self._store.run("publishing a user group", lambda redis: redis.set(key, body, px=px))
 
 
 class Guard:

@@ -1,4 +1,4 @@
-"""Lookups, from a checked request to an outcome: route to a gateway, guard, a shared
+"""Lookups, from a checked request to an outcome: route to a gateway, guard, a joined
 gateway call, audit; one at a time, or several at once (a batch).
 
 The Slack surface renders the outcome; nothing here knows Slack.
@@ -88,7 +88,7 @@ async def look_up(
     read_group: GroupMembers,
     fresh: bool = False,
 ) -> Outcome:
-    """Route, guard, ask the gateway (shared with identical lookups), audit.
+    """Route, guard, ask the gateway (joined by identical lookups), audit.
 
     *fresh* (Refresh, Share) wants an answer from after the ask: it may join a
     call in flight but never takes a kept answer.
@@ -179,11 +179,11 @@ async def _answered(
     fresh: bool,
     started: float,
 ) -> Outcome:
-    shared = await services.coalescer.run(
+    joined = await services.coalescer.run(
         _key(ref), lambda: _ask_fleet(services, ref, not fresh), reuse=not fresh
     )
-    answer = shared.value
-    outcome = Outcome(ref, answer=answer, reused=shared.reused or answer.kept)
+    answer = joined.value
+    outcome = Outcome(ref, answer=answer, reused=joined.reused or answer.kept)
     payment = answer.payment.status if answer.payment else None
     services.record(
         who, action, ref, outcome=outcome.kind, msg_id=outcome.msg_id, started=started,
@@ -195,9 +195,9 @@ async def _answered(
 async def _ask_fleet(services: Services, ref: QrCodeRef, reuse: bool) -> Answer:
     """The fleet's one call for *ref* when replicas share Redis, else this process's."""
     if services.fleet is not None:
-        shared = await services.fleet.run(_key(ref), lambda: _ask(services, ref), reuse=reuse)
-        if shared is not None:
-            return replace(shared.value, kept=True) if shared.reused else shared.value
+        joined = await services.fleet.run(_key(ref), lambda: _ask(services, ref), reuse=reuse)
+        if joined is not None:
+            return replace(joined.value, kept=True) if joined.reused else joined.value
     return await _ask(services, ref)
 
 
@@ -207,7 +207,7 @@ def _key(ref: QrCodeRef) -> tuple[str, str, str]:
 
 
 async def _ask(services: Services, ref: QrCodeRef) -> Answer:
-    """One gateway call; its expected errors are an outcome too, to share with waiters."""
+    """One gateway call; its expected errors are an outcome too, for every lookup joining it."""
     env = ref.env or services.env
     msg_id = new_msg_id()
     bind_now(msgId=msg_id)  # this call's own task (the coalescer's): its lines carry it

@@ -1,4 +1,4 @@
-"""Services: the lookup service's parts in one bundle (gateways, guard, sharing, metrics,
+"""Services: the lookup service's parts in one bundle (gateways, guard, coalescer, metrics,
 audit), built once per app by the wiring (from Settings), and the record each lookup
 leaves in the metrics and the audit log."""
 
@@ -40,7 +40,7 @@ class Services:
     inflight: InFlight = field(default_factory=InFlight)
     raw: RawReplies = field(default_factory=RawReplies)  # kept only when there are operators
     coalescer: Coalescer[Answer] = field(init=False)
-    fleet: FleetCalls[Answer] | None = None  # identical lookups shared across replicas
+    fleet: FleetCalls[Answer] | None = None  # identical lookups joined across replicas
     store: FleetStore | None = None  # Redis, when replicas share state
 
     @property

@@ -1,4 +1,4 @@
-"""The gateway's breaker, shared: when one replica opens it, every replica pauses, and the
+"""The fleet's breaker: when one replica opens it, every replica pauses, and the
 whole fleet makes one trial call when the cool-down is over.
 
 Each replica keeps its own breaker (it decides on its own calls, and it is what
@@ -81,7 +81,7 @@ class RedisBreaker:
             # breaker open again must not make a second trial.
 
         self._seen = None
-        await self._store.run("sharing the open breaker", call)
+        await self._store.run("publishing the open breaker", call)
 
     async def trial(self, seconds: float) -> bool | Lost:
         """May this replica make the fleet's one trial call (for at most *seconds*)?"""
@@ -102,7 +102,7 @@ class RedisBreaker:
                 await pipe.execute()
 
         self._seen = None
-        await self._store.run("sharing the closed breaker", call)
+        await self._store.run("publishing the closed breaker", call)
 
     @property
     def last_seen(self) -> FleetBreakerState | None:

@@ -91,7 +91,7 @@ class RedisTokens:
             await self._delete_if(keys=[self._lock_key], args=[self._owner])
             return token
 
-        return await self._store.run("sharing the access token", call)
+        return await self._store.run("publishing the access token", call)
 
     async def unlock(self) -> None:
         async def call(redis: Redis) -> None:

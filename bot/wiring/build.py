@@ -169,7 +169,7 @@ def build_services(
     wall_clock: WallClock = utc_now,
     store: FleetStore | None = None,
 ) -> Services:
-    """The lookup service on *gateway* (the default one alone, or all of them): guard, sharing
+    """The lookup service on *gateway* (the default one alone, or all of them): guard, coalescer
     of identical lookups, audit (limits and identical lookups across replicas, with a
     *store*)."""
     if isinstance(gateway, QrCodeClient):

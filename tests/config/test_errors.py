@@ -172,27 +172,27 @@ SLACK_URL_EXPECTED = "expected an http:// or https:// URL such as https://slack.
         (
             {"QRINFO_ALLOWED_TEAMS": "C0123ABCD"},
             "QRINFO_ALLOWED_TEAMS: expected comma-separated Slack team ids"
-            " such as T0123ABCD,T0456EFGH, got 'C0123ABCD'",
+            " such as T0123ABCD,T0456EFGH; the id given is not a team id",
         ),
         (
             {"QRINFO_ALLOWED_ENTERPRISES": "T0123ABCD"},
             "QRINFO_ALLOWED_ENTERPRISES: expected comma-separated Slack Enterprise Grid org ids"
-            " such as E0123ABCD, got 'T0123ABCD'",
+            " such as E0123ABCD; the id given is not an Enterprise Grid org id",
         ),
         (
             {"QRINFO_ALLOWED_CHANNELS": "C0123ABCD,U0123ABCD"},
             "QRINFO_ALLOWED_CHANNELS: expected comma-separated Slack channel ids"
-            " such as C0123ABCD,G0456EFGH, got 'U0123ABCD'",
+            " such as C0123ABCD,G0456EFGH; id 2 of 2 is not a channel id",
         ),
         (
             {"QRINFO_ALLOWED_USERS": "S0123ABCD"},
             "QRINFO_ALLOWED_USERS: expected comma-separated Slack user ids"
-            " such as U0123ABCD,W0456EFGH, got 'S0123ABCD'",
+            " such as U0123ABCD,W0456EFGH; the id given is not a user id",
         ),
         (
             {"QRINFO_ALLOWED_USERGROUPS": "U0123ABCD"},
             "QRINFO_ALLOWED_USERGROUPS: expected comma-separated Slack user group ids"
-            " such as S0123ABCD,S0456EFGH, got 'U0123ABCD'",
+            " such as S0123ABCD,S0456EFGH; the id given is not a user group id",
         ),
     ],
     ids=[

@@ -40,7 +40,8 @@ def test_each_group_reads_its_own_prefix(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_operators_take_users_and_user_groups_but_not_channels() -> None:
-    with pytest.raises(ConfigError, match=r"^QRINFO_OPERATORS: .*got 'C0123ABCD'"):
+    expected = r"^QRINFO_OPERATORS: .*; id 2 of 2 is not a user or user group id$"
+    with pytest.raises(ConfigError, match=expected):
         load_settings(qrinfo_operators="U0123ABCD,C0123ABCD")
 
 

@@ -22,7 +22,7 @@ from bot.slack.cards.views import FORM_CALLBACK, MID_BLOCK, QR_BLOCK, form_modal
 from bot.slack.listeners.listening import after_ack, request_card, requester, routed_batch
 from bot.slack.reading.batch import too_many_codes
 from bot.slack.reading.form import FormErrors, parse_form
-from bot.slack.reading.message import find_in_message
+from bot.slack.reading.message import find_in_message, message_text
 from bot.slack.reading.pasted import MID, QR_CODE_ID, BatchRequest
 from bot.slack.webapi.direct import send_card_to_dm
 from bot.slack.webapi.errors import error_code
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 GLOBAL_SHORTCUT = "qr_lookup"
 MESSAGE_SHORTCUT = "qr_lookup_message"
-MESSAGE_CHARS = 40_000
 FORM_LOCALE_WAIT_SECONDS = 1.0  # of the trigger_id's 3 s, the most the locale may take
 _FIELD_BLOCKS = {MID: MID_BLOCK, QR_CODE_ID: QR_BLOCK}
 
@@ -130,20 +129,6 @@ def _prefilled_form(shortcut: dict[str, Any], tr: Translator) -> dict[str, Any]:
     mid, qr_code_id = find_in_message(message_text(shortcut.get("message", {})))
     note = None if qr_code_id else T("No QR code URL found in that message: type the id.")
     return form_modal(tr, mid=mid, qr_code_id=qr_code_id, note=note)
-
-
-def message_text(message: dict[str, Any]) -> str:
-    """A message's text plus its attachments' text: where a pasted QR URL can be.
-
-    At most MESSAGE_CHARS of it (a Slack message holds 40,000): the scan runs
-    before the ack's 3 seconds are over, so it must stay short whatever is sent.
-    """
-    parts = [str(message.get("text", ""))]
-    attachments = message.get("attachments")
-    for attachment in attachments if isinstance(attachments, list) else []:
-        if isinstance(attachment, dict):
-            parts += [str(attachment.get(key, "")) for key in ("text", "fallback", "title_link")]
-    return "\n".join(parts)[:MESSAGE_CHARS]
 
 
 async def _open(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""Pure: several QR codes at once (a batch), and the one check of how many one /qrinfo takes.
+"""Pure: several QR codes at once (a batch), read from what people type.
 
 The limit and its one check are the service's (bot.service.batch_limit), used by every
 path: the command's list and the form's as typed (here and in form.py), the same lists once

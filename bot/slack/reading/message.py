@@ -8,6 +8,7 @@ Bolt, aiohttp or the Web API (an import contract).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.gateway.errors import InvalidInput
 from bot.gateway.ids import check_mid, check_qr_code_id
@@ -86,3 +87,20 @@ def _labelled_in_text(text: str) -> dict[str, set[str]]:
 
 def _only(values: set[str]) -> str | None:
     return next(iter(values)) if len(values) == 1 else None
+
+
+MESSAGE_CHARS = 40_000  # a Slack message holds at most this much text
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """A message's text plus its attachments' text: where a pasted QR URL can be.
+
+    At most MESSAGE_CHARS of it (a Slack message holds 40,000): the scan runs
+    before the ack's 3 seconds are over, so it must stay short whatever is sent.
+    """
+    parts = [str(message.get("text", ""))]
+    attachments = message.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if isinstance(attachment, dict):
+            parts += [str(attachment.get(key, "")) for key in ("text", "fallback", "title_link")]
+    return "\n".join(parts)[:MESSAGE_CHARS]

@@ -176,7 +176,7 @@ class Readers:
             return
         key, seconds = self._store.key("language", user_id), int(LOCALE_TTL_SECONDS)
         await self._store.run(
-            "sharing a user's language", lambda r: r.set(key, language, ex=seconds)
+            "publishing a user's language", lambda r: r.set(key, language, ex=seconds)
         )
 
     def _report(self, what: str) -> None:

@@ -12,12 +12,10 @@ from bot.i18n import ENGLISH, T
 from bot.i18n.catalogue import translator
 from bot.slack.cards.views import MID_BLOCK, QR_BLOCK
 from bot.slack.listeners.shortcuts import (
-    MESSAGE_CHARS,
     _empty_form,
     _inline,
     _open,
     _prefilled_form,
-    message_text,
 )
 from bot.slack.reading.form import FormErrors
 from tests.slack.fakes import FakeSlackApi
@@ -25,21 +23,6 @@ from tests.slack.helpers import web_client
 
 MID = "898340149000005"
 URL = "https://qr.95516.com/48020000/31942002268195125132885377"
-
-
-def test_the_message_shortcut_scans_at_most_a_slack_messages_worth_of_text() -> None:
-    """However many attachments a message carries, at most 40,000 characters are scanned."""
-    message = {"text": "x" * 30_000, "attachments": [{"text": "y" * 30_000}] * 5}
-    assert len(message_text(message)) == MESSAGE_CHARS == 40_000
-
-
-def test_the_scan_reads_the_text_and_each_attachments_text_fallback_and_link() -> None:
-    message = {
-        "text": "a",
-        "attachments": [{"text": "b", "fallback": "c", "title_link": "d"}, "not a dict"],
-    }
-    assert message_text(message) == "a\nb\nc\nd"
-    assert message_text({"attachments": "x"}) == ""
 
 
 def test_the_message_shortcut_prefills_what_the_message_shows() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.reading.message import find_in_message
+from bot.slack.reading.message import MESSAGE_CHARS, find_in_message, message_text
 
 MID = "898340149000005"
 QR = "31942002268195125132885377"
@@ -66,3 +66,18 @@ def test_two_unlabelled_merchant_numbers_fill_in_neither() -> None:
 
 def test_a_label_without_a_digit_in_its_value_finds_nothing() -> None:
     assert find_in_message("mid: see below, merchant: merchants") == (None, None)
+
+
+def test_the_message_shortcut_scans_at_most_a_slack_messages_worth_of_text() -> None:
+    """However many attachments a message carries, at most 40,000 characters are scanned."""
+    message = {"text": "x" * 30_000, "attachments": [{"text": "y" * 30_000}] * 5}
+    assert len(message_text(message)) == MESSAGE_CHARS == 40_000
+
+
+def test_the_scan_reads_the_text_and_each_attachments_text_fallback_and_link() -> None:
+    message = {
+        "text": "a",
+        "attachments": [{"text": "b", "fallback": "c", "title_link": "d"}, "not a dict"],
+    }
+    assert message_text(message) == "a\nb\nc\nd"
+    assert message_text({"attachments": "x"}) == ""
