@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import Settings
+from bot.gateway.attempts import Attempts
 from bot.gateway.bills import BillRef
 from bot.gateway.config import Environment
 from bot.gateway.errors import (
@@ -22,7 +23,7 @@ from bot.gateway.errors import (
 )
 from bot.gateway.ids import QrCodeRef
 from bot.gateway.models import QrCodeInfo, yuan
-from bot.i18n import ENGLISH, P, Text, Translator, columns, pad
+from bot.i18n import ENGLISH, P, Text, Translator, columns, pad, printable
 from bot.i18n.catalogue import translator
 from bot.service.payment import Payment, ask_payment
 from bot.terminal import (
@@ -92,7 +93,7 @@ def format_summary(
     if info.expire_time is not None:
         rows.append((tr("expires"), f"{info.expire_time:%Y-%m-%d %H:%M:%S} (UTC+8)"))
     if payment is not None:
-        rows.append((tr("payment"), payment_summary(payment, tr)))
+        rows.append((tr("payment"), printable(payment_summary(payment, tr))))
     if info.qr_code_url:
         rows.append((tr("QR URL"), info.qr_code_url))
     rows.append(("msgId", info.msg_id or "-"))
@@ -179,8 +180,11 @@ async def _ask_gateway(
     try:
         gateways = build_gateways(settings, http, build_gateway(settings, http))
         client = gateways.client(env)
-        info = await client.query_qrcode_info(ref.mid, ref.qr_code_id)
-        bill, wait = BillRef.of(info), min(settings.gateway.payment_timeout, client.timeout)
+        asked = Attempts(msg_id=None)
+        info = await client.query_qrcode_info(ref.mid, ref.qr_code_id, attempts=asked)
+        # Within the lookup's deadline, as in Slack.
+        wait = min(settings.gateway.payment_timeout, client.timeout - asked.elapsed)
+        bill = BillRef.of(info)
         if bill is None or wait <= 0:
             return info, None
         return info, await ask_payment(client, bill, budget=wait)

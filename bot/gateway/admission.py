@@ -40,9 +40,10 @@ class Admission:
         self._slot_seconds = 0.0  # moving average of a slot's hold time; 0 until measured
 
     @asynccontextmanager
-    async def call(self, msg_id: str | None) -> AsyncIterator[None]:
+    async def call(self, msg_id: str | None, *, wait: float | None = None) -> AsyncIterator[None]:
         """Hold a slot for one call; its outcome (the exception leaving the block) is the
-        breaker's verdict. Raises GatewayBreakerOpen or GatewayBusy instead of admitting."""
+        breaker's verdict. Raises GatewayBreakerOpen or GatewayBusy instead of admitting.
+        A slot is waited for at most half the deadline, and at most *wait* seconds."""
         if self.fleet is not None:
             await self._follow_fleet()
         trial = self.breaker.state == "half-open"
@@ -52,7 +53,7 @@ class Admission:
                 failing_since=snapshot.failing_since, retry_in=snapshot.retry_in, msg_id=msg_id
             )
         try:
-            await self._take_slot(msg_id)
+            await self._take_slot(msg_id, wait)
         except BaseException:  # busy or cancelled: a half-open trial must not stay claimed
             self.breaker.abandoned()
             raise
@@ -115,10 +116,10 @@ class Admission:
         else:
             await self.fleet.closed()
 
-    async def _take_slot(self, msg_id: str | None) -> None:
-        """Wait for a slot, at most half the deadline; busy at once if the queue is hopeless
-        (waves of max_in_flight ahead, each as long as recent calls, then ours)."""
-        bound = self.timeout / 2
+    async def _take_slot(self, msg_id: str | None, wait: float | None) -> None:
+        """Wait for a slot, at most half the deadline (and *wait*); busy at once if the queue
+        is hopeless (waves of max_in_flight ahead, each as long as recent calls, then ours)."""
+        bound = self.timeout / 2 if wait is None else min(wait, self.timeout / 2)
         if self._slots.locked():
             waves = self.waiting // self.max_in_flight + 2  # those ahead, then ours
             if waves * self._slot_seconds > self.timeout:

@@ -64,6 +64,10 @@ def is_token_rejected(response: httpx.Response) -> bool:
     return isinstance(code, int | str) and str(code).isdigit() and str(code) != "0000"
 
 
+# A request extension: a refusal does not refresh the token (a name, not a password).
+KEEP_TOKEN = "qrinfo_keep_token"  # noqa: S105
+
+
 class AccessTokenAuth(httpx.Auth):
     """OPEN-ACCESS-TOKEN: a cached token; on rejection, refresh once and retry once."""
 
@@ -81,7 +85,7 @@ class AccessTokenAuth(httpx.Auth):
         response = yield request
         # This override replaces httpx's wrapper that would read the body for us.
         await response.aread()
-        if is_token_rejected(response):
+        if is_token_rejected(response) and not request.extensions.get(KEEP_TOKEN):
             await self.cache.invalidate(token)
             token = await self.cache.get()
             request.headers["Authorization"] = token_header(token)

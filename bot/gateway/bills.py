@@ -3,7 +3,8 @@
 What is known of the reply, with sources and how sure each fact is, is on the docs'
 Gateway page. It is read tolerantly: ``billPayment`` may come as an object or as a JSON
 string; a ``billStatus`` we do not know is kept as the provider wrote it, never guessed;
-a ``billPayment`` field that does not read is dropped rather than failing the reply.
+any field that does not read (a number for a text, an absurd amount, a time in another
+shape) is dropped on its own rather than failing the reply.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     ValidationError,
@@ -105,16 +107,31 @@ def _or_none(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 
 Lenient = WrapValidator(_or_none)
+MOST_FEN = 10**15  # ten trillion yuan: anything above is a garbled amount, dropped
+
+
+def _plausible_fen(fen: int) -> int:
+    if fen > MOST_FEN:
+        raise ValueError(f"an amount above {MOST_FEN} fen")
+    return fen
+
+
+def _text_only(value: Any) -> Any:
+    """A time as the gateway writes it (text); a number would be read as a Unix time."""
+    return value if isinstance(value, str) else None
+
+
+BillFen = Annotated[Fen | None, AfterValidator(lambda v: v if v is None else _plausible_fen(v))]
 
 
 class BillPayment(GatewayModel):
     """How the bill was paid. Every field may be missing; one that does not read is dropped
     (a payTime in an odd shape must not lose the wallet)."""
 
-    pay_time: Annotated[BeijingDateTime | None, Lenient] = None
+    pay_time: Annotated[BeijingDateTime | None, BeforeValidator(_text_only), Lenient] = None
     target_sys: Annotated[str | None, BeforeValidator(blank_to_none), Lenient] = None
-    total_amount: Annotated[Fen | None, Lenient] = None
-    buyer_pay_amount: Annotated[Fen | None, Lenient] = None
+    total_amount: Annotated[BillFen, Lenient] = None
+    buyer_pay_amount: Annotated[BillFen, Lenient] = None
     status: Annotated[str | None, BeforeValidator(blank_to_none), Lenient] = None
     pay_seq_id: Annotated[str | None, Lenient] = None
     settle_date: Annotated[GatewayDate | None, Lenient] = None
@@ -124,13 +141,18 @@ class BillInfo(GatewayModel):
     """The reply: the bill's status as the provider wrote it, and how it was paid."""
 
     err_code: Annotated[str, BeforeValidator(code_text)]
-    err_msg: Annotated[str | None, BeforeValidator(blank_to_none)] = None
-    err_info: Annotated[str | None, BeforeValidator(blank_to_none)] = None
-    bill_no: str | None = None
-    bill_date: GatewayDate | None = None
-    bill_status: Annotated[str | None, BeforeValidator(blank_to_none)] = None
-    total_amount: Fen | None = None
-    bill_payment: Annotated[BillPayment | None, BeforeValidator(_object_or_json_text)] = None
+    err_msg: Annotated[str | None, BeforeValidator(blank_to_none), Lenient] = None
+    err_info: Annotated[str | None, BeforeValidator(blank_to_none), Lenient] = None
+    bill_no: Annotated[str | None, BeforeValidator(code_text), Lenient] = None
+    bill_date: Annotated[GatewayDate | None, Lenient] = None
+    # A number is kept as its text: an unknown status is shown as the provider wrote it.
+    bill_status: Annotated[
+        str | None, BeforeValidator(code_text), BeforeValidator(blank_to_none), Lenient
+    ] = None
+    total_amount: Annotated[BillFen, Lenient] = None
+    bill_payment: Annotated[BillPayment | None, BeforeValidator(_object_or_json_text), Lenient] = (
+        None
+    )
 
     @property
     def state(self) -> PaymentState:

@@ -21,7 +21,7 @@ import stamina
 from bot.fleet_state import FleetBreaker, FleetTokens
 from bot.gateway.admission import Admission
 from bot.gateway.attempts import Attempts, Retryable, Try
-from bot.gateway.auth import AccessTokenAuth, BodySigAuth
+from bot.gateway.auth import KEEP_TOKEN, AccessTokenAuth, BodySigAuth
 from bot.gateway.bills import BillInfo, BillRef, BillsQueryRequest
 from bot.gateway.breaker import Breaker
 from bot.gateway.config import GatewayConfig
@@ -62,6 +62,17 @@ class _Call(Generic[ReplyT]):
     model: type[ReplyT]
     budget: float
     attempts: Attempts
+
+    @property
+    def bounded(self) -> bool:
+        """The caller gave it less time than the client's own deadline (the payment status
+        within what a lookup has left): running out of it says nothing of the gateway."""
+        return self.path != QUERY_PATH
+
+
+class _BudgetSpent(Exception):
+    """A bounded call ran out of its caller's time with no attempt failing: abandoned, not a
+    gateway failure (the breaker must not count the bot's own short budget)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +192,14 @@ class QrCodeClient:
         """*call* through admission, within its budget, its outcome noted in its attempts."""
         call.attempts.msg_id = msg_id
         try:
-            async with self.admission.call(msg_id):
+            async with self.admission.call(msg_id, wait=call.budget):
                 return await self._within_deadline(call)
+        except _BudgetSpent:
+            error = call.attempts.unavailable(
+                f"no answer from the gateway at {self.origin} within {call.budget:g} s"
+            )
+            call.attempts.failed(error)
+            raise error from None
         except GatewayError as error:
             call.attempts.failed(error)
             raise
@@ -193,6 +210,8 @@ class QrCodeClient:
             async with asyncio.timeout(call.budget - attempts.elapsed):
                 return await self._with_retries(call)
         except TimeoutError:
+            if call.bounded and attempts.last_reason is None:
+                raise _BudgetSpent from None
             # The last failed attempt says what is wrong; attempts and time follow in
             # the error. Only when none ended before the deadline is it a timeout.
             reason = (
@@ -253,6 +272,9 @@ class QrCodeClient:
                 headers=JSON_HEADERS,
                 auth=self._auth,
                 timeout=attempt_timeout,
+                # The QR call just used this token: a refusal of another API is that API's
+                # (an appId it is not opened to), never a reason to spend a new token.
+                extensions={KEEP_TOKEN: True} if call.bounded else {},
             )
         except httpx.TransportError as exc:
             reason = describe_transport_error(exc, origin=self.origin, timeout=attempt_timeout)

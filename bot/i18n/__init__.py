@@ -88,6 +88,14 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - columns(text))
 
 
+def printable(text: str) -> str:
+    """*text* safe for a terminal: what the gateway or a person sent may hold an escape
+    sequence, which must not drive the terminal (nor a lone surrogate break print())."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def placeholders(template: str) -> frozenset[str]:
     """The ``{names}`` a template fills in."""
     return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)

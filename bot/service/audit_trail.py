@@ -17,6 +17,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, get_type_hints
 
+from bot.i18n import printable
 from bot.service.audit import AuditEvent
 
 _SINCE = re.compile(r"([0-9]+)\s*([smhd])")
@@ -162,7 +163,7 @@ COLUMNS = (
 def format_table(events: list[AuditEvent]) -> str:
     """Aligned columns, one line per event; control characters shown escaped."""
     rows = [COLUMNS] + [
-        tuple("" if (v := fields[c]) is None else _printable(str(v)) for c in COLUMNS)
+        tuple("" if (v := fields[c]) is None else printable(str(v)) for c in COLUMNS)
         for fields in map(asdict, events)
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
@@ -170,11 +171,3 @@ def format_table(events: list[AuditEvent]) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
-
-
-def _printable(text: str) -> str:
-    # Typed text reaches the trail (an invalid qrCodeId, say); an escape sequence
-    # in it must not drive the operator's terminal, nor a lone surrogate break print().
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

@@ -222,16 +222,17 @@ async def _ask(services: Services, ref: QrCodeRef) -> Answer:
     if isinstance(result, GatewayAuthError):
         # The user is told to contact the operator; the operator gets the detail, once a call.
         log.error("gateway (%s) refused the bot's request msgId=%s: %s", env, msg_id, result)
+    seconds = attempts.elapsed  # the QR call's own time, not the payment call's after it
     payment, asked_bill = await _payment(services, env, result, attempts)
     answer = Answer(
         msg_id=msg_id,
         result=result,
         answered_at=services.wall_clock(),
-        duration_ms=attempts.elapsed * 1000,
+        duration_ms=seconds * 1000,
         payment=payment,
     )
     if not isinstance(result, InvalidInput):  # (checked before any I/O: no call was made)
-        services.metrics.gateway_call(answer.kind, attempts.elapsed, gateway=env)
+        services.metrics.gateway_call(answer.kind, seconds, gateway=env)
     if services.guard.policy.operators:
         _keep_raw_reply(services, env, answer, attempts, asked_bill)
     return answer
@@ -264,23 +265,21 @@ def _keep_raw_reply(
     """The gateway's reply to *answer*'s call as it came, for an operator's Raw reply; and
     the bills/query reply that followed, when one did."""
     payment = answer.payment
-    services.raw.keep(
-        _raw(answer.msg_id, env, answer.kind, answer, attempts, payment=(
-            _raw(payment.msg_id, env, payment.status, answer, asked_bill)
-            if payment is not None and asked_bill is not None
-            else None
-        ))
-    )  # fmt: skip
+    paid = None
+    if payment is not None and asked_bill is not None:
+        seconds = asked_bill.elapsed
+        paid = _raw(payment.msg_id, env, payment.status, answer, asked_bill, seconds * 1000)
+    raw = _raw(answer.msg_id, env, answer.kind, answer, attempts, answer.duration_ms)
+    services.raw.keep(replace(raw, payment=paid))
 
 
-def _raw(
+def _raw(  # noqa: PLR0917  # one call's facts, in the order RawReply lists them
     msg_id: str,
     env: Environment,
     outcome: str,
     answer: Answer,
     attempts: Attempts,
-    *,
-    payment: RawReply | None = None,
+    duration_ms: float,
 ) -> RawReply:
     text, length = reply_text(attempts.reply)
     return RawReply(
@@ -288,10 +287,9 @@ def _raw(
         env=env,
         outcome=outcome,
         answered_at=answer.answered_at,
-        duration_ms=attempts.elapsed * 1000,
+        duration_ms=duration_ms,
         status=attempts.status,
         text=text,
         length=length,
         tries=tuple(attempts.tries),
-        payment=payment,
     )

@@ -12,8 +12,8 @@ from slack_sdk.models.blocks import SectionBlock
 from bot.gateway.bills import BillInfo, BillPayment
 from bot.i18n import Translator
 from bot.service.payment import Payment
-from bot.slack.cards.blocks import money, mrkdwn
-from bot.slack.cards.mrkdwn import clip, date_token
+from bot.slack.cards.blocks import SECTION_CHARS, money, mrkdwn
+from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
 
 WALLET_CHARS = 40
 STATUS_CHARS = 60
@@ -22,17 +22,25 @@ _WALLETS = {"alipay 2.0": "Alipay", "alipay": "Alipay", "wxpay": "WeChat Pay"}
 _UNIONPAY = ("unionpay", "cloudpay", "uac", "云闪付", "银联")
 
 
+def as_code(text: str, limit: int) -> str:
+    """Outside text in a code span: on one line, no backtick to close it early, escaped and
+    clipped (in a code span Slack draws no *bold* or _italics_ either)."""
+    one_line = " ".join(text.split()).replace("`", "ˋ")
+    return f"`{clip(one_line, limit)}`"
+
+
 def wallet_name(target_sys: str) -> str:
-    """The wallet a payment came from, by its targetSys; escaped."""
+    """The wallet a payment came from, by its targetSys; one we do not know as written."""
     known = _WALLETS.get(target_sys.strip().lower())
     if known is None and any(word in target_sys.lower() for word in _UNIONPAY):
         known = "UnionPay"
-    return known or clip(target_sys, WALLET_CHARS)
+    return known or as_code(target_sys, WALLET_CHARS)
 
 
 def payment_section(payment: Payment, tr: Translator) -> SectionBlock:
     """The card's payment section: the status in a word, then what the reply adds."""
-    return SectionBlock(text=mrkdwn(tr("*Payment*") + "\n" + payment_text(payment, tr)))
+    text = tr("*Payment*") + "\n" + payment_text(payment, tr)
+    return SectionBlock(text=mrkdwn(clip_plain(text, SECTION_CHARS)))
 
 
 def payment_text(payment: Payment, tr: Translator) -> str:
@@ -43,8 +51,10 @@ def payment_text(payment: Payment, tr: Translator) -> str:
             return tr(":grey_question: No bill found for this bill number")
         return tr(":warning: Payment status unavailable")
     if status == "unknown":
-        raw = clip(bill.bill_status or "", STATUS_CHARS) or tr("none given")
-        return tr(":grey_question: Status `{status}`", status=raw)
+        given = (bill.bill_status or "").strip()
+        if not given:
+            return tr(":grey_question: No payment status given")
+        return tr(":grey_question: Status {status}", status=as_code(given, STATUS_CHARS))
     words = {
         "paid": tr(":white_check_mark: *Paid*"),
         "unpaid": tr(":hourglass: *Not paid*"),

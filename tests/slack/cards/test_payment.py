@@ -36,7 +36,8 @@ def paid(**changes: object) -> Payment:
         ("WXPay", "WeChat Pay"),
         ("UNIONPAY", "UnionPay"),
         ("云闪付", "UnionPay"),
-        ("<!channel> Wallet", "&lt;!channel&gt; Wallet"),
+        ("<!channel> *Wallet*", "`&lt;!channel&gt; *Wallet*`"),
+        ("a`b\nc", "`aˋb c`"),
     ],
 )
 def test_a_wallet_is_named_by_its_target_sys_and_an_unknown_one_as_written(
@@ -57,11 +58,27 @@ def test_what_the_payer_paid_is_shown_only_when_it_differs_from_the_total() -> N
     assert "the payer paid ¥1.50" in payment_text(paid(buyerPayAmount=150), ENGLISH)
 
 
-def test_an_unknown_status_is_shown_as_the_provider_wrote_it_escaped() -> None:
-    bill = BillInfo.model_validate({"errCode": "SUCCESS", "billStatus": "<b>PARTIAL"})
-    assert payment_text(Payment("q", bill=bill), ENGLISH) == (
-        ":grey_question: Status `&lt;b&gt;PARTIAL`"
-    )
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("<b>PARTIAL", ":grey_question: Status `&lt;b&gt;PARTIAL`"),
+        ("x`*<!here>*`\nY", ":grey_question: Status `xˋ*&lt;!here&gt;*ˋ Y`"),
+        (7, ":grey_question: Status `7`"),
+        ("   ", ":grey_question: No payment status given"),
+    ],
+)
+def test_an_unknown_status_is_shown_as_the_provider_wrote_it_in_one_code_span(
+    given: object, shown: str
+) -> None:
+    bill = BillInfo.model_validate({"errCode": "SUCCESS", "billStatus": given})
+    assert payment_text(Payment("q", bill=bill), ENGLISH) == shown
+
+
+def test_a_garbled_amount_is_dropped_and_the_section_stays_within_limits() -> None:
+    payment = paid(buyerPayAmount="1e5000", targetSys="x" * 5000)
+    section = payment_section(payment, ENGLISH).to_dict()
+    assert len(section["text"]["text"]) <= 3000
+    assert "the payer paid" not in section["text"]["text"]
 
 
 def test_no_bill_and_unavailable_say_so_without_details() -> None:
