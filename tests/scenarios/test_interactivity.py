@@ -77,6 +77,7 @@ async def test_share_posts_the_card_in_channel_then_removes_the_private_one(
     assert posted.get("replace_original") is None
     assert f"shared by <@{DEMO_USER}>" in all_text(posted)
     assert "测试商户" in posted["text"]
+    assert "*Paid*" in all_text(posted)  # the payment section, as on the private card
     assert set(buttons(posted)) == {"open_qr", SHOW_QR_ACTION, REFRESH_ACTION}
     assert json.loads(buttons(posted)[REFRESH_ACTION]["value"]) == {  # no one's name in it
         "mid": SEED.mid,
