@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from bot.qr_urls import QR_HOSTS
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 
 MANIFEST = Path(__file__).parent.parent / "manifest.yml"
@@ -29,7 +30,8 @@ def test_the_command_is_declared_with_description_and_usage_hint() -> None:
 
 def test_interactivity_and_socket_mode_are_on_with_exactly_the_scopes_used() -> None:
     """Buttons need interactivity; Socket Mode needs no public URL; commands, chat:write,
-    users:read (a reader's locale), and im:write and files:write (Show QR code's image in a DM)."""
+    users:read (a reader's locale), im:write and files:write (Show QR code's image in a DM),
+    links:read and links:write (unfurls)."""
     manifest = load()
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
@@ -39,6 +41,8 @@ def test_interactivity_and_socket_mode_are_on_with_exactly_the_scopes_used() -> 
         "users:read",
         "im:write",
         "files:write",
+        "links:read",
+        "links:write",
     ]
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert len(manifest["display_information"]["name"]) <= 35
@@ -51,3 +55,13 @@ def test_the_shortcuts_match_the_callback_ids_the_code_listens_for() -> None:
     assert shortcuts["global"]["name"] == "Look up a QR code"
     assert shortcuts["message"]["callback_id"] == MESSAGE_SHORTCUT
     assert shortcuts["message"]["name"] == "Look up this QR code"
+
+
+def test_unfurls_are_for_exactly_the_qr_hosts_the_code_knows() -> None:
+    """unfurl_domains are bot/qr_urls.py's hosts, no more (Slack takes at most 5), and
+    the bot subscribes to link_shared."""
+    manifest = load()
+    domains = manifest["features"]["unfurl_domains"]
+    assert sorted(domains) == sorted(QR_HOSTS)
+    assert len(domains) <= 5
+    assert "link_shared" in manifest["settings"]["event_subscriptions"]["bot_events"]

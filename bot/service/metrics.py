@@ -42,7 +42,12 @@ ACTIONS = ("command", "refresh", "share", "form", "details", "show_qr")
 SCRAPE_SECONDS = 1.0  # /metrics is drawn at most this often
 # files.upload: files_upload_v2's three steps (getUploadURLExternal, the upload, complete).
 ReplyVia = Literal[
-    "response_url", "chat.postMessage", "chat.postEphemeral", "conversations.open", "files.upload"
+    "response_url",
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "conversations.open",
+    "files.upload",
+    "chat.unfurl",
 ]
 ReplyFailure = Literal["spent", "refused", "unreachable"]
 

@@ -69,3 +69,37 @@ def view_submission(callback_id: str, mid: str, qr: str) -> dict[str, Any]:
             },
         },
     }
+
+
+MESSAGE_TS = "1700000000.000100"
+UNFURL_ID = "U0QRINFO01-909b5454-75f8-4ac4-b325-1b40e230bbd8-1"
+
+
+def link_shared(urls: list[str], *, source: str = "conversations_history") -> dict[str, Any]:
+    """The Events API body of a link_shared: *urls* pasted in DEMO_CHANNEL (a message there)
+    or, with source "composer", still in the message box (only unfurl_id names it)."""
+    composer = source == "composer"
+    event = {
+        "type": "link_shared",
+        "channel": "COMPOSER" if composer else DEMO_CHANNEL,
+        "is_bot_user_member": True,
+        "user": DEMO_USER,
+        "message_ts": UNFURL_ID if composer else MESSAGE_TS,
+        "unfurl_id": UNFURL_ID,
+        "source": source,
+        "event_ts": "1700000000.000200",
+        "links": [{"domain": url.split("/")[2], "url": url} for url in urls],
+    }
+    return {
+        "token": "legacy-unused",
+        "team_id": DEMO_TEAM,
+        "api_app_id": "A0QRINFO01",
+        "event": event,
+        "type": "event_callback",
+        "event_id": "Ev0QRINFO01",
+        "event_time": 1700000000,
+        "authorizations": [
+            {"enterprise_id": None, "team_id": DEMO_TEAM, "user_id": "U0BOT", "is_bot": True}
+        ],
+        "is_ext_shared_channel": False,
+    }

@@ -6,7 +6,8 @@ Pure: no I/O and no clock of its own. Two questions, in this order:
    refused whole: nothing in it (response_url, trigger_id, user, channel) is
    ever read, let alone used.
 2. Is it something this app takes, shaped as Slack sends it? (:func:`read_body`,
-   :func:`payload_problem`) Bolt's parsing and listener matching index into
+   :func:`payload_problem`: a command, an interaction, or the one event it subscribes
+   to, ``link_shared``) Bolt's parsing and listener matching index into
    payloads without checking (``body["actions"][0]``,
    ``body["view"]["callback_id"]``), so a verified but malformed body would end
    in a 500 and a traceback. Bodies are read here, strictly, and checked for
@@ -69,7 +70,8 @@ def check_signature(
 
 def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     """The body, read the way Slack writes it: a command form, an interaction form's
-    ``payload`` (a JSON object), or an ``ssl_check``. NotSlackShaped otherwise.
+    ``payload`` (a JSON object), an ``ssl_check``, or an event (a JSON object, as is the
+    ``url_verification`` of the events' Request URL). NotSlackShaped otherwise.
 
     The app is handed this dict (see :mod:`bot.slack.serving.front_door`), not Bolt's own
     reading of the text, which takes the word "payload" anywhere in a command
@@ -82,14 +84,20 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     if not text:
         raise NotSlackShaped("the body is empty")
     if (content_type or "").split(";")[0].strip().lower() == "application/json":
-        # Events and url_verification come as JSON; this app subscribes to neither.
-        raise NotSlackShaped("a JSON body (the Events API, which this app does not use)")
+        # The Events API (link_shared) and its url_verification come as JSON, and only they.
+        data = _json_object(text, "the JSON body")
+        if data.get("type") not in EVENT_BODIES:
+            raise NotSlackShaped("a JSON body that is not an event (only events come as JSON)")
+        return data
     pairs = parse_qsl(text, keep_blank_values=True)
     fields = dict(pairs)
     if len(fields) != len(pairs):
         raise NotSlackShaped("a form field appears twice")
     if "payload" in fields:
-        return _json_object(fields["payload"], "the payload")
+        payload = _json_object(fields["payload"], "the payload")
+        if payload.get("type") in EVENT_BODIES:
+            raise NotSlackShaped("an event in a form body (Slack sends events as JSON)")
+        return payload
     if "command" in fields or fields.get("ssl_check") == "1":
         return fields
     raise NotSlackShaped("a form body that is neither a command nor an interaction")
@@ -125,8 +133,8 @@ def payload_problem(body: dict[str, Any]) -> str | None:
         return "one of its response_urls is not a string"
     if "response_url" in body and not isinstance(body["response_url"], str):
         return "its response_url is not a string"
-    if "event" in body:  # Bolt's middleware looks at it on every request
-        return "it carries an event (the Events API, which this app does not use)"
+    if "event" in body and body.get("type") != "event_callback":  # Bolt looks at it always
+        return "it carries an event outside an event_callback"
     if "command" in body:
         return _command_problem(body)
     if body.get("ssl_check") == "1":
@@ -189,13 +197,45 @@ def _shortcut_problem(body: dict[str, Any]) -> str | None:
     return None
 
 
-# The kinds of interaction this app handles, and what each must carry.
+def _event_problem(body: dict[str, Any]) -> str | None:
+    event = body.get("event")
+    if not isinstance(event, dict):
+        return "the event_callback carries no event"
+    kind = event.get("type")
+    if kind != "link_shared":  # the one event this app subscribes to
+        return f"an event of type {str(kind)[:40]!r}, which this app does not take"
+    links = event.get("links")
+    if not isinstance(links, list) or not all(
+        isinstance(link, dict) and isinstance(link.get("url"), str) for link in links
+    ):
+        return "the link_shared event's links are not a list of URLs"
+    if event.get("source") == "composer":
+        if not isinstance(event.get("unfurl_id"), str) or not event["unfurl_id"]:
+            return "the link_shared event from the composer has no unfurl_id"
+    elif not all(
+        isinstance(event.get(key), str) and event[key] for key in ("channel", "message_ts")
+    ):
+        return "the link_shared event names no message (channel and message_ts)"
+    return None
+
+
+def _challenge_problem(body: dict[str, Any]) -> str | None:
+    if not isinstance(body.get("challenge"), str):
+        return "the url_verification has no challenge"
+    return None
+
+
+# The kinds of request this app handles, and what each must carry.
 _PROBLEMS_BY_TYPE = {
     "block_actions": _actions_problem,
     "view_submission": _view_problem,
     "shortcut": _shortcut_problem,
     "message_action": _shortcut_problem,
+    "event_callback": _event_problem,
+    "url_verification": _challenge_problem,
 }
+# The bodies that come as JSON: an event, and Slack checking the Request URL for events.
+EVENT_BODIES = ("event_callback", "url_verification")
 
 
 def check_payload(body: dict[str, Any]) -> None:

@@ -19,7 +19,9 @@ from bot.slack.reading.inbound import (
     check_signature,
     read_body,
 )
+from bot.slack.reading.links import qr_links, unfurl_target
 from tests.slack.helpers import sign
+from tests.slack.payloads import link_shared
 
 SECRET = "inbound-test-secret"
 NOW = 1_800_000_000
@@ -163,3 +165,111 @@ def test_any_bytes_are_read_or_refused_as_not_slack_shaped(
         return
     assert isinstance(body, dict)
     AsyncBoltRequest(body=raw.decode(), headers={"content-type": content_type or ""})
+
+
+# --- the Events API: link_shared, and the url_verification of its Request URL -------------
+
+
+def json_body(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload).encode()
+
+
+@pytest.mark.parametrize("source", ["conversations_history", "composer"])
+def test_a_link_shared_event_is_read_and_taken(source: str) -> None:
+    """From a posted message or from the composer, as JSON: taken as Slack sent it."""
+    payload = link_shared(
+        ["https://qr.95516.com/48020000/31942002268195125132885377"], source=source
+    )
+    assert read_payload(json_body(payload), "application/json") == payload
+
+
+@pytest.mark.parametrize(
+    ("payload", "content_type", "reason"),
+    [
+        (link_shared([]) | {"event": {"type": "app_mention"}}, "application/json",
+         "an event of type 'app_mention', which this app does not take"),
+        (link_shared([]) | {"event": None}, "application/json",
+         "the event_callback carries no event"),
+        ({"type": "url_verification"}, "application/json", "the url_verification has no challenge"),
+        ({"type": "block_actions", "event": {"type": "link_shared"}}, "application/json",
+         "a JSON body that is not an event (only events come as JSON)"),
+        ({"command": "/qrinfo"}, "application/json",
+         "a JSON body that is not an event (only events come as JSON)"),
+        ({"type": "block_actions", "user": {"id": "U1"}, "event": {},
+          "actions": [{"action_id": "x"}]}, "form",
+         "it carries an event outside an event_callback"),
+        (link_shared([]), "form", "an event in a form body (Slack sends events as JSON)"),
+    ],
+    ids=["other-event", "no-event", "no-challenge", "json-interaction", "json-command",
+         "event-in-interaction", "event-as-form"],
+)  # fmt: skip
+def test_an_event_this_app_does_not_take_is_not_slack_shaped(
+    payload: dict[str, Any], content_type: str, reason: str
+) -> None:
+    """Only link_shared, only as JSON, and nothing else as JSON."""
+    if content_type == "form":
+        raw, content_type = urlencode({"payload": json.dumps(payload)}).encode(), "x"
+    else:
+        raw = json_body(payload)
+    with pytest.raises(NotSlackShaped) as refused:
+        read_payload(raw, content_type)
+    assert refused.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        ({"links": [{"url": 7}]}, "the link_shared event's links are not a list of URLs"),
+        ({"links": None}, "the link_shared event's links are not a list of URLs"),
+        ({"source": "composer", "unfurl_id": None},
+         "the link_shared event from the composer has no unfurl_id"),
+        ({"message_ts": ""}, "the link_shared event names no message (channel and message_ts)"),
+        ({"channel": {"id": "C1"}},
+         "the link_shared event names no message (channel and message_ts)"),
+    ],
+    ids=["url-number", "no-links", "composer-no-id", "empty-ts", "channel-object"],
+)  # fmt: skip
+def test_a_link_shared_event_without_what_the_unfurl_needs_is_not_slack_shaped(
+    event: dict[str, Any], reason: str
+) -> None:
+    """Links that are not URLs, or no message (nor composer unfurl) to put the unfurl on."""
+    payload = link_shared(["https://qr.95516.com/48020000/31942002268195125132885377"])
+    payload["event"] |= event
+    with pytest.raises(NotSlackShaped) as refused:
+        read_payload(json_body(payload), "application/json")
+    assert refused.value.reason == reason
+
+
+EVENT_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "type": st.just("link_shared") | ID,
+    "channel": maybe_object(id=ID) | ID,
+    "user": maybe_object(id=ID) | ID,
+    "message_ts": ID,
+    "unfurl_id": ID,
+    "source": st.sampled_from(["composer", "conversations_history"]) | ID,
+    "links": JSON | st.lists(maybe_object(url=ID, domain=ID), max_size=3),
+}
+EVENTS = st.builds(
+    lambda extra, event: {"type": "event_callback"} | extra | {"event": event},
+    st.fixed_dictionaries({}, optional=FIELDS | {"team_id": ID}),
+    st.fixed_dictionaries({}, optional=EVENT_FIELDS) | JSON,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(payload=EVENTS)
+def test_an_event_the_reader_accepts_never_trips_bolt_or_the_unfurl(
+    payload: dict[str, Any],
+) -> None:
+    """Bolt builds its request and reads the event of anything that passes; reading its
+    links and its target raises nothing."""
+    raw = json_body(payload)
+    try:
+        body = read_payload(raw, "application/json")
+    except NotSlackShaped:
+        return
+    request = AsyncBoltRequest(body=raw.decode(), headers={"content-type": "application/json"})
+    event = to_event(request.body)
+    assert isinstance(event, dict)
+    assert unfurl_target(body["event"]) is not None
+    qr_links(body["event"])
