@@ -7,7 +7,10 @@ from typing import Any
 
 import yaml
 
+from bot.slack.cards.step_outputs import OUTPUTS
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+from bot.slack.listeners.workflow import STEP
+from bot.slack.reading.step_inputs import CHANNEL, MERCHANT_NO, QR_CODE, USER
 
 MANIFEST = Path(__file__).parent.parent / "manifest.yml"
 
@@ -51,3 +54,28 @@ def test_the_shortcuts_match_the_callback_ids_the_code_listens_for() -> None:
     assert shortcuts["global"]["name"] == "Look up a QR code"
     assert shortcuts["message"]["callback_id"] == MESSAGE_SHORTCUT
     assert shortcuts["message"]["name"] == "Look up this QR code"
+
+
+def test_the_workflow_step_declares_the_inputs_read_and_the_outputs_sent() -> None:
+    """lookup_qr_code runs here (remote), its runs arrive as function_executed, and its
+    parameters are the code's: two required strings, the optional user and channel, and
+    every output (found a boolean, the rest strings). Custom steps need an org-ready app."""
+    manifest = load()
+    step = manifest["functions"][STEP]
+    inputs = step["input_parameters"]
+    assert {name: (p["type"], p["is_required"]) for name, p in inputs.items()} == {
+        MERCHANT_NO: ("string", True),
+        QR_CODE: ("string", True),
+        USER: ("slack#/types/user_id", False),
+        CHANNEL: ("slack#/types/channel_id", False),
+    }
+    outputs = step["output_parameters"]
+    assert tuple(outputs) == OUTPUTS
+    assert {name: p["type"] for name, p in outputs.items()} == {
+        name: "boolean" if name == "found" else "string" for name in OUTPUTS
+    }
+    assert all(p["title"] and p["description"] for p in [*inputs.values(), *outputs.values()])
+    settings = manifest["settings"]
+    assert settings["function_runtime"] == "remote"
+    assert settings["event_subscriptions"]["bot_events"] == ["function_executed"]
+    assert settings["org_deploy_enabled"] is True
