@@ -8,7 +8,10 @@ from typing import Any
 import yaml
 
 from bot.qr_urls import QR_HOSTS
+from bot.slack.cards.step_outputs import OUTPUTS
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+from bot.slack.listeners.workflow import STEP
+from bot.slack.reading.step_inputs import CHANNEL, MERCHANT_NO, QR_CODE, USER
 
 MANIFEST = Path(__file__).parent.parent / "manifest.yml"
 
@@ -65,3 +68,28 @@ def test_unfurls_are_for_exactly_the_qr_hosts_the_code_knows() -> None:
     assert sorted(domains) == sorted(QR_HOSTS)
     assert len(domains) <= 5
     assert "link_shared" in manifest["settings"]["event_subscriptions"]["bot_events"]
+
+
+def test_the_workflow_step_declares_the_inputs_read_and_the_outputs_sent() -> None:
+    """lookup_qr_code runs here (remote), its runs arrive as function_executed, and its
+    parameters are the code's: two required strings, the optional user and channel, and
+    every output (found a boolean, the rest strings). Custom steps need an org-ready app."""
+    manifest = load()
+    step = manifest["functions"][STEP]
+    inputs = step["input_parameters"]
+    assert {name: (p["type"], p["is_required"]) for name, p in inputs.items()} == {
+        MERCHANT_NO: ("string", True),
+        QR_CODE: ("string", True),
+        USER: ("slack#/types/user_id", False),
+        CHANNEL: ("slack#/types/channel_id", False),
+    }
+    outputs = step["output_parameters"]
+    assert tuple(outputs) == OUTPUTS
+    assert {name: p["type"] for name, p in outputs.items()} == {
+        name: "boolean" if name == "found" else "string" for name in OUTPUTS
+    }
+    assert all(p["title"] and p["description"] for p in [*inputs.values(), *outputs.values()])
+    settings = manifest["settings"]
+    assert settings["function_runtime"] == "remote"
+    assert "function_executed" in settings["event_subscriptions"]["bot_events"]
+    assert settings["org_deploy_enabled"] is True

@@ -30,7 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-Action = Literal["command", "refresh", "share", "form", "details", "show_qr", "raw_reply"]
+Action = Literal[
+    "command", "refresh", "share", "form", "details", "show_qr", "raw_reply", "workflow"
+]
 STDOUT = "-"
 FLUSH_SECONDS = 5.0  # at exit, the writer's time for the lines still queued
 

@@ -38,7 +38,7 @@ OUTCOMES = (
     "invalid",
     "unconfigured",
 )
-ACTIONS = ("command", "refresh", "share", "form", "details", "show_qr")
+ACTIONS = ("command", "refresh", "share", "form", "details", "show_qr", "workflow")
 SCRAPE_SECONDS = 1.0  # /metrics is drawn at most this often
 # files.upload: files_upload_v2's three steps (getUploadURLExternal, the upload, complete).
 ReplyVia = Literal[

@@ -44,6 +44,10 @@ class FakeSlackApi:
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> what was uploaded
     upload_status: int = 200  # what the upload URL answers
     bare_ok: set[str] = field(default_factory=set)  # methods answering {"ok": true} and no more
+    # Workflow steps: the tokens Slack sent with each run (taken like the bot's), and the
+    # token every call came with, by method (functions.completeSuccess must use the run's).
+    run_tokens: set[str] = field(default_factory=set)
+    tokens: list[tuple[str, str]] = field(default_factory=list)
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -96,6 +100,8 @@ class FakeSlackApi:
         method = request.match_info["method"]
         args = await _arguments(request)
         self.calls.append((method, args))
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.tokens.append((method, token))
         async with self.called:
             self.called.notify_all()
         if method in self.silent:
@@ -103,7 +109,7 @@ class FakeSlackApi:
             return web.Response(status=503)
         if method == "apps.connections.open":
             return self.connections_open(request)
-        if not self.token_ok or request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+        if not self.token_ok or token not in {BOT_TOKEN, *self.run_tokens}:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method in self.errors:
             return web.json_response({"ok": False, "error": self.errors[method]})

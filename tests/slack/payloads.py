@@ -103,3 +103,47 @@ def link_shared(urls: list[str], *, source: str = "conversations_history") -> di
         ],
         "is_ext_shared_channel": False,
     }
+
+
+RUN_TOKEN = "xwfp-run-token-0001"  # the token Slack sends with one run of a workflow step
+
+
+def step_run(
+    inputs: dict[str, Any],
+    *,
+    callback_id: str = "lookup_qr_code",
+    execution_id: str = "Fx0RUN000001",
+    token: str = RUN_TOKEN,
+) -> dict[str, Any]:
+    """The Events API body Slack posts when a workflow runs the app's step (function_executed)."""
+    return {
+        "token": "legacy-unused",
+        "team_id": DEMO_TEAM,
+        "api_app_id": "A0QRINFO01",
+        "type": "event_callback",
+        "event_id": "Ev0RUN000001",
+        "event_time": 1700000000,
+        "authorizations": [
+            {
+                "team_id": DEMO_TEAM,
+                "user_id": "U0BOT",
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "event": {
+            "type": "function_executed",
+            "function": {
+                "id": "Fn0QRINFO001",
+                "callback_id": callback_id,
+                "title": "Look up a QR code",
+                "type": "app",
+                "app_id": "A0QRINFO01",
+            },
+            "inputs": inputs,
+            "function_execution_id": execution_id,
+            "workflow_execution_id": "Wx0RUN000001",
+            "event_ts": "1700000000.000100",
+            "bot_access_token": token,
+        },
+    }

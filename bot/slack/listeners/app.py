@@ -20,7 +20,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.service.services import Services
-from bot.slack.listeners import actions, commands, shortcuts, unfurls
+from bot.slack.listeners import actions, commands, shortcuts, unfurls, workflow
 from bot.slack.reading.inbound import NotFromSlack, check_signature
 from bot.slack.webapi import pool
 from bot.slack.webapi.language import Readers
@@ -151,12 +151,19 @@ def build_app(
     pool.install(
         app, reply_pool, lambda reason: services.metrics.reply_failed("response_url", reason)
     )
+    _register_listeners(app, services, readers)
+    app.error(_error_handler(readers))
+    return app
+
+
+def _register_listeners(app: AsyncApp, services: Services, readers: Readers) -> None:
+    """Every surface's listeners: the command, buttons, shortcuts and the form, unfurls,
+    the Workflow Builder step."""
     commands.register(app, services, readers)
     actions.register(app, services, readers)
     shortcuts.register(app, services, readers)
     unfurls.register(app, services, readers)
-    app.error(_error_handler(readers))
-    return app
+    workflow.register(app, services)
 
 
 def _error_handler(readers: Readers) -> Callable[..., Awaitable[BoltResponse | None]]:

@@ -70,8 +70,8 @@ def check_signature(
 
 def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     """The body, read the way Slack writes it: a command form, an interaction form's
-    ``payload`` (a JSON object), an ``ssl_check``, or an event (a JSON object, as is the
-    ``url_verification`` of the events' Request URL). NotSlackShaped otherwise.
+    ``payload`` (a JSON object), an ``ssl_check``, or an Events API JSON body (an
+    event_callback, or the request URL's check). NotSlackShaped otherwise.
 
     The app is handed this dict (see :mod:`bot.slack.serving.front_door`), not Bolt's own
     reading of the text, which takes the word "payload" anywhere in a command
@@ -84,11 +84,7 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     if not text:
         raise NotSlackShaped("the body is empty")
     if (content_type or "").split(";")[0].strip().lower() == "application/json":
-        # The Events API (link_shared) and its url_verification come as JSON, and only they.
-        data = _json_object(text, "the JSON body")
-        if data.get("type") not in EVENT_BODIES:
-            raise NotSlackShaped("a JSON body that is not an event (only events come as JSON)")
-        return data
+        return _events_api_body(text)
     pairs = parse_qsl(text, keep_blank_values=True)
     fields = dict(pairs)
     if len(fields) != len(pairs):
@@ -101,6 +97,14 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     if "command" in fields or fields.get("ssl_check") == "1":
         return fields
     raise NotSlackShaped("a form body that is neither a command nor an interaction")
+
+
+def _events_api_body(text: str) -> dict[str, Any]:
+    """A JSON body: an Events API event or the request URL's check; nothing else comes so."""
+    body = _json_object(text, "the JSON body")
+    if body.get("type") not in EVENT_BODIES:
+        raise NotSlackShaped("a JSON body that is neither an event nor a URL check")
+    return body
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -133,8 +137,8 @@ def payload_problem(body: dict[str, Any]) -> str | None:
         return "one of its response_urls is not a string"
     if "response_url" in body and not isinstance(body["response_url"], str):
         return "its response_url is not a string"
-    if "event" in body and body.get("type") != "event_callback":  # Bolt looks at it always
-        return "it carries an event outside an event_callback"
+    if "event" in body:  # Bolt's middleware looks at it on every request
+        return _event_problem(body)
     if "command" in body:
         return _command_problem(body)
     if body.get("ssl_check") == "1":
@@ -197,13 +201,37 @@ def _shortcut_problem(body: dict[str, Any]) -> str | None:
     return None
 
 
+def _url_check_problem(body: dict[str, Any]) -> str | None:
+    """Slack's check of the Events API request URL (Bolt answers its challenge)."""
+    return None if isinstance(body.get("challenge"), str) else "the URL check has no challenge"
+
+
 def _event_problem(body: dict[str, Any]) -> str | None:
-    event = body.get("event")
-    if not isinstance(event, dict):
-        return "the event_callback carries no event"
+    event = body["event"]
+    if body.get("type") != "event_callback" or not isinstance(event, dict):
+        return "it carries an event that is not an event_callback's object"
     kind = event.get("type")
-    if kind != "link_shared":  # the one event this app subscribes to
+    check = _EVENT_PROBLEMS.get(kind) if isinstance(kind, str) else None
+    if check is None:
         return f"an event of type {str(kind)[:40]!r}, which this app does not take"
+    return check(event)
+
+
+def _step_problem(event: dict[str, Any]) -> str | None:
+    """A Workflow Builder step's run (function_executed): what Bolt and the step read."""
+    function = event.get("function")
+    if not isinstance(function, dict) or not isinstance(function.get("callback_id"), str):
+        return "the step's run names no function"
+    for key in ("function_execution_id", "bot_access_token"):
+        if not isinstance(event.get(key), str) or not event[key]:
+            return f"the step's run has no {key}"
+    if not isinstance(event.get("inputs", {}), dict):
+        return "the step's inputs are not an object"
+    return None
+
+
+def _link_problem(event: dict[str, Any]) -> str | None:
+    """Links pasted (link_shared): what the unfurl reads."""
     links = event.get("links")
     if not isinstance(links, list) or not all(
         isinstance(link, dict) and isinstance(link.get("url"), str) for link in links
@@ -219,20 +247,18 @@ def _event_problem(body: dict[str, Any]) -> str | None:
     return None
 
 
-def _challenge_problem(body: dict[str, Any]) -> str | None:
-    if not isinstance(body.get("challenge"), str):
-        return "the url_verification has no challenge"
-    return None
-
-
-# The kinds of request this app handles, and what each must carry.
+# The kinds of interaction this app handles, and what each must carry.
 _PROBLEMS_BY_TYPE = {
     "block_actions": _actions_problem,
     "view_submission": _view_problem,
     "shortcut": _shortcut_problem,
     "message_action": _shortcut_problem,
-    "event_callback": _event_problem,
-    "url_verification": _challenge_problem,
+    "url_verification": _url_check_problem,
+}
+# The events this app takes (event_callback's event.type), and what each must carry.
+_EVENT_PROBLEMS = {
+    "function_executed": _step_problem,
+    "link_shared": _link_problem,
 }
 # The bodies that come as JSON: an event, and Slack checking the Request URL for events.
 EVENT_BODIES = ("event_callback", "url_verification")

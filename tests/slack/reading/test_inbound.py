@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.request.payload_utils import to_action, to_event, to_message, to_view
+from slack_bolt.request.internals import extract_function_inputs
+from slack_bolt.request.payload_utils import (
+    is_function,
+    to_action,
+    to_event,
+    to_message,
+    to_view,
+)
 
 from bot.slack.reading.inbound import (
     NotFromSlack,
@@ -21,7 +28,7 @@ from bot.slack.reading.inbound import (
 )
 from bot.slack.reading.links import qr_links, unfurl_target
 from tests.slack.helpers import sign
-from tests.slack.payloads import link_shared
+from tests.slack.payloads import link_shared, step_run
 
 SECRET = "inbound-test-secret"
 NOW = 1_800_000_000
@@ -105,7 +112,13 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "channel": maybe_object(id=ID),
     "enterprise": maybe_object(id=ID),
     "view": maybe_object(callback_id=ID, state=maybe_object(values=JSON)),
-    "event": maybe_object(type=ID),
+    "event": maybe_object(
+        type=st.sampled_from(["function_executed", "app_mention"]) | ID,
+        function=maybe_object(callback_id=ID),
+        function_execution_id=ID,
+        bot_access_token=ID,
+        inputs=JSON,
+    ),
     "message": maybe_object(text=JSON),
     "trigger_id": ID,
     "callback_id": ID,
@@ -189,15 +202,15 @@ def test_a_link_shared_event_is_read_and_taken(source: str) -> None:
         (link_shared([]) | {"event": {"type": "app_mention"}}, "application/json",
          "an event of type 'app_mention', which this app does not take"),
         (link_shared([]) | {"event": None}, "application/json",
-         "the event_callback carries no event"),
-        ({"type": "url_verification"}, "application/json", "the url_verification has no challenge"),
+         "it carries an event that is not an event_callback's object"),
+        ({"type": "url_verification"}, "application/json", "the URL check has no challenge"),
         ({"type": "block_actions", "event": {"type": "link_shared"}}, "application/json",
-         "a JSON body that is not an event (only events come as JSON)"),
+         "a JSON body that is neither an event nor a URL check"),
         ({"command": "/qrinfo"}, "application/json",
-         "a JSON body that is not an event (only events come as JSON)"),
+         "a JSON body that is neither an event nor a URL check"),
         ({"type": "block_actions", "user": {"id": "U1"}, "event": {},
           "actions": [{"action_id": "x"}]}, "form",
-         "it carries an event outside an event_callback"),
+         "it carries an event that is not an event_callback's object"),
         (link_shared([]), "form", "an event in a form body (Slack sends events as JSON)"),
     ],
     ids=["other-event", "no-event", "no-challenge", "json-interaction", "json-command",
@@ -273,3 +286,74 @@ def test_an_event_the_reader_accepts_never_trips_bolt_or_the_unfurl(
     assert isinstance(event, dict)
     assert unfurl_target(body["event"]) is not None
     qr_links(body["event"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=PAYLOADS)
+def test_an_event_the_reader_accepts_never_trips_bolt(payload: dict[str, Any]) -> None:
+    """As a JSON body: Bolt reads a step's run (its function, inputs and token) of what passes."""
+    raw = json.dumps(payload).encode()
+    try:
+        read_payload(raw, "application/json")
+    except NotSlackShaped:
+        return
+    request = AsyncBoltRequest(body=raw.decode(), headers={"content-type": "application/json"})
+    if is_function(request.body):  # what Bolt's function_executed matcher reads
+        assert isinstance(request.body["event"]["function"]["callback_id"], str)
+        extract_function_inputs(request.body)
+    to_event(request.body)
+
+
+# --- the events this app takes: a Workflow Builder step's run -------------------------------
+
+RUN = step_run({"merchant_no": "898340149000005", "qr_code": "31942002268195125132885377"})
+
+
+def test_a_steps_run_and_the_request_url_check_are_read_from_json() -> None:
+    assert read_payload(json.dumps(RUN).encode(), "application/json") == RUN
+    check = {"token": "x", "challenge": "c0ffee", "type": "url_verification"}
+    assert read_payload(json.dumps(check).encode(), "application/json; charset=utf-8") == check
+
+
+NOT_TAKEN = "which this app does not take"
+NOT_CALLBACK = "it carries an event that is not an event_callback's object"
+
+
+def _run_with(**event: Any) -> dict[str, Any]:
+    return RUN | {"event": RUN["event"] | event}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (_run_with(type="app_mention"), f"an event of type 'app_mention', {NOT_TAKEN}"),
+        (RUN | {"type": "block_actions"}, NOT_CALLBACK),
+        (RUN | {"event": "function_executed"}, NOT_CALLBACK),
+        (_run_with(function="lookup_qr_code"), "the step's run names no function"),
+        (_run_with(function_execution_id=""), "the step's run has no function_execution_id"),
+        (_run_with(bot_access_token=None), "the step's run has no bot_access_token"),
+        (_run_with(inputs=["898340149000005"]), "the step's inputs are not an object"),
+        ({"type": "url_verification"}, "the URL check has no challenge"),
+    ],
+    ids=[
+        "other-event",
+        "not-a-callback",
+        "event-not-object",
+        "no-function",
+        "no-execution-id",
+        "no-token",
+        "inputs-not-object",
+        "check-without-challenge",
+    ],
+)
+def test_an_event_slack_would_not_send_this_app_is_refused_saying_why(
+    body: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(NotSlackShaped) as refused:
+        check_payload(body)
+    assert refused.value.reason == reason
+
+
+def test_a_json_body_other_than_an_event_or_the_url_check_is_refused() -> None:
+    with pytest.raises(NotSlackShaped, match="neither an event nor a URL check"):
+        read_body(b'{"command": "/qrinfo", "text": "x"}', "application/json")
