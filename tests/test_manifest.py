@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+from bot.slack.reading.inbound import _EVENT_PROBLEMS
 
 MANIFEST = Path(__file__).parent.parent / "manifest.yml"
 
@@ -51,3 +52,13 @@ def test_the_shortcuts_match_the_callback_ids_the_code_listens_for() -> None:
     assert shortcuts["global"]["name"] == "Look up a QR code"
     assert shortcuts["message"]["callback_id"] == MESSAGE_SHORTCUT
     assert shortcuts["message"]["name"] == "Look up this QR code"
+
+
+def test_the_home_tab_is_on_and_its_one_event_is_the_one_the_front_door_takes() -> None:
+    """App Home: the tab enabled, app_home_opened subscribed, and nothing else (the front
+    door refuses any other event)."""
+    manifest = load()
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert events == ["app_home_opened"]
+    assert set(events) == set(_EVENT_PROBLEMS)

@@ -21,6 +21,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.service.services import Services
 from bot.slack.listeners import actions, commands, shortcuts
+from bot.slack.listeners import home as home_tab
 from bot.slack.reading.inbound import NotFromSlack, check_signature
 from bot.slack.webapi import pool
 from bot.slack.webapi.language import Readers
@@ -154,6 +155,7 @@ def build_app(
     commands.register(app, services, readers)
     actions.register(app, services, readers)
     shortcuts.register(app, services, readers)
+    home_tab.register(app, services, readers)
     app.error(_error_handler(readers))
     return app
 

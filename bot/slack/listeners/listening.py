@@ -86,7 +86,7 @@ async def after_ack(  # a listener's own arguments, as Bolt injects them
     ack: AsyncAck,
     services: Services,
     readers: Readers,
-    respond: AsyncRespond,
+    respond: AsyncRespond | None,
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> AsyncIterator[Reader]:
@@ -99,7 +99,9 @@ async def after_ack(  # a listener's own arguments, as Bolt injects them
 
 
 @asynccontextmanager
-async def work(services: Services, respond: AsyncRespond, reader: Reader) -> AsyncIterator[None]:
+async def work(
+    services: Services, respond: AsyncRespond | None, reader: Reader
+) -> AsyncIterator[None]:
     """A listener's work after its ack: tracked for shutdown, unexpected errors reported
     (in the reader's language if already known), its log lines carrying the lookup's fields
     from when they are known (:func:`lookup_card` adds them)."""

@@ -82,8 +82,12 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     if not text:
         raise NotSlackShaped("the body is empty")
     if (content_type or "").split(";")[0].strip().lower() == "application/json":
-        # Events and url_verification come as JSON; this app subscribes to neither.
-        raise NotSlackShaped("a JSON body (the Events API, which this app does not use)")
+        # The Events API (and its url_verification) comes as JSON: the events are checked
+        # with every other payload (payload_problem).
+        body = _json_object(text, "the body")
+        if body.get("type") not in {"event_callback", "url_verification"}:
+            raise NotSlackShaped("a JSON body that is neither an event nor a url_verification")
+        return body
     pairs = parse_qsl(text, keep_blank_values=True)
     fields = dict(pairs)
     if len(fields) != len(pairs):
@@ -126,7 +130,7 @@ def payload_problem(body: dict[str, Any]) -> str | None:
     if "response_url" in body and not isinstance(body["response_url"], str):
         return "its response_url is not a string"
     if "event" in body:  # Bolt's middleware looks at it on every request
-        return "it carries an event (the Events API, which this app does not use)"
+        return _event_problem(body)
     if "command" in body:
         return _command_problem(body)
     if body.get("ssl_check") == "1":
@@ -189,8 +193,43 @@ def _shortcut_problem(body: dict[str, Any]) -> str | None:
     return None
 
 
+def _event_problem(body: dict[str, Any]) -> str | None:
+    """An Events API callback: one of the events this app subscribes to, as Slack sends it."""
+    event = body["event"]
+    if body.get("type") != "event_callback":
+        return "it carries an event outside an event_callback"
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        return "its event is not an object with a type"
+    if not isinstance(body.get("team_id"), str) or not body["team_id"]:
+        return "the event names no workspace"
+    check = _EVENT_PROBLEMS.get(event["type"])
+    if check is None:
+        return f"an event of type {event['type'][:40]!r}, which this app does not take"
+    return check(event)
+
+
+def _home_opened_problem(event: dict[str, Any]) -> str | None:
+    if not isinstance(event.get("user"), str) or not event["user"]:
+        return "the home tab event names no user"
+    if not isinstance(event.get("tab", ""), str) or not isinstance(event.get("channel", ""), str):
+        return "the home tab event's tab or channel is not a string"
+    return None
+
+
+def _url_verification_problem(body: dict[str, Any]) -> str | None:
+    if not isinstance(body.get("challenge"), str) or not body["challenge"]:
+        return "the url_verification has no challenge"
+    return None
+
+
+# The events this app subscribes to (manifest.yml's bot_events), and what each must carry.
+_EVENT_PROBLEMS = {
+    "app_home_opened": _home_opened_problem,
+}
+
 # The kinds of interaction this app handles, and what each must carry.
 _PROBLEMS_BY_TYPE = {
+    "url_verification": _url_verification_problem,
     "block_actions": _actions_problem,
     "view_submission": _view_problem,
     "shortcut": _shortcut_problem,

@@ -90,7 +90,7 @@ async def report_unexpected(
 
 @asynccontextmanager
 async def unexpected_errors_reported(
-    respond: AsyncRespond, tr: Callable[[], Translator]
+    respond: AsyncRespond | None, tr: Callable[[], Translator]
 ) -> AsyncIterator[None]:
     """Wrap a listener's work after its ack: anything unexpected is reported, never raised.
 
