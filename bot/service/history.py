@@ -121,7 +121,7 @@ class History:
             if not isinstance(shared, Lost):
                 entries = _readable(shared)
         since = now - timedelta(seconds=KEEP_SECONDS)
-        return [entry for entry in entries if entry.at >= since][:HISTORY_KEPT]
+        return [entry for entry in entries if entry.at >= since]
 
 
 def _readable(texts: list[str]) -> list[Looked]:

@@ -16,6 +16,7 @@ async def test_a_list_is_newest_first_capped_and_expiring_under_the_prefix(redis
     for entry in ("one", "two", "three"):
         assert await history.push("U1", entry, keep=2, seconds=60) is None
     assert await history.read("U1", keep=2) == ["three", "two"]
+    assert await store.redis.llen("bot-a:history:U1") == 2  # trimmed, not only read so
     assert await history.read("U2", keep=2) == []
     assert await store.redis.keys("*") == ["bot-a:history:U1"]
     assert 0 < await store.redis.ttl("bot-a:history:U1") <= 60
