@@ -11,6 +11,7 @@ from bot.qr_urls import QR_HOSTS
 from bot.slack.cards.step_outputs import OUTPUTS
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 from bot.slack.listeners.workflow import STEP
+from bot.slack.reading.inbound import _EVENT_PROBLEMS
 from bot.slack.reading.step_inputs import CHANNEL, MERCHANT_NO, QR_CODE, USER
 
 MANIFEST = Path(__file__).parent.parent / "manifest.yml"
@@ -93,3 +94,13 @@ def test_the_workflow_step_declares_the_inputs_read_and_the_outputs_sent() -> No
     assert settings["function_runtime"] == "remote"
     assert "function_executed" in settings["event_subscriptions"]["bot_events"]
     assert settings["org_deploy_enabled"] is True
+
+
+def test_the_home_tab_is_on_and_its_one_event_is_the_one_the_front_door_takes() -> None:
+    """App Home: the tab enabled, app_home_opened subscribed, and nothing else (the front
+    door refuses any other event)."""
+    manifest = load()
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert "app_home_opened" in events
+    assert set(events) == set(_EVENT_PROBLEMS)  # the front door takes these and no other

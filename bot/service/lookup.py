@@ -31,6 +31,7 @@ from bot.service.audit import Action
 from bot.service.batch_limit import check_batch_size
 from bot.service.gateways import MissingGateway
 from bot.service.guard import GroupMembers, Refusal, Requester
+from bot.service.history import looked
 from bot.service.payment import Payment, ask_payment
 from bot.service.raw import RawReply, reply_text
 from bot.service.services import Services
@@ -167,6 +168,8 @@ async def _checked(
     else:
         return ref
     services.record(who, action, ref, outcome=outcome.kind, msg_id=None, started=started)
+    if refusal is None or refusal.kind != "access":  # someone not allowed leaves nothing here
+        await _remember(services, who, outcome)
     return outcome
 
 
@@ -189,7 +192,15 @@ async def _answered(
         who, action, ref, outcome=outcome.kind, msg_id=outcome.msg_id, started=started,
         payment=payment,
     )  # fmt: skip
+    await _remember(services, who, outcome)
     return outcome
+
+
+async def _remember(services: Services, who: Requester, outcome: Outcome) -> None:
+    """The lookup, first in its requester's history (their App Home's list)."""
+    if who.user_id:
+        entry = looked(outcome.ref, outcome.kind, outcome.answer, at=services.wall_clock())
+        await services.history.add(who.user_id, entry)
 
 
 async def _ask_fleet(services: Services, ref: QrCodeRef, reuse: bool) -> Answer:

@@ -17,6 +17,7 @@ from bot.service.coalescing import Coalescer
 from bot.service.fleet import FleetCalls
 from bot.service.gateways import Gateways
 from bot.service.guard import Guard, Requester
+from bot.service.history import History
 from bot.service.inflight import InFlight
 from bot.service.metrics import Metrics
 from bot.service.raw import RawReplies
@@ -39,6 +40,7 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     inflight: InFlight = field(default_factory=InFlight)
     raw: RawReplies = field(default_factory=RawReplies)  # kept only when there are operators
+    history: History = field(default_factory=History)  # each person's last lookups (App Home)
     coalescer: Coalescer[Answer] = field(init=False)
     fleet: FleetCalls[Answer] | None = None  # identical lookups joined across replicas
     store: FleetStore | None = None  # Redis, when replicas share state

@@ -33,6 +33,7 @@ from bot.service.audit import AuditLog
 from bot.service.fleet import WAIT_MARGIN_SECONDS, FleetCalls
 from bot.service.gateways import Gateways
 from bot.service.guard import Guard, Policy
+from bot.service.history import History
 from bot.service.metrics import Metrics
 from bot.service.services import Services
 from bot.slack.listeners.app import build_app, fixed_authorize
@@ -186,6 +187,7 @@ def build_services(
     )
     if store is not None:
         services.store = store
+        services.history = History(store=store)
         services.fleet = FleetCalls(
             store,
             window=settings.guard.coalesce_seconds,

@@ -95,3 +95,22 @@ def _block_problems(data: dict[str, Any]) -> list[str]:
             if len(element.get("value", "")) > BUTTON_VALUE_CHARS:
                 problems.append("button value too long")
     return problems
+
+
+MAX_HOME_BLOCKS = 100  # a home tab (a modal too); a message: MAX_BLOCKS
+
+
+def home_view_problems(view: dict[str, Any]) -> list[str]:
+    """Every Block Kit limit a published home view breaks (slack_sdk's own checks raise)."""
+    problems = [] if view.get("type") == "home" else ["not a home view"]
+    blocks = view.get("blocks", [])
+    if len(blocks) > MAX_HOME_BLOCKS:
+        problems.append(f"{len(blocks)} blocks")
+    for block in blocks:
+        parsed = Block.parse(block)
+        if parsed is None or parsed.to_dict() != block:
+            problems.append(f"a {block.get('type')} block slack_sdk reads otherwise")
+        problems.extend(_block_problems(block))
+        if block["type"] == "section" and "accessory" in block:
+            problems.extend(_block_problems({"type": "actions", "elements": [block["accessory"]]}))
+    return problems

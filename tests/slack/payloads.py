@@ -147,3 +147,36 @@ def step_run(
             "bot_access_token": token,
         },
     }
+
+
+def home_opened(user: str = DEMO_USER, *, tab: str = "home") -> dict[str, Any]:
+    """The Events API callback Slack posts (as JSON) when *user* opens the app's *tab*."""
+    return {
+        "token": "legacy-unused",
+        "team_id": DEMO_TEAM,
+        "api_app_id": "A0QRINFO01",
+        "type": "event_callback",
+        "event_id": "Ev0HOME0001",
+        "event_time": 1_700_000_000,
+        "event": {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": "D0QRINFODM1",
+            "tab": tab,
+            "event_ts": "1700000000.000100",
+        },
+    }
+
+
+def home_click(action_id: str, value: str = "", *, user: str = DEMO_USER) -> dict[str, Any]:
+    """A click on a button of the app's home tab: no channel, no response_url."""
+    return BASE | {
+        "type": "block_actions",
+        "user": BASE["user"] | {"id": user},
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "view": {"id": "V0HOME", "type": "home", "callback_id": "", "blocks": []},
+        "actions": [
+            {"action_id": action_id, "block_id": "b", "type": "button", "value": value,
+             "action_ts": "1.2"}
+        ],
+    }  # fmt: skip

@@ -21,6 +21,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.service.services import Services
 from bot.slack.listeners import actions, commands, shortcuts, unfurls, workflow
+from bot.slack.listeners import home as home_tab
 from bot.slack.reading.inbound import NotFromSlack, check_signature
 from bot.slack.webapi import pool
 from bot.slack.webapi.language import Readers
@@ -164,6 +165,7 @@ def _register_listeners(app: AsyncApp, services: Services, readers: Readers) -> 
     shortcuts.register(app, services, readers)
     unfurls.register(app, services, readers)
     workflow.register(app, services)
+    home_tab.register(app, services, readers)
 
 
 def _error_handler(readers: Readers) -> Callable[..., Awaitable[BoltResponse | None]]:

@@ -72,12 +72,13 @@ def click_listener(
 
 async def decode_click(
     action: dict[str, Any],
-    respond: AsyncRespond,
+    respond: AsyncRespond | None,
     clicked: Click,
     who: Requester,
     kind: Action,
 ) -> QrCodeRef | None:
-    """The button's lookup, checked like user input; a tampered value gets a message instead."""
+    """The button's lookup, checked like user input; a tampered value gets a message instead
+    (where there is a response_url: a home tab has none)."""
     started, services = time.monotonic(), clicked.services
     bind_now(team=who.team_id, user=who.user_id, action=kind)  # for the lines before a lookup
     try:
@@ -85,9 +86,10 @@ async def decode_click(
     except UsageError as exc:
         log.warning("refused a button value from %s: %s", who.user_id, exc.problem)
         services.record(who, kind, None, outcome="invalid", msg_id=None, started=started)
-        tr = await clicked.reader.translator()
-        card = input_error_card(exc.problem, services.env, tr)
-        await send_card(respond, card, replace_original=False)
+        if respond is not None:
+            tr = await clicked.reader.translator()
+            card = input_error_card(exc.problem, services.env, tr)
+            await send_card(respond, card, replace_original=False)
         return None
 
 

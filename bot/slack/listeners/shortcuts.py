@@ -80,7 +80,7 @@ def _form_opener(
         async with after_ack(ack, services, readers, respond, client, context) as reader:
             # trigger_id lives 3 seconds: the locale gets at most one of them.
             tr = await reader.translator(wait=FORM_LOCALE_WAIT_SECONDS)
-            await _open(client, shortcut["trigger_id"], draw(shortcut, tr))
+            await open_view(client, shortcut["trigger_id"], draw(shortcut, tr))
 
     return open_form
 
@@ -131,7 +131,9 @@ def _prefilled_form(shortcut: dict[str, Any], tr: Translator) -> dict[str, Any]:
     return form_modal(tr, mid=mid, qr_code_id=qr_code_id, note=note)
 
 
-async def _open(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
+async def open_view(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
+    """Open *view* (a modal) for the click or shortcut that gave *trigger_id*; a failure
+    (an expired trigger, mostly) is one WARNING line."""
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:

@@ -210,6 +210,8 @@ def _event_problem(body: dict[str, Any]) -> str | None:
     event = body["event"]
     if body.get("type") != "event_callback" or not isinstance(event, dict):
         return "it carries an event that is not an event_callback's object"
+    if not isinstance(body.get("team_id"), str) or not body["team_id"]:
+        return "the event names no workspace"
     kind = event.get("type")
     check = _EVENT_PROBLEMS.get(kind) if isinstance(kind, str) else None
     if check is None:
@@ -247,6 +249,15 @@ def _link_problem(event: dict[str, Any]) -> str | None:
     return None
 
 
+def _home_opened_problem(event: dict[str, Any]) -> str | None:
+    """The App Home tab opened (app_home_opened): whose tab, and which."""
+    if not isinstance(event.get("user"), str) or not event["user"]:
+        return "the home tab event names no user"
+    if not isinstance(event.get("tab", ""), str) or not isinstance(event.get("channel", ""), str):
+        return "the home tab event's tab or channel is not a string"
+    return None
+
+
 # The kinds of interaction this app handles, and what each must carry.
 _PROBLEMS_BY_TYPE = {
     "block_actions": _actions_problem,
@@ -257,6 +268,7 @@ _PROBLEMS_BY_TYPE = {
 }
 # The events this app takes (event_callback's event.type), and what each must carry.
 _EVENT_PROBLEMS = {
+    "app_home_opened": _home_opened_problem,
     "function_executed": _step_problem,
     "link_shared": _link_problem,
 }

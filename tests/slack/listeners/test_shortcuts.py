@@ -14,8 +14,8 @@ from bot.slack.cards.views import MID_BLOCK, QR_BLOCK
 from bot.slack.listeners.shortcuts import (
     _empty_form,
     _inline,
-    _open,
     _prefilled_form,
+    open_view,
 )
 from bot.slack.reading.form import FormErrors
 from tests.slack.fakes import FakeSlackApi
@@ -53,7 +53,7 @@ async def test_a_form_slack_will_not_open_is_logged_not_raised(
 ) -> None:
     slack_api.errors["views.open"] = "expired_trigger_id"
     with caplog.at_level(logging.WARNING):
-        await _open(web_client(slack_api), "1.2.trigger", _empty_form({}, ENGLISH))
+        await open_view(web_client(slack_api), "1.2.trigger", _empty_form({}, ENGLISH))
     assert "could not open the lookup form: expired_trigger_id" in caplog.text
     [call] = slack_api.of("views.open")
     assert call["trigger_id"] == "1.2.trigger"

@@ -24,6 +24,7 @@ from bot.slack.reading.inbound import (
     NotSlackShaped,
     check_payload,
     check_signature,
+    payload_problem,
     read_body,
 )
 from bot.slack.reading.links import qr_links, unfurl_target
@@ -357,3 +358,65 @@ def test_an_event_slack_would_not_send_this_app_is_refused_saying_why(
 def test_a_json_body_other_than_an_event_or_the_url_check_is_refused() -> None:
     with pytest.raises(NotSlackShaped, match="neither an event nor a URL check"):
         read_body(b'{"command": "/qrinfo", "text": "x"}', "application/json")
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"type": "event_callback", "team_id": "T1", "event": {"type": "app_home_opened",
+          "user": "U1", "tab": "home"}}, None),
+        ({"type": "url_verification", "challenge": "abc"}, None),
+        ({"type": "event_callback", "team_id": "T1", "event": {"type": "message", "user": "U1"}},
+         "an event of type 'message', which this app does not take"),
+        ({"type": "event_callback", "team_id": "T1", "event": {"type": "app_home_opened"}},
+         "the home tab event names no user"),
+        ({"type": "event_callback", "event": {"type": "app_home_opened", "user": "U1"}},
+         "the event names no workspace"),
+        ({"type": "block_actions", "event": {"type": "app_home_opened", "user": "U1"}},
+         "it carries an event that is not an event_callback's object"),
+        ({"type": "url_verification"}, "the URL check has no challenge"),
+    ],
+    ids=["home-opened", "url-verification", "other-event", "no-user", "no-team",
+         "event-in-a-click", "no-challenge"],
+)  # fmt: skip
+def test_only_the_events_the_app_subscribes_to_pass_as_slack_sends_them(
+    body: dict[str, Any], problem: str | None
+) -> None:
+    """app_home_opened (and the URL check) as JSON: taken; any other event or shape: named."""
+    if body["type"] != "block_actions":  # a click comes as a form, never as JSON
+        assert read_body(json.dumps(body).encode(), "application/json") == body
+    assert payload_problem(body) == problem
+
+
+def test_a_json_body_that_is_not_an_event_is_refused() -> None:
+    with pytest.raises(NotSlackShaped, match="neither an event"):
+        read_body(b'{"type": "block_actions"}', "application/json")
+
+
+EVENTS = st.fixed_dictionaries(
+    {"type": st.sampled_from(["event_callback", "url_verification"])},
+    optional={
+        "team_id": ID,
+        "challenge": ID,
+        "event": maybe_object(
+            type=st.sampled_from(["app_home_opened", "message"]) | ID,
+            user=maybe_object(id=ID) | ID,
+            tab=ID,
+            channel=maybe_object(id=ID) | ID,
+        ),
+    },
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(body=EVENTS)
+def test_any_json_event_the_reader_accepts_never_trips_bolt(body: dict[str, Any]) -> None:
+    """Any JSON event: refused as not Slack-shaped, or one Bolt builds a request from."""
+    raw = json.dumps(body)
+    try:
+        read_payload(raw.encode(), "application/json")
+    except NotSlackShaped:
+        return
+    request = AsyncBoltRequest(body=raw, headers={"content-type": "application/json"})
+    event = to_event(request.body)
+    assert event is None or isinstance(event.get("user"), str)

@@ -1,0 +1,117 @@
+"""Pure: the App Home tab. What the bot does, the lookup form's button, the reader's own
+last lookups (a Details button each) and, for an operator, the gateways' state as
+`/qrinfo status` shows it.
+
+Every string from outside is escaped and clipped, so the view stays within Block Kit's
+limits (100 blocks a home view) whatever the history holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.i18n import N_, P, Translator
+from bot.service.history import HISTORY_KEPT, KEEP_SECONDS, Looked
+from bot.service.status import Status
+from bot.slack.cards.blocks import SECTION_CHARS, badge, button, money, mrkdwn
+from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
+from bot.slack.cards.ops import outcome_name, status_card
+from bot.slack.reading.button import encode_button_value
+
+HOME_OPEN_FORM_ACTION = "home_open_form"
+HOME_DETAILS_ACTION = "home_details"
+MAX_HOME_BLOCKS = 100  # Slack's limit for a home tab (a message: 50)
+
+# The bill's payment status in a word or two (the batch card's words).
+_PAYMENT_WORDS = {
+    "paid": N_("paid"),
+    "unpaid": N_("not paid"),
+    "refunded": N_("refunded"),
+    "closed": N_("closed"),
+    "unknown": N_("payment status unknown"),
+    "no-bill": N_("no bill found"),
+    "unavailable": N_("payment status unavailable"),
+}
+
+
+def home_view(
+    entries: Sequence[Looked], tr: Translator, *, status: Status | None = None
+) -> dict[str, Any]:
+    """The home tab for one reader: *entries* are their own lookups, newest first;
+    *status* only for an operator."""
+    blocks: list[Block] = [*_about(tr), DividerBlock(), *_recent(entries, tr)]
+    if status is not None:
+        blocks += [DividerBlock(), *status_card(status, tr).blocks]
+    return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS]).to_dict()
+
+
+def _about(tr: Translator) -> list[Block]:
+    """What the bot does in two lines, and the form's button."""
+    about = tr(
+        "*qrinfo* shows what a Chinaums (银联商务) payment QR code holds: merchant, amount, "
+        "goods, expiry.\nType `/qrinfo <merchant no.> <QR code id or URL>` anywhere, "
+        "or open the form."
+    )
+    form = button(tr("Look up a QR code"), HOME_OPEN_FORM_ACTION, style="primary")
+    return [SectionBlock(text=mrkdwn(about)), ActionsBlock(block_id="home", elements=[form])]
+
+
+def _recent(entries: Sequence[Looked], tr: Translator) -> list[Block]:
+    """The reader's last lookups, a line and a Details button each; or that there are none."""
+    shown = list(entries)[:HISTORY_KEPT]
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=tr("Your recent lookups"), emoji=False))
+    ]
+    if not shown:
+        blocks.append(SectionBlock(text=mrkdwn(tr("No lookups yet."))))
+    blocks += [_line(entry, tr) for entry in shown]
+    note = tr(
+        P(
+            "Only you see this list: your last {count} lookup of the last {days} days.",
+            "Only you see this list: your last {count} lookups of the last {days} days.",
+            HISTORY_KEPT,
+            days=KEEP_SECONDS // 86_400,
+        )
+    )
+    blocks.append(ContextBlock(elements=[mrkdwn(note)]))
+    return blocks
+
+
+def _line(entry: Looked, tr: Translator) -> SectionBlock:
+    """One lookup: how it ended (amount, merchant, payment), the code, where and when."""
+    where = "  ·  ".join(
+        [
+            f"`{clip(entry.qr_code_id, 60)}`",
+            tr("mid {mid}", mid=f"`{clip(entry.mid, 40)}`"),
+            badge(entry.env, tr),
+            date_token(entry.at),
+        ]
+    )
+    text = clip_plain(f"{_how(entry, tr)}\n{where}", SECTION_CHARS)
+    details = button(tr("Details"), HOME_DETAILS_ACTION, value=encode_button_value(entry.ref))
+    return SectionBlock(text=mrkdwn(text), accessory=details)
+
+
+def _how(entry: Looked, tr: Translator) -> str:
+    if entry.outcome != "found":
+        icon = ":lock:" if entry.outcome == "refused" else ":grey_question:"
+        return f"{icon} {outcome_name(entry.outcome, tr)}"
+    amount = money(entry.amount_fen) if entry.amount_fen is not None else tr("no amount")
+    merchant = clip(entry.merchant, 120) if entry.merchant else tr("(merchant name not given)")
+    parts = [f":white_check_mark: *{amount}*", merchant]
+    if entry.payment is not None:
+        word = _PAYMENT_WORDS.get(entry.payment)
+        parts.append(f"*{tr(word)}*" if word else f"`{clip(entry.payment, 40)}`")
+    return "  ·  ".join(parts)
