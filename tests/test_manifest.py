@@ -12,7 +12,7 @@ from bot.slack.cards.step_outputs import OUTPUTS
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 from bot.slack.listeners.workflow import STEP
 from bot.slack.reading.inbound import _EVENT_PROBLEMS
-from bot.slack.reading.step_inputs import CHANNEL, MERCHANT_NO, QR_CODE, USER
+from bot.slack.reading.step_inputs import MERCHANT_NO, QR_CODE
 
 MANIFEST = Path(__file__).parent.parent / "manifest.yml"
 
@@ -73,7 +73,7 @@ def test_unfurls_are_for_exactly_the_qr_hosts_the_code_knows() -> None:
 
 def test_the_workflow_step_declares_the_inputs_read_and_the_outputs_sent() -> None:
     """lookup_qr_code runs here (remote), its runs arrive as function_executed, and its
-    parameters are the code's: two required strings, the optional user and channel, and
+    parameters are the code's: two required strings (nothing that claims who ran it), and
     every output (found a boolean, the rest strings). Custom steps need an org-ready app."""
     manifest = load()
     step = manifest["functions"][STEP]
@@ -81,8 +81,6 @@ def test_the_workflow_step_declares_the_inputs_read_and_the_outputs_sent() -> No
     assert {name: (p["type"], p["is_required"]) for name, p in inputs.items()} == {
         MERCHANT_NO: ("string", True),
         QR_CODE: ("string", True),
-        USER: ("slack#/types/user_id", False),
-        CHANNEL: ("slack#/types/channel_id", False),
     }
     outputs = step["output_parameters"]
     assert tuple(outputs) == OUTPUTS

@@ -5,9 +5,11 @@ the lookups kept in Redis across replicas."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import aiohttp
+import pytest
 from slack_bolt.async_app import AsyncApp
 
 from bot.kit.simulate import DEMO_USER, interaction_body, signed_request, slash_command_body
@@ -212,3 +214,23 @@ async def test_lookups_are_shared_by_replicas_through_redis(
     assert len(shown) == 1
     assert decode_button_value(shown[0][1]).qr_code_id == SEED.qr_code_id
     assert lines(await open_home(second, make_app, slack_api, OTHER)) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "x" * 5000, "{}", '{"mid":"<!channel>","qr":"1","env":"prod"}', "[1,2]", "null"],
+    ids=["empty", "huge", "empty-object", "hostile", "list", "null"],
+)
+async def test_a_tampered_details_value_is_one_warning_line_and_nothing_else(
+    make_app: AppFactory, slack_api: FakeSlackApi, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
+    """A home tab's click has no response_url: the refusal is logged once, nothing tries
+    (and fails) to reply, and nothing is looked up."""
+    caplog.set_level(logging.WARNING)
+    app = make_app()
+    body = home_click(HOME_DETAILS_ACTION, value)
+    await app.async_dispatch(signed_request(interaction_body(body), SIGNING_SECRET))
+    await make_app.settled()
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert "chat.postMessage" not in [name for name, _ in slack_api.calls]

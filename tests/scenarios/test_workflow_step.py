@@ -14,15 +14,16 @@ import aiohttp
 import pytest
 from slack_bolt.async_app import AsyncApp
 
-from bot.kit.simulate import DEMO_CHANNEL, DEMO_TEAM, DEMO_USER
+from bot.kit.simulate import DEMO_CHANNEL, DEMO_TEAM
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
+from bot.sandbox.gateway import SandboxGateway
 from bot.service.services import Services
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import WAIT, AppFactory, served, sign
 from tests.slack.payloads import RUN_TOKEN, step_run
 
 MID = "898340149000005"
-SEED = {"merchant_no": MID, "qr_code": "31942002268195125132885377", "user_id": DEMO_USER}
+SEED = {"merchant_no": MID, "qr_code": "31942002268195125132885377"}
 SUCCESS, ERROR = "functions.completeSuccess", "functions.completeError"
 Ended = tuple[str, dict[str, Any]]
 
@@ -85,7 +86,7 @@ async def test_a_found_code_completes_with_every_output_using_the_runs_token(
     assert slack_api.tokens == [(SUCCESS, RUN_TOKEN)]
     assert {k: line[k] for k in ("team", "user", "channel", "action", "outcome", "payment")} == {
         "team": DEMO_TEAM,
-        "user": DEMO_USER,
+        "user": None,  # a run does not prove who ran the workflow
         "channel": None,
         "action": "workflow",
         "outcome": "found",
@@ -181,12 +182,13 @@ async def test_a_run_past_the_users_rate_limit_fails_saying_when_to_retry(
     ("settings", "given", "ends"),
     [
         ({"qrinfo_allowed_users": "U0ALLOWED1"}, {}, ERROR),
-        ({"qrinfo_allowed_users": "U0ALLOWED1"}, {"user_id": "U0ALLOWED1"}, SUCCESS),
-        ({"qrinfo_allowed_channels": DEMO_CHANNEL}, {}, ERROR),
-        ({"qrinfo_allowed_channels": DEMO_CHANNEL}, {"channel_id": DEMO_CHANNEL}, SUCCESS),
-        ({"qrinfo_allowed_teams": "T0OTHER001"}, {"user_id": DEMO_USER}, ERROR),
+        # An input naming an allowed user or channel proves nothing: still refused.
+        ({"qrinfo_allowed_users": "U0ALLOWED1"}, {"user_id": "U0ALLOWED1"}, ERROR),
+        ({"qrinfo_allowed_channels": DEMO_CHANNEL}, {"channel_id": DEMO_CHANNEL}, ERROR),
+        ({"qrinfo_allowed_teams": "T0OTHER001"}, {}, ERROR),
+        ({"qrinfo_allowed_teams": DEMO_TEAM}, {"user_id": "U0ANYONE01"}, SUCCESS),
     ],
-    ids=["user-not-given", "user-allowed", "channel-not-given", "channel-allowed", "team"],
+    ids=["user-list", "user-named", "channel-named", "other-team", "team-allowed"],
 )
 async def test_the_allow_lists_apply_to_the_workflows_user_channel_and_team(
     make_app: AppFactory,
@@ -195,13 +197,30 @@ async def test_the_allow_lists_apply_to_the_workflows_user_channel_and_team(
     given: dict[str, str],
     ends: str,
 ) -> None:
-    """Refused unless the user, channel or team the run names is allowed (fail closed)."""
+    """A run proves its workspace, not its user or channel: a workspace allow-list applies,
+    and a user or channel allow-list refuses every run, whatever its inputs claim."""
     app = make_app(qrinfo_access_hint="#payments-support", **settings)
     run = step_run({"merchant_no": MID, "qr_code": SEED["qr_code"]} | given)
     [(name, args)] = await run_steps(app, slack_api, run)
     assert name == ends
     if ends == ERROR:
         assert args["error"] == (
-            "Not allowed: this workflow's user, channel or workspace may not look up QR codes; "
+            "Not allowed: this workspace may not look up QR codes, or qrinfo allows only listed "
+            "users or channels (a workflow run does not prove who ran it, nor where); "
             "ask in #payments-support."
         )
+
+
+async def test_a_run_delivered_twice_is_looked_up_and_ended_once(
+    make_app: AppFactory, slack_api: FakeSlackApi, sandbox: SandboxGateway
+) -> None:
+    """Slack retries a run it thinks went unacked (or someone replays it): one lookup, one
+    end; the second delivery is a WARNING line, then nothing."""
+    app = make_app()
+    run = step_run(SEED, execution_id="Fx0TWICE0001")
+    second = step_run(SEED | {"qr_code": "31942611251300010000000001"}, execution_id="Fx0TWICE0001")
+    ended = await run_steps(app, slack_api, run, second)
+    await make_app.settled()  # whatever the second delivery started has ended
+    assert [name for name, _ in ended] == [SUCCESS, SUCCESS]  # the same one, found again
+    assert [name for name, _ in slack_api.calls if name in (SUCCESS, ERROR)] == [SUCCESS]
+    assert sandbox.query_requests == 1

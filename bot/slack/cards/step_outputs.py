@@ -108,7 +108,8 @@ def refusal_error(refusal: Refusal, hint: str = "") -> str:
         )
     where = f"<#{hint}>" if _CHANNEL_ID.fullmatch(hint) else hint
     return _one_line(
-        "Not allowed: this workflow's user, channel or workspace may not look up QR codes; "
+        "Not allowed: this workspace may not look up QR codes, or qrinfo allows only listed "
+        "users or channels (a workflow run does not prove who ran it, nor where); "
         + (f"ask in {where}." if where else "ask qrinfo's operator.")
     )
 

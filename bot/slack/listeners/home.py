@@ -57,10 +57,11 @@ def _listener(
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
-        async with after_ack(ack, services, readers, respond, client, context) as reader:
-            await handle(
-                Click(services, readers, reader, client), body, respond, requester(context)
-            )
+        # Bolt hands every listener a respond(), but with no response_url (a home tab's
+        # click, an event) it can only raise: there is nothing to reply to.
+        usable = respond if body.get("response_url") else None
+        async with after_ack(ack, services, readers, usable, client, context) as reader:
+            await handle(Click(services, readers, reader, client), body, usable, requester(context))
 
     return listener
 

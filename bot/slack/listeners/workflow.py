@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from typing import Any
 
 import aiohttp
@@ -27,15 +28,35 @@ from bot.service.lookup import look_up
 from bot.service.services import Services
 from bot.slack.cards.step_outputs import StepFailed, StepOutputs, step_result
 from bot.slack.listeners.listening import group_members_fetcher
-from bot.slack.reading.step_inputs import CHANNEL, USER, StepInputError, read_step, slack_id
+from bot.slack.reading.step_inputs import StepInputError, read_step
 from bot.slack.webapi.errors import error_code
 from bot.slack.webapi.replies import report_unexpected
 
 STEP = "lookup_qr_code"
+RUNS_REMEMBERED = 1000  # the last runs' ids: Slack retries one it thinks went unacked
 log = logging.getLogger(__name__)
 
 
+class SeenRuns:
+    """The ids of the runs this process has taken, the newest RUNS_REMEMBERED: a run
+    delivered twice (Slack's retry, a replay) is looked up and ended once."""
+
+    def __init__(self, size: int = RUNS_REMEMBERED) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def first_time(self, run_id: object) -> bool:
+        if not isinstance(run_id, str) or run_id in self._seen:
+            return False
+        self._seen[run_id] = None
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+        return True
+
+
 def register(app: AsyncApp, services: Services) -> None:
+    seen = SeenRuns()
+
     @app.function(STEP)  # acked by Bolt before this runs
     async def lookup_qr_code(
         event: dict[str, Any],
@@ -44,6 +65,9 @@ def register(app: AsyncApp, services: Services) -> None:
         complete: AsyncComplete,
         fail: AsyncFail,
     ) -> None:
+        if not seen.first_time(event.get("function_execution_id")):
+            log.warning("workflow step run delivered again, not run twice")
+            return
         inputs = event.get("inputs") or {}
         with bind():
             async with services.inflight.track():
@@ -64,12 +88,12 @@ async def run_step(
     context: AsyncBoltContext,
     client: AsyncWebClient,
 ) -> StepOutputs | StepFailed:
-    """One run: its outputs, or why it failed. The guard sees the workflow's user and
-    channel when the step is given them (the inputs user_id, channel_id)."""
+    """One run: its outputs, or why it failed. A run proves its workspace (Slack signs it)
+    but not who ran the workflow nor where: whoever builds a workflow chooses any input, so
+    the guard sees no user and no channel. User, user-group and channel allow-lists
+    therefore refuse every run, and the runs of a workspace share one rate bucket."""
     started = time.monotonic()
-    who = Requester(
-        context.team_id, context.enterprise_id, slack_id(inputs, USER), slack_id(inputs, CHANNEL)
-    )
+    who = Requester(context.team_id, context.enterprise_id, None, None)
     bind_now(team=who.team_id, user=who.user_id, action="workflow")
     try:
         ref = read_step(inputs)

@@ -20,8 +20,6 @@ from bot.slack.reading.pasted import MID, QR_CODE_ID, BatchRequest
 
 MERCHANT_NO = "merchant_no"
 QR_CODE = "qr_code"
-USER = "user_id"  # optional: the person who used the workflow, for the guard
-CHANNEL = "channel_id"  # optional: where it ran, for a channel allow-list
 # The form's field names -> the step's input names, for the errors.
 _INPUT_OF = {MID: MERCHANT_NO, QR_CODE_ID: QR_CODE}
 _SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
@@ -52,12 +50,6 @@ def read_step(inputs: Mapping[str, object]) -> QrCodeRef:
             "(use /qrinfo or the form for several)"
         )
     return read
-
-
-def slack_id(inputs: Mapping[str, object], name: str) -> str | None:
-    """The Slack id (user, channel) in input *name*, or None when none (or no id) is given."""
-    value = inputs.get(name)
-    return value if isinstance(value, str) and _SLACK_ID.fullmatch(value) else None
 
 
 def _one_line(text: str) -> str:

@@ -118,13 +118,15 @@ def test_no_gateway_for_the_codes_environment_fails_the_run() -> None:
         (
             Refusal("access"),
             "",
-            "Not allowed: this workflow's user, channel or workspace may not look up QR codes; "
+            "Not allowed: this workspace may not look up QR codes, or qrinfo allows only listed "
+            "users or channels (a workflow run does not prove who ran it, nor where); "
             "ask qrinfo's operator.",
         ),
         (
             Refusal("access"),
             "C0SUPPORT1",
-            "Not allowed: this workflow's user, channel or workspace may not look up QR codes; "
+            "Not allowed: this workspace may not look up QR codes, or qrinfo allows only listed "
+            "users or channels (a workflow run does not prove who ran it, nor where); "
             "ask in <#C0SUPPORT1>.",
         ),
     ],

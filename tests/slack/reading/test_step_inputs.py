@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.gateway.ids import QrCodeRef
-from bot.slack.reading.step_inputs import CHANNEL, USER, StepInputError, read_step, slack_id
+from bot.slack.reading.step_inputs import StepInputError, read_step
 
 MID, QR = "898340149000005", "31942002268195125132885377"
 
@@ -56,15 +56,3 @@ def test_both_inputs_at_fault_are_named_on_one_line() -> None:
         read_step({"merchant_no": "12", "qr_code": "x"})
     assert raised.value.problem.startswith("merchant_no: Expected ")
     assert "; qr_code: Expected " in raised.value.problem
-
-
-@pytest.mark.parametrize(
-    ("given", "read"),
-    [("U0QRINFO01", "U0QRINFO01"), ("", None), ("not an id", None), (None, None)],
-    ids=["an-id", "empty", "words", "absent"],
-)
-def test_the_user_and_channel_are_read_only_as_slack_ids(
-    given: str | None, read: str | None
-) -> None:
-    inputs = {} if given is None else {USER: given, CHANNEL: given}
-    assert slack_id(inputs, USER) == slack_id(inputs, CHANNEL) == read
