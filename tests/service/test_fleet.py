@@ -73,3 +73,32 @@ async def test_an_unreadable_answer_in_redis_is_a_miss_not_a_failure(redis_url: 
     assert shared is not None
     assert shared.value == {"answer": "fresh"}
     await store.aclose()
+
+
+async def test_a_waiter_on_a_fresh_call_never_gets_the_answer_before_it(redis_url: str) -> None:
+    """Refresh on one replica after an answer: another replica joining that fresh call gets
+    the fresh answer, never the earlier one still in Redis (the claim clears it)."""
+    first, second = FleetStore(redis_url), FleetStore(redis_url)
+
+    async def old() -> dict[str, Any]:
+        return {"answer": "old"}
+
+    await calls(first).run(KEY, old, reuse=False)  # an answer now sits in Redis
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def fresh() -> dict[str, Any]:
+        started.set()
+        await release.wait()
+        return {"answer": "fresh"}
+
+    one = asyncio.ensure_future(calls(first).run(KEY, fresh, reuse=False))
+    await started.wait()  # the fresh call is claimed and under way
+    two = asyncio.ensure_future(calls(second).run(KEY, old, reuse=False))
+    await asyncio.sleep(0.1)  # (ordering only: the second is waiting on the fresh claim)
+    release.set()
+    a, b = await one, await two
+    assert a is not None
+    assert b is not None
+    assert (a.value, b.value) == ({"answer": "fresh"}, {"answer": "fresh"})
+    for store in (first, second):
+        await store.aclose()
