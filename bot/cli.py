@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -45,6 +46,8 @@ from bot.terminal import (
 
 if TYPE_CHECKING:
     from bot.kit.demo import DemoRun
+
+log = logging.getLogger(__name__)
 
 
 def _demo(settings: Settings, text: str | None, *, as_json: bool) -> int:
@@ -189,13 +192,30 @@ def _sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def event_loop(choice: str) -> asyncio.Runner:
+    """The runner `serve` uses: uvloop's loop (libuv: less CPU for the same sockets, faster
+    acks under a burst) unless QRINFO_EVENT_LOOP=asyncio, or where uvloop is not installed
+    (a platform without its wheel), asyncio's own."""
+    if choice == "uvloop":
+        try:
+            import uvloop  # noqa: PLC0415  # optional: not on every platform
+        except ImportError:
+            log.warning("uvloop is not installed here: serving on asyncio's event loop")
+        else:
+            return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    return asyncio.Runner()
+
+
 def _serve_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.service.audit import AuditDestinationError  # noqa: PLC0415  # serving only
     from bot.slack.serving.startup import StartupError, TokenRefused  # noqa: PLC0415  # serving only
 
     try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(settings, args))
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            event_loop(settings.slack.event_loop) as runner,
+        ):
+            runner.run(_serve(settings, args))
     except (ConfigError, AuditDestinationError, TokenRefused) as exc:
         return fail(EXIT_UNAVAILABLE, f"configuration error: {exc}")
     except StartupError as exc:  # its own line says what: cannot reach Slack, cannot listen

@@ -20,7 +20,7 @@ from typing import TypeVar
 import aiohttp
 import pytest
 
-from bot.cli import main
+from bot.cli import event_loop, main
 from bot.sandbox.credentials import SANDBOX_APP_ID, SANDBOX_APP_KEY
 from bot.sandbox.gateway import SandboxGateway
 from tests.processes import sandbox_on_loopback
@@ -742,3 +742,24 @@ def test_a_sandbox_latency_past_an_hour_is_refused_by_the_command() -> None:
         "bad fault setting: latency_ms must be a number of milliseconds from 0 to 3600000"
     )
     assert done.stderr.count("\n") == 1
+
+
+def test_serve_runs_on_uvloop_unless_asked_for_asyncios_loop() -> None:
+    import uvloop  # noqa: PLC0415  # a dependency here (Linux)
+
+    async def loop_kind() -> type:
+        return type(asyncio.get_running_loop())
+
+    with event_loop("uvloop") as runner:
+        assert issubclass(runner.run(loop_kind()), uvloop.Loop)
+    with event_loop("asyncio") as runner:
+        assert not issubclass(runner.run(loop_kind()), uvloop.Loop)
+
+
+def test_a_setting_of_another_loop_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHINAUMS_ENV", "sandbox")
+    monkeypatch.setenv("QRINFO_EVENT_LOOP", "trio")
+    assert main(["serve"]) != 0
+    assert capsys.readouterr().err.strip().startswith("configuration error: QRINFO_EVENT_LOOP:")

@@ -55,6 +55,11 @@ class SlackSettings(Group):
     port: Port = Field(default=3000, validation_alias="port")
     # /metrics on a port of its own (not on PORT, which may face the internet); None: on PORT.
     metrics_port: OptionalPort = Field(default=None, validation_alias="qrinfo_metrics_port")
+    # The event loop `serve` runs on: uvloop (libuv: less CPU, faster acks; asyncio's own
+    # where uvloop is not installed) or asyncio's.
+    event_loop: Annotated[Literal["uvloop", "asyncio"], EmptyIsDefault] = Field(
+        default="uvloop", validation_alias="qrinfo_event_loop"
+    )
 
     def require(self, *fields: str) -> None:
         """Raise ConfigError naming the first of *fields* (this group's) that is unset."""

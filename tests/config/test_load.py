@@ -106,6 +106,7 @@ def test_the_variables_keep_their_names() -> None:
             *(f"SLACK_{name}" for name in ["BOT_TOKEN", "SIGNING_SECRET", "APP_TOKEN", "API_URL"]),
             "PORT",
             "QRINFO_METRICS_PORT",
+            "QRINFO_EVENT_LOOP",
             *(
                 f"QRINFO_ALLOWED_{kind}"
                 for kind in ["TEAMS", "ENTERPRISES", "CHANNELS", "USERS", "USERGROUPS"]
