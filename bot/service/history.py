@@ -1,7 +1,7 @@
 """Each person's last lookups, for their App Home: what the list needs of each, nothing more.
 
 Kept in this process's memory (bounded: HISTORY_KEPT a person, MAX_PEOPLE people, the
-least recently seen leave first) and, when replicas share Redis, there too (a capped list
+least recently seen leave first) and, with a fleet store, in Redis too (a capped list
 a person, expiring KEEP_SECONDS after their last lookup); a lookup older than KEEP_SECONDS
 is never shown. Lost Redis: this process's own memory, quietly.
 """
@@ -21,7 +21,7 @@ from bot.gateway.errors import InvalidInput
 from bot.gateway.ids import QrCodeRef
 from bot.gateway.models import QrCodeInfo
 from bot.service.answer import Answer
-from bot.store.history import SharedHistory
+from bot.store.history import FleetHistory
 from bot.store.redis import FleetStore
 
 log = logging.getLogger(__name__)
@@ -97,29 +97,27 @@ class History:
     """Each person's last HISTORY_KEPT lookups: in memory, and in Redis when given a store."""
 
     def __init__(self, *, store: FleetStore | None = None, people: int = MAX_PEOPLE) -> None:
-        self._shared = SharedHistory(store) if store is not None else None
+        self._fleet = FleetHistory(store) if store is not None else None
         self._people = people
         self._local: OrderedDict[str, deque[Looked]] = OrderedDict()
 
     async def add(self, user_id: str, entry: Looked) -> None:
-        """*entry* first in *user_id*'s list, here and (when shared) in Redis."""
+        """*entry* first in *user_id*'s list, here and (for the fleet) in Redis."""
         kept = self._local.pop(user_id, None) or deque(maxlen=HISTORY_KEPT)
         kept.appendleft(entry)
         self._local[user_id] = kept
         while len(self._local) > self._people:
             self._local.popitem(last=False)
-        if self._shared is not None:
-            await self._shared.push(
-                user_id, entry.encode(), keep=HISTORY_KEPT, seconds=KEEP_SECONDS
-            )
+        if self._fleet is not None:
+            await self._fleet.push(user_id, entry.encode(), keep=HISTORY_KEPT, seconds=KEEP_SECONDS)
 
     async def of(self, user_id: str, *, now: datetime) -> list[Looked]:
         """*user_id*'s lookups of the last KEEP_SECONDS, newest first; only theirs."""
         entries: list[Looked] = list(self._local.get(user_id, ()))
-        if self._shared is not None:
-            shared = await self._shared.read(user_id, keep=HISTORY_KEPT)
-            if not isinstance(shared, Lost):
-                entries = _readable(shared)
+        if self._fleet is not None:
+            kept = await self._fleet.read(user_id, keep=HISTORY_KEPT)
+            if not isinstance(kept, Lost):
+                entries = _readable(kept)
         since = now - timedelta(seconds=KEEP_SECONDS)
         return [entry for entry in entries if entry.at >= since]
 

@@ -260,7 +260,7 @@ async def _payment(
         return None, None
     client = services.gateways.client(env)
     budget = min(services.payment_timeout, client.timeout - asked.elapsed)
-    attempts = Attempts(msg_id="")
+    attempts = Attempts(msg_id=None)  # the call names it (query_bill sets its msgId)
     payment = await ask_payment(client, bill, budget=budget, attempts=attempts)
     services.metrics.payment(payment.status, gateway=env)
     return payment, attempts

@@ -48,6 +48,7 @@ ReplyVia = Literal[
     "conversations.open",
     "files.upload",
     "chat.unfurl",
+    "views.publish",
 ]
 ReplyFailure = Literal["spent", "refused", "unreachable"]
 

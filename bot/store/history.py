@@ -1,4 +1,4 @@
-"""Each person's last lookups in Redis, shared by every replica: a capped list per user.
+"""Each person's last lookups in Redis, for the fleet (every replica): a capped list per user.
 
 One list per user (newest first), trimmed to a few entries and expiring a while after the
 last lookup; LOST whenever Redis is (the caller then uses its own memory).
@@ -12,7 +12,7 @@ from bot.fleet_state import LOST, Lost
 from bot.store.redis import FleetStore
 
 
-class SharedHistory:
+class FleetHistory:
     """The lists, under the store's prefix (``<prefix>:history:<user>``)."""
 
     def __init__(self, store: FleetStore) -> None:

@@ -4,7 +4,7 @@ without Redis."""
 from __future__ import annotations
 
 from bot.fleet_state import LOST
-from bot.store.history import SharedHistory
+from bot.store.history import FleetHistory
 from bot.store.redis import FleetStore
 from tests.store.helpers import refusing_redis_url
 
@@ -12,7 +12,7 @@ from tests.store.helpers import refusing_redis_url
 async def test_a_list_is_newest_first_capped_and_expiring_under_the_prefix(redis_url: str) -> None:
     """Three pushed, two kept: the last two, newest first; the key expires."""
     store = FleetStore(redis_url, prefix="bot-a")
-    history = SharedHistory(store)
+    history = FleetHistory(store)
     for entry in ("one", "two", "three"):
         assert await history.push("U1", entry, keep=2, seconds=60) is None
     assert await history.read("U1", keep=2) == ["three", "two"]
@@ -26,7 +26,7 @@ async def test_a_list_is_newest_first_capped_and_expiring_under_the_prefix(redis
 async def test_without_redis_both_say_lost() -> None:
     with refusing_redis_url() as url:
         store = FleetStore(url)
-        history = SharedHistory(store)
+        history = FleetHistory(store)
         assert await history.push("U1", "x", keep=2, seconds=60) is LOST
         assert await history.read("U1", keep=2) is LOST
         await store.aclose()

@@ -22,28 +22,18 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.i18n import N_, P, Translator
+from bot.i18n import P, Translator
 from bot.service.history import HISTORY_KEPT, KEEP_SECONDS, Looked
 from bot.service.status import Status
 from bot.slack.cards.blocks import SECTION_CHARS, badge, button, money, mrkdwn
 from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
 from bot.slack.cards.ops import outcome_name, status_card
+from bot.slack.cards.payment import status_word
 from bot.slack.reading.button import encode_button_value
 
 HOME_OPEN_FORM_ACTION = "home_open_form"
 HOME_DETAILS_ACTION = "home_details"
 MAX_HOME_BLOCKS = 100  # Slack's limit for a home tab (a message: 50)
-
-# The bill's payment status in a word or two (the batch card's words).
-_PAYMENT_WORDS = {
-    "paid": N_("paid"),
-    "unpaid": N_("not paid"),
-    "refunded": N_("refunded"),
-    "closed": N_("closed"),
-    "unknown": N_("payment status unknown"),
-    "no-bill": N_("no bill found"),
-    "unavailable": N_("payment status unavailable"),
-}
 
 
 def home_view(
@@ -112,6 +102,5 @@ def _how(entry: Looked, tr: Translator) -> str:
     merchant = clip(entry.merchant, 120) if entry.merchant else tr("(merchant name not given)")
     parts = [f":white_check_mark: *{amount}*", merchant]
     if entry.payment is not None:
-        word = _PAYMENT_WORDS.get(entry.payment)
-        parts.append(f"*{tr(word)}*" if word else f"`{clip(entry.payment, 40)}`")
+        parts.append(f"*{status_word(entry.payment, tr)}*")
     return "  ·  ".join(parts)

@@ -90,9 +90,13 @@ def _payer_paid(bill: BillInfo, paid: BillPayment) -> int | None:
 
 def payment_word(payment: Payment | None, tr: Translator) -> str | None:
     """The status in a word or two, for a batch card's line (None: not asked)."""
-    if payment is None:
-        return None
-    return {
+    return None if payment is None else status_word(payment.status, tr)
+
+
+def status_word(status: str, tr: Translator) -> str:
+    """A payment status (Payment.status, as kept in a history too) in a word or two; one this
+    version does not know, as written in a code span."""
+    words = {
         "paid": tr("paid"),
         "unpaid": tr("not paid"),
         "refunded": tr("refunded"),
@@ -100,4 +104,5 @@ def payment_word(payment: Payment | None, tr: Translator) -> str | None:
         "unknown": tr("payment status unknown"),
         "no-bill": tr("no bill found"),
         "unavailable": tr("payment status unavailable"),
-    }[payment.status]
+    }
+    return words.get(status) or as_code(status, STATUS_CHARS)

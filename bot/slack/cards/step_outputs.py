@@ -65,12 +65,12 @@ def step_result(outcome: Outcome, *, hint: str = "") -> StepOutputs | StepFailed
     if isinstance(result, GatewayRejected):
         summary = f"{result.code}: {result.explanation}"
         return _outputs(status=result.code, summary=summary, **common)
-    return StepFailed(_one_line(f"{failure_error(result)} (msgId {answer.msg_id})"))
+    return StepFailed(one_line(f"{failure_error(result)} (msgId {answer.msg_id})"))
 
 
 def _found(info: QrCodeInfo, payment: Payment | None, common: StepOutputs) -> StepOutputs:
     amount = str(yuan(info.total_amount)) if info.total_amount is not None else ""
-    merchant = _one_line(info.mer_name or "")
+    merchant = one_line(info.mer_name or "")
     expires = info.expire_time.isoformat() if info.expire_time else ""
     parts = [merchant or "(merchant name not given)", f"¥{amount}" if amount else "no amount"]
     if payment is not None:
@@ -107,7 +107,7 @@ def refusal_error(refusal: Refusal, hint: str = "") -> str:
             f"the most allowed; try again in {math.ceil(refusal.wait)} s."
         )
     where = f"<#{hint}>" if _CHANNEL_ID.fullmatch(hint) else hint
-    return _one_line(
+    return one_line(
         "Not allowed: this workspace may not look up QR codes, or qrinfo allows only listed "
         "users or channels (a workflow run does not prove who ran it, nor where); "
         + (f"ask in {where}." if where else "ask qrinfo's operator.")
@@ -123,6 +123,7 @@ def failure_error(error: QrInfoError) -> str:
     return f"The inputs cannot be looked up: {error}."
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """*text* on one line, at most ERROR_CHARS: what a step's failure may say."""
     line = " ".join(text.split())
     return line if len(line) <= ERROR_CHARS else line[: ERROR_CHARS - 1] + "…"

@@ -96,7 +96,8 @@ async def publish_home(
     try:
         await client.views_publish(user_id=who.user_id, view=view)
     except WEB_API_FAILURES as exc:
-        _, detail = failed(exc, "chat.postMessage")
+        not_sent, detail = failed(exc, "views.publish")
+        services.metrics.reply_failed(not_sent.via, not_sent.reason)
         log.warning("could not publish the home tab of %s: views.publish: %s", who.user_id, detail)
 
 

@@ -16,7 +16,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.i18n import T
@@ -24,14 +23,12 @@ from bot.service.services import Services
 from bot.slack.cards.unfurl import LOOK_UP_ACTION, unfurls
 from bot.slack.cards.views import form_modal
 from bot.slack.listeners.listening import after_ack, work
+from bot.slack.listeners.shortcuts import FORM_LOCALE_WAIT_SECONDS, open_view
 from bot.slack.reading.links import lookup_text_of, qr_links, unfurl_target
 from bot.slack.webapi.direct import web_api_call
-from bot.slack.webapi.errors import error_code
 from bot.slack.webapi.language import Reader, Readers
 
 log = logging.getLogger(__name__)
-
-FORM_LOCALE_WAIT_SECONDS = 1.0  # of the trigger_id's 3 s, the most the locale may take
 
 
 def register(app: AsyncApp, services: Services, readers: Readers) -> None:
@@ -93,11 +90,8 @@ def _form_opener(services: Services, readers: Readers) -> Callable[..., Awaitabl
 
 
 async def _open(client: AsyncWebClient, trigger_id: object, view: dict[str, Any]) -> None:
+    """The shortcut's way to open the form, for a click that may carry no trigger_id."""
     if not isinstance(trigger_id, str) or not trigger_id:
         log.warning("could not open the lookup form: the click carries no trigger_id")
         return
-    try:
-        await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        # expired_trigger_id, mostly: the user can click again.
-        log.warning("could not open the lookup form: %s", error_code(exc))
+    await open_view(client, trigger_id, view)

@@ -26,7 +26,7 @@ from bot.logs import bind, bind_now
 from bot.service.guard import Requester
 from bot.service.lookup import look_up
 from bot.service.services import Services
-from bot.slack.cards.step_outputs import StepFailed, StepOutputs, step_result
+from bot.slack.cards.step_outputs import StepFailed, StepOutputs, one_line, step_result
 from bot.slack.listeners.listening import group_members_fetcher
 from bot.slack.reading.step_inputs import StepInputError, read_step
 from bot.slack.webapi.errors import error_code
@@ -99,7 +99,7 @@ async def run_step(
         ref = read_step(inputs)
     except StepInputError as exc:
         services.record(who, "workflow", None, outcome="invalid", msg_id=None, started=started)
-        return StepFailed(f"The step's inputs cannot be read: {exc.problem}")
+        return StepFailed(one_line(f"The step's inputs cannot be read: {exc.problem}"))
     read_group = group_members_fetcher(client)
     outcome = await look_up(services, ref, who=who, action="workflow", read_group=read_group)
     bind_now(msgId=outcome.msg_id)

@@ -6,8 +6,9 @@ Pure: no I/O and no clock of its own. Two questions, in this order:
    refused whole: nothing in it (response_url, trigger_id, user, channel) is
    ever read, let alone used.
 2. Is it something this app takes, shaped as Slack sends it? (:func:`read_body`,
-   :func:`payload_problem`: a command, an interaction, or the one event it subscribes
-   to, ``link_shared``) Bolt's parsing and listener matching index into
+   :func:`payload_problem`: a command, an interaction, or one of the events it
+   subscribes to, in ``_EVENT_PROBLEMS``: the Home tab, the workflow step,
+   ``link_shared``) Bolt's parsing and listener matching index into
    payloads without checking (``body["actions"][0]``,
    ``body["view"]["callback_id"]``), so a verified but malformed body would end
    in a 500 and a traceback. Bodies are read here, strictly, and checked for

@@ -1,5 +1,5 @@
-"""Pure: the inputs of the Workflow Builder step ``lookup_qr_code`` -> what to look up, and
-who runs it.
+"""Pure: the inputs of the Workflow Builder step ``lookup_qr_code`` -> what to look up (a run
+does not say who ran it: see listeners/workflow.py).
 
 The merchant number and the QR code (an id, or a URL whose host names the environment) are
 read with the form's rules, which are the command's (:func:`parse_form`): one code a run.
@@ -11,7 +11,6 @@ aiohttp or the Web API (an import contract).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from bot.gateway.ids import QrCodeRef
@@ -22,7 +21,6 @@ MERCHANT_NO = "merchant_no"
 QR_CODE = "qr_code"
 # The form's field names -> the step's input names, for the errors.
 _INPUT_OF = {MID: MERCHANT_NO, QR_CODE_ID: QR_CODE}
-_SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
 
 
 class StepInputError(Exception):
