@@ -11,7 +11,6 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.gateway.attempts import Attempts
-from bot.gateway.bills import BillRef
 from bot.gateway.config import Environment
 from bot.gateway.errors import (
     GatewayAuthError,
@@ -25,7 +24,7 @@ from bot.gateway.ids import QrCodeRef
 from bot.gateway.models import QrCodeInfo, yuan
 from bot.i18n import ENGLISH, P, Text, Translator, columns, pad, printable
 from bot.i18n.catalogue import translator
-from bot.service.payment import Payment, ask_payment
+from bot.service.payment import Payment, payment_of
 from bot.terminal import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -183,11 +182,8 @@ async def _ask_gateway(
         asked = Attempts(msg_id=None)
         info = await client.query_qrcode_info(ref.mid, ref.qr_code_id, attempts=asked)
         # Within the lookup's deadline, as in Slack.
-        wait = min(settings.gateway.payment_timeout, client.timeout - asked.elapsed)
-        bill = BillRef.of(info)
-        if bill is None or wait <= 0:
-            return info, None
-        return info, await ask_payment(client, bill, budget=wait)
+        paid = await payment_of(client, info, most=settings.gateway.payment_timeout, asked=asked)
+        return info, paid[0] if paid is not None else None
     except (InvalidInput, GatewayRejected, GatewayAuthError, GatewayUnavailable) as exc:
         return fail(*_query_failure(exc, tr))
     finally:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.gateway.attempts import Attempts
-from bot.gateway.bills import BillRef
 from bot.gateway.config import Environment
 from bot.gateway.errors import (
     GatewayAuthError,
@@ -32,7 +31,7 @@ from bot.service.batch_limit import check_batch_size
 from bot.service.gateways import MissingGateway
 from bot.service.guard import GroupMembers, Refusal, Requester
 from bot.service.history import looked
-from bot.service.payment import Payment, ask_payment
+from bot.service.payment import Payment, payment_of
 from bot.service.raw import RawReply, reply_text
 from bot.service.services import Services
 
@@ -255,15 +254,14 @@ async def _payment(
     """The bill's payment status and how its call went, when *result* is a code naming a
     bill and the status is asked for: within what is left of the lookup's deadline (the QR
     call's, *asked*), and at most QRINFO's payment timeout."""
-    bill = BillRef.of(result) if isinstance(result, QrCodeInfo) else None
-    if bill is None or services.payment_timeout <= 0:
+    if not isinstance(result, QrCodeInfo):
         return None, None
     client = services.gateways.client(env)
-    budget = min(services.payment_timeout, client.timeout - asked.elapsed)
-    attempts = Attempts(msg_id=None)  # the call names it (query_bill sets its msgId)
-    payment = await ask_payment(client, bill, budget=budget, attempts=attempts)
-    services.metrics.payment(payment.status, gateway=env)
-    return payment, attempts
+    asked_bill = await payment_of(client, result, most=services.payment_timeout, asked=asked)
+    if asked_bill is None:
+        return None, None
+    services.metrics.payment(asked_bill[0].status, gateway=env)
+    return asked_bill
 
 
 def _keep_raw_reply(

@@ -15,6 +15,7 @@ from bot.gateway.attempts import Attempts
 from bot.gateway.bills import BillInfo, BillRef
 from bot.gateway.client import QrCodeClient
 from bot.gateway.errors import GatewayRejected, QrInfoError
+from bot.gateway.models import QrCodeInfo
 from bot.gateway.protocol import new_msg_id
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,20 @@ async def ask_payment(
         log.warning("payment status unavailable msgId=%s: %s", msg_id, exc)
         return Payment(msg_id, problem=str(exc))
     return Payment(msg_id, bill=bill_info)
+
+
+async def payment_of(
+    client: QrCodeClient, info: QrCodeInfo, *, most: float, asked: Attempts
+) -> tuple[Payment, Attempts] | None:
+    """The payment status of the bill *info* names, and how its call went: within what is
+    left of the lookup's deadline (*asked*: the QR call's attempts) and at most *most*
+    seconds. None when *info* names no bill, or the status is not asked for (*most* 0)."""
+    bill = BillRef.of(info)
+    if bill is None or most <= 0:
+        return None
+    attempts = Attempts(msg_id=None)  # the call names it (query_bill sets its msgId)
+    budget = min(most, client.timeout - asked.elapsed)
+    return await ask_payment(client, bill, budget=budget, attempts=attempts), attempts
 
 
 def encode_payment(payment: Payment | None) -> dict[str, Any] | None:
