@@ -314,6 +314,7 @@ async def run_app(
             await wait_healthy(session, setup.url(port, "/healthz"))
         # The burst comes first, on a cold process: no token cached, no connections open.
         before = await wait_healthy(session, health)
+        spy = stack.enter_context(sampled(apps[0].pid, args.py_spy))
         cpu_before = apps_cpu(apps), cpu_seconds(sandbox_pid), time.process_time()
 
         async def one_round(number: int) -> Burst:
@@ -330,6 +331,7 @@ async def run_app(
         burst = await one_round(0)
         deliveries = await collect(sink, args.n, wait=15)
         cpu_after = apps_cpu(apps), cpu_seconds(sandbox_pid), time.process_time()
+        spy.close()
         app_cpu, sandbox_cpu, driver_cpu = (
             b - a for a, b in zip(cpu_before, cpu_after, strict=True)
         )
@@ -373,6 +375,39 @@ async def run_app(
             # Then one lookup at a time, once the burst has drained.
             "single_reply_over_latency_ms_median": await single_lookups(setup, session, sink),
         }
+
+
+class _Sampler:
+    """py-spy attached to a process until closed (or nothing, when no output is asked)."""
+
+    def __init__(self, child: subprocess.Popen[bytes] | None) -> None:
+        self.child = child
+
+    def close(self) -> None:
+        if self.child is not None and self.child.poll() is None:
+            self.child.send_signal(signal.SIGINT)
+            self.child.wait(timeout=30)
+
+
+@contextmanager
+def sampled(pid: int, out: Path | None) -> Iterator[_Sampler]:
+    """Sample *pid*'s Python stacks with py-spy (``--py-spy FILE``, a raw flame-graph file of
+    folded stacks) from now until the sampler is closed: a sampling profiler, so the
+    app runs at its own speed, unlike under cProfile."""
+    spy = shutil.which("py-spy")
+    if out is None:
+        yield _Sampler(None)
+        return
+    if spy is None:
+        raise SystemExit("--py-spy needs py-spy on PATH (pip install py-spy)")
+    command = [spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "1000",
+               "--nonblocking", "--output", str(out)]  # fmt: skip
+    sampler = _Sampler(subprocess.Popen(command, stdout=subprocess.DEVNULL))  # noqa: S603
+    time.sleep(0.5)  # attached before the first command
+    try:
+        yield sampler
+    finally:
+        sampler.close()
 
 
 def apps_cpu(apps: list[subprocess.Popen[bytes]]) -> float:
@@ -545,6 +580,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--profile", type=Path, default=None, help="write a cProfile of the app process here"
+    )
+    parser.add_argument(
+        "--py-spy", type=Path, default=None, help="sample the app with py-spy into this file"
     )
     parser.add_argument(
         "--payment",
