@@ -11,21 +11,18 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
-
 from bot.gateway.config import Environment
 from bot.gateway.errors import GatewayRejected
 from bot.gateway.models import QrCodeInfo
 from bot.i18n import N_, P, T, Translator
 from bot.service.lookup import Outcome
+from bot.slack.cards.block_kit import Json, button, context, mrkdwn, section
 from bot.slack.cards.blocks import (
     FALLBACK_CHARS,
     SECTION_CHARS,
     Card,
     badge,
-    button,
     money,
-    mrkdwn,
 )
 from bot.slack.cards.card import EXPIRING_SOON
 from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
@@ -64,11 +61,11 @@ def batch_card(
         return refused_card(refusal, outcomes[0].env, tr, hint=hint)
     envs = list(dict.fromkeys(o.env for o in outcomes))
     groups = Counter(_group(o) for o in outcomes)
-    blocks: list[Block] = [SectionBlock(text=mrkdwn(_heading(outcomes, groups, tr)))]
+    blocks: list[Json] = [section(mrkdwn(_heading(outcomes, groups, tr)))]
     blocks += [_code_section(o, tr, now=now, show_env=len(envs) > 1) for o in outcomes]
     notes = _notes(outcomes, groups, duplicates, tr)
     if notes:
-        blocks.append(SectionBlock(text=mrkdwn(clip_plain("\n".join(notes), SECTION_CHARS))))
+        blocks.append(section(mrkdwn(clip_plain("\n".join(notes), SECTION_CHARS))))
     blocks.append(_footer(envs, now, tr))
     plain = _summary(groups, tr, plain=True)
     fallback = tr(
@@ -91,21 +88,19 @@ def _heading(outcomes: Sequence[Outcome], groups: Counter[str], tr: Translator) 
     return f"{title}\n{_summary(groups, tr)}"
 
 
-def _code_section(
-    outcome: Outcome, tr: Translator, *, now: datetime, show_env: bool
-) -> SectionBlock:
+def _code_section(outcome: Outcome, tr: Translator, *, now: datetime, show_env: bool) -> Json:
     """One code's line, with the Details button that shows its full card."""
     line = _line(outcome, tr, now=now, show_env=show_env)
     details = button(tr("Details"), DETAILS_ACTION, value=encode_button_value(outcome.ref))
-    return SectionBlock(text=mrkdwn(clip_plain(line, LINE_CHARS)), accessory=details)
+    return section(mrkdwn(clip_plain(line, LINE_CHARS)), accessory=details)
 
 
-def _footer(envs: list[Environment], now: datetime, tr: Translator) -> ContextBlock:
+def _footer(envs: list[Environment], now: datetime, tr: Translator) -> Json:
     """The gateways' badges, and when the codes were looked up."""
     footer = [badge(env, tr) for env in envs] + [
         tr("looked up {when}", when=date_token(now, fmt="{date_short} {time_secs}"))
     ]
-    return ContextBlock(elements=[mrkdwn(part) for part in footer])
+    return context([mrkdwn(part) for part in footer])
 
 
 def _group(outcome: Outcome) -> str:

@@ -9,23 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
-
-from slack_sdk.models.basic_objects import JsonObject
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
 
 from bot.gateway.config import Environment
 from bot.gateway.models import yuan
 from bot.i18n import N_, T, Text, Translator
+from bot.slack.cards.block_kit import Json, actions, button, context, mrkdwn
 from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
 
 # Block Kit limits the renderer keeps to (a message over any of them is rejected whole);
@@ -56,61 +44,15 @@ def badge(env: Environment, tr: Translator) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Card:
-    """A message: the blocks and the top-level ``text`` fallback (always set)."""
+    """A message: the blocks (Block Kit's JSON, see block_kit.py) and the top-level ``text``
+    fallback (always set)."""
 
     text: str
-    blocks: list[Block] = field(default_factory=list)
+    blocks: list[Json] = field(default_factory=list)
 
-    def block_dicts(self) -> list[dict[str, Any]]:
-        """The blocks as JSON-ready dicts, as slack_sdk's ``to_dict()`` makes them.
-
-        Without its validation on every reply: the renderers keep to Block Kit's limits
-        themselves, and the tests check every kind of card (and any gateway reply) with
-        slack_sdk's validation and the full list of limits. Under a burst that was an
-        eighth of a command's CPU.
-        """
-        return [json_ready(block) for block in self.blocks]
-
-
-# The classes whose to_dict() is JsonObject's own (checked by the tests): the fast path is
-# theirs alone; any other (an Option, a ConfirmObject: their own to_dict) goes through it.
-_PLAIN = (
-    ActionsBlock,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-
-
-def json_ready(value: Any) -> Any:
-    """A slack_sdk model object as ``to_dict()`` gives it (its non-empty attributes, sorted,
-    nested objects too), minus the validation."""
-    if isinstance(value, JsonObject) and not isinstance(value, _PLAIN):
-        return value.to_dict()
-    if isinstance(value, JsonObject):
-        ready = {}
-        for key in _attribute_names(type(value), value):
-            item = getattr(value, key, None)
-            if item is None or (hasattr(item, "__len__") and len(item) == 0):
-                continue
-            ready[key] = json_ready(item)
-        return ready
-    if isinstance(value, list | tuple):
-        return [json_ready(item) for item in value]
-    return value
-
-
-_ATTRIBUTES: dict[type, list[str]] = {}
-
-
-def _attribute_names(kind: type, value: JsonObject) -> list[str]:
-    names = _ATTRIBUTES.get(kind)
-    if names is None:
-        names = _ATTRIBUTES[kind] = sorted(value.attributes)
-    return names
+    def block_dicts(self) -> list[Json]:
+        """The blocks as sent: JSON-ready already (a new list, the same dicts)."""
+        return list(self.blocks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,18 +79,14 @@ def quantity_text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
 
 
-def mrkdwn(text: str, *, verbatim: bool = False) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text, verbatim=verbatim)
-
-
-def field_text(label: str, value: str | None, *, code: bool = False) -> MarkdownTextObject | None:
+def field_text(label: str, value: str | None, *, code: bool = False) -> Json | None:
     if not value:
         return None
     shown = clip(value, FIELD_CHARS - len(label) - 10)
     return mrkdwn(f"*{label}*\n`{shown}`" if code else f"*{label}*\n{shown}")
 
 
-def context_block(ctx: CardContext) -> ContextBlock:
+def context_block(ctx: CardContext) -> Json:
     """The footer: which gateway, the msgId, when it was looked up (and how long it took)."""
     tr = ctx.tr
     parts = [badge(ctx.env, tr)]
@@ -159,7 +97,7 @@ def context_block(ctx: CardContext) -> ContextBlock:
     if ctx.shared_by and not ctx.refreshed:
         parts.append(tr("shared by {user}", user=f"<@{ctx.shared_by}>"))
     elements = [mrkdwn(clip_plain(p, SECTION_CHARS)) for p in parts[:MAX_CONTEXT_ELEMENTS]]
-    return ContextBlock(elements=elements)
+    return context(elements)
 
 
 # When the answer came, by footer kind: (refreshed, reused, timed, by whom).
@@ -189,20 +127,15 @@ def _when(ctx: CardContext, when: str) -> Text:
     )
 
 
-def button(text: str, action_id: str, **extra: Any) -> ButtonElement:
-    """A button; *text* is already in the reader's language."""
-    return ButtonElement(text=PlainTextObject(text=text, emoji=True), action_id=action_id, **extra)
-
-
-def raw_reply_button(ctx: CardContext) -> list[ButtonElement]:
+def raw_reply_button(ctx: CardContext) -> list[Json]:
     """The operator's Raw reply button, when the card has one and a msgId to show."""
     if not ctx.raw_reply or not ctx.msg_id:
         return []
     return [button(ctx.tr("Raw reply"), RAW_REPLY_ACTION, value=ctx.msg_id[:100])]
 
 
-def retry_actions(value: str | None, ctx: CardContext) -> list[Block]:
+def retry_actions(value: str | None, ctx: CardContext) -> list[Json]:
     """A Refresh button under a card, when we know what to look up again (and Raw reply)."""
     elements = [button(ctx.tr("Refresh"), REFRESH_ACTION, value=value)] if value else []
     elements += raw_reply_button(ctx)
-    return [ActionsBlock(block_id=ACTIONS_BLOCK, elements=elements)] if elements else []
+    return [actions(ACTIONS_BLOCK, elements)] if elements else []

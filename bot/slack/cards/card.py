@@ -1,4 +1,4 @@
-"""Pure: a found QR code -> its Block Kit card (slack_sdk block models).
+"""Pure: a found QR code -> its Block Kit card (its JSON, built by block_kit.py).
 
 Every string from the gateway is escaped and clipped (see :mod:`bot.slack.cards.blocks`),
 so the card stays within Slack's limits whatever the reply holds. No clock of
@@ -11,20 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    HeaderBlock,
-    PlainTextObject,
-    SectionBlock,
-)
-
 from bot.gateway.config import Environment
 from bot.gateway.models import Goods, QrCodeInfo
 from bot.i18n import P, Translator
 from bot.qr_image import drawable
 from bot.service.payment import Payment
+from bot.slack.cards.block_kit import Json, actions, button, header, mrkdwn, section
 from bot.slack.cards.blocks import (
     ACTIONS_BLOCK,
     BUTTON_URL_CHARS,
@@ -36,11 +28,9 @@ from bot.slack.cards.blocks import (
     Card,
     CardContext,
     badge,
-    button,
     context_block,
     field_text,
     money,
-    mrkdwn,
     quantity_text,
     raw_reply_button,
 )
@@ -87,7 +77,7 @@ def _goods_line(goods: Goods, tr: Translator) -> str:
     return line
 
 
-def _goods_section(info: QrCodeInfo, tr: Translator) -> SectionBlock | None:
+def _goods_section(info: QrCodeInfo, tr: Translator) -> Json | None:
     if not info.goods:
         return None
     lines = [tr("*Goods* ({count})", count=len(info.goods))]
@@ -117,7 +107,7 @@ def _goods_section(info: QrCodeInfo, tr: Translator) -> SectionBlock | None:
                 difference=f"{'+' if difference > 0 else '−'}{money(abs(difference))}",
             )
         )
-    return SectionBlock(text=mrkdwn("\n".join(lines)))
+    return section(mrkdwn("\n".join(lines)))
 
 
 def _linkable(url: str | None) -> bool:
@@ -125,21 +115,19 @@ def _linkable(url: str | None) -> bool:
     return url is not None and url.lower().startswith("https://") and len(url) <= BUTTON_URL_CHARS
 
 
-def _unlinked_url_block(url: str, tr: Translator) -> SectionBlock:
+def _unlinked_url_block(url: str, tr: Translator) -> Json:
     prefix = (
         tr(":warning: The QR URL is not https, so it is not linked: ")
         if not url.lower().startswith("https://")
         else tr(":warning: The QR URL is too long for a button, so it is not linked: ")
     )
     # verbatim: Slack must not turn the URL into a link on its own.
-    return SectionBlock(
-        text=mrkdwn(prefix + clip(url, SECTION_CHARS - len(prefix) - 10), verbatim=True)
-    )
+    return section(mrkdwn(prefix + clip(url, SECTION_CHARS - len(prefix) - 10), verbatim=True))
 
 
-def _actions(url: str | None, buttons: CardButtons | None, ctx: CardContext) -> ActionsBlock | None:
+def _actions(url: str | None, buttons: CardButtons | None, ctx: CardContext) -> Json | None:
     tr = ctx.tr
-    elements: list[ButtonElement] = []
+    elements: list[Json] = []
     if _linkable(url):
         elements.append(button(tr("Open QR code"), OPEN_QR_ACTION, url=url, style="primary"))
     if buttons is not None and drawable(url):
@@ -151,7 +139,7 @@ def _actions(url: str | None, buttons: CardButtons | None, ctx: CardContext) -> 
         if buttons.shareable:
             elements.append(button(tr("Share in channel"), SHARE_ACTION, value=buttons.value))
     elements += raw_reply_button(ctx)
-    return ActionsBlock(block_id=ACTIONS_BLOCK, elements=elements) if elements else None
+    return actions(ACTIONS_BLOCK, elements) if elements else None
 
 
 def qr_card(
@@ -166,8 +154,8 @@ def qr_card(
     status when that was asked."""
     tr = ctx.tr
     merchant = info.mer_name or tr("(merchant name not given)")
-    blocks: list[Block | None] = [
-        HeaderBlock(text=PlainTextObject(text=clip(merchant, HEADER_CHARS), emoji=False)),
+    blocks: list[Json | None] = [
+        header(clip(merchant, HEADER_CHARS)),
         _summary(info, now, tr),
         payment_section(payment, tr) if payment is not None else None,
         _description(info, tr),
@@ -192,7 +180,7 @@ def _amount(info: QrCodeInfo, missing: str) -> str:
     return money(info.total_amount) if info.total_amount is not None else missing
 
 
-def _summary(info: QrCodeInfo, now: datetime, tr: Translator) -> SectionBlock:
+def _summary(info: QrCodeInfo, now: datetime, tr: Translator) -> Json:
     """The amount, instalments and expiry warning, with the code's fields beside them."""
     not_given = tr("Amount not given")
     headline = [f"*{_amount(info, not_given)}*"]
@@ -218,14 +206,14 @@ def _summary(info: QrCodeInfo, now: datetime, tr: Translator) -> SectionBlock:
         field_text(tr("Counter"), info.counter_no),
     ]
     present = [f for f in fields if f is not None]
-    return SectionBlock(text=mrkdwn(summary), fields=present[:MAX_FIELDS] or None)
+    return section(mrkdwn(summary), fields=present[:MAX_FIELDS])
 
 
-def _description(info: QrCodeInfo, tr: Translator) -> SectionBlock | None:
+def _description(info: QrCodeInfo, tr: Translator) -> Json | None:
     if not info.bill_desc:
         return None
     label = tr("*Description*") + "\n"
-    return SectionBlock(text=mrkdwn(label + clip(info.bill_desc, SECTION_CHARS - len(label))))
+    return section(mrkdwn(label + clip(info.bill_desc, SECTION_CHARS - len(label))))
 
 
 def qr_caption(info: QrCodeInfo, env: Environment, tr: Translator) -> str:

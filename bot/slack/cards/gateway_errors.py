@@ -2,13 +2,11 @@
 business code), gave no usable answer (paused, busy, not answering), or cannot be queried
 (a problem on our side). Each offers Retry when the lookup is worth repeating.
 
-May touch slack_sdk's block models, the gateway's errors, i18n and the other cards modules;
+May touch the gateway's errors, i18n and the other cards modules;
 nothing of Bolt, aiohttp or the Web API (an import contract).
 """
 
 from __future__ import annotations
-
-from slack_sdk.models.blocks import SectionBlock
 
 from bot.gateway.errors import (
     GatewayAuthError,
@@ -19,12 +17,12 @@ from bot.gateway.errors import (
     TokenLimitReached,
 )
 from bot.i18n import P, T, Translator
+from bot.slack.cards.block_kit import mrkdwn, section
 from bot.slack.cards.blocks import (
     FALLBACK_CHARS,
     Card,
     CardContext,
     context_block,
-    mrkdwn,
     retry_actions,
 )
 from bot.slack.cards.mrkdwn import clip, date_token, escape
@@ -46,7 +44,7 @@ def rejected_card(error: GatewayRejected, ctx: CardContext, *, retry: str | None
     )
     return Card(
         text=clip(fallback, FALLBACK_CHARS),
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
+        blocks=[section(mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
     )
 
 
@@ -62,7 +60,7 @@ def unavailable_card(
         fallback, text = _not_answering(error, ctx.tr)
     return Card(
         text=fallback,
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
+        blocks=[section(mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
     )
 
 
@@ -132,5 +130,5 @@ def auth_error_card(error: GatewayAuthError, ctx: CardContext, *, retry: str | N
     )
     return Card(
         text=tr("The bot cannot query the gateway right now; please tell its operator."),
-        blocks=[SectionBlock(text=mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
+        blocks=[section(mrkdwn(text)), *retry_actions(retry, ctx), context_block(ctx)],
     )

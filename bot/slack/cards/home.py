@@ -9,23 +9,21 @@ limits (100 blocks a home view) whatever the history holds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    PlainTextObject,
-    SectionBlock,
-)
-from slack_sdk.models.views import View
 
 from bot.i18n import P, Translator
 from bot.service.history import HISTORY_KEPT, KEEP_SECONDS, Looked
 from bot.service.status import Status
-from bot.slack.cards.blocks import SECTION_CHARS, badge, button, money, mrkdwn
+from bot.slack.cards.block_kit import (
+    Json,
+    actions,
+    button,
+    context,
+    divider,
+    header,
+    mrkdwn,
+    section,
+)
+from bot.slack.cards.blocks import SECTION_CHARS, badge, money
 from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
 from bot.slack.cards.ops import outcome_name, status_card
 from bot.slack.cards.payment import status_word
@@ -36,18 +34,16 @@ HOME_DETAILS_ACTION = "home_details"
 MAX_HOME_BLOCKS = 100  # Slack's limit for a home tab (a message: 50)
 
 
-def home_view(
-    entries: Sequence[Looked], tr: Translator, *, status: Status | None = None
-) -> dict[str, Any]:
+def home_view(entries: Sequence[Looked], tr: Translator, *, status: Status | None = None) -> Json:
     """The home tab for one reader: *entries* are their own lookups, newest first;
     *status* only for an operator."""
-    blocks: list[Block] = [*_about(tr), DividerBlock(), *_recent(entries, tr)]
+    blocks = [*_about(tr), divider(), *_recent(entries, tr)]
     if status is not None:
-        blocks += [DividerBlock(), *status_card(status, tr).blocks]
-    return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS]).to_dict()
+        blocks += [divider(), *status_card(status, tr).blocks]
+    return {"blocks": blocks[:MAX_HOME_BLOCKS], "type": "home"}  # as View.to_dict() has it
 
 
-def _about(tr: Translator) -> list[Block]:
+def _about(tr: Translator) -> list[Json]:
     """What the bot does in two lines, and the form's button."""
     about = tr(
         "*qrinfo* shows what a Chinaums (银联商务) payment QR code holds: merchant, amount, "
@@ -55,17 +51,15 @@ def _about(tr: Translator) -> list[Block]:
         "or open the form."
     )
     form = button(tr("Look up a QR code"), HOME_OPEN_FORM_ACTION, style="primary")
-    return [SectionBlock(text=mrkdwn(about)), ActionsBlock(block_id="home", elements=[form])]
+    return [section(mrkdwn(about)), actions("home", [form])]
 
 
-def _recent(entries: Sequence[Looked], tr: Translator) -> list[Block]:
+def _recent(entries: Sequence[Looked], tr: Translator) -> list[Json]:
     """The reader's last lookups, a line and a Details button each; or that there are none."""
     shown = list(entries)[:HISTORY_KEPT]
-    blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=tr("Your recent lookups"), emoji=False))
-    ]
+    blocks = [header(tr("Your recent lookups"))]
     if not shown:
-        blocks.append(SectionBlock(text=mrkdwn(tr("No lookups yet."))))
+        blocks.append(section(mrkdwn(tr("No lookups yet."))))
     blocks += [_line(entry, tr) for entry in shown]
     note = tr(
         P(
@@ -75,11 +69,11 @@ def _recent(entries: Sequence[Looked], tr: Translator) -> list[Block]:
             days=KEEP_SECONDS // 86_400,
         )
     )
-    blocks.append(ContextBlock(elements=[mrkdwn(note)]))
+    blocks.append(context([mrkdwn(note)]))
     return blocks
 
 
-def _line(entry: Looked, tr: Translator) -> SectionBlock:
+def _line(entry: Looked, tr: Translator) -> Json:
     """One lookup: how it ended (amount, merchant, payment), the code, where and when."""
     where = "  ·  ".join(
         [
@@ -91,7 +85,7 @@ def _line(entry: Looked, tr: Translator) -> SectionBlock:
     )
     text = clip_plain(f"{_how(entry, tr)}\n{where}", SECTION_CHARS)
     details = button(tr("Details"), HOME_DETAILS_ACTION, value=encode_button_value(entry.ref))
-    return SectionBlock(text=mrkdwn(text), accessory=details)
+    return section(mrkdwn(text), accessory=details)
 
 
 def _how(entry: Looked, tr: Translator) -> str:

@@ -3,7 +3,7 @@ rejected, a gateway not connected, a refusal, and what went wrong around a card 
 the QR image, an unreadable request, anything unexpected). The help card is usage.py; the
 gateway's failures are gateway_errors.py.
 
-May touch slack_sdk's block models, the service's refusals, i18n, the other cards modules
+May touch the service's refusals, i18n, the other cards modules
 and reading's examples; nothing of Bolt, aiohttp or the Web API (an import contract).
 """
 
@@ -12,13 +12,12 @@ from __future__ import annotations
 import math
 import re
 
-from slack_sdk.models.blocks import ContextBlock, SectionBlock
-
 from bot.gateway.config import Environment
 from bot.i18n import P, T, Text, Translator
 from bot.service.gateways import MissingGateway
 from bot.service.guard import Refusal
-from bot.slack.cards.blocks import FALLBACK_CHARS, Card, badge, mrkdwn
+from bot.slack.cards.block_kit import Json, context, mrkdwn, section
+from bot.slack.cards.blocks import FALLBACK_CHARS, Card, badge
 from bot.slack.cards.mrkdwn import clip, clip_plain, escape
 from bot.slack.cards.usage import usage
 from bot.slack.names import ENV_NAMES
@@ -28,9 +27,9 @@ _DECORATION = re.compile(r":[a-z_]+: ")  # an emoji code at the start of our own
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,30}")
 
 
-def _nothing_sent(env: Environment, tr: Translator) -> ContextBlock:
+def _nothing_sent(env: Environment, tr: Translator) -> Json:
     footer = tr("{badge}  ·  nothing was sent to the gateway", badge=badge(env, tr))
-    return ContextBlock(elements=[mrkdwn(footer)])
+    return context([mrkdwn(footer)])
 
 
 def input_error_card(problem: Text, env: Environment, tr: Translator) -> Card:
@@ -44,7 +43,7 @@ def input_error_card(problem: Text, env: Environment, tr: Translator) -> Card:
     )
     return Card(
         text=clip(tr("Cannot look that up: {problem}", problem=said), FALLBACK_CHARS),
-        blocks=[SectionBlock(text=mrkdwn(text)), _nothing_sent(env, tr)],
+        blocks=[section(mrkdwn(text)), _nothing_sent(env, tr)],
     )
 
 
@@ -68,7 +67,7 @@ def unconfigured_card(missing: MissingGateway, tr: Translator) -> Card:
         )
     return Card(
         text=tr("This bot is not connected to {env}.", env=name),
-        blocks=[SectionBlock(text=mrkdwn(text)), _nothing_sent(missing.env, tr)],
+        blocks=[section(mrkdwn(text)), _nothing_sent(missing.env, tr)],
     )
 
 
@@ -85,7 +84,7 @@ def refused_card(refusal: Refusal, env: Environment, tr: Translator, *, hint: st
     text = tr(_refusal_text(refusal, hint))
     return Card(
         text=clip_plain(_DECORATION.sub("", text), FALLBACK_CHARS),
-        blocks=[SectionBlock(text=mrkdwn(text)), _nothing_sent(env, tr)],
+        blocks=[section(mrkdwn(text)), _nothing_sent(env, tr)],
     )
 
 
@@ -125,7 +124,7 @@ def share_failed_card(reason: Text | str, tr: Translator) -> Card:
     )
     return Card(
         text=tr("The card could not be shared in the channel."),
-        blocks=[SectionBlock(text=mrkdwn(text))],
+        blocks=[section(mrkdwn(text))],
     )
 
 
@@ -137,7 +136,7 @@ def qr_not_drawn_card(has_url: bool, tr: Translator) -> Card:
         else T("the gateway gave no QR URL")
     )
     text = tr(":warning: *No QR image for this code:* {reason}.", reason=reason)
-    return Card(text=tr("No QR image for this code."), blocks=[SectionBlock(text=mrkdwn(text))])
+    return Card(text=tr("No QR image for this code."), blocks=[section(mrkdwn(text))])
 
 
 def qr_not_sent_card(refused: str | None, tr: Translator) -> Card:
@@ -158,7 +157,7 @@ def qr_not_sent_card(refused: str | None, tr: Translator) -> Card:
     )
     return Card(
         text=tr("The QR code could not be sent to your direct messages."),
-        blocks=[SectionBlock(text=mrkdwn(text))],
+        blocks=[section(mrkdwn(text))],
     )
 
 
@@ -171,7 +170,7 @@ def unreadable_request_card(reason: str, tr: Translator) -> Card:
     )
     return Card(
         text=tr("This request could not be read; nothing was looked up."),
-        blocks=[SectionBlock(text=mrkdwn(text))],
+        blocks=[section(mrkdwn(text))],
     )
 
 
@@ -182,4 +181,4 @@ def unexpected_error_card(reference: str, tr: Translator) -> Card:
         "If it happens again, tell the bot's operator and quote `{reference}`.",
         reference=clip(reference, 100),
     )
-    return Card(text=tr("Sorry, something went wrong."), blocks=[SectionBlock(text=mrkdwn(text))])
+    return Card(text=tr("Sorry, something went wrong."), blocks=[section(mrkdwn(text))])

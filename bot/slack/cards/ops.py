@@ -5,26 +5,17 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    HeaderBlock,
-    PlainTextObject,
-    SectionBlock,
-    TextObject,
-)
-
 from bot.i18n import N_, P, T, Text, Translator
 from bot.service.raw import RawReply
 from bot.service.recent import RecentSummary
 from bot.service.status import GatewayStatus, Status
+from bot.slack.cards.block_kit import Json, context, header, mrkdwn, section
 from bot.slack.cards.blocks import (
     FALLBACK_CHARS,
     FIELD_CHARS,
     SECTION_CHARS,
     Card,
     badge,
-    mrkdwn,
 )
 from bot.slack.cards.mrkdwn import ESCAPES, clip, clip_plain, date_token
 
@@ -40,18 +31,18 @@ def status_card(status: Status, tr: Translator) -> Card:
         (tr("Shared state"), tr(_FLEET[status.fleet])),
     ]
     recent = status.recent
-    blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=tr("qrinfo status"), emoji=False)),
+    blocks: list[Json] = [
+        header(tr("qrinfo status")),
         *(_gateway_section(gateway, status, tr) for gateway in status.gateways),
-        SectionBlock(fields=_fields(bot)),
-        SectionBlock(text=mrkdwn(clip_plain(_recent_text(recent, tr), SECTION_CHARS))),
-        ContextBlock(elements=[mrkdwn(tr("as of {when}", when=date_token(status.now)))]),
+        section(fields=_fields(bot)),
+        section(mrkdwn(clip_plain(_recent_text(recent, tr), SECTION_CHARS))),
+        context([mrkdwn(tr("as of {when}", when=date_token(status.now)))]),
     ]
     return Card(text=tr("qrinfo status"), blocks=blocks)
 
 
-def _gateway_section(gateway: GatewayStatus, status: Status, tr: Translator) -> SectionBlock:
-    return SectionBlock(
+def _gateway_section(gateway: GatewayStatus, status: Status, tr: Translator) -> Json:
+    return section(
         fields=_fields(
             [
                 (tr("Gateway"), f"{badge(gateway.env, tr)}\n{clip(gateway.gateway_url, 500)}"),
@@ -63,7 +54,7 @@ def _gateway_section(gateway: GatewayStatus, status: Status, tr: Translator) -> 
     )
 
 
-def _fields(pairs: list[tuple[str, str]]) -> list[TextObject]:
+def _fields(pairs: list[tuple[str, str]]) -> list[Json]:
     return [mrkdwn(clip_plain(f"*{k}*\n{v}", FIELD_CHARS)) for k, v in pairs]
 
 
@@ -175,17 +166,15 @@ def _recent_text(recent: RecentSummary, tr: Translator) -> str:
 def raw_reply_card(raw: RawReply, tr: Translator) -> Card:
     """The gateway's reply exactly as parsed, with the HTTP status, attempts and timings;
     then the same of the bills/query call that followed, when one did."""
-    blocks: list[Block] = _call_blocks(raw, tr, tr("*Raw reply*"))
+    blocks: list[Json] = _call_blocks(raw, tr, tr("*Raw reply*"))
     if raw.payment is not None:
         blocks += _call_blocks(raw.payment, tr, tr("*Payment status: bills/query*"))
-    blocks.append(
-        ContextBlock(elements=[mrkdwn(f"{badge(raw.env, tr)}  ·  {date_token(raw.answered_at)}")])
-    )
+    blocks.append(context([mrkdwn(f"{badge(raw.env, tr)}  ·  {date_token(raw.answered_at)}")]))
     fallback = tr("Raw reply for msgId {msg_id}", msg_id=raw.msg_id)
     return Card(text=clip_plain(fallback, FALLBACK_CHARS), blocks=blocks)
 
 
-def _call_blocks(raw: RawReply, tr: Translator, title: str) -> list[Block]:
+def _call_blocks(raw: RawReply, tr: Translator, title: str) -> list[Json]:
     """One call: what it came to, each attempt, the reply."""
     answered = f"HTTP {raw.status}" if raw.status is not None else tr("no HTTP answer")
     summary = tr(
@@ -200,8 +189,8 @@ def _call_blocks(raw: RawReply, tr: Translator, title: str) -> list[Block]:
     none = tr("No attempt reached the gateway.")
     attempts = tr("*Attempts*") + "\n" + ("\n".join(tries[:20]) if tries else none)
     return [
-        SectionBlock(text=mrkdwn(clip_plain(summary, SECTION_CHARS))),
-        SectionBlock(text=mrkdwn(clip_plain(attempts, SECTION_CHARS))),
+        section(mrkdwn(clip_plain(summary, SECTION_CHARS))),
+        section(mrkdwn(clip_plain(attempts, SECTION_CHARS))),
         *_reply_sections(raw, tr),
     ]
 
@@ -212,20 +201,18 @@ def _try_line(n: int, status: int | None, ms: float, failure: str | None, tr: Tr
     return line + (f" · {clip(failure, 300)}" if failure else "")
 
 
-def _reply_sections(raw: RawReply, tr: Translator) -> list[Block]:
+def _reply_sections(raw: RawReply, tr: Translator) -> list[Json]:
     if raw.text is None:
-        return [SectionBlock(text=mrkdwn(tr("The gateway sent no reply.")))]
+        return [section(mrkdwn(tr("The gateway sent no reply.")))]
     chunks, shown = code_chunks(raw.text, _CODE_CHARS, RAW_SECTIONS)
-    blocks: list[Block] = [
-        SectionBlock(text=mrkdwn(f"```{chunk}```", verbatim=True)) for chunk in chunks
-    ]
+    blocks = [section(mrkdwn(f"```{chunk}```", verbatim=True)) for chunk in chunks]
     if shown < raw.length:
         note = tr(
             "Clipped: {shown} of {total} characters shown.",
             shown=f"{shown:,}",
             total=f"{raw.length:,}",
         )
-        blocks.append(ContextBlock(elements=[mrkdwn(note)]))
+        blocks.append(context([mrkdwn(note)]))
     return blocks
 
 
@@ -261,7 +248,7 @@ def raw_gone_card(tr: Translator) -> Card:
         ":hourglass: That reply is no longer kept (the bot keeps the last few hundred). "
         "Refresh the card, then ask for its raw reply again."
     )
-    return Card(text=clip_plain(text, FALLBACK_CHARS), blocks=[SectionBlock(text=mrkdwn(text))])
+    return Card(text=clip_plain(text, FALLBACK_CHARS), blocks=[section(mrkdwn(text))])
 
 
 def operators_only_card(tr: Translator) -> Card:
@@ -270,4 +257,4 @@ def operators_only_card(tr: Translator) -> Card:
         ":lock: Only the bot's operators can see this; ask whoever runs the bot "
         "to add you to QRINFO_OPERATORS."
     )
-    return Card(text=clip_plain(text, FALLBACK_CHARS), blocks=[SectionBlock(text=mrkdwn(text))])
+    return Card(text=clip_plain(text, FALLBACK_CHARS), blocks=[section(mrkdwn(text))])

@@ -7,12 +7,11 @@ from the bill's total. No Bolt, no aiohttp (an import contract).
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import SectionBlock
-
 from bot.gateway.bills import BillInfo, BillPayment
 from bot.i18n import Translator
 from bot.service.payment import Payment
-from bot.slack.cards.blocks import SECTION_CHARS, money, mrkdwn
+from bot.slack.cards.block_kit import Json, mrkdwn, section
+from bot.slack.cards.blocks import SECTION_CHARS, money
 from bot.slack.cards.mrkdwn import clip, clip_plain, date_token
 
 WALLET_CHARS = 40
@@ -37,10 +36,10 @@ def wallet_name(target_sys: str) -> str:
     return known or as_code(target_sys, WALLET_CHARS)
 
 
-def payment_section(payment: Payment, tr: Translator) -> SectionBlock:
+def payment_section(payment: Payment, tr: Translator) -> Json:
     """The card's payment section: the status in a word, then what the reply adds."""
     text = tr("*Payment*") + "\n" + payment_text(payment, tr)
-    return SectionBlock(text=mrkdwn(clip_plain(text, SECTION_CHARS)))
+    return section(mrkdwn(clip_plain(text, SECTION_CHARS)))
 
 
 def payment_text(payment: Payment, tr: Translator) -> str:

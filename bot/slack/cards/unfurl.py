@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ContextBlock, SectionBlock
-
 from bot.i18n import Translator
-from bot.slack.cards.blocks import badge, button, json_ready, mrkdwn
+from bot.slack.cards.block_kit import Json, button, context, mrkdwn, section
+from bot.slack.cards.blocks import badge
 from bot.slack.cards.mrkdwn import clip
 from bot.slack.reading.links import QrLink
 
@@ -20,21 +19,16 @@ LOOK_UP_ACTION = "unfurl_look_up"
 ID_CHARS = 100  # a checked id is at most 32: a bound of our own all the same
 
 
-def unfurl_blocks(link: QrLink, tr: Translator) -> list[dict[str, Any]]:
+def unfurl_blocks(link: QrLink, tr: Translator) -> list[Json]:
     """One link's preview: the id beside Look up, then its environment and its host."""
     title = tr("*Chinaums QR code* `{id}`", id=clip(link.qr_code_id, ID_CHARS))
-    section = SectionBlock(
-        text=mrkdwn(title),
-        accessory=button(tr("Look up"), LOOK_UP_ACTION, value=link.lookup_text),
-    )
-    context = ContextBlock(
-        elements=[
-            mrkdwn(badge(link.env, tr)),
-            mrkdwn(clip(link.host, 100)),
-            mrkdwn(tr("Look up asks for the merchant number: the link does not hold it.")),
-        ]
-    )
-    return [json_ready(section), json_ready(context)]
+    look_up = button(tr("Look up"), LOOK_UP_ACTION, value=link.lookup_text)
+    where = [
+        mrkdwn(badge(link.env, tr)),
+        mrkdwn(clip(link.host, 100)),
+        mrkdwn(tr("Look up asks for the merchant number: the link does not hold it.")),
+    ]
+    return [section(mrkdwn(title), accessory=look_up), context(where)]
 
 
 def unfurls(links: list[QrLink], tr: Translator) -> dict[str, dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Pure: how to use the bot (the help card): the command and its forms, the shortcuts, the
 buttons, and which gateways the bot talks to.
 
-May touch slack_sdk's block models, i18n, the other cards modules and reading's examples;
+May touch i18n, the other cards modules and reading's examples;
 nothing of Bolt, aiohttp or the Web API (an import contract).
 """
 
@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import ContextBlock, SectionBlock
-
 from bot.gateway.config import Environment
 from bot.i18n import N_, Text, Translator
 from bot.service.batch_limit import MAX_BATCH
-from bot.slack.cards.blocks import Card, badge, mrkdwn
+from bot.slack.cards.block_kit import context, mrkdwn, section
+from bot.slack.cards.blocks import Card, badge
 from bot.slack.cards.mrkdwn import escape
 from bot.slack.reading.checked import URL_EXAMPLE
 from bot.slack.reading.command import COMMAND_EXAMPLE
@@ -38,10 +37,10 @@ def usage_card(envs: Sequence[Environment], tr: Translator) -> Card:
     return Card(
         text=tr("Usage: {example}", example=COMMAND_EXAMPLE),
         blocks=[
-            SectionBlock(text=mrkdwn(_the_command(tr) + "\n" + _more_of_the_command(tr))),
-            SectionBlock(text=mrkdwn(_without_typing(tr))),
-            SectionBlock(text=mrkdwn(_buttons(tr))),
-            ContextBlock(elements=[mrkdwn(_gateways(envs, tr))]),
+            section(mrkdwn(_the_command(tr) + "\n" + _more_of_the_command(tr))),
+            section(mrkdwn(_without_typing(tr))),
+            section(mrkdwn(_buttons(tr))),
+            context([mrkdwn(_gateways(envs, tr))]),
         ],
     )
 

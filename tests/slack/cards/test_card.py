@@ -268,8 +268,8 @@ def test_any_reply_the_model_accepts_renders_within_block_kit_limits(
     assert (SHOW_QR_ACTION in action_ids(card)) is drawable(url)
     assert len(card.text) <= 300
     json.dumps(payload(card))
-    # What is sent (without slack_sdk's validation) is exactly what slack_sdk would send.
-    assert card.block_dicts() == [block.to_dict() for block in card.blocks]
+    # limit_problems also reads every block back through slack_sdk: the same JSON, byte for
+    # byte, as slack_sdk's own model objects would send for any reply.
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

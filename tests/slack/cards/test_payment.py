@@ -76,7 +76,7 @@ def test_an_unknown_status_is_shown_as_the_provider_wrote_it_in_one_code_span(
 
 def test_a_garbled_amount_is_dropped_and_the_section_stays_within_limits() -> None:
     payment = paid(buyerPayAmount="1e5000", targetSys="x" * 5000)
-    section = payment_section(payment, ENGLISH).to_dict()
+    section = payment_section(payment, ENGLISH)
     assert len(section["text"]["text"]) <= 3000
     assert "the payer paid" not in section["text"]["text"]
 
@@ -89,6 +89,6 @@ def test_no_bill_and_unavailable_say_so_without_details() -> None:
 
 def test_the_section_and_the_batch_word_come_in_chinese_too() -> None:
     zh = translator("zh")
-    assert "已支付" in str(payment_section(paid(), zh).text.text)  # type: ignore[union-attr]
+    assert "已支付" in payment_section(paid(), zh)["text"]["text"]
     assert payment_word(paid(), zh) == "已支付"
     assert payment_word(None, zh) is None

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from slack_sdk.models.blocks import SectionBlock
 
 from bot.service.metrics import Metrics
-from bot.slack.cards.blocks import Card, mrkdwn
+from bot.slack.cards.block_kit import mrkdwn, section
+from bot.slack.cards.blocks import Card
 from bot.slack.webapi.direct import (
     DmFile,
     NotSent,
@@ -21,7 +21,7 @@ from bot.slack.webapi.direct import (
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import web_client
 
-CARD = Card(text="fallback", blocks=[SectionBlock(text=mrkdwn("*hi*"))])
+CARD = Card(text="fallback", blocks=[section(mrkdwn("*hi*"))])
 FILE = DmFile(data=b"\x89PNG-bytes", filename="qr-1.png", title="QR", alt_text="QR", comment="c")
 
 

@@ -7,11 +7,11 @@ import logging
 
 import pytest
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.models.blocks import SectionBlock
 
 from bot.i18n import ENGLISH
 from bot.kit.sink import ResponseSink
-from bot.slack.cards.blocks import Card, mrkdwn
+from bot.slack.cards.block_kit import mrkdwn, section
+from bot.slack.cards.blocks import Card
 from bot.slack.webapi.replies import (
     delete_original,
     report_unexpected,
@@ -20,7 +20,7 @@ from bot.slack.webapi.replies import (
 )
 from tests.slack.helpers import WAIT
 
-CARD = Card(text="fallback", blocks=[SectionBlock(text=mrkdwn("*hi*"))])
+CARD = Card(text="fallback", blocks=[section(mrkdwn("*hi*"))])
 
 
 async def test_a_card_is_posted_with_its_fallback_blocks_and_kind(sink: ResponseSink) -> None:
