@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 
 class InFlight:
@@ -31,6 +32,17 @@ class InFlight:
                 self._tasks.discard(task)
                 if not self._tasks:
                     self._idle.set()
+
+    def add(self, task: asyncio.Task[Any]) -> None:
+        """Track *task* from now until it is done (work started before it runs)."""
+        self._tasks.add(task)
+        self._idle.clear()
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks:
+            self._idle.set()
 
     async def drain(self, wait: float) -> bool:
         """Wait until no work is left (True), or *wait* seconds (False)."""

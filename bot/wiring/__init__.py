@@ -7,10 +7,12 @@ own plain configuration (GatewayConfig, Policy, Services) and the kit takes a bu
 
 from bot.wiring.build import (
     DemoApp,
+    SlackSurfaces,
     build_gateway,
     build_gateways,
     build_services,
     build_slack_app,
+    build_slack_surfaces,
     demo_app,
     fleet_store,
     gateway_config,
@@ -23,10 +25,12 @@ from bot.wiring.state import health_report, live_state
 
 __all__ = [
     "DemoApp",
+    "SlackSurfaces",
     "build_gateway",
     "build_gateways",
     "build_services",
     "build_slack_app",
+    "build_slack_surfaces",
     "demo_app",
     "fleet_store",
     "gateway_config",

@@ -37,6 +37,7 @@ from bot.service.history import History
 from bot.service.metrics import Metrics
 from bot.service.services import Services
 from bot.slack.listeners.app import build_app, fixed_authorize
+from bot.slack.listeners.express import Express
 from bot.slack.webapi.language import Readers, users_info_locale
 from bot.slack.webapi.pool import ReplyPool
 from bot.store.breaker import RedisBreaker
@@ -217,6 +218,15 @@ def _policy(settings: Settings) -> Policy:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SlackSurfaces:
+    """The Bolt app, and the express path for /qrinfo over HTTP (same listener, same
+    readers: :mod:`bot.slack.listeners.express`)."""
+
+    app: AsyncApp
+    express: Express
+
+
 def build_slack_app(
     settings: Settings,
     services: Services,
@@ -225,7 +235,21 @@ def build_slack_app(
     reply_pool: ReplyPool | None = None,
     readers: Readers | None = None,
 ) -> AsyncApp:
-    """The Slack app for *services*, answering as *authorization* (auth.test's result).
+    """The Slack app for *services*, answering as *authorization* (auth.test's result)."""
+    return build_slack_surfaces(
+        settings, services, authorization=authorization, reply_pool=reply_pool, readers=readers
+    ).app
+
+
+def build_slack_surfaces(
+    settings: Settings,
+    services: Services,
+    *,
+    authorization: AuthorizeResult,
+    reply_pool: ReplyPool | None = None,
+    readers: Readers | None = None,
+) -> SlackSurfaces:
+    """The Slack app and its express path for *services*, answering as *authorization*.
 
     Readers get their Slack locale's language (users.info), QRINFO_LANGUAGE when Slack
     will not say, unless *readers* says otherwise (the demo: no Slack to ask).
@@ -233,7 +257,7 @@ def build_slack_app(
     secret = settings.slack.signing_secret
     if readers is None:
         readers = Readers(settings.logging.language, lookup=users_info_locale, store=services.store)
-    return build_app(
+    app = build_app(
         services,
         authorize=fixed_authorize(authorization),
         signing_secret=secret.get_secret_value() if secret else None,
@@ -241,6 +265,8 @@ def build_slack_app(
         readers=readers,
         reply_pool=reply_pool,
     )
+    express = Express(app, services, readers, authorization=authorization, reply_pool=reply_pool)
+    return SlackSurfaces(app, express)
 
 
 def sandbox_faults(

@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from slack_bolt.async_app import AsyncApp
 
 from bot.config import REDIS_URL_UNREADABLE, Settings
 from bot.i18n.catalogue import translator
@@ -35,10 +34,11 @@ from bot.slack.serving.startup import StartupError, authorize_at_start
 from bot.slack.webapi.pool import REPLY_TIMEOUT_SECONDS, ReplyPool
 from bot.store.redis import FleetStore, RedisUnreachable
 from bot.wiring.build import (
+    SlackSurfaces,
     build_gateway,
     build_gateways,
     build_services,
-    build_slack_app,
+    build_slack_surfaces,
     fleet_store,
     gateway_config,
     new_gateway_http,
@@ -161,10 +161,10 @@ async def _serve_with(  # what serve has so far, handed on
         default = build_gateway(settings, http, store=store)
         gateways = build_gateways(settings, http, default, store=store)
         services = build_services(settings, gateways, audit=audit, store=store)
-        app = build_slack_app(
+        slack = build_slack_surfaces(
             settings, services, authorization=authorization, reply_pool=reply_pool
         )
-        door = _front_door(settings, app, services, reply_pool)
+        door = _front_door(settings, slack, services, reply_pool)
         tune_gc_for_bursts()  # after start-up: what exists now lives as long as the process
         stop.serving = True
         await _run(settings, door, services, stop, mode=mode, host=host, port=port)
@@ -174,11 +174,12 @@ async def _serve_with(  # what serve has so far, handed on
 
 
 def _front_door(
-    settings: Settings, app: AsyncApp, services: Services, reply_pool: ReplyPool
+    settings: Settings, slack: SlackSurfaces, services: Services, reply_pool: ReplyPool
 ) -> FrontDoor:
     secret = settings.slack.signing_secret
     return FrontDoor(
-        app,
+        slack.app,
+        express=slack.express,
         signing_secret=secret.get_secret_value() if secret else None,
         language=translator(settings.logging.language),
         reply_pool=reply_pool,

@@ -37,15 +37,17 @@ from bot.service.metrics import Metrics
 from bot.service.services import Services
 from bot.slack.cards.batch import DETAILS_ACTION
 from bot.slack.listeners.clicks import Click
+from bot.slack.listeners.express import Express
 from bot.slack.serving.front_door import FrontDoor
 from bot.slack.serving.http_server import Health, HttpServer, create_http_app
 from bot.slack.webapi.language import Reader, Readers
 from bot.store.redis import FleetStore
 from bot.wiring import (
+    SlackSurfaces,
     build_gateway,
     build_gateways,
     build_services,
-    build_slack_app,
+    build_slack_surfaces,
     fleet_store,
 )
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
@@ -106,6 +108,29 @@ class AppFactory:
         """The app and its services; *audit* a file to audit to, *breaker* one with a test clock
         (the default gateway's), *http* the gateways' client (else the test's sandbox, for
         every URL)."""
+        slack, services = self.surfaces(
+            gateway,
+            audit=audit,
+            breaker=breaker,
+            wall_clock=wall_clock,
+            readers=readers,
+            http=http,
+            **values,
+        )
+        return slack.app, services
+
+    def surfaces(
+        self,
+        gateway: Any = None,
+        *,
+        audit: Path | None = None,
+        breaker: Breaker | None = None,
+        wall_clock: Callable[[], datetime] = utc_now,
+        readers: Readers | None = None,
+        http: httpx.AsyncClient | None = None,
+        **values: Any,
+    ) -> tuple[SlackSurfaces, Services]:
+        """As :meth:`build`, with the express path beside the app (what ``serve`` runs)."""
         values = {
             "slack_signing_secret": SIGNING_SECRET,
             "slack_api_url": self._slack_api.url,
@@ -122,8 +147,10 @@ class AppFactory:
             self.audit_logs.append(log)
         services = build_services(settings, gateways, audit=log, wall_clock=wall_clock, store=store)
         self.services.append(services)
-        app = build_slack_app(settings, services, authorization=TEST_AUTHORIZATION, readers=readers)
-        return app, services
+        slack = build_slack_surfaces(
+            settings, services, authorization=TEST_AUTHORIZATION, readers=readers
+        )
+        return slack, services
 
     async def settled(self) -> None:
         """Every listener's work after its ack is done: whatever it would post, it has posted."""
@@ -155,11 +182,14 @@ async def served(
     *,
     body_seconds: float = 10.0,
     metrics: Metrics | None = None,
+    express: Express | None = None,
 ) -> AsyncIterator[tuple[str, HttpServer]]:
     """*app* behind its front door on a loopback port the server chose: (base URL, server).
-    With *metrics*, the door times its acks and /metrics shows them."""
+    With *metrics*, the door times its acks and /metrics shows them; with *express*, /qrinfo
+    takes the express path, as in ``serve``."""
     door = FrontDoor(
         app,
+        express=express,
         signing_secret=SIGNING_SECRET,
         language=ENGLISH,
         body_seconds=body_seconds,

@@ -25,7 +25,7 @@ from bot.slack.listeners import home as home_tab
 from bot.slack.reading.inbound import NotFromSlack, check_signature
 from bot.slack.webapi import pool
 from bot.slack.webapi.language import Readers
-from bot.slack.webapi.pool import ReplyPool
+from bot.slack.webapi.pool import ReplyFailed, ReplyPool
 from bot.slack.webapi.replies import report_unexpected
 
 log = logging.getLogger(__name__)
@@ -149,12 +149,15 @@ def build_app(
     # environment on its own and warns when it also gets a client. The token
     # itself comes from *authorize*; per-request clients copy this base URL.
     app.client.base_url = api_url
-    pool.install(
-        app, reply_pool, lambda reason: services.metrics.reply_failed("response_url", reason)
-    )
+    pool.install(app, reply_pool, reply_failed(services))
     _register_listeners(app, services, readers)
     app.error(_error_handler(readers))
     return app
+
+
+def reply_failed(services: Services) -> ReplyFailed:
+    """What a reply to a response_url that Slack did not take is told to: the metrics."""
+    return lambda reason: services.metrics.reply_failed("response_url", reason)
 
 
 def _register_listeners(app: AsyncApp, services: Services, readers: Readers) -> None:

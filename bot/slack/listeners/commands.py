@@ -43,9 +43,22 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         context: AsyncBoltContext,
         client: AsyncWebClient,
     ) -> None:
-        async with after_ack(ack, services, readers, respond, client, context) as reader:
-            text = str(command.get("text") or "")
-            await _answer(services, reader, text, respond, context, client)
+        await run_command(services, readers, ack, command, respond, context, client)
+
+
+async def run_command(  # the listener's own arguments, as Bolt injects them
+    services: Services,
+    readers: Readers,
+    ack: AsyncAck,
+    command: dict[str, Any],
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+) -> None:
+    """The /qrinfo listener: through Bolt, or straight from the front door (:mod:`.express`)."""
+    async with after_ack(ack, services, readers, respond, client, context) as reader:
+        text = str(command.get("text") or "")
+        await _answer(services, reader, text, respond, context, client)
 
 
 async def _answer(  # one command's every circumstance

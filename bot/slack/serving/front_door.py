@@ -20,6 +20,7 @@ from slack_bolt.adapter.socket_mode.async_internals import send_async_response
 from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
@@ -27,6 +28,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from bot.i18n import Translator
 from bot.service.metrics import Metrics
 from bot.slack.cards.notices import unreadable_request_card
+from bot.slack.listeners.express import Express
 from bot.slack.reading.inbound import (
     NotFromSlack,
     NotSlackShaped,
@@ -40,6 +42,7 @@ from bot.slack.webapi.replies import send_card
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+
 BODY_SECONDS = 10.0
 
 
@@ -82,8 +85,10 @@ class FrontDoor:
         metrics: Metrics | None = None,
         now: Callable[[], float] = time.time,
         body_seconds: float = BODY_SECONDS,
+        express: Express | None = None,
     ) -> None:
         self.app = app
+        self._express = express
         self._tr = language  # for the one thing it says: that a request could not be read
         self.body_seconds = body_seconds
         self._secret = signing_secret
@@ -122,7 +127,11 @@ class FrontDoor:
         except NotSlackShaped as exc:
             self._ignore(exc.reason, exc.response_url)
             return web.Response(status=200)
-        response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+        if self._express is not None and self._express.takes(bolt_request):
+            self._express.start(bolt_request)
+            response = await to_aiohttp_response(BoltResponse(status=200, body=""))  # ack()
+        else:
+            response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
         self._acked(started)
         return response
 
