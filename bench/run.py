@@ -131,6 +131,7 @@ class Burst:
     statuses: dict[int, int] = field(default_factory=dict)
     last_ack_s: float = 0.0
     started: float = 0.0
+    cpu_ms_per_command: float | None = None  # the floor's, measured around its burst
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -141,7 +142,11 @@ class Burst:
             "acks_over_3s": sum(1 for a in self.ack_ms if a > 3000),
             "statuses": self.statuses,
             "last_ack_s": round(self.last_ack_s, 3),
-        }
+        } | (
+            {"cpu_ms_per_command": round(self.cpu_ms_per_command, 2)}
+            if self.cpu_ms_per_command is not None
+            else {}
+        )
 
 
 async def fire(
@@ -269,12 +274,15 @@ async def run_floor(setup: Setup, session: aiohttp.ClientSession, sink: Response
     """The same burst against a bare AsyncApp that only acks."""
     args = setup.args
     floor_cmd = [sys.executable, "bench/floor_app.py", "--port", str(setup.floor_port)]
-    with process(floor_cmd, {"SLACK_SIGNING_SECRET": setup.secret}):
+    with process(floor_cmd, {"SLACK_SIGNING_SECRET": setup.secret}) as floor:
         await wait_healthy(session, setup.url(setup.floor_port, "/healthz"))
         events = setup.url(setup.floor_port, "/slack/events")
         common = {"secret": setup.secret, "sink": sink, "concurrency": args.concurrency}
         await fire(session, events, n=min(args.n, 100), **common)  # warm-up
-        return await fire(session, events, n=args.n, **common)
+        before = cpu_seconds(floor.pid)
+        burst = await fire(session, events, n=args.n, **common)
+        burst.cpu_ms_per_command = (cpu_seconds(floor.pid) - before) * 1000 / args.n
+        return burst
 
 
 async def single_lookups(setup: Setup, session: aiohttp.ClientSession, sink: ResponseSink) -> float:
@@ -519,6 +527,7 @@ def table(report: dict[str, Any]) -> str:
     ]
     if floor:
         rows.append(("floor last ack (s)", str(floor["last_ack_s"])))
+        rows.append(("floor CPU per command (ms)", str(floor.get("cpu_ms_per_command"))))
         rows.append(
             ("last reply budget (floor + latency + 1.5 s)", str(report["last_reply_budget_s"]))
         )

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Generic
 
 import httpx
-import stamina
 
 from bot.fleet_state import FleetBreaker, FleetTokens
 from bot.gateway.admission import Admission
@@ -39,17 +38,9 @@ from bot.gateway.protocol import (
     new_msg_id,
     utc_now,
 )
+from bot.gateway.retries import DEFAULT_BACKOFF, Backoff, with_retries
 from bot.gateway.signing import body_timestamp, new_nonce
 from bot.gateway.tokens import IssuedToken, TokenCache, fetch_token
-
-# stamina's default instrumentation logs every scheduled retry at WARNING
-# ("stamina.retry_scheduled", no msgId, no reason): one more warning per retry
-# of a lookup that will fail anyway. This client logs each failed attempt
-# itself (INFO, with msgId and the real reason) and a failed lookup once, so
-# the hook has nothing to add. The hooks are process-wide; this module is the
-# project's only user of stamina. (Passing none also drops the Prometheus and
-# structlog hooks stamina would add if those packages were installed: they are not.)
-stamina.instrumentation.set_on_retry_hooks(())
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +66,6 @@ class _BudgetSpent(Exception):
     gateway failure (the breaker must not count the bot's own short budget)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Jittered exponential backoff between attempts, all inside the lookup's deadline."""
-
-    initial: float = 0.1
-    maximum: float = 1.0
-    jitter: float = 0.2
-
-
 class QrCodeClient:
     """Looks up a QR code's static information. Safe to share across tasks."""
 
@@ -98,7 +80,7 @@ class QrCodeClient:
         src_reserve: str | None = None,
         wall_clock: WallClock = utc_now,
         msg_id_factory: Callable[[], str] = new_msg_id,
-        backoff: Backoff = Backoff(),
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
@@ -208,7 +190,7 @@ class QrCodeClient:
         attempts = call.attempts
         try:
             async with asyncio.timeout(call.budget - attempts.elapsed):
-                return await self._with_retries(call)
+                return await with_retries(lambda: self._attempt(call), self._backoff)
         except TimeoutError:
             if call.bounded and attempts.last_reason is None:
                 raise _BudgetSpent from None
@@ -221,20 +203,6 @@ class QrCodeClient:
             raise attempts.unavailable(reason) from None
         except Retryable as exc:  # the attempts ran out first (only in stamina's test mode)
             raise attempts.unavailable(exc.reason) from None
-
-    async def _with_retries(self, call: _Call[ReplyT]) -> ReplyT:
-        retrying = stamina.retry_context(
-            on=Retryable,
-            attempts=None,  # the deadline around us decides when to stop
-            timeout=None,
-            wait_initial=self._backoff.initial,
-            wait_max=self._backoff.maximum,
-            wait_jitter=self._backoff.jitter,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return await self._attempt(call)
-        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     async def _attempt(self, call: _Call[ReplyT]) -> ReplyT:
         """One attempt, noted in the call's attempts however it ends."""
