@@ -124,6 +124,10 @@ class Admission:
             waves = self.waiting // self.max_in_flight + 2  # those ahead, then ours
             if waves * self._slot_seconds > self.timeout:
                 raise GatewayBusy(limit=self.max_in_flight, waited=0.0, msg_id=msg_id)
+        if not self._slots.locked():  # a slot is free: taken at once, no timer, no task
+            await self._slots.acquire()
+            self.in_flight += 1
+            return
         self.waiting += 1
         try:
             await asyncio.wait_for(self._slots.acquire(), bound)

@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -65,7 +66,12 @@ class AuditEvent:
     payment: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        # Its fields are flat (str, int, None): read in order, as asdict() would copy them.
+        fields = {name: getattr(self, name) for name in _EVENT_FIELDS}
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+
+_EVENT_FIELDS = tuple(f.name for f in dataclass_fields(AuditEvent))
 
 
 class AuditDestinationError(Exception):

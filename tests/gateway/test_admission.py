@@ -247,3 +247,16 @@ async def test_a_close_another_replica_announced_closes_the_breaker_here() -> No
         pass
     assert state_of(gate.breaker) == "closed"
     assert "trial" not in fleet.told
+
+
+async def test_a_free_slot_is_taken_without_a_timed_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a slot free nothing waits, so nothing is timed (no task, no timer per call)."""
+
+    async def no_timed_wait(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a timed wait for a free slot")
+
+    monkeypatch.setattr(admission_module.asyncio, "wait_for", no_timed_wait)
+    gate = admission(Clocks())
+    async with gate.call("m"):
+        assert (gate.in_flight, gate.waiting) == (1, 0)
+    assert gate.in_flight == 0

@@ -393,3 +393,42 @@ def test_the_audit_file_is_appended_across_restarts(tmp_path: Path) -> None:
         log.record(event)
         log.close()
     assert len(audit_path.read_text().splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        EVENT,
+        AuditEvent(
+            time="2026-12-05T10:00:00Z",
+            team=None,
+            user=None,
+            channel=None,
+            action="form",
+            mid=None,
+            qrCodeId=None,
+            outcome="invalid",
+            msgId=None,
+            durationMs=0,
+        ),
+        AuditEvent(
+            time="t",
+            team="T1",
+            user="U1",
+            channel="C1",
+            action="command",
+            mid="商户\u2028",
+            qrCodeId='"q"\\',
+            outcome="refused",
+            msgId="m",
+            durationMs=2**40,
+            env="prod",
+            payment="PAID",
+        ),
+    ],
+    ids=["seed", "nothing-known", "odd-text"],
+)
+def test_a_line_is_the_events_fields_in_order_as_asdict_gives_them(event: AuditEvent) -> None:
+    """The line is built without asdict's deep copy: the same bytes."""
+    expected = json.dumps(asdict(event), ensure_ascii=False, separators=(",", ":"))
+    assert event.to_json() == expected

@@ -29,6 +29,7 @@ from bot.slack.cards.card import SHARE_ACTION
 from bot.slack.cards.views import FORM_CALLBACK
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 from bot.slack.reading.button import encode_button_value
+from bot.slack.serving import front_door
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, served, sign
 from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission
@@ -558,3 +559,30 @@ async def test_a_body_that_never_finishes_arriving_is_refused_and_holds_nothing(
     assert [r.getMessage() for r in problems(caplog)] == [
         "refused a request to /slack/events: a body that did not arrive in time"
     ]
+
+
+async def test_a_body_that_came_with_its_headers_is_read_without_a_timer(
+    make_app: AppFactory, sink: ResponseSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing left to wait for, so nothing is timed; a body still on its way is (above)."""
+    limits: list[float | None] = []
+    real_timeout = front_door.asyncio.timeout
+
+    def timeout(delay: float | None) -> asyncio.Timeout:
+        limits.append(delay)
+        return real_timeout(delay)
+
+    monkeypatch.setattr(front_door.asyncio, "timeout", timeout)
+    body = slash_command_body("help", response_url=sink.url()).encode()
+    async with served(make_app()) as (url, _):
+        host, port = url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        headers = sign(body) | {"Content-Length": str(len(body)), "Host": "x"}
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head += "Content-Type: application/x-www-form-urlencoded\r\n"
+        writer.write(f"POST /slack/events HTTP/1.1\r\n{head}\r\n".encode() + body)  # one write
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), WAIT)
+        writer.close()
+    assert status_line.startswith(b"HTTP/1.1 200")
+    assert limits[0] is None  # the body's read, before anything the command does
