@@ -10,8 +10,6 @@ client gets a session of its own (10 s for a whole call).
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -19,13 +17,11 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.http_retry.handler import default_interval_calculator
-from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
-from slack_sdk.web.internal_utils import get_user_agent
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
 from bot.service.metrics import ReplyFailure
+from bot.slack.webapi.lean import post_json
 
 REPLY_TIMEOUT_SECONDS = 10.0
 
@@ -117,38 +113,6 @@ class PooledRespond(AsyncRespond):
             spent = response.status_code == 404 or response.body.strip() in _SPENT
             self._failed("spent" if spent else "refused")
         return response
-
-
-# What slack_sdk's webhook client sends with every post, in its order (tests pin the bytes).
-_HEADERS = {"Content-Type": "application/json;charset=utf-8", "User-Agent": get_user_agent()}
-# Its default retry: once more, after a short backoff, when the connection failed.
-_RETRIED = (aiohttp.ServerConnectionError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
-
-
-async def post_json(
-    session: aiohttp.ClientSession, url: str, message: dict[str, Any]
-) -> WebhookResponse:
-    """What ``AsyncWebhookClient(url, session=session).send_dict(message)`` does, with its
-    default retry, without building a client, a retry state and a log line per reply: the
-    same body bytes and headers (proxy from the environment included), the same response.
-    Under a burst, a tenth of a command's CPU was the webhook client's own."""
-    body = json.dumps(message)
-    for retried in (False, True):
-        try:
-            async with session.post(
-                url, data=body, headers=_HEADERS, proxy=load_http_proxy_from_env()
-            ) as response:
-                return WebhookResponse(
-                    url=url,
-                    status_code=response.status,
-                    body=await response.text(),
-                    headers=response.headers,  # type: ignore[arg-type]  # as slack_sdk passes it
-                )
-        except _RETRIED:
-            if retried:
-                raise
-            await asyncio.sleep(default_interval_calculator.calculate_sleep_duration(0))
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def install(app: AsyncApp, pool: ReplyPool | None, failed: ReplyFailed = _nothing) -> None:

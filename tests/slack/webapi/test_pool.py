@@ -4,25 +4,19 @@ every listener and the Web API client on a session of its own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.http_retry.handler import default_interval_calculator
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.kit.simulate import signed_request, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.service.metrics import ReplyFailure
 from bot.slack.listeners.app import fixed_authorize
-from bot.slack.webapi.pool import PooledRespond, ReplyPool, install, post_json
+from bot.slack.webapi.pool import PooledRespond, ReplyPool, install
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import SIGNING_SECRET, TEST_AUTHORIZATION, WAIT
 
@@ -108,74 +102,3 @@ async def test_install_gives_every_listener_a_pooled_respond(
     assert response.status == 200
     assert [type(r) for r in seen] == [PooledRespond]
     assert (await sink.next(WAIT)).payload == {"text": "pooled"}
-
-
-class _Recorder:
-    """A loopback server that keeps each request's method, path, headers and body bytes, and
-    hangs up without an answer on the first *drops* requests."""
-
-    def __init__(self, drops: int = 0) -> None:
-        self.seen: list[tuple[str, str, str, str, bytes]] = []
-        self.drops = drops
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        headers = request.headers
-        self.seen.append(
-            (request.method, request.path, headers["Content-Type"], headers["User-Agent"], body)
-        )
-        if self.drops:
-            self.drops -= 1
-            assert request.transport is not None
-            request.transport.close()  # a connection reset, as far as the client can tell
-            return web.Response()
-        return web.Response(text="ok", headers={"X-Seen": str(len(self.seen))})
-
-
-@asynccontextmanager
-async def _recording(drops: int = 0) -> AsyncIterator[tuple[str, _Recorder]]:
-    recorder = _Recorder(drops)
-    app = web.Application()
-    app.router.add_post("/hooks/{rest:.*}", recorder.handle)
-    async with TestServer(app, host="127.0.0.1", port=0) as server:
-        yield str(server.make_url("/hooks/T1/B1/xyz")), recorder
-
-
-MESSAGE = {
-    "text": "测试商户 <&> ✓",
-    "blocks": [{"text": {"text": "\ud83d\ude00 `x`", "type": "mrkdwn"}, "type": "section"}],
-    "response_type": "ephemeral",
-    "replace_original": False,
-}
-
-
-async def test_post_json_sends_the_bytes_slack_sdks_webhook_client_sends() -> None:
-    """The same method, path, headers and body bytes, and the same response read back."""
-    async with _recording() as (url, recorder), aiohttp.ClientSession() as session:
-        theirs = await AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE))
-        ours = await post_json(session, url, dict(MESSAGE))
-    assert recorder.seen[0] == recorder.seen[1]
-    assert (ours.api_url, ours.status_code, ours.body) == (theirs.api_url, theirs.status_code, "ok")
-    assert (ours.headers["X-Seen"], theirs.headers["X-Seen"]) == ("2", "1")
-
-
-@pytest.mark.parametrize("drops", [1, 2], ids=["once", "twice"])
-async def test_post_json_retries_a_dropped_connection_once_as_slack_sdk_does(
-    drops: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """One more attempt after a connection error, then the error: as many attempts and the
-    same outcome as the webhook client's default retry."""
-    monkeypatch.setattr(default_interval_calculator, "calculate_sleep_duration", lambda n: 0)
-    outcomes = []
-    for post in (
-        lambda session, url: AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE)),
-        lambda session, url: post_json(session, url, dict(MESSAGE)),
-    ):
-        async with _recording(drops) as (url, recorder), aiohttp.ClientSession() as session:
-            try:
-                outcome: object = (await post(session, url)).status_code
-            except aiohttp.ClientError as exc:
-                outcome = type(exc)
-        outcomes.append((outcome, len(recorder.seen)))
-    assert outcomes[0] == outcomes[1]
-    assert outcomes[0] == ((200, 2) if drops == 1 else (aiohttp.ServerDisconnectedError, 2))
