@@ -8,11 +8,13 @@ site, whatever the gateway's reply says.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import segno
-
 from bot.qr_urls import QR_HOSTS
+
+if TYPE_CHECKING:
+    import segno
 
 MAX_URL_CHARS = 1000  # real ones are under 100; a QR code of more is hard to scan anyway
 PNG_SCALE = 8  # pixels per module: about 300-400 px, sharp on a phone's camera
@@ -49,6 +51,10 @@ def drawable(url: str | None) -> bool:
 def _code(url: str) -> segno.QRCode:
     if not drawable(url):
         raise NotDrawable(url)
+    # segno only when a code is drawn (a click on "QR image", `qrinfo query --qr`): every
+    # card asks drawable(), and serve need not load segno for that.
+    import segno  # noqa: PLC0415
+
     # Never a Micro QR code: phones' camera apps do not read them.
     return segno.make_qr(url, error=ERROR_CORRECTION, boost_error=False)
 

@@ -19,9 +19,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Generic, TypeVar
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.fleet_state import Lost
 from bot.gateway.errors import (
@@ -37,6 +35,9 @@ from bot.gateway.errors import (
 from bot.gateway.models import QrCodeInfo
 from bot.service.coalescing import Joined
 from bot.store.redis import FleetStore
+
+if TYPE_CHECKING:  # Redis is imported only when QRINFO_REDIS_URL is set (FleetStore)
+    from redis.asyncio import Redis
 
 # KEYS: the claim, the answer. Claim the call (with an expiry); only then drop an old answer,
 # so that the new call's waiters never take it.

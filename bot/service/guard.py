@@ -13,13 +13,14 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Literal
 
 from bot.fleet_state import Lost
 from bot.store.limits import Limit, SharedLimits
 from bot.store.redis import FleetStore
+
+if TYPE_CHECKING:  # Redis is imported only when QRINFO_REDIS_URL is set (FleetStore)
+    from redis.asyncio import Redis
 
 WINDOW_SECONDS = 60.0
 RETRY_UNREADABLE_SECONDS = 30.0  # a user group Slack would not list is asked again after this

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, get_args
@@ -99,13 +99,14 @@ class History:
     def __init__(self, *, store: FleetStore | None = None, people: int = MAX_PEOPLE) -> None:
         self._fleet = FleetHistory(store) if store is not None else None
         self._people = people
-        self._local: OrderedDict[str, deque[Looked]] = OrderedDict()
+        # A tuple a person, newest first: a deque(maxlen=...) allocates a block of 64 slots
+        # (about 600 bytes) for each person, whatever their number of lookups.
+        self._local: OrderedDict[str, tuple[Looked, ...]] = OrderedDict()
 
     async def add(self, user_id: str, entry: Looked) -> None:
         """*entry* first in *user_id*'s list, here and (for the fleet) in Redis."""
-        kept = self._local.pop(user_id, None) or deque(maxlen=HISTORY_KEPT)
-        kept.appendleft(entry)
-        self._local[user_id] = kept
+        kept = self._local.pop(user_id, ())
+        self._local[user_id] = (entry, *kept[: HISTORY_KEPT - 1])
         while len(self._local) > self._people:
             self._local.popitem(last=False)
         if self._fleet is not None:

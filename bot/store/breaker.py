@@ -12,11 +12,13 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from bot.fleet_state import FleetBreakerState, Lost
 from bot.store.redis import FleetStore
+
+if TYPE_CHECKING:  # Redis is imported only when QRINFO_REDIS_URL is set (FleetStore)
+    from redis.asyncio import Redis
 
 FRESH_SECONDS = 0.25  # a replica reads the fleet's breaker at most this often
 

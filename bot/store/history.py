@@ -6,10 +6,13 @@ last lookup; LOST whenever Redis is (the caller then uses its own memory).
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from bot.fleet_state import LOST, Lost
 from bot.store.redis import FleetStore
+
+if TYPE_CHECKING:  # Redis is imported only when QRINFO_REDIS_URL is set (FleetStore)
+    from redis.asyncio import Redis
 
 
 class FleetHistory:

@@ -8,11 +8,13 @@ own clock is used (TIME inside the script), so replicas' clocks do not matter.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from bot.fleet_state import LOST, Lost
 from bot.store.redis import FleetStore
+
+if TYPE_CHECKING:  # Redis is imported only when QRINFO_REDIS_URL is set (FleetStore)
+    from redis.asyncio import Redis
 
 # KEYS: the keys in the order they are checked. ARGV: per key, its interval and tolerance
 # (seconds). Every key must pass; then each takes one. Returns {index of the first key

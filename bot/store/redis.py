@@ -13,14 +13,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-from redis.retry import Retry
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.fleet_state import LOST, Lost
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +53,13 @@ class FleetStore:
         # A bounded pool that makes a call wait for a connection (within the call's own
         # timeout) rather than fail: a burst must not read as "Redis lost". No retries: a
         # script retried after a lost reply could take from a limit twice.
+        # redis-py is imported here, not at the top: about 10 MB of RSS, and a process
+        # without QRINFO_REDIS_URL never builds a FleetStore.
+        from redis.asyncio import BlockingConnectionPool, Redis  # noqa: PLC0415
+        from redis.backoff import NoBackoff  # noqa: PLC0415
+        from redis.exceptions import RedisError  # noqa: PLC0415
+        from redis.retry import Retry  # noqa: PLC0415
+
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=MAX_CONNECTIONS,
@@ -65,6 +70,7 @@ class FleetStore:
             decode_responses=True,
         )
         self.redis: Redis = Redis(connection_pool=pool)
+        self._failures: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
         self._where = _where(url)
         self._clock = clock
         self._lost_at: float | None = None  # when it was lost; None while it works
@@ -87,7 +93,7 @@ class FleetStore:
         try:
             async with asyncio.timeout(self.call_seconds * 4):
                 await self.redis.ping()
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._failures as exc:
             raise RedisUnreachable(f"no answer from Redis at {self._where} ({_why(exc)})") from None
 
     async def run(self, what: str, call: Callable[[Redis], Awaitable[T]]) -> T | Lost:
@@ -99,7 +105,7 @@ class FleetStore:
         try:
             async with asyncio.timeout(self.call_seconds * 2):
                 result = await call(self.redis)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._failures as exc:
             self._lost(what, exc)
             return LOST
         except (ValueError, TypeError, KeyError, AttributeError) as exc:

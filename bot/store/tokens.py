@@ -13,11 +13,13 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from bot.fleet_state import FleetToken, Lost
 from bot.store.redis import FleetStore
+
+if TYPE_CHECKING:  # Redis is imported only when QRINFO_REDIS_URL is set (FleetStore)
+    from redis.asyncio import Redis
 
 # How long a refresh may hold the lock: a token request answers in well under a second; a
 # replica that dies holding it blocks the others this long at most (then one takes over).

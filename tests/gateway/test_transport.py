@@ -3,10 +3,14 @@ a given transport in tests, our User-Agent, and no redirects followed."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import httpx
 from httpx_aiohttp import HttpxAiohttpClient
 
 from bot.gateway.transport import USER_AGENT, new_http_client
+from bot.kit.sink import ResponseSink
 from bot.version import version
 
 
@@ -54,3 +58,46 @@ async def test_mounts_send_their_urls_to_their_own_transport() -> None:
     response = await client.get("http://sandbox.invalid/anything")
     assert response.text == "sandbox"
     await client.aclose()
+
+
+async def test_a_response_read_whole_is_freed_without_the_cyclic_collector() -> None:
+    """A response read whole is not kept in a reference cycle with its stream: refcounting
+    frees it (serve's collector runs rarely during a burst)."""
+    client = new_http_client(httpx.MockTransport(lambda request: httpx.Response(200, text="ok")))
+    response = await client.post("https://gateway.test/q", content=b"{}")
+    gone = weakref.ref(response)
+    assert response.text == "ok"
+    gc.disable()
+    try:
+        del response
+        assert gone() is None
+    finally:
+        gc.enable()
+        await client.aclose()
+
+
+async def test_a_streamed_response_still_streams_its_body() -> None:
+    """Only a response read whole lets go of its stream; one sent with stream=True reads on."""
+    client = new_http_client(httpx.MockTransport(lambda request: httpx.Response(200, text="ok")))
+    request = client.build_request("GET", "https://gateway.test/q")
+    response = await client.send(request, stream=True)
+    assert [chunk async for chunk in response.aiter_bytes()] == [b"ok"]
+    await response.aclose()
+    await client.aclose()
+
+
+async def test_on_aiohttp_a_response_read_whole_is_freed_without_the_cyclic_collector(
+    sink: ResponseSink,
+) -> None:
+    """The same on the production client (aiohttp underneath), against a local server."""
+    client = new_http_client()
+    response = await client.post(sink.url("/r/1"), content=b"{}")
+    gone = weakref.ref(response)
+    assert (response.status_code, response.elapsed.total_seconds() > 0) == (200, True)
+    gc.disable()
+    try:
+        del response
+        assert gone() is None
+    finally:
+        gc.enable()
+        await client.aclose()

@@ -1,11 +1,13 @@
 """`qrinfo serve`'s own logic (bot/wiring/serving.py): the time budgets a stop is sized from,
-the gateways it names at start, Redis checked before Slack, SIGHUP, /metrics' place; nothing
-here listens or starts a process."""
+the gateways it names at start, Redis checked before Slack, SIGHUP, /metrics' place, what it
+leaves unloaded at start (in a fresh interpreter); nothing here listens or starts the bot."""
 
 from __future__ import annotations
 
 import gc
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -120,3 +122,23 @@ def test_gc_is_tuned_for_bursts_after_start_up() -> None:
     tune_gc_for_bursts()
     assert gc.get_threshold()[0] == 50_000
     assert gc.get_freeze_count() > 0
+
+
+# Loaded where they are used, never at serve's start: redis-py when QRINFO_REDIS_URL is set
+# (a FleetStore; about 10 MB of RSS), segno when a QR code is drawn.
+LOADED_WHEN_USED = ("redis", "segno")
+
+
+def test_serve_starts_without_the_packages_it_loads_when_used() -> None:
+    """Importing what `qrinfo serve` runs (a fresh interpreter) loads neither redis-py nor
+    segno: each is imported by the code that uses it."""
+    code = (
+        "import sys, bot.cli, bot.wiring.serving, bot.wiring.build; "
+        "print(*sorted({name.partition('.')[0] for name in sys.modules}))"
+    )
+    done = subprocess.run(  # noqa: S603  # our own interpreter, a fixed program
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = set(done.stdout.split())
+    assert "bot" in loaded
+    assert sorted(loaded.intersection(LOADED_WHEN_USED)) == []
