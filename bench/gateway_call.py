@@ -2,12 +2,13 @@
 
     uv run python bench/gateway_call.py                  # N=3000, C=100, direct on and off
     uv run python bench/gateway_call.py --direct off     # only the httpx path
+    uv run python bench/gateway_call.py --loop asyncio   # Python's own loop, not uvloop
 
 ``qrinfo sandbox`` runs on a loopback port in its own process (no latency); this process
 builds the client as production does (``new_gateway_http`` + ``build_gateway``, OPEN-BODY-SIG)
 and makes N ``query_qrcode_info`` calls at concurrency C, each for its own code. It prints
 this process's CPU (user + system) per call, after a warm-up, with the direct aiohttp path
-(bot/gateway/direct.py) on and off.
+(bot/gateway/direct.py) on and off, on uvloop as ``qrinfo serve`` runs (or asyncio's loop).
 """
 
 from __future__ import annotations
@@ -84,4 +85,11 @@ if __name__ == "__main__":
     parser.add_argument("-c", "--concurrency", type=int, default=100, help="at once (100)")
     parser.add_argument("--direct", choices=["on", "off", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=2, help="each mode this many times (2)")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    arguments = parser.parse_args()
+    if arguments.loop == "uvloop":
+        import uvloop  # as serve does
+
+        uvloop.run(main(arguments))
+    else:
+        asyncio.run(main(arguments))
