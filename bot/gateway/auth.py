@@ -35,14 +35,18 @@ class BodySigAuth(httpx.Auth):
         return f"BodySigAuth(app_id={self._app_id!r})"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = body_sig_header(
+        request.headers["Authorization"] = self.header(request.content)
+        yield request
+
+    def header(self, body: bytes) -> str:
+        """The Authorization header for *body*, the exact bytes sent, signed now."""
+        return body_sig_header(
             app_id=self._app_id,
             app_key=self._app_key.get_secret_value(),
             timestamp=header_timestamp(self._wall_clock()),
             nonce=self._nonce(),
-            body=request.content,
+            body=body,
         )
-        yield request
 
 
 def is_token_rejected(response: httpx.Response) -> bool:

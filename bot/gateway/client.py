@@ -24,9 +24,10 @@ from bot.gateway.auth import KEEP_TOKEN, AccessTokenAuth, BodySigAuth
 from bot.gateway.bills import BillInfo, BillRef, BillsQueryRequest
 from bot.gateway.breaker import Breaker
 from bot.gateway.config import GatewayConfig
+from bot.gateway.direct import Direct, DirectReply
 from bot.gateway.errors import GatewayError
 from bot.gateway.ids import check_mid, check_qr_code_id
-from bot.gateway.interpret import ReplyT, interpret
+from bot.gateway.interpret import Reply, ReplyT, interpret
 from bot.gateway.models import QrCodeInfo, QueryQrCodeInfoRequest
 from bot.gateway.network import describe_transport_error, gateway_origin
 from bot.gateway.protocol import (
@@ -93,6 +94,10 @@ class QrCodeClient:
         self._wall_clock = wall_clock
         self._new_msg_id = msg_id_factory
         self._backoff = backoff
+        # Body-signed calls go around httpx where it would hand them to aiohttp anyway;
+        # tests and bench/gateway_call.py turn it off to compare.
+        self._direct = Direct(http, auth) if isinstance(auth, BodySigAuth) else None
+        self.direct = True
 
     def __repr__(self) -> str:
         return f"QrCodeClient(base_url={self.base_url!r}, auth={self._auth!r})"
@@ -228,25 +233,35 @@ class QrCodeClient:
         finally:
             attempts.tries.append(Try(status, (time.monotonic() - started) * 1000, failed))
 
-    async def _post(self, call: _Call[ReplyT]) -> httpx.Response:
+    async def _post(self, call: _Call[ReplyT]) -> Reply:
         remaining = call.budget - call.attempts.elapsed
         # One attempt may use at most half the budget, so a hung connection
         # leaves time for a second try.
         attempt_timeout = max(0.05, min(remaining, max(call.budget / 2, 1.0)))
         try:
-            return await self._http.post(
-                self.base_url + call.path,
-                content=call.body,
-                headers=JSON_HEADERS,
-                auth=self._auth,
-                timeout=attempt_timeout,
-                # The QR call just used this token: a refusal of another API is that API's
-                # (an appId it is not opened to), never a reason to spend a new token.
-                extensions={KEEP_TOKEN: True} if call.bounded else {},
-            )
+            return await self._send(call, attempt_timeout)
         except httpx.TransportError as exc:
             reason = describe_transport_error(exc, origin=self.origin, timeout=attempt_timeout)
             raise Retryable(reason) from None
+
+    async def _send(self, call: _Call[ReplyT], seconds: float) -> httpx.Response | DirectReply:
+        """One POST of *call*, within *seconds*: around httpx where :mod:`bot.gateway.direct`
+        may take it."""
+        url = self.base_url + call.path
+        direct = self._direct if self.direct else None
+        route = direct.route(url) if direct is not None else None
+        if direct is not None and route is not None:
+            return await direct.post(route, call.body, seconds=seconds)
+        return await self._http.post(
+            url,
+            content=call.body,
+            headers=JSON_HEADERS,
+            auth=self._auth,
+            timeout=seconds,
+            # The QR call just used this token: a refusal of another API is that API's
+            # (an appId it is not opened to), never a reason to spend a new token.
+            extensions={KEEP_TOKEN: True} if call.bounded else {},
+        )
 
 
 def create_client(

@@ -4,9 +4,9 @@ retry. Both APIs answer alike; only the model a SUCCESS reply is read into diffe
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar, overload
+from collections.abc import Mapping
+from typing import Any, Protocol, TypeVar, overload
 
-import httpx
 from pydantic import ValidationError
 
 from bot.gateway.attempts import Attempts, Retryable
@@ -16,18 +16,32 @@ from bot.gateway.models import GatewayModel, QrCodeInfo
 ReplyT = TypeVar("ReplyT", bound=GatewayModel)
 
 
+class Reply(Protocol):
+    """What a reply is read from: an ``httpx.Response``, or the direct path's own reply
+    (:class:`bot.gateway.direct.DirectReply`), its body decoded as httpx decodes it."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
 @overload
-def interpret(response: httpx.Response, attempts: Attempts, *, origin: str) -> QrCodeInfo: ...
+def interpret(response: Reply, attempts: Attempts, *, origin: str) -> QrCodeInfo: ...
 
 
 @overload
 def interpret(
-    response: httpx.Response, attempts: Attempts, *, origin: str, model: type[ReplyT]
+    response: Reply, attempts: Attempts, *, origin: str, model: type[ReplyT]
 ) -> ReplyT: ...
 
 
 def interpret(
-    response: httpx.Response,
+    response: Reply,
     attempts: Attempts,
     *,
     origin: str,
@@ -83,7 +97,7 @@ def text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _describe_garbled(response: httpx.Response, data: dict[str, Any] | None) -> str:
+def _describe_garbled(response: Reply, data: dict[str, Any] | None) -> str:
     if data is not None:
         return f"HTTP {response.status_code} reply without an errCode"
     content_type = response.headers.get("content-type", "no content type")

@@ -23,6 +23,16 @@ def refusing_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def full_backlog_url() -> Iterator[str]:
+    """A listener whose accept queue is full: the kernel drops new SYNs, so connecting hangs."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)  # room for one connection nobody accepts
+        with socket.create_connection(listener.getsockname()):
+            yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.fixture
 def sandbox() -> SandboxGateway:
     """The sandbox gateway, on the clients' fixed clock."""
     return SandboxGateway(wall_clock=lambda: FIXED_NOW)

@@ -1,11 +1,43 @@
-"""The provider's own examples (the signing test vector, the seed page's reply), and a
-breaker on clocks a test moves."""
+"""The provider's own examples (the signing test vector, the seed page's reply), a breaker
+on clocks a test moves, and loopback servers for the tests that need a real socket."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+from aiohttp.abc import AbstractResolver, ResolveResult
+
 from bot.gateway.breaker import Breaker
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def loopback_server(handler: Handler) -> AsyncIterator[str]:
+    """Serve *handler* on a fresh loopback port; yield the base URL."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+class NoSuchHost(AbstractResolver):
+    """Answers every lookup as getaddrinfo does for an unknown name (the tests stay offline)."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    async def close(self) -> None:
+        pass
+
 
 # The official test vector, from the provider's authentication guide.
 V_APP_ID = "12345678901234567890123456789012"

@@ -5,42 +5,19 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from bot.gateway.network import describe_transport_error, gateway_origin
 from bot.gateway.transport import USER_AGENT, new_http_client
 from bot.version import version
+from tests.gateway.helpers import NoSuchHost, loopback_server
 
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 LIMIT = 0.2  # seconds: the request timeout where one matters
-
-
-@asynccontextmanager
-async def loopback_server(handler: Handler) -> AsyncIterator[str]:
-    """Serve *handler* on a fresh loopback port; yield the base URL."""
-    server = await asyncio.start_server(handler, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        server.close()
-        await server.wait_closed()
-
-
-@pytest.fixture
-def full_backlog_url() -> Iterator[str]:
-    """A listener whose accept queue is full: the kernel drops new SYNs, so connecting hangs."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)  # room for one connection nobody accepts
-        with socket.create_connection(listener.getsockname()):
-            yield f"http://127.0.0.1:{listener.getsockname()[1]}"
 
 
 async def post(http: httpx.AsyncClient, url: str) -> httpx.TransportError:
@@ -126,18 +103,6 @@ async def test_a_reset_connection_is_called_reset(http: httpx.AsyncClient) -> No
     async with loopback_server(reset) as url:
         error = await post(http, url)
     assert described(error, url) == f"cannot reach the gateway at {url}: connection reset"
-
-
-class NoSuchHost(AbstractResolver):
-    """Answers every lookup as getaddrinfo does for an unknown name (the tests stay offline)."""
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    async def close(self) -> None:
-        pass
 
 
 async def test_an_unknown_host_is_called_host_not_found() -> None:
