@@ -33,7 +33,7 @@ def drawable(url: str | None) -> bool:
     """
     if not url or len(url) > MAX_URL_CHARS or "\\" in url:
         return False
-    if not all(33 <= ord(char) < 127 for char in url):
+    if not (url.isascii() and url.isprintable()) or " " in url:  # each char in 33..126
         return False
     try:
         parts = urlsplit(url)

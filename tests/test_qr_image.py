@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.qr_image import MAX_URL_CHARS, NotDrawable, drawable, png, terminal_text
 from tests.qr import decode_png, decode_terminal
@@ -90,3 +93,18 @@ def test_a_url_that_is_not_drawable_is_never_drawn(draw: Callable[[str], object]
     """The drawing functions check for themselves: a caller that forgot still gets no image."""
     with pytest.raises(NotDrawable):
         draw("https://evil.example/pay")
+
+
+@given(st.text(max_size=40))
+def test_a_url_with_a_space_control_del_or_non_ascii_character_is_not_drawable(
+    tail: str,
+) -> None:
+    """Each character of a drawable URL is in 33..126."""
+    url = SEED_URL + tail
+    if not all(33 <= ord(char) < 127 for char in url):
+        assert not drawable(url)
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + "-._~=&%!$'()*+,;:@", max_size=40))
+def test_a_qr_url_with_plain_characters_after_it_stays_drawable(tail: str) -> None:
+    assert drawable(SEED_URL + tail)

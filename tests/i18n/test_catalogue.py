@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gettext
 import re
 
 import pytest
 from babel.messages.catalog import Message
 
-from bot.i18n import ENGLISH, LANGUAGES, P, T, Text, placeholders
+from bot.i18n import ENGLISH, LANGUAGES, P, T, Text, Translator, placeholders
 from bot.i18n.catalogue import SOURCE_LANGUAGE, extract, read_catalogue, translator
 
 TRANSLATED = [language for language in LANGUAGES if language != SOURCE_LANGUAGE]
@@ -80,3 +81,29 @@ def test_bold_and_code_never_touch_chinese_outside_so_slack_renders_them(languag
                 if any(not c.isascii() and not c.isspace() for c in outside):
                     touching.append(form[max(0, a - 3) : b + 3])
     assert touching == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_message_without_values_says_the_same_every_time(language: str) -> None:
+    """Kept in words after the first time: the same as a Text of it, every time."""
+    tr = translator(language)
+    for message in ("Refresh", "Raw reply", "Share"):
+        assert tr(message) == tr(message) == tr(T(message))
+    assert tr("Refresh") != "Refresh" or language == "en"
+
+
+def test_a_template_without_its_values_fails_every_time() -> None:
+    """Nothing is kept of a call that failed."""
+    tr = translator("zh")
+    for _ in range(2):
+        with pytest.raises(KeyError):
+            tr("looked up {when}")
+
+
+def test_only_so_many_messages_are_kept_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever text reaches a translator, what it keeps stays bounded."""
+    monkeypatch.setattr("bot.i18n.MAX_PLAIN", 3)
+    tr = Translator("zh", gettext.NullTranslations())
+    said = [tr(f"not in the catalogue {n}") for n in range(10)]
+    assert said[9] == "not in the catalogue 9"
+    assert list(tr._plain) == said[:3]  # the first few kept, then no more
