@@ -56,7 +56,7 @@ def P(singular: str, plural: str, /, count: int, **params: object) -> Text:
     return Text(singular, {"count": count, **params}, plural=plural)
 
 
-MAX_PLAIN = 2000  # messages without values a Translator keeps in words
+MAX_SAID = 2000  # messages without values a Translator keeps in words
 
 
 class Translator:
@@ -65,18 +65,18 @@ class Translator:
     def __init__(self, language: Language, messages: gettext.NullTranslations) -> None:
         self.language = language
         self._messages = messages
-        self._plain: dict[str, str] = {}  # a message without values, once put into words
+        self._said: dict[str, str] = {}  # a message without values, once put into words
 
     def __repr__(self) -> str:
         return f"Translator({self.language!r})"
 
     def __call__(self, message: str | Text, /, **params: object) -> str:
         if not params and isinstance(message, str):  # a button's label, a field's name
-            said = self._plain.get(message)
+            said = self._said.get(message)
             if said is None:
                 said = self._say(Text(message, {}))
-                if len(self._plain) < MAX_PLAIN:  # the catalogue's few hundred; nothing else
-                    self._plain[message] = said
+                if len(self._said) < MAX_SAID:  # the catalogue's few hundred; nothing else
+                    self._said[message] = said
             return said
         return self._say(message if isinstance(message, Text) else Text(message, params))
 

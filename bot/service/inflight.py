@@ -29,9 +29,7 @@ class InFlight:
             yield
         finally:
             if task is not None:
-                self._tasks.discard(task)
-                if not self._tasks:
-                    self._idle.set()
+                self._done(task)
 
     def add(self, task: asyncio.Task[Any]) -> None:
         """Track *task* from now until it is done (work started before it runs)."""

@@ -7,12 +7,11 @@ own plain configuration (GatewayConfig, Policy, Services) and the kit takes a bu
 
 from bot.wiring.build import (
     DemoApp,
-    SlackSurfaces,
+    SlackApp,
     build_gateway,
     build_gateways,
     build_services,
     build_slack_app,
-    build_slack_surfaces,
     demo_app,
     fleet_store,
     gateway_config,
@@ -25,12 +24,11 @@ from bot.wiring.state import health_report, live_state
 
 __all__ = [
     "DemoApp",
-    "SlackSurfaces",
+    "SlackApp",
     "build_gateway",
     "build_gateways",
     "build_services",
     "build_slack_app",
-    "build_slack_surfaces",
     "demo_app",
     "fleet_store",
     "gateway_config",

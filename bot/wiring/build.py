@@ -219,11 +219,11 @@ def _policy(settings: Settings) -> Policy:
 
 
 @dataclass(frozen=True, slots=True)
-class SlackSurfaces:
-    """The Bolt app, and the express path for /qrinfo over HTTP (same listener, same
-    readers: :mod:`bot.slack.listeners.express`)."""
+class SlackApp:
+    """The Bolt app, and the express path for /qrinfo over HTTP beside it (the same
+    listener and readers: :mod:`bot.slack.listeners.express`)."""
 
-    app: AsyncApp
+    bolt: AsyncApp
     express: Express
 
 
@@ -234,22 +234,8 @@ def build_slack_app(
     authorization: AuthorizeResult,
     reply_pool: ReplyPool | None = None,
     readers: Readers | None = None,
-) -> AsyncApp:
-    """The Slack app for *services*, answering as *authorization* (auth.test's result)."""
-    return build_slack_surfaces(
-        settings, services, authorization=authorization, reply_pool=reply_pool, readers=readers
-    ).app
-
-
-def build_slack_surfaces(
-    settings: Settings,
-    services: Services,
-    *,
-    authorization: AuthorizeResult,
-    reply_pool: ReplyPool | None = None,
-    readers: Readers | None = None,
-) -> SlackSurfaces:
-    """The Slack app and its express path for *services*, answering as *authorization*.
+) -> SlackApp:
+    """The Slack app for *services*, answering as *authorization* (auth.test's result).
 
     Readers get their Slack locale's language (users.info), QRINFO_LANGUAGE when Slack
     will not say, unless *readers* says otherwise (the demo: no Slack to ask).
@@ -257,7 +243,7 @@ def build_slack_surfaces(
     secret = settings.slack.signing_secret
     if readers is None:
         readers = Readers(settings.logging.language, lookup=users_info_locale, store=services.store)
-    app = build_app(
+    bolt = build_app(
         services,
         authorize=fixed_authorize(authorization),
         signing_secret=secret.get_secret_value() if secret else None,
@@ -265,8 +251,8 @@ def build_slack_surfaces(
         readers=readers,
         reply_pool=reply_pool,
     )
-    express = Express(app, services, readers, authorization=authorization, reply_pool=reply_pool)
-    return SlackSurfaces(app, express)
+    express = Express(bolt, services, readers, authorization=authorization, reply_pool=reply_pool)
+    return SlackApp(bolt, express)
 
 
 def sandbox_faults(
@@ -317,6 +303,6 @@ async def demo_app(settings: Settings, *, authorization: AuthorizeResult) -> Asy
         services = build_services(settings, build_gateways(settings, http, default))
         readers = Readers(settings.logging.language, lookup=None)  # no Slack to ask
         app = build_slack_app(settings, services, authorization=authorization, readers=readers)
-        yield DemoApp(app, signing_secret, reply_wait=settings.gateway.timeout + 5)
+        yield DemoApp(app.bolt, signing_secret, reply_wait=settings.gateway.timeout + 5)
     finally:
         await http.aclose()

@@ -34,11 +34,11 @@ from bot.slack.serving.startup import StartupError, authorize_at_start
 from bot.slack.webapi.pool import REPLY_TIMEOUT_SECONDS, ReplyPool
 from bot.store.redis import FleetStore, RedisUnreachable
 from bot.wiring.build import (
-    SlackSurfaces,
+    SlackApp,
     build_gateway,
     build_gateways,
     build_services,
-    build_slack_surfaces,
+    build_slack_app,
     fleet_store,
     gateway_config,
     new_gateway_http,
@@ -161,7 +161,7 @@ async def _serve_with(  # what serve has so far, handed on
         default = build_gateway(settings, http, store=store)
         gateways = build_gateways(settings, http, default, store=store)
         services = build_services(settings, gateways, audit=audit, store=store)
-        slack = build_slack_surfaces(
+        slack = build_slack_app(
             settings, services, authorization=authorization, reply_pool=reply_pool
         )
         door = _front_door(settings, slack, services, reply_pool)
@@ -174,11 +174,11 @@ async def _serve_with(  # what serve has so far, handed on
 
 
 def _front_door(
-    settings: Settings, slack: SlackSurfaces, services: Services, reply_pool: ReplyPool
+    settings: Settings, slack: SlackApp, services: Services, reply_pool: ReplyPool
 ) -> FrontDoor:
     secret = settings.slack.signing_secret
     return FrontDoor(
-        slack.app,
+        slack.bolt,
         express=slack.express,
         signing_secret=secret.get_secret_value() if secret else None,
         language=translator(settings.logging.language),

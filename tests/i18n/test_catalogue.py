@@ -102,8 +102,8 @@ def test_a_template_without_its_values_fails_every_time() -> None:
 
 def test_only_so_many_messages_are_kept_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever text reaches a translator, what it keeps stays bounded."""
-    monkeypatch.setattr("bot.i18n.MAX_PLAIN", 3)
+    monkeypatch.setattr("bot.i18n.MAX_SAID", 3)
     tr = Translator("zh", gettext.NullTranslations())
     said = [tr(f"not in the catalogue {n}") for n in range(10)]
     assert said[9] == "not in the catalogue 9"
-    assert list(tr._plain) == said[:3]  # the first few kept, then no more
+    assert list(tr._said) == said[:3]  # the first few kept, then no more

@@ -192,7 +192,7 @@ async def test_a_hung_users_info_never_holds_up_a_cards_reply(
     readers.wait = 0.2
     app = build_slack_app(
         settings, services, authorization=TEST_AUTHORIZATION, reply_pool=pool, readers=readers
-    )
+    ).bolt
     try:
         for i in range(5):
             await ask(app, sink, SEED_TEXT, user=f"U0NEW{i}")

@@ -263,7 +263,7 @@ async def test_lookups_go_on_when_the_disk_is_full_and_healthz_says_so(
     http = new_http_client(transport=SandboxTransport(SandboxGateway()))
     audit = AuditLog("/dev/full")
     services = build_services(settings, build_gateway(settings, http), audit=audit)
-    app = build_slack_app(settings, services, authorization=TEST_AUTHORIZATION)
+    app = build_slack_app(settings, services, authorization=TEST_AUTHORIZATION).bolt
     try:
         async with ResponseSink() as sink:
             body = slash_command_body(SEED_TEXT, response_url=sink.url())

@@ -43,11 +43,11 @@ from bot.slack.serving.http_server import Health, HttpServer, create_http_app
 from bot.slack.webapi.language import Reader, Readers
 from bot.store.redis import FleetStore
 from bot.wiring import (
-    SlackSurfaces,
+    SlackApp,
     build_gateway,
     build_gateways,
     build_services,
-    build_slack_surfaces,
+    build_slack_app,
     fleet_store,
 )
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
@@ -108,7 +108,7 @@ class AppFactory:
         """The app and its services; *audit* a file to audit to, *breaker* one with a test clock
         (the default gateway's), *http* the gateways' client (else the test's sandbox, for
         every URL)."""
-        slack, services = self.surfaces(
+        slack, services = self.slack_app(
             gateway,
             audit=audit,
             breaker=breaker,
@@ -117,9 +117,9 @@ class AppFactory:
             http=http,
             **values,
         )
-        return slack.app, services
+        return slack.bolt, services
 
-    def surfaces(
+    def slack_app(
         self,
         gateway: Any = None,
         *,
@@ -129,7 +129,7 @@ class AppFactory:
         readers: Readers | None = None,
         http: httpx.AsyncClient | None = None,
         **values: Any,
-    ) -> tuple[SlackSurfaces, Services]:
+    ) -> tuple[SlackApp, Services]:
         """As :meth:`build`, with the express path beside the app (what ``serve`` runs)."""
         values = {
             "slack_signing_secret": SIGNING_SECRET,
@@ -147,7 +147,7 @@ class AppFactory:
             self.audit_logs.append(log)
         services = build_services(settings, gateways, audit=log, wall_clock=wall_clock, store=store)
         self.services.append(services)
-        slack = build_slack_surfaces(
+        slack = build_slack_app(
             settings, services, authorization=TEST_AUTHORIZATION, readers=readers
         )
         return slack, services

@@ -82,6 +82,17 @@ class SignatureCheck(AsyncMiddleware):
         return await next()
 
 
+async def unexpected_after_ack(
+    error: Exception, context: AsyncBoltContext, readers: Readers, respond: AsyncRespond | None
+) -> None:
+    """The one answer to an unexpected error: logged with a reference, and an apology to
+    the sender only when the request was verified (an unverified one chose its own
+    response_url and user: neither is used)."""
+    verified = bool(context.get(VERIFIED))
+    user = context.user_id if verified else None
+    await report_unexpected(error, respond if verified else None, lambda: readers.known(user))
+
+
 def _what(body: dict[str, object]) -> str:
     """A few words naming a request: its type, command, action or callback id (never more)."""
     actions = body.get("actions")
@@ -200,9 +211,7 @@ async def _on_error(
     if isinstance(error, BoltUnhandledRequestError):
         log.warning("ignored a request no listener takes: %s", _what(error.body))
         return BoltResponse(status=200, body="")
-    verified = bool(context.get(VERIFIED))
-    user = context.user_id if verified else None  # an unverified request's user is not used
-    await report_unexpected(error, respond if verified else None, lambda: readers.known(user))
+    await unexpected_after_ack(error, context, readers, respond)
     if response is not None:  # not acknowledged yet: Slack still gets its 200
         return BoltResponse(status=200, body="")
     return None

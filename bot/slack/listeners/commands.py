@@ -43,10 +43,10 @@ def register(app: AsyncApp, services: Services, readers: Readers) -> None:
         context: AsyncBoltContext,
         client: AsyncWebClient,
     ) -> None:
-        await run_command(services, readers, ack, command, respond, context, client)
+        await on_command(services, readers, ack, command, respond, context, client)
 
 
-async def run_command(  # the listener's own arguments, as Bolt injects them
+async def on_command(  # the listener's own arguments, as Bolt injects them
     services: Services,
     readers: Readers,
     ack: AsyncAck,

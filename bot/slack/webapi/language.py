@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.i18n import LANGUAGES, Language, Translator
 from bot.i18n.catalogue import translator
 from bot.slack.webapi.errors import error_code
-from bot.slack.webapi.lean import takes_lean_calls, users_info
+from bot.slack.webapi.wire import on_shared_session, users_info
 from bot.store.redis import FleetStore
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ async def users_info_locale(
     must not hold a connection for the Web API client's 10 s.
     """
     async with asyncio.timeout(seconds):
-        if takes_lean_calls(client):  # the same call, without slack_sdk's per-call machinery
+        if on_shared_session(client):  # the same call, without slack_sdk's per-call machinery
             response = await users_info(client, user_id)
         else:
             response = await client.users_info(user=user_id, include_locale=True)

@@ -17,13 +17,15 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.webhook.async_client import AsyncWebhookClient
+from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
 from bot.service.metrics import ReplyFailure
-from bot.slack.webapi.lean import post_json
+from bot.slack.webapi.wire import post_json
 
 REPLY_TIMEOUT_SECONDS = 10.0
+# Without a pool, a reply's own session's limit: slack_sdk's webhook client's default.
+_OWN_SESSION_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
 class ReplyPool:
@@ -36,6 +38,8 @@ class ReplyPool:
     def __init__(self, *, max_connections: int = 100, max_api_connections: int = 50) -> None:
         self._limits = {"replies": max_connections, "api": max_api_connections}
         self._sessions: dict[str, aiohttp.ClientSession] = {}
+        # The proxy slack_sdk would read from the environment (HTTPS_PROXY...), read once.
+        self.proxy = load_http_proxy_from_env()
 
     def session(self) -> aiohttp.ClientSession:
         """For replies to response_urls."""
@@ -102,10 +106,11 @@ class PooledRespond(AsyncRespond):
         message = {"text": text} | {k: v for k, v in fields.items() if v is not None}
         url = self.response_url or ""
         try:
-            if self._pool is None:
-                response = await AsyncWebhookClient(url=url).send_dict(message)
+            if self._pool is None:  # a session of its own, as slack_sdk's webhook client opens
+                async with aiohttp.ClientSession(timeout=_OWN_SESSION_TIMEOUT) as session:
+                    response = await post_json(session, url, message, load_http_proxy_from_env())
             else:
-                response = await post_json(self._pool.session(), url, message)
+                response = await post_json(self._pool.session(), url, message, self._pool.proxy)
         except Exception:
             self._failed("unreachable")
             raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,13 +15,22 @@ from typing import Any
 import aiohttp
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.kit.simulate import slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.service.services import Services
-from bot.slack.listeners.express import BOLT_MIDDLEWARE
+from bot.slack.listeners.express import BOLT_MIDDLEWARE, client_like_bolts
 from tests.slack.fakes import BOT_TOKEN, FakeSlackApi
-from tests.slack.helpers import SEED_TEXT, WAIT, AppFactory, served, sign
+from tests.slack.helpers import (
+    SEED_TEXT,
+    TEST_AUTHORIZATION,
+    WAIT,
+    AppFactory,
+    served,
+    sign,
+)
 
 OPERATOR = "U0OPERATOR"
 # Whatever a command can be: a card, a refusal, every input error, help, status, a batch.
@@ -35,6 +45,9 @@ TEXTS = [
     "898340149000005 3194-2002",
     "1 2 3",
     "<script>&amp; `x` *y*",
+    "898340149000005 https://qr-test2.chinaums.com/bills/qrCode.do?id=31942002268195125132885377",
+    "898340149000005 31942611251300020000000002",  # a refunded bill
+    f"{SEED_TEXT}\n{SEED_TEXT}",  # the same code twice
 ]
 
 
@@ -62,8 +75,8 @@ def _steady(text: str) -> str:
 async def _door(
     make_app: AppFactory, *, express: bool, **values: Any
 ) -> AsyncIterator[tuple[str, Services]]:
-    slack, services = make_app.surfaces(qrinfo_operators=OPERATOR, **values)
-    async with served(slack.app, express=slack.express if express else None) as (url, _):
+    slack, services = make_app.slack_app(qrinfo_operators=OPERATOR, **values)
+    async with served(slack.bolt, express=slack.express if express else None) as (url, _):
         yield url, services
 
 
@@ -93,9 +106,22 @@ class Slack:
         return Exchange(status, content_type, ack, replies, self.api.calls[before:])
 
 
-@pytest.mark.parametrize("user", ["U0READER", OPERATOR], ids=["reader", "operator"])
+@pytest.mark.parametrize(
+    ("user", "settings"),
+    [
+        ("U0READER", {}),
+        (OPERATOR, {}),
+        ("U0READER", {"qrinfo_allowed_users": "U0SOMEONE"}),
+        ("U0READER", {"qrinfo_user_rate": "2"}),
+    ],
+    ids=["reader", "operator", "not-allowed", "rate-limited"],
+)
 async def test_express_acks_and_replies_exactly_as_bolt_does(
-    make_app: AppFactory, sink: ResponseSink, slack_api: FakeSlackApi, user: str
+    make_app: AppFactory,
+    sink: ResponseSink,
+    slack_api: FakeSlackApi,
+    user: str,
+    settings: dict[str, str],
 ) -> None:
     """Every kind of command through both paths: the same ack, the same reply bytes (but
     for times), the same users.info call with the bot's token."""
@@ -103,7 +129,7 @@ async def test_express_acks_and_replies_exactly_as_bolt_does(
     slack = Slack(sink, slack_api)
     seen: dict[bool, list[Exchange]] = {}
     for express in (False, True):
-        async with _door(make_app, express=express) as (url, services):
+        async with _door(make_app, express=express, **settings) as (url, services):
             seen[express] = [await slack.exchange(url, services, text, user) for text in TEXTS]
     for text, bolt, fast in zip(TEXTS, seen[False], seen[True], strict=True):
         assert fast == bolt, text
@@ -128,11 +154,43 @@ async def test_the_first_listener_bolt_would_run_for_qrinfo_is_the_command(
     app = make_app()
     request = AsyncBoltRequest(body=slash_command_body("x", response_url=sink.url()), mode="http")
     matching = [
-        listener.ack_function.__name__
+        listener
         for listener in app._async_listeners
         if await listener.async_matches(req=request, resp=None)  # type: ignore[arg-type]
     ]
-    assert matching == ["qrinfo"]
+    assert [listener.ack_function.__name__ for listener in matching] == ["qrinfo"]
+    # Nothing of its own that the express path would skip: no middleware, one matcher.
+    assert matching[0].middleware == []
+    assert len(matching[0].matchers) == 1
+    assert not matching[0].auto_acknowledgement
+
+
+async def test_the_client_is_the_one_bolt_builds_for_the_request(
+    make_app: AppFactory, sink: ResponseSink
+) -> None:
+    """Field by field, the client Bolt's AsyncApp._init_context builds for a request, with the
+    token its authorization middleware puts on it (the express path builds its own)."""
+    app = make_app()
+    base = app.client  # anything but slack_sdk's defaults, so a field not copied shows
+    base.session, base.timeout, base.proxy = aiohttp.ClientSession(), 7, "http://127.0.0.1:9"
+    base.trust_env_in_session, base.ssl = True, ssl.create_default_context()
+    base.headers["X-Test"] = "1"
+    base.retry_handlers = [AsyncRateLimitErrorRetryHandler(max_retry_count=3)]
+    try:
+        body = slash_command_body("x", response_url=sink.url(), team_id="T0OTHER")
+        request = AsyncBoltRequest(body=body, mode="http")
+        app._init_context(request)
+        bolts: AsyncWebClient = request.context.client
+        bolts.token = TEST_AUTHORIZATION.bot_token
+        ours = client_like_bolts(app.client, TEST_AUTHORIZATION, request.context.team_id)
+    finally:
+        await base.session.close()
+    fields = ["token", "base_url", "timeout", "ssl", "proxy", "session", "trust_env_in_session"]
+    fields += ["headers", "default_params", "logger"]
+    assert {f: getattr(ours, f) for f in fields} == {f: getattr(bolts, f) for f in fields}
+    assert ours.default_params == {"team_id": "T0OTHER"}
+    handlers = [(type(h), vars(h)) for h in ours.retry_handlers]
+    assert handlers == [(type(h), vars(h)) for h in bolts.retry_handlers]
 
 
 def _request(body: str, *, mode: str = "http") -> AsyncBoltRequest:
@@ -160,7 +218,7 @@ def _request(body: str, *, mode: str = "http") -> AsyncBoltRequest:
 async def test_express_takes_only_a_qrinfo_command_over_http(
     make_app: AppFactory, body: str, mode: str, taken: bool
 ) -> None:
-    slack, _ = make_app.surfaces()
+    slack, _ = make_app.slack_app()
     assert slack.express.takes(_request(body, mode=mode)) is taken
 
 
@@ -169,7 +227,7 @@ async def test_the_work_is_tracked_before_the_ack_returns(
 ) -> None:
     """A stop that begins right after the ack waits for this lookup: it is in flight before
     the loop has run a step of it."""
-    slack, services = make_app.surfaces()
+    slack, services = make_app.slack_app()
     task = slack.express.start(_request(slash_command_body(SEED_TEXT, response_url=sink.url())))
     assert len(services.inflight) == 1
     assert not task.done()
@@ -181,7 +239,7 @@ async def test_an_unexpected_error_is_apologised_for_with_a_reference(
     make_app: AppFactory, sink: ResponseSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As Bolt's error handler does for a verified request: one apology, with a reference."""
-    slack, services = make_app.surfaces()
+    slack, services = make_app.slack_app()
 
     def broken(*args: object) -> object:
         raise RuntimeError("boom")

@@ -60,7 +60,7 @@ async def test_http_mode_serves_commands_and_health_over_a_socket(
     settings = slack_settings(url)
     services = build_services(settings, build_gateway(settings, gateway_http))
     authorization = await authorize_at_start(BOT_TOKEN, api_url=url)
-    bolt_app = build_slack_app(settings, services, authorization=authorization)
+    bolt_app = build_slack_app(settings, services, authorization=authorization).bolt
 
     async with (
         served(bolt_app) as (base, _),

@@ -4,6 +4,8 @@ responses and errors, the same one retry after a dropped connection."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,14 +21,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.slack.webapi.lean import post_json, takes_lean_calls, users_info
+from bot.slack.webapi.pool import ReplyPool
+from bot.slack.webapi.wire import on_shared_session, post_json, users_info
 
-Seen = tuple[str, str, str | None, str | None, str | None, bytes]
+Seen = tuple[str, str, tuple[tuple[bytes, bytes], ...], bytes]
 
 
 class _Recorder:
-    """A loopback server that keeps each request's method, path and query, the headers a
-    call sets, and its body bytes; hangs up without an answer on the first *drops*; answers
+    """A loopback server that keeps each request's method, target, every header as sent and
+    its body bytes; hangs up without an answer on the first *drops*; answers
     *reply* (status, content type, body)."""
 
     def __init__(self, drops: int = 0, reply: tuple[int, str, str] = (200, "text/plain", "ok")):
@@ -36,17 +39,9 @@ class _Recorder:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        headers = request.headers
-        self.seen.append(
-            (
-                request.method,
-                request.path_qs,
-                headers.get("Content-Type"),
-                headers.get("User-Agent"),
-                headers.get("Authorization"),
-                body,
-            )
-        )
+        # Every header as sent, in order (the port of Host aside: each server has its own).
+        headers = tuple((k, v) for k, v in request.raw_headers if k.lower() != b"host")
+        self.seen.append((request.method, request.raw_path, headers, body))
         if self.drops:
             self.drops -= 1
             assert request.transport is not None
@@ -80,7 +75,7 @@ async def test_post_json_sends_the_bytes_slack_sdks_webhook_client_sends() -> No
     async with _recording() as (base, recorder), aiohttp.ClientSession() as session:
         url = base + "hooks/T1/B1/xyz"
         theirs = await AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE))
-        ours = await post_json(session, url, dict(MESSAGE))
+        ours = await post_json(session, url, dict(MESSAGE), None)
     assert len(recorder.seen) == 2
     assert recorder.seen[0] == recorder.seen[1]
     assert (ours.api_url, ours.status_code, ours.body) == (theirs.api_url, theirs.status_code, "ok")
@@ -105,7 +100,7 @@ async def test_post_json_retries_a_dropped_connection_once_as_slack_sdk_does(
         async with _recording(drops) as (url, recorder), aiohttp.ClientSession() as session:
             client = AsyncWebhookClient(url=url, session=session)
             post = (
-                (lambda: post_json(session, url, dict(MESSAGE)))  # awaited here
+                (lambda: post_json(session, url, dict(MESSAGE), None))  # awaited here
                 if ours
                 else (lambda: client.send_dict(dict(MESSAGE)))  # noqa: B023  # awaited here
             )
@@ -137,7 +132,7 @@ async def test_users_info_asks_and_answers_as_slack_sdk_does(
     results: list[object] = []
     async with _recording(reply=reply) as (url, recorder), aiohttp.ClientSession() as session:
         client = AsyncWebClient(token="xoxb-1", base_url=url, session=session, team_id=team)
-        assert takes_lean_calls(client)
+        assert on_shared_session(client)
         calls: list[Callable[[], Awaitable[AsyncSlackResponse]]] = [
             lambda: client.users_info(user="U1", include_locale=True),
             lambda: users_info(client, "U1"),
@@ -171,9 +166,67 @@ async def test_users_info_retries_a_dropped_connection_once() -> None:
 
 async def test_only_a_client_with_a_live_session_and_the_default_retry_is_taken() -> None:
     async with aiohttp.ClientSession() as session:
-        assert takes_lean_calls(AsyncWebClient(token="x", session=session))
-        assert not takes_lean_calls(AsyncWebClient(token="x"))  # a session per call
+        assert on_shared_session(AsyncWebClient(token="x", session=session))
+        assert not on_shared_session(AsyncWebClient(token="x"))  # a session per call
         custom = AsyncWebClient(token="x", session=session)
         custom.retry_handlers.append(AsyncRateLimitErrorRetryHandler())
-        assert not takes_lean_calls(custom)
-    assert not takes_lean_calls(AsyncWebClient(token="x", session=session))  # closed
+        assert not on_shared_session(custom)
+    assert not on_shared_session(AsyncWebClient(token="x", session=session))  # closed
+
+
+async def test_a_reply_goes_through_the_proxy_the_environment_names_as_slack_sdks_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTPS_PROXY and the like: read by slack_sdk for each webhook client, by the reply
+    pool once; the proxy sees the same request from both."""
+    async with _recording() as (proxy, recorder), aiohttp.ClientSession() as session:
+        monkeypatch.setenv("HTTP_PROXY", proxy.rstrip("/"))
+        url = "http://hooks.slack.invalid/commands/T1/B1/xyz"
+        theirs = await AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE))
+        pool = ReplyPool()
+        ours = await post_json(session, url, dict(MESSAGE), pool.proxy)
+    assert (theirs.status_code, ours.status_code) == (200, 200)
+    assert len(recorder.seen) == 2
+    assert recorder.seen[0] == recorder.seen[1]
+    assert recorder.seen[0][1] == url  # the proxy was asked for the URL itself
+
+
+def _said(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
+    """*logger*'s lines, with the Date header (a clock) blanked."""
+    lines = [r.getMessage() for r in caplog.records if r.name == logger]
+    caplog.clear()
+    return [re.sub(r"'Date': '[^']*'", "'Date': ''", line) for line in lines]
+
+
+async def test_at_debug_a_reply_logs_what_slack_sdks_webhook_client_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logger = "slack_sdk.webhook.async_client"
+    caplog.set_level(logging.DEBUG, logger=logger)
+    async with _recording() as (base, _), aiohttp.ClientSession() as session:
+        url = base + "hooks/T1/B1/xyz"
+        await AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE))
+        theirs = _said(caplog, logger)
+        await post_json(session, url, dict(MESSAGE), None)
+        ours = _said(caplog, logger)
+    assert len(theirs) == 2
+    assert ours == theirs
+
+
+async def test_at_debug_users_info_logs_what_slack_sdk_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The token redacted, as slack_sdk redacts it."""
+    async with (
+        _recording(reply=LOCALE_REPLY) as (url, _),
+        aiohttp.ClientSession() as session,
+    ):
+        client = AsyncWebClient(token="xoxb-1", base_url=url, session=session, team_id="T1")
+        caplog.set_level(logging.DEBUG, logger=client.logger.name)
+        await client.users_info(user="U1", include_locale=True)
+        theirs = _said(caplog, client.logger.name)
+        await users_info(client, "U1")
+        ours = _said(caplog, client.logger.name)
+    assert len(theirs) == 2
+    assert ours == theirs
+    assert "xoxb-1" not in " ".join(ours)

@@ -1,22 +1,27 @@
-"""Slack calls made straight on a shared aiohttp session, as slack_sdk makes them.
+"""Slack calls put on the wire straight from a shared aiohttp session, as slack_sdk puts them.
 
 slack_sdk builds a client, a retry state and its debug checks around every call; under a
 burst that was a tenth of a command's CPU for the reply alone. These send the same bytes
-and headers (tests compare them on a loopback server), retry a dropped connection once as
-slack_sdk's default handler does, and give back slack_sdk's own response objects.
+and headers, retry a dropped connection once as slack_sdk's default handler does, and
+give back slack_sdk's own response objects. What they copy of slack_sdk, and where:
+``AsyncWebhookClient.send_dict`` and ``_perform_http_request`` (:func:`post_json`);
+``AsyncBaseClient.api_call``, ``internal_utils._get_headers`` and
+``_set_default_params``, and ``async_internal_utils._request_with_session``
+(:func:`users_info`). tests/slack/webapi/test_wire.py compares every header in order,
+the body, the target (a proxy's too) and the answers, on loopback servers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.http_retry.handler import default_interval_calculator
-from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.web.internal_utils import get_user_agent
@@ -26,29 +31,34 @@ T = TypeVar("T")
 
 # What slack_sdk's webhook client sends with every post, in its order (tests pin the bytes).
 _HEADERS = {"Content-Type": "application/json;charset=utf-8", "User-Agent": get_user_agent()}
+# Where slack_sdk's webhook client logs what it sends and gets (at DEBUG).
+_WEBHOOK_LOG = logging.getLogger("slack_sdk.webhook.async_client")
 # Its default retry: once more, after a short backoff, when the connection failed.
 _RETRIED = (aiohttp.ServerConnectionError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
 
 
 async def post_json(
-    session: aiohttp.ClientSession, url: str, message: dict[str, Any]
+    session: aiohttp.ClientSession, url: str, message: dict[str, Any], proxy: str | None
 ) -> WebhookResponse:
     """What ``AsyncWebhookClient(url, session=session).send_dict(message)`` does, with its
-    default retry, without building a client, a retry state and a log line per reply: the
-    same body bytes and headers (proxy from the environment included), the same response.
-    Under a burst, a tenth of a command's CPU was the webhook client's own."""
+    default retry, through *proxy* (slack_sdk's reads HTTPS_PROXY and the like: the caller
+    passes what it read): the same body bytes and headers, the same response."""
     body = json.dumps(message)
 
     async def post() -> WebhookResponse:
-        async with session.post(
-            url, data=body, headers=_HEADERS, proxy=load_http_proxy_from_env()
-        ) as response:
-            return WebhookResponse(
+        if _WEBHOOK_LOG.isEnabledFor(logging.DEBUG):  # slack_sdk's two lines, word for word
+            _WEBHOOK_LOG.debug(f"Sending a request - url: {url}, body: {body}, headers: {_HEADERS}")
+        async with session.post(url, data=body, headers=_HEADERS, proxy=proxy) as response:
+            answer = WebhookResponse(
                 url=url,
                 status_code=response.status,
                 body=await response.text(),
                 headers=response.headers,  # type: ignore[arg-type]  # as slack_sdk passes it
             )
+        if _WEBHOOK_LOG.isEnabledFor(logging.DEBUG):
+            said = f"status: {answer.status_code}, headers: {dict(answer.headers)}"
+            _WEBHOOK_LOG.debug(f"Received the following response - {said}, body: {answer.body}")
+        return answer
 
     return await _retried_once(post)
 
@@ -62,9 +72,9 @@ async def _retried_once(call: Callable[[], Awaitable[T]]) -> T:
     return await call()
 
 
-def takes_lean_calls(client: AsyncWebClient) -> bool:
-    """The client is one :func:`users_info` can stand in for: a live shared session and
-    slack_sdk's default retry (a dropped connection, once)."""
+def on_shared_session(client: AsyncWebClient) -> bool:
+    """The client has what :func:`users_info` stands in for: a live shared session (else
+    slack_sdk opens one per call) and slack_sdk's default retry (a dropped connection, once)."""
     handlers = client.retry_handlers or []
     return (
         client.session is not None
@@ -88,12 +98,32 @@ def _web_api_headers(client: AsyncWebClient) -> dict[str, str]:
     return headers
 
 
+def _log_request(
+    client: AsyncWebClient, url: str, params: dict[str, str], headers: dict[str, str]
+) -> None:
+    """slack_sdk's line before a Web API call (_request_with_session), word for word."""
+    if not client.logger.isEnabledFor(logging.DEBUG):
+        return
+    shown = {k: "(redacted)" if k.lower() == "authorization" else v for k, v in headers.items()}
+    client.logger.debug(
+        f"Sending a request - url: GET {url}, params: {params}, files: {{}}, data: {{}}, "
+        f"json: {{}}, proxy: {{}}, headers: {shown}"
+    )
+
+
+def _log_response(client: AsyncWebClient, status: int, headers: Any, data: Any) -> None:
+    """slack_sdk's line after a Web API call, word for word."""
+    if client.logger.isEnabledFor(logging.DEBUG):
+        said = f"status: {status}, headers: {dict(headers)}, body: {data}"
+        client.logger.debug(f"Received the following response - {said}")
+
+
 async def users_info(client: AsyncWebClient, user: str) -> AsyncSlackResponse:
     """``client.users_info(user=user, include_locale=True)`` for a client
-    :func:`takes_lean_calls` accepts: the same GET, the same response (validated by
+    :func:`on_shared_session` accepts: the same GET, the same response (validated by
     slack_sdk: a refusal raises the same SlackApiError). A reply that is not JSON is asked
     again through slack_sdk itself, which reads every kind (users.info only reads)."""
-    assert client.session is not None  # noqa: S101  # takes_lean_calls said so
+    assert client.session is not None  # noqa: S101  # on_shared_session said so
     session, url = client.session, client.base_url + "users.info"
     params = {"user": user, "include_locale": "1"} | {
         k: v for k, v in client.default_params.items() if k not in ("user", "include_locale")
@@ -101,6 +131,7 @@ async def users_info(client: AsyncWebClient, user: str) -> AsyncSlackResponse:
     headers = _web_api_headers(client)
 
     async def get() -> tuple[int, Any, Any] | None:
+        _log_request(client, url, params, headers)
         # As slack_sdk passes them (its ssl may be None: aiohttp's default then).
         options: dict[str, Any] = {"ssl": client.ssl, "proxy": client.proxy}
         async with session.request(
@@ -109,9 +140,11 @@ async def users_info(client: AsyncWebClient, user: str) -> AsyncSlackResponse:
             if response.content_type != "application/json":
                 return None
             try:
-                return response.status, response.headers, await response.json()
+                data = await response.json()
             except json.JSONDecodeError:
                 return None
+        _log_response(client, response.status, response.headers, data)
+        return response.status, response.headers, data
 
     got = await _retried_once(get)
     if got is None:
