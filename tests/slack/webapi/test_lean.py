@@ -86,6 +86,22 @@ async def test_post_json_sends_the_bytes_slack_sdks_webhook_client_sends() -> No
     assert (ours.api_url, ours.status_code, ours.body) == (theirs.api_url, theirs.status_code, "ok")
 
 
+async def test_post_json_hands_aiohttp_the_body_as_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The body is encoded once: aiohttp sends bytes as given, while a str would be held
+    beside its encoded copy for as long as the reply waits for a connection."""
+    bodies: list[object] = []
+    async with _recording() as (url, _), aiohttp.ClientSession() as session:
+        post = session.post
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            bodies.append(kwargs["data"])
+            return post(*args, **kwargs)
+
+        monkeypatch.setattr(session, "post", recorded)
+        await post_json(session, url, dict(MESSAGE))
+    assert [type(body) for body in bodies] == [bytes]
+
+
 async def _outcome(call: Callable[[], Awaitable[Any]]) -> object:
     try:
         return (await call()).status_code
