@@ -71,6 +71,7 @@ class FleetStore:
         )
         self.redis: Redis = Redis(connection_pool=pool)
         self._failures: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+        self._failures_or_closed = (*self._failures, RuntimeError)  # see closed_under_us
         self._where = _where(url)
         self._clock = clock
         self._lost_at: float | None = None  # when it was lost; None while it works
@@ -93,7 +94,9 @@ class FleetStore:
         try:
             async with asyncio.timeout(self.call_seconds * 4):
                 await self.redis.ping()
-        except self._failures as exc:
+        except self._failures_or_closed as exc:
+            if isinstance(exc, RuntimeError) and not closed_under_us(exc):
+                raise
             raise RedisUnreachable(f"no answer from Redis at {self._where} ({_why(exc)})") from None
 
     async def run(self, what: str, call: Callable[[Redis], Awaitable[T]]) -> T | Lost:
@@ -106,6 +109,11 @@ class FleetStore:
             async with asyncio.timeout(self.call_seconds * 2):
                 result = await call(self.redis)
         except self._failures as exc:
+            self._lost(what, exc)
+            return LOST
+        except RuntimeError as exc:
+            if not closed_under_us(exc):
+                raise
             self._lost(what, exc)
             return LOST
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -157,6 +165,14 @@ def _why(exc: BaseException) -> str:
         return "no answer in time"
     text = str(exc).strip() or type(exc).__name__
     return text[:200]
+
+
+def closed_under_us(exc: RuntimeError) -> bool:
+    """The connection's transport was closed while redis-py used it: uvloop says so with a
+    RuntimeError ("unable to perform operation on <TCPTransport closed=True ...>; the
+    handler is closed") where asyncio's loop raises an OSError; Redis is lost all the same."""
+    said = str(exc)
+    return "unable to perform operation on" in said and "closed" in said
 
 
 def _where(url: str) -> str:

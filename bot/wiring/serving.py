@@ -29,7 +29,6 @@ from bot.slack.serving.http_server import (
     run_http,
     start_metrics_server,
 )
-from bot.slack.serving.socket_mode import run_socket
 from bot.slack.serving.startup import StartupError, authorize_at_start
 from bot.slack.webapi.pool import REPLY_TIMEOUT_SECONDS, ReplyPool
 from bot.store.redis import FleetStore, RedisUnreachable
@@ -219,13 +218,20 @@ async def _run(  # what serve built, handed on
             listening=listening,
         )
         if mode == "socket":
-            token = settings.slack.app_token
-            assert token is not None  # noqa: S101  # the caller required it
-            await run_socket(
-                door, serving, app_token=token.get_secret_value(), api_url=settings.slack.api_url
-            )
+            await _run_socket(settings, door, serving)
         else:
             await run_http(door, serving)
+
+
+async def _run_socket(settings: Settings, door: FrontDoor, serving: Serving) -> None:
+    # Imported here, not at the top: HTTP mode never loads slack_sdk's Socket Mode client.
+    from bot.slack.serving.socket_mode import run_socket  # noqa: PLC0415
+
+    token = settings.slack.app_token
+    assert token is not None  # noqa: S101  # the caller required it
+    await run_socket(
+        door, serving, app_token=token.get_secret_value(), api_url=settings.slack.api_url
+    )
 
 
 @asynccontextmanager

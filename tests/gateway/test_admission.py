@@ -255,7 +255,7 @@ async def test_a_free_slot_is_taken_without_a_timed_wait(monkeypatch: pytest.Mon
     async def no_timed_wait(*args: object, **kwargs: object) -> None:
         raise AssertionError("a timed wait for a free slot")
 
-    monkeypatch.setattr(admission_module.asyncio, "wait_for", no_timed_wait)
+    monkeypatch.setattr("asyncio.wait_for", no_timed_wait)
     gate = admission(Clocks())
     async with gate.call("m"):
         assert (gate.in_flight, gate.waiting) == (1, 0)

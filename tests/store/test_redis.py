@@ -148,3 +148,28 @@ async def test_a_redis_nobody_answers_fails_the_start_check_saying_where() -> No
         with pytest.raises(RedisUnreachable, match=r"no answer from Redis at redis://127\.0\.0\.1"):
             await store.check()
         await store.aclose()
+
+
+async def test_a_transport_closed_under_redis_py_is_redis_lost_not_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """uvloop's words for a connection closed mid-call: the replica goes on with its own
+    state, as for a refused connection; any other RuntimeError is a bug, raised."""
+    store = FleetStore("redis://127.0.0.1:1/0", clock=Ticker())
+
+    async def closed(redis: Redis) -> None:
+        raise RuntimeError(
+            "unable to perform operation on <TCPTransport closed=True reading=False "
+            "0x5573>; the handler is closed"
+        )
+
+    async def buggy(redis: Redis) -> None:
+        raise RuntimeError("a bug of ours")
+
+    assert await store.run("taking from a limit", closed) is LOST
+    assert store.degraded
+    assert "lost" in warnings(caplog)[0]
+    store._next_try = 0.0  # its one try a second, now
+    with pytest.raises(RuntimeError, match="a bug of ours"):
+        await store.run("reading", buggy)
+    await store.aclose()

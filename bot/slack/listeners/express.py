@@ -21,6 +21,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -81,12 +82,13 @@ class Express:
     def start(self, request: AsyncBoltRequest) -> asyncio.Task[None]:
         """Run the listener for *request* (verified: the front door checked its signature),
         tracked from now on, so a stop that begins right after the ack still waits for it."""
-        task = asyncio.create_task(self._run(request))
+        # Its context and body only: the request's headers and raw text (about 2 KB) are
+        # let go with the ack, not held through the lookup.
+        task = asyncio.create_task(self._run(request.context, request.body))
         self._services.inflight.add(task)
         return task
 
-    async def _run(self, request: AsyncBoltRequest) -> None:
-        context = request.context
+    async def _run(self, context: AsyncBoltContext, body: dict[str, Any]) -> None:
         context[VERIFIED] = True
         context.set_authorize_result(self._authorization)
         respond = PooledRespond(
@@ -96,9 +98,7 @@ class Express:
         context["respond"], context["client"] = respond, client
         ack = AsyncAck()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
         try:
-            await on_command(
-                self._services, self._readers, ack, request.body, respond, context, client
-            )
+            await on_command(self._services, self._readers, ack, body, respond, context, client)
         except Exception as exc:  # noqa: BLE001  # what Bolt would hand its error handler
             await unexpected_after_ack(exc, context, self._readers, respond)
 

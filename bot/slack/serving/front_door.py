@@ -11,19 +11,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.async_internals import send_async_response
-from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
-from slack_sdk.socket_mode.request import SocketModeRequest
-from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.i18n import Translator
 from bot.service.metrics import Metrics
@@ -38,6 +33,10 @@ from bot.slack.reading.inbound import (
 )
 from bot.slack.webapi.pool import PooledRespond, ReplyPool
 from bot.slack.webapi.replies import send_card
+
+if TYPE_CHECKING:  # loaded by Socket Mode only (serving/socket_mode.py), never over HTTP
+    from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +156,13 @@ class FrontDoor:
             await asyncio.wait_for(self._none_taking.wait(), within)
 
     async def _socket(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
+        # Loaded here: an HTTP-mode process never imports Socket Mode's client.
+        from slack_bolt.adapter.socket_mode.async_internals import (  # noqa: PLC0415
+            send_async_response,
+        )
+        from slack_bolt.adapter.socket_mode.internals import build_headers  # noqa: PLC0415
+        from slack_sdk.socket_mode.response import SocketModeResponse  # noqa: PLC0415
+
         started, arrived = time.time(), time.monotonic()
         try:
             bolt_request = _admit(request.payload, headers=build_headers(request), socket=True)
@@ -192,16 +198,20 @@ async def _raw_body(request: web.Request, seconds: float) -> bytes:
     """The body as sent; NotFromSlack when it cannot be read (so it cannot be verified either)."""
     if request.headers.get("Content-Encoding", "identity").lower() != "identity":
         raise NotFromSlack("a compressed body (Slack sends none)")
-    # Slack sends a few KB at once: usually all here with the headers, nothing to time.
-    limit = None if request.content.is_eof() else seconds
     try:
-        async with asyncio.timeout(limit):
+        async with asyncio.timeout(body_wait(request, seconds)):
             return await request.read()
     except TimeoutError:
         raise NotFromSlack("a body that did not arrive in time") from None
     except (OSError, aiohttp.ClientPayloadError, web.HTTPException):
         # The client hung up mid-body, or sent less than it announced.
         raise NotFromSlack("a body that did not arrive whole") from None
+
+
+def body_wait(request: web.Request, seconds: float) -> float | None:
+    """How long reading *request*'s body may take: *seconds*, or no limit (and no timer)
+    when all of it came with the headers, as Slack's few KB usually do."""
+    return None if request.content.is_eof() else seconds
 
 
 def _admit(

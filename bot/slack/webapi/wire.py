@@ -6,8 +6,9 @@ and headers, retry a dropped connection once as slack_sdk's default handler does
 give back slack_sdk's own response objects. What they copy of slack_sdk, and where:
 ``AsyncWebhookClient.send_dict`` and ``_perform_http_request`` (:func:`post_json`);
 ``AsyncBaseClient.api_call``, ``internal_utils._get_headers`` and
-``_set_default_params``, and ``async_internal_utils._request_with_session``
-(:func:`users_info`). tests/slack/webapi/test_wire.py compares every header in order,
+``_set_default_params``, and ``async_internal_utils._request_with_session`` (its
+reading of a reply and its error words, ``_build_unexpected_body_error_message``:
+:func:`users_info`). tests/slack/webapi/test_wire.py compares every header in order,
 the body, the target (a proxy's too) and the answers, on loopback servers.
 """
 
@@ -20,11 +21,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.http_retry.handler import default_interval_calculator
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
-from slack_sdk.web.internal_utils import get_user_agent
+from slack_sdk.web.internal_utils import _build_unexpected_body_error_message, get_user_agent
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
 T = TypeVar("T")
@@ -43,11 +45,14 @@ async def post_json(
     """What ``AsyncWebhookClient(url, session=session).send_dict(message)`` does, with its
     default retry, through *proxy* (slack_sdk's reads HTTPS_PROXY and the like: the caller
     passes what it read): the same body bytes and headers, the same response."""
-    body = json.dumps(message)
+    # Bytes, once: a str would be kept beside aiohttp's encoded copy while the reply waits
+    # for a connection (under a burst, hundreds of cards wait at once).
+    body = json.dumps(message).encode()
 
     async def post() -> WebhookResponse:
         if _WEBHOOK_LOG.isEnabledFor(logging.DEBUG):  # slack_sdk's two lines, word for word
-            _WEBHOOK_LOG.debug(f"Sending a request - url: {url}, body: {body}, headers: {_HEADERS}")
+            said = f"url: {url}, body: {body.decode()}, headers: {_HEADERS}"
+            _WEBHOOK_LOG.debug(f"Sending a request - {said}")
         async with session.post(url, data=body, headers=_HEADERS, proxy=proxy) as response:
             answer = WebhookResponse(
                 url=url,
@@ -118,11 +123,32 @@ def _log_response(client: AsyncWebClient, status: int, headers: Any, data: Any) 
         client.logger.debug(f"Received the following response - {said}")
 
 
+async def _read_reply(client: AsyncWebClient, url: str, response: aiohttp.ClientResponse) -> Any:
+    """A Web API reply read as slack_sdk's _request_with_session reads it: JSON, or {} for
+    another type (gzip and text kept as they are); a body that is not the JSON it claims
+    is a SlackApiError, in slack_sdk's own (nested) words."""
+    if response.content_type == "application/gzip":
+        return await response.read()
+    if response.content_type == "text/plain":
+        return await response.text()
+    try:
+        return await response.json()
+    except aiohttp.ContentTypeError:
+        client.logger.debug(f"No response data returned from the following API call: {url}.")
+        return {}
+    except json.JSONDecodeError:
+        try:
+            said = _build_unexpected_body_error_message(await response.text())
+            raise SlackApiError(said, response)  # type: ignore[no-untyped-call]  # slack_sdk
+        except Exception as exc:  # noqa: BLE001  # slack_sdk wraps even its own error so
+            failed = f"Unexpectedly failed to read the response body: {exc}"
+            raise SlackApiError(failed, response) from None  # type: ignore[no-untyped-call]
+
+
 async def users_info(client: AsyncWebClient, user: str) -> AsyncSlackResponse:
     """``client.users_info(user=user, include_locale=True)`` for a client
     :func:`on_shared_session` accepts: the same GET, the same response (validated by
-    slack_sdk: a refusal raises the same SlackApiError). A reply that is not JSON is asked
-    again through slack_sdk itself, which reads every kind (users.info only reads)."""
+    slack_sdk: a refusal, or a reply that is not JSON, raises the same SlackApiError)."""
     assert client.session is not None  # noqa: S101  # on_shared_session said so
     session, url = client.session, client.base_url + "users.info"
     params = {"user": user, "include_locale": "1"} | {
@@ -130,26 +156,18 @@ async def users_info(client: AsyncWebClient, user: str) -> AsyncSlackResponse:
     }
     headers = _web_api_headers(client)
 
-    async def get() -> tuple[int, Any, Any] | None:
+    async def get() -> tuple[int, Any, Any]:
         _log_request(client, url, params, headers)
         # As slack_sdk passes them (its ssl may be None: aiohttp's default then).
         options: dict[str, Any] = {"ssl": client.ssl, "proxy": client.proxy}
         async with session.request(
             "GET", url, headers=headers, params=params, **options
         ) as response:
-            if response.content_type != "application/json":
-                return None
-            try:
-                data = await response.json()
-            except json.JSONDecodeError:
-                return None
+            data = await _read_reply(client, url, response)
         _log_response(client, response.status, response.headers, data)
         return response.status, response.headers, data
 
-    got = await _retried_once(get)
-    if got is None:
-        return await client.users_info(user=user, include_locale=True)
-    status, response_headers, data = got
+    status, response_headers, data = await _retried_once(get)
     request = {"headers": headers, "params": params, "ssl": client.ssl, "proxy": client.proxy}
     response = AsyncSlackResponse(
         client=client, http_verb="GET", api_url=url, req_args=request, data=data,

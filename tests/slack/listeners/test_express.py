@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import ssl
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -230,6 +231,22 @@ async def test_the_work_is_tracked_before_the_ack_returns(
     slack, services = make_app.slack_app()
     task = slack.express.start(_request(slash_command_body(SEED_TEXT, response_url=sink.url())))
     assert len(services.inflight) == 1
+    assert not task.done()
+    assert await services.inflight.drain(WAIT)
+    assert (await sink.next(WAIT)).payload["text"].startswith("测试商户")
+
+
+async def test_the_lookup_lets_go_of_the_request_once_started(
+    make_app: AppFactory, sink: ResponseSink
+) -> None:
+    """The lookup keeps the request's context and body, not the request with its headers and
+    raw text: under a burst a thousand lookups are in flight at once."""
+    slack, services = make_app.slack_app()
+    request = _request(slash_command_body(SEED_TEXT, response_url=sink.url()))
+    task = slack.express.start(request)
+    request_held = weakref.ref(request)
+    del request
+    assert request_held() is None
     assert not task.done()
     assert await services.inflight.drain(WAIT)
     assert (await sink.next(WAIT)).payload["text"].startswith("测试商户")

@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
@@ -562,27 +564,26 @@ async def test_a_body_that_never_finishes_arriving_is_refused_and_holds_nothing(
 
 
 async def test_a_body_that_came_with_its_headers_is_read_without_a_timer(
-    make_app: AppFactory, sink: ResponseSink, monkeypatch: pytest.MonkeyPatch
+    make_app: AppFactory, sink: ResponseSink
 ) -> None:
-    """Nothing left to wait for, so nothing is timed; a body still on its way is (above)."""
-    limits: list[float | None] = []
-    real_timeout = front_door.asyncio.timeout
+    """Nothing left to wait for, so nothing is timed; a body still on its way is timed."""
+    waits: list[float | None] = []
 
-    def timeout(delay: float | None) -> asyncio.Timeout:
-        limits.append(delay)
-        return real_timeout(delay)
+    async def handler(request: web.Request) -> web.Response:
+        waits.append(front_door.body_wait(request, 10.0))
+        return web.Response()
 
-    monkeypatch.setattr(front_door.asyncio, "timeout", timeout)
+    app = web.Application()
+    app.router.add_post("/", handler)
     body = slash_command_body("help", response_url=sink.url()).encode()
-    async with served(make_app()) as (url, _):
-        host, port = url.removeprefix("http://").split(":")
-        reader, writer = await asyncio.open_connection(host, int(port))
-        headers = sign(body) | {"Content-Length": str(len(body)), "Host": "x"}
-        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        head += "Content-Type: application/x-www-form-urlencoded\r\n"
-        writer.write(f"POST /slack/events HTTP/1.1\r\n{head}\r\n".encode() + body)  # one write
-        await writer.drain()
-        status_line = await asyncio.wait_for(reader.readline(), WAIT)
-        writer.close()
-    assert status_line.startswith(b"HTTP/1.1 200")
-    assert limits[0] is None  # the body's read, before anything the command does
+    async with TestServer(app, host="127.0.0.1", port=0) as server:
+        head = f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        for parts in ([head + body], [head + body[:10], body[10:]]):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            for part in parts:  # all at once; or the body's end a moment after
+                writer.write(part)
+                await writer.drain()
+                await asyncio.sleep(0.05)
+            await asyncio.wait_for(reader.readline(), WAIT)
+            writer.close()
+    assert waits == [None, 10.0]
