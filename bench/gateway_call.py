@@ -8,7 +8,7 @@
 builds the client as production does (``new_gateway_http`` + ``build_gateway``, OPEN-BODY-SIG)
 and makes N ``query_qrcode_info`` calls at concurrency C, each for its own code. It prints
 this process's CPU (user + system) per call, after a warm-up, with the direct aiohttp path
-(bot/gateway/direct.py) on and off, on uvloop as ``qrinfo serve`` runs (or asyncio's loop).
+(bot/gateway/on_aiohttp.py) on and off, on uvloop as ``qrinfo serve`` runs (or asyncio's loop).
 """
 
 from __future__ import annotations

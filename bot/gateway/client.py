@@ -24,12 +24,12 @@ from bot.gateway.auth import KEEP_TOKEN, AccessTokenAuth, BodySigAuth
 from bot.gateway.bills import BillInfo, BillRef, BillsQueryRequest
 from bot.gateway.breaker import Breaker
 from bot.gateway.config import GatewayConfig
-from bot.gateway.direct import Direct, DirectReply
 from bot.gateway.errors import GatewayError
 from bot.gateway.ids import check_mid, check_qr_code_id
 from bot.gateway.interpret import Reply, ReplyT, interpret
 from bot.gateway.models import QrCodeInfo, QueryQrCodeInfoRequest
 from bot.gateway.network import describe_transport_error, gateway_origin
+from bot.gateway.on_aiohttp import AiohttpPath, AiohttpReply
 from bot.gateway.protocol import (
     BILLS_PATH,
     JSON_HEADERS,
@@ -96,7 +96,7 @@ class QrCodeClient:
         self._backoff = backoff
         # Body-signed calls go around httpx where it would hand them to aiohttp anyway;
         # tests and bench/gateway_call.py turn it off to compare.
-        self._direct = Direct(http, auth) if isinstance(auth, BodySigAuth) else None
+        self._aiohttp_path = AiohttpPath(http, auth) if isinstance(auth, BodySigAuth) else None
         self.direct = True
 
     def __repr__(self) -> str:
@@ -244,14 +244,14 @@ class QrCodeClient:
             reason = describe_transport_error(exc, origin=self.origin, timeout=attempt_timeout)
             raise Retryable(reason) from None
 
-    async def _send(self, call: _Call[ReplyT], seconds: float) -> httpx.Response | DirectReply:
-        """One POST of *call*, within *seconds*: around httpx where :mod:`bot.gateway.direct`
+    async def _send(self, call: _Call[ReplyT], seconds: float) -> httpx.Response | AiohttpReply:
+        """One POST of *call*, within *seconds*: around httpx where :mod:`bot.gateway.on_aiohttp`
         may take it."""
         url = self.base_url + call.path
-        direct = self._direct if self.direct else None
-        route = direct.route(url) if direct is not None else None
-        if direct is not None and route is not None:
-            return await direct.post(route, call.body, seconds=seconds)
+        path = self._aiohttp_path if self.direct else None
+        way = path.way_for(url) if path is not None else None
+        if path is not None and way is not None:
+            return await path.post(way, call.body, seconds=seconds)
         return await self._http.post(
             url,
             content=call.body,

@@ -1,6 +1,6 @@
-"""The direct path (bot/gateway/direct.py) beside httpx's own, over real loopback sockets: the
-same bytes on the wire, the same outcome for every reply and failure, and taken only where
-httpx would have handed the call to httpx-aiohttp's transport."""
+"""The aiohttp path (bot/gateway/on_aiohttp.py) beside httpx's own, over real loopback
+sockets: the same bytes on the wire, the same outcome for every reply and failure, and taken
+only where httpx would have handed the call to httpx-aiohttp's transport."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from bot.gateway.attempts import Attempts
 from bot.gateway.bills import BillRef
 from bot.gateway.client import QrCodeClient, create_client
 from bot.gateway.config import GatewayConfig
-from bot.gateway.direct import DirectReply
 from bot.gateway.errors import GatewayUnavailable
+from bot.gateway.on_aiohttp import AiohttpReply
 from bot.gateway.protocol import QUERY_PATH
 from bot.gateway.transport import new_http_client
 from bot.sandbox.transport import SandboxTransport
@@ -216,7 +216,7 @@ async def lookup(
 
 
 async def both_paths(url: str, **options: Any) -> Outcome:
-    """The lookup through httpx and directly, at once; they must agree. The direct one."""
+    """The lookup through httpx and on aiohttp, at once; they must agree. The aiohttp one."""
     through_httpx, direct = await asyncio.gather(
         lookup(url, direct=False, **options), lookup(url, direct=True, **options)
     )
@@ -266,7 +266,7 @@ REPLIES = [
 
 @pytest.mark.parametrize(("answer", "kind"), REPLIES)
 async def test_every_reply_ends_alike_on_both_paths(answer: bytes | Handler, kind: str) -> None:
-    """Whatever the gateway answers, the direct path ends as httpx's does: the same model or
+    """Whatever the gateway answers, the aiohttp path ends as httpx's does: the same model or
     error, words, attempts, statuses and the reply kept for Raw reply."""
     async with loopback_server(answer if callable(answer) else answering(answer)) as url:
         outcome = await both_paths(url)
@@ -275,7 +275,7 @@ async def test_every_reply_ends_alike_on_both_paths(answer: bytes | Handler, kin
 
 @pytest.mark.parametrize("answer", [reply(body=BILL_REPLY), closes], ids=["paid", "closes"])
 async def test_a_bill_ends_alike_on_both_paths(answer: bytes | Handler) -> None:
-    """bills/query (a bounded call) takes the direct path too, and ends as through httpx."""
+    """bills/query (a bounded call) takes the aiohttp path too, and ends as through httpx."""
     async with loopback_server(answer if callable(answer) else answering(answer)) as url:
         await both_paths(url, bill=True)
 
@@ -378,7 +378,7 @@ async def test_both_paths_put_the_same_bytes_on_the_wire(bill: bool) -> None:
 
 
 async def test_a_cookie_the_gateway_sets_goes_back_as_through_httpx() -> None:
-    """A Set-Cookie lands in httpx's jar from the direct path too; from then on httpx carries
+    """A Set-Cookie lands in httpx's jar from the aiohttp path too; from then on httpx carries
     the calls, so the next request sends the cookie exactly as httpx alone would."""
     answer = reply(headers=(*JSON, ("Set-Cookie", "route=b7; Path=/")))
     through_httpx, httpx_sends = await recorded(answer, direct=False)
@@ -414,7 +414,7 @@ async def test_respx_still_intercepts_the_production_client() -> None:
     await http.aclose()
 
 
-async def test_a_mounted_url_stays_on_httpx_and_the_others_go_direct() -> None:
+async def test_a_mounted_url_stays_on_httpx_and_the_others_go_on_aiohttp() -> None:
     """The in-process sandbox mounted beside a real gateway keeps its URL; the real one's go
     around httpx."""
     async with loopback_server(answering(reply())) as url:
@@ -440,10 +440,10 @@ async def test_a_proxy_from_the_environment_keeps_the_call_on_httpx(
     assert outcome.httpx_sends == outcome.count == 3
 
 
-def test_token_mode_has_no_direct_path() -> None:
+def test_token_mode_has_no_aiohttp_path() -> None:
     """OPEN-ACCESS-TOKEN refreshes and retries inside httpx's auth flow: it stays there."""
     client = create_client(config("https://gateway.test", auth="token"), new_http_client())
-    assert client._direct is None
+    assert client._aiohttp_path is None
 
 
 async def test_a_closed_client_fails_as_httpx_says() -> None:
@@ -463,7 +463,7 @@ async def test_a_closed_client_fails_as_httpx_says() -> None:
 
 
 async def test_httpx_request_line_is_logged_alike(caplog: pytest.LogCaptureFixture) -> None:
-    """The INFO line httpx writes for each request (docs/operations.md) comes from the direct
+    """The INFO line httpx writes for each request (docs/operations.md) comes from the aiohttp
     path too, word for word."""
     lines = []
     async with loopback_server(answering(reply(503, b"busy"))) as url:
@@ -480,15 +480,22 @@ async def test_the_key_and_signature_show_nowhere(
     caplog: pytest.LogCaptureFixture, refusing_url: str
 ) -> None:
     """Neither the app key nor the Authorization header appears in a repr, an error or a log
-    line of the direct path."""
+    line of the aiohttp path."""
     caplog.set_level(logging.DEBUG)
     async with loopback_server(answering(reply(503, b"busy"))) as url:
         client = gateway_client(url, new_http_client(), direct=True)
         answered = await lookup(url, direct=True)
     refused = await lookup(refusing_url, direct=True)
-    reply_repr = repr(DirectReply(200, b"{}", ((b"Content-Type", b"application/json"),)))
+    reply_repr = repr(AiohttpReply(200, b"{}", ((b"Content-Type", b"application/json"),)))
     seen = " ".join(
-        [caplog.text, repr(client), repr(client._direct), reply_repr, str(answered), str(refused)]
+        [
+            caplog.text,
+            repr(client),
+            repr(client._aiohttp_path),
+            reply_repr,
+            str(answered),
+            str(refused),
+        ]
     )
     assert APP_KEY not in seen
     assert "OPEN-BODY-SIG" not in seen
