@@ -68,7 +68,12 @@ class _BudgetSpent(Exception):
 
 
 class QrCodeClient:
-    """Looks up a QR code's static information. Safe to share across tasks."""
+    """Looks up a QR code's static information. Safe to share across tasks.
+
+    With *on_aiohttp* (the default), a body-signed call goes around httpx where httpx would
+    hand it to httpx-aiohttp's transport anyway (:mod:`bot.gateway.on_aiohttp`); False keeps
+    every call on httpx (tests and bench/gateway_call.py compare the two).
+    """
 
     def __init__(
         self,
@@ -82,6 +87,7 @@ class QrCodeClient:
         wall_clock: WallClock = utc_now,
         msg_id_factory: Callable[[], str] = new_msg_id,
         backoff: Backoff = DEFAULT_BACKOFF,
+        on_aiohttp: bool = True,
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
@@ -94,10 +100,9 @@ class QrCodeClient:
         self._wall_clock = wall_clock
         self._new_msg_id = msg_id_factory
         self._backoff = backoff
-        # Body-signed calls go around httpx where it would hand them to aiohttp anyway;
-        # tests and bench/gateway_call.py turn it off to compare.
-        self._aiohttp_path = AiohttpPath(http, auth) if isinstance(auth, BodySigAuth) else None
-        self.direct = True
+        self._aiohttp_path = (
+            AiohttpPath(http, auth) if on_aiohttp and isinstance(auth, BodySigAuth) else None
+        )
 
     def __repr__(self) -> str:
         return f"QrCodeClient(base_url={self.base_url!r}, auth={self._auth!r})"
@@ -248,7 +253,7 @@ class QrCodeClient:
         """One POST of *call*, within *seconds*: around httpx where :mod:`bot.gateway.on_aiohttp`
         may take it."""
         url = self.base_url + call.path
-        path = self._aiohttp_path if self.direct else None
+        path = self._aiohttp_path
         way = path.way_for(url) if path is not None else None
         if path is not None and way is not None:
             return await path.post(way, call.body, seconds=seconds)
@@ -273,13 +278,14 @@ def create_client(
     breaker: Breaker | None = None,
     fleet_breaker: FleetBreaker | None = None,
     fleet_tokens: FleetTokens | None = None,
+    on_aiohttp: bool = True,
 ) -> QrCodeClient:
     """The client *config* describes, on the process's shared *http* client.
 
     *breaker* replaces the one the config describes (tests pass one with their clock).
     With replicas sharing a store, *fleet_breaker* and *fleet_tokens* make the breaker and
     the access token the fleet's (the wiring makes them; a gateway beside the default one
-    has its own).
+    has its own). *on_aiohttp* as :class:`QrCodeClient` takes it.
     """
     breaker = breaker or Breaker(
         failures=config.breaker_failures, cooldown=config.breaker_cooldown, wall_clock=wall_clock
@@ -297,6 +303,7 @@ def create_client(
         system_id=config.system_id,
         src_reserve=config.src_reserve,
         wall_clock=wall_clock,
+        on_aiohttp=on_aiohttp,
     )
 
 

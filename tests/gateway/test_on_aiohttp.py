@@ -29,7 +29,7 @@ from bot.gateway.client import QrCodeClient, create_client
 from bot.gateway.config import GatewayConfig
 from bot.gateway.errors import GatewayUnavailable
 from bot.gateway.on_aiohttp import AiohttpReply
-from bot.gateway.protocol import QUERY_PATH
+from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
 from bot.gateway.transport import new_http_client
 from bot.sandbox.transport import SandboxTransport
 from tests.gateway.helpers import SEED_REPLY, Handler, NoSuchHost, loopback_server
@@ -65,14 +65,16 @@ def config(url: str, *, timeout: float = 3.0, auth: str = "body-sig") -> Gateway
 
 
 def gateway_client(
-    url: str, http: httpx.AsyncClient, *, direct: bool, timeout: float = 3.0
+    url: str, http: httpx.AsyncClient, *, on_aiohttp: bool, timeout: float = 3.0
 ) -> QrCodeClient:
     """A body-signed client on the fixed clock and nonce, so both paths sign alike."""
-    client = create_client(
-        config(url, timeout=timeout), http, wall_clock=lambda: FIXED_NOW, nonce=lambda: NONCE
+    return create_client(
+        config(url, timeout=timeout),
+        http,
+        wall_clock=lambda: FIXED_NOW,
+        nonce=lambda: NONCE,
+        on_aiohttp=on_aiohttp,
     )
-    client.direct = direct
-    return client
 
 
 def counting_sends(http: httpx.AsyncClient) -> list[httpx.Request]:
@@ -137,6 +139,19 @@ def answering(answer: bytes) -> Handler:
     return Recorder(answer, [])
 
 
+async def token_then_seed(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers a token request with a token, and every other request with the seed reply."""
+    token = {"errCode": "0000", "accessToken": "tok-1", "expiresIn": 3600}
+    try:
+        while True:
+            request = await read_request(reader)
+            asked_for_token = request.startswith(b"POST " + TOKEN_PATH.encode())
+            writer.write(reply(body=token if asked_for_token else SEED_REPLY))
+            await writer.drain()
+    except asyncio.IncompleteReadError:
+        writer.close()
+
+
 async def closes(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await read_request(reader)
     writer.close()
@@ -188,7 +203,7 @@ def summary(result: object) -> object:
 async def lookup(
     url: str,
     *,
-    direct: bool,
+    on_aiohttp: bool,
     budget: float = 3.0,
     bill: bool = False,
     http: Callable[[], httpx.AsyncClient] = new_http_client,
@@ -196,7 +211,7 @@ async def lookup(
     """One lookup (a QR code, or a bill) within *budget* s, on a fresh production client."""
     client_http = http()
     sends = counting_sends(client_http)
-    client = gateway_client(url, client_http, direct=direct, timeout=budget)
+    client = gateway_client(url, client_http, on_aiohttp=on_aiohttp, timeout=budget)
     attempts = Attempts(msg_id="pin-1")
     result: object
     try:
@@ -217,13 +232,13 @@ async def lookup(
 
 async def both_paths(url: str, **options: Any) -> Outcome:
     """The lookup through httpx and on aiohttp, at once; they must agree. The aiohttp one."""
-    through_httpx, direct = await asyncio.gather(
-        lookup(url, direct=False, **options), lookup(url, direct=True, **options)
+    through_httpx, through_aiohttp = await asyncio.gather(
+        lookup(url, on_aiohttp=False, **options), lookup(url, on_aiohttp=True, **options)
     )
-    assert direct.httpx_sends == 0
+    assert through_aiohttp.httpx_sends == 0
     assert through_httpx.httpx_sends == through_httpx.count
-    assert direct == Outcome(**{**through_httpx.__dict__, "httpx_sends": 0})
-    return direct
+    assert through_aiohttp == Outcome(**{**through_httpx.__dict__, "httpx_sends": 0})
+    return through_aiohttp
 
 
 JSON = (("Content-Type", "application/json"),)
@@ -340,14 +355,16 @@ async def test_a_connection_that_never_opens_ends_alike(full_backlog_url: str) -
 # --- the bytes on the wire -----------------------------------------------------------------
 
 
-async def recorded(answer: bytes, *, direct: bool, bill: bool = False) -> tuple[list[bytes], int]:
+async def recorded(
+    answer: bytes, *, on_aiohttp: bool, bill: bool = False
+) -> tuple[list[bytes], int]:
     """What a gateway received of two lookups (the second on the kept-alive connection), and
     how many went through httpx's send()."""
     recorder = Recorder(answer, [])
     async with loopback_server(recorder) as url:
         http = new_http_client()
         sends = counting_sends(http)
-        client = gateway_client(url, http, direct=direct)
+        client = gateway_client(url, http, on_aiohttp=on_aiohttp)
         for msg_id in ("wire-1", "wire-2"):
             if bill:
                 await client.query_bill(BILL, msg_id=msg_id)
@@ -362,11 +379,11 @@ async def test_both_paths_put_the_same_bytes_on_the_wire(bill: bool) -> None:
     """Request line, every header (names as sent, values, order) and the body are the same
     bytes whichever path sent them: what the gateway (or a firewall in front) can see."""
     answer = reply(body=BILL_REPLY if bill else SEED_REPLY)
-    through_httpx, httpx_sends = await recorded(answer, direct=False, bill=bill)
-    direct, direct_sends = await recorded(answer, direct=True, bill=bill)
-    assert (httpx_sends, direct_sends) == (2, 0)
-    assert direct == through_httpx
-    head = direct[0].split(b"\r\n\r\n")[0].split(b"\r\n")
+    through_httpx, sends_off = await recorded(answer, on_aiohttp=False, bill=bill)
+    through_aiohttp, sends_on = await recorded(answer, on_aiohttp=True, bill=bill)
+    assert (sends_off, sends_on) == (2, 0)
+    assert through_aiohttp == through_httpx
+    head = through_aiohttp[0].split(b"\r\n\r\n")[0].split(b"\r\n")
     assert (
         head[0]
         == b"POST /v1/netpay/bills/" + (b"query" if bill else b"query-qrcode-info") + b" HTTP/1.1"
@@ -381,11 +398,11 @@ async def test_a_cookie_the_gateway_sets_goes_back_as_through_httpx() -> None:
     """A Set-Cookie lands in httpx's jar from the aiohttp path too; from then on httpx carries
     the calls, so the next request sends the cookie exactly as httpx alone would."""
     answer = reply(headers=(*JSON, ("Set-Cookie", "route=b7; Path=/")))
-    through_httpx, httpx_sends = await recorded(answer, direct=False)
-    direct, direct_sends = await recorded(answer, direct=True)
-    assert (httpx_sends, direct_sends) == (2, 1)
-    assert direct == through_httpx
-    assert b"\r\ncookie: route=b7\r\n" in direct[1]
+    through_httpx, sends_off = await recorded(answer, on_aiohttp=False)
+    through_aiohttp, sends_on = await recorded(answer, on_aiohttp=True)
+    assert (sends_off, sends_on) == (2, 1)
+    assert through_aiohttp == through_httpx
+    assert b"\r\ncookie: route=b7\r\n" in through_aiohttp[1]
 
 
 # --- where httpx keeps the call -------------------------------------------------------------
@@ -397,7 +414,7 @@ async def test_a_test_transport_keeps_the_call_on_httpx() -> None:
         httpx.MockTransport(lambda request: httpx.Response(200, json=SEED_REPLY))
     )
     sends = counting_sends(http)
-    info = await gateway_client("https://gateway.test", http, direct=True).query_qrcode_info(
+    info = await gateway_client("https://gateway.test", http, on_aiohttp=True).query_qrcode_info(
         MID, QR
     )
     assert (info.mid, len(sends)) == (SEED_REPLY["mid"], 1)
@@ -409,7 +426,9 @@ async def test_respx_still_intercepts_the_production_client() -> None:
     sends = counting_sends(http)
     with respx.mock(using="httpx") as router:
         router.post("https://gateway.test" + QUERY_PATH).respond(json=SEED_REPLY)
-        await gateway_client("https://gateway.test", http, direct=True).query_qrcode_info(MID, QR)
+        await gateway_client("https://gateway.test", http, on_aiohttp=True).query_qrcode_info(
+            MID, QR
+        )
     assert len(sends) == 1
     await http.aclose()
 
@@ -421,11 +440,11 @@ async def test_a_mounted_url_stays_on_httpx_and_the_others_go_on_aiohttp() -> No
         http = new_http_client(mounts={"http://sandbox.invalid": SandboxTransport()})
         sends = counting_sends(http)
         with pytest.raises(Exception):  # noqa: B017, PT011  # the sandbox refuses our app id
-            await gateway_client("http://sandbox.invalid", http, direct=True).query_qrcode_info(
+            await gateway_client("http://sandbox.invalid", http, on_aiohttp=True).query_qrcode_info(
                 MID, QR
             )
         mounted = len(sends)
-        await gateway_client(url, http, direct=True).query_qrcode_info(MID, QR)
+        await gateway_client(url, http, on_aiohttp=True).query_qrcode_info(MID, QR)
         await http.aclose()
     assert (mounted, len(sends)) == (1, 1)
 
@@ -436,23 +455,27 @@ async def test_a_proxy_from_the_environment_keeps_the_call_on_httpx(
     """HTTP_PROXY mounts a proxying transport: httpx carries the call to it."""
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     async with loopback_server(answering(reply())) as url:
-        outcome = await lookup(url, direct=True)  # to the proxy, which refuses
+        outcome = await lookup(url, on_aiohttp=True)  # to the proxy, which refuses
     assert outcome.httpx_sends == outcome.count == 3
 
 
-def test_token_mode_has_no_aiohttp_path() -> None:
-    """OPEN-ACCESS-TOKEN refreshes and retries inside httpx's auth flow: it stays there."""
-    client = create_client(config("https://gateway.test", auth="token"), new_http_client())
-    assert client._aiohttp_path is None
+async def test_token_mode_stays_on_httpx() -> None:
+    """OPEN-ACCESS-TOKEN refreshes and retries inside httpx's auth flow: the token request and
+    the lookup both go through httpx's send(), on the production client."""
+    async with loopback_server(token_then_seed) as url, new_http_client() as http:
+        sends = counting_sends(http)
+        await create_client(config(url, auth="token"), http).query_qrcode_info(MID, QR)
+    # The lookup's send() asks for the token inside it, through httpx's send() too.
+    assert [request.url.path for request in sends] == [QUERY_PATH, TOKEN_PATH]
 
 
 async def test_a_closed_client_fails_as_httpx_says() -> None:
     """After the process's client is closed, both paths raise httpx's own RuntimeError."""
     outcomes = []
-    for direct in (False, True):
+    for on_aiohttp in (False, True):
         http = new_http_client()
         await http.aclose()
-        client = gateway_client("http://127.0.0.1:9", http, direct=direct)
+        client = gateway_client("http://127.0.0.1:9", http, on_aiohttp=on_aiohttp)
         with pytest.raises(RuntimeError) as caught:
             await client.query_qrcode_info(MID, QR)
         outcomes.append(str(caught.value))
@@ -467,10 +490,10 @@ async def test_httpx_request_line_is_logged_alike(caplog: pytest.LogCaptureFixtu
     path too, word for word."""
     lines = []
     async with loopback_server(answering(reply(503, b"busy"))) as url:
-        for direct in (False, True):
+        for on_aiohttp in (False, True):
             caplog.clear()
             with caplog.at_level(logging.INFO, logger="httpx"):
-                await lookup(url, direct=direct)
+                await lookup(url, on_aiohttp=on_aiohttp)
             lines.append([r.getMessage() for r in caplog.records if r.name == "httpx"])
     assert lines[0] == lines[1]
     assert lines[1][0] == f'HTTP Request: POST {url}{QUERY_PATH} "HTTP/1.1 503 Whatever"'
@@ -482,10 +505,10 @@ async def test_the_key_and_signature_show_nowhere(
     """Neither the app key nor the Authorization header appears in a repr, an error or a log
     line of the aiohttp path."""
     caplog.set_level(logging.DEBUG)
-    async with loopback_server(answering(reply(503, b"busy"))) as url:
-        client = gateway_client(url, new_http_client(), direct=True)
-        answered = await lookup(url, direct=True)
-    refused = await lookup(refusing_url, direct=True)
+    async with loopback_server(answering(reply(503, b"busy"))) as url, new_http_client() as http:
+        client = gateway_client(url, http, on_aiohttp=True)
+        answered = await lookup(url, on_aiohttp=True)
+    refused = await lookup(refusing_url, on_aiohttp=True)
     reply_repr = repr(AiohttpReply(200, b"{}", ((b"Content-Type", b"application/json"),)))
     seen = " ".join(
         [
