@@ -99,7 +99,7 @@ class AiohttpPath:
         headers["content-length"] = str(len(body))
         headers["authorization"] = self._auth.header(body)
         with map_aiohttp_exceptions():
-            response = await session.request(
+            async with session.request(
                 "POST",
                 way.url_text,
                 headers=headers,
@@ -111,14 +111,15 @@ class AiohttpPath:
                 timeout=aiohttp.ClientTimeout(
                     sock_connect=seconds, sock_read=seconds, connect=seconds
                 ),
-            ).__aenter__()
-        return await _read(http, way, response)
+            ) as response:  # released however _read ends: no connection stays checked out
+                return await _read(http, way, response)
 
 
 async def _read(
     http: httpx.AsyncClient, way: _Way, response: aiohttp.ClientResponse
 ) -> AiohttpReply:
-    """The reply of *response*, its cookies kept and its line logged as httpx does."""
+    """The reply of *response*, its cookies kept and its line logged as httpx does (the
+    caller releases it)."""
     raw_headers = tuple(response.raw_headers)
     names = {name.lower() for name, _ in raw_headers}
     if b"set-cookie" in names:
@@ -136,12 +137,7 @@ async def _read(
         _httpx_log.info(
             'HTTP Request: %s %s "%s %d %s"', "POST", way.url, "HTTP/1.1", response.status, phrase
         )
-    try:
-        with map_aiohttp_exceptions():
-            content = await response.read()
-    finally:
-        with map_aiohttp_exceptions():
-            await response.__aexit__(None, None, None)
+    content = await response.read()
     if b"content-encoding" in names:  # httpx decodes what aiohttp was told to leave alone
         content = httpx.Response(response.status, headers=raw_headers, content=content).content
     return AiohttpReply(response.status, content, raw_headers)

@@ -469,6 +469,56 @@ async def test_token_mode_stays_on_httpx() -> None:
     assert [request.url.path for request in sends] == [QUERY_PATH, TOKEN_PATH]
 
 
+class _BrokenFilter(logging.Filter):
+    """A log filter that raises, as a broken handler or filter of an operator's might."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        raise LookupError("a broken log filter")
+
+
+def stalls_first() -> Handler:
+    """A gateway whose first answer stops halfway through its body (the connection stays
+    open until the client closes it); it answers every later connection whole."""
+    first = True
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal first
+        if not first:
+            await answering(reply())(reader, writer)
+            return
+        first = False
+        await read_request(reader)
+        writer.write(reply()[:-10])
+        await writer.drain()
+        await reader.read()  # until the client gives up the connection
+        writer.close()
+
+    return handler
+
+
+async def test_a_failure_before_the_body_is_read_gives_the_connection_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Whatever raises between an answer's head and its body (here httpx's log line) leaves
+    no connection checked out, even one whose body is still on its way: the next call on a
+    pool of one gets a connection, while the error (and the response its traceback holds)
+    is still held."""
+    broken, httpx_log = _BrokenFilter(), logging.getLogger("httpx")
+    async with (
+        loopback_server(stalls_first()) as url,
+        new_http_client(max_connections=1) as http,
+    ):
+        client = gateway_client(url, http, on_aiohttp=True, timeout=1.0)
+        httpx_log.addFilter(broken)
+        try:
+            with caplog.at_level(logging.INFO, logger="httpx"), pytest.raises(LookupError) as err:
+                await client.query_qrcode_info(MID, QR)
+        finally:
+            httpx_log.removeFilter(broken)
+        info = await client.query_qrcode_info(MID, QR)
+    assert (info.mid, str(err.value)) == (SEED_REPLY["mid"], "a broken log filter")
+
+
 async def test_a_closed_client_fails_as_httpx_says() -> None:
     """After the process's client is closed, both paths raise httpx's own RuntimeError."""
     outcomes = []
