@@ -519,6 +519,33 @@ async def test_a_failure_before_the_body_is_read_gives_the_connection_back(
     assert (info.mid, str(err.value)) == (SEED_REPLY["mid"], "a broken log filter")
 
 
+async def test_after_a_call_the_httpx_client_is_as_httpx_leaves_it() -> None:
+    """After one lookup on either path, the process's httpx client is opened as its send()
+    leaves it: it cannot be entered any more, it closes, and then it refuses calls alike."""
+    seen = []
+    async with loopback_server(answering(reply())) as url:
+        for on_aiohttp in (False, True):
+            http = new_http_client()
+            client = gateway_client(url, http, on_aiohttp=on_aiohttp)
+            await client.query_qrcode_info(MID, QR)
+            with pytest.raises(RuntimeError) as entered:
+                async with http:
+                    pass
+            await http.aclose()
+            with pytest.raises(RuntimeError) as called:
+                await client.query_qrcode_info(MID, QR)
+            seen.append((str(entered.value), http.is_closed, str(called.value)))
+    assert (
+        seen[0]
+        == seen[1]
+        == (
+            "Cannot open a client instance more than once.",
+            True,
+            "Cannot send a request, as the client has been closed.",
+        )
+    )
+
+
 async def test_a_closed_client_fails_as_httpx_says() -> None:
     """After the process's client is closed, both paths raise httpx's own RuntimeError."""
     outcomes = []
