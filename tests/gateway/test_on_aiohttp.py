@@ -27,7 +27,7 @@ from bot.gateway.attempts import Attempts
 from bot.gateway.bills import BillRef
 from bot.gateway.client import QrCodeClient, create_client
 from bot.gateway.config import GatewayConfig
-from bot.gateway.errors import GatewayUnavailable
+from bot.gateway.errors import GatewayAuthError, GatewayUnavailable
 from bot.gateway.on_aiohttp import AiohttpReply
 from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
 from bot.gateway.transport import new_http_client
@@ -439,7 +439,8 @@ async def test_a_mounted_url_stays_on_httpx_and_the_others_go_on_aiohttp() -> No
     async with loopback_server(answering(reply())) as url:
         http = new_http_client(mounts={"http://sandbox.invalid": SandboxTransport()})
         sends = counting_sends(http)
-        with pytest.raises(Exception):  # noqa: B017, PT011  # the sandbox refuses our app id
+        # The sandbox answers: it knows only its own developer appId.
+        with pytest.raises(GatewayAuthError, match=r"HTTP 412, errCode 1001: .*unknown appId"):
             await gateway_client("http://sandbox.invalid", http, on_aiohttp=True).query_qrcode_info(
                 MID, QR
             )
