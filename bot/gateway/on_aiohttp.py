@@ -22,7 +22,10 @@ from httpx_aiohttp.transport import map_aiohttp_exceptions
 from bot.gateway.auth import BodySigAuth
 from bot.gateway.protocol import JSON_HEADERS
 
-# httpx's own request line, which an operator reads at INFO (docs/operations.md).
+# httpx writes its request line in its own send(), which this path never calls, so it is
+# written here, word for word, on httpx's logger: docs/operations.md shows it among a
+# lookup's lines ("Logs": `HTTP Request: POST … "HTTP/1.1 200 OK"`, logger httpx), with
+# the lookup's msgId, and an operator following a msgId expects it whichever path sent it.
 _httpx_log = logging.getLogger("httpx")
 
 
