@@ -117,17 +117,20 @@ class Admission:
             await self.fleet.closed()
 
     async def _take_slot(self, msg_id: str | None, wait: float | None) -> None:
+        """A slot: at once when one is free (no timer, no task), else after a bounded wait."""
+        if not self._slots.locked():
+            await self._slots.acquire()
+        else:
+            await self._wait_for_slot(msg_id, wait)
+        self.in_flight += 1
+
+    async def _wait_for_slot(self, msg_id: str | None, wait: float | None) -> None:
         """Wait for a slot, at most half the deadline (and *wait*); busy at once if the queue
         is hopeless (waves of max_in_flight ahead, each as long as recent calls, then ours)."""
+        waves = self.waiting // self.max_in_flight + 2  # those ahead, then ours
+        if waves * self._slot_seconds > self.timeout:
+            raise GatewayBusy(limit=self.max_in_flight, waited=0.0, msg_id=msg_id)
         bound = self.timeout / 2 if wait is None else min(wait, self.timeout / 2)
-        if self._slots.locked():
-            waves = self.waiting // self.max_in_flight + 2  # those ahead, then ours
-            if waves * self._slot_seconds > self.timeout:
-                raise GatewayBusy(limit=self.max_in_flight, waited=0.0, msg_id=msg_id)
-        if not self._slots.locked():  # a slot is free: taken at once, no timer, no task
-            await self._slots.acquire()
-            self.in_flight += 1
-            return
         self.waiting += 1
         try:
             await asyncio.wait_for(self._slots.acquire(), bound)
@@ -135,4 +138,3 @@ class Admission:
             raise GatewayBusy(limit=self.max_in_flight, waited=bound, msg_id=msg_id) from None
         finally:
             self.waiting -= 1
-        self.in_flight += 1

@@ -24,12 +24,12 @@ from bot.gateway.auth import KEEP_TOKEN, AccessTokenAuth, BodySigAuth
 from bot.gateway.bills import BillInfo, BillRef, BillsQueryRequest
 from bot.gateway.breaker import Breaker
 from bot.gateway.config import GatewayConfig
-from bot.gateway.direct import Direct, DirectReply
 from bot.gateway.errors import GatewayError
 from bot.gateway.ids import check_mid, check_qr_code_id
 from bot.gateway.interpret import Reply, ReplyT, interpret
 from bot.gateway.models import QrCodeInfo, QueryQrCodeInfoRequest
 from bot.gateway.network import describe_transport_error, gateway_origin
+from bot.gateway.on_aiohttp import AiohttpPath, AiohttpReply
 from bot.gateway.protocol import (
     BILLS_PATH,
     JSON_HEADERS,
@@ -68,7 +68,12 @@ class _BudgetSpent(Exception):
 
 
 class QrCodeClient:
-    """Looks up a QR code's static information. Safe to share across tasks."""
+    """Looks up a QR code's static information. Safe to share across tasks.
+
+    With *on_aiohttp* (the default), a body-signed call goes around httpx where httpx would
+    hand it to httpx-aiohttp's transport anyway (:mod:`bot.gateway.on_aiohttp`); False keeps
+    every call on httpx (tests and bench/gateway_call.py compare the two).
+    """
 
     def __init__(
         self,
@@ -82,6 +87,7 @@ class QrCodeClient:
         wall_clock: WallClock = utc_now,
         msg_id_factory: Callable[[], str] = new_msg_id,
         backoff: Backoff = DEFAULT_BACKOFF,
+        on_aiohttp: bool = True,
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
@@ -94,10 +100,9 @@ class QrCodeClient:
         self._wall_clock = wall_clock
         self._new_msg_id = msg_id_factory
         self._backoff = backoff
-        # Body-signed calls go around httpx where it would hand them to aiohttp anyway;
-        # tests and bench/gateway_call.py turn it off to compare.
-        self._direct = Direct(http, auth) if isinstance(auth, BodySigAuth) else None
-        self.direct = True
+        self._aiohttp_path = (
+            AiohttpPath(http, auth) if on_aiohttp and isinstance(auth, BodySigAuth) else None
+        )
 
     def __repr__(self) -> str:
         return f"QrCodeClient(base_url={self.base_url!r}, auth={self._auth!r})"
@@ -244,14 +249,14 @@ class QrCodeClient:
             reason = describe_transport_error(exc, origin=self.origin, timeout=attempt_timeout)
             raise Retryable(reason) from None
 
-    async def _send(self, call: _Call[ReplyT], seconds: float) -> httpx.Response | DirectReply:
-        """One POST of *call*, within *seconds*: around httpx where :mod:`bot.gateway.direct`
+    async def _send(self, call: _Call[ReplyT], seconds: float) -> httpx.Response | AiohttpReply:
+        """One POST of *call*, within *seconds*: around httpx where :mod:`bot.gateway.on_aiohttp`
         may take it."""
         url = self.base_url + call.path
-        direct = self._direct if self.direct else None
-        route = direct.route(url) if direct is not None else None
-        if direct is not None and route is not None:
-            return await direct.post(route, call.body, seconds=seconds)
+        path = self._aiohttp_path
+        way = path.way_for(url) if path is not None else None
+        if path is not None and way is not None:
+            return await path.post(way, call.body, seconds=seconds)
         return await self._http.post(
             url,
             content=call.body,
@@ -273,13 +278,14 @@ def create_client(
     breaker: Breaker | None = None,
     fleet_breaker: FleetBreaker | None = None,
     fleet_tokens: FleetTokens | None = None,
+    on_aiohttp: bool = True,
 ) -> QrCodeClient:
     """The client *config* describes, on the process's shared *http* client.
 
     *breaker* replaces the one the config describes (tests pass one with their clock).
     With replicas sharing a store, *fleet_breaker* and *fleet_tokens* make the breaker and
     the access token the fleet's (the wiring makes them; a gateway beside the default one
-    has its own).
+    has its own). *on_aiohttp* as :class:`QrCodeClient` takes it.
     """
     breaker = breaker or Breaker(
         failures=config.breaker_failures, cooldown=config.breaker_cooldown, wall_clock=wall_clock
@@ -297,6 +303,7 @@ def create_client(
         system_id=config.system_id,
         src_reserve=config.src_reserve,
         wall_clock=wall_clock,
+        on_aiohttp=on_aiohttp,
     )
 
 

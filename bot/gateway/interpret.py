@@ -17,8 +17,8 @@ ReplyT = TypeVar("ReplyT", bound=GatewayModel)
 
 
 class Reply(Protocol):
-    """What a reply is read from: an ``httpx.Response``, or the direct path's own reply
-    (:class:`bot.gateway.direct.DirectReply`), its body decoded as httpx decodes it."""
+    """What a reply is read from: an ``httpx.Response``, or the aiohttp path's own reply
+    (:class:`bot.gateway.on_aiohttp.AiohttpReply`), its body decoded as httpx decodes it."""
 
     @property
     def status_code(self) -> int: ...

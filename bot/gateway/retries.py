@@ -1,13 +1,4 @@
-"""Attempts with jittered exponential backoff (stamina), the first one without it.
-
-stamina's default instrumentation logs every scheduled retry at WARNING
-("stamina.retry_scheduled", no msgId, no reason): one more warning per retry of a
-lookup that will fail anyway. The client logs each failed attempt itself (INFO, with
-msgId and the real reason) and a failed lookup once, so the hook has nothing to add.
-The hooks are process-wide; this module is the project's only user of stamina.
-(Passing none also drops the Prometheus and structlog hooks stamina would add if
-those packages were installed: they are not.)
-"""
+"""Retrying a gateway call with jittered exponential backoff (stamina), inside its deadline."""
 
 from __future__ import annotations
 
@@ -19,6 +10,12 @@ import stamina
 
 from bot.gateway.attempts import Retryable
 
+# stamina's default hook logs every scheduled retry at WARNING ("stamina.retry_scheduled",
+# no msgId, no reason): one more warning per retry of a lookup that will fail anyway. The
+# client logs each failed attempt itself (INFO, with msgId and the real reason) and a failed
+# lookup once, so the hook has nothing to add. The hooks are process-wide; this module is
+# the project's only user of stamina. (Passing none also drops the Prometheus and structlog
+# hooks stamina would add if those packages were installed: they are not.)
 stamina.instrumentation.set_on_retry_hooks(())
 
 T = TypeVar("T")
@@ -36,8 +33,8 @@ class Backoff:
 DEFAULT_BACKOFF = Backoff()
 
 
-async def with_retries(attempt: Callable[[], Awaitable[T]], backoff: Backoff) -> T:
-    """*attempt* until it returns or raises something other than Retryable, waiting
+async def with_retries(call: Callable[[], Awaitable[T]], backoff: Backoff) -> T:
+    """*call* until it returns or raises something other than Retryable, waiting
     *backoff* between tries; the deadline around the call decides when to stop.
 
     The first attempt runs before any retry machinery exists: most answer at once, and
@@ -46,7 +43,7 @@ async def with_retries(attempt: Callable[[], Awaitable[T]], backoff: Backoff) ->
     are the ones stamina alone would have made (its test mode's count included).
     """
     try:
-        return await attempt()
+        return await call()
     except Retryable as failed:
         first: Retryable | None = failed
     retrying = stamina.retry_context(
@@ -57,10 +54,10 @@ async def with_retries(attempt: Callable[[], Awaitable[T]], backoff: Backoff) ->
         wait_max=backoff.maximum,
         wait_jitter=backoff.jitter,
     )
-    async for try_ in retrying:
-        with try_:
+    async for attempt in retrying:
+        with attempt:
             if first is not None:
                 again, first = first, None
                 raise again
-            return await attempt()
+            return await call()
     raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover

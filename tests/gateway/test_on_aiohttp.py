@@ -1,6 +1,6 @@
-"""The direct path (bot/gateway/direct.py) beside httpx's own, over real loopback sockets: the
-same bytes on the wire, the same outcome for every reply and failure, and taken only where
-httpx would have handed the call to httpx-aiohttp's transport."""
+"""The aiohttp path (bot/gateway/on_aiohttp.py) beside httpx's own, over real loopback
+sockets: the same bytes on the wire, the same outcome for every reply and failure, and taken
+only where httpx would have handed the call to httpx-aiohttp's transport."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ from bot.gateway.attempts import Attempts
 from bot.gateway.bills import BillRef
 from bot.gateway.client import QrCodeClient, create_client
 from bot.gateway.config import GatewayConfig
-from bot.gateway.direct import DirectReply
-from bot.gateway.errors import GatewayUnavailable
-from bot.gateway.protocol import QUERY_PATH
+from bot.gateway.errors import GatewayAuthError, GatewayUnavailable
+from bot.gateway.on_aiohttp import AiohttpReply
+from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
 from bot.gateway.transport import new_http_client
 from bot.sandbox.transport import SandboxTransport
 from tests.gateway.helpers import SEED_REPLY, Handler, NoSuchHost, loopback_server
@@ -65,14 +65,16 @@ def config(url: str, *, timeout: float = 3.0, auth: str = "body-sig") -> Gateway
 
 
 def gateway_client(
-    url: str, http: httpx.AsyncClient, *, direct: bool, timeout: float = 3.0
+    url: str, http: httpx.AsyncClient, *, on_aiohttp: bool, timeout: float = 3.0
 ) -> QrCodeClient:
     """A body-signed client on the fixed clock and nonce, so both paths sign alike."""
-    client = create_client(
-        config(url, timeout=timeout), http, wall_clock=lambda: FIXED_NOW, nonce=lambda: NONCE
+    return create_client(
+        config(url, timeout=timeout),
+        http,
+        wall_clock=lambda: FIXED_NOW,
+        nonce=lambda: NONCE,
+        on_aiohttp=on_aiohttp,
     )
-    client.direct = direct
-    return client
 
 
 def counting_sends(http: httpx.AsyncClient) -> list[httpx.Request]:
@@ -137,6 +139,19 @@ def answering(answer: bytes) -> Handler:
     return Recorder(answer, [])
 
 
+async def token_then_seed(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers a token request with a token, and every other request with the seed reply."""
+    token = {"errCode": "0000", "accessToken": "tok-1", "expiresIn": 3600}
+    try:
+        while True:
+            request = await read_request(reader)
+            asked_for_token = request.startswith(b"POST " + TOKEN_PATH.encode())
+            writer.write(reply(body=token if asked_for_token else SEED_REPLY))
+            await writer.drain()
+    except asyncio.IncompleteReadError:
+        writer.close()
+
+
 async def closes(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await read_request(reader)
     writer.close()
@@ -188,7 +203,7 @@ def summary(result: object) -> object:
 async def lookup(
     url: str,
     *,
-    direct: bool,
+    on_aiohttp: bool,
     budget: float = 3.0,
     bill: bool = False,
     http: Callable[[], httpx.AsyncClient] = new_http_client,
@@ -196,7 +211,7 @@ async def lookup(
     """One lookup (a QR code, or a bill) within *budget* s, on a fresh production client."""
     client_http = http()
     sends = counting_sends(client_http)
-    client = gateway_client(url, client_http, direct=direct, timeout=budget)
+    client = gateway_client(url, client_http, on_aiohttp=on_aiohttp, timeout=budget)
     attempts = Attempts(msg_id="pin-1")
     result: object
     try:
@@ -216,14 +231,14 @@ async def lookup(
 
 
 async def both_paths(url: str, **options: Any) -> Outcome:
-    """The lookup through httpx and directly, at once; they must agree. The direct one."""
-    through_httpx, direct = await asyncio.gather(
-        lookup(url, direct=False, **options), lookup(url, direct=True, **options)
+    """The lookup through httpx and on aiohttp, at once; they must agree. The aiohttp one."""
+    through_httpx, through_aiohttp = await asyncio.gather(
+        lookup(url, on_aiohttp=False, **options), lookup(url, on_aiohttp=True, **options)
     )
-    assert direct.httpx_sends == 0
+    assert through_aiohttp.httpx_sends == 0
     assert through_httpx.httpx_sends == through_httpx.count
-    assert direct == Outcome(**{**through_httpx.__dict__, "httpx_sends": 0})
-    return direct
+    assert through_aiohttp == Outcome(**{**through_httpx.__dict__, "httpx_sends": 0})
+    return through_aiohttp
 
 
 JSON = (("Content-Type", "application/json"),)
@@ -266,7 +281,7 @@ REPLIES = [
 
 @pytest.mark.parametrize(("answer", "kind"), REPLIES)
 async def test_every_reply_ends_alike_on_both_paths(answer: bytes | Handler, kind: str) -> None:
-    """Whatever the gateway answers, the direct path ends as httpx's does: the same model or
+    """Whatever the gateway answers, the aiohttp path ends as httpx's does: the same model or
     error, words, attempts, statuses and the reply kept for Raw reply."""
     async with loopback_server(answer if callable(answer) else answering(answer)) as url:
         outcome = await both_paths(url)
@@ -275,7 +290,7 @@ async def test_every_reply_ends_alike_on_both_paths(answer: bytes | Handler, kin
 
 @pytest.mark.parametrize("answer", [reply(body=BILL_REPLY), closes], ids=["paid", "closes"])
 async def test_a_bill_ends_alike_on_both_paths(answer: bytes | Handler) -> None:
-    """bills/query (a bounded call) takes the direct path too, and ends as through httpx."""
+    """bills/query (a bounded call) takes the aiohttp path too, and ends as through httpx."""
     async with loopback_server(answer if callable(answer) else answering(answer)) as url:
         await both_paths(url, bill=True)
 
@@ -319,7 +334,7 @@ async def test_tls_to_a_plain_server_ends_alike() -> None:
 async def test_a_hang_after_the_request_ends_alike() -> None:
     """No answer: the attempt's read timeout (1 s) as httpx-aiohttp maps it, then the deadline."""
     async with loopback_server(never_answers) as url:
-        outcome = await both_paths(url, budget=1.05)
+        outcome = await both_paths(url, budget=1.25)
     assert outcome.result == (
         "GatewayUnavailable",
         f"no answer from the gateway at {url} within 1 s",
@@ -329,7 +344,7 @@ async def test_a_hang_after_the_request_ends_alike() -> None:
 
 async def test_a_connection_that_never_opens_ends_alike(full_backlog_url: str) -> None:
     """No connection: the attempt's connect timeout (1 s), then the deadline."""
-    outcome = await both_paths(full_backlog_url, budget=1.05)
+    outcome = await both_paths(full_backlog_url, budget=1.25)
     assert outcome.result == (
         "GatewayUnavailable",
         f"no connection to the gateway at {full_backlog_url} within 1 s",
@@ -340,14 +355,16 @@ async def test_a_connection_that_never_opens_ends_alike(full_backlog_url: str) -
 # --- the bytes on the wire -----------------------------------------------------------------
 
 
-async def recorded(answer: bytes, *, direct: bool, bill: bool = False) -> tuple[list[bytes], int]:
+async def recorded(
+    answer: bytes, *, on_aiohttp: bool, bill: bool = False
+) -> tuple[list[bytes], int]:
     """What a gateway received of two lookups (the second on the kept-alive connection), and
     how many went through httpx's send()."""
     recorder = Recorder(answer, [])
     async with loopback_server(recorder) as url:
         http = new_http_client()
         sends = counting_sends(http)
-        client = gateway_client(url, http, direct=direct)
+        client = gateway_client(url, http, on_aiohttp=on_aiohttp)
         for msg_id in ("wire-1", "wire-2"):
             if bill:
                 await client.query_bill(BILL, msg_id=msg_id)
@@ -362,11 +379,11 @@ async def test_both_paths_put_the_same_bytes_on_the_wire(bill: bool) -> None:
     """Request line, every header (names as sent, values, order) and the body are the same
     bytes whichever path sent them: what the gateway (or a firewall in front) can see."""
     answer = reply(body=BILL_REPLY if bill else SEED_REPLY)
-    through_httpx, httpx_sends = await recorded(answer, direct=False, bill=bill)
-    direct, direct_sends = await recorded(answer, direct=True, bill=bill)
-    assert (httpx_sends, direct_sends) == (2, 0)
-    assert direct == through_httpx
-    head = direct[0].split(b"\r\n\r\n")[0].split(b"\r\n")
+    through_httpx, sends_off = await recorded(answer, on_aiohttp=False, bill=bill)
+    through_aiohttp, sends_on = await recorded(answer, on_aiohttp=True, bill=bill)
+    assert (sends_off, sends_on) == (2, 0)
+    assert through_aiohttp == through_httpx
+    head = through_aiohttp[0].split(b"\r\n\r\n")[0].split(b"\r\n")
     assert (
         head[0]
         == b"POST /v1/netpay/bills/" + (b"query" if bill else b"query-qrcode-info") + b" HTTP/1.1"
@@ -378,14 +395,14 @@ async def test_both_paths_put_the_same_bytes_on_the_wire(bill: bool) -> None:
 
 
 async def test_a_cookie_the_gateway_sets_goes_back_as_through_httpx() -> None:
-    """A Set-Cookie lands in httpx's jar from the direct path too; from then on httpx carries
+    """A Set-Cookie lands in httpx's jar from the aiohttp path too; from then on httpx carries
     the calls, so the next request sends the cookie exactly as httpx alone would."""
     answer = reply(headers=(*JSON, ("Set-Cookie", "route=b7; Path=/")))
-    through_httpx, httpx_sends = await recorded(answer, direct=False)
-    direct, direct_sends = await recorded(answer, direct=True)
-    assert (httpx_sends, direct_sends) == (2, 1)
-    assert direct == through_httpx
-    assert b"\r\ncookie: route=b7\r\n" in direct[1]
+    through_httpx, sends_off = await recorded(answer, on_aiohttp=False)
+    through_aiohttp, sends_on = await recorded(answer, on_aiohttp=True)
+    assert (sends_off, sends_on) == (2, 1)
+    assert through_aiohttp == through_httpx
+    assert b"\r\ncookie: route=b7\r\n" in through_aiohttp[1]
 
 
 # --- where httpx keeps the call -------------------------------------------------------------
@@ -397,7 +414,7 @@ async def test_a_test_transport_keeps_the_call_on_httpx() -> None:
         httpx.MockTransport(lambda request: httpx.Response(200, json=SEED_REPLY))
     )
     sends = counting_sends(http)
-    info = await gateway_client("https://gateway.test", http, direct=True).query_qrcode_info(
+    info = await gateway_client("https://gateway.test", http, on_aiohttp=True).query_qrcode_info(
         MID, QR
     )
     assert (info.mid, len(sends)) == (SEED_REPLY["mid"], 1)
@@ -409,23 +426,26 @@ async def test_respx_still_intercepts_the_production_client() -> None:
     sends = counting_sends(http)
     with respx.mock(using="httpx") as router:
         router.post("https://gateway.test" + QUERY_PATH).respond(json=SEED_REPLY)
-        await gateway_client("https://gateway.test", http, direct=True).query_qrcode_info(MID, QR)
+        await gateway_client("https://gateway.test", http, on_aiohttp=True).query_qrcode_info(
+            MID, QR
+        )
     assert len(sends) == 1
     await http.aclose()
 
 
-async def test_a_mounted_url_stays_on_httpx_and_the_others_go_direct() -> None:
+async def test_a_mounted_url_stays_on_httpx_and_the_others_go_on_aiohttp() -> None:
     """The in-process sandbox mounted beside a real gateway keeps its URL; the real one's go
     around httpx."""
     async with loopback_server(answering(reply())) as url:
         http = new_http_client(mounts={"http://sandbox.invalid": SandboxTransport()})
         sends = counting_sends(http)
-        with pytest.raises(Exception):  # noqa: B017, PT011  # the sandbox refuses our app id
-            await gateway_client("http://sandbox.invalid", http, direct=True).query_qrcode_info(
+        # The sandbox answers: it knows only its own developer appId.
+        with pytest.raises(GatewayAuthError, match=r"HTTP 412, errCode 1001: .*unknown appId"):
+            await gateway_client("http://sandbox.invalid", http, on_aiohttp=True).query_qrcode_info(
                 MID, QR
             )
         mounted = len(sends)
-        await gateway_client(url, http, direct=True).query_qrcode_info(MID, QR)
+        await gateway_client(url, http, on_aiohttp=True).query_qrcode_info(MID, QR)
         await http.aclose()
     assert (mounted, len(sends)) == (1, 1)
 
@@ -436,23 +456,104 @@ async def test_a_proxy_from_the_environment_keeps_the_call_on_httpx(
     """HTTP_PROXY mounts a proxying transport: httpx carries the call to it."""
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     async with loopback_server(answering(reply())) as url:
-        outcome = await lookup(url, direct=True)  # to the proxy, which refuses
+        outcome = await lookup(url, on_aiohttp=True)  # to the proxy, which refuses
     assert outcome.httpx_sends == outcome.count == 3
 
 
-def test_token_mode_has_no_direct_path() -> None:
-    """OPEN-ACCESS-TOKEN refreshes and retries inside httpx's auth flow: it stays there."""
-    client = create_client(config("https://gateway.test", auth="token"), new_http_client())
-    assert client._direct is None
+async def test_token_mode_stays_on_httpx() -> None:
+    """OPEN-ACCESS-TOKEN refreshes and retries inside httpx's auth flow: the token request and
+    the lookup both go through httpx's send(), on the production client."""
+    async with loopback_server(token_then_seed) as url, new_http_client() as http:
+        sends = counting_sends(http)
+        await create_client(config(url, auth="token"), http).query_qrcode_info(MID, QR)
+    # The lookup's send() asks for the token inside it, through httpx's send() too.
+    assert [request.url.path for request in sends] == [QUERY_PATH, TOKEN_PATH]
+
+
+class _BrokenFilter(logging.Filter):
+    """A log filter that raises, as a broken handler or filter of an operator's might."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        raise LookupError("a broken log filter")
+
+
+def stalls_first() -> Handler:
+    """A gateway whose first answer stops halfway through its body (the connection stays
+    open until the client closes it); it answers every later connection whole."""
+    first = True
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal first
+        if not first:
+            await answering(reply())(reader, writer)
+            return
+        first = False
+        await read_request(reader)
+        writer.write(reply()[:-10])
+        await writer.drain()
+        await reader.read()  # until the client gives up the connection
+        writer.close()
+
+    return handler
+
+
+async def test_a_failure_before_the_body_is_read_gives_the_connection_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Whatever raises between an answer's head and its body (here httpx's log line) leaves
+    no connection checked out, even one whose body is still on its way: the next call on a
+    pool of one gets a connection, while the error (and the response its traceback holds)
+    is still held."""
+    broken, httpx_log = _BrokenFilter(), logging.getLogger("httpx")
+    async with (
+        loopback_server(stalls_first()) as url,
+        new_http_client(max_connections=1) as http,
+    ):
+        client = gateway_client(url, http, on_aiohttp=True, timeout=1.0)
+        httpx_log.addFilter(broken)
+        try:
+            with caplog.at_level(logging.INFO, logger="httpx"), pytest.raises(LookupError) as err:
+                await client.query_qrcode_info(MID, QR)
+        finally:
+            httpx_log.removeFilter(broken)
+        info = await client.query_qrcode_info(MID, QR)
+    assert (info.mid, str(err.value)) == (SEED_REPLY["mid"], "a broken log filter")
+
+
+async def test_after_a_call_the_httpx_client_is_as_httpx_leaves_it() -> None:
+    """After one lookup on either path, the process's httpx client is opened as its send()
+    leaves it: it cannot be entered any more, it closes, and then it refuses calls alike."""
+    seen = []
+    async with loopback_server(answering(reply())) as url:
+        for on_aiohttp in (False, True):
+            http = new_http_client()
+            client = gateway_client(url, http, on_aiohttp=on_aiohttp)
+            await client.query_qrcode_info(MID, QR)
+            with pytest.raises(RuntimeError) as entered:
+                async with http:
+                    pass
+            await http.aclose()
+            with pytest.raises(RuntimeError) as called:
+                await client.query_qrcode_info(MID, QR)
+            seen.append((str(entered.value), http.is_closed, str(called.value)))
+    assert (
+        seen[0]
+        == seen[1]
+        == (
+            "Cannot open a client instance more than once.",
+            True,
+            "Cannot send a request, as the client has been closed.",
+        )
+    )
 
 
 async def test_a_closed_client_fails_as_httpx_says() -> None:
     """After the process's client is closed, both paths raise httpx's own RuntimeError."""
     outcomes = []
-    for direct in (False, True):
+    for on_aiohttp in (False, True):
         http = new_http_client()
         await http.aclose()
-        client = gateway_client("http://127.0.0.1:9", http, direct=direct)
+        client = gateway_client("http://127.0.0.1:9", http, on_aiohttp=on_aiohttp)
         with pytest.raises(RuntimeError) as caught:
             await client.query_qrcode_info(MID, QR)
         outcomes.append(str(caught.value))
@@ -463,14 +564,14 @@ async def test_a_closed_client_fails_as_httpx_says() -> None:
 
 
 async def test_httpx_request_line_is_logged_alike(caplog: pytest.LogCaptureFixture) -> None:
-    """The INFO line httpx writes for each request (docs/operations.md) comes from the direct
+    """The INFO line httpx writes for each request (docs/operations.md) comes from the aiohttp
     path too, word for word."""
     lines = []
     async with loopback_server(answering(reply(503, b"busy"))) as url:
-        for direct in (False, True):
+        for on_aiohttp in (False, True):
             caplog.clear()
             with caplog.at_level(logging.INFO, logger="httpx"):
-                await lookup(url, direct=direct)
+                await lookup(url, on_aiohttp=on_aiohttp)
             lines.append([r.getMessage() for r in caplog.records if r.name == "httpx"])
     assert lines[0] == lines[1]
     assert lines[1][0] == f'HTTP Request: POST {url}{QUERY_PATH} "HTTP/1.1 503 Whatever"'
@@ -480,15 +581,22 @@ async def test_the_key_and_signature_show_nowhere(
     caplog: pytest.LogCaptureFixture, refusing_url: str
 ) -> None:
     """Neither the app key nor the Authorization header appears in a repr, an error or a log
-    line of the direct path."""
+    line of the aiohttp path."""
     caplog.set_level(logging.DEBUG)
-    async with loopback_server(answering(reply(503, b"busy"))) as url:
-        client = gateway_client(url, new_http_client(), direct=True)
-        answered = await lookup(url, direct=True)
-    refused = await lookup(refusing_url, direct=True)
-    reply_repr = repr(DirectReply(200, b"{}", ((b"Content-Type", b"application/json"),)))
+    async with loopback_server(answering(reply(503, b"busy"))) as url, new_http_client() as http:
+        client = gateway_client(url, http, on_aiohttp=True)
+        answered = await lookup(url, on_aiohttp=True)
+    refused = await lookup(refusing_url, on_aiohttp=True)
+    reply_repr = repr(AiohttpReply(200, b"{}", ((b"Content-Type", b"application/json"),)))
     seen = " ".join(
-        [caplog.text, repr(client), repr(client._direct), reply_repr, str(answered), str(refused)]
+        [
+            caplog.text,
+            repr(client),
+            repr(client._aiohttp_path),
+            reply_repr,
+            str(answered),
+            str(refused),
+        ]
     )
     assert APP_KEY not in seen
     assert "OPEN-BODY-SIG" not in seen
