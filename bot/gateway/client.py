@@ -248,6 +248,10 @@ class QrCodeClient:
         except httpx.TransportError as exc:
             reason = describe_transport_error(exc, origin=self.origin, timeout=attempt_timeout)
             raise Retryable(reason) from None
+        except httpx.DecodingError:  # a Content-Encoding its body does not keep to
+            raise Retryable(
+                f"the gateway at {self.origin} sent a reply that cannot be decoded"
+            ) from None
 
     async def _send(self, call: _Call[ReplyT], seconds: float) -> httpx.Response | AiohttpReply:
         """One POST of *call*, within *seconds*: around httpx where :mod:`bot.gateway.on_aiohttp`

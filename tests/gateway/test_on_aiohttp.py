@@ -258,7 +258,7 @@ REPLIES = [
     pytest.param(reply(), "QrCodeInfo", id="success"),
     pytest.param(CHUNKED, "QrCodeInfo", id="chunked"),
     pytest.param(reply(body=SEED_GZIP, headers=GZIP), "QrCodeInfo", id="gzip"),
-    pytest.param(reply(body=b"not gzip", headers=GZIP), "DecodingError", id="broken-gzip"),
+    pytest.param(reply(body=b"not gzip", headers=GZIP), "GatewayUnavailable", id="broken-gzip"),
     pytest.param(
         reply(body={"errCode": "NO_BILL", "errMsg": "无"}), "GatewayRejected", id="no-bill"
     ),
@@ -601,3 +601,14 @@ async def test_the_key_and_signature_show_nowhere(
     assert APP_KEY not in seen
     assert "OPEN-BODY-SIG" not in seen
     assert "Signature" not in seen
+
+
+async def test_a_reply_whose_encoding_is_broken_is_a_failed_attempt_in_one_line() -> None:
+    """Content-Encoding gzip over bytes that are not: retried, then the gateway unavailable,
+    said in words, never an unexpected error (on either path: both_paths compares them)."""
+    answer = answering(reply(body=b"not gzip", headers=GZIP))
+    async with loopback_server(answer) as url:
+        outcome = await both_paths(url)
+    assert outcome.result[0] == "GatewayUnavailable"  # type: ignore[index]
+    assert "sent a reply that cannot be decoded" in str(outcome.result)
+    assert outcome.count > 1
