@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Literal
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -88,10 +88,9 @@ async def report_unexpected(
     return reference
 
 
-@asynccontextmanager
-async def unexpected_errors_reported(
+def unexpected_errors_reported(
     respond: AsyncRespond | None, tr: Callable[[], Translator]
-) -> AsyncIterator[None]:
+) -> ErrorsReported:
     """Wrap a listener's work after its ack: anything unexpected is reported, never raised.
 
     Bolt's own error path has a race: when a listener raises within its 10 ms
@@ -99,7 +98,29 @@ async def unexpected_errors_reported(
     the 3 seconds and answers Slack 404. Keeping exceptions inside the listener
     keeps the ack, and the user still gets the apology with a reference.
     """
-    try:
-        yield
-    except Exception as exc:  # noqa: BLE001  # the one place that must catch everything
-        await report_unexpected(exc, respond, tr)
+    return ErrorsReported(respond, tr)
+
+
+class ErrorsReported:
+    """:func:`unexpected_errors_reported`'s block. A class, not a generator: each of a
+    burst's lookups holds one for its whole life."""
+
+    __slots__ = ("_respond", "_tr")
+
+    def __init__(self, respond: AsyncRespond | None, tr: Callable[[], Translator]) -> None:
+        self._respond = respond
+        self._tr = tr
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if not isinstance(error, Exception):  # none, or a cancellation: on its way
+            return False
+        await report_unexpected(error, self._respond, self._tr)  # the one place for them all
+        return True

@@ -3,6 +3,7 @@ a failure returned and said, never raised; anything unexpected apologised for on
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -86,3 +87,19 @@ async def test_a_listeners_work_never_raises_what_went_wrong(sink: ResponseSink)
     async with unexpected_errors_reported(AsyncRespond(response_url=sink.url()), lambda: ENGLISH):
         raise RuntimeError("in the work")
     assert "something went wrong" in str((await sink.next(WAIT)).payload)
+
+
+async def test_a_cancellation_is_not_reported_but_goes_on_its_way(sink: ResponseSink) -> None:
+    """A stop cancelling the work is not an error to apologise for."""
+    with pytest.raises(asyncio.CancelledError):
+        async with unexpected_errors_reported(
+            AsyncRespond(response_url=sink.url()), lambda: ENGLISH
+        ):
+            raise asyncio.CancelledError
+    assert sink.count == 0
+
+
+async def test_work_that_ends_well_is_not_reported(sink: ResponseSink) -> None:
+    async with unexpected_errors_reported(AsyncRespond(response_url=sink.url()), lambda: ENGLISH):
+        pass
+    assert sink.count == 0
