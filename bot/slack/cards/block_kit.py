@@ -59,6 +59,7 @@ def actions(block_id: str, elements: list[Json]) -> Json:
 
 
 def divider() -> Json:
+    """A line between blocks (it has no other field)."""
     return {"type": "divider"}
 
 

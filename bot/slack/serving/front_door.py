@@ -41,7 +41,6 @@ if TYPE_CHECKING:  # loaded by Socket Mode only (serving/socket_mode.py), never 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-
 BODY_SECONDS = 10.0
 
 
@@ -128,7 +127,8 @@ class FrontDoor:
             return web.Response(status=200)
         if self._express is not None and self._express.takes(bolt_request):
             self._express.start(bolt_request)
-            response = await to_aiohttp_response(BoltResponse(status=200, body=""))  # ack()
+            # Bolt does not run, so this is the ack: what a listener's bare ack() makes.
+            response = await to_aiohttp_response(BoltResponse(status=200, body=""))
         else:
             response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
         self._acked(started)

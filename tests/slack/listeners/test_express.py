@@ -195,6 +195,8 @@ async def test_the_client_is_the_one_bolt_builds_for_the_request(
 
 
 def _request(body: str, *, mode: str = "http") -> AsyncBoltRequest:
+    """*body* as the front door hands it on (Bolt reads a text body only in HTTP mode, so
+    the mode is set after reading, as the front door's own _admit does)."""
     request = AsyncBoltRequest(body=body, mode="http")
     request.mode = mode
     return request
@@ -265,5 +267,5 @@ async def test_an_unexpected_error_is_apologised_for_with_a_reference(
     slack.express.start(_request(slash_command_body(SEED_TEXT, response_url=sink.url())))
     payload = (await sink.next(WAIT)).payload
     assert re.search(r"err-[0-9a-f]{12}", json.dumps(payload))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the apology's task has posted; let its own end run
     assert await services.inflight.drain(WAIT)
