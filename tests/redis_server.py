@@ -25,8 +25,9 @@ NO_REDIS = (
 class RedisServer:
     """One redis-server process; :meth:`stop` and :meth:`start` to lose it and get it back."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *options: str) -> None:
         self.directory = directory
+        self.options = options  # more of redis-server's own, e.g. ("--timeout", "1")
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
@@ -45,6 +46,7 @@ class RedisServer:
                 "--save", "",
                 "--appendonly", "no",
                 "--protected-mode", "no",
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -68,8 +70,8 @@ class RedisServer:
 
 
 @contextmanager
-def redis_server(directory: Path) -> Iterator[RedisServer]:
-    server = RedisServer(directory)
+def redis_server(directory: Path, *options: str) -> Iterator[RedisServer]:
+    server = RedisServer(directory, *options)
     server.start()
     try:
         yield server

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from bot.fleet_state import LOST, Lost
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
 
 log = logging.getLogger(__name__)
 
@@ -50,25 +50,12 @@ class FleetStore:
     ) -> None:
         self.prefix = prefix
         self.call_seconds = call_seconds
-        # A bounded pool that makes a call wait for a connection (within the call's own
-        # timeout) rather than fail: a burst must not read as "Redis lost". No retries: a
-        # script retried after a lost reply could take from a limit twice.
         # redis-py is imported here, not at the top: about 10 MB of RSS, and a process
         # without QRINFO_REDIS_URL never builds a FleetStore.
-        from redis.asyncio import BlockingConnectionPool, Redis  # noqa: PLC0415
-        from redis.backoff import NoBackoff  # noqa: PLC0415
+        from redis.asyncio import Redis  # noqa: PLC0415
         from redis.exceptions import RedisError  # noqa: PLC0415
-        from redis.retry import Retry  # noqa: PLC0415
 
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=MAX_CONNECTIONS,
-            timeout=None,
-            socket_timeout=call_seconds,
-            socket_connect_timeout=call_seconds,
-            retry=Retry(NoBackoff(), 0),
-            decode_responses=True,
-        )
+        pool = _connection_pool(url, call_seconds)
         self.redis: Redis = Redis(connection_pool=pool)
         self._failures: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
         self._failures_or_closed = (*self._failures, RuntimeError)  # see closed_under_us
@@ -165,6 +152,30 @@ def _why(exc: BaseException) -> str:
         return "no answer in time"
     text = str(exc).strip() or type(exc).__name__
     return text[:200]
+
+
+def _connection_pool(url: str, call_seconds: float) -> BlockingConnectionPool:
+    """A bounded pool that makes a call wait for a connection (within the call's own
+    timeout) rather than fail: a burst must not read as "Redis lost". No retries: a
+    script retried after a lost reply could take from a limit twice."""
+    from redis.asyncio import BlockingConnectionPool  # noqa: PLC0415
+    from redis.backoff import NoBackoff  # noqa: PLC0415
+    from redis.maint_notifications import MaintNotificationsConfig  # noqa: PLC0415
+    from redis.retry import Retry  # noqa: PLC0415
+
+    return BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=None,
+        socket_timeout=call_seconds,
+        socket_connect_timeout=call_seconds,
+        retry=Retry(NoBackoff(), 0),
+        decode_responses=True,
+        # redis-py 8's default ("auto") also skips the check that a pooled connection is
+        # still open, so a healthy Redis read as lost after its idle timeout (or a NAT's)
+        # closed pooled connections; a single server sends no maintenance notices anyway.
+        maint_notifications_config=MaintNotificationsConfig(enabled=False),
+    )
 
 
 def closed_under_us(exc: RuntimeError) -> bool:

@@ -4,7 +4,9 @@ in log lines without its password."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -12,6 +14,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.fleet_state import LOST
 from bot.store.redis import RETRY_SECONDS, FleetStore, RedisUnreachable
+from tests.redis_server import redis_server
 from tests.store.helpers import Ticker, refusing_redis_url
 
 
@@ -173,3 +176,21 @@ async def test_a_transport_closed_under_redis_py_is_redis_lost_not_an_error(
     with pytest.raises(RuntimeError, match="a bug of ours"):
         await store.run("reading", buggy)
     await store.aclose()
+
+
+async def test_connections_redis_closed_while_idle_are_not_redis_lost(tmp_path: Path) -> None:
+    """A Redis (or a NAT) that closes idle connections: the pool opens new ones, and the
+    replica never reads a healthy Redis as lost."""
+    with redis_server(tmp_path, "--timeout", "1") as server:
+        store = FleetStore(server.url)
+
+        async def ping(redis: Redis) -> bool:
+            return bool(await redis.ping())
+
+        assert all(await asyncio.gather(*(store.run("warming", ping) for _ in range(10))))
+        await asyncio.sleep(2.5)  # past the server's idle timeout: it closed them all
+        answers = await asyncio.gather(*(store.run("after a quiet spell", ping) for _ in range(10)))
+        assert answers == [True] * 10
+        assert not store.degraded
+        assert store.losses == 0
+        await store.aclose()

@@ -119,7 +119,8 @@ def _log_request(
 def _log_response(client: AsyncWebClient, status: int, headers: Any, data: Any) -> None:
     """slack_sdk's line after a Web API call, word for word."""
     if client.logger.isEnabledFor(logging.DEBUG):
-        said = f"status: {status}, headers: {dict(headers)}, body: {data}"
+        body = data if isinstance(data, dict | str) else "(binary)"
+        said = f"status: {status}, headers: {dict(headers)}, body: {body}"
         client.logger.debug(f"Received the following response - {said}")
 
 
