@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import re
@@ -379,7 +378,6 @@ async def run_app(
             "app_rss_after_each_round_mb": settled,
             "replies_lost_in_later_rounds": lost_later,
             "app_cpu_ms_per_command": round(app_cpu * 1000 / args.n, 2),
-            "app_threads_cpu_s": thread_cpu(apps[0].pid),
             "sandbox_cpu_ms_per_command": round(sandbox_cpu * 1000 / args.n, 2),
             "driver_cpu_ms_per_command": round(driver_cpu * 1000 / args.n, 2),
             "app_alive": all(a.poll() is None for a in apps),
@@ -419,16 +417,6 @@ def sampled(pid: int, out: Path | None) -> Iterator[_Sampler]:
         yield sampler
     finally:
         sampler.close()
-
-
-def thread_cpu(pid: int) -> list[float]:
-    """Each thread's user + system CPU so far (s), the busiest first."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError):
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            found.append((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
-    return sorted(found, reverse=True)
 
 
 def apps_cpu(apps: list[subprocess.Popen[bytes]]) -> float:

@@ -24,9 +24,12 @@ class InFlight:
 
     def add(self, task: asyncio.Task[Any]) -> None:
         """Track *task* from now until it is done (work started before it runs)."""
+        self._started(task)
+        task.add_done_callback(self._done)
+
+    def _started(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
         self._idle.clear()
-        task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -58,8 +61,7 @@ class Tracked:
     async def __aenter__(self) -> None:
         self._task = asyncio.current_task()
         if self._task is not None:
-            self._inflight._tasks.add(self._task)
-            self._inflight._idle.clear()
+            self._inflight._started(self._task)
 
     async def __aexit__(
         self,

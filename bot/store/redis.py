@@ -58,7 +58,6 @@ class FleetStore:
         pool = _connection_pool(url, call_seconds)
         self.redis: Redis = Redis(connection_pool=pool)
         self._failures: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
-        self._failures_or_closed = (*self._failures, RuntimeError)  # see closed_under_us
         self._where = _where(url)
         self._clock = clock
         self._lost_at: float | None = None  # when it was lost; None while it works
@@ -81,8 +80,10 @@ class FleetStore:
         try:
             async with asyncio.timeout(self.call_seconds * 4):
                 await self.redis.ping()
-        except self._failures_or_closed as exc:
-            if isinstance(exc, RuntimeError) and not closed_under_us(exc):
+        except self._failures as exc:
+            raise RedisUnreachable(f"no answer from Redis at {self._where} ({_why(exc)})") from None
+        except RuntimeError as exc:
+            if not closed_under_us(exc):
                 raise
             raise RedisUnreachable(f"no answer from Redis at {self._where} ({_why(exc)})") from None
 

@@ -97,29 +97,9 @@ class AppFactory:
     def __call__(self, gateway: Any = None, **values: Any) -> AsyncApp:
         return self.build(gateway, **values)[0]
 
-    def build(
-        self,
-        gateway: Any = None,
-        *,
-        audit: Path | None = None,
-        breaker: Breaker | None = None,
-        wall_clock: Callable[[], datetime] = utc_now,
-        readers: Readers | None = None,
-        http: httpx.AsyncClient | None = None,
-        **values: Any,
-    ) -> tuple[AsyncApp, Services]:
-        """The app and its services; *audit* a file to audit to, *breaker* one with a test clock
-        (the default gateway's), *http* the gateways' client (else the test's sandbox, for
-        every URL)."""
-        slack, services = self.slack_app(
-            gateway,
-            audit=audit,
-            breaker=breaker,
-            wall_clock=wall_clock,
-            readers=readers,
-            http=http,
-            **values,
-        )
+    def build(self, gateway: Any = None, **options: Any) -> tuple[AsyncApp, Services]:
+        """The Bolt app and its services (the options of :meth:`slack_app`)."""
+        slack, services = self.slack_app(gateway, **options)
         return slack.bolt, services
 
     def slack_app(
@@ -133,7 +113,9 @@ class AppFactory:
         http: httpx.AsyncClient | None = None,
         **values: Any,
     ) -> tuple[SlackApp, Services]:
-        """As :meth:`build`, with the express path beside the app (what ``serve`` runs)."""
+        """The app with its express path beside it (what ``serve`` runs), and its services;
+        *audit* a file to audit to, *breaker* one with a test clock (the default gateway's),
+        *http* the gateways' client (else the test's sandbox, for every URL)."""
         values = {
             "slack_signing_secret": SIGNING_SECRET,
             "slack_api_url": self._slack_api.url,
@@ -208,6 +190,14 @@ async def served(
         await server.stop(_ok)
 
 
+def admitted(body: str, *, mode: str = "http") -> AsyncBoltRequest:
+    """*body* as the front door hands it on: read into a dict first (Bolt takes a dict body
+    only in Socket Mode, so the mode is set after, as the front door's _admit does)."""
+    request = AsyncBoltRequest(body=dict(parse_qsl(body)), mode="socket_mode")
+    request.mode = mode
+    return request
+
+
 # The express path beside each app AppFactory built: what `serve` runs for /qrinfo.
 EXPRESS: weakref.WeakKeyDictionary[AsyncApp, Express] = weakref.WeakKeyDictionary()
 
@@ -221,9 +211,7 @@ async def run_command(app: AsyncApp, text: str, sink: ResponseSink) -> BoltRespo
     express = EXPRESS.get(app)
     if express is None:
         return await app.async_dispatch(signed_request(body, SIGNING_SECRET))
-    # Read as the front door reads it (Bolt reads a dict body only in Socket Mode).
-    request = AsyncBoltRequest(body=dict(parse_qsl(body)), mode="socket_mode")
-    request.mode = "http"
+    request = admitted(body)
     assert express.takes(request)  # a test helper's own precondition
     express.start(request)
     return BoltResponse(status=200, body="")

@@ -29,6 +29,7 @@ from tests.slack.helpers import (
     TEST_AUTHORIZATION,
     WAIT,
     AppFactory,
+    admitted,
     served,
     sign,
 )
@@ -166,7 +167,7 @@ async def test_the_first_listener_bolt_would_run_for_qrinfo_is_the_command(
     assert not matching[0].auto_acknowledgement
 
 
-async def test_the_client_is_the_one_bolt_builds_for_the_request(
+async def test_the_client_is_the_one_bolt_builds_for_theadmitted(
     make_app: AppFactory, sink: ResponseSink
 ) -> None:
     """Field by field, the client Bolt's AsyncApp._init_context builds for a request, with the
@@ -194,14 +195,6 @@ async def test_the_client_is_the_one_bolt_builds_for_the_request(
     assert handlers == [(type(h), vars(h)) for h in bolts.retry_handlers]
 
 
-def _request(body: str, *, mode: str = "http") -> AsyncBoltRequest:
-    """*body* as the front door hands it on (Bolt reads a text body only in HTTP mode, so
-    the mode is set after reading, as the front door's own _admit does)."""
-    request = AsyncBoltRequest(body=body, mode="http")
-    request.mode = mode
-    return request
-
-
 @pytest.mark.parametrize(
     ("body", "mode", "taken"),
     [
@@ -222,7 +215,7 @@ async def test_express_takes_only_a_qrinfo_command_over_http(
     make_app: AppFactory, body: str, mode: str, taken: bool
 ) -> None:
     slack, _ = make_app.slack_app()
-    assert slack.express.takes(_request(body, mode=mode)) is taken
+    assert slack.express.takes(admitted(body, mode=mode)) is taken
 
 
 async def test_the_work_is_tracked_before_the_ack_returns(
@@ -231,7 +224,7 @@ async def test_the_work_is_tracked_before_the_ack_returns(
     """A stop that begins right after the ack waits for this lookup: it is in flight before
     the loop has run a step of it."""
     slack, services = make_app.slack_app()
-    task = slack.express.start(_request(slash_command_body(SEED_TEXT, response_url=sink.url())))
+    task = slack.express.start(admitted(slash_command_body(SEED_TEXT, response_url=sink.url())))
     assert len(services.inflight) == 1
     assert not task.done()
     assert await services.inflight.drain(WAIT)
@@ -244,7 +237,7 @@ async def test_the_lookup_lets_go_of_the_request_once_started(
     """The lookup keeps the request's context and body, not the request with its headers and
     raw text: under a burst a thousand lookups are in flight at once."""
     slack, services = make_app.slack_app()
-    request = _request(slash_command_body(SEED_TEXT, response_url=sink.url()))
+    request = admitted(slash_command_body(SEED_TEXT, response_url=sink.url()))
     task = slack.express.start(request)
     request_held = weakref.ref(request)
     del request
@@ -264,7 +257,7 @@ async def test_an_unexpected_error_is_apologised_for_with_a_reference(
         raise RuntimeError("boom")
 
     monkeypatch.setattr("bot.slack.listeners.commands.after_ack", broken)
-    slack.express.start(_request(slash_command_body(SEED_TEXT, response_url=sink.url())))
+    slack.express.start(admitted(slash_command_body(SEED_TEXT, response_url=sink.url())))
     payload = (await sink.next(WAIT)).payload
     assert re.search(r"err-[0-9a-f]{12}", json.dumps(payload))
     await asyncio.sleep(0)  # the apology's task has posted; let its own end run
