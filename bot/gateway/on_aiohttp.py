@@ -13,14 +13,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import aiohttp
 import httpx
 from httpx._client import ClientState  # the state httpx's own send() moves; no public name
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 from httpx_aiohttp.transport import map_aiohttp_exceptions
+from yarl import URL
 
 from bot.gateway.auth import BodySigAuth
 from bot.gateway.protocol import JSON_HEADERS
+from bot.http1 import Answer, Http1, Limits, request_bytes
 
 # httpx writes its request line in its own send(), which this path never calls, so it is
 # written here, word for word, on httpx's logger: docs/operations.md shows it among a
@@ -52,11 +53,24 @@ class _Way:
     url: httpx.URL
     url_text: str
     headers: tuple[tuple[str, str], ...] = field(repr=False)
+    # As aiohttp writes the request: its line, the headers before the body's length and
+    # the signature, the headers after them.
+    target: URL = field(repr=False)
+    line: str = field(repr=False)
+    before: tuple[tuple[str, str], ...] = field(repr=False)
+    after: tuple[tuple[str, str], ...] = field(repr=False)
 
     @classmethod
     def of(cls, http: httpx.AsyncClient, url: str) -> _Way:
         request = http.build_request("POST", url, content=b"{}", headers=JSON_HEADERS)
-        return cls(request.url, str(request.url), tuple(request.headers.items()))
+        headers = [(k, v) for k, v in request.headers.items() if k != "authorization"]
+        at = next(i for i, (k, _) in enumerate(headers) if k == "content-length")
+        target = URL(str(request.url), encoded=True)
+        line = f"POST {target.raw_path_qs} HTTP/1.1"
+        return cls(
+            request.url, str(request.url), tuple(request.headers.items()),
+            target, line, tuple(headers[:at]), tuple(headers[at + 1 :]),
+        )  # fmt: skip
 
 
 class AiohttpPath:
@@ -73,7 +87,7 @@ class AiohttpPath:
     def way_for(self, url: str) -> _Way | None:
         """The way to *url* around httpx, or None when httpx must carry the call."""
         http = self._http
-        if not isinstance(http, HttpxAiohttpClient) or http.is_closed:
+        if not isinstance(http, HttpxAiohttpClient) or http.is_closed or _http1(http) is None:
             return None
         # A cookie the gateway set goes back only through httpx, which adds it (its jar is
         # read at each request); hooks see httpx's objects.
@@ -92,55 +106,43 @@ class AiohttpPath:
         would (the same class, message and chain) for whatever goes wrong on the way."""
         http = self._http
         assert isinstance(http, HttpxAiohttpClient)  # noqa: S101  # way_for() checked it
-        transport = http._transport
-        assert isinstance(transport, AiohttpTransport)  # noqa: S101  # way_for() checked it
         http._state = ClientState.OPENED  # as httpx's send() marks it
-        session = transport.client
-        if not isinstance(session, aiohttp.ClientSession):
-            session = transport.client = transport.get_client()  # as its first request does
-        headers = dict(way.headers)
-        headers["content-length"] = str(len(body))
-        headers["authorization"] = self._auth.header(body)
+        signed = (("content-length", str(len(body))), ("authorization", self._auth.header(body)))
+        request = request_bytes(way.line, (*way.before, *signed, *way.after), body)
+        http1 = _http1(http)
+        assert http1 is not None  # noqa: S101  # way_for() checked it
         with map_aiohttp_exceptions():
-            async with session.request(
-                "POST",
-                way.url_text,
-                headers=headers,
-                data=body,
-                allow_redirects=False,
-                auto_decompress=False,
-                compress=False,
-                # httpx's Timeout(seconds) as httpx-aiohttp maps it.
-                timeout=aiohttp.ClientTimeout(
-                    sock_connect=seconds, sock_read=seconds, connect=seconds
-                ),
-            ) as response:  # released however _read ends: no connection stays checked out
-                return await _read(http, way, response)
+            # httpx's Timeout(seconds) as httpx-aiohttp maps it (no limit on the whole).
+            answer = await http1.exchange(
+                way.target, request, Limits(connect=seconds, read=seconds)
+            )
+        return _reply(http, way, answer)
 
 
-async def _read(
-    http: httpx.AsyncClient, way: _Way, response: aiohttp.ClientResponse
-) -> AiohttpReply:
-    """The reply of *response*, its cookies kept and its line logged as httpx does (the
-    caller releases it)."""
-    raw_headers = tuple(response.raw_headers)
+def _http1(http: httpx.AsyncClient) -> Http1 | None:
+    """The kept-alive connections of the process's client (bot/gateway/transport.py)."""
+    http1 = getattr(http, "http1", None)
+    return http1 if isinstance(http1, Http1) else None
+
+
+def _reply(http: httpx.AsyncClient, way: _Way, answer: Answer) -> AiohttpReply:
+    """The reply, its cookies kept and its line logged as httpx does."""
+    status, reason, raw_headers, content = (
+        answer.status, answer.reason, answer.raw_headers, answer.body
+    )  # fmt: skip
     names = {name.lower() for name, _ in raw_headers}
     if b"set-cookie" in names:
         request = httpx.Request("POST", way.url, headers=list(way.headers))
-        http.cookies.extract_cookies(
-            httpx.Response(response.status, headers=raw_headers, request=request)
-        )
+        http.cookies.extract_cookies(httpx.Response(status, headers=raw_headers, request=request))
     if _httpx_log.isEnabledFor(logging.INFO):
-        reason = response.reason.encode() if response.reason else None
         phrase = (
-            reason.decode("ascii", errors="ignore")
-            if reason is not None
-            else httpx.codes.get_reason_phrase(response.status)
+            reason.encode().decode("ascii", errors="ignore")
+            if reason
+            else httpx.codes.get_reason_phrase(status)
         )
         _httpx_log.info(
-            'HTTP Request: %s %s "%s %d %s"', "POST", way.url, "HTTP/1.1", response.status, phrase
+            'HTTP Request: %s %s "%s %d %s"', "POST", way.url, "HTTP/1.1", status, phrase
         )
-    content = await response.read()
     if b"content-encoding" in names:  # httpx decodes what aiohttp was told to leave alone
-        content = httpx.Response(response.status, headers=raw_headers, content=content).content
-    return AiohttpReply(response.status, content, raw_headers)
+        content = httpx.Response(status, headers=raw_headers, content=content).content
+    return AiohttpReply(status, content, raw_headers)

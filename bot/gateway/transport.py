@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
-from httpx_aiohttp import HttpxAiohttpClient
+from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
+from bot.http1 import Http1
 from bot.version import version
 
 # The installed version, so the provider's logs say which release asked ("(not installed)"
@@ -35,7 +37,26 @@ class _FreedAtOnce(httpx.AsyncClient):
 
 
 class _AiohttpFreedAtOnce(_FreedAtOnce, HttpxAiohttpClient):
-    """httpx on aiohttp (production), its responses freed at once."""
+    """httpx on aiohttp (production), its responses freed at once, with kept-alive
+    connections of its own (:attr:`http1`, as many) for the calls that go around httpx
+    (bot/gateway/on_aiohttp.py)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # As httpx-aiohttp's transport sets up its session: its limit, keep-alive and TLS
+        # (httpx's: certifi's roots, SSL_CERT_FILE and the like).
+        transport = self._transport
+        assert isinstance(transport, AiohttpTransport)  # noqa: S101  # HttpxAiohttpClient's
+        expiry = transport.limits.keepalive_expiry
+        self.http1 = Http1(
+            limit=transport.limits.max_connections or 100,
+            keepalive=math.inf if expiry is None else expiry,
+            tls=transport.ssl_context,
+        )
+
+    async def aclose(self) -> None:
+        await self.http1.aclose()
+        await super().aclose()
 
 
 def new_http_client(

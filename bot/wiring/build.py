@@ -9,6 +9,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 import httpx
@@ -242,7 +243,12 @@ def build_slack_app(
     """
     secret = settings.slack.signing_secret
     if readers is None:
-        readers = Readers(settings.logging.language, lookup=users_info_locale, store=services.store)
+        lookup = (
+            users_info_locale
+            if reply_pool is None
+            else partial(users_info_locale, http1=reply_pool.api_http1)
+        )
+        readers = Readers(settings.logging.language, lookup=lookup, store=services.store)
     bolt = build_app(
         services,
         authorize=fixed_authorize(authorization),

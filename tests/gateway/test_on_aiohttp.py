@@ -20,7 +20,7 @@ import aiohttp
 import httpx
 import pytest
 import respx
-from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
+from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 
 from bot.gateway.attempts import Attempts
@@ -31,6 +31,7 @@ from bot.gateway.errors import GatewayAuthError, GatewayUnavailable
 from bot.gateway.on_aiohttp import AiohttpReply
 from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
 from bot.gateway.transport import new_http_client
+from bot.http1 import Http1
 from bot.sandbox.transport import SandboxTransport
 from tests.gateway.helpers import SEED_REPLY, Handler, NoSuchHost, loopback_server
 from tests.helpers import APP_ID, APP_KEY, FIXED_NOW
@@ -305,13 +306,24 @@ async def test_a_refused_connection_ends_alike(refusing_url: str) -> None:
     )
 
 
+async def no_such_host(host: str, port: int) -> list[tuple[str, int]]:
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
 async def test_an_unknown_host_ends_alike() -> None:
-    """A DNS failure in the session's own connector reads as host not found on both paths."""
+    """A DNS failure reads as host not found on both paths: httpx's, in its aiohttp session's
+    resolver; the other, in its own connections' lookup."""
 
     def http() -> httpx.AsyncClient:
+        client = new_http_client()
         resolver = NoSuchHost()
-        session = lambda: aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver))  # noqa: E731
-        return HttpxAiohttpClient(transport=AiohttpTransport(client=session))
+        transport = client._transport
+        assert isinstance(transport, AiohttpTransport)
+        transport.client = lambda: aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(resolver=resolver)
+        )
+        client.http1 = Http1(resolve=no_such_host)  # type: ignore[attr-defined]
+        return client
 
     outcome = await both_paths("http://gateway.invalid", http=http)
     assert outcome.result[1] == "cannot reach the gateway at http://gateway.invalid: host not found"  # type: ignore[index]
@@ -497,16 +509,28 @@ def stalls_first() -> Handler:
     return handler
 
 
-async def test_a_failure_before_the_body_is_read_gives_the_connection_back(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Whatever raises between an answer's head and its body (here httpx's log line) leaves
-    no connection checked out, even one whose body is still on its way: the next call on a
-    pool of one gets a connection, while the error (and the response its traceback holds)
-    is still held."""
-    broken, httpx_log = _BrokenFilter(), logging.getLogger("httpx")
+async def test_an_answer_that_stalls_halfway_gives_the_connection_back() -> None:
+    """A body that stops coming ends the attempt at its read limit and closes that
+    connection: the next call on a pool of one gets a connection."""
     async with (
         loopback_server(stalls_first()) as url,
+        new_http_client(max_connections=1) as http,
+    ):
+        client = gateway_client(url, http, on_aiohttp=True, timeout=0.5)
+        with pytest.raises(GatewayUnavailable, match=r"no answer .* within 0\.5 s"):
+            await client.query_qrcode_info(MID, QR)
+        info = await client.query_qrcode_info(MID, QR)
+    assert info.mid == SEED_REPLY["mid"]
+
+
+async def test_a_failure_after_the_answer_gives_the_connection_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Whatever raises once the answer is in (here httpx's log line) leaves no connection
+    taken: the next call on a pool of one gets one."""
+    broken, httpx_log = _BrokenFilter(), logging.getLogger("httpx")
+    async with (
+        loopback_server(answering(reply())) as url,
         new_http_client(max_connections=1) as http,
     ):
         client = gateway_client(url, http, on_aiohttp=True, timeout=1.0)

@@ -20,6 +20,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
+from bot.http1 import Http1, default_tls
 from bot.service.metrics import ReplyFailure
 from bot.slack.webapi.wire import post_json
 
@@ -40,6 +41,11 @@ class ReplyPool:
         self._sessions: dict[str, aiohttp.ClientSession] = {}
         # The proxy slack_sdk would read from the environment (HTTPS_PROXY...), read once.
         self.proxy = load_http_proxy_from_env()
+        # Without a proxy, replies and users.info go on kept-alive connections of their own
+        # (bot/http1), as many, verified as aiohttp verifies by default.
+        tls = default_tls()
+        self.http1 = Http1(limit=max_connections, tls=tls)
+        self.api_http1 = Http1(limit=max_api_connections, tls=tls)
 
     def session(self) -> aiohttp.ClientSession:
         """For replies to response_urls."""
@@ -61,6 +67,8 @@ class ReplyPool:
     async def aclose(self) -> None:
         for session in self._sessions.values():
             await session.close()
+        await self.http1.aclose()
+        await self.api_http1.aclose()
 
 
 # A response_url is good for 5 replies in 30 minutes; then Slack answers 404 (or these words).
@@ -110,7 +118,11 @@ class PooledRespond(AsyncRespond):
                 async with aiohttp.ClientSession(timeout=_OWN_SESSION_TIMEOUT) as session:
                     response = await post_json(session, url, message, load_http_proxy_from_env())
             else:
-                response = await post_json(self._pool.session(), url, message, self._pool.proxy)
+                pool = self._pool
+                response = await post_json(
+                    pool.session(), url, message, pool.proxy, http1=pool.http1,
+                    seconds=REPLY_TIMEOUT_SECONDS,
+                )  # fmt: skip
         except Exception:
             self._failed("unreachable")
             raise

@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import aiohttp
@@ -28,6 +29,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.web.internal_utils import _build_unexpected_body_error_message, get_user_agent
 from slack_sdk.webhook.webhook_response import WebhookResponse
+from yarl import URL
+
+from bot.http1 import Http1, Limits, request_bytes
+from bot.http1.reading import ACCEPT_ENCODING, DECODES_ALL_ASKED, Read
 
 T = TypeVar("T")
 
@@ -40,20 +45,30 @@ _RETRIED = (aiohttp.ServerConnectionError, aiohttp.ServerDisconnectedError, aioh
 
 
 async def post_json(
-    session: aiohttp.ClientSession, url: str, message: dict[str, Any], proxy: str | None
+    session: aiohttp.ClientSession,
+    url: str,
+    message: dict[str, Any],
+    proxy: str | None,
+    *,
+    http1: Http1 | None = None,
+    seconds: float = 10.0,
 ) -> WebhookResponse:
     """What ``AsyncWebhookClient(url, session=session).send_dict(message)`` does, with its
     default retry, through *proxy* (slack_sdk's reads HTTPS_PROXY and the like: the caller
-    passes what it read): the same body bytes and headers, the same response."""
+    passes what it read): the same body bytes and headers, the same response. Without a
+    proxy, on *http1*'s connections (within *seconds*, as *session*'s total) if given."""
     # Bytes, once: a str would be kept beside aiohttp's encoded copy while the reply waits
     # for a connection (under a burst, hundreds of cards wait at once).
     body = json.dumps(message).encode()
+    lean = http1 if proxy is None and DECODES_ALL_ASKED else None  # it takes no proxy
 
     async def post() -> WebhookResponse:
         if _WEBHOOK_LOG.isEnabledFor(logging.DEBUG):  # slack_sdk's two lines, word for word
             said = f"url: {url}, body: {body.decode()}, headers: {_HEADERS}"
             _WEBHOOK_LOG.debug(f"Sending a request - {said}")
-        async with session.post(url, data=body, headers=_HEADERS, proxy=proxy) as response:
+        async with _responding(
+            session, lean, "POST", url, _HEADERS, seconds=seconds, body=body, proxy=proxy
+        ) as response:
             answer = WebhookResponse(
                 url=url,
                 status_code=response.status,
@@ -66,6 +81,49 @@ async def post_json(
         return answer
 
     return await _retried_once(post)
+
+
+@asynccontextmanager
+async def _responding(
+    session: aiohttp.ClientSession,
+    http1: Http1 | None,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    *,
+    seconds: float,
+    body: bytes = b"",
+    params: dict[str, str] | None = None,
+    **options: Any,
+) -> AsyncIterator[aiohttp.ClientResponse | Read]:
+    """The response to one request: on *http1*'s connections if given (within *seconds*; a
+    GET sent again once if its connection was lost, as aiohttp does), else on *session*
+    with aiohttp's *options*."""
+    if http1 is None:
+        async with session.request(
+            method, url, headers=headers, data=body or None, params=params, **options
+        ) as response:
+            yield response
+        return
+    target = URL(url).extend_query(params) if params else URL(url)
+    request = _request(method, target, headers, body)
+    limits = Limits(total=seconds)
+    yield Read(target, await http1.exchange(target, request, limits, idempotent=method == "GET"))
+
+
+def _request(method: str, url: URL, headers: dict[str, str], body: bytes = b"") -> bytes:
+    """The request aiohttp's client writes for these *headers* and *body*: Host first, then
+    the headers given, then the ones it adds when not given, then the body's length."""
+    given = {name.lower() for name in headers}
+    host = url.host_port_subcomponent or ""
+    lines = [
+        *([("Host", host)] if "host" not in given else []),
+        *headers.items(),
+        *(("Accept", "*/*"),) * ("accept" not in given),
+        *(("Accept-Encoding", ACCEPT_ENCODING),) * ("accept-encoding" not in given),
+        *(("Content-Length", str(len(body))),) * bool(body),
+    ]
+    return request_bytes(f"{method} {url.raw_path_qs} HTTP/1.1", lines, body)
 
 
 async def _retried_once(call: Callable[[], Awaitable[T]]) -> T:
@@ -124,7 +182,9 @@ def _log_response(client: AsyncWebClient, status: int, headers: Any, data: Any) 
         client.logger.debug(f"Received the following response - {said}")
 
 
-async def _read_reply(client: AsyncWebClient, url: str, response: aiohttp.ClientResponse) -> Any:
+async def _read_reply(
+    client: AsyncWebClient, url: str, response: aiohttp.ClientResponse | Read
+) -> Any:
     """A Web API reply read as slack_sdk's _request_with_session reads it: JSON, or {} for
     another type (gzip and text kept as they are); a body that is not the JSON it claims
     is a SlackApiError, in slack_sdk's own (nested) words."""
@@ -146,10 +206,14 @@ async def _read_reply(client: AsyncWebClient, url: str, response: aiohttp.Client
             raise SlackApiError(failed, response) from None  # type: ignore[no-untyped-call]
 
 
-async def users_info(client: AsyncWebClient, user: str) -> AsyncSlackResponse:
+async def users_info(
+    client: AsyncWebClient, user: str, *, http1: Http1 | None = None, seconds: float = 10.0
+) -> AsyncSlackResponse:
     """``client.users_info(user=user, include_locale=True)`` for a client
     :func:`on_shared_session` accepts: the same GET, the same response (validated by
-    slack_sdk: a refusal, or a reply that is not JSON, raises the same SlackApiError)."""
+    slack_sdk: a refusal, or a reply that is not JSON, raises the same SlackApiError). On
+    *http1*'s connections (within *seconds*, as the session's total) if given, unless the
+    client has a proxy or TLS settings of its own."""
     assert client.session is not None  # noqa: S101  # on_shared_session said so
     session, url = client.session, client.base_url + "users.info"
     params = {"user": user, "include_locale": "1"} | {
@@ -157,12 +221,15 @@ async def users_info(client: AsyncWebClient, user: str) -> AsyncSlackResponse:
     }
     headers = _web_api_headers(client)
 
+    # Kept-alive connections of their own take no proxy and no TLS settings of a client's.
+    lean = http1 if client.ssl is None and not client.proxy and DECODES_ALL_ASKED else None
+
     async def get() -> tuple[int, Any, Any]:
         _log_request(client, url, params, headers)
         # As slack_sdk passes them (its ssl may be None: aiohttp's default then).
         options: dict[str, Any] = {"ssl": client.ssl, "proxy": client.proxy}
-        async with session.request(
-            "GET", url, headers=headers, params=params, **options
+        async with _responding(
+            session, lean, "GET", url, headers, seconds=seconds, params=params, **options
         ) as response:
             data = await _read_reply(client, url, response)
         _log_response(client, response.status, response.headers, data)

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.http1 import Http1
 from bot.slack.webapi.pool import ReplyPool
 from bot.slack.webapi.wire import on_shared_session, post_json, users_info
 
@@ -62,6 +63,17 @@ async def _recording(
         yield str(server.make_url("/")), recorder
 
 
+@pytest.fixture(params=["on-aiohttp", "on-http1"])
+async def http1(request: pytest.FixtureRequest) -> AsyncIterator[Http1 | None]:
+    """Each call on the aiohttp session, then on kept-alive connections of its own."""
+    if request.param == "on-aiohttp":
+        yield None
+        return
+    connections = Http1()
+    yield connections
+    await connections.aclose()
+
+
 MESSAGE = {
     "text": "测试商户 <&> ✓",
     "blocks": [{"text": {"text": "\ud83d\ude00 `x`", "type": "mrkdwn"}, "type": "section"}],
@@ -70,13 +82,17 @@ MESSAGE = {
 }
 
 
-async def test_post_json_sends_the_bytes_slack_sdks_webhook_client_sends() -> None:
+async def test_post_json_sends_the_bytes_slack_sdks_webhook_client_sends(
+    http1: Http1 | None,
+) -> None:
     """The same method, path, headers and body bytes, and the same response read back."""
     async with _recording() as (base, recorder), aiohttp.ClientSession() as session:
         url = base + "hooks/T1/B1/xyz"
         theirs = await AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE))
-        ours = await post_json(session, url, dict(MESSAGE), None)
+        ours = await post_json(session, url, dict(MESSAGE), None, http1=http1)
     assert len(recorder.seen) == 2
+    assert ours.headers["Content-Type"] == theirs.headers["Content-Type"]
+    assert http1 is None or repr(http1) == "Http1(limit=100, open=1)"  # it went that way
     assert recorder.seen[0] == recorder.seen[1]
     assert (ours.api_url, ours.status_code, ours.body) == (theirs.api_url, theirs.status_code, "ok")
 
@@ -86,13 +102,13 @@ async def test_post_json_hands_aiohttp_the_body_as_bytes(monkeypatch: pytest.Mon
     beside its encoded copy for as long as the reply waits for a connection."""
     bodies: list[object] = []
     async with _recording() as (url, _), aiohttp.ClientSession() as session:
-        post = session.post
+        request = session.request
 
         def recorded(*args: Any, **kwargs: Any) -> Any:
             bodies.append(kwargs["data"])
-            return post(*args, **kwargs)
+            return request(*args, **kwargs)
 
-        monkeypatch.setattr(session, "post", recorded)
+        monkeypatch.setattr(session, "request", recorded)
         await post_json(session, url, dict(MESSAGE), None)
     assert [type(body) for body in bodies] == [bytes]
 
@@ -106,7 +122,7 @@ async def _outcome(call: Callable[[], Awaitable[Any]]) -> object:
 
 @pytest.mark.parametrize("drops", [1, 2], ids=["once", "twice"])
 async def test_post_json_retries_a_dropped_connection_once_as_slack_sdk_does(
-    drops: int, monkeypatch: pytest.MonkeyPatch
+    drops: int, monkeypatch: pytest.MonkeyPatch, http1: Http1 | None
 ) -> None:
     """One more attempt after a connection error, then the error: as many attempts and the
     same outcome as the webhook client's default retry."""
@@ -116,7 +132,7 @@ async def test_post_json_retries_a_dropped_connection_once_as_slack_sdk_does(
         async with _recording(drops) as (url, recorder), aiohttp.ClientSession() as session:
             client = AsyncWebhookClient(url=url, session=session)
             post = (
-                (lambda: post_json(session, url, dict(MESSAGE), None))  # awaited here
+                (lambda: post_json(session, url, dict(MESSAGE), None, http1=http1))  # awaited here
                 if ours
                 else (lambda: client.send_dict(dict(MESSAGE)))  # noqa: B023  # awaited here
             )
@@ -143,7 +159,7 @@ LOCALE_REPLY = (200, "application/json", json.dumps({"ok": True, "user": {"local
 )
 @pytest.mark.parametrize("team", [None, "T0QRINFO01"], ids=["one-workspace", "grid"])
 async def test_users_info_asks_and_answers_as_slack_sdk_does(
-    reply: tuple[int, str, str], team: str | None
+    reply: tuple[int, str, str], team: str | None, http1: Http1 | None
 ) -> None:
     """The same GET (path, query, headers) and the same data or the same SlackApiError."""
     results: list[object] = []
@@ -152,7 +168,7 @@ async def test_users_info_asks_and_answers_as_slack_sdk_does(
         assert on_shared_session(client)
         calls: list[Callable[[], Awaitable[AsyncSlackResponse]]] = [
             lambda: client.users_info(user="U1", include_locale=True),
-            lambda: users_info(client, "U1"),
+            lambda: users_info(client, "U1", http1=http1),
         ]
         for call in calls:
             try:
@@ -169,13 +185,13 @@ async def test_users_info_asks_and_answers_as_slack_sdk_does(
     )
 
 
-async def test_users_info_retries_a_dropped_connection_once() -> None:
+async def test_users_info_retries_a_dropped_connection_once(http1: Http1 | None) -> None:
     async with (
         _recording(drops=1, reply=LOCALE_REPLY) as (url, recorder),
         aiohttp.ClientSession() as session,
     ):
         client = AsyncWebClient(token="xoxb-1", base_url=url, session=session)
-        response = await users_info(client, "U1")
+        response = await users_info(client, "U1", http1=http1)
     assert response["user"] == {"locale": "zh-CN"}
     assert len(recorder.seen) == 2
 
@@ -191,16 +207,18 @@ async def test_only_a_client_with_a_live_session_and_the_default_retry_is_taken(
 
 
 async def test_a_reply_goes_through_the_proxy_the_environment_names_as_slack_sdks_does(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, http1: Http1 | None
 ) -> None:
     """HTTPS_PROXY and the like: read by slack_sdk for each webhook client, by the reply
-    pool once; the proxy sees the same request from both."""
+    pool once; the proxy sees the same request from both (kept-alive connections of the
+    pool's own or not: they take no proxy, so a reply to be proxied is not theirs)."""
     async with _recording() as (proxy, recorder), aiohttp.ClientSession() as session:
         monkeypatch.setenv("HTTP_PROXY", proxy.rstrip("/"))
         url = "http://hooks.slack.invalid/commands/T1/B1/xyz"
         theirs = await AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE))
         pool = ReplyPool()
-        ours = await post_json(session, url, dict(MESSAGE), pool.proxy)
+        ours = await post_json(session, url, dict(MESSAGE), pool.proxy, http1=http1)
+        await pool.aclose()
     assert (theirs.status_code, ours.status_code) == (200, 200)
     assert len(recorder.seen) == 2
     assert recorder.seen[0] == recorder.seen[1]
@@ -215,7 +233,7 @@ def _said(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
 
 
 async def test_at_debug_a_reply_logs_what_slack_sdks_webhook_client_logs(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, http1: Http1 | None
 ) -> None:
     logger = "slack_sdk.webhook.async_client"
     caplog.set_level(logging.DEBUG, logger=logger)
@@ -223,14 +241,14 @@ async def test_at_debug_a_reply_logs_what_slack_sdks_webhook_client_logs(
         url = base + "hooks/T1/B1/xyz"
         await AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE))
         theirs = _said(caplog, logger)
-        await post_json(session, url, dict(MESSAGE), None)
+        await post_json(session, url, dict(MESSAGE), None, http1=http1)
         ours = _said(caplog, logger)
     assert len(theirs) == 2
     assert ours == theirs
 
 
 async def test_at_debug_users_info_logs_what_slack_sdk_logs(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, http1: Http1 | None
 ) -> None:
     """The token redacted, as slack_sdk redacts it."""
     async with (
@@ -241,7 +259,7 @@ async def test_at_debug_users_info_logs_what_slack_sdk_logs(
         caplog.set_level(logging.DEBUG, logger=client.logger.name)
         await client.users_info(user="U1", include_locale=True)
         theirs = _said(caplog, client.logger.name)
-        await users_info(client, "U1")
+        await users_info(client, "U1", http1=http1)
         ours = _said(caplog, client.logger.name)
     assert len(theirs) == 2
     assert ours == theirs
