@@ -1,15 +1,15 @@
 """Micro-benchmark: the client process's CPU per gateway call, the HTTP stack's share of it.
 
     uv run python bench/gateway_call.py                  # N=3000, C=100, both paths
-    uv run python bench/gateway_call.py --on-aiohttp off # only the httpx path
+    uv run python bench/gateway_call.py --on-http1 off   # only the httpx path
     uv run python bench/gateway_call.py --loop asyncio   # Python's own loop, not uvloop
 
 ``qrinfo sandbox`` runs on a loopback port in its own process (no latency); this process
 builds the client as production does (``new_gateway_http``, then ``create_client`` on the
 settings' ``gateway_config`` as ``build_gateway`` does, OPEN-BODY-SIG) and makes N
 ``query_qrcode_info`` calls at concurrency C, each for its own code. It prints this process's
-CPU (user + system) per call, after a warm-up, with the aiohttp path
-(bot/gateway/on_aiohttp.py) on and off, on uvloop as ``qrinfo serve`` runs (or asyncio's loop).
+CPU (user + system) per call, after a warm-up, with the path around httpx
+(bot/gateway/on_http1.py) on and off, on uvloop as ``qrinfo serve`` runs (or asyncio's loop).
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ async def burst(client: QrCodeClient, *, start: int, n: int, concurrency: int) -
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def measure(base_url: str, *, on_aiohttp: bool, n: int, concurrency: int) -> float:
-    """CPU milliseconds per call with the aiohttp path *on_aiohttp*, on a fresh client."""
+async def measure(base_url: str, *, on_http1: bool, n: int, concurrency: int) -> float:
+    """CPU milliseconds per call on the path around httpx (*on_http1*) or not, on a fresh client."""
     settings = load_settings()
     http = new_gateway_http(settings)
-    client = create_client(gateway_config(settings), http, on_aiohttp=on_aiohttp)
+    client = create_client(gateway_config(settings), http, on_http1=on_http1)
     try:
         await burst(client, start=0, n=min(n, 500), concurrency=concurrency)  # warm-up
         before = time.process_time()
@@ -70,13 +70,13 @@ async def main(args: argparse.Namespace) -> None:
     with process(command):
         async with aiohttp.ClientSession() as session:
             await wait_healthy(session, base_url + "/healthz")
-        modes = {"on": [True], "off": [False], "both": [False, True]}[args.on_aiohttp]
+        modes = {"on": [True], "off": [False], "both": [False, True]}[args.on_http1]
         for _ in range(args.rounds):
-            for on_aiohttp in modes:
+            for on_http1 in modes:
                 ms = await measure(
-                    base_url, on_aiohttp=on_aiohttp, n=args.n, concurrency=args.concurrency
+                    base_url, on_http1=on_http1, n=args.n, concurrency=args.concurrency
                 )
-                label = "on aiohttp" if on_aiohttp else "httpx over httpx-aiohttp"
+                label = "on http1" if on_http1 else "httpx over httpx-aiohttp"
                 mode = f"(N={args.n}, C={args.concurrency})"
                 print(f"{label:26} {ms * 1000:7.1f} µs CPU per call  {mode}")
 
@@ -85,7 +85,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=3000, help="calls measured (3000)")
     parser.add_argument("-c", "--concurrency", type=int, default=100, help="at once (100)")
-    parser.add_argument("--on-aiohttp", choices=["on", "off", "both"], default="both")
+    parser.add_argument("--on-http1", choices=["on", "off", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=2, help="each mode this many times (2)")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     arguments = parser.parse_args()

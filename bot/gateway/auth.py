@@ -1,7 +1,7 @@
 """The two Authorization schemes as ``httpx.Auth`` flows.
 
 Each request is signed as it leaves, over ``request.content`` (or, around httpx, over the
-bytes :mod:`bot.gateway.on_aiohttp` sends, with ``BodySigAuth.header``): the bytes signed
+bytes :mod:`bot.gateway.on_http1` sends, with ``BodySigAuth.header``): the bytes signed
 are the bytes sent, and every attempt of a retried lookup gets a fresh timestamp and nonce
 (the gateway rejects a replayed nonce).
 """

@@ -29,7 +29,7 @@ from bot.gateway.ids import check_mid, check_qr_code_id
 from bot.gateway.interpret import Reply, ReplyT, interpret
 from bot.gateway.models import QrCodeInfo, QueryQrCodeInfoRequest
 from bot.gateway.network import describe_transport_error, gateway_origin
-from bot.gateway.on_aiohttp import AiohttpPath, AiohttpReply
+from bot.gateway.on_http1 import Http1Path, Http1Reply
 from bot.gateway.protocol import (
     BILLS_PATH,
     JSON_HEADERS,
@@ -70,8 +70,8 @@ class _BudgetSpent(Exception):
 class QrCodeClient:
     """Looks up a QR code's static information. Safe to share across tasks.
 
-    With *on_aiohttp* (the default), a body-signed call goes around httpx where httpx would
-    hand it to httpx-aiohttp's transport anyway (:mod:`bot.gateway.on_aiohttp`); False keeps
+    With *on_http1* (the default), a body-signed call goes around httpx where httpx would
+    hand it to httpx-aiohttp's transport anyway (:mod:`bot.gateway.on_http1`); False keeps
     every call on httpx (tests and bench/gateway_call.py compare the two).
     """
 
@@ -87,7 +87,7 @@ class QrCodeClient:
         wall_clock: WallClock = utc_now,
         msg_id_factory: Callable[[], str] = new_msg_id,
         backoff: Backoff = DEFAULT_BACKOFF,
-        on_aiohttp: bool = True,
+        on_http1: bool = True,
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
@@ -100,8 +100,8 @@ class QrCodeClient:
         self._wall_clock = wall_clock
         self._new_msg_id = msg_id_factory
         self._backoff = backoff
-        self._aiohttp_path = (
-            AiohttpPath(http, auth) if on_aiohttp and isinstance(auth, BodySigAuth) else None
+        self._http1_path = (
+            Http1Path(http, auth) if on_http1 and isinstance(auth, BodySigAuth) else None
         )
 
     def __repr__(self) -> str:
@@ -253,11 +253,11 @@ class QrCodeClient:
                 f"the gateway at {self.origin} sent a reply that cannot be decoded"
             ) from None
 
-    async def _send(self, call: _Call[ReplyT], seconds: float) -> httpx.Response | AiohttpReply:
-        """One POST of *call*, within *seconds*: around httpx where :mod:`bot.gateway.on_aiohttp`
+    async def _send(self, call: _Call[ReplyT], seconds: float) -> httpx.Response | Http1Reply:
+        """One POST of *call*, within *seconds*: around httpx where :mod:`bot.gateway.on_http1`
         may take it."""
         url = self.base_url + call.path
-        path = self._aiohttp_path
+        path = self._http1_path
         way = path.way_for(url) if path is not None else None
         if path is not None and way is not None:
             return await path.post(way, call.body, seconds=seconds)
@@ -282,14 +282,14 @@ def create_client(
     breaker: Breaker | None = None,
     fleet_breaker: FleetBreaker | None = None,
     fleet_tokens: FleetTokens | None = None,
-    on_aiohttp: bool = True,
+    on_http1: bool = True,
 ) -> QrCodeClient:
     """The client *config* describes, on the process's shared *http* client.
 
     *breaker* replaces the one the config describes (tests pass one with their clock).
     With replicas sharing a store, *fleet_breaker* and *fleet_tokens* make the breaker and
     the access token the fleet's (the wiring makes them; a gateway beside the default one
-    has its own). *on_aiohttp* as :class:`QrCodeClient` takes it.
+    has its own). *on_http1* as :class:`QrCodeClient` takes it.
     """
     breaker = breaker or Breaker(
         failures=config.breaker_failures, cooldown=config.breaker_cooldown, wall_clock=wall_clock
@@ -307,7 +307,7 @@ def create_client(
         system_id=config.system_id,
         src_reserve=config.src_reserve,
         wall_clock=wall_clock,
-        on_aiohttp=on_aiohttp,
+        on_http1=on_http1,
     )
 
 

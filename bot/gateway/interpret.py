@@ -17,8 +17,8 @@ ReplyT = TypeVar("ReplyT", bound=GatewayModel)
 
 
 class Reply(Protocol):
-    """What a reply is read from: an ``httpx.Response``, or the aiohttp path's own reply
-    (:class:`bot.gateway.on_aiohttp.AiohttpReply`), its body decoded as httpx decodes it."""
+    """What a reply is read from: an ``httpx.Response``, or the path around httpx's own reply
+    (:class:`bot.gateway.on_http1.Http1Reply`), its body decoded as httpx decodes it."""
 
     @property
     def status_code(self) -> int: ...

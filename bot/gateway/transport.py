@@ -39,7 +39,7 @@ class _FreedAtOnce(httpx.AsyncClient):
 class _AiohttpFreedAtOnce(_FreedAtOnce, HttpxAiohttpClient):
     """httpx on aiohttp (production), its responses freed at once, with kept-alive
     connections of its own (:attr:`http1`, as many) for the calls that go around httpx
-    (bot/gateway/on_aiohttp.py)."""
+    (bot/gateway/on_http1.py)."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

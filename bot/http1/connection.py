@@ -148,6 +148,7 @@ class Connection(asyncio.Protocol):
             status = self._parser.get_status_code()
             reason = self._reason.decode("latin-1")
             answer.set_result((status, reason, tuple(self._headers), b"".join(self._body), keep))
+        self._headers, self._body = [], []  # not held while it waits for its next request
 
     def _fail(self, exc: BaseException) -> None:
         answer, self._answer = self._answer, None

@@ -139,6 +139,8 @@ class Http1:
         return await self._exchange(url, request, limits)
 
     async def _exchange(self, url: URL, request: bytes, limits: Limits) -> Answer:
+        if self.closed:
+            raise RuntimeError("Session is closed")  # as aiohttp's closed session says
         loop = asyncio.get_running_loop()
         deadline = None if limits.total is None else loop.time() + limits.total
         connection = self._take_idle(Origin.of(url), loop.time())

@@ -257,3 +257,15 @@ def full_backlog() -> Iterator[URL]:
         listener.listen(0)
         with socket.create_connection(listener.getsockname()):
             yield URL(f"http://127.0.0.1:{listener.getsockname()[1]}/")
+
+
+async def test_a_closed_pool_takes_no_exchange_and_keeps_no_connection() -> None:
+    server = Server()
+    http = Http1()
+    async with serving(server) as url:
+        await http.exchange(url, get(url), Limits())
+        await http.aclose()
+        await asyncio.sleep(0.05)
+        assert server.open_now == 0  # the idle connection was closed
+        with pytest.raises(RuntimeError, match="Session is closed"):
+            await http.exchange(url, get(url), Limits())

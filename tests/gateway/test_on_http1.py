@@ -1,4 +1,4 @@
-"""The aiohttp path (bot/gateway/on_aiohttp.py) beside httpx's own, over real loopback
+"""The path around httpx (bot/gateway/on_http1.py) beside httpx's own, over real loopback
 sockets: the same bytes on the wire, the same outcome for every reply and failure, and taken
 only where httpx would have handed the call to httpx-aiohttp's transport."""
 
@@ -28,7 +28,7 @@ from bot.gateway.bills import BillRef
 from bot.gateway.client import QrCodeClient, create_client
 from bot.gateway.config import GatewayConfig
 from bot.gateway.errors import GatewayAuthError, GatewayUnavailable
-from bot.gateway.on_aiohttp import AiohttpReply
+from bot.gateway.on_http1 import Http1Reply
 from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
 from bot.gateway.transport import new_http_client
 from bot.http1 import Http1
@@ -66,7 +66,7 @@ def config(url: str, *, timeout: float = 3.0, auth: str = "body-sig") -> Gateway
 
 
 def gateway_client(
-    url: str, http: httpx.AsyncClient, *, on_aiohttp: bool, timeout: float = 3.0
+    url: str, http: httpx.AsyncClient, *, on_http1: bool, timeout: float = 3.0
 ) -> QrCodeClient:
     """A body-signed client on the fixed clock and nonce, so both paths sign alike."""
     return create_client(
@@ -74,7 +74,7 @@ def gateway_client(
         http,
         wall_clock=lambda: FIXED_NOW,
         nonce=lambda: NONCE,
-        on_aiohttp=on_aiohttp,
+        on_http1=on_http1,
     )
 
 
@@ -204,7 +204,7 @@ def summary(result: object) -> object:
 async def lookup(
     url: str,
     *,
-    on_aiohttp: bool,
+    on_http1: bool,
     budget: float = 3.0,
     bill: bool = False,
     http: Callable[[], httpx.AsyncClient] = new_http_client,
@@ -212,7 +212,7 @@ async def lookup(
     """One lookup (a QR code, or a bill) within *budget* s, on a fresh production client."""
     client_http = http()
     sends = counting_sends(client_http)
-    client = gateway_client(url, client_http, on_aiohttp=on_aiohttp, timeout=budget)
+    client = gateway_client(url, client_http, on_http1=on_http1, timeout=budget)
     attempts = Attempts(msg_id="pin-1")
     result: object
     try:
@@ -232,9 +232,9 @@ async def lookup(
 
 
 async def both_paths(url: str, **options: Any) -> Outcome:
-    """The lookup through httpx and on aiohttp, at once; they must agree. The aiohttp one."""
+    """The lookup through httpx and around it, at once; they must agree. The one around it."""
     through_httpx, through_aiohttp = await asyncio.gather(
-        lookup(url, on_aiohttp=False, **options), lookup(url, on_aiohttp=True, **options)
+        lookup(url, on_http1=False, **options), lookup(url, on_http1=True, **options)
     )
     assert through_aiohttp.httpx_sends == 0
     assert through_httpx.httpx_sends == through_httpx.count
@@ -282,7 +282,7 @@ REPLIES = [
 
 @pytest.mark.parametrize(("answer", "kind"), REPLIES)
 async def test_every_reply_ends_alike_on_both_paths(answer: bytes | Handler, kind: str) -> None:
-    """Whatever the gateway answers, the aiohttp path ends as httpx's does: the same model or
+    """Whatever the gateway answers, the path around httpx ends as httpx's does: the same model or
     error, words, attempts, statuses and the reply kept for Raw reply."""
     async with loopback_server(answer if callable(answer) else answering(answer)) as url:
         outcome = await both_paths(url)
@@ -291,7 +291,7 @@ async def test_every_reply_ends_alike_on_both_paths(answer: bytes | Handler, kin
 
 @pytest.mark.parametrize("answer", [reply(body=BILL_REPLY), closes], ids=["paid", "closes"])
 async def test_a_bill_ends_alike_on_both_paths(answer: bytes | Handler) -> None:
-    """bills/query (a bounded call) takes the aiohttp path too, and ends as through httpx."""
+    """bills/query (a bounded call) takes the path around httpx too, and ends as through httpx."""
     async with loopback_server(answer if callable(answer) else answering(answer)) as url:
         await both_paths(url, bill=True)
 
@@ -367,16 +367,14 @@ async def test_a_connection_that_never_opens_ends_alike(full_backlog_url: str) -
 # --- the bytes on the wire -----------------------------------------------------------------
 
 
-async def recorded(
-    answer: bytes, *, on_aiohttp: bool, bill: bool = False
-) -> tuple[list[bytes], int]:
+async def recorded(answer: bytes, *, on_http1: bool, bill: bool = False) -> tuple[list[bytes], int]:
     """What a gateway received of two lookups (the second on the kept-alive connection), and
     how many went through httpx's send()."""
     recorder = Recorder(answer, [])
     async with loopback_server(recorder) as url:
         http = new_http_client()
         sends = counting_sends(http)
-        client = gateway_client(url, http, on_aiohttp=on_aiohttp)
+        client = gateway_client(url, http, on_http1=on_http1)
         for msg_id in ("wire-1", "wire-2"):
             if bill:
                 await client.query_bill(BILL, msg_id=msg_id)
@@ -391,8 +389,8 @@ async def test_both_paths_put_the_same_bytes_on_the_wire(bill: bool) -> None:
     """Request line, every header (names as sent, values, order) and the body are the same
     bytes whichever path sent them: what the gateway (or a firewall in front) can see."""
     answer = reply(body=BILL_REPLY if bill else SEED_REPLY)
-    through_httpx, sends_off = await recorded(answer, on_aiohttp=False, bill=bill)
-    through_aiohttp, sends_on = await recorded(answer, on_aiohttp=True, bill=bill)
+    through_httpx, sends_off = await recorded(answer, on_http1=False, bill=bill)
+    through_aiohttp, sends_on = await recorded(answer, on_http1=True, bill=bill)
     assert (sends_off, sends_on) == (2, 0)
     assert through_aiohttp == through_httpx
     head = through_aiohttp[0].split(b"\r\n\r\n")[0].split(b"\r\n")
@@ -407,11 +405,11 @@ async def test_both_paths_put_the_same_bytes_on_the_wire(bill: bool) -> None:
 
 
 async def test_a_cookie_the_gateway_sets_goes_back_as_through_httpx() -> None:
-    """A Set-Cookie lands in httpx's jar from the aiohttp path too; from then on httpx carries
+    """A Set-Cookie lands in httpx's jar from the path around httpx too; from then on httpx carries
     the calls, so the next request sends the cookie exactly as httpx alone would."""
     answer = reply(headers=(*JSON, ("Set-Cookie", "route=b7; Path=/")))
-    through_httpx, sends_off = await recorded(answer, on_aiohttp=False)
-    through_aiohttp, sends_on = await recorded(answer, on_aiohttp=True)
+    through_httpx, sends_off = await recorded(answer, on_http1=False)
+    through_aiohttp, sends_on = await recorded(answer, on_http1=True)
     assert (sends_off, sends_on) == (2, 1)
     assert through_aiohttp == through_httpx
     assert b"\r\ncookie: route=b7\r\n" in through_aiohttp[1]
@@ -426,7 +424,7 @@ async def test_a_test_transport_keeps_the_call_on_httpx() -> None:
         httpx.MockTransport(lambda request: httpx.Response(200, json=SEED_REPLY))
     )
     sends = counting_sends(http)
-    info = await gateway_client("https://gateway.test", http, on_aiohttp=True).query_qrcode_info(
+    info = await gateway_client("https://gateway.test", http, on_http1=True).query_qrcode_info(
         MID, QR
     )
     assert (info.mid, len(sends)) == (SEED_REPLY["mid"], 1)
@@ -438,9 +436,7 @@ async def test_respx_still_intercepts_the_production_client() -> None:
     sends = counting_sends(http)
     with respx.mock(using="httpx") as router:
         router.post("https://gateway.test" + QUERY_PATH).respond(json=SEED_REPLY)
-        await gateway_client("https://gateway.test", http, on_aiohttp=True).query_qrcode_info(
-            MID, QR
-        )
+        await gateway_client("https://gateway.test", http, on_http1=True).query_qrcode_info(MID, QR)
     assert len(sends) == 1
     await http.aclose()
 
@@ -453,11 +449,11 @@ async def test_a_mounted_url_stays_on_httpx_and_the_others_go_on_aiohttp() -> No
         sends = counting_sends(http)
         # The sandbox answers: it knows only its own developer appId.
         with pytest.raises(GatewayAuthError, match=r"HTTP 412, errCode 1001: .*unknown appId"):
-            await gateway_client("http://sandbox.invalid", http, on_aiohttp=True).query_qrcode_info(
+            await gateway_client("http://sandbox.invalid", http, on_http1=True).query_qrcode_info(
                 MID, QR
             )
         mounted = len(sends)
-        await gateway_client(url, http, on_aiohttp=True).query_qrcode_info(MID, QR)
+        await gateway_client(url, http, on_http1=True).query_qrcode_info(MID, QR)
         await http.aclose()
     assert (mounted, len(sends)) == (1, 1)
 
@@ -468,7 +464,7 @@ async def test_a_proxy_from_the_environment_keeps_the_call_on_httpx(
     """HTTP_PROXY mounts a proxying transport: httpx carries the call to it."""
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     async with loopback_server(answering(reply())) as url:
-        outcome = await lookup(url, on_aiohttp=True)  # to the proxy, which refuses
+        outcome = await lookup(url, on_http1=True)  # to the proxy, which refuses
     assert outcome.httpx_sends == outcome.count == 3
 
 
@@ -516,7 +512,7 @@ async def test_an_answer_that_stalls_halfway_gives_the_connection_back() -> None
         loopback_server(stalls_first()) as url,
         new_http_client(max_connections=1) as http,
     ):
-        client = gateway_client(url, http, on_aiohttp=True, timeout=0.5)
+        client = gateway_client(url, http, on_http1=True, timeout=0.5)
         with pytest.raises(GatewayUnavailable, match=r"no answer .* within 0\.5 s"):
             await client.query_qrcode_info(MID, QR)
         info = await client.query_qrcode_info(MID, QR)
@@ -533,7 +529,7 @@ async def test_a_failure_after_the_answer_gives_the_connection_back(
         loopback_server(answering(reply())) as url,
         new_http_client(max_connections=1) as http,
     ):
-        client = gateway_client(url, http, on_aiohttp=True, timeout=1.0)
+        client = gateway_client(url, http, on_http1=True, timeout=1.0)
         httpx_log.addFilter(broken)
         try:
             with caplog.at_level(logging.INFO, logger="httpx"), pytest.raises(LookupError) as err:
@@ -549,9 +545,9 @@ async def test_after_a_call_the_httpx_client_is_as_httpx_leaves_it() -> None:
     leaves it: it cannot be entered any more, it closes, and then it refuses calls alike."""
     seen = []
     async with loopback_server(answering(reply())) as url:
-        for on_aiohttp in (False, True):
+        for on_http1 in (False, True):
             http = new_http_client()
-            client = gateway_client(url, http, on_aiohttp=on_aiohttp)
+            client = gateway_client(url, http, on_http1=on_http1)
             await client.query_qrcode_info(MID, QR)
             with pytest.raises(RuntimeError) as entered:
                 async with http:
@@ -574,10 +570,10 @@ async def test_after_a_call_the_httpx_client_is_as_httpx_leaves_it() -> None:
 async def test_a_closed_client_fails_as_httpx_says() -> None:
     """After the process's client is closed, both paths raise httpx's own RuntimeError."""
     outcomes = []
-    for on_aiohttp in (False, True):
+    for on_http1 in (False, True):
         http = new_http_client()
         await http.aclose()
-        client = gateway_client("http://127.0.0.1:9", http, on_aiohttp=on_aiohttp)
+        client = gateway_client("http://127.0.0.1:9", http, on_http1=on_http1)
         with pytest.raises(RuntimeError) as caught:
             await client.query_qrcode_info(MID, QR)
         outcomes.append(str(caught.value))
@@ -588,14 +584,14 @@ async def test_a_closed_client_fails_as_httpx_says() -> None:
 
 
 async def test_httpx_request_line_is_logged_alike(caplog: pytest.LogCaptureFixture) -> None:
-    """The INFO line httpx writes for each request (docs/operations.md) comes from the aiohttp
-    path too, word for word."""
+    """The INFO line httpx writes for each request (docs/operations.md) comes from the path
+    around httpx too, word for word."""
     lines = []
     async with loopback_server(answering(reply(503, b"busy"))) as url:
-        for on_aiohttp in (False, True):
+        for on_http1 in (False, True):
             caplog.clear()
             with caplog.at_level(logging.INFO, logger="httpx"):
-                await lookup(url, on_aiohttp=on_aiohttp)
+                await lookup(url, on_http1=on_http1)
             lines.append([r.getMessage() for r in caplog.records if r.name == "httpx"])
     assert lines[0] == lines[1]
     assert lines[1][0] == f'HTTP Request: POST {url}{QUERY_PATH} "HTTP/1.1 503 Whatever"'
@@ -605,18 +601,18 @@ async def test_the_key_and_signature_show_nowhere(
     caplog: pytest.LogCaptureFixture, refusing_url: str
 ) -> None:
     """Neither the app key nor the Authorization header appears in a repr, an error or a log
-    line of the aiohttp path."""
+    line of the path around httpx."""
     caplog.set_level(logging.DEBUG)
     async with loopback_server(answering(reply(503, b"busy"))) as url, new_http_client() as http:
-        client = gateway_client(url, http, on_aiohttp=True)
-        answered = await lookup(url, on_aiohttp=True)
-    refused = await lookup(refusing_url, on_aiohttp=True)
-    reply_repr = repr(AiohttpReply(200, b"{}", ((b"Content-Type", b"application/json"),)))
+        client = gateway_client(url, http, on_http1=True)
+        answered = await lookup(url, on_http1=True)
+    refused = await lookup(refusing_url, on_http1=True)
+    reply_repr = repr(Http1Reply(200, b"{}", ((b"Content-Type", b"application/json"),)))
     seen = " ".join(
         [
             caplog.text,
             repr(client),
-            repr(client._aiohttp_path),
+            repr(client._http1_path),
             reply_repr,
             str(answered),
             str(refused),

@@ -1,11 +1,14 @@
-"""A body-signed gateway call straight through aiohttp: the request httpx would send through
-httpx-aiohttp's transport, byte for byte, on that transport's own session (its pool, limit
-and keep-alive), without httpx's Request and Response around it (a third of a call's CPU).
+"""A body-signed gateway call around httpx, on the process's own kept-alive connections
+(:mod:`bot.http1`): the request httpx would send through httpx-aiohttp's transport, byte for
+byte, with the same limit, keep-alive and TLS as that transport's session, without httpx's
+Request and Response or aiohttp's client around it (two thirds of a call's CPU).
 
-It is taken only where httpx would hand the call to that transport: the process's
-``HttpxAiohttpClient`` with its default ``AiohttpTransport`` for the URL (no test transport,
-respx, mount, in-process sandbox or proxy), an empty cookie jar, no event hooks. Everything
-else, token mode included (:mod:`bot.gateway.client`), stays on httpx.
+It is taken only where httpx would hand the call to that transport: the process's client
+(:func:`bot.gateway.transport.new_http_client`, which has the connections) with its default
+``AiohttpTransport`` for the URL (no test transport, respx, mount, in-process sandbox or
+proxy), an empty cookie jar, no event hooks. Everything else, token mode included
+(:mod:`bot.gateway.client`), stays on httpx. A failure is raised as httpx-aiohttp raises it:
+:mod:`bot.http1` raises aiohttp's exceptions, which its ``map_aiohttp_exceptions`` maps.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ _httpx_log = logging.getLogger("httpx")
 
 
 @dataclass(frozen=True, slots=True)
-class AiohttpReply:
+class Http1Reply:
     """A reply as :func:`bot.gateway.interpret.interpret` reads it: the status, the body
     (decoded as httpx would decode it), and the headers as they came."""
 
@@ -73,8 +76,8 @@ class _Way:
         )  # fmt: skip
 
 
-class AiohttpPath:
-    """Body-signed calls on the aiohttp session under the process's httpx client."""
+class Http1Path:
+    """Body-signed calls on the kept-alive connections of the process's httpx client."""
 
     def __init__(self, http: httpx.AsyncClient, auth: BodySigAuth) -> None:
         self._http = http
@@ -82,7 +85,7 @@ class AiohttpPath:
         self._ways: dict[str, _Way] = {}
 
     def __repr__(self) -> str:
-        return f"AiohttpPath({self._auth!r})"
+        return f"Http1Path({self._auth!r})"
 
     def way_for(self, url: str) -> _Way | None:
         """The way to *url* around httpx, or None when httpx must carry the call."""
@@ -101,7 +104,7 @@ class AiohttpPath:
             return None
         return way if transport.proxy is None else None
 
-    async def post(self, way: _Way, body: bytes, *, seconds: float) -> AiohttpReply:
+    async def post(self, way: _Way, body: bytes, *, seconds: float) -> Http1Reply:
         """POST *body*, signed, to *way*; raise httpx's TransportError as httpx-aiohttp
         would (the same class, message and chain) for whatever goes wrong on the way."""
         http = self._http
@@ -125,7 +128,7 @@ def _http1(http: httpx.AsyncClient) -> Http1 | None:
     return http1 if isinstance(http1, Http1) else None
 
 
-def _reply(http: httpx.AsyncClient, way: _Way, answer: Answer) -> AiohttpReply:
+def _reply(http: httpx.AsyncClient, way: _Way, answer: Answer) -> Http1Reply:
     """The reply, its cookies kept and its line logged as httpx does."""
     status, reason, raw_headers, content = (
         answer.status, answer.reason, answer.raw_headers, answer.body
@@ -145,4 +148,4 @@ def _reply(http: httpx.AsyncClient, way: _Way, answer: Answer) -> AiohttpReply:
         )
     if b"content-encoding" in names:  # httpx decodes what aiohttp was told to leave alone
         content = httpx.Response(status, headers=raw_headers, content=content).content
-    return AiohttpReply(status, content, raw_headers)
+    return Http1Reply(status, content, raw_headers)
