@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 # status, reason, headers, body, and whether the connection may be used again
 Outcome = tuple[int, str, tuple[tuple[bytes, bytes], ...], bytes, bool]
 
+# aiohttp's client's limits on a head (its max_line_size, max_field_size and max_headers),
+# and one of this module's own on a body: the answers it reads are a few KB.
+MAX_FIELD = 8190
+MAX_HEADERS = 128
+MAX_BODY = 8 * 1024 * 1024
 _UNFRAMED = (b"content-length", b"transfer-encoding")  # without either, the body ends at close
 _CUT_SHORT = {
     b"content-length": "<ContentLengthError: 400, message="
@@ -49,6 +54,7 @@ class Connection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._headers_done = False
+        self._size = 0
 
     @property
     def usable(self) -> bool:
@@ -68,6 +74,7 @@ class Connection(asyncio.Protocol):
         loop's clock past *deadline*."""
         assert self._transport is not None  # noqa: S101  # the pool hands out open ones
         self._reason, self._headers, self._body, self._headers_done = b"", [], [], False
+        self._size = 0
         self._answer = answer = self._loop.create_future()
         self._read, self._deadline = read, deadline
         self._last_read = self._loop.time()
@@ -121,16 +128,26 @@ class Connection(asyncio.Protocol):
 
     def on_status(self, status: bytes) -> None:
         self._reason += status
+        if len(self._reason) > MAX_FIELD:
+            self._fail(NotHttp(f"Got more than {MAX_FIELD} bytes when reading Status line"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name, value))
+        if len(name) > MAX_FIELD or len(value) > MAX_FIELD:
+            self._fail(NotHttp(f"Got more than {MAX_FIELD} bytes when reading Header"))
+        elif len(self._headers) > MAX_HEADERS:
+            self._fail(NotHttp(f"Too many headers received (more than {MAX_HEADERS})"))
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
 
     def on_body(self, body: bytes) -> None:
-        if self._answer is not None:
-            self._body.append(body)
+        if self._answer is None:
+            return
+        self._body.append(body)
+        self._size += len(body)
+        if self._size > MAX_BODY:
+            self._fail(aiohttp.ClientPayloadError(f"Response payload is over {MAX_BODY} bytes"))
 
     def on_message_complete(self) -> None:
         if self._answer is not None:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TypeVar
 
 import httpx
 from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import GATEWAY_URLS, Settings
 from bot.gateway.breaker import Breaker
@@ -39,7 +39,7 @@ from bot.service.metrics import Metrics
 from bot.service.services import Services
 from bot.slack.listeners.app import build_app, fixed_authorize
 from bot.slack.listeners.express import Express
-from bot.slack.webapi.language import Readers, users_info_locale
+from bot.slack.webapi.language import LocaleLookup, Readers, users_info_locale
 from bot.slack.webapi.pool import ReplyPool
 from bot.store.breaker import RedisBreaker
 from bot.store.redis import FleetStore
@@ -243,11 +243,8 @@ def build_slack_app(
     """
     secret = settings.slack.signing_secret
     if readers is None:
-        lookup = (
-            users_info_locale
-            if reply_pool is None
-            else partial(users_info_locale, http1=reply_pool.api_http1)
-        )
+        lookup = _locale_lookup(reply_pool)
+
         readers = Readers(settings.logging.language, lookup=lookup, store=services.store)
     bolt = build_app(
         services,
@@ -259,6 +256,17 @@ def build_slack_app(
     )
     express = Express(bolt, services, readers, authorization=authorization, reply_pool=reply_pool)
     return SlackApp(bolt, express)
+
+
+def _locale_lookup(reply_pool: ReplyPool | None) -> LocaleLookup:
+    """users.info, on *reply_pool*'s kept-alive connections when there is one."""
+    if reply_pool is None:
+        return users_info_locale
+
+    def lookup(client: AsyncWebClient, user: str) -> Awaitable[str | None]:
+        return users_info_locale(client, user, http1=reply_pool.api_http1)
+
+    return lookup
 
 
 def sandbox_faults(

@@ -10,16 +10,19 @@ import json
 import logging
 import re
 import socket
+import ssl
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
 import pytest
 import respx
+import trustme
 from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 
@@ -341,6 +344,25 @@ async def test_tls_to_a_plain_server_ends_alike() -> None:
     async with loopback_server(plain_http) as url:
         outcome = await both_paths(url.replace("http://", "https://"))
     assert "TLS failed" in outcome.result[1]  # type: ignore[index]
+
+
+async def test_a_gateway_whose_certificate_ssl_cert_file_trusts_is_reached_alike(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Over TLS both paths verify with httpx's roots, SSL_CERT_FILE included: a private
+    authority the operator names is trusted around httpx too."""
+    authority = trustme.CA()
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(served)
+    authority.cert_pem.write_to_path(str(tmp_path / "roots.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "roots.pem"))
+    server = await asyncio.start_server(answering(reply()), "127.0.0.1", 0, ssl=served)
+    try:
+        outcome = await both_paths(f"https://localhost:{server.sockets[0].getsockname()[1]}")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert outcome.result[0] == "QrCodeInfo"  # type: ignore[index]
 
 
 async def test_a_hang_after_the_request_ends_alike() -> None:

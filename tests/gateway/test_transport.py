@@ -7,7 +7,7 @@ import gc
 import weakref
 
 import httpx
-from httpx_aiohttp import HttpxAiohttpClient
+from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from bot.gateway.transport import USER_AGENT, new_http_client
 from bot.kit.sink import ResponseSink
@@ -48,6 +48,20 @@ async def test_without_a_transport_it_rides_on_aiohttp() -> None:
     assert client.headers["User-Agent"] == USER_AGENT
     assert not client.follow_redirects
     await client.aclose()
+
+
+async def test_its_own_connections_keep_to_its_aiohttp_sessions_limit_keep_alive_and_tls() -> None:
+    """The connections the path around httpx uses (bot/gateway/on_http1.py) are set up as
+    httpx-aiohttp sets up its session: the same limit and keep-alive, and httpx's TLS
+    context (certifi's roots, SSL_CERT_FILE), not Python's default."""
+    client = new_http_client(max_connections=7)
+    transport = client._transport
+    assert isinstance(transport, AiohttpTransport)
+    http1 = client.http1  # type: ignore[attr-defined]
+    assert (http1.limit, http1._keepalive) == (7, transport.limits.keepalive_expiry)
+    assert http1._tls is transport.ssl_context
+    await client.aclose()
+    assert http1.closed
 
 
 async def test_mounts_send_their_urls_to_their_own_transport() -> None:

@@ -128,3 +128,39 @@ async def test_bytes_that_arrive_while_idle_close_the_connection() -> None:
     await http.aclose()
     assert second.body == b"ok"
     assert len(served) == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "raised", "words"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\nX-Big: " + b"x" * 9000 + b"\r\nContent-Length: 0\r\n\r\n",
+            aiohttp.ClientResponseError,
+            "Got more than 8190 bytes when reading Header",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 129 + b"Content-Length: 0\r\n\r\n",
+            aiohttp.ClientResponseError,
+            "Too many headers received",
+        ),
+        (
+            b"HTTP/1.1 200 " + b"k" * 9000 + b"\r\nContent-Length: 0\r\n\r\n",
+            aiohttp.ClientResponseError,
+            "Got more than 8190 bytes when reading Status line",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\n\r\n" + b"z" * (8 * 1024 * 1024 + 1),
+            aiohttp.ClientPayloadError,
+            "Response payload is over 8388608 bytes",
+        ),
+    ],
+    ids=["a-long-header", "too-many-headers", "a-long-status-line", "an-endless-body"],
+)
+async def test_an_answer_past_its_limits_is_refused_and_its_connection_closed(
+    answer: bytes, raised: type[Exception], words: str
+) -> None:
+    http = Http1(limit=1)
+    async with serving(once(answer, then_close=False)) as url:
+        with pytest.raises(raised, match=words):
+            await http.exchange(url, get(url), Limits(read=2))
+    assert http._open == 0  # its slot is free again

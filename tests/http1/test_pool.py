@@ -269,3 +269,15 @@ async def test_a_closed_pool_takes_no_exchange_and_keeps_no_connection() -> None
         assert server.open_now == 0  # the idle connection was closed
         with pytest.raises(RuntimeError, match="Session is closed"):
             await http.exchange(url, get(url), Limits())
+
+
+async def test_at_the_limit_an_idle_connection_elsewhere_is_closed_to_make_room() -> None:
+    first, second = Server(), Server()
+    http = Http1(limit=1)
+    async with serving(first) as one, serving(second) as other:
+        await http.exchange(one, get(one), Limits())
+        answer = await http.exchange(other, get(other), Limits(connect=1))
+        await asyncio.sleep(0.05)
+        assert (first.open_now, second.open_now) == (0, 1)
+    await http.aclose()
+    assert answer.body == b"ok"

@@ -11,6 +11,8 @@ import pytest
 from bot.config import GATEWAY_URLS, load_settings
 from bot.gateway.errors import GatewayRejected
 from bot.sandbox.credentials import SANDBOX_APP_ID
+from bot.slack.webapi.language import users_info_locale
+from bot.slack.webapi.pool import ReplyPool
 from bot.version import version
 from bot.wiring import (
     build_gateway,
@@ -22,7 +24,9 @@ from bot.wiring import (
     new_gateway_http,
     sandbox_faults,
 )
-from tests.slack.helpers import TEST_AUTHORIZATION
+from bot.wiring.build import _locale_lookup
+from tests.slack.fakes import FakeSlackApi
+from tests.slack.helpers import TEST_AUTHORIZATION, web_client
 
 SECOND: dict[str, Any] = {"chinaums_prod_app_id": "prod-id", "chinaums_prod_app_key": "prod-key"}
 
@@ -131,3 +135,18 @@ async def test_the_demo_app_signs_with_a_secret_of_its_own_each_run() -> None:
         assert len(first.signing_secret) == 32
         assert first.reply_wait == 7.0
         assert first.signing_secret not in repr(first)
+
+
+async def test_with_a_reply_pool_users_info_goes_on_its_own_connections(
+    slack_api: FakeSlackApi,
+) -> None:
+    """serve's readers ask users.info on the reply pool's kept-alive connections (the API's)."""
+    pool = ReplyPool()
+    client = web_client(slack_api)
+    client.session = pool.api_session()
+    slack_api.locales["U1"] = "zh-CN"
+    assert await _locale_lookup(pool)(client, "U1") == "zh-CN"
+    assert repr(pool.api_http1) == "Http1(limit=50, open=1)"
+    assert repr(pool.http1) == "Http1(limit=100, open=0)"
+    await pool.aclose()
+    assert _locale_lookup(None) is users_info_locale

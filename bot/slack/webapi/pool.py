@@ -43,9 +43,8 @@ class ReplyPool:
         self.proxy = load_http_proxy_from_env()
         # Without a proxy, replies and users.info go on kept-alive connections of their own
         # (bot/http1), as many, verified as aiohttp verifies by default.
-        tls = default_tls()
-        self.http1 = Http1(limit=max_connections, tls=tls)
-        self.api_http1 = Http1(limit=max_api_connections, tls=tls)
+        self._tls = default_tls()
+        self._http1: dict[str, Http1] = {}
 
     def session(self) -> aiohttp.ClientSession:
         """For replies to response_urls."""
@@ -54,6 +53,22 @@ class ReplyPool:
     def api_session(self) -> aiohttp.ClientSession:
         """For Web API calls."""
         return self._session("api")
+
+    @property
+    def http1(self) -> Http1:
+        """Kept-alive connections for replies (when no proxy is set)."""
+        return self._connections("replies")
+
+    @property
+    def api_http1(self) -> Http1:
+        """Kept-alive connections for users.info (when no proxy is set)."""
+        return self._connections("api")
+
+    def _connections(self, kind: str) -> Http1:
+        http1 = self._http1.get(kind)
+        if http1 is None or http1.closed:  # as a session, open again after aclose()
+            http1 = self._http1[kind] = Http1(limit=self._limits[kind], tls=self._tls)
+        return http1
 
     def _session(self, kind: str) -> aiohttp.ClientSession:
         session = self._sessions.get(kind)
@@ -67,8 +82,8 @@ class ReplyPool:
     async def aclose(self) -> None:
         for session in self._sessions.values():
             await session.close()
-        await self.http1.aclose()
-        await self.api_http1.aclose()
+        for http1 in self._http1.values():
+            await http1.aclose()
 
 
 # A response_url is good for 5 replies in 30 minutes; then Slack answers 404 (or these words).

@@ -52,6 +52,21 @@ async def test_replies_share_one_session_until_it_is_closed(pool: ReplyPool) -> 
     assert not pool.session().closed
 
 
+async def test_a_reply_goes_on_the_pools_own_connections_until_they_are_closed(
+    pool: ReplyPool, sink: ResponseSink
+) -> None:
+    """Without a proxy a reply goes on the pool's kept-alive connections (bot/http1), which
+    close with the pool and open again after, as its sessions do."""
+    connections = pool.http1
+    await PooledRespond(response_url=sink.url(), pool=pool)(text="t")
+    assert repr(connections) == "Http1(limit=2, open=1)"
+    assert pool.api_http1 is not connections
+    await pool.aclose()
+    assert connections.closed
+    assert pool.http1 is not connections
+    assert (await PooledRespond(response_url=sink.url(), pool=pool)(text="t")).status_code == 200
+
+
 async def test_a_spent_response_url_is_told_as_spent(pool: ReplyPool) -> None:
     told: list[ReplyFailure] = []
     async with ResponseSink(status=404) as spent:

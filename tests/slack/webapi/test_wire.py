@@ -185,15 +185,32 @@ async def test_users_info_asks_and_answers_as_slack_sdk_does(
     )
 
 
-async def test_users_info_retries_a_dropped_connection_once(http1: Http1 | None) -> None:
-    async with (
-        _recording(drops=1, reply=LOCALE_REPLY) as (url, recorder),
-        aiohttp.ClientSession() as session,
-    ):
-        client = AsyncWebClient(token="xoxb-1", base_url=url, session=session)
-        response = await users_info(client, "U1", http1=http1)
-    assert response["user"] == {"locale": "zh-CN"}
-    assert len(recorder.seen) == 2
+@pytest.mark.parametrize("drops", [1, 2, 3, 4], ids=["once", "twice", "thrice", "four-times"])
+async def test_users_info_tries_after_a_dropped_connection_as_often_as_slack_sdk(
+    drops: int, http1: Http1 | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiohttp sends a GET again once when its connection was lost, and slack_sdk's retry
+    asks again once: as many tries, and the same outcome, whichever way it goes."""
+    monkeypatch.setattr(default_interval_calculator, "calculate_sleep_duration", lambda n: 0)
+    seen = []
+    for ours in (False, True):
+        async with (
+            _recording(drops=drops, reply=LOCALE_REPLY) as (url, recorder),
+            aiohttp.ClientSession() as session,
+        ):
+            client = AsyncWebClient(token="xoxb-1", base_url=url, session=session)
+            call = (
+                (lambda: users_info(client, "U1", http1=http1))  # noqa: B023  # awaited here
+                if ours
+                else (lambda: client.users_info(user="U1", include_locale=True))  # noqa: B023
+            )
+            try:
+                outcome: object = (await call())["user"]
+            except aiohttp.ClientError as exc:
+                outcome = type(exc)
+            seen.append((outcome, len(recorder.seen)))
+    assert seen[0] == seen[1]
+    assert seen[0][1] == min(drops + 1, 4)
 
 
 async def test_only_a_client_with_a_live_session_and_the_default_retry_is_taken() -> None:
