@@ -199,7 +199,7 @@ async def test_users_info_tries_after_a_dropped_connection_as_often_as_slack_sdk
             aiohttp.ClientSession() as session,
         ):
             client = AsyncWebClient(token="xoxb-1", base_url=url, session=session)
-            call = (
+            call: Callable[[], Awaitable[AsyncSlackResponse]] = (
                 (lambda: users_info(client, "U1", http1=http1))  # noqa: B023  # awaited here
                 if ours
                 else (lambda: client.users_info(user="U1", include_locale=True))  # noqa: B023
