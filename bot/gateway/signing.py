@@ -8,6 +8,7 @@ provider's published test vector.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import re
@@ -33,6 +34,11 @@ def to_beijing(instant: datetime) -> datetime:
     return instant.astimezone(BEIJING)
 
 
+_WHOLE_BODY_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})"
+)
+
+
 def header_timestamp(instant: datetime) -> str:
     """``yyyyMMddHHmmss`` in Beijing time, as the Authorization header and token request want."""
     return to_beijing(instant).strftime(HEADER_TIMESTAMP_FORMAT)
@@ -44,7 +50,13 @@ def body_timestamp(instant: datetime) -> str:
 
 
 def parse_beijing(text: str, fmt: str) -> datetime:
-    """Parse a gateway timestamp (Beijing wall clock, no zone in the text) to an aware datetime."""
+    """Parse a gateway timestamp (Beijing wall clock, no zone in the text) to an aware datetime.
+
+    ``yyyy-MM-dd HH:mm:ss`` written out whole, as the gateway writes it, is read without
+    strptime (half its time); anything else, strptime reads (or refuses) as before."""
+    if fmt == BODY_TIMESTAMP_FORMAT and (whole := _WHOLE_BODY_TIMESTAMP.fullmatch(text)):
+        with contextlib.suppress(ValueError):  # 2026-02-30: strptime says what is wrong
+            return datetime(*(int(part) for part in whole.groups()), tzinfo=BEIJING)
     return datetime.strptime(text, fmt).replace(tzinfo=BEIJING)
 
 

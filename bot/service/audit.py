@@ -36,6 +36,7 @@ Action = Literal[
 ]
 STDOUT = "-"
 FLUSH_SECONDS = 5.0  # at exit, the writer's time for the lines still queued
+MAX_BATCH = 256  # lines written at once at most (a burst's, queued while the last was written)
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class AuditLog:
         self._lost_while_failing = 0
         self._reopen_asked = False  # set by reopen() on the loop, read by the writer
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=max_queued)
+        self._closing = False  # the writer took close()'s None from behind a batch
         self._writer = threading.Thread(target=self._write_lines, name="qrinfo-audit", daemon=True)
         self._writer.start()
 
@@ -142,21 +144,43 @@ class AuditLog:
             self._stream.close()
 
     def _write_lines(self) -> None:
-        while (line := self._queue.get()) is not None:
+        while (batch := self._next_batch()) is not None:
             # A lone surrogate (possible in JSON from Slack) becomes a valid \uXXXX escape.
-            data = memoryview(f"{line}\n".encode("utf-8", "backslashreplace"))
+            data = memoryview(
+                "".join(f"{line}\n" for line in batch).encode("utf-8", "backslashreplace")
+            )
             try:
                 self._follow_the_path()
                 while data:  # a full disk may take part of a line, then refuse the rest
                     data = data[self._stream.write(data) :]
                 self._stream.flush()
             except (OSError, ValueError) as exc:  # ValueError: the stream was closed under us
-                self._failed(str(exc))
+                self._failed(str(exc), lines=_unwritten(data) if data else len(batch))
             except AuditDestinationError as exc:  # the path cannot be opened afresh
-                self._failed(str(exc).removeprefix("QRINFO_AUDIT_LOG: "))
+                self._failed(str(exc).removeprefix("QRINFO_AUDIT_LOG: "), lines=len(batch))
             else:
                 if not self._health.ok:
                     self._recovered()
+            if self._closing:
+                return
+
+    def _next_batch(self) -> list[str] | None:
+        """The next line, and every line queued behind it (one write and one flush for a
+        burst's lines, and one wake-up of this thread); None once closing with none left."""
+        line = self._queue.get()
+        if line is None:
+            return None
+        batch = [line]
+        while len(batch) < MAX_BATCH:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if line is None:
+                self._closing = True
+                break
+            batch.append(line)
+        return batch
 
     def _follow_the_path(self) -> None:
         """On the writer thread: reopen the file when asked to, or when the path no longer
@@ -187,13 +211,16 @@ class AuditLog:
         return (named.st_dev, named.st_ino) != (held.st_dev, held.st_ino)
 
     # The state changes before the log line, so whoever reads the line sees the new state.
-    def _failed(self, error: str) -> None:
+    def _failed(self, error: str, *, lines: int = 1) -> None:
         with self._health_lock:
             was_ok = self._health.ok
             since = datetime.now(UTC).isoformat() if was_ok else self._health.failing_since
-            self._lost_while_failing += 1
+            self._lost_while_failing += lines
             self._health = AuditHealth(
-                ok=False, failing_since=since, error=error, lines_lost=self._health.lines_lost + 1
+                ok=False,
+                failing_since=since,
+                error=error,
+                lines_lost=self._health.lines_lost + lines,
             )
         if was_ok:
             log.error(
@@ -208,6 +235,12 @@ class AuditLog:
             self._health = AuditHealth(lines_lost=self._health.lines_lost)
             lost, self._lost_while_failing = self._lost_while_failing, 0
         log.warning("audit trail: writing to %s again (lines lost: %d)", self._name, lost)
+
+
+def _unwritten(data: memoryview) -> int:
+    """How many lines *data* (what was not written of a batch) ends; a line written in part
+    is lost too."""
+    return bytes(data).count(b"\n")
 
 
 def _open_for_append(destination: str) -> BinaryIO:

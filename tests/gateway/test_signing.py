@@ -11,8 +11,12 @@ import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.gateway.signing import (
+    BEIJING,
+    BODY_TIMESTAMP_FORMAT,
     HEADER_TIMESTAMP_FORMAT,
     body_sig_header,
     body_signature,
@@ -192,3 +196,25 @@ def test_header_parser_reads_back_the_vector() -> None:
 def test_header_parser_refuses_malformed_headers(header: str) -> None:
     """A header missing a part, unquoted or of another scheme parses to None."""
     assert parse_body_sig_header(header) is None
+
+
+@settings(max_examples=500)
+@given(
+    st.one_of(
+        st.datetimes().map(lambda d: d.strftime("%Y-%m-%d %H:%M:%S")),
+        st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", fullmatch=True),
+        st.text(alphabet="0123456789-: T２", max_size=22),
+    )
+)
+def test_a_body_timestamp_reads_as_strptime_reads_it(text: str) -> None:
+    """The quick reading of a whole ``yyyy-MM-dd HH:mm:ss`` gives what strptime gives, and
+    anything strptime refuses is refused in its words."""
+    try:
+        expected: object = datetime.strptime(text, BODY_TIMESTAMP_FORMAT).replace(tzinfo=BEIJING)
+    except ValueError as exc:
+        expected = str(exc)
+    try:
+        got: object = parse_beijing(text, BODY_TIMESTAMP_FORMAT)
+    except ValueError as exc:
+        got = str(exc)
+    assert got == expected

@@ -8,7 +8,9 @@ import logging
 import os
 import queue
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -212,7 +214,9 @@ def test_a_destination_that_stops_taking_lines_costs_lines_not_memory_or_a_hung_
     audit = AuditLog(str(fifo), max_queued=10)
     try:
         big = AuditEvent(**(asdict(EVENT) | {"channel": "C" * 70_000}))  # fills the pipe at once
-        for _ in range(50):  # the writer blocks inside the first; ten wait; the rest are lost
+        audit.record(big)
+        _until(audit._queue.empty)  # the writer took it, and blocks inside its write
+        for _ in range(49):  # ten wait; the rest are lost
             audit.record(big)
         failed = heard.next()
         assert (failed.levelname, failed.getMessage()) == (
@@ -432,3 +436,80 @@ def test_a_line_is_the_events_fields_in_order_as_asdict_gives_them(event: AuditE
     """The line is built without asdict's deep copy: the same bytes."""
     expected = json.dumps(asdict(event), ensure_ascii=False, separators=(",", ":"))
     assert event.to_json() == expected
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    """Wait (a bounded while) until *condition* holds: a thread's progress, not a time."""
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, "never came to pass"
+        time.sleep(0.001)
+
+
+class _HeldStream:
+    """A stream whose first write waits until released, keeping every write's bytes; from
+    the write numbered *fail_from* on, it takes *take* bytes and then raises ENOSPC."""
+
+    def __init__(self, real: Any, *, fail_from: int = 10**9, take: int = 0) -> None:
+        self._real = real  # the file the path names, for the writer's check that it still does
+        self.entered, self.released = threading.Event(), threading.Event()
+        self.writes: list[bytes] = []
+        self._fail_from, self._take = fail_from, take
+
+    def write(self, data: memoryview) -> int:
+        number = len(self.writes)
+        if number == 0:
+            self.entered.set()
+            self.released.wait(WAIT)
+        if number > self._fail_from:
+            raise OSError(28, "No space left on device")
+        taken = bytes(data) if number < self._fail_from else bytes(data)[: self._take]
+        self.writes.append(taken)
+        return len(taken)
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return int(self._real.fileno())
+
+    def close(self) -> None:
+        self._real.close()
+
+
+def test_lines_queued_while_one_is_written_go_out_in_one_write(tmp_path: Path) -> None:
+    """Under a burst the writer takes every line waiting behind the one it wrote: one write
+    (and one wake-up of its thread) for them all, in order."""
+    audit = AuditLog(str(tmp_path / "audit.log"))
+    held = _HeldStream(audit._stream)
+    audit._stream = held  # type: ignore[assignment]
+    audit.record(EVENT)
+    assert held.entered.wait(WAIT)
+    events = [AuditEvent(**(asdict(EVENT) | {"user": f"U{n}"})) for n in range(5)]
+    for event in events:
+        audit.record(event)
+    held.released.set()
+    audit.close()
+    assert held.writes == [
+        f"{EVENT.to_json()}\n".encode(),
+        "".join(f"{event.to_json()}\n" for event in events).encode(),
+    ]
+
+
+def test_a_batch_written_in_part_counts_only_the_lines_not_written_whole(
+    tmp_path: Path, heard: Heard
+) -> None:
+    """A full disk that takes a line and a half of three: the half line and the third are
+    lost (two), the first is not."""
+    audit = AuditLog(str(tmp_path / "audit.log"))
+    first = f"{EVENT.to_json()}\n".encode()
+    held = _HeldStream(audit._stream, fail_from=1, take=len(first) + 5)
+    audit._stream = held  # type: ignore[assignment]
+    audit.record(EVENT)
+    assert held.entered.wait(WAIT)
+    for _ in range(3):
+        audit.record(EVENT)
+    held.released.set()
+    audit.close()
+    assert held.writes == [first, first + first[:5]]
+    assert audit.health()["lines_lost"] == 2
