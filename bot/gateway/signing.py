@@ -56,7 +56,8 @@ def parse_beijing(text: str, fmt: str) -> datetime:
     strptime (half its time); anything else, strptime reads (or refuses) as before."""
     if fmt == BODY_TIMESTAMP_FORMAT and (whole := _WHOLE_BODY_TIMESTAMP.fullmatch(text)):
         with contextlib.suppress(ValueError):  # 2026-02-30: strptime says what is wrong
-            return datetime(*(int(part) for part in whole.groups()), tzinfo=BEIJING)
+            year, month, day, hour, minute, second = (int(part) for part in whole.groups())
+            return datetime(year, month, day, hour, minute, second, tzinfo=BEIJING)
     return datetime.strptime(text, fmt).replace(tzinfo=BEIJING)
 
 
