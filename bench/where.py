@@ -32,7 +32,7 @@ PARTS: list[tuple[str, str]] = [
     (
         "outbound HTTP, resumed from the loop (any of the three calls)",
         r"aiohttp/client|aiohappyeyeballs|aiohttp/connector|aiohttp/http_writer|aiohttp/streams"
-        r"|httpx",
+        r"|httpx|bot/http1/|httptools",
     ),
     ("the event loop itself (uvloop, I/O)", r"Runner\.run|run_until_complete"),
 ]

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 
 import httpx
 from httpx._client import ClientState  # the state httpx's own send() moves; no public name
-from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
+from httpx_aiohttp import AiohttpTransport
 from httpx_aiohttp.transport import map_aiohttp_exceptions
 from yarl import URL
 
 from bot.gateway.auth import BodySigAuth
 from bot.gateway.protocol import JSON_HEADERS
-from bot.http1 import Answer, Http1, Limits, request_bytes
+from bot.gateway.transport import HttpxOnAiohttp
+from bot.http1 import RawResponse, Timeouts, request_bytes, request_line
 
 # httpx writes its request line in its own send(), which this path never calls, so it is
 # written here, word for word, on httpx's logger: docs/operations.md shows it among a
@@ -50,14 +51,12 @@ class Http1Reply:
 
 @dataclass(frozen=True, slots=True)
 class _Way:
-    """One URL as httpx sends to it: the URL it merges, and the headers it builds before
-    the body's length and the signature (no Authorization here: it is signed per call)."""
+    """One URL as httpx sends to it: the URL it merges and the headers it builds (for its
+    cookie jar), and the request as aiohttp writes it: its line, the headers before the
+    body's length and the signature, and the headers after them."""
 
     url: httpx.URL
-    url_text: str
     headers: tuple[tuple[str, str], ...] = field(repr=False)
-    # As aiohttp writes the request: its line, the headers before the body's length and
-    # the signature, the headers after them.
     target: URL = field(repr=False)
     line: str = field(repr=False)
     before: tuple[tuple[str, str], ...] = field(repr=False)
@@ -66,14 +65,17 @@ class _Way:
     @classmethod
     def of(cls, http: httpx.AsyncClient, url: str) -> _Way:
         request = http.build_request("POST", url, content=b"{}", headers=JSON_HEADERS)
-        headers = [(k, v) for k, v in request.headers.items() if k != "authorization"]
+        headers = list(request.headers.items())  # no Authorization: it is signed per call
         at = next(i for i, (k, _) in enumerate(headers) if k == "content-length")
         target = URL(str(request.url), encoded=True)
-        line = f"POST {target.raw_path_qs} HTTP/1.1"
         return cls(
-            request.url, str(request.url), tuple(request.headers.items()),
-            target, line, tuple(headers[:at]), tuple(headers[at + 1 :]),
-        )  # fmt: skip
+            url=request.url,
+            headers=tuple(headers),
+            target=target,
+            line=request_line("POST", target),
+            before=tuple(headers[:at]),
+            after=tuple(headers[at + 1 :]),
+        )
 
 
 class Http1Path:
@@ -90,7 +92,7 @@ class Http1Path:
     def way_for(self, url: str) -> _Way | None:
         """The way to *url* around httpx, or None when httpx must carry the call."""
         http = self._http
-        if not isinstance(http, HttpxAiohttpClient) or http.is_closed or _http1(http) is None:
+        if not isinstance(http, HttpxOnAiohttp) or http.is_closed:
             return None
         # A cookie the gateway set goes back only through httpx, which adds it (its jar is
         # read at each request); hooks see httpx's objects.
@@ -102,37 +104,30 @@ class Http1Path:
         transport = http._transport_for_url(way.url)  # what respx and mounts replace
         if transport is not http._transport or type(transport) is not AiohttpTransport:
             return None
-        return way if transport.proxy is None else None
+        # What the connections here do not do: a proxy, a Unix socket, a local address or
+        # socket options of the transport's.
+        sockets = transport.uds or transport.local_address or transport.socket_options
+        return way if transport.proxy is None and not sockets else None
 
     async def post(self, way: _Way, body: bytes, *, seconds: float) -> Http1Reply:
         """POST *body*, signed, to *way*; raise httpx's TransportError as httpx-aiohttp
         would (the same class, message and chain) for whatever goes wrong on the way."""
         http = self._http
-        assert isinstance(http, HttpxAiohttpClient)  # noqa: S101  # way_for() checked it
+        assert isinstance(http, HttpxOnAiohttp)  # noqa: S101  # way_for() checked it
         http._state = ClientState.OPENED  # as httpx's send() marks it
         signed = (("content-length", str(len(body))), ("authorization", self._auth.header(body)))
         request = request_bytes(way.line, (*way.before, *signed, *way.after), body)
-        http1 = _http1(http)
-        assert http1 is not None  # noqa: S101  # way_for() checked it
+        # httpx's Timeout(seconds) as httpx-aiohttp maps it: no limit on the whole.
+        timeouts = Timeouts(connect=seconds, sock_read=seconds)
         with map_aiohttp_exceptions():
-            # httpx's Timeout(seconds) as httpx-aiohttp maps it (no limit on the whole).
-            answer = await http1.exchange(
-                way.target, request, Limits(connect=seconds, read=seconds)
-            )
-        return _reply(http, way, answer)
+            response = await http.connections.exchange(way.target, request, timeouts)
+        return _reply(http, way, response)
 
 
-def _http1(http: httpx.AsyncClient) -> Http1 | None:
-    """The kept-alive connections of the process's client (bot/gateway/transport.py)."""
-    http1 = getattr(http, "http1", None)
-    return http1 if isinstance(http1, Http1) else None
-
-
-def _reply(http: httpx.AsyncClient, way: _Way, answer: Answer) -> Http1Reply:
+def _reply(http: httpx.AsyncClient, way: _Way, response: RawResponse) -> Http1Reply:
     """The reply, its cookies kept and its line logged as httpx does."""
-    status, reason, raw_headers, content = (
-        answer.status, answer.reason, answer.raw_headers, answer.body
-    )  # fmt: skip
+    status, reason, raw_headers = response.status, response.reason, response.raw_headers
+    content = response.body
     names = {name.lower() for name, _ in raw_headers}
     if b"set-cookie" in names:
         request = httpx.Request("POST", way.url, headers=list(way.headers))
@@ -146,6 +141,6 @@ def _reply(http: httpx.AsyncClient, way: _Way, answer: Answer) -> Http1Reply:
         _httpx_log.info(
             'HTTP Request: %s %s "%s %d %s"', "POST", way.url, "HTTP/1.1", status, phrase
         )
-    if b"content-encoding" in names:  # httpx decodes what aiohttp was told to leave alone
+    if b"content-encoding" in names:  # as httpx decodes a body (the connections do not)
         content = httpx.Response(status, headers=raw_headers, content=content).content
     return Http1Reply(status, content, raw_headers)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
-from bot.http1 import Http1
+from bot.http1 import Http1Pool
 from bot.version import version
 
 # The installed version, so the provider's logs say which release asked ("(not installed)"
@@ -36,10 +37,10 @@ class _FreedAtOnce(httpx.AsyncClient):
         return response
 
 
-class _AiohttpFreedAtOnce(_FreedAtOnce, HttpxAiohttpClient):
-    """httpx on aiohttp (production), its responses freed at once, with kept-alive
-    connections of its own (:attr:`http1`, as many) for the calls that go around httpx
-    (bot/gateway/on_http1.py)."""
+class HttpxOnAiohttp(_FreedAtOnce, HttpxAiohttpClient):
+    """The process's client in production: httpx on aiohttp, its responses freed at once,
+    and :attr:`connections` of its own for the calls that go around httpx
+    (bot/gateway/on_http1.py), closed with it."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -47,15 +48,15 @@ class _AiohttpFreedAtOnce(_FreedAtOnce, HttpxAiohttpClient):
         # (httpx's: certifi's roots, SSL_CERT_FILE and the like).
         transport = self._transport
         assert isinstance(transport, AiohttpTransport)  # noqa: S101  # HttpxAiohttpClient's
-        expiry = transport.limits.keepalive_expiry
-        self.http1 = Http1(
-            limit=transport.limits.max_connections or 100,
+        expiry, limit = transport.limits.keepalive_expiry, transport.limits.max_connections
+        self.connections = Http1Pool(
+            limit=sys.maxsize if limit is None else limit,  # None: httpx's "no limit"
             keepalive=math.inf if expiry is None else expiry,
             tls=transport.ssl_context,
         )
 
     async def aclose(self) -> None:
-        await self.http1.aclose()
+        await self.connections.aclose()
         await super().aclose()
 
 
@@ -78,4 +79,4 @@ def new_http_client(
     common: dict[str, Any] = {"headers": {"User-Agent": USER_AGENT}, "follow_redirects": False}
     if transport is not None:
         return _FreedAtOnce(transport=transport, **common)
-    return _AiohttpFreedAtOnce(limits=limits, mounts=mounts, **common)
+    return HttpxOnAiohttp(limits=limits, mounts=mounts, **common)

@@ -1,86 +1,95 @@
-"""One kept-alive HTTP/1.1 connection: it writes a request's bytes and reads one answer with
-httptools (llhttp, the parser aiohttp's and Node's are built on), within its time limits."""
+"""One kept-alive HTTP/1.1 connection: it writes a request's bytes and reads one response
+with httptools (llhttp, the parser aiohttp's and Node's are built on), within its time
+limits. Failures are aiohttp's exceptions, in aiohttp's words."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import aiohttp
 import httptools
 
-if TYPE_CHECKING:
-    from bot.http1.pool import Origin
-
-# status, reason, headers, body, and whether the connection may be used again
-Outcome = tuple[int, str, tuple[tuple[bytes, bytes], ...], bytes, bool]
+from bot.http1.parts import Origin, RawResponse
 
 # aiohttp's client's limits on a head (its max_line_size, max_field_size and max_headers),
-# and one of this module's own on a body: the answers it reads are a few KB.
+# and one of this module's own on a body: the responses it reads are a few KB.
 MAX_FIELD = 8190
 MAX_HEADERS = 128
+MAX_HEAD = 8 * MAX_FIELD  # the whole head (httptools holds a field until it has it whole)
 MAX_BODY = 8 * 1024 * 1024
-_UNFRAMED = (b"content-length", b"transfer-encoding")  # without either, the body ends at close
-_CUT_SHORT = {
+# How a body's end is told; without either header, it ends when the connection closes.
+_FRAMING_HEADERS = (b"content-length", b"transfer-encoding")
+_CUT_SHORT = {  # aiohttp's words for a body that stopped before its end
     b"content-length": "<ContentLengthError: 400, message="
     "'Not enough data to satisfy content length header.'>",
     b"transfer-encoding": "<TransferEncodingError: 400, message="
     "'Not enough data to satisfy transfer length header.'>",
 }
 
+Sent = asyncio.Future[tuple[RawResponse, bool]]  # the response, and whether to keep the connection
+
 
 class NotHttp(Exception):
-    """The answer is not HTTP/1.1 that llhttp accepts (its words)."""
+    """The response is not HTTP/1.1 that llhttp accepts, or is past a limit (its words)."""
 
 
 class Connection(asyncio.Protocol):
-    """One connection to *origin*; *gone* is told once, when it closes."""
+    """One connection to *origin*; *gone* is told when it closes (the pool counts it)."""
 
     def __init__(self, origin: Origin, gone: Callable[[], None]) -> None:
         self.origin = origin
         self.idle_since = 0.0
-        self._gone: Callable[[], None] | None = gone
+        self._gone = gone
         self._transport: asyncio.Transport | None = None
         self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpResponseParser(self)
-        self._answer: asyncio.Future[Outcome] | None = None
+        # As lenient as aiohttp's parser is with a response (servers are sloppy): headers
+        # with odd characters, a bare LF ending a line, spaces after a chunk's size.
+        self._parser.set_dangerous_leniencies(
+            lenient_headers=True,
+            lenient_optional_cr_before_lf=True,
+            lenient_spaces_after_chunk_size=True,
+        )
+        self._sent: Sent | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._read: float | None = None
+        self._sock_read: float | None = None
         self._deadline: float | None = None
         self._last_read = 0.0
-        self._talks_out_of_turn = False
+        self._untrusted = False
         self._reason = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
-        self._headers_done = False
         self._size = 0
+        self._head_size = 0
+        self._headers_done = False
 
     @property
     def usable(self) -> bool:
-        """Open, between exchanges, and never seen to answer what it was not asked."""
+        """Open, between exchanges, and never seen to say what it was not asked."""
         transport = self._transport
         return (
             transport is not None
             and not transport.is_closing()
-            and self._answer is None
-            and not self._talks_out_of_turn
+            and self._sent is None
+            and not self._untrusted
         )
 
-    def send(
-        self, request: bytes, read: float | None, deadline: float | None
-    ) -> asyncio.Future[Outcome]:
-        """Write *request*; its answer, or the failure: no byte for *read* s, or the
+    def send(self, request: bytes, sock_read: float | None, deadline: float | None) -> Sent:
+        """Write *request*; its response, or the failure: no byte for *sock_read* s, or the
         loop's clock past *deadline*."""
         assert self._transport is not None  # noqa: S101  # the pool hands out open ones
-        self._reason, self._headers, self._body, self._headers_done = b"", [], [], False
-        self._size = 0
-        self._answer = answer = self._loop.create_future()
-        self._read, self._deadline = read, deadline
+        self._start_response()
+        self._sent = sent = self._loop.create_future()
+        self._sock_read, self._deadline = sock_read, deadline
         self._last_read = self._loop.time()
         self._arm()
-        self._transport.write(request)
-        return answer
+        if self._transport.is_closing():  # lost before it could be used: no answer will come
+            self._fail(aiohttp.ServerDisconnectedError())
+        else:
+            self._transport.write(request)
+        return sent
 
     def close(self) -> None:
         if self._transport is not None:
@@ -93,27 +102,30 @@ class Connection(asyncio.Protocol):
         self._transport = cast("asyncio.Transport", transport)
 
     def data_received(self, data: bytes) -> None:
-        if self._answer is None:  # nothing was asked: it cannot be trusted with a next request
-            self._talks_out_of_turn = True
+        if self._sent is None:  # nothing was asked: it cannot be trusted with a next request
+            self._untrusted = True
             self.close()
             return
         self._last_read = self._loop.time()
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError as exc:  # HttpParserUpgrade too: none was asked for
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:  # none asked
             self._fail(NotHttp(str(exc) or type(exc).__name__))
+            return
+        if self._sent is not None and not self._headers_done:  # a read is at most 256 KB
+            self._head_size += len(data)
+            if self._head_size > MAX_HEAD:
+                self._fail(NotHttp(f"Got more than {MAX_HEAD} bytes when reading the head"))
 
     def connection_lost(self, exc: Exception | None) -> None:
-        gone, self._gone = self._gone, None
-        if gone is not None:
-            gone()
-        if self._answer is None:
+        self._gone()
+        if self._sent is None:
             return
-        if self._headers_done and not self._framed():  # its body was all it sent until closing
+        framing = self._framing()
+        if self._headers_done and framing is None:  # its body was all it sent until closing
             self._settle(keep=False)
-        elif self._headers_done:
-            name = next(k.lower() for k, _ in self._headers if k.lower() in _UNFRAMED)
-            said = f"Response payload is not completed: {_CUT_SHORT[name]}"
+        elif framing is not None:
+            said = f"Response payload is not completed: {_CUT_SHORT[framing]}"
             self._fail(aiohttp.ClientPayloadError(said if exc is None else f"{said}. {exc!r}"))
         elif isinstance(exc, OSError):
             self._fail(aiohttp.ClientOSError(*exc.args))
@@ -123,8 +135,8 @@ class Connection(asyncio.Protocol):
     # --- httptools' calls --------------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        if self._answer is None:  # a second answer after the one asked for
-            self._talks_out_of_turn = True
+        if self._sent is None:  # a second response after the one asked for
+            self._untrusted = True
 
     def on_status(self, status: bytes) -> None:
         self._reason += status
@@ -132,6 +144,8 @@ class Connection(asyncio.Protocol):
             self._fail(NotHttp(f"Got more than {MAX_FIELD} bytes when reading Status line"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._headers_done:  # a chunked body's trailer: not a header (aiohttp drops them)
+            return
         self._headers.append((name, value))
         if len(name) > MAX_FIELD or len(value) > MAX_FIELD:
             self._fail(NotHttp(f"Got more than {MAX_FIELD} bytes when reading Header"))
@@ -142,7 +156,7 @@ class Connection(asyncio.Protocol):
         self._headers_done = True
 
     def on_body(self, body: bytes) -> None:
-        if self._answer is None:
+        if self._sent is None:
             return
         self._body.append(body)
         self._size += len(body)
@@ -150,30 +164,46 @@ class Connection(asyncio.Protocol):
             self._fail(aiohttp.ClientPayloadError(f"Response payload is over {MAX_BODY} bytes"))
 
     def on_message_complete(self) -> None:
-        if self._answer is not None:
-            self._settle(keep=self._parser.should_keep_alive())
+        if self._sent is None:
+            return
+        if 100 <= self._parser.get_status_code() < 200:  # informational: as aiohttp, skipped
+            self._start_response()
+            return
+        self._settle(keep=self._parser.should_keep_alive())
 
-    # --- the answer --------------------------------------------------------------------
+    # --- the response ------------------------------------------------------------------
 
-    def _framed(self) -> bool:
-        return any(name.lower() in _UNFRAMED for name, _ in self._headers)
+    def _start_response(self) -> None:
+        self._reason, self._headers, self._body, self._headers_done = b"", [], [], False
+        self._size = self._head_size = 0
+
+    def _framing(self) -> bytes | None:
+        """The header that tells where the body ends, once the head is in; None without."""
+        if not self._headers_done:
+            return None
+        names = (name.lower() for name, _ in self._headers)
+        return next((name for name in names if name in _FRAMING_HEADERS), None)
 
     def _settle(self, *, keep: bool) -> None:
-        answer, self._answer = self._answer, None
+        sent, self._sent = self._sent, None
         self._disarm()
-        if answer is not None and not answer.done():
-            status = self._parser.get_status_code()
-            reason = self._reason.decode("latin-1")
-            answer.set_result((status, reason, tuple(self._headers), b"".join(self._body), keep))
+        if sent is not None and not sent.done():
+            response = RawResponse(
+                self._parser.get_status_code(),
+                self._reason.decode("utf-8", "surrogateescape"),  # as aiohttp decodes it
+                tuple(self._headers),
+                b"".join(self._body),
+            )
+            sent.set_result((response, keep))
         self._headers, self._body = [], []  # not held while it waits for its next request
 
     def _fail(self, exc: BaseException) -> None:
-        answer, self._answer = self._answer, None
+        sent, self._sent = self._sent, None
         self._disarm()
-        self._talks_out_of_turn = True  # never used again
+        self._untrusted = True  # never used again
         self.close()
-        if answer is not None and not answer.done():
-            answer.set_exception(exc)
+        if sent is not None and not sent.done():
+            sent.set_exception(exc)
 
     def _arm(self) -> None:
         ends = [end for end in (self._deadline, self._read_by()) if end is not None]
@@ -186,7 +216,7 @@ class Connection(asyncio.Protocol):
             self._timer = None
 
     def _read_by(self) -> float | None:
-        return None if self._read is None else self._last_read + self._read
+        return None if self._sock_read is None else self._last_read + self._sock_read
 
     def _on_time(self) -> None:
         """A limit may have passed (data that came since only moved the read limit on)."""

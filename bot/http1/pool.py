@@ -1,91 +1,43 @@
-"""Kept-alive HTTP/1.1 connections for the three calls a card makes, read by httptools.
+"""Kept-alive HTTP/1.1 connections to any number of origins, at most so many open at once.
 
-A card asks the gateway, asks Slack for a new reader's language (users.info) and posts
-the card to the response_url. Through aiohttp's client each call cost about 75 µs of CPU
-(a request object, merged headers, cookies, timers and a response object every time);
-through this, about 25 µs (``bench/http_exchange.py``). The caller hands over the
-request's bytes, built as the library it stands in for builds them (its callers' tests
-compare the bytes), and gets back the status, the headers as they came and the body as
-it came. It does no proxies, redirects, cookies or decoding: its callers keep those
-cases on aiohttp, or decode themselves.
+The caller hands over a request's bytes (:mod:`bot.http1.writing`) and gets back the
+status, the headers and the body as they came (:class:`~bot.http1.parts.RawResponse`).
+There are no proxies, redirects, cookies or decompression here: callers keep those cases
+on aiohttp, or decode themselves (:mod:`bot.http1.decoding`).
 
-Its failures are aiohttp's own exceptions, raised where aiohttp's client raises them, so
-every caller's error handling reads them as before: a connection that cannot be opened
-(``ClientConnectorError`` and its DNS, TLS and certificate kinds), no connection within
+Failures are aiohttp's own exceptions, raised where aiohttp's client raises them, so a
+caller's error handling reads them as before: a connection that cannot be opened
+(``ClientConnectorError``, and its DNS, TLS and certificate kinds), no connection within
 the connect limit (``ConnectionTimeoutError``), no byte within the read limit
 (``SocketTimeoutError``), the whole exchange over its limit (``TimeoutError``), a
-connection closed before the answer (``ServerDisconnectedError``, or ``ClientOSError``
-when reset), a body cut short (``ClientPayloadError``), an answer that is not HTTP
-(``ClientResponseError``).
+connection closed before the response (``ServerDisconnectedError``, or ``ClientOSError``
+when reset), a body cut short (``ClientPayloadError``), a response that is not HTTP or
+past aiohttp's limits on a head (``ClientResponseError``). Addresses are tried one after
+another, in the order the resolver gives them (aiohttp races them 0.25 s apart).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 import ssl
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 
 import aiohttp
-from aiohttp.client_reqrep import ConnectionKey, RequestInfo
+from aiohttp import RequestInfo
+from aiohttp.client_reqrep import ConnectionKey
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from bot.http1.connection import Connection, NotHttp
+from bot.http1.parts import Origin, RawResponse, Timeouts
 
-CRLF = "\r\n"
 KEEPALIVE_SECONDS = 15.0  # an idle connection is closed after this: aiohttp's default
 DNS_SECONDS = 10.0  # a host's addresses are kept this long: aiohttp's default
 
 Resolve = Callable[[str, int], Awaitable[list[tuple[str, int]]]]
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a connection goes: scheme, host and port."""
-
-    tls: bool
-    host: str
-    port: int
-
-    @classmethod
-    def of(cls, url: URL) -> Origin:
-        if url.scheme not in ("http", "https") or not url.host or url.port is None:
-            raise ValueError(f"not an http(s) URL with a host: {url.scheme}://{url.host}")
-        return cls(url.scheme == "https", url.host, url.port)
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """How long each part may take, in seconds (None: no limit): getting a connection
-    (waiting for a free one, and opening it), the wait between two reads of the answer,
-    and the whole exchange."""
-
-    connect: float | None = None
-    read: float | None = None
-    total: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """The status, the reason phrase, the headers (bytes, as they came) and the body (as it
-    came: not decompressed)."""
-
-    status: int
-    reason: str
-    raw_headers: tuple[tuple[bytes, bytes], ...] = field(repr=False)
-    body: bytes = field(repr=False)
-
-    def headers(self) -> CIMultiDictProxy[str]:
-        """The headers as aiohttp gives them (``response.headers``)."""
-        return CIMultiDictProxy(
-            CIMultiDict(
-                (k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
-                for k, v in self.raw_headers
-            )
-        )
 
 
 async def _getaddrinfo(host: str, port: int) -> list[tuple[str, int]]:
@@ -100,9 +52,24 @@ def default_tls() -> ssl.SSLContext:
     return context
 
 
-class Http1:
+class _Slot:
+    """One connection's place under the limit, given back once however it ends."""
+
+    __slots__ = ("_freed",)
+
+    def __init__(self, freed: Callable[[], None]) -> None:
+        self._freed: Callable[[], None] | None = freed
+
+    def give_back(self) -> None:
+        freed, self._freed = self._freed, None
+        if freed is not None:
+            freed()
+
+
+class Http1Pool:
     """Kept-alive connections to any origin, at most *limit* open at once (a caller past it
-    waits, within its connect limit). Close it with :meth:`aclose`."""
+    waits, within its connect limit); an idle one is closed after *keepalive* s. Close it
+    with :meth:`aclose`."""
 
     def __init__(
         self,
@@ -120,45 +87,54 @@ class Http1:
         self._open = 0  # opening or open
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._addresses: dict[tuple[str, int], tuple[float, list[tuple[str, int]]]] = {}
+        self._resolving: dict[tuple[str, int], asyncio.Future[list[tuple[str, int]]]] = {}
+        self._sweep: asyncio.TimerHandle | None = None
         self.closed = False
 
     def __repr__(self) -> str:
-        return f"Http1(limit={self.limit}, open={self._open})"
+        return f"Http1Pool(limit={self.limit}, open={self._open})"
+
+    @property
+    def open(self) -> int:
+        """Connections opening or open, in use or idle."""
+        return self._open
 
     async def exchange(
-        self, url: URL, request: bytes, limits: Limits, *, idempotent: bool = False
-    ) -> Answer:
-        """Send *request* (its bytes, whole) to *url*'s origin; its answer. An *idempotent*
-        request is sent once more when its connection was lost before the answer, as
-        aiohttp sends a GET again."""
-        try:
-            return await self._exchange(url, request, limits)
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            if not idempotent or isinstance(exc, aiohttp.ClientConnectorError):
-                raise
-        return await self._exchange(url, request, limits)
-
-    async def _exchange(self, url: URL, request: bytes, limits: Limits) -> Answer:
+        self, url: URL, request: bytes, timeouts: Timeouts, *, idempotent: bool = False
+    ) -> RawResponse:
+        """Send *request* (its bytes, whole) to *url*'s origin; its response. An *idempotent*
+        request is sent once more when its connection was lost before the response, as
+        aiohttp sends a GET again (within the same total)."""
         if self.closed:
             raise RuntimeError("Session is closed")  # as aiohttp's closed session says
         loop = asyncio.get_running_loop()
-        deadline = None if limits.total is None else loop.time() + limits.total
-        connection = self._take_idle(Origin.of(url), loop.time())
-        if connection is None:
-            connection = await self._connect(url, limits, deadline)
+        deadline = None if timeouts.total is None else loop.time() + timeouts.total
         try:
-            outcome = await connection.send(request, limits.read, deadline)
+            return await self._exchange(url, request, timeouts, deadline)
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            if not idempotent or isinstance(exc, aiohttp.ClientConnectorError):
+                raise
+        return await self._exchange(url, request, timeouts, deadline)
+
+    async def _exchange(
+        self, url: URL, request: bytes, timeouts: Timeouts, deadline: float | None
+    ) -> RawResponse:
+        origin = Origin.of(url)
+        connection = self._take_idle(origin, asyncio.get_running_loop().time())
+        if connection is None:
+            connection = await self._connect(url, origin, timeouts, deadline)
+        try:
+            response, keep = await connection.send(request, timeouts.sock_read, deadline)
         except NotHttp as exc:
-            raise _not_http(url, exc) from exc.__cause__
+            raise _not_http(url, exc) from exc
         except BaseException:
-            connection.close()  # cancelled, or failed: it may be mid-answer
+            connection.close()  # cancelled, or failed: it may be mid-response
             raise
-        status, reason, headers, body, keep = outcome
         if keep and connection.usable and not self.closed:
-            self._give_back(connection, loop.time())
+            self._give_back(connection)
         else:
             connection.close()
-        return Answer(status, reason, headers, body)
+        return response
 
     def _take_idle(self, origin: Origin, now: float) -> Connection | None:
         idle = self._idle.get(origin)
@@ -169,18 +145,35 @@ class Http1:
             connection.close()
         return None
 
-    def _give_back(self, connection: Connection, now: float) -> None:
-        connection.idle_since = now
+    def _give_back(self, connection: Connection) -> None:
+        loop = asyncio.get_running_loop()
+        connection.idle_since = loop.time()
         self._idle.setdefault(connection.origin, deque()).append(connection)
+        if self._sweep is None and math.isfinite(self._keepalive):
+            self._sweep = loop.call_later(self._keepalive, self._close_expired)
         self._wake()
 
-    async def _connect(self, url: URL, limits: Limits, deadline: float | None) -> Connection:
+    def _close_expired(self) -> None:
+        """Close the connections idle for longer than the keep-alive, as aiohttp does."""
+        self._sweep = None
         loop = asyncio.get_running_loop()
-        at = None if limits.connect is None else loop.time() + limits.connect
+        now = loop.time()
+        for idle in self._idle.values():
+            while idle and (not idle[0].usable or now - idle[0].idle_since >= self._keepalive):
+                idle.popleft().close()  # the least recently used first
+        oldest = min((idle[0].idle_since for idle in self._idle.values() if idle), default=None)
+        if oldest is not None:
+            self._sweep = loop.call_at(oldest + self._keepalive, self._close_expired)
+
+    async def _connect(
+        self, url: URL, origin: Origin, timeouts: Timeouts, deadline: float | None
+    ) -> Connection:
+        loop = asyncio.get_running_loop()
+        at = None if timeouts.connect is None else loop.time() + timeouts.connect
         try:
             async with asyncio.timeout_at(at):
                 async with asyncio.timeout_at(deadline):
-                    return await self._open_one(Origin.of(url))
+                    return await self._open_one(origin)
         except TimeoutError as exc:
             if at is None or (deadline is not None and deadline <= at):
                 raise TimeoutError from exc  # the whole exchange's limit, as aiohttp's total
@@ -195,16 +188,23 @@ class Http1:
             self._waiting.append(waiter)
             try:
                 await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake()  # woken, then cancelled: the next waiter's turn
+                raise
             finally:
                 if waiter in self._waiting:
                     self._waiting.remove(waiter)
         if idle is not None:
             return idle
+        if self.closed:  # closed while this waited
+            raise RuntimeError("Session is closed")
         self._open += 1
+        slot = _Slot(self._slot_freed)
         try:
-            return await self._dial(origin)
+            return await self._dial(origin, slot)
         except BaseException:
-            self._gone()
+            slot.give_back()  # once: a connection made before the failure gives it back too
             raise
 
     def _close_an_idle_one(self) -> None:
@@ -215,18 +215,18 @@ class Http1:
                     connection.close()  # its slot frees once it is closed
                     return
 
-    def _gone(self) -> None:
-        """A connection this pool counted is closed (or never opened)."""
+    def _slot_freed(self) -> None:
         self._open -= 1
         self._wake()
 
     def _wake(self) -> None:
-        if self._waiting:
+        while self._waiting:
             waiter = self._waiting.popleft()
             if not waiter.done():
                 waiter.set_result(None)
+                return
 
-    async def _dial(self, origin: Origin) -> Connection:
+    async def _dial(self, origin: Origin, slot: _Slot) -> Connection:
         key = _key(origin)
         try:
             addresses = await self._addresses_of(origin)
@@ -236,11 +236,12 @@ class Http1:
         for host, port in addresses:
             try:
                 _, connection = await loop.create_connection(
-                    lambda: Connection(origin, self._gone),
+                    lambda: Connection(origin, slot.give_back),
                     host,
                     port,
                     ssl=self._tls_context() if origin.tls else None,
-                    server_hostname=origin.host if origin.tls else None,
+                    # As aiohttp names the host: without a fully qualified name's last dot.
+                    server_hostname=origin.host.rstrip(".") if origin.tls else None,
                 )
                 return connection
             except ssl.SSLCertVerificationError as exc:
@@ -257,32 +258,36 @@ class Http1:
         return self._tls
 
     async def _addresses_of(self, origin: Origin) -> list[tuple[str, int]]:
+        """The origin's addresses: kept for a while, asked once however many ask at once."""
         loop = asyncio.get_running_loop()
         name = (origin.host, origin.port)
         kept = self._addresses.get(name)
         if kept is not None and kept[0] > loop.time():
             return kept[1]
-        addresses = await self._resolve(*name)
+        asking = self._resolving.get(name)
+        if asking is None:
+            asking = self._resolving[name] = asyncio.ensure_future(self._resolve(*name))
+            asking.add_done_callback(self._resolved)
+        addresses = await asyncio.shield(asking)  # one caller cancelled: the others still wait
         self._addresses[name] = (loop.time() + DNS_SECONDS, addresses)
         return addresses
+
+    def _resolved(self, asked: asyncio.Future[list[tuple[str, int]]]) -> None:
+        """A lookup ended: the next one asks afresh (its failure was read by its callers, or
+        by this, when they were all cancelled)."""
+        self._resolving = {k: v for k, v in self._resolving.items() if v is not asked}
+        if not asked.cancelled():
+            asked.exception()
 
     async def aclose(self) -> None:
         """Close every idle connection; those in use close when their exchange ends."""
         self.closed = True
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
         for idle in self._idle.values():
             while idle:
                 idle.pop().close()
-
-
-def request_bytes(line: str, headers: Iterable[tuple[str, str]], body: bytes = b"") -> bytes:
-    """A request as aiohttp writes one: *line* (``POST /path?query HTTP/1.1``), each header as
-    ``name: value`` in the order given, a blank line, *body*. A line break in a header is
-    refused as aiohttp refuses it (ValueError): it would start a header of its own."""
-    lines = [f"{name}: {value}" for name, value in headers]
-    head = "\r\n".join(lines)
-    if head.count("\r") + head.count("\n") > 2 * max(len(lines) - 1, 0):  # not only ours
-        raise ValueError("Newline or carriage return character detected in HTTP header")
-    return f"{line}\r\n{head}{CRLF if lines else ''}\r\n".encode() + body
 
 
 def _key(origin: Origin) -> ConnectionKey:
@@ -291,6 +296,6 @@ def _key(origin: Origin) -> ConnectionKey:
 
 
 def _not_http(url: URL, exc: NotHttp) -> aiohttp.ClientResponseError:
-    """What aiohttp raises for an answer its parser refuses."""
+    """What aiohttp raises for a response its parser refuses."""
     info = RequestInfo(url, "", CIMultiDictProxy(CIMultiDict()), url)
     return aiohttp.ClientResponseError(info, (), status=400, message=str(exc))

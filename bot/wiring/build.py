@@ -264,7 +264,7 @@ def _locale_lookup(reply_pool: ReplyPool | None) -> LocaleLookup:
         return users_info_locale
 
     def lookup(client: AsyncWebClient, user: str) -> Awaitable[str | None]:
-        return users_info_locale(client, user, http1=reply_pool.api_http1)
+        return users_info_locale(client, user, connections=reply_pool.api_connections)
 
     return lookup
 

@@ -34,7 +34,7 @@ from bot.gateway.errors import GatewayAuthError, GatewayUnavailable
 from bot.gateway.on_http1 import Http1Reply
 from bot.gateway.protocol import QUERY_PATH, TOKEN_PATH
 from bot.gateway.transport import new_http_client
-from bot.http1 import Http1
+from bot.http1 import Http1Pool
 from bot.sandbox.transport import SandboxTransport
 from tests.gateway.helpers import SEED_REPLY, Handler, NoSuchHost, loopback_server
 from tests.helpers import APP_ID, APP_KEY, FIXED_NOW
@@ -236,13 +236,13 @@ async def lookup(
 
 async def both_paths(url: str, **options: Any) -> Outcome:
     """The lookup through httpx and around it, at once; they must agree. The one around it."""
-    through_httpx, through_aiohttp = await asyncio.gather(
+    through_httpx, around_httpx = await asyncio.gather(
         lookup(url, on_http1=False, **options), lookup(url, on_http1=True, **options)
     )
-    assert through_aiohttp.httpx_sends == 0
+    assert around_httpx.httpx_sends == 0
     assert through_httpx.httpx_sends == through_httpx.count
-    assert through_aiohttp == Outcome(**{**through_httpx.__dict__, "httpx_sends": 0})
-    return through_aiohttp
+    assert around_httpx == Outcome(**{**through_httpx.__dict__, "httpx_sends": 0})
+    return around_httpx
 
 
 JSON = (("Content-Type", "application/json"),)
@@ -261,6 +261,7 @@ TWO_TYPES = (("Content-Type", "text/a"), ("Content-Type", "text/b"))
 REPLIES = [
     pytest.param(reply(), "QrCodeInfo", id="success"),
     pytest.param(CHUNKED, "QrCodeInfo", id="chunked"),
+    pytest.param(b"HTTP/1.1 100 Continue\r\n\r\n" + reply(), "QrCodeInfo", id="continue-first"),
     pytest.param(reply(body=SEED_GZIP, headers=GZIP), "QrCodeInfo", id="gzip"),
     pytest.param(reply(body=b"not gzip", headers=GZIP), "GatewayUnavailable", id="broken-gzip"),
     pytest.param(
@@ -325,7 +326,7 @@ async def test_an_unknown_host_ends_alike() -> None:
         transport.client = lambda: aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(resolver=resolver)
         )
-        client.http1 = Http1(resolve=no_such_host)  # type: ignore[attr-defined]
+        client.connections = Http1Pool(resolve=no_such_host)  # type: ignore[attr-defined]
         return client
 
     outcome = await both_paths("http://gateway.invalid", http=http)
@@ -412,10 +413,10 @@ async def test_both_paths_put_the_same_bytes_on_the_wire(bill: bool) -> None:
     bytes whichever path sent them: what the gateway (or a firewall in front) can see."""
     answer = reply(body=BILL_REPLY if bill else SEED_REPLY)
     through_httpx, sends_off = await recorded(answer, on_http1=False, bill=bill)
-    through_aiohttp, sends_on = await recorded(answer, on_http1=True, bill=bill)
+    around_httpx, sends_on = await recorded(answer, on_http1=True, bill=bill)
     assert (sends_off, sends_on) == (2, 0)
-    assert through_aiohttp == through_httpx
-    head = through_aiohttp[0].split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert around_httpx == through_httpx
+    head = around_httpx[0].split(b"\r\n\r\n")[0].split(b"\r\n")
     assert (
         head[0]
         == b"POST /v1/netpay/bills/" + (b"query" if bill else b"query-qrcode-info") + b" HTTP/1.1"
@@ -431,10 +432,10 @@ async def test_a_cookie_the_gateway_sets_goes_back_as_through_httpx() -> None:
     the calls, so the next request sends the cookie exactly as httpx alone would."""
     answer = reply(headers=(*JSON, ("Set-Cookie", "route=b7; Path=/")))
     through_httpx, sends_off = await recorded(answer, on_http1=False)
-    through_aiohttp, sends_on = await recorded(answer, on_http1=True)
+    around_httpx, sends_on = await recorded(answer, on_http1=True)
     assert (sends_off, sends_on) == (2, 1)
-    assert through_aiohttp == through_httpx
-    assert b"\r\ncookie: route=b7\r\n" in through_aiohttp[1]
+    assert around_httpx == through_httpx
+    assert b"\r\ncookie: route=b7\r\n" in around_httpx[1]
 
 
 # --- where httpx keeps the call -------------------------------------------------------------
@@ -463,7 +464,7 @@ async def test_respx_still_intercepts_the_production_client() -> None:
     await http.aclose()
 
 
-async def test_a_mounted_url_stays_on_httpx_and_the_others_go_on_aiohttp() -> None:
+async def test_a_mounted_url_stays_on_httpx_and_the_others_go_around_it() -> None:
     """The in-process sandbox mounted beside a real gateway keeps its URL; the real one's go
     around httpx."""
     async with loopback_server(answering(reply())) as url:

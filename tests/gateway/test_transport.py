@@ -57,7 +57,7 @@ async def test_its_own_connections_keep_to_its_aiohttp_sessions_limit_keep_alive
     client = new_http_client(max_connections=7)
     transport = client._transport
     assert isinstance(transport, AiohttpTransport)
-    http1 = client.http1  # type: ignore[attr-defined]
+    http1 = client.connections  # type: ignore[attr-defined]
     assert (http1.limit, http1._keepalive) == (7, transport.limits.keepalive_expiry)
     assert http1._tls is transport.ssl_context
     await client.aclose()

@@ -4,15 +4,18 @@ as aiohttp's client ends it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 
 import aiohttp
 import pytest
 
-from bot.http1 import Http1, Limits
+from bot.http1 import Http1Pool, Origin, Timeouts
+from bot.http1.connection import Connection
 from tests.http1.helpers import OK, Server, get, read_request, serving
 
+WAIT = 5.0  # a bound on a test that would otherwise hang, not a time it should take
 CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
 
 
@@ -51,7 +54,7 @@ def once(answer: bytes, *, then_close: bool = True, reset: bool = False) -> Serv
 )
 async def test_every_framing_gives_the_whole_body(answer: bytes, body: bytes) -> None:
     async with serving(once(answer)) as url:
-        got = await Http1().exchange(url, get(url), Limits(read=2))
+        got = await Http1Pool().exchange(url, get(url), Timeouts(sock_read=2))
     assert got.body == body
 
 
@@ -77,12 +80,12 @@ async def test_every_framing_gives_the_whole_body(answer: bytes, body: bytes) ->
 async def test_an_answer_that_ends_badly_fails_as_aiohttp_fails_it(
     server: Server, raised: type[Exception], words: str
 ) -> None:
-    http = Http1(limit=1)
+    http = Http1Pool(limit=1)
     async with serving(server) as url:
         with pytest.raises(raised) as err:
-            await http.exchange(url, get(url), Limits(read=2))
+            await http.exchange(url, get(url), Timeouts(sock_read=2))
         assert words in str(err.value)
-    assert http._open == 0  # its slot is free again
+    assert http.open == 0  # its slot is free again
 
 
 @pytest.mark.parametrize(
@@ -94,10 +97,10 @@ async def test_a_connection_that_says_more_than_it_was_asked_is_not_used_again(
     extra: bytes,
 ) -> None:
     server = Server([OK + extra])
-    http = Http1()
+    http = Http1Pool()
     async with serving(server) as url:
-        first = await http.exchange(url, get(url), Limits())
-        second = await http.exchange(url, get(url), Limits(read=2))
+        first = await http.exchange(url, get(url), Timeouts())
+        second = await http.exchange(url, get(url), Timeouts(sock_read=2))
     await http.aclose()
     assert (first.body, second.body) == (b"ok", b"ok")
     assert server.connections == 2
@@ -120,11 +123,11 @@ async def test_bytes_that_arrive_while_idle_close_the_connection() -> None:
         else:
             await Server()(reader, writer)
 
-    http = Http1()
+    http = Http1Pool()
     async with serving(counting) as url:
-        await http.exchange(url, get(url), Limits())
+        await http.exchange(url, get(url), Timeouts())
         await asyncio.sleep(0.1)
-        second = await http.exchange(url, get(url), Limits(read=2))
+        second = await http.exchange(url, get(url), Timeouts(sock_read=2))
     await http.aclose()
     assert second.body == b"ok"
     assert len(served) == 2
@@ -159,8 +162,146 @@ async def test_bytes_that_arrive_while_idle_close_the_connection() -> None:
 async def test_an_answer_past_its_limits_is_refused_and_its_connection_closed(
     answer: bytes, raised: type[Exception], words: str
 ) -> None:
-    http = Http1(limit=1)
+    http = Http1Pool(limit=1)
     async with serving(once(answer, then_close=False)) as url:
         with pytest.raises(raised, match=words):
-            await http.exchange(url, get(url), Limits(read=2))
-    assert http._open == 0  # its slot is free again
+            await http.exchange(url, get(url), Timeouts(sock_read=2))
+    assert http.open == 0  # its slot is free again
+
+
+@pytest.mark.parametrize(
+    "informational",
+    [b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"],
+    ids=["100", "103"],
+)
+async def test_an_informational_response_is_skipped_as_aiohttp_skips_it(
+    informational: bytes,
+) -> None:
+    """A 1xx before the response is not the response: taking it would send a gateway call
+    again, and leave the real response for the next request on the connection."""
+
+    async def late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                path = (await read_request(reader)).split(b" ")[1]
+            except asyncio.IncompleteReadError:
+                return
+            writer.write(informational)
+            await writer.drain()
+            await asyncio.sleep(0.02)
+            writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {len(path)}\r\n\r\n".encode() + path)
+
+    http = Http1Pool()
+    async with serving(late) as url:
+        first = await http.exchange(url / "alice", get(url / "alice"), Timeouts(total=2))
+        second = await http.exchange(url / "bob", get(url / "bob"), Timeouts(total=2))
+        async with aiohttp.ClientSession() as session, session.get(url / "carol") as response:
+            theirs = (response.status, await response.read())
+    await http.aclose()
+    assert theirs == (200, b"/carol")
+    assert [(first.status, first.body), (second.status, second.body)] == [
+        (200, b"/alice"),
+        (200, b"/bob"),
+    ]
+
+
+async def test_a_chunked_bodys_trailers_are_not_headers() -> None:
+    """As aiohttp drops them: a trailer cannot add a cookie or an encoding after the body."""
+    answer = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked"
+        b"\r\n\r\n2\r\n{}\r\n0\r\nContent-Encoding: gzip\r\nSet-Cookie: s=1\r\n\r\n"
+    )
+    http = Http1Pool()
+    async with serving(Server([answer])) as url:
+        got = await http.exchange(url, get(url), Timeouts(total=2))
+    await http.aclose()
+    assert [name for name, _ in got.raw_headers] == [b"Content-Type", b"Transfer-Encoding"]
+    assert got.body == b"{}"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",  # bare LF line endings
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2  \r\nok\r\n0\r\n\r\n",
+    ],
+    ids=["bare-lf", "spaces-after-chunk-size"],
+)
+async def test_a_sloppy_server_is_read_as_leniently_as_aiohttp_reads_it(answer: bytes) -> None:
+    http = Http1Pool()
+    async with serving(Server([answer])) as url:
+        ours = await http.exchange(url, get(url), Timeouts(total=2))
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            theirs = (response.status, await response.read())
+    await http.aclose()
+    assert (ours.status, ours.body) == theirs == (200, b"ok")
+
+
+async def test_a_head_that_never_ends_is_refused_before_it_fills_memory() -> None:
+    """httptools holds a header until it has it whole; the head as a whole is bounded."""
+
+    async def endless_header(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nX-Big: ")
+        with contextlib.suppress(ConnectionError):
+            for _ in range(100):
+                writer.write(b"x" * 65536)
+                await writer.drain()
+        await reader.read()
+
+    http = Http1Pool(limit=1)
+    async with serving(endless_header) as url:
+        with pytest.raises(aiohttp.ClientResponseError, match="when reading the head"):
+            await http.exchange(url, get(url), Timeouts(sock_read=2))
+    assert http.open == 0
+
+
+async def test_an_upgrade_nobody_asked_for_is_not_http_here() -> None:
+    answer = (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+    )
+    async with serving(once(answer, then_close=False)) as url:
+        with pytest.raises(aiohttp.ClientResponseError):
+            await Http1Pool().exchange(url, get(url), Timeouts(sock_read=2))
+
+
+async def test_a_connection_lost_before_its_request_is_written_fails_at_once() -> None:
+    """No wait for a timer (there may be none) when the connection is already closing."""
+
+    async def close_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    http = Http1Pool()
+    async with serving(close_at_once) as url:
+        with pytest.raises((aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)):
+            await asyncio.wait_for(http.exchange(url, get(url), Timeouts()), WAIT)
+
+
+class _ClosingTransport(asyncio.Transport):
+    """A transport already closing (its peer's FIN not yet read as such): takes no bytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[bytes] = []
+
+    def is_closing(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written.append(bytes(data))
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_request_on_a_closing_connection_fails_without_a_byte_sent() -> None:
+    """A connection closing between being taken and being written to fails at once: no
+    timer may be set to end it (Timeouts() has none)."""
+    transport = _ClosingTransport()
+    connection = Connection(Origin(tls=False, host="h", port=1), lambda: None)
+    connection.connection_made(transport)
+    sent = connection.send(b"GET / HTTP/1.1\r\n\r\n", None, None)
+    assert sent.done()
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        sent.result()
+    assert transport.written == []

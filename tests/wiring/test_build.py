@@ -146,7 +146,7 @@ async def test_with_a_reply_pool_users_info_goes_on_its_own_connections(
     client.session = pool.api_session()
     slack_api.locales["U1"] = "zh-CN"
     assert await _locale_lookup(pool)(client, "U1") == "zh-CN"
-    assert repr(pool.api_http1) == "Http1(limit=50, open=1)"
-    assert repr(pool.http1) == "Http1(limit=100, open=0)"
+    assert repr(pool.api_connections) == "Http1Pool(limit=50, open=1)"
+    assert repr(pool.connections) == "Http1Pool(limit=100, open=0)"
     await pool.aclose()
     assert _locale_lookup(None) is users_info_locale

@@ -19,7 +19,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.http1 import Http1
+from bot.http1 import Http1Pool
 from bot.i18n import LANGUAGES, Language, Translator
 from bot.i18n.catalogue import translator
 from bot.slack.webapi.errors import error_code
@@ -50,17 +50,17 @@ async def users_info_locale(
     user_id: str,
     *,
     seconds: float = LOCALE_CALL_SECONDS,
-    http1: Http1 | None = None,
+    connections: Http1Pool | None = None,
 ) -> str | None:
     """The user's Slack locale (``users.info`` with ``include_locale``; needs ``users:read``),
-    on *http1*'s connections when given (:func:`~bot.slack.webapi.wire.users_info`).
+    on *connections* when given (:func:`~bot.slack.webapi.wire.users_info`).
 
     Cut short after *seconds* (TimeoutError): nobody waits longer for it, and a hung call
     must not hold a connection for the Web API client's 10 s.
     """
     async with asyncio.timeout(seconds):
         if on_shared_session(client):  # the same call, without slack_sdk's per-call machinery
-            response = await users_info(client, user_id, http1=http1)
+            response = await users_info(client, user_id, connections=connections)
         else:
             response = await client.users_info(user=user_id, include_locale=True)
     user = response.get("user")

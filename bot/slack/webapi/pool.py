@@ -1,11 +1,12 @@
-"""Shared HTTP sessions: one for every reply to a response_url, one for Web API calls.
+"""Shared connections: for every reply to a response_url, and for Web API calls.
 
 Bolt's own ``respond()`` opens (and closes) a new aiohttp session, connector
 and TCP connection for every reply; under a burst that was a fifth of the
-reply path's CPU. :func:`install` swaps in a ``respond`` that posts through a
-shared, keep-alive session. Behaviour is otherwise Bolt's: same message
-fields, same WebhookResponse, never raises on HTTP errors. The app's Web API
-client gets a session of its own (10 s for a whole call).
+reply path's CPU. :func:`install` swaps in a ``respond`` that posts on kept-alive
+connections of the pool's own (bot/http1; a shared aiohttp session when a proxy is set).
+Behaviour is otherwise Bolt's: same message fields, same WebhookResponse, never raises on
+HTTP errors. The app's Web API client gets a session of its own (10 s for a whole call),
+and users.info its own connections beside it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
-from bot.http1 import Http1, default_tls
+from bot.http1 import Http1Pool, default_tls
 from bot.service.metrics import ReplyFailure
 from bot.slack.webapi.wire import post_json
 
@@ -30,10 +31,13 @@ _OWN_SESSION_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
 class ReplyPool:
-    """Two shared sessions, created on first use inside the running loop; close them at exit.
+    """Shared sessions and connections, created on first use inside the running loop; close
+    them at exit.
 
     Replies to response_urls and Web API calls (users.info, chat.postMessage) each have
-    their own connections: a Web API call that hangs never holds up a card's reply.
+    their own: a Web API call that hangs never holds up a card's reply. Each kind may open
+    as many connections again on its aiohttp session (a proxy's replies; Web API calls
+    other than users.info) as on its kept-alive connections.
     """
 
     def __init__(self, *, max_connections: int = 100, max_api_connections: int = 50) -> None:
@@ -41,10 +45,10 @@ class ReplyPool:
         self._sessions: dict[str, aiohttp.ClientSession] = {}
         # The proxy slack_sdk would read from the environment (HTTPS_PROXY...), read once.
         self.proxy = load_http_proxy_from_env()
-        # Without a proxy, replies and users.info go on kept-alive connections of their own
-        # (bot/http1), as many, verified as aiohttp verifies by default.
+        # Without a proxy, replies and users.info go on kept-alive connections of the pool's
+        # own (bot/http1), as many as each session may open, verified as aiohttp verifies.
         self._tls = default_tls()
-        self._http1: dict[str, Http1] = {}
+        self._connections: dict[str, Http1Pool] = {}
 
     def session(self) -> aiohttp.ClientSession:
         """For replies to response_urls."""
@@ -55,20 +59,20 @@ class ReplyPool:
         return self._session("api")
 
     @property
-    def http1(self) -> Http1:
+    def connections(self) -> Http1Pool:
         """Kept-alive connections for replies (when no proxy is set)."""
-        return self._connections("replies")
+        return self._pool_of("replies")
 
     @property
-    def api_http1(self) -> Http1:
+    def api_connections(self) -> Http1Pool:
         """Kept-alive connections for users.info (when no proxy is set)."""
-        return self._connections("api")
+        return self._pool_of("api")
 
-    def _connections(self, kind: str) -> Http1:
-        http1 = self._http1.get(kind)
-        if http1 is None or http1.closed:  # as a session, open again after aclose()
-            http1 = self._http1[kind] = Http1(limit=self._limits[kind], tls=self._tls)
-        return http1
+    def _pool_of(self, kind: str) -> Http1Pool:
+        pool = self._connections.get(kind)
+        if pool is None or pool.closed:  # as a session, open again after aclose()
+            pool = self._connections[kind] = Http1Pool(limit=self._limits[kind], tls=self._tls)
+        return pool
 
     def _session(self, kind: str) -> aiohttp.ClientSession:
         session = self._sessions.get(kind)
@@ -82,8 +86,8 @@ class ReplyPool:
     async def aclose(self) -> None:
         for session in self._sessions.values():
             await session.close()
-        for http1 in self._http1.values():
-            await http1.aclose()
+        for pool in self._connections.values():
+            await pool.aclose()
 
 
 # A response_url is good for 5 replies in 30 minutes; then Slack answers 404 (or these words).
@@ -131,12 +135,12 @@ class PooledRespond(AsyncRespond):
         try:
             if self._pool is None:  # a session of its own, as slack_sdk's webhook client opens
                 async with aiohttp.ClientSession(timeout=_OWN_SESSION_TIMEOUT) as session:
-                    response = await post_json(session, url, message, load_http_proxy_from_env())
+                    proxy = load_http_proxy_from_env()
+                    response = await post_json(session, url, message, proxy, connections=None)
             else:
                 pool = self._pool
                 response = await post_json(
-                    pool.session(), url, message, pool.proxy, http1=pool.http1,
-                    seconds=REPLY_TIMEOUT_SECONDS,
+                    pool.session(), url, message, pool.proxy, connections=pool.connections,
                 )  # fmt: skip
         except Exception:
             self._failed("unreachable")

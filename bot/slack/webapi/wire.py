@@ -1,4 +1,5 @@
-"""Slack calls put on the wire straight from a shared aiohttp session, as slack_sdk puts them.
+"""Slack calls put on the wire as slack_sdk puts them, on kept-alive connections of the
+process's own (:mod:`bot.http1`), or on a shared aiohttp session where those cannot go.
 
 slack_sdk builds a client, a retry state and its debug checks around every call; under a
 burst that was a tenth of a command's CPU for the reply alone. These send the same bytes
@@ -19,9 +20,11 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from ssl import SSLContext
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
+from multidict import CIMultiDictProxy
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.http_retry.handler import default_interval_calculator
@@ -31,10 +34,25 @@ from slack_sdk.web.internal_utils import _build_unexpected_body_error_message, g
 from slack_sdk.webhook.webhook_response import WebhookResponse
 from yarl import URL
 
-from bot.http1 import Http1, Limits, request_bytes
-from bot.http1.reading import ACCEPT_ENCODING, DECODES_ALL_ASKED, Read
+from bot.http1 import Http1Pool, Timeouts, request_bytes, request_line
+from bot.http1.decoding import ACCEPT_ENCODING, DECODES_ALL_ASKED, DecodedResponse
 
 T = TypeVar("T")
+
+
+class Response(Protocol):
+    """What is read of a response here: aiohttp's, or :class:`DecodedResponse`."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def headers(self) -> CIMultiDictProxy[str]: ...
+    async def read(self) -> bytes: ...
+    async def text(self) -> str: ...
+    async def json(self) -> Any: ...
+
 
 # What slack_sdk's webhook client sends with every post, in its order (tests pin the bytes).
 _HEADERS = {"Content-Type": "application/json;charset=utf-8", "User-Agent": get_user_agent()}
@@ -50,24 +68,22 @@ async def post_json(
     message: dict[str, Any],
     proxy: str | None,
     *,
-    http1: Http1 | None = None,
-    seconds: float = 10.0,
+    connections: Http1Pool | None,
 ) -> WebhookResponse:
     """What ``AsyncWebhookClient(url, session=session).send_dict(message)`` does, with its
     default retry, through *proxy* (slack_sdk's reads HTTPS_PROXY and the like: the caller
     passes what it read): the same body bytes and headers, the same response. Without a
-    proxy, on *http1*'s connections (within *seconds*, as *session*'s total) if given."""
+    proxy, on *connections* if given (within the session's total)."""
     # Bytes, once: a str would be kept beside aiohttp's encoded copy while the reply waits
     # for a connection (under a burst, hundreds of cards wait at once).
     body = json.dumps(message).encode()
-    lean = http1 if proxy is None and DECODES_ALL_ASKED else None  # it takes no proxy
 
     async def post() -> WebhookResponse:
         if _WEBHOOK_LOG.isEnabledFor(logging.DEBUG):  # slack_sdk's two lines, word for word
             said = f"url: {url}, body: {body.decode()}, headers: {_HEADERS}"
             _WEBHOOK_LOG.debug(f"Sending a request - {said}")
         async with _responding(
-            session, lean, "POST", url, _HEADERS, seconds=seconds, body=body, proxy=proxy
+            session, connections, "POST", url, _HEADERS, body=body, proxy=proxy
         ) as response:
             answer = WebhookResponse(
                 url=url,
@@ -86,44 +102,50 @@ async def post_json(
 @asynccontextmanager
 async def _responding(
     session: aiohttp.ClientSession,
-    http1: Http1 | None,
+    connections: Http1Pool | None,
     method: str,
     url: str,
     headers: dict[str, str],
     *,
-    seconds: float,
     body: bytes = b"",
     params: dict[str, str] | None = None,
-    **options: Any,
-) -> AsyncIterator[aiohttp.ClientResponse | Read]:
-    """The response to one request: on *http1*'s connections if given (within *seconds*; a
-    GET sent again once if its connection was lost, as aiohttp does), else on *session*
-    with aiohttp's *options*."""
-    if http1 is None:
+    proxy: str | None = None,
+    ssl: SSLContext | None = None,
+) -> AsyncIterator[Response]:
+    """The response to one request: on *connections* if given (within *session*'s total),
+    unless a *proxy* or *ssl* (a client's own TLS settings) is, which only *session* takes."""
+    if connections is None or proxy or ssl is not None or not DECODES_ALL_ASKED:
         async with session.request(
-            method, url, headers=headers, data=body or None, params=params, **options
-        ) as response:
+            method, url, headers=headers, data=body or None, params=params, proxy=proxy,
+            ssl=True if ssl is None else ssl,  # None: aiohttp's default, as it takes None
+        ) as response:  # fmt: skip
             yield response
         return
     target = URL(url).extend_query(params) if params else URL(url)
-    request = _request(method, target, headers, body)
-    limits = Limits(total=seconds)
-    yield Read(target, await http1.exchange(target, request, limits, idempotent=method == "GET"))
+    request = request_bytes(
+        request_line(method, target), _as_aiohttp_writes(target, headers, body), body
+    )
+    # A GET is sent again once if its connection was lost, as aiohttp does.
+    sent = connections.exchange(
+        target, request, Timeouts(total=session.timeout.total), idempotent=method == "GET"
+    )
+    yield DecodedResponse(method, target, await sent)
 
 
-def _request(method: str, url: URL, headers: dict[str, str], body: bytes = b"") -> bytes:
-    """The request aiohttp's client writes for these *headers* and *body*: Host first, then
-    the headers given, then the ones it adds when not given, then the body's length."""
+def _as_aiohttp_writes(url: URL, headers: dict[str, str], body: bytes) -> list[tuple[str, str]]:
+    """The headers aiohttp's client writes with *headers* given (each caller gives a
+    User-Agent): Host first, then the headers given, then Accept and Accept-Encoding when
+    not given, then the body's length."""
     given = {name.lower() for name in headers}
-    host = url.host_port_subcomponent or ""
-    lines = [
-        *([("Host", host)] if "host" not in given else []),
-        *headers.items(),
-        *(("Accept", "*/*"),) * ("accept" not in given),
-        *(("Accept-Encoding", ACCEPT_ENCODING),) * ("accept-encoding" not in given),
-        *(("Content-Length", str(len(body))),) * bool(body),
-    ]
-    return request_bytes(f"{method} {url.raw_path_qs} HTTP/1.1", lines, body)
+    lines = [] if "host" in given else [("Host", url.host_port_subcomponent or "")]
+    lines.extend(headers.items())
+    if "accept" not in given:
+        lines.append(("Accept", "*/*"))
+    if "accept-encoding" not in given:
+        lines.append(("Accept-Encoding", ACCEPT_ENCODING))
+    if body:
+        lines.append(("Content-Length", str(len(body))))
+    return lines
 
 
 async def _retried_once(call: Callable[[], Awaitable[T]]) -> T:
@@ -182,9 +204,7 @@ def _log_response(client: AsyncWebClient, status: int, headers: Any, data: Any) 
         client.logger.debug(f"Received the following response - {said}")
 
 
-async def _read_reply(
-    client: AsyncWebClient, url: str, response: aiohttp.ClientResponse | Read
-) -> Any:
+async def _read_reply(client: AsyncWebClient, url: str, response: Response) -> Any:
     """A Web API reply read as slack_sdk's _request_with_session reads it: JSON, or {} for
     another type (gzip and text kept as they are); a body that is not the JSON it claims
     is a SlackApiError, in slack_sdk's own (nested) words."""
@@ -207,13 +227,13 @@ async def _read_reply(
 
 
 async def users_info(
-    client: AsyncWebClient, user: str, *, http1: Http1 | None = None, seconds: float = 10.0
+    client: AsyncWebClient, user: str, *, connections: Http1Pool | None
 ) -> AsyncSlackResponse:
     """``client.users_info(user=user, include_locale=True)`` for a client
     :func:`on_shared_session` accepts: the same GET, the same response (validated by
     slack_sdk: a refusal, or a reply that is not JSON, raises the same SlackApiError). On
-    *http1*'s connections (within *seconds*, as the session's total) if given, unless the
-    client has a proxy or TLS settings of its own."""
+    *connections* if given (within the session's total), unless the client has a proxy or
+    TLS settings of its own."""
     assert client.session is not None  # noqa: S101  # on_shared_session said so
     session, url = client.session, client.base_url + "users.info"
     params = {"user": user, "include_locale": "1"} | {
@@ -221,16 +241,12 @@ async def users_info(
     }
     headers = _web_api_headers(client)
 
-    # Kept-alive connections of their own take no proxy and no TLS settings of a client's.
-    lean = http1 if client.ssl is None and not client.proxy and DECODES_ALL_ASKED else None
-
     async def get() -> tuple[int, Any, Any]:
         _log_request(client, url, params, headers)
-        # As slack_sdk passes them (its ssl may be None: aiohttp's default then).
-        options: dict[str, Any] = {"ssl": client.ssl, "proxy": client.proxy}
-        async with _responding(
-            session, lean, "GET", url, headers, seconds=seconds, params=params, **options
-        ) as response:
+        async with _responding(  # its ssl and proxy as slack_sdk passes them
+            session, connections, "GET", url, headers, params=params,
+            proxy=client.proxy, ssl=client.ssl,
+        ) as response:  # fmt: skip
             data = await _read_reply(client, url, response)
         _log_response(client, response.status, response.headers, data)
         return response.status, response.headers, data

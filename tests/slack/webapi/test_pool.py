@@ -57,13 +57,13 @@ async def test_a_reply_goes_on_the_pools_own_connections_until_they_are_closed(
 ) -> None:
     """Without a proxy a reply goes on the pool's kept-alive connections (bot/http1), which
     close with the pool and open again after, as its sessions do."""
-    connections = pool.http1
+    connections = pool.connections
     await PooledRespond(response_url=sink.url(), pool=pool)(text="t")
-    assert repr(connections) == "Http1(limit=2, open=1)"
-    assert pool.api_http1 is not connections
+    assert repr(connections) == "Http1Pool(limit=2, open=1)"
+    assert pool.api_connections is not connections
     await pool.aclose()
     assert connections.closed
-    assert pool.http1 is not connections
+    assert pool.connections is not connections
     assert (await PooledRespond(response_url=sink.url(), pool=pool)(text="t")).status_code == 200
 
 

@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.http1 import Http1
+from bot.http1 import Http1Pool
 from bot.slack.webapi.pool import ReplyPool
 from bot.slack.webapi.wire import on_shared_session, post_json, users_info
 
@@ -64,14 +64,19 @@ async def _recording(
 
 
 @pytest.fixture(params=["on-aiohttp", "on-http1"])
-async def http1(request: pytest.FixtureRequest) -> AsyncIterator[Http1 | None]:
+async def connections(request: pytest.FixtureRequest) -> AsyncIterator[Http1Pool | None]:
     """Each call on the aiohttp session, then on kept-alive connections of its own."""
     if request.param == "on-aiohttp":
         yield None
         return
-    connections = Http1()
-    yield connections
-    await connections.aclose()
+    pool = Http1Pool()
+    yield pool
+    await pool.aclose()
+
+
+def went_on(connections: Http1Pool | None) -> bool:
+    """The calls went on *connections*, when there are any (one is open, kept alive)."""
+    return connections is None or connections.open == 1
 
 
 MESSAGE = {
@@ -83,16 +88,16 @@ MESSAGE = {
 
 
 async def test_post_json_sends_the_bytes_slack_sdks_webhook_client_sends(
-    http1: Http1 | None,
+    connections: Http1Pool | None,
 ) -> None:
     """The same method, path, headers and body bytes, and the same response read back."""
     async with _recording() as (base, recorder), aiohttp.ClientSession() as session:
         url = base + "hooks/T1/B1/xyz"
         theirs = await AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE))
-        ours = await post_json(session, url, dict(MESSAGE), None, http1=http1)
+        ours = await post_json(session, url, dict(MESSAGE), None, connections=connections)
     assert len(recorder.seen) == 2
     assert ours.headers["Content-Type"] == theirs.headers["Content-Type"]
-    assert http1 is None or repr(http1) == "Http1(limit=100, open=1)"  # it went that way
+    assert went_on(connections)
     assert recorder.seen[0] == recorder.seen[1]
     assert (ours.api_url, ours.status_code, ours.body) == (theirs.api_url, theirs.status_code, "ok")
 
@@ -109,7 +114,7 @@ async def test_post_json_hands_aiohttp_the_body_as_bytes(monkeypatch: pytest.Mon
             return request(*args, **kwargs)
 
         monkeypatch.setattr(session, "request", recorded)
-        await post_json(session, url, dict(MESSAGE), None)
+        await post_json(session, url, dict(MESSAGE), None, connections=None)
     assert [type(body) for body in bodies] == [bytes]
 
 
@@ -122,7 +127,7 @@ async def _outcome(call: Callable[[], Awaitable[Any]]) -> object:
 
 @pytest.mark.parametrize("drops", [1, 2], ids=["once", "twice"])
 async def test_post_json_retries_a_dropped_connection_once_as_slack_sdk_does(
-    drops: int, monkeypatch: pytest.MonkeyPatch, http1: Http1 | None
+    drops: int, monkeypatch: pytest.MonkeyPatch, connections: Http1Pool | None
 ) -> None:
     """One more attempt after a connection error, then the error: as many attempts and the
     same outcome as the webhook client's default retry."""
@@ -131,8 +136,9 @@ async def test_post_json_retries_a_dropped_connection_once_as_slack_sdk_does(
     for ours in (False, True):
         async with _recording(drops) as (url, recorder), aiohttp.ClientSession() as session:
             client = AsyncWebhookClient(url=url, session=session)
+            mine = connections
             post = (
-                (lambda: post_json(session, url, dict(MESSAGE), None, http1=http1))  # awaited here
+                (lambda: post_json(session, url, dict(MESSAGE), None, connections=mine))  # noqa: B023
                 if ours
                 else (lambda: client.send_dict(dict(MESSAGE)))  # noqa: B023  # awaited here
             )
@@ -159,7 +165,7 @@ LOCALE_REPLY = (200, "application/json", json.dumps({"ok": True, "user": {"local
 )
 @pytest.mark.parametrize("team", [None, "T0QRINFO01"], ids=["one-workspace", "grid"])
 async def test_users_info_asks_and_answers_as_slack_sdk_does(
-    reply: tuple[int, str, str], team: str | None, http1: Http1 | None
+    reply: tuple[int, str, str], team: str | None, connections: Http1Pool | None
 ) -> None:
     """The same GET (path, query, headers) and the same data or the same SlackApiError."""
     results: list[object] = []
@@ -168,7 +174,7 @@ async def test_users_info_asks_and_answers_as_slack_sdk_does(
         assert on_shared_session(client)
         calls: list[Callable[[], Awaitable[AsyncSlackResponse]]] = [
             lambda: client.users_info(user="U1", include_locale=True),
-            lambda: users_info(client, "U1", http1=http1),
+            lambda: users_info(client, "U1", connections=connections),
         ]
         for call in calls:
             try:
@@ -187,7 +193,7 @@ async def test_users_info_asks_and_answers_as_slack_sdk_does(
 
 @pytest.mark.parametrize("drops", [1, 2, 3, 4], ids=["once", "twice", "thrice", "four-times"])
 async def test_users_info_tries_after_a_dropped_connection_as_often_as_slack_sdk(
-    drops: int, http1: Http1 | None, monkeypatch: pytest.MonkeyPatch
+    drops: int, connections: Http1Pool | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """aiohttp sends a GET again once when its connection was lost, and slack_sdk's retry
     asks again once: as many tries, and the same outcome, whichever way it goes."""
@@ -200,7 +206,7 @@ async def test_users_info_tries_after_a_dropped_connection_as_often_as_slack_sdk
         ):
             client = AsyncWebClient(token="xoxb-1", base_url=url, session=session)
             call: Callable[[], Awaitable[AsyncSlackResponse]] = (
-                (lambda: users_info(client, "U1", http1=http1))  # noqa: B023  # awaited here
+                (lambda: users_info(client, "U1", connections=connections))  # noqa: B023  # awaited here
                 if ours
                 else (lambda: client.users_info(user="U1", include_locale=True))  # noqa: B023
             )
@@ -224,7 +230,7 @@ async def test_only_a_client_with_a_live_session_and_the_default_retry_is_taken(
 
 
 async def test_a_reply_goes_through_the_proxy_the_environment_names_as_slack_sdks_does(
-    monkeypatch: pytest.MonkeyPatch, http1: Http1 | None
+    monkeypatch: pytest.MonkeyPatch, connections: Http1Pool | None
 ) -> None:
     """HTTPS_PROXY and the like: read by slack_sdk for each webhook client, by the reply
     pool once; the proxy sees the same request from both (kept-alive connections of the
@@ -234,7 +240,7 @@ async def test_a_reply_goes_through_the_proxy_the_environment_names_as_slack_sdk
         url = "http://hooks.slack.invalid/commands/T1/B1/xyz"
         theirs = await AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE))
         pool = ReplyPool()
-        ours = await post_json(session, url, dict(MESSAGE), pool.proxy, http1=http1)
+        ours = await post_json(session, url, dict(MESSAGE), pool.proxy, connections=connections)
         await pool.aclose()
     assert (theirs.status_code, ours.status_code) == (200, 200)
     assert len(recorder.seen) == 2
@@ -250,7 +256,7 @@ def _said(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
 
 
 async def test_at_debug_a_reply_logs_what_slack_sdks_webhook_client_logs(
-    caplog: pytest.LogCaptureFixture, http1: Http1 | None
+    caplog: pytest.LogCaptureFixture, connections: Http1Pool | None
 ) -> None:
     logger = "slack_sdk.webhook.async_client"
     caplog.set_level(logging.DEBUG, logger=logger)
@@ -258,14 +264,14 @@ async def test_at_debug_a_reply_logs_what_slack_sdks_webhook_client_logs(
         url = base + "hooks/T1/B1/xyz"
         await AsyncWebhookClient(url=url, session=session).send_dict(dict(MESSAGE))
         theirs = _said(caplog, logger)
-        await post_json(session, url, dict(MESSAGE), None, http1=http1)
+        await post_json(session, url, dict(MESSAGE), None, connections=connections)
         ours = _said(caplog, logger)
     assert len(theirs) == 2
     assert ours == theirs
 
 
 async def test_at_debug_users_info_logs_what_slack_sdk_logs(
-    caplog: pytest.LogCaptureFixture, http1: Http1 | None
+    caplog: pytest.LogCaptureFixture, connections: Http1Pool | None
 ) -> None:
     """The token redacted, as slack_sdk redacts it."""
     async with (
@@ -276,7 +282,7 @@ async def test_at_debug_users_info_logs_what_slack_sdk_logs(
         caplog.set_level(logging.DEBUG, logger=client.logger.name)
         await client.users_info(user="U1", include_locale=True)
         theirs = _said(caplog, client.logger.name)
-        await users_info(client, "U1", http1=http1)
+        await users_info(client, "U1", connections=connections)
         ours = _said(caplog, client.logger.name)
     assert len(theirs) == 2
     assert ours == theirs

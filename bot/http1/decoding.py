@@ -1,4 +1,4 @@
-"""An answer read as aiohttp's client response reads one, for callers written against it:
+"""A response read as aiohttp's client response reads one, for callers written against it:
 the body decompressed (gzip, deflate), the content type, the text in its charset, JSON only
 when the type says so."""
 
@@ -11,30 +11,35 @@ import zlib
 from typing import Any
 
 import aiohttp
-from aiohttp import hdrs
-from aiohttp.client_reqrep import RequestInfo
+from aiohttp import RequestInfo, hdrs
 from aiohttp.helpers import parse_content_type, parse_mimetype
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from bot.http1.pool import Answer
+from bot.http1.parts import RawResponse
 
-# What aiohttp's client asks for and decodes (brotli and zstd only when their modules are
-# installed: then callers keep to aiohttp, see DECODES_ALL_ASKED).
+# What aiohttp's client asks for. It decodes brotli and zstd too when their modules are
+# installed, and then asks for them: callers keep to aiohttp then (DECODES_ALL_ASKED).
 ACCEPT_ENCODING = aiohttp.ClientRequest.DEFAULT_HEADERS[hdrs.ACCEPT_ENCODING]
 DECODES_ALL_ASKED = ACCEPT_ENCODING == "gzip, deflate"
-_JSON = re.compile(r"^application/(?:[\w.+-]+?\+)?json")  # aiohttp's json_re
+_JSON = re.compile(r"^application/(?:[\w.+-]+?\+)?json")  # aiohttp's client_reqrep.json_re
 
 
-class Read:
-    """*answer* to *url*, with the parts of ``aiohttp.ClientResponse`` its callers use."""
+class DecodedResponse:
+    """*response* to a *method* request to *url*, with the parts of
+    ``aiohttp.ClientResponse`` its callers use."""
 
-    def __init__(self, url: URL, answer: Answer) -> None:
-        self.url = url
-        self.status = answer.status
-        self.headers = answer.headers()
-        self._body = _decompressed(answer.body, self.headers.get("Content-Encoding", ""))
-        raw_type = self.headers.get("Content-Type")
+    def __init__(self, method: str, url: URL, response: RawResponse) -> None:
+        self.method, self.url = method, url
+        self.status = response.status
+        self.headers = response.headers()
+        try:
+            self._body = _decompressed(response.body, self.headers.get(hdrs.CONTENT_ENCODING, ""))
+        except _CutShortError:  # as aiohttp's client says it (a ContentEncodingError under it)
+            raise aiohttp.ClientResponseError(
+                self._request_info(), (), status=400, message="deflate", headers=self.headers
+            ) from None
+        raw_type = self.headers.get(hdrs.CONTENT_TYPE)
         self._type = (raw_type or "").lower()
         self.content_type = (  # as aiohttp's content_type property reads it
             "application/octet-stream" if raw_type is None else parse_content_type(raw_type)[0]
@@ -50,7 +55,7 @@ class Read:
     async def json(self) -> Any:
         if not _JSON.match(self._type):
             raise aiohttp.ContentTypeError(
-                RequestInfo(self.url, "GET", CIMultiDictProxy(CIMultiDict()), self.url),
+                self._request_info(),
                 (),
                 status=self.status,
                 message=f"Attempt to decode JSON with unexpected mimetype: {self._type}",
@@ -58,6 +63,9 @@ class Read:
             )
         stripped = self._body.strip()
         return json.loads(stripped.decode(self._encoding())) if stripped else None
+
+    def _request_info(self) -> RequestInfo:
+        return RequestInfo(self.url, self.method, CIMultiDictProxy(CIMultiDict()), self.url)
 
     def _encoding(self) -> str:
         """aiohttp's get_encoding(): the charset named, else UTF-8."""
@@ -70,6 +78,10 @@ class Read:
         return "utf-8"
 
 
+class _CutShortError(Exception):
+    """A deflate body that ends before its stream does."""
+
+
 def _decompressed(body: bytes, encoding: str) -> bytes:
     """*body* as aiohttp hands it on: gzip and deflate (zlib-wrapped or raw) undone."""
     encoding = encoding.lower()
@@ -79,8 +91,12 @@ def _decompressed(body: bytes, encoding: str) -> bytes:
         wbits = 16 + zlib.MAX_WBITS
     else:  # aiohttp takes a deflate body without zlib's header as raw deflate
         wbits = zlib.MAX_WBITS if body[0] & 0x0F == 8 else -zlib.MAX_WBITS
+    decompressor = zlib.decompressobj(wbits)
     try:
-        decompressor = zlib.decompressobj(wbits)
-        return decompressor.decompress(body) + decompressor.flush()
+        decoded = decompressor.decompress(body) + decompressor.flush()
     except zlib.error as exc:
-        raise aiohttp.ClientPayloadError(f"Can not decode content-encoding: {encoding}") from exc
+        said = f"400, message:\n  Can not decode content-encoding: {encoding}"  # aiohttp's words
+        raise aiohttp.ClientPayloadError(said) from exc
+    if encoding == "deflate" and not decompressor.eof:  # cut short: aiohttp refuses that
+        raise _CutShortError
+    return decoded
