@@ -22,7 +22,7 @@ import hmac
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 # Slack's rule: refuse a request whose timestamp is more than five minutes off.
 MAX_SKEW_SECONDS = 300
@@ -86,7 +86,7 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
         raise NotSlackShaped("the body is empty")
     if (content_type or "").split(";")[0].strip().lower() == "application/json":
         return _events_api_body(text)
-    pairs = parse_qsl(text, keep_blank_values=True)
+    pairs = form_pairs(text)
     fields = dict(pairs)
     if len(fields) != len(pairs):
         raise NotSlackShaped("a form field appears twice")
@@ -98,6 +98,20 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     if "command" in fields or fields.get("ssl_check") == "1":
         return fields
     raise NotSlackShaped("a form body that is neither a command nor an interaction")
+
+
+def form_pairs(text: str) -> list[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True)``, without its unquoting where nothing is
+    quoted: most of a command's fields (ids, URLs Slack sent plain) are left as they are."""
+    pairs = []
+    for piece in text.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "%" in piece or "+" in piece:
+            name, value = unquote_plus(name), unquote_plus(value)
+        pairs.append((name, value))
+    return pairs
 
 
 def _events_api_body(text: str) -> dict[str, Any]:

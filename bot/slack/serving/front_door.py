@@ -18,7 +18,6 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 
 from bot.i18n import Translator
 from bot.service.metrics import Metrics
@@ -127,8 +126,9 @@ class FrontDoor:
             return web.Response(status=200)
         if self._express is not None and self._express.takes(bolt_request):
             self._express.start(bolt_request)
-            # Bolt does not run, so this is the ack: what a listener's bare ack() makes.
-            response = await to_aiohttp_response(BoltResponse(status=200, body=""))
+            # Bolt does not run, so this is the ack: what a listener's bare ack() makes,
+            # (BoltResponse(status=200, body="") through to_aiohttp_response), made directly.
+            response = web.Response(status=200, body=b"", content_type="text/plain")
         else:
             response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
         self._acked(started)

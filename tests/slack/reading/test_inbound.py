@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from hypothesis import given, settings
@@ -24,6 +24,7 @@ from bot.slack.reading.inbound import (
     NotSlackShaped,
     check_payload,
     check_signature,
+    form_pairs,
     payload_problem,
     read_body,
 )
@@ -420,3 +421,16 @@ def test_any_json_event_the_reader_accepts_never_trips_bolt(body: dict[str, Any]
     request = AsyncBoltRequest(body=raw, headers={"content-type": "application/json"})
     event = to_event(request.body)
     assert event is None or isinstance(event.get("user"), str)
+
+
+@settings(max_examples=1000)
+@given(
+    st.one_of(
+        st.text(alphabet="ab=&%+;2E6F9 测\x00", max_size=40),
+        st.lists(st.tuples(st.text(max_size=12), st.text(max_size=12)), max_size=6).map(urlencode),
+    )
+)
+def test_a_form_reads_as_parse_qsl_reads_it(text: str) -> None:
+    """Every field, its name and value unquoted as parse_qsl unquotes them (blank ones kept),
+    whatever the text: its quick reading never differs."""
+    assert form_pairs(text) == parse_qsl(text, keep_blank_values=True)
