@@ -17,10 +17,11 @@ from bot.http1.parts import Origin, RawResponse
 # and one of this module's own on a body: the responses it reads are a few KB.
 MAX_FIELD = 8190
 MAX_HEADERS = 128
-MAX_HEAD = 8 * MAX_FIELD  # the whole head (httptools holds a field until it has it whole)
+# What else but the body a response may send: the most aiohttp takes (a status line, and
+# its most headers and trailers at their longest) and a read's worth (256 KiB). httptools
+# holds a field until it has it whole, so this bounds what it holds.
+MAX_FRAMING = MAX_FIELD + MAX_HEADERS * (2 * MAX_FIELD + 4) + 256 * 1024
 MAX_BODY = 8 * 1024 * 1024
-# How a body's end is told; without either header, it ends when the connection closes.
-_FRAMING_HEADERS = (b"content-length", b"transfer-encoding")
 _CUT_SHORT = {  # aiohttp's words for a body that stopped before its end
     b"content-length": "<ContentLengthError: 400, message="
     "'Not enough data to satisfy content length header.'>",
@@ -62,7 +63,8 @@ class Connection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._size = 0
-        self._head_size = 0
+        self._framing_size = 0
+        self._fields = 0
         self._headers_done = False
 
     @property
@@ -92,8 +94,17 @@ class Connection(asyncio.Protocol):
         return sent
 
     def close(self) -> None:
+        """Close it once its last bytes are out; its place in the pool is free at once (a TLS
+        close may wait 30 s for the peer's answer)."""
+        self._gone()
         if self._transport is not None:
             self._transport.close()
+
+    def abort(self) -> None:
+        """Close it now, mid-exchange: nothing on it is worth sending or a clean close."""
+        self._gone()
+        if self._transport is not None:
+            self._transport.abort()
 
     # --- asyncio's calls ---------------------------------------------------------------
 
@@ -107,15 +118,20 @@ class Connection(asyncio.Protocol):
             self.close()
             return
         self._last_read = self._loop.time()
+        body_before = self._size
         try:
             self._parser.feed_data(data)
-        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:  # none asked
+        except httptools.HttpParserUpgrade:  # after a 101 (settled): nothing more to read
+            if self._sent is not None:
+                self._fail(NotHttp("an upgrade nobody asked for"))
+            return
+        except httptools.HttpParserError as exc:
             self._fail(NotHttp(str(exc) or type(exc).__name__))
             return
-        if self._sent is not None and not self._headers_done:  # a read is at most 256 KB
-            self._head_size += len(data)
-            if self._head_size > MAX_HEAD:
-                self._fail(NotHttp(f"Got more than {MAX_HEAD} bytes when reading the head"))
+        if self._sent is not None:  # what came that was not body: the head, chunk sizes, trailers
+            self._framing_size += len(data) - (self._size - body_before)
+            if self._framing_size > MAX_FRAMING:
+                self._fail(NotHttp(f"Got more than {MAX_FRAMING} bytes of head and framing"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._gone()
@@ -144,13 +160,17 @@ class Connection(asyncio.Protocol):
             self._fail(NotHttp(f"Got more than {MAX_FIELD} bytes when reading Status line"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if self._headers_done:  # a chunked body's trailer: not a header (aiohttp drops them)
-            return
-        self._headers.append((name, value))
+        """A header, or a chunked body's trailer: held to the same limits, but not kept (aiohttp
+        drops trailers)."""
+        self._fields += 1
         if len(name) > MAX_FIELD or len(value) > MAX_FIELD:
             self._fail(NotHttp(f"Got more than {MAX_FIELD} bytes when reading Header"))
-        elif len(self._headers) > MAX_HEADERS:
+        elif self._fields > MAX_HEADERS:
             self._fail(NotHttp(f"Too many headers received (more than {MAX_HEADERS})"))
+        elif b"\x00" in value:  # llhttp's lenient reading lets it through; aiohttp does not
+            self._fail(NotHttp(f"Invalid HTTP header: {value!r}"))
+        elif not self._headers_done:
+            self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
@@ -166,23 +186,31 @@ class Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self._sent is None:
             return
-        if 100 <= self._parser.get_status_code() < 200:  # informational: as aiohttp, skipped
+        status = self._parser.get_status_code()
+        if 100 <= status < 200 and status != 101:  # informational: as aiohttp, skipped
             self._start_response()
             return
-        self._settle(keep=self._parser.should_keep_alive())
+        # A 101 is the response (as aiohttp gives it), and the end of HTTP on the connection.
+        self._settle(keep=status != 101 and self._parser.should_keep_alive())
 
     # --- the response ------------------------------------------------------------------
 
     def _start_response(self) -> None:
         self._reason, self._headers, self._body, self._headers_done = b"", [], [], False
-        self._size = self._head_size = 0
+        self._size = self._framing_size = self._fields = 0
 
     def _framing(self) -> bytes | None:
-        """The header that tells where the body ends, once the head is in; None without."""
+        """The header that tells where the body ends, once the head is in, as llhttp reads
+        them: a Transfer-Encoding whose last coding is chunked, else a Content-Length when
+        there is no Transfer-Encoding; None when the body ends at the close."""
         if not self._headers_done:
             return None
-        names = (name.lower() for name, _ in self._headers)
-        return next((name for name in names if name in _FRAMING_HEADERS), None)
+        codings = [v for k, v in self._headers if k.lower() == b"transfer-encoding"]
+        if codings:
+            last = codings[-1].split(b",")[-1].strip().lower()
+            return b"transfer-encoding" if last == b"chunked" else None
+        lengths = any(k.lower() == b"content-length" for k, _ in self._headers)
+        return b"content-length" if lengths else None
 
     def _settle(self, *, keep: bool) -> None:
         sent, self._sent = self._sent, None
@@ -201,7 +229,7 @@ class Connection(asyncio.Protocol):
         sent, self._sent = self._sent, None
         self._disarm()
         self._untrusted = True  # never used again
-        self.close()
+        self.abort()
         if sent is not None and not sent.done():
             sent.set_exception(exc)
 

@@ -128,7 +128,7 @@ class Http1Pool:
         except NotHttp as exc:
             raise _not_http(url, exc) from exc
         except BaseException:
-            connection.close()  # cancelled, or failed: it may be mid-response
+            connection.abort()  # cancelled, or failed: it may be mid-response
             raise
         if keep and connection.usable and not self.closed:
             self._give_back(connection)
@@ -183,7 +183,8 @@ class Http1Pool:
         """An idle connection that came back while this waited, else a new one."""
         loop = asyncio.get_running_loop()
         while (idle := self._take_idle(origin, loop.time())) is None and self._open >= self.limit:
-            self._close_an_idle_one()  # another origin's: its slot frees once it is closed
+            if self._close_an_idle_one():  # another origin's: its place is free at once
+                continue
             waiter = loop.create_future()
             self._waiting.append(waiter)
             try:
@@ -207,13 +208,13 @@ class Http1Pool:
             slot.give_back()  # once: a connection made before the failure gives it back too
             raise
 
-    def _close_an_idle_one(self) -> None:
+    def _close_an_idle_one(self) -> bool:
+        """Close the least recently used idle connection; whether there was one."""
         for idle in self._idle.values():
-            while idle:
-                connection = idle.popleft()  # the least recently used
-                if connection.usable:
-                    connection.close()  # its slot frees once it is closed
-                    return
+            if idle:
+                idle.popleft().close()  # its place is given back as it closes
+                return True
+        return False
 
     def _slot_freed(self) -> None:
         self._open -= 1

@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import aiohttp
 from yarl import URL
 
-from bot.http1 import request_bytes
+from bot.http1 import Http1Pool, Timeouts, request_bytes
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 
@@ -74,3 +75,40 @@ def get(url: URL) -> bytes:
     return request_bytes(
         f"GET {url.raw_path_qs} HTTP/1.1", [("Host", url.host_port_subcomponent or "")]
     )
+
+
+def answering(*pieces: bytes, pause: float = 0.0) -> Handler:
+    """Reads one request, answers *pieces* one write each (*pause* s apart), hangs up."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        for piece in pieces:
+            writer.write(piece)
+            await writer.drain()
+            if pause:
+                await asyncio.sleep(pause)
+        writer.close()
+
+    return handler
+
+
+async def both_ways(handler: Handler) -> tuple[object, object]:
+    """What aiohttp's client and a pool make of *handler*'s response: the status and body
+    (not decompressed), or the exception's class."""
+    async with serving(handler) as url:
+        try:
+            async with (
+                aiohttp.ClientSession(auto_decompress=False) as session,
+                session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as response,
+            ):
+                theirs: object = (response.status, await response.read())
+        except aiohttp.ClientError as exc:
+            theirs = type(exc)
+        pool = Http1Pool()
+        try:
+            raw = await pool.exchange(url, get(url), Timeouts(total=5))
+            ours: object = (raw.status, raw.body)
+        except aiohttp.ClientError as exc:
+            ours = type(exc)
+        await pool.aclose()
+    return theirs, ours

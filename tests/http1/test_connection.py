@@ -13,7 +13,7 @@ import pytest
 
 from bot.http1 import Http1Pool, Origin, Timeouts
 from bot.http1.connection import Connection
-from tests.http1.helpers import OK, Server, get, read_request, serving
+from tests.http1.helpers import OK, Server, answering, both_ways, get, read_request, serving
 
 WAIT = 5.0  # a bound on a test that would otherwise hang, not a time it should take
 CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
@@ -255,18 +255,26 @@ async def test_a_head_that_never_ends_is_refused_before_it_fills_memory() -> Non
 
     http = Http1Pool(limit=1)
     async with serving(endless_header) as url:
-        with pytest.raises(aiohttp.ClientResponseError, match="when reading the head"):
+        with pytest.raises(aiohttp.ClientResponseError, match="bytes of head and framing"):
             await http.exchange(url, get(url), Timeouts(sock_read=2))
     assert http.open == 0
 
 
-async def test_an_upgrade_nobody_asked_for_is_not_http_here() -> None:
+async def test_a_switch_of_protocols_is_the_response_as_aiohttp_gives_it() -> None:
+    """A 101 is returned, not raised (nothing here asks for one), and its connection is not
+    used again: what follows is not HTTP."""
     answer = (
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
     )
-    async with serving(once(answer, then_close=False)) as url:
-        with pytest.raises(aiohttp.ClientResponseError):
-            await Http1Pool().exchange(url, get(url), Timeouts(sock_read=2))
+    server = once(answer, then_close=False)
+    http = Http1Pool()
+    async with serving(server) as url:
+        ours = await http.exchange(url, get(url), Timeouts(sock_read=2))
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            theirs = response.status
+    await http.aclose()
+    assert ours.status == theirs == 101
+    assert http.open == 0
 
 
 async def test_a_connection_lost_before_its_request_is_written_fails_at_once() -> None:
@@ -297,6 +305,9 @@ class _ClosingTransport(asyncio.Transport):
     def close(self) -> None:
         pass
 
+    def abort(self) -> None:
+        pass
+
 
 async def test_a_request_on_a_closing_connection_fails_without_a_byte_sent() -> None:
     """A connection closing between being taken and being written to fails at once: no
@@ -309,3 +320,65 @@ async def test_a_request_on_a_closing_connection_fails_without_a_byte_sent() -> 
     with pytest.raises(aiohttp.ServerDisconnectedError):
         sent.result()
     assert transport.written == []
+
+
+TRAILERS = b"".join(b"T%d: v\r\n" % i for i in range(200))
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (  # a trailer counts as a header: 128 at most
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n"
+            + TRAILERS
+            + b"\r\n",
+            aiohttp.ClientResponseError,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 2\r\n\r\nok",
+            aiohttp.ClientResponseError,
+        ),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc", (200, b"abc")),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nabc", (200, b"abc")),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nabc", (200, b"abc")),
+        (b"HTTP/1.1 101 Switching Protocols\r\n\r\n", (101, b"")),
+    ],
+    ids=["200-trailers", "nul-in-a-value", "te-gzip", "te-identity", "te-chunked-gzip", "101"],
+)
+async def test_a_response_ends_as_aiohttps_client_ends_it(answer: bytes, expected: object) -> None:
+    theirs, ours = await both_ways(answering(answer))
+    assert theirs == expected
+    assert ours == theirs
+
+
+async def test_a_heads_limit_does_not_depend_on_how_its_bytes_were_cut() -> None:
+    """An 80 KB head (20 headers of 4 KB, within aiohttp's limits) in one read or in 1 KB
+    pieces: taken either way, as aiohttp takes it."""
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"H%d: %s\r\n" % (i, b"v" * 4000) for i in range(20))
+    response = head + b"Content-Length: 2\r\n\r\nok"
+    pieces = [response[i : i + 1000] for i in range(0, len(response), 1000)]
+    for cut in ([response], pieces):
+        theirs, ours = await both_ways(answering(*cut, pause=0.001))
+        assert ours == theirs == (200, b"ok")
+
+
+async def test_trailers_that_never_end_are_refused_before_they_fill_memory() -> None:
+    """No total limit (the gateway's call has none) and bytes that keep coming: refused at
+    the limit on what is not body, not read for as long as the server likes."""
+    sent = 0
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal sent
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer: ")
+        with contextlib.suppress(ConnectionError):
+            while sent < 16 * 1024 * 1024:  # one field that never ends: httptools holds it
+                writer.write(b"v" * 65536)
+                sent += 65536
+                await writer.drain()
+        writer.close()
+
+    async with serving(endless) as url:
+        with pytest.raises(aiohttp.ClientResponseError, match="bytes of head and framing"):
+            await Http1Pool().exchange(url, get(url), Timeouts(sock_read=2))
+    assert sent < 16 * 1024 * 1024

@@ -9,14 +9,14 @@ import errno
 import socket
 import ssl
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
 import trustme
 from yarl import URL
 
-from bot.http1 import Http1Pool, Timeouts
+from bot.http1 import Http1Pool, Timeouts, request_bytes
 from bot.http1.connection import Connection
 from tests.http1.helpers import OK, Server, get, read_request, serving
 
@@ -454,3 +454,38 @@ async def _until(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0.001)
     raise AssertionError("never came to pass")
+
+
+async def test_a_failed_exchanges_place_is_free_at_once_whatever_its_close_waits_for(
+    authority: trustme.CA,
+) -> None:
+    """A gateway that stops (reads nothing, says nothing): the exchange ends at its read
+    limit, and its place is free at once, though TLS's close would wait 30 s for the peer's
+    answer and a plain close for unsent bytes."""
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(served)
+    trusting = ssl.create_default_context()
+    authority.configure_trust(trusting)
+    held: list[asyncio.StreamWriter] = []
+
+    async def stopped(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        # A stream's transport reads (uvloop's is no asyncio.ReadTransport subclass).
+        cast("asyncio.ReadTransport", writer.transport).pause_reading()
+        await asyncio.Event().wait()
+
+    big = 64 * 1024 * 1024  # more than the socket buffers take: bytes stay unsent
+    async with serving(stopped, tls=served) as tls_url, serving(stopped) as plain_url:
+        for url, body in ((tls_url.with_host("localhost"), b""), (plain_url, b"x" * big)):
+            http = Http1Pool(limit=1, tls=trusting)
+            line = f"POST {url.raw_path_qs} HTTP/1.1"
+            host = url.host_port_subcomponent or ""
+            request = request_bytes(
+                line, [("Host", host), ("Content-Length", str(len(body)))], body
+            )
+            with pytest.raises(aiohttp.SocketTimeoutError):
+                await http.exchange(url, request, Timeouts(sock_read=0.2))
+            assert http.open == 0
+            await http.aclose()
+        for writer in held:
+            writer.transport.abort()
