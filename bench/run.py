@@ -285,8 +285,13 @@ async def run_floor(setup: Setup, session: aiohttp.ClientSession, sink: Response
         return burst
 
 
-async def single_lookups(setup: Setup, session: aiohttp.ClientSession, sink: ResponseSink) -> float:
-    """Median time a reply lands after the gateway's latency, one lookup at a time."""
+async def single_lookups(
+    setup: Setup, session: aiohttp.ClientSession, sink: ResponseSink
+) -> float | None:
+    """Median time a reply lands after the gateway's latency, one lookup at a time (None
+    with ``--single 0``: none asked)."""
+    if setup.args.single < 1:
+        return None
     events = setup.url(setup.app_port, "/slack/events")
     over_latency: list[float] = []
     for i in range(setup.args.single + 3):
