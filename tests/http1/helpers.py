@@ -112,3 +112,12 @@ async def both_ways(handler: Handler) -> tuple[object, object]:
             ours = type(exc)
         await pool.aclose()
     return theirs, ours
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop run until *condition* holds (bounded: a test that would hang fails)."""
+    for _ in range(5000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("never came to pass")

@@ -13,7 +13,16 @@ import pytest
 
 from bot.http1 import Http1Pool, Origin, Timeouts
 from bot.http1.connection import Connection
-from tests.http1.helpers import OK, Server, answering, both_ways, get, read_request, serving
+from tests.http1.helpers import (
+    OK,
+    Server,
+    answering,
+    both_ways,
+    get,
+    read_request,
+    serving,
+    until,
+)
 
 WAIT = 5.0  # a bound on a test that would otherwise hang, not a time it should take
 CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
@@ -130,7 +139,7 @@ async def test_bytes_that_arrive_while_idle_close_the_connection() -> None:
     http = Http1Pool()
     async with serving(counting) as url:
         await http.exchange(url, get(url), Timeouts())
-        await asyncio.sleep(0.1)
+        await until(lambda: http.open == 0)  # the odd bytes came, and it was closed
         second = await http.exchange(url, get(url), Timeouts(sock_read=2))
     await http.aclose()
     assert second.body == b"ok"

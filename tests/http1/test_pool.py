@@ -8,7 +8,7 @@ import contextlib
 import errno
 import socket
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, cast
 
 import aiohttp
@@ -18,7 +18,7 @@ from yarl import URL
 
 from bot.http1 import Http1Pool, Timeouts, request_bytes
 from bot.http1.connection import Connection
-from tests.http1.helpers import OK, Server, get, read_request, serving
+from tests.http1.helpers import OK, Server, get, read_request, serving, until
 
 WAIT = 5.0  # a bound on a test that would otherwise hang, not a time it should take
 
@@ -58,7 +58,7 @@ async def test_past_the_limit_a_caller_waits_no_longer_than_its_connect_limit() 
     http = Http1Pool(limit=1)
     async with serving(never_answers) as url:
         hung = asyncio.ensure_future(http.exchange(url, get(url), Timeouts()))
-        await asyncio.sleep(0.05)
+        await until(lambda: http.open == 1)
         with pytest.raises(aiohttp.ConnectionTimeoutError, match="Connection timeout to host"):
             await http.exchange(url, get(url), Timeouts(connect=0.1))
         hung.cancel()
@@ -78,7 +78,7 @@ async def test_an_idle_connection_the_server_closed_is_not_used() -> None:
     http = Http1Pool()
     async with serving(one_answer_then_close) as url:
         await http.exchange(url, get(url), Timeouts())
-        await asyncio.sleep(0.05)  # the close arrives while idle
+        await until(lambda: http.open == 0)  # the close arrives while idle
         second = await http.exchange(url, get(url), Timeouts())
     await http.aclose()
     assert second.body == b"ok"
@@ -193,7 +193,7 @@ async def test_a_cancelled_exchange_closes_its_connection() -> None:
     http = Http1Pool(limit=1)
     async with serving(server) as url:
         task = asyncio.ensure_future(http.exchange(url, get(url), Timeouts()))
-        await asyncio.sleep(0.05)
+        await until(lambda: len(server.requests) == 1)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         server.answers = [OK]
@@ -267,8 +267,7 @@ async def test_a_closed_pool_takes_no_exchange_and_keeps_no_connection() -> None
     async with serving(server) as url:
         await http.exchange(url, get(url), Timeouts())
         await http.aclose()
-        await asyncio.sleep(0.05)
-        assert server.open_now == 0  # the idle connection was closed
+        await until(lambda: server.open_now == 0)  # the idle connection was closed
         with pytest.raises(RuntimeError, match="Session is closed"):
             await http.exchange(url, get(url), Timeouts())
 
@@ -279,8 +278,7 @@ async def test_at_the_limit_an_idle_connection_elsewhere_is_closed_to_make_room(
     async with serving(first) as one, serving(second) as other:
         await http.exchange(one, get(one), Timeouts())
         answer = await http.exchange(other, get(other), Timeouts(connect=1))
-        await asyncio.sleep(0.05)
-        assert (first.open_now, second.open_now) == (0, 1)
+        await until(lambda: (first.open_now, second.open_now) == (0, 1))
     await http.aclose()
     assert answer.body == b"ok"
 
@@ -303,10 +301,10 @@ async def test_a_waiter_cancelled_as_a_connection_comes_back_passes_it_on(
     http = Http1Pool(limit=1)
     async with serving(held) as url:
         a = asyncio.ensure_future(http.exchange(url, get(url), Timeouts()))
-        await _until(lambda: http.open == 1)
+        await until(lambda: http.open == 1)
         b = asyncio.ensure_future(http.exchange(url, get(url), Timeouts()))
         c = asyncio.ensure_future(http.exchange(url, get(url), Timeouts()))
-        await _until(lambda: len(http._waiting) == 2)
+        await until(lambda: len(http._waiting) == 2)
         give_back = Http1Pool._give_back
 
         def give_back_then_cancel_b(self: Http1Pool, connection: Any) -> None:
@@ -340,7 +338,7 @@ async def test_a_dial_cancelled_once_its_connection_is_made_frees_its_place_once
         task = asyncio.ensure_future(http.exchange(url, get(url), Timeouts()))
         await asyncio.gather(task, return_exceptions=True)
         monkeypatch.setattr(Connection, "connection_made", made)
-        await _until(lambda: http.open <= 0)
+        await until(lambda: http.open <= 0)
         assert http.open == 0  # not -1: the limit still holds
         assert (await http.exchange(url, get(url), Timeouts())).body == b"ok"
     await http.aclose()
@@ -352,7 +350,7 @@ async def test_an_idle_connection_is_closed_once_its_keep_alive_is_over() -> Non
     http = Http1Pool(keepalive=0.05)
     async with serving(server) as url:
         await http.exchange(url, get(url), Timeouts())
-        await _until(lambda: server.open_now == 0)
+        await until(lambda: server.open_now == 0)
         assert http.open == 0
     await http.aclose()
 
@@ -372,7 +370,7 @@ async def test_callers_that_miss_the_dns_cache_at_once_share_one_lookup() -> Non
         calls = [
             asyncio.ensure_future(http.exchange(named, get(named), Timeouts())) for _ in range(5)
         ]
-        await _until(lambda: len(asked) == 1)
+        await until(lambda: len(asked) == 1)
         calls[0].cancel()  # one caller giving up does not fail the others' lookup
         answer.set()
         done = await asyncio.gather(*calls, return_exceptions=True)
@@ -437,23 +435,14 @@ async def test_a_caller_waiting_when_the_pool_closes_opens_nothing() -> None:
     http = Http1Pool(limit=1)
     async with serving(never_answers) as url:
         first = asyncio.ensure_future(http.exchange(url, get(url), Timeouts()))
-        await _until(lambda: http.open == 1)
+        await until(lambda: http.open == 1)
         second = asyncio.ensure_future(http.exchange(url, get(url), Timeouts()))
-        await _until(lambda: len(http._waiting) == 1)
+        await until(lambda: len(http._waiting) == 1)
         await http.aclose()
         first.cancel()
         with pytest.raises(RuntimeError, match="Session is closed"):
             await second
         await asyncio.gather(first, return_exceptions=True)
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    """Let the loop run until *condition* holds (bounded: a test that would hang fails)."""
-    for _ in range(5000):
-        if condition():
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError("never came to pass")
 
 
 async def test_a_failed_exchanges_place_is_free_at_once_whatever_its_close_waits_for(
