@@ -12,8 +12,10 @@ the connect limit (``ConnectionTimeoutError``), no byte within the read limit
 (``SocketTimeoutError``), the whole exchange over its limit (``TimeoutError``), a
 connection closed before the response (``ServerDisconnectedError``, or ``ClientOSError``
 when reset), a body cut short (``ClientPayloadError``), a response that is not HTTP or
-past aiohttp's limits on a head (``ClientResponseError``). Addresses are tried one after
-another, in the order the resolver gives them (aiohttp races them 0.25 s apart).
+past aiohttp's limits on a head (``ClientResponseError``). Where it differs from aiohttp:
+addresses are tried one after another, in the order the resolver gives them (aiohttp races
+them 0.25 s apart), and a space before a header's colon is refused (aiohttp's llhttp is
+lenient there; httptools' offers no such leniency).
 """
 
 from __future__ import annotations
