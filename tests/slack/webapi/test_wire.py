@@ -183,6 +183,7 @@ async def test_users_info_asks_and_answers_as_slack_sdk_does(
             except (SlackApiError, AttributeError) as exc:  # slack_sdk cannot read text/plain
                 results.append((type(exc), str(exc).splitlines()[0]))  # its words; a Date
     assert results[0] == results[1]
+    assert went_on(connections)
     asked = recorder.seen
     assert len(asked) == 2  # once each, whatever the reply
     assert asked[0] == asked[1]
@@ -284,6 +285,7 @@ async def test_at_debug_users_info_logs_what_slack_sdk_logs(
         theirs = _said(caplog, client.logger.name)
         await users_info(client, "U1", connections=connections)
         ours = _said(caplog, client.logger.name)
+    assert went_on(connections)
     assert len(theirs) == 2
     assert ours == theirs
     assert "xoxb-1" not in " ".join(ours)
