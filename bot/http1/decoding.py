@@ -11,12 +11,11 @@ import zlib
 from typing import Any
 
 import aiohttp
-from aiohttp import RequestInfo, hdrs
+from aiohttp import hdrs
 from aiohttp.helpers import parse_content_type, parse_mimetype
-from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from bot.http1.parts import RawResponse
+from bot.http1.parts import RawResponse, request_info
 
 # What aiohttp's client asks for. It decodes brotli and zstd too when their modules are
 # installed, and then asks for them: callers keep to aiohttp then (DECODES_ALL_ASKED).
@@ -37,7 +36,11 @@ class DecodedResponse:
             self._body = _decompressed(response.body, self.headers.get(hdrs.CONTENT_ENCODING, ""))
         except _CutShortError:  # as aiohttp's client says it (a ContentEncodingError under it)
             raise aiohttp.ClientResponseError(
-                self._request_info(), (), status=400, message="deflate", headers=self.headers
+                request_info(self.method, self.url),
+                (),
+                status=400,
+                message="deflate",
+                headers=self.headers,
             ) from None
         raw_type = self.headers.get(hdrs.CONTENT_TYPE)
         self._type = (raw_type or "").lower()
@@ -55,7 +58,7 @@ class DecodedResponse:
     async def json(self) -> Any:
         if not _JSON.match(self._type):
             raise aiohttp.ContentTypeError(
-                self._request_info(),
+                request_info(self.method, self.url),
                 (),
                 status=self.status,
                 message=f"Attempt to decode JSON with unexpected mimetype: {self._type}",
@@ -63,9 +66,6 @@ class DecodedResponse:
             )
         stripped = self._body.strip()
         return json.loads(stripped.decode(self._encoding())) if stripped else None
-
-    def _request_info(self) -> RequestInfo:
-        return RequestInfo(self.url, self.method, CIMultiDictProxy(CIMultiDict()), self.url)
 
     def _encoding(self) -> str:
         """aiohttp's get_encoding(): the charset named, else UTF-8."""

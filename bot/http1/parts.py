@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from aiohttp import RequestInfo
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -54,3 +55,8 @@ class RawResponse:
                 for k, v in self.raw_headers
             )
         )
+
+
+def request_info(method: str, url: URL) -> RequestInfo:
+    """What aiohttp's response errors carry of their request (its headers left out here)."""
+    return RequestInfo(url, method, CIMultiDictProxy(CIMultiDict()), url)

@@ -28,13 +28,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 import aiohttp
-from aiohttp import RequestInfo
 from aiohttp.client_reqrep import ConnectionKey
-from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from bot.http1.connection import Connection, NotHttp
-from bot.http1.parts import Origin, RawResponse, Timeouts
+from bot.http1.parts import Origin, RawResponse, Timeouts, request_info
 
 KEEPALIVE_SECONDS = 15.0  # an idle connection is closed after this: aiohttp's default
 DNS_SECONDS = 10.0  # a host's addresses are kept this long: aiohttp's default
@@ -300,5 +298,4 @@ def _key(origin: Origin) -> ConnectionKey:
 
 def _not_http(url: URL, exc: NotHttp) -> aiohttp.ClientResponseError:
     """What aiohttp raises for a response its parser refuses."""
-    info = RequestInfo(url, "", CIMultiDictProxy(CIMultiDict()), url)
-    return aiohttp.ClientResponseError(info, (), status=400, message=str(exc))
+    return aiohttp.ClientResponseError(request_info("", url), (), status=400, message=str(exc))
