@@ -13,6 +13,7 @@ from yarl import URL
 
 from bot.http1 import Http1Pool, Timeouts, request_bytes
 
+WAIT = 5.0  # a bound on a test that would otherwise hang, not a time it should take
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -121,3 +122,8 @@ async def until(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0.001)
     raise AssertionError("never came to pass")
+
+
+async def never_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Takes the connection and says nothing until the client hangs up."""
+    await reader.read()

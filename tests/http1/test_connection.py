@@ -15,6 +15,7 @@ from bot.http1 import Http1Pool, Origin, Timeouts
 from bot.http1.connection import Connection
 from tests.http1.helpers import (
     OK,
+    WAIT,
     Server,
     answering,
     both_ways,
@@ -24,7 +25,6 @@ from tests.http1.helpers import (
     until,
 )
 
-WAIT = 5.0  # a bound on a test that would otherwise hang, not a time it should take
 CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
 
 

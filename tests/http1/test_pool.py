@@ -18,9 +18,7 @@ from yarl import URL
 
 from bot.http1 import Http1Pool, Timeouts, request_bytes
 from bot.http1.connection import Connection
-from tests.http1.helpers import OK, Server, get, read_request, serving, until
-
-WAIT = 5.0  # a bound on a test that would otherwise hang, not a time it should take
+from tests.http1.helpers import OK, WAIT, Server, get, never_answers, read_request, serving, until
 
 
 async def test_an_answer_comes_back_as_sent_and_the_connection_is_used_again() -> None:
@@ -52,9 +50,6 @@ async def test_no_more_connections_than_the_limit_are_open_at_once() -> None:
 
 
 async def test_past_the_limit_a_caller_waits_no_longer_than_its_connect_limit() -> None:
-    async def never_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()
-
     http = Http1Pool(limit=1)
     async with serving(never_answers) as url:
         hung = asyncio.ensure_future(http.exchange(url, get(url), Timeouts()))
@@ -146,7 +141,7 @@ async def test_a_connection_that_never_opens_ends_at_the_connect_limit(full_back
     assert not isinstance(err.value, aiohttp.ClientError)
 
 
-async def never_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def answers_in_part(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await read_request(reader)
     writer.write(b"HTTP/1.1 200 OK\r\n")  # then nothing more
     await reader.read()
@@ -164,7 +159,7 @@ async def test_an_answer_that_stops_coming_ends_at_its_limit_and_frees_the_conne
     limits: Timeouts, raised: type[Exception]
 ) -> None:
     http = Http1Pool(limit=1)
-    async with serving(never_answers) as url:
+    async with serving(answers_in_part) as url:
         with pytest.raises(raised):
             await http.exchange(url, get(url), limits)
         with pytest.raises(raised):  # the slot came back
@@ -429,9 +424,6 @@ async def test_a_host_named_with_its_last_dot_is_verified_as_aiohttp_names_it(
 
 
 async def test_a_caller_waiting_when_the_pool_closes_opens_nothing() -> None:
-    async def never_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()
-
     http = Http1Pool(limit=1)
     async with serving(never_answers) as url:
         first = asyncio.ensure_future(http.exchange(url, get(url), Timeouts()))
