@@ -245,7 +245,12 @@ def build_slack_app(
     if readers is None:
         lookup = _locale_lookup(reply_pool)
 
-        readers = Readers(settings.logging.language, lookup=lookup, store=services.store)
+        readers = Readers(
+            settings.logging.language,
+            lookup=lookup,
+            store=services.store,
+            acks_first=services.acks_first,
+        )
     bolt = build_app(
         services,
         authorize=fixed_authorize(authorization),

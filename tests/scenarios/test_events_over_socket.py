@@ -3,6 +3,7 @@ step's run arrive as envelopes, pass the same front door, are acked, and end as 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -11,9 +12,11 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.i18n import ENGLISH
 from bot.kit.simulate import DEMO_USER
+from bot.service.acks_first import AcksFirst
 from bot.slack.serving.front_door import FrontDoor
+from tests.service.helpers import comes_at_once
 from tests.slack.fakes import FakeSlackApi
-from tests.slack.helpers import WAIT, AppFactory
+from tests.slack.helpers import WAIT, AppFactory, Clock
 from tests.slack.payloads import RUN_TOKEN, home_opened, link_shared, step_run
 
 
@@ -55,3 +58,19 @@ async def test_home_unfurl_and_step_work_over_the_socket_as_over_http(
     await slack_api.wait_for("functions.completeSuccess", 1, WAIT)
     await make_app.settled()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_an_envelope_holds_back_work_that_can_wait(make_app: AppFactory) -> None:
+    """Over the socket too, each envelope is an arrival: what can wait waits for its ack."""
+    clock = Clock()
+    acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # released by hand below
+    door = FrontDoor(make_app(), signing_secret=None, language=ENGLISH, acks_first=acks_first)
+    assert await comes_at_once(acks_first)  # nothing arrived yet
+    assert len((await deliver(door, home_opened(DEMO_USER))).acks) == 1
+    turn = asyncio.ensure_future(acks_first.turn())
+    await asyncio.sleep(0)
+    assert len(acks_first) == 1
+    clock.now += 100
+    assert acks_first.release_due() == 1
+    await turn
+    await make_app.settled()

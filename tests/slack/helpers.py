@@ -34,6 +34,7 @@ from bot.kit.simulate import (
     slash_command_body,
 )
 from bot.kit.sink import ResponseSink
+from bot.service.acks_first import AcksFirst
 from bot.service.audit import AuditLog
 from bot.service.guard import Requester
 from bot.service.metrics import Metrics
@@ -169,10 +170,12 @@ async def served(
     body_seconds: float = 10.0,
     metrics: Metrics | None = None,
     express: Express | None = None,
+    acks_first: AcksFirst | None = None,
 ) -> AsyncIterator[tuple[str, HttpServer]]:
     """*app* behind its front door on a loopback port the server chose: (base URL, server).
     With *metrics*, the door times its acks and /metrics shows them; with *express*, /qrinfo
-    takes the express path, as in ``serve``."""
+    takes the express path, as in ``serve``; with *acks_first*, the door tells it of each
+    verified request."""
     door = FrontDoor(
         app,
         express=express,
@@ -180,6 +183,7 @@ async def served(
         language=ENGLISH,
         body_seconds=body_seconds,
         metrics=metrics,
+        acks_first=acks_first,
     )
     scrape = metrics.exposition if metrics is not None else Metrics().exposition
     server = HttpServer(create_http_app(door, health, scrape), "127.0.0.1", 0)

@@ -4,13 +4,19 @@ app."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.config import GATEWAY_URLS, load_settings
 from bot.gateway.errors import GatewayRejected
+from bot.kit.simulate import slash_command_body
+from bot.kit.sink import ResponseSink
 from bot.sandbox.credentials import SANDBOX_APP_ID
+from bot.service.acks_first import AcksFirst
+from bot.slack.serving.http_server import HttpServer, create_http_app
 from bot.slack.webapi.language import users_info_locale
 from bot.slack.webapi.pool import ReplyPool
 from bot.version import version
@@ -18,15 +24,19 @@ from bot.wiring import (
     build_gateway,
     build_gateways,
     build_services,
+    build_slack_app,
     demo_app,
     fleet_store,
     gateway_config,
     new_gateway_http,
     sandbox_faults,
+    serving,
 )
 from bot.wiring.build import _locale_lookup
+from tests.processes import eventually
+from tests.service.helpers import sandbox_services
 from tests.slack.fakes import FakeSlackApi
-from tests.slack.helpers import TEST_AUTHORIZATION, web_client
+from tests.slack.helpers import SIGNING_SECRET, TEST_AUTHORIZATION, WAIT, Clock, sign, web_client
 
 SECOND: dict[str, Any] = {"chinaums_prod_app_id": "prod-id", "chinaums_prod_app_key": "prod-key"}
 
@@ -150,3 +160,51 @@ async def test_with_a_reply_pool_users_info_goes_on_its_own_connections(
     assert repr(pool.connections) == "Http1Pool(limit=100, open=0)"
     await pool.aclose()
     assert _locale_lookup(None) is users_info_locale
+
+
+async def test_serves_door_holds_its_readers_users_info_until_the_acks_caught_up(
+    slack_api: FakeSlackApi, sink: ResponseSink
+) -> None:
+    """serve's front door and its readers share the services' AcksFirst: a command's
+    users.info is asked once no request has arrived for the quiet time, and its card is
+    then in the reader's language."""
+    values: dict[str, Any] = {
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack_api.url,
+    }
+    settings, clock = load_settings(**values), Clock()
+    slack_api.locales["U1"] = "zh-CN"
+    reply_pool = ReplyPool()
+    async with sandbox_services(**values) as services, aiohttp.ClientSession() as http:
+        services.acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # by hand
+        slack = build_slack_app(
+            settings, services, authorization=TEST_AUTHORIZATION, reply_pool=reply_pool
+        )
+        door = serving._front_door(settings, slack, services, reply_pool)
+        server = HttpServer(create_http_app(door, _ok, None), "127.0.0.1", 0)
+        url = await server.start()
+        try:
+            body = slash_command_body(
+                "898340149000005 31942002268195125132885377",
+                response_url=sink.url(),
+                user_id="U1",
+            ).encode()
+            headers = sign(body) | {"Content-Type": "application/x-www-form-urlencoded"}
+            async with http.post(url + "/slack/events", data=body, headers=headers) as acked:
+                assert acked.status == 200
+            await eventually(lambda: len(services.acks_first) == 1, WAIT)
+            assert slack_api.of("users.info") == []
+            clock.now += 100
+            services.acks_first.release_due()
+            card = await sink.next(WAIT)
+            assert [call["user"] for call in slack_api.of("users.info")] == ["U1"]
+            assert card.payload["text"].startswith("测试商户")
+            assert "用时" in json.dumps(card.payload, ensure_ascii=False)  # in Chinese
+        finally:
+            await services.inflight.drain(WAIT)
+            await server.stop(_ok)
+            await reply_pool.aclose()
+
+
+async def _ok() -> dict[str, Any]:
+    return {"ok": True}

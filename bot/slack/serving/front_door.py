@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.i18n import Translator
+from bot.service.acks_first import AcksFirst
 from bot.service.metrics import Metrics
 from bot.slack.cards.notices import unreadable_request_card
 from bot.slack.listeners.express import Express
@@ -83,8 +84,10 @@ class FrontDoor:
         now: Callable[[], float] = time.time,
         body_seconds: float = BODY_SECONDS,
         express: Express | None = None,
+        acks_first: AcksFirst | None = None,
     ) -> None:
         self.app = app
+        self._acks_first = acks_first  # told of each verified request, so work can wait
         self._express = express
         self._tr = language  # for the one thing it says: that a request could not be read
         self.body_seconds = body_seconds
@@ -118,6 +121,7 @@ class FrontDoor:
         except NotFromSlack as exc:
             self.refusals.note(exc.reason)
             return web.Response(status=401)
+        self._arrived()
         try:
             body = read_body(raw, request.content_type)
             bolt_request = _admit(body, raw=raw.decode("utf-8"), headers=request.headers)
@@ -164,6 +168,7 @@ class FrontDoor:
         from slack_sdk.socket_mode.response import SocketModeResponse  # noqa: PLC0415
 
         started, arrived = time.time(), time.monotonic()
+        self._arrived()
         try:
             bolt_request = _admit(request.payload, headers=build_headers(request), socket=True)
         except NotSlackShaped as exc:
@@ -175,6 +180,11 @@ class FrontDoor:
         response = await self.app.async_dispatch(bolt_request)
         await send_async_response(client, request, response, started)
         self._acked(arrived)
+
+    def _arrived(self) -> None:
+        """A verified request arrived: what can wait waits for its ack."""
+        if self._acks_first is not None:
+            self._acks_first.arrived()
 
     def _acked(self, arrived: float) -> None:
         """A verified request was acked (the time includes reading and checking it)."""

@@ -1,7 +1,8 @@
 """Which language each reader gets: their Slack locale (users.info), else QRINFO_LANGUAGE.
 
 The locale is asked for after the ack, beside the lookup, and cached per user:
-it never delays an ack, and a Slack that will not say (no ``users:read`` scope,
+it never delays an ack (under a burst it is asked once the acks have caught up:
+:mod:`bot.service.acks_first`), and a Slack that will not say (no ``users:read`` scope,
 an error, no answer within :data:`LOCALE_WAIT_SECONDS`) never fails a lookup,
 whose card is then in the default language. Anything posted for a whole channel
 is in the default language: see docs/languages.md.
@@ -22,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.http1 import Http1Pool
 from bot.i18n import LANGUAGES, Language, Translator
 from bot.i18n.catalogue import translator
+from bot.service.acks_first import AcksFirst
 from bot.slack.webapi.errors import error_code
 from bot.slack.webapi.wire import on_shared_session, users_info
 from bot.store.redis import FleetStore
@@ -109,9 +111,11 @@ class Readers:
         *,
         lookup: LocaleLookup | None = users_info_locale,
         store: FleetStore | None = None,
+        acks_first: AcksFirst | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.default = default
+        self._acks_first = acks_first  # under a burst, Slack is asked once the acks caught up
         self._store = store  # replicas share what Slack said (not its failures)
         self.wait = LOCALE_WAIT_SECONDS  # how long a card waits for a locale Slack has not given
         self._lookup = lookup
@@ -154,8 +158,11 @@ class Readers:
 
     async def _ask(self, client: AsyncWebClient, user_id: str) -> Language | None:
         assert self._lookup is not None  # noqa: S101  # reader() asks only with a lookup
-        language: Language | None = await self._shared(user_id)
+        language: Language | None = None
         try:
+            if self._acks_first is not None:
+                await self._acks_first.turn()
+            language = await self._shared(user_id)
             if language is None:
                 language = language_of(await self._lookup(client, user_id))
                 await self._share(user_id, language)

@@ -26,14 +26,24 @@ from bot.gateway.ids import QrCodeRef
 from bot.kit.simulate import interaction_body, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
+from bot.service.acks_first import AcksFirst
 from bot.slack.cards.blocks import REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION
 from bot.slack.cards.views import FORM_CALLBACK
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 from bot.slack.reading.button import encode_button_value
 from bot.slack.serving import front_door
+from tests.service.helpers import comes_at_once
 from tests.slack.fakes import FakeSlackApi
-from tests.slack.helpers import SEED_TEXT, SIGNING_SECRET, WAIT, AppFactory, served, sign
+from tests.slack.helpers import (
+    SEED_TEXT,
+    SIGNING_SECRET,
+    WAIT,
+    AppFactory,
+    Clock,
+    served,
+    sign,
+)
 from tests.slack.payloads import button_click, global_shortcut, message_shortcut, view_submission
 
 SEED = QrCodeRef("898340149000005", "31942002268195125132885377")
@@ -342,6 +352,33 @@ async def test_a_signed_command_still_gets_its_card_through_the_door(
     status, text = await door.signed(command(sink))
     assert (status, text) == (200, "")
     assert (await sink.next(WAIT)).payload["text"].startswith("测试商户")
+
+
+async def test_only_a_verified_request_holds_back_work_that_can_wait(
+    make_app: AppFactory, sink: ResponseSink
+) -> None:
+    """Forged requests hold nothing (nothing of theirs is used, not even their arrival); a
+    verified one holds what can wait (acks first) until the quiet time has passed."""
+    clock = Clock()
+    acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # released by hand below
+    app = make_app()
+    async with (
+        served(app, acks_first=acks_first) as (url, _),
+        aiohttp.ClientSession() as session,
+    ):
+        door = Door(app, url + "/slack/events", session)
+        body = command(sink)
+        assert (await door.post(body, sign(body, secret="not-the-secret")))[0] == 401
+        assert (await door.post(body, {}))[0] == 401
+        assert await comes_at_once(acks_first)  # no verified request arrived
+        assert (await door.signed(body))[0] == 200
+        turn = asyncio.ensure_future(acks_first.turn())
+        await asyncio.sleep(0)
+        assert len(acks_first) == 1
+        clock.now += 100
+        assert acks_first.release_due() == 1
+        await turn
+        await sink.next(WAIT)  # the command's own card
 
 
 async def test_a_signed_ssl_check_is_answered_200_as_slacks_own(

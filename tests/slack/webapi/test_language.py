@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.service.acks_first import AcksFirst
 from bot.slack.webapi.language import (
     FAILURE_TTL_SECONDS,
     LOCALE_TTL_SECONDS,
@@ -92,6 +93,53 @@ async def test_a_known_language_is_kept_for_an_hour() -> None:
     assert readers.known("U1").language == "zh"
     clock.now += 1
     assert readers.known("U1").language == "en"
+
+
+async def test_under_a_burst_slack_is_asked_once_the_acks_have_caught_up() -> None:
+    """A request just arrived: users.info waits for the quiet time (the acks go first),
+    then is asked; the card waiting for it gets the reader's language."""
+    calls: list[str] = []
+
+    async def lookup(client: Any, user: str) -> str:
+        calls.append(user)
+        return "zh-CN"
+
+    clock = Clock()
+    acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # released by hand below
+    readers = Readers("en", lookup=lookup, acks_first=acks_first)
+    acks_first.arrived()
+    card = asyncio.ensure_future(readers.reader(None, "U1").translator())  # type: ignore[arg-type]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert (calls, len(acks_first)) == ([], 1)
+    clock.now += 100
+    acks_first.release_due()
+    assert (await card).language == "zh"
+    assert calls == ["U1"]
+
+
+async def test_a_reader_cancelled_while_held_is_asked_afresh_next_time() -> None:
+    """Cancelled before its turn (a stop): nothing cached, nothing left asking."""
+    calls: list[str] = []
+
+    async def lookup(client: Any, user: str) -> str:
+        calls.append(user)
+        return "zh-CN"
+
+    clock = Clock()
+    acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)
+    readers = Readers("en", lookup=lookup, acks_first=acks_first)
+    acks_first.arrived()
+    before = asyncio.all_tasks()
+    readers.reader(None, "U1")  # type: ignore[arg-type]
+    [asking] = asyncio.all_tasks() - before
+    await asyncio.sleep(0)
+    asking.cancel()
+    await asyncio.sleep(0)
+    assert asking.cancelled()
+    clock.now += 100
+    assert (await readers.reader(None, "U1").translator()).language == "zh"  # type: ignore[arg-type]
+    assert calls == ["U1"]
 
 
 async def test_no_user_or_no_lookup_is_the_default_without_asking() -> None:

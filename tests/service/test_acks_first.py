@@ -1,0 +1,122 @@
+"""Acks first (bot/service/acks_first.py): work that can wait is held while requests keep
+arriving, released once they stop or after the longest wait, oldest first.
+
+The policy runs on a test clock, released by hand (``release_due``, what the timer calls);
+one test lets the real timer release a waiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.service.acks_first import AcksFirst
+from tests.service.helpers import comes_at_once
+from tests.slack.helpers import WAIT, Clock
+
+# Long enough in real time that the loop's own timer never fires during a test that
+# moves the test clock instead.
+QUIET, LONGEST = 100.0, 1000.0
+
+
+def held(clock: Clock) -> AcksFirst:
+    return AcksFirst(quiet=QUIET, longest=LONGEST, clock=clock)
+
+
+async def test_with_no_request_arriving_the_turn_comes_at_once() -> None:
+    acks_first = held(Clock())
+    assert await comes_at_once(acks_first)  # nothing ever arrived
+    assert len(acks_first) == 0
+
+
+async def test_a_request_long_enough_ago_holds_nothing() -> None:
+    clock = Clock()
+    acks_first = held(clock)
+    acks_first.arrived()
+    clock.now += QUIET
+    assert await comes_at_once(acks_first)
+    assert len(acks_first) == 0
+
+
+async def test_work_waits_until_no_request_has_arrived_for_the_quiet_time() -> None:
+    clock = Clock()
+    acks_first = held(clock)
+    acks_first.arrived()
+    turn = asyncio.ensure_future(acks_first.turn())
+    await asyncio.sleep(0)
+    assert len(acks_first) == 1
+    clock.now += QUIET / 2
+    acks_first.arrived()  # another request: the quiet time starts again
+    clock.now += QUIET / 2
+    assert acks_first.release_due() == 0
+    assert not turn.done()
+    clock.now += QUIET / 2
+    assert acks_first.release_due() == 1
+    await turn
+    assert len(acks_first) == 0
+
+
+async def test_requests_that_keep_arriving_hold_work_at_most_the_longest_wait() -> None:
+    clock = Clock()
+    acks_first = held(clock)
+    acks_first.arrived()
+    first = asyncio.ensure_future(acks_first.turn())
+    await asyncio.sleep(0)
+    clock.now += LONGEST / 2
+    acks_first.arrived()
+    second = asyncio.ensure_future(acks_first.turn())
+    await asyncio.sleep(0)
+    while clock.now < 1000.0 + LONGEST:  # a request every half quiet time: never quiet
+        clock.now += QUIET / 2
+        acks_first.arrived()
+        acks_first.release_due()
+    await asyncio.sleep(0)
+    assert first.done()  # the oldest, released at its longest wait
+    assert not second.done()  # its own longest wait is not over
+    assert len(acks_first) == 1
+    clock.now += LONGEST / 2
+    assert acks_first.release_due() == 1
+    await asyncio.wait_for(second, WAIT)
+
+
+async def test_waiters_are_released_oldest_first() -> None:
+    clock = Clock()
+    acks_first = held(clock)
+    acks_first.arrived()
+    order: list[int] = []
+
+    async def wait(number: int) -> None:
+        await acks_first.turn()
+        order.append(number)
+
+    tasks = [asyncio.ensure_future(wait(n)) for n in range(5)]
+    await asyncio.sleep(0)
+    clock.now += QUIET
+    assert acks_first.release_due() == 5
+    await asyncio.gather(*tasks)
+    assert order == [0, 1, 2, 3, 4]
+
+
+async def test_a_cancelled_waiter_is_let_go_and_not_counted() -> None:
+    clock = Clock()
+    acks_first = held(clock)
+    acks_first.arrived()
+    gone = asyncio.ensure_future(acks_first.turn())
+    kept = asyncio.ensure_future(acks_first.turn())
+    await asyncio.sleep(0)
+    gone.cancel()
+    clock.now += QUIET
+    assert acks_first.release_due() == 1
+    await kept
+    assert gone.cancelled()
+    assert len(acks_first) == 0
+
+
+async def test_the_loops_timer_releases_work_once_requests_stop() -> None:
+    """On the real clock: held by a request just now, released by the timer alone."""
+    acks_first = AcksFirst(quiet=0.01, longest=60)
+    acks_first.arrived()
+    turn = asyncio.ensure_future(acks_first.turn())
+    await asyncio.sleep(0)
+    assert len(acks_first) == 1
+    await asyncio.wait_for(turn, WAIT)
+    assert len(acks_first) == 0
