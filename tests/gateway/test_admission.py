@@ -177,6 +177,29 @@ async def test_a_call_waits_for_a_slot_that_comes_free() -> None:
     assert gate.in_flight == 0
 
 
+async def test_a_freed_slot_reaches_its_waiter_in_one_turn_of_the_loop() -> None:
+    """Under a burst each turn of the loop is long: the next gateway call must not wait
+    several of them (the wait is in the waiting task itself, not a task of its own)."""
+    gate = admission(Clocks(), max_in_flight=1)
+    holding, done = gate.call("first"), asyncio.Event()
+    await holding.__aenter__()
+
+    async def second() -> None:
+        async with gate.call("second"):
+            await done.wait()
+
+    waiting = asyncio.ensure_future(second())
+    while gate.waiting == 0:  # noqa: ASYNC110  # the gate has no event for "queued"
+        await asyncio.sleep(0)
+    await holding.__aexit__(None, None, None)  # the slot is free
+    assert gate.in_flight == 0
+    await asyncio.sleep(0)  # one turn
+    assert gate.in_flight == 1  # the waiter holds it already
+    done.set()
+    await waiting
+    assert gate.in_flight == 0
+
+
 async def test_a_pause_another_replica_opened_refuses_calls_here() -> None:
     fleet = FakeFleet(FleetBreakerState(open_for=20.0, failing_since=None, closed_at=None))
     gate = admission(Clocks(), fleet=fleet)
