@@ -243,14 +243,7 @@ def build_slack_app(
     """
     secret = settings.slack.signing_secret
     if readers is None:
-        lookup = _locale_lookup(reply_pool)
-
-        readers = Readers(
-            settings.logging.language,
-            lookup=lookup,
-            store=services.store,
-            acks_first=services.acks_first,
-        )
+        readers = serve_readers(settings, services, reply_pool)
     bolt = build_app(
         services,
         authorize=fixed_authorize(authorization),
@@ -261,6 +254,18 @@ def build_slack_app(
     )
     express = Express(bolt, services, readers, authorization=authorization, reply_pool=reply_pool)
     return SlackApp(bolt, express)
+
+
+def serve_readers(settings: Settings, services: Services, reply_pool: ReplyPool | None) -> Readers:
+    """Readers asking Slack (users.info) on *reply_pool*'s connections, at most as many at
+    once as it opens, once the acks have caught up (the services' AcksFirst)."""
+    return Readers(
+        settings.logging.language,
+        lookup=_locale_lookup(reply_pool),
+        store=services.store,
+        acks_first=services.acks_first,
+        at_once=reply_pool.api_limit if reply_pool is not None else None,
+    )
 
 
 def _locale_lookup(reply_pool: ReplyPool | None) -> LocaleLookup:

@@ -32,7 +32,7 @@ from bot.wiring import (
     sandbox_faults,
     serving,
 )
-from bot.wiring.build import _locale_lookup
+from bot.wiring.build import _locale_lookup, serve_readers
 from tests.processes import eventually
 from tests.service.helpers import sandbox_services
 from tests.slack.fakes import FakeSlackApi
@@ -160,6 +160,13 @@ async def test_with_a_reply_pool_users_info_goes_on_its_own_connections(
     assert repr(pool.connections) == "Http1Pool(limit=100, open=0)"
     await pool.aclose()
     assert _locale_lookup(None) is users_info_locale
+
+
+async def test_serves_readers_ask_at_most_as_many_at_once_as_the_api_connections() -> None:
+    async with sandbox_services() as services:
+        pooled = serve_readers(load_settings(), services, ReplyPool(max_api_connections=7))
+        assert pooled.at_once == 7
+        assert serve_readers(load_settings(), services, None).at_once is None
 
 
 async def test_serves_door_holds_its_readers_users_info_until_the_acks_caught_up(

@@ -112,10 +112,15 @@ class Readers:
         lookup: LocaleLookup | None = users_info_locale,
         store: FleetStore | None = None,
         acks_first: AcksFirst | None = None,
+        at_once: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.default = default
         self._acks_first = acks_first  # under a burst, Slack is asked once the acks caught up
+        # At most this many asked at once (the connections they go on): the others wait
+        # here holding little, not each with its request built, in the connections' queue.
+        self.at_once = at_once
+        self._at_once = asyncio.Semaphore(at_once) if at_once else None
         self._store = store  # replicas share what Slack said (not its failures)
         self.wait = LOCALE_WAIT_SECONDS  # how long a card waits for a locale Slack has not given
         self._lookup = lookup
@@ -164,7 +169,7 @@ class Readers:
                 await self._acks_first.turn()
             language = await self._shared(user_id)
             if language is None:
-                language = language_of(await self._lookup(client, user_id))
+                language = language_of(await self._asked(client, user_id))
                 await self._share(user_id, language)
         except SlackApiError as exc:
             self._report(error_code(exc))
@@ -179,6 +184,13 @@ class Readers:
         while len(self._known) > MAX_READERS:
             self._known.popitem(last=False)
         return language
+
+    async def _asked(self, client: AsyncWebClient, user_id: str) -> str | None:
+        assert self._lookup is not None  # noqa: S101  # reader() asks only with a lookup
+        if self._at_once is None:
+            return await self._lookup(client, user_id)
+        async with self._at_once:
+            return await self._lookup(client, user_id)
 
     async def _shared(self, user_id: str) -> Language | None:
         """What another replica learnt of this user's language, if anything."""

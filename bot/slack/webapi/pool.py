@@ -50,6 +50,11 @@ class ReplyPool:
         self._tls = default_tls()
         self._connections: dict[str, Http1Pool] = {}
 
+    @property
+    def api_limit(self) -> int:
+        """How many Web API connections it opens at most (on each path)."""
+        return self._limits["api"]
+
     def session(self) -> aiohttp.ClientSession:
         """For replies to response_urls."""
         return self._session("replies")

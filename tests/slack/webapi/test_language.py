@@ -142,6 +142,29 @@ async def test_a_reader_cancelled_while_held_is_asked_afresh_next_time() -> None
     assert calls == ["U1"]
 
 
+async def test_at_most_at_once_readers_are_asked_of_slack_together() -> None:
+    """Six new readers, at most two asked at once: the others wait their turn, and each
+    gets their own language."""
+    asked, most, answer = [0], [0], asyncio.Event()
+
+    async def lookup(client: Any, user: str) -> str:
+        asked[0] += 1
+        most[0] = max(most[0], asked[0])
+        await answer.wait()
+        asked[0] -= 1
+        return "zh-CN" if user.endswith(("0", "2", "4")) else "en-US"
+
+    readers = Readers("en", lookup=lookup, at_once=2)
+    cards = [readers.reader(None, f"U{n}").translator() for n in range(6)]  # type: ignore[arg-type]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert asked[0] == 2
+    answer.set()
+    languages = [tr.language for tr in await asyncio.gather(*cards)]
+    assert languages == ["zh", "en", "zh", "en", "zh", "en"]
+    assert most[0] == 2
+
+
 async def test_no_user_or_no_lookup_is_the_default_without_asking() -> None:
     readers = Readers("zh", lookup=None)
     assert (await readers.reader(None, "U1").translator()).language == "zh"  # type: ignore[arg-type]
