@@ -61,11 +61,14 @@ async def test_home_unfurl_and_step_work_over_the_socket_as_over_http(
 
 
 async def test_an_envelope_holds_back_work_that_can_wait(make_app: AppFactory) -> None:
-    """Over the socket too, each envelope is an arrival: what can wait waits for its ack."""
+    """Over the socket too, each envelope is an arrival: two at once are a burst, and what
+    can wait waits for the acks."""
     clock = Clock()
     acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # released by hand below
     door = FrontDoor(make_app(), signing_secret=None, language=ENGLISH, acks_first=acks_first)
     assert await comes_at_once(acks_first)  # nothing arrived yet
+    assert len((await deliver(door, home_opened(DEMO_USER))).acks) == 1
+    assert await comes_at_once(acks_first)  # one envelope: alone
     assert len((await deliver(door, home_opened(DEMO_USER))).acks) == 1
     turn = asyncio.ensure_future(acks_first.turn())
     await asyncio.sleep(0)

@@ -1,8 +1,9 @@
-"""Acks first (bot/service/acks_first.py): work that can wait is held while requests keep
-arriving, released once they stop or after the longest wait, oldest first.
+"""Acks first (bot/service/acks_first.py): while requests arrive as a burst, work that can
+wait is held; released once they stop, after the longest wait, or by its holder; oldest
+first. A request that comes alone holds nothing.
 
 The policy runs on a test clock, released by hand (``release_due``, what the timer calls);
-one test lets the real timer release a waiter.
+one test lets the real timer release what it holds.
 """
 
 from __future__ import annotations
@@ -22,25 +23,44 @@ def held(clock: Clock) -> AcksFirst:
     return AcksFirst(quiet=QUIET, longest=LONGEST, clock=clock)
 
 
+def burst(acks_first: AcksFirst, requests: int = 2) -> None:
+    """Requests arriving at once (the test clock does not move between them)."""
+    for _ in range(requests):
+        acks_first.arrived()
+
+
 async def test_with_no_request_arriving_the_turn_comes_at_once() -> None:
     acks_first = held(Clock())
-    assert await comes_at_once(acks_first)  # nothing ever arrived
+    assert await comes_at_once(acks_first)
     assert len(acks_first) == 0
 
 
-async def test_a_request_long_enough_ago_holds_nothing() -> None:
+async def test_a_request_that_comes_alone_holds_nothing() -> None:
+    """A single command: its own arrival is no burst, so its reader's language is asked
+    at once."""
     clock = Clock()
     acks_first = held(clock)
     acks_first.arrived()
+    assert await comes_at_once(acks_first)
+    clock.now += QUIET  # the next one, a quiet time later: alone too
+    acks_first.arrived()
+    assert acks_first.hold() is None
+    assert len(acks_first) == 0
+
+
+async def test_a_burst_long_enough_ago_holds_nothing() -> None:
+    clock = Clock()
+    acks_first = held(clock)
+    burst(acks_first)
     clock.now += QUIET
     assert await comes_at_once(acks_first)
     assert len(acks_first) == 0
 
 
-async def test_work_waits_until_no_request_has_arrived_for_the_quiet_time() -> None:
+async def test_during_a_burst_work_waits_until_no_request_arrived_for_the_quiet_time() -> None:
     clock = Clock()
     acks_first = held(clock)
-    acks_first.arrived()
+    burst(acks_first)
     turn = asyncio.ensure_future(acks_first.turn())
     await asyncio.sleep(0)
     assert len(acks_first) == 1
@@ -58,11 +78,11 @@ async def test_work_waits_until_no_request_has_arrived_for_the_quiet_time() -> N
 async def test_requests_that_keep_arriving_hold_work_at_most_the_longest_wait() -> None:
     clock = Clock()
     acks_first = held(clock)
-    acks_first.arrived()
+    burst(acks_first)
     first = asyncio.ensure_future(acks_first.turn())
     await asyncio.sleep(0)
     clock.now += LONGEST / 2
-    acks_first.arrived()
+    burst(acks_first)
     second = asyncio.ensure_future(acks_first.turn())
     await asyncio.sleep(0)
     while clock.now < 1000.0 + LONGEST:  # a request every half quiet time: never quiet
@@ -78,10 +98,10 @@ async def test_requests_that_keep_arriving_hold_work_at_most_the_longest_wait() 
     await asyncio.wait_for(second, WAIT)
 
 
-async def test_waiters_are_released_oldest_first() -> None:
+async def test_held_work_is_released_oldest_first() -> None:
     clock = Clock()
     acks_first = held(clock)
-    acks_first.arrived()
+    burst(acks_first)
     order: list[int] = []
 
     async def wait(number: int) -> None:
@@ -96,10 +116,26 @@ async def test_waiters_are_released_oldest_first() -> None:
     assert order == [0, 1, 2, 3, 4]
 
 
+async def test_work_its_holder_lets_go_is_not_released_again() -> None:
+    """Wanted now (a card that needs the language): its holder lets it go at once; the
+    release counts only what it released itself."""
+    clock = Clock()
+    acks_first = held(clock)
+    burst(acks_first)
+    wanted, waiting = acks_first.hold(), acks_first.hold()
+    assert wanted is not None
+    assert waiting is not None
+    wanted.set_result(None)
+    clock.now += QUIET
+    assert acks_first.release_due() == 1
+    assert waiting.done()
+    assert len(acks_first) == 0
+
+
 async def test_a_cancelled_waiter_is_let_go_and_not_counted() -> None:
     clock = Clock()
     acks_first = held(clock)
-    acks_first.arrived()
+    burst(acks_first)
     gone = asyncio.ensure_future(acks_first.turn())
     kept = asyncio.ensure_future(acks_first.turn())
     await asyncio.sleep(0)
@@ -112,9 +148,9 @@ async def test_a_cancelled_waiter_is_let_go_and_not_counted() -> None:
 
 
 async def test_the_loops_timer_releases_work_once_requests_stop() -> None:
-    """On the real clock: held by a request just now, released by the timer alone."""
+    """On the real clock: held by a burst just now, released by the timer alone."""
     acks_first = AcksFirst(quiet=0.01, longest=60)
-    acks_first.arrived()
+    burst(acks_first)
     turn = asyncio.ensure_future(acks_first.turn())
     await asyncio.sleep(0)
     assert len(acks_first) == 1

@@ -1,11 +1,11 @@
 """Which language each reader gets: their Slack locale (users.info), else QRINFO_LANGUAGE.
 
-The locale is asked for after the ack, beside the lookup, and cached per user:
-it never delays an ack (under a burst it is asked once the acks have caught up:
-:mod:`bot.service.acks_first`), and a Slack that will not say (no ``users:read`` scope,
-an error, no answer within :data:`LOCALE_WAIT_SECONDS`) never fails a lookup,
-whose card is then in the default language. Anything posted for a whole channel
-is in the default language: see docs/languages.md.
+The locale is asked for after the ack, beside the lookup, and cached per user: it
+never delays an ack (under a burst it is asked once the acks have caught up, or when
+the card wants it: :mod:`bot.service.acks_first`), and a Slack that will not say (no
+``users:read`` scope, an error, no answer within :data:`LOCALE_WAIT_SECONDS`) never
+fails a lookup, whose card is then in the default language. Anything posted for a
+whole channel is in the default language: see docs/languages.md.
 """
 
 from __future__ import annotations
@@ -79,16 +79,20 @@ class Reader:
         pending: asyncio.Future[Language | None] | None,
         *,
         wait: float = LOCALE_WAIT_SECONDS,
+        held: asyncio.Future[None] | None = None,
     ) -> None:
         self._default = default
         self._pending = pending
         self._wait = wait
+        self._held = held  # the ask, held while the acks catch up (AcksFirst)
 
     async def translator(self, wait: float | None = None) -> Translator:
         """Their language, waiting for Slack at most *wait* s (else the readers' wait);
-        the default after that."""
+        the default after that. Wanted now: an ask still held goes at once."""
         wait = self._wait if wait is None else min(wait, self._wait)
         if self._pending is not None and not self._pending.done():
+            if self._held is not None and not self._held.done():
+                self._held.set_result(None)
             done, _ = await asyncio.wait({self._pending}, timeout=wait)
             if not done:
                 log.info("no locale from Slack within %.1f s; answering in the default", wait)
@@ -113,14 +117,20 @@ class Readers:
         store: FleetStore | None = None,
         acks_first: AcksFirst | None = None,
         at_once: int | None = None,
+        ask_within: float = LOCALE_CALL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.default = default
-        self._acks_first = acks_first  # under a burst, Slack is asked once the acks caught up
+        # Under a burst Slack is asked once the acks have caught up, or when the language
+        # is wanted, whichever is sooner.
+        self._acks_first = acks_first
+        self._held: dict[str, asyncio.Future[None]] = {}
         # At most this many asked at once (the connections they go on): the others wait
-        # here holding little, not each with its request built, in the connections' queue.
+        # here holding little, not each with its request built, in the connections' queue;
+        # within *ask_within* s, that wait included, as in the connections' queue.
         self.at_once = at_once
         self._at_once = asyncio.Semaphore(at_once) if at_once else None
+        self._ask_within = ask_within
         self._store = store  # replicas share what Slack said (not its failures)
         self.wait = LOCALE_WAIT_SECONDS  # how long a card waits for a locale Slack has not given
         self._lookup = lookup
@@ -145,9 +155,12 @@ class Readers:
             return Reader(self.default, _done(cached[0]))
         asking = self._asking.get(user_id)
         if asking is None:
-            asking = asyncio.ensure_future(self._ask(client, user_id))
+            held = self._acks_first.hold() if self._acks_first is not None else None
+            if held is not None:
+                self._held[user_id] = held
+            asking = asyncio.ensure_future(self._ask(client, user_id, held))
             self._asking[user_id] = asking
-        return Reader(self.default, asking, wait=self.wait)
+        return Reader(self.default, asking, wait=self.wait, held=self._held.get(user_id))
 
     def known(self, user_id: str | None) -> Translator:
         """*user_id*'s language if cached, else the default: for answers that cannot wait."""
@@ -161,12 +174,17 @@ class Readers:
         self._known.move_to_end(user_id)
         return entry
 
-    async def _ask(self, client: AsyncWebClient, user_id: str) -> Language | None:
+    async def _ask(
+        self, client: AsyncWebClient, user_id: str, held: asyncio.Future[None] | None
+    ) -> Language | None:
         assert self._lookup is not None  # noqa: S101  # reader() asks only with a lookup
         language: Language | None = None
         try:
-            if self._acks_first is not None:
-                await self._acks_first.turn()
+            if held is not None:
+                try:
+                    await held
+                finally:
+                    del self._held[user_id]
             language = await self._shared(user_id)
             if language is None:
                 language = language_of(await self._asked(client, user_id))
@@ -189,7 +207,7 @@ class Readers:
         assert self._lookup is not None  # noqa: S101  # reader() asks only with a lookup
         if self._at_once is None:
             return await self._lookup(client, user_id)
-        async with self._at_once:
+        async with asyncio.timeout(self._ask_within), self._at_once:
             return await self._lookup(client, user_id)
 
     async def _shared(self, user_id: str) -> Language | None:

@@ -18,7 +18,7 @@ from bot.slack.webapi.language import (
     users_info_locale,
 )
 from tests.slack.fakes import FakeSlackApi
-from tests.slack.helpers import Clock, web_client
+from tests.slack.helpers import WAIT, Clock, web_client
 
 
 async def test_readers_ask_slack_once_at_a_time_per_user() -> None:
@@ -108,13 +108,38 @@ async def test_under_a_burst_slack_is_asked_once_the_acks_have_caught_up() -> No
     acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # released by hand below
     readers = Readers("en", lookup=lookup, acks_first=acks_first)
     acks_first.arrived()
-    card = asyncio.ensure_future(readers.reader(None, "U1").translator())  # type: ignore[arg-type]
+    acks_first.arrived()  # a burst
+    reader = readers.reader(None, "U1")  # type: ignore[arg-type]
     for _ in range(5):
         await asyncio.sleep(0)
     assert (calls, len(acks_first)) == ([], 1)
     clock.now += 100
     acks_first.release_due()
-    assert (await card).language == "zh"
+    await asyncio.sleep(0)
+    assert calls == ["U1"]  # asked before anyone wanted the language
+    assert (await reader.translator()).language == "zh"
+    assert calls == ["U1"]
+
+
+async def test_a_language_wanted_now_is_asked_at_once_even_under_a_burst() -> None:
+    """The form (its trigger lasts 3 s) or a card drawn before the acks caught up: the
+    held ask goes as soon as the language is wanted, and once only."""
+    calls: list[str] = []
+
+    async def lookup(client: Any, user: str) -> str:
+        calls.append(user)
+        return "zh-CN"
+
+    acks_first = AcksFirst(quiet=100, longest=1000, clock=Clock())  # never released here
+    readers = Readers("en", lookup=lookup, acks_first=acks_first)
+    acks_first.arrived()
+    acks_first.arrived()
+    first, second = readers.reader(None, "U1"), readers.reader(None, "U1")  # type: ignore[arg-type]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert calls == []
+    assert (await asyncio.wait_for(second.translator(wait=60), WAIT)).language == "zh"
+    assert (await first.translator()).language == "zh"
     assert calls == ["U1"]
 
 
@@ -129,6 +154,7 @@ async def test_a_reader_cancelled_while_held_is_asked_afresh_next_time() -> None
     clock = Clock()
     acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)
     readers = Readers("en", lookup=lookup, acks_first=acks_first)
+    acks_first.arrived()
     acks_first.arrived()
     before = asyncio.all_tasks()
     readers.reader(None, "U1")  # type: ignore[arg-type]
@@ -163,6 +189,22 @@ async def test_at_most_at_once_readers_are_asked_of_slack_together() -> None:
     languages = [tr.language for tr in await asyncio.gather(*cards)]
     assert languages == ["zh", "en", "zh", "en", "zh", "en"]
     assert most[0] == 2
+
+
+async def test_readers_waiting_their_turn_give_up_within_the_call_limit() -> None:
+    """Slack hangs: those waiting behind the asks in flight give up within the same limit
+    as a call (as they did in the connections' queue), not one limit after another."""
+    hung = asyncio.Event()
+
+    async def lookup(client: Any, user: str) -> str:
+        await hung.wait()
+        return "zh-CN"
+
+    readers = Readers("en", lookup=lookup, at_once=1, ask_within=0.05)
+    readers.wait = 60  # the cards would wait: only the asks' own limit settles them
+    cards = [readers.reader(None, f"U{n}").translator(wait=60) for n in range(4)]  # type: ignore[arg-type]
+    languages = await asyncio.wait_for(asyncio.gather(*cards), WAIT)
+    assert [tr.language for tr in languages] == ["en"] * 4
 
 
 async def test_no_user_or_no_lookup_is_the_default_without_asking() -> None:
