@@ -133,8 +133,8 @@ class Admission:
         bound = self.timeout / 2 if wait is None else min(wait, self.timeout / 2)
         self.waiting += 1
         try:
-            # In this task (asyncio.wait_for would wrap the wait in a task of its own): a
-            # freed slot reaches its waiter in one turn of the loop, not three.
+            # In this task (on 3.11 asyncio.wait_for wraps the wait in a task of its own):
+            # a freed slot reaches its waiter in one turn of the loop, not three.
             async with asyncio.timeout(bound):
                 await self._slots.acquire()
         except TimeoutError:

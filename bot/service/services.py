@@ -11,7 +11,6 @@ from bot.gateway.client import QrCodeClient
 from bot.gateway.config import Environment
 from bot.gateway.ids import QrCodeRef
 from bot.gateway.protocol import WallClock, utc_now
-from bot.service.acks_first import AcksFirst
 from bot.service.answer import Answer
 from bot.service.audit import Action, AuditEvent, AuditLog, utc_timestamp
 from bot.service.coalescing import Coalescer
@@ -40,7 +39,6 @@ class Services:
     audit: AuditLog | None = None
     metrics: Metrics = field(default_factory=Metrics)
     inflight: InFlight = field(default_factory=InFlight)
-    acks_first: AcksFirst = field(default_factory=AcksFirst)  # what waits for the acks
     raw: RawReplies = field(default_factory=RawReplies)  # kept only when there are operators
     history: History = field(default_factory=History)  # each person's last lookups (App Home)
     coalescer: Coalescer[Answer] = field(init=False)

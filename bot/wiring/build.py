@@ -39,6 +39,7 @@ from bot.service.metrics import Metrics
 from bot.service.services import Services
 from bot.slack.listeners.app import build_app, fixed_authorize
 from bot.slack.listeners.express import Express
+from bot.slack.webapi.acks_first import AcksFirst
 from bot.slack.webapi.language import LocaleLookup, Readers, users_info_locale
 from bot.slack.webapi.pool import ReplyPool
 from bot.store.breaker import RedisBreaker
@@ -222,10 +223,13 @@ def _policy(settings: Settings) -> Policy:
 @dataclass(frozen=True, slots=True)
 class SlackApp:
     """The Bolt app, and the express path for /qrinfo over HTTP beside it (the same
-    listener and readers: :mod:`bot.slack.listeners.express`)."""
+    listener and readers: :mod:`bot.slack.listeners.express`); what its front door tells
+    of each verified request, so that under a burst work that can wait waits for the acks
+    (:mod:`bot.slack.webapi.acks_first`)."""
 
     bolt: AsyncApp
     express: Express
+    acks_first: AcksFirst
 
 
 def build_slack_app(
@@ -235,6 +239,7 @@ def build_slack_app(
     authorization: AuthorizeResult,
     reply_pool: ReplyPool | None = None,
     readers: Readers | None = None,
+    acks_first: AcksFirst | None = None,
 ) -> SlackApp:
     """The Slack app for *services*, answering as *authorization* (auth.test's result).
 
@@ -242,8 +247,9 @@ def build_slack_app(
     will not say, unless *readers* says otherwise (the demo: no Slack to ask).
     """
     secret = settings.slack.signing_secret
+    acks_first = AcksFirst() if acks_first is None else acks_first
     if readers is None:
-        readers = serve_readers(settings, services, reply_pool)
+        readers = build_readers(settings, services, reply_pool, acks_first)
     bolt = build_app(
         services,
         authorize=fixed_authorize(authorization),
@@ -253,18 +259,20 @@ def build_slack_app(
         reply_pool=reply_pool,
     )
     express = Express(bolt, services, readers, authorization=authorization, reply_pool=reply_pool)
-    return SlackApp(bolt, express)
+    return SlackApp(bolt, express, acks_first)
 
 
-def serve_readers(settings: Settings, services: Services, reply_pool: ReplyPool | None) -> Readers:
+def build_readers(
+    settings: Settings, services: Services, reply_pool: ReplyPool | None, acks_first: AcksFirst
+) -> Readers:
     """Readers asking Slack (users.info) on *reply_pool*'s connections, at most as many at
-    once as it opens, once the acks have caught up (the services' AcksFirst)."""
+    once as it opens, and under a burst once the acks have caught up (*acks_first*)."""
     return Readers(
         settings.logging.language,
         lookup=_locale_lookup(reply_pool),
         store=services.store,
-        acks_first=services.acks_first,
-        at_once=reply_pool.api_limit if reply_pool is not None else None,
+        acks_first=acks_first,
+        max_asking=reply_pool.max_api_connections if reply_pool is not None else None,
     )
 
 

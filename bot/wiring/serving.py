@@ -183,7 +183,7 @@ def _front_door(
         language=translator(settings.logging.language),
         reply_pool=reply_pool,
         metrics=services.metrics,
-        acks_first=services.acks_first,
+        acks_first=slack.acks_first,
     )
 
 

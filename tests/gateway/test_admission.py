@@ -20,6 +20,7 @@ from bot.gateway.errors import (
     GatewayUnavailable,
 )
 from tests.gateway.helpers import Clocks, make_breaker, state_of
+from tests.slack.helpers import WAIT
 
 CLOSED = FleetBreakerState(open_for=0.0, failing_since=None, closed_at=None)
 
@@ -189,14 +190,16 @@ async def test_a_freed_slot_reaches_its_waiter_in_one_turn_of_the_loop() -> None
             await done.wait()
 
     waiting = asyncio.ensure_future(second())
-    while gate.waiting == 0:  # noqa: ASYNC110  # the gate has no event for "queued"
-        await asyncio.sleep(0)
-    await holding.__aexit__(None, None, None)  # the slot is free
-    assert gate.in_flight == 0
-    await asyncio.sleep(0)  # one turn
-    assert gate.in_flight == 1  # the waiter holds it already
-    done.set()
-    await waiting
+    try:
+        while gate.waiting == 0:  # noqa: ASYNC110  # the gate has no event for "queued"
+            await asyncio.sleep(0)
+        await holding.__aexit__(None, None, None)  # the slot is free
+        assert gate.in_flight == 0
+        await asyncio.sleep(0)  # one turn
+        assert gate.in_flight == 1  # the waiter holds it already
+    finally:
+        done.set()
+        await asyncio.wait_for(waiting, WAIT)
     assert gate.in_flight == 0
 
 

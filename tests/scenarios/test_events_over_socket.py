@@ -12,11 +12,10 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.i18n import ENGLISH
 from bot.kit.simulate import DEMO_USER
-from bot.service.acks_first import AcksFirst
 from bot.slack.serving.front_door import FrontDoor
-from tests.service.helpers import comes_at_once
+from bot.slack.webapi.acks_first import AcksFirst
 from tests.slack.fakes import FakeSlackApi
-from tests.slack.helpers import WAIT, AppFactory, Clock
+from tests.slack.helpers import WAIT, AppFactory, Clock, comes_at_once
 from tests.slack.payloads import RUN_TOKEN, home_opened, link_shared, step_run
 
 

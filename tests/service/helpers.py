@@ -1,16 +1,14 @@
 """Helpers the service tests share: the lookup service over the in-process sandbox (no
-network), a requester, a group reader, the seed codes, a turn that comes at once."""
+network), a requester, a group reader, the seed codes."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.config import load_settings
 from bot.gateway.ids import QrCodeRef
-from bot.service.acks_first import AcksFirst
 from bot.service.guard import Requester
 from bot.service.services import Services
 from bot.wiring import build_gateway, build_gateways, build_services, new_gateway_http
@@ -38,10 +36,3 @@ async def sandbox_services(**settings: Any) -> AsyncIterator[Services]:
         yield build_services(loaded, gateways, wall_clock=lambda: FIXED_NOW)
     finally:
         await http.aclose()
-
-
-async def comes_at_once(acks_first: AcksFirst) -> bool:
-    """Whether a turn taken now comes within one step of the loop (nothing held back)."""
-    turn = asyncio.ensure_future(acks_first.turn())
-    await asyncio.sleep(0)
-    return turn.done()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -34,7 +35,6 @@ from bot.kit.simulate import (
     slash_command_body,
 )
 from bot.kit.sink import ResponseSink
-from bot.service.acks_first import AcksFirst
 from bot.service.audit import AuditLog
 from bot.service.guard import Requester
 from bot.service.metrics import Metrics
@@ -44,6 +44,7 @@ from bot.slack.listeners.clicks import Click
 from bot.slack.listeners.express import Express
 from bot.slack.serving.front_door import FrontDoor
 from bot.slack.serving.http_server import Health, HttpServer, create_http_app
+from bot.slack.webapi.acks_first import AcksFirst
 from bot.slack.webapi.language import Reader, Readers
 from bot.store.redis import FleetStore
 from bot.wiring import (
@@ -287,3 +288,12 @@ def clicked_as(services: Services, slack_api: FakeSlackApi, language: Language =
 
 
 WHO = Requester("T0QRINFO01", None, DEMO_USER, DEMO_CHANNEL)  # the payloads' clicker
+
+
+async def comes_at_once(acks_first: AcksFirst) -> bool:
+    """Whether a turn taken now comes within one step of the loop (nothing held back);
+    a turn still held is cancelled."""
+    turn = asyncio.ensure_future(acks_first.turn())
+    await asyncio.sleep(0)
+    turn.cancel()
+    return turn.done() and not turn.cancelled()

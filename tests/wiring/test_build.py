@@ -15,8 +15,8 @@ from bot.gateway.errors import GatewayRejected
 from bot.kit.simulate import slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.credentials import SANDBOX_APP_ID
-from bot.service.acks_first import AcksFirst
 from bot.slack.serving.http_server import HttpServer, create_http_app
+from bot.slack.webapi.acks_first import AcksFirst
 from bot.slack.webapi.language import users_info_locale
 from bot.slack.webapi.pool import ReplyPool
 from bot.version import version
@@ -32,7 +32,7 @@ from bot.wiring import (
     sandbox_faults,
     serving,
 )
-from bot.wiring.build import _locale_lookup, serve_readers
+from bot.wiring.build import _locale_lookup, build_readers
 from tests.processes import eventually
 from tests.service.helpers import sandbox_services
 from tests.slack.fakes import FakeSlackApi
@@ -162,11 +162,13 @@ async def test_with_a_reply_pool_users_info_goes_on_its_own_connections(
     assert _locale_lookup(None) is users_info_locale
 
 
-async def test_serves_readers_ask_at_most_as_many_at_once_as_the_api_connections() -> None:
+async def test_readers_ask_slack_on_no_more_at_once_than_the_api_connections() -> None:
+    """Those beyond the reply pool's Web API connections wait in Readers (holding little),
+    not in the connections' queue; without a reply pool there is no such bound."""
     async with sandbox_services() as services:
-        pooled = serve_readers(load_settings(), services, ReplyPool(max_api_connections=7))
-        assert pooled.at_once == 7
-        assert serve_readers(load_settings(), services, None).at_once is None
+        pool = ReplyPool(max_api_connections=7)
+        assert build_readers(load_settings(), services, pool, AcksFirst()).max_asking == 7
+        assert build_readers(load_settings(), services, None, AcksFirst()).max_asking is None
 
 
 async def test_serves_door_and_readers_share_one_acks_first(
@@ -183,9 +185,13 @@ async def test_serves_door_and_readers_share_one_acks_first(
     slack_api.locales["U1"] = "zh-CN"
     reply_pool = ReplyPool()
     async with sandbox_services(**values) as services, aiohttp.ClientSession() as http:
-        services.acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # by hand
+        acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # released by hand
         slack = build_slack_app(
-            settings, services, authorization=TEST_AUTHORIZATION, reply_pool=reply_pool
+            settings,
+            services,
+            authorization=TEST_AUTHORIZATION,
+            reply_pool=reply_pool,
+            acks_first=acks_first,
         )
         door = serving._front_door(settings, slack, services, reply_pool)
         server = HttpServer(create_http_app(door, _ok, None), "127.0.0.1", 0)
@@ -197,12 +203,12 @@ async def test_serves_door_and_readers_share_one_acks_first(
                 user_id="U1",
             ).encode()
             headers = sign(body) | {"Content-Type": "application/x-www-form-urlencoded"}
-            services.acks_first.arrived()  # another request just now: a burst
+            acks_first.arrived()  # another request just now: a burst
             async with http.post(url + "/slack/events", data=body, headers=headers) as acked:
                 assert acked.status == 200
-            await eventually(lambda: len(services.acks_first) == 1, WAIT)
+            await eventually(lambda: len(acks_first) == 1, WAIT)
             clock.now += 100
-            services.acks_first.release_due()
+            acks_first.release_due()
             card = await sink.next(WAIT)
             assert [call["user"] for call in slack_api.of("users.info")] == ["U1"]
             assert card.payload["text"].startswith("测试商户")

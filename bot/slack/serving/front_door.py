@@ -20,7 +20,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.i18n import Translator
-from bot.service.acks_first import AcksFirst
 from bot.service.metrics import Metrics
 from bot.slack.cards.notices import unreadable_request_card
 from bot.slack.listeners.express import Express
@@ -31,6 +30,7 @@ from bot.slack.reading.inbound import (
     check_signature,
     read_body,
 )
+from bot.slack.webapi.acks_first import AcksFirst
 from bot.slack.webapi.pool import PooledRespond, ReplyPool
 from bot.slack.webapi.replies import send_card
 
@@ -167,7 +167,7 @@ class FrontDoor:
         from slack_bolt.adapter.socket_mode.internals import build_headers  # noqa: PLC0415
         from slack_sdk.socket_mode.response import SocketModeResponse  # noqa: PLC0415
 
-        started, arrived = time.time(), time.monotonic()
+        started, arrived_at = time.time(), time.monotonic()
         self._arrived()
         try:
             bolt_request = _admit(request.payload, headers=build_headers(request), socket=True)
@@ -179,7 +179,7 @@ class FrontDoor:
             return
         response = await self.app.async_dispatch(bolt_request)
         await send_async_response(client, request, response, started)
-        self._acked(arrived)
+        self._acked(arrived_at)
 
     def _arrived(self) -> None:
         """A verified request arrived: what can wait waits for its ack."""

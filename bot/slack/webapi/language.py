@@ -2,7 +2,7 @@
 
 The locale is asked for after the ack, beside the lookup, and cached per user: it
 never delays an ack (under a burst it is asked once the acks have caught up, or when
-the card wants it: :mod:`bot.service.acks_first`), and a Slack that will not say (no
+the card wants it: :mod:`bot.slack.webapi.acks_first`), and a Slack that will not say (no
 ``users:read`` scope, an error, no answer within :data:`LOCALE_WAIT_SECONDS`) never
 fails a lookup, whose card is then in the default language. Anything posted for a
 whole channel is in the default language: see docs/languages.md.
@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.http1 import Http1Pool
 from bot.i18n import LANGUAGES, Language, Translator
 from bot.i18n.catalogue import translator
-from bot.service.acks_first import AcksFirst
+from bot.slack.webapi.acks_first import AcksFirst
 from bot.slack.webapi.errors import error_code
 from bot.slack.webapi.wire import on_shared_session, users_info
 from bot.store.redis import FleetStore
@@ -107,7 +107,8 @@ class Reader:
 
 
 class Readers:
-    """Languages of readers: cached per user, asked of Slack at most once at a time."""
+    """Languages of readers: cached per user, asked of Slack once at a time per user (and
+    at most *max_asking* at once in all)."""
 
     def __init__(
         self,
@@ -116,7 +117,7 @@ class Readers:
         lookup: LocaleLookup | None = users_info_locale,
         store: FleetStore | None = None,
         acks_first: AcksFirst | None = None,
-        at_once: int | None = None,
+        max_asking: int | None = None,
         ask_within: float = LOCALE_CALL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -128,8 +129,10 @@ class Readers:
         # At most this many asked at once (the connections they go on): the others wait
         # here holding little, not each with its request built, in the connections' queue;
         # within *ask_within* s, that wait included, as in the connections' queue.
-        self.at_once = at_once
-        self._at_once = asyncio.Semaphore(at_once) if at_once else None
+        if max_asking is not None and max_asking < 1:
+            raise ValueError(f"max_asking must be at least 1, not {max_asking}")
+        self.max_asking = max_asking
+        self._asking_slots = asyncio.Semaphore(max_asking) if max_asking else None
         self._ask_within = ask_within
         self._store = store  # replicas share what Slack said (not its failures)
         self.wait = LOCALE_WAIT_SECONDS  # how long a card waits for a locale Slack has not given
@@ -185,9 +188,9 @@ class Readers:
                     await held
                 finally:
                     del self._held[user_id]
-            language = await self._shared(user_id)
+            language = await self._shared(user_id)  # Redis: I/O too, so after the hold
             if language is None:
-                language = language_of(await self._asked(client, user_id))
+                language = language_of(await self._ask_slack(client, user_id))
                 await self._share(user_id, language)
         except SlackApiError as exc:
             self._report(error_code(exc))
@@ -203,11 +206,12 @@ class Readers:
             self._known.popitem(last=False)
         return language
 
-    async def _asked(self, client: AsyncWebClient, user_id: str) -> str | None:
+    async def _ask_slack(self, client: AsyncWebClient, user_id: str) -> str | None:
+        """The user's locale from Slack, when one of the asking slots is free."""
         assert self._lookup is not None  # noqa: S101  # reader() asks only with a lookup
-        if self._at_once is None:
+        if self._asking_slots is None:
             return await self._lookup(client, user_id)
-        async with asyncio.timeout(self._ask_within), self._at_once:
+        async with asyncio.timeout(self._ask_within), self._asking_slots:
             return await self._lookup(client, user_id)
 
     async def _shared(self, user_id: str) -> Language | None:

@@ -51,8 +51,9 @@ class ReplyPool:
         self._connections: dict[str, Http1Pool] = {}
 
     @property
-    def api_limit(self) -> int:
-        """How many Web API connections it opens at most (on each path)."""
+    def max_api_connections(self) -> int:
+        """How many kept-alive connections users.info may open (and other Web API calls as
+        many again on the session)."""
         return self._limits["api"]
 
     def session(self) -> aiohttp.ClientSession:

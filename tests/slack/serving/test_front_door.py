@@ -26,14 +26,13 @@ from bot.gateway.ids import QrCodeRef
 from bot.kit.simulate import interaction_body, slash_command_body
 from bot.kit.sink import ResponseSink
 from bot.sandbox.gateway import SandboxGateway
-from bot.service.acks_first import AcksFirst
 from bot.slack.cards.blocks import REFRESH_ACTION
 from bot.slack.cards.card import SHARE_ACTION
 from bot.slack.cards.views import FORM_CALLBACK
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 from bot.slack.reading.button import encode_button_value
 from bot.slack.serving import front_door
-from tests.service.helpers import comes_at_once
+from bot.slack.webapi.acks_first import AcksFirst
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import (
     SEED_TEXT,
@@ -41,6 +40,7 @@ from tests.slack.helpers import (
     WAIT,
     AppFactory,
     Clock,
+    comes_at_once,
     served,
     sign,
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.service.acks_first import AcksFirst
+from bot.slack.webapi.acks_first import AcksFirst
 from bot.slack.webapi.language import (
     FAILURE_TTL_SECONDS,
     LOCALE_TTL_SECONDS,
@@ -168,8 +168,8 @@ async def test_a_reader_cancelled_while_held_is_asked_afresh_next_time() -> None
     assert calls == ["U1"]
 
 
-async def test_at_most_at_once_readers_are_asked_of_slack_together() -> None:
-    """Six new readers, at most two asked at once: the others wait their turn, and each
+async def test_no_more_readers_than_max_asking_are_asked_of_slack_together() -> None:
+    """Six new readers, max_asking two: the others wait their turn, and each
     gets their own language."""
     asked, most, answer = [0], [0], asyncio.Event()
 
@@ -180,7 +180,7 @@ async def test_at_most_at_once_readers_are_asked_of_slack_together() -> None:
         asked[0] -= 1
         return "zh-CN" if user.endswith(("0", "2", "4")) else "en-US"
 
-    readers = Readers("en", lookup=lookup, at_once=2)
+    readers = Readers("en", lookup=lookup, max_asking=2)
     cards = [readers.reader(None, f"U{n}").translator() for n in range(6)]  # type: ignore[arg-type]
     for _ in range(5):
         await asyncio.sleep(0)
@@ -200,7 +200,7 @@ async def test_readers_waiting_their_turn_give_up_within_the_call_limit() -> Non
         await hung.wait()
         return "zh-CN"
 
-    readers = Readers("en", lookup=lookup, at_once=1, ask_within=0.05)
+    readers = Readers("en", lookup=lookup, max_asking=1, ask_within=0.05)
     readers.wait = 60  # the cards would wait: only the asks' own limit settles them
     cards = [readers.reader(None, f"U{n}").translator(wait=60) for n in range(4)]  # type: ignore[arg-type]
     languages = await asyncio.wait_for(asyncio.gather(*cards), WAIT)

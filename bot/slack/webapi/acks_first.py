@@ -20,7 +20,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-QUIET_SECONDS = 0.005  # requests closer than this are a burst; none for this long: caught up
+# Requests closer than this are a burst; none for this long is taken to mean the acks
+# have caught up (a request read but not yet acked is not seen here: a heuristic).
+QUIET_SECONDS = 0.005
 LONGEST_WAIT_SECONDS = 0.5  # held at most this long, whatever keeps arriving
 
 
@@ -73,6 +75,8 @@ class AcksFirst:
     def release_due(self) -> int:
         """Release everything held whose time has come (the timer calls this); how many
         (those let go or cancelled meanwhile are not counted)."""
+        if self._timer is not None:
+            self._timer.cancel()  # called early (a test): still one timer at a time
         self._timer = None
         now = self._clock()
         quiet = now - self._last >= self.quiet
