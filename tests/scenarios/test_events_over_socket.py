@@ -63,7 +63,9 @@ async def test_an_envelope_holds_back_work_that_can_wait(make_app: AppFactory) -
     """Over the socket too, each envelope is an arrival: two at once are a burst, and what
     can wait waits for the acks."""
     clock = Clock()
-    acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # released by hand below
+    acks_first = AcksFirst(
+        burst=100, quiet=100, longest=1000, clock=clock
+    )  # released by hand below
     door = FrontDoor(make_app(), signing_secret=None, language=ENGLISH, acks_first=acks_first)
     assert await comes_at_once(acks_first)  # nothing arrived yet
     assert len((await deliver(door, home_opened(DEMO_USER))).acks) == 1

@@ -185,7 +185,7 @@ async def test_serves_door_and_readers_share_one_acks_first(
     slack_api.locales["U1"] = "zh-CN"
     reply_pool = ReplyPool()
     async with sandbox_services(**values) as services, aiohttp.ClientSession() as http:
-        acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # released by hand
+        acks_first = AcksFirst(burst=100, quiet=100, longest=1000, clock=clock)  # released by hand
         slack = build_slack_app(
             settings,
             services,

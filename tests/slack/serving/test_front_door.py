@@ -361,7 +361,9 @@ async def test_only_verified_requests_make_a_burst_that_holds_back_work(
     a verified command after a forged one is alone. Two verified ones are a burst: what can
     wait is held until the quiet time has passed."""
     clock = Clock()
-    acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # released by hand below
+    acks_first = AcksFirst(
+        burst=100, quiet=100, longest=1000, clock=clock
+    )  # released by hand below
     app = make_app()
     async with (
         served(app, acks_first=acks_first) as (url, _),

@@ -19,7 +19,7 @@ QUIET, LONGEST = 100.0, 1000.0
 
 
 def held(clock: Clock) -> AcksFirst:
-    return AcksFirst(quiet=QUIET, longest=LONGEST, clock=clock)
+    return AcksFirst(burst=QUIET, quiet=QUIET, longest=LONGEST, clock=clock)
 
 
 def burst(acks_first: AcksFirst, requests: int = 2) -> None:
@@ -153,10 +153,25 @@ async def test_a_cancelled_waiter_is_let_go_and_not_counted() -> None:
     assert len(acks_first) == 0
 
 
+async def test_a_burst_holds_new_work_across_a_short_gap_until_the_quiet_time() -> None:
+    """Under a burst the loop turns slowly: work started a little after the latest request
+    (within the burst window) is still held, and goes once the quiet time has passed."""
+    clock = Clock()
+    acks_first = AcksFirst(burst=100, quiet=10, longest=LONGEST, clock=clock)
+    burst(acks_first)
+    clock.now += 20  # past the quiet time, within the burst window
+    later = acks_first.hold()
+    assert later is not None
+    assert acks_first.release_due() == 1
+    assert later.done()
+    clock.now += 100  # past the burst window too: nothing is held
+    assert acks_first.hold() is None
+
+
 async def test_the_loops_timer_releases_work_once_requests_stop() -> None:
     """On the real clock: held by a burst just now, released by the timer alone, which
     sets itself again when a request came after it was set."""
-    acks_first = AcksFirst(quiet=0.2, longest=60)
+    acks_first = AcksFirst(burst=0.2, quiet=0.2, longest=60)
     burst(acks_first)
     held_now = acks_first.hold()
     assert held_now is not None  # (within 0.2 s of the burst)

@@ -105,7 +105,9 @@ async def test_under_a_burst_slack_is_asked_once_the_acks_have_caught_up() -> No
         return "zh-CN"
 
     clock = Clock()
-    acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)  # released by hand below
+    acks_first = AcksFirst(
+        burst=100, quiet=100, longest=1000, clock=clock
+    )  # released by hand below
     readers = Readers("en", lookup=lookup, acks_first=acks_first)
     acks_first.arrived()
     acks_first.arrived()  # a burst
@@ -130,7 +132,7 @@ async def test_a_language_wanted_now_is_asked_at_once_even_under_a_burst() -> No
         calls.append(user)
         return "zh-CN"
 
-    acks_first = AcksFirst(quiet=100, longest=1000, clock=Clock())  # never released here
+    acks_first = AcksFirst(burst=100, quiet=100, longest=1000, clock=Clock())  # never released here
     readers = Readers("en", lookup=lookup, acks_first=acks_first)
     acks_first.arrived()
     acks_first.arrived()
@@ -152,7 +154,7 @@ async def test_a_reader_cancelled_while_held_is_asked_afresh_next_time() -> None
         return "zh-CN"
 
     clock = Clock()
-    acks_first = AcksFirst(quiet=100, longest=1000, clock=clock)
+    acks_first = AcksFirst(burst=100, quiet=100, longest=1000, clock=clock)
     readers = Readers("en", lookup=lookup, acks_first=acks_first)
     acks_first.arrived()
     acks_first.arrived()
