@@ -157,8 +157,9 @@ class Readers:
         if cached is not None:
             return Reader(self.default, _done(cached[0]))
         asking = self._asking.get(user_id)
-        if asking is None:
+        if asking is None or asking.cancelled():  # cancelled before it began: ask afresh
             held = self._acks_first.hold() if self._acks_first is not None else None
+            self._held.pop(user_id, None)
             if held is not None:
                 self._held[user_id] = held
             asking = asyncio.ensure_future(self._ask(client, user_id, held))
@@ -187,7 +188,8 @@ class Readers:
                 try:
                     await held
                 finally:
-                    del self._held[user_id]
+                    if self._held.get(user_id) is held:
+                        del self._held[user_id]
             language = await self._shared(user_id)  # Redis: I/O too, so after the hold
             if language is None:
                 language = language_of(await self._ask_slack(client, user_id))

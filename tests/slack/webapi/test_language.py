@@ -209,6 +209,28 @@ async def test_readers_waiting_their_turn_give_up_within_the_call_limit() -> Non
     assert [tr.language for tr in languages] == ["en"] * 4
 
 
+async def test_a_reader_cancelled_before_its_ask_began_is_asked_afresh_next_time() -> None:
+    """Cancelled in the same turn it was made (a stop), the ask never ran its own cleanup:
+    the next reader of that user still asks Slack."""
+    calls: list[str] = []
+
+    async def lookup(client: Any, user: str) -> str:
+        calls.append(user)
+        return "zh-CN"
+
+    acks_first = AcksFirst(burst=100, quiet=100, longest=1000, clock=Clock())
+    readers = Readers("en", lookup=lookup, acks_first=acks_first)
+    acks_first.arrived()
+    acks_first.arrived()
+    before = asyncio.all_tasks()
+    readers.reader(None, "U1")  # type: ignore[arg-type]
+    [asking] = asyncio.all_tasks() - before
+    asking.cancel()  # before its first step
+    await asyncio.sleep(0)
+    assert (await readers.reader(None, "U1").translator()).language == "zh"  # type: ignore[arg-type]
+    assert calls == ["U1"]
+
+
 async def test_no_user_or_no_lookup_is_the_default_without_asking() -> None:
     readers = Readers("zh", lookup=None)
     assert (await readers.reader(None, "U1").translator()).language == "zh"  # type: ignore[arg-type]
