@@ -3,7 +3,6 @@ step's run arrive as envelopes, pass the same front door, are acked, and end as 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -13,9 +12,15 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from bot.i18n import ENGLISH
 from bot.kit.simulate import DEMO_USER
 from bot.slack.serving.front_door import FrontDoor
-from bot.slack.webapi.acks_first import AcksFirst
 from tests.slack.fakes import FakeSlackApi
-from tests.slack.helpers import WAIT, AppFactory, Clock, comes_at_once
+from tests.slack.helpers import (
+    WAIT,
+    AppFactory,
+    Clock,
+    comes_at_once,
+    held_then_released,
+    released_by_hand,
+)
 from tests.slack.payloads import RUN_TOKEN, home_opened, link_shared, step_run
 
 
@@ -63,18 +68,11 @@ async def test_an_envelope_holds_back_work_that_can_wait(make_app: AppFactory) -
     """Over the socket too, each envelope is an arrival: two at once are a burst, and what
     can wait waits for the acks."""
     clock = Clock()
-    acks_first = AcksFirst(
-        burst=100, quiet=100, longest=1000, clock=clock
-    )  # released by hand below
+    acks_first = released_by_hand(clock)
     door = FrontDoor(make_app(), signing_secret=None, language=ENGLISH, acks_first=acks_first)
     assert await comes_at_once(acks_first)  # nothing arrived yet
     assert len((await deliver(door, home_opened(DEMO_USER))).acks) == 1
     assert await comes_at_once(acks_first)  # one envelope: alone
     assert len((await deliver(door, home_opened(DEMO_USER))).acks) == 1
-    turn = asyncio.ensure_future(acks_first.turn())
-    await asyncio.sleep(0)
-    assert len(acks_first) == 1
-    clock.now += 100
-    assert acks_first.release_due() == 1
-    await turn
+    await held_then_released(acks_first, clock)
     await make_app.settled()

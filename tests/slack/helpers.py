@@ -297,3 +297,22 @@ async def comes_at_once(acks_first: AcksFirst) -> bool:
     await asyncio.sleep(0)
     turn.cancel()
     return turn.done() and not turn.cancelled()
+
+
+HELD_SECONDS = 100.0  # a test clock's burst and quiet time: the real timer never fires
+
+
+def released_by_hand(clock: Clock) -> AcksFirst:
+    """An AcksFirst on *clock* whose holds go only when the test moves the clock by
+    HELD_SECONDS and calls ``release_due`` (its own timer would wait 100 real seconds)."""
+    return AcksFirst(burst=HELD_SECONDS, quiet=HELD_SECONDS, longest=1000.0, clock=clock)
+
+
+async def held_then_released(acks_first: AcksFirst, clock: Clock) -> None:
+    """A turn taken now is held; once the quiet time has passed, the release lets it go."""
+    turn = asyncio.ensure_future(acks_first.turn())
+    await asyncio.sleep(0)
+    assert len(acks_first) == 1
+    clock.now += HELD_SECONDS
+    assert acks_first.release_due() == 1
+    await turn

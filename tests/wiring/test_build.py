@@ -36,7 +36,16 @@ from bot.wiring.build import _locale_lookup, build_readers
 from tests.processes import eventually
 from tests.service.helpers import sandbox_services
 from tests.slack.fakes import FakeSlackApi
-from tests.slack.helpers import SIGNING_SECRET, TEST_AUTHORIZATION, WAIT, Clock, sign, web_client
+from tests.slack.helpers import (
+    HELD_SECONDS,
+    SIGNING_SECRET,
+    TEST_AUTHORIZATION,
+    WAIT,
+    Clock,
+    released_by_hand,
+    sign,
+    web_client,
+)
 
 SECOND: dict[str, Any] = {"chinaums_prod_app_id": "prod-id", "chinaums_prod_app_key": "prod-key"}
 
@@ -185,7 +194,7 @@ async def test_serves_door_and_readers_share_one_acks_first(
     slack_api.locales["U1"] = "zh-CN"
     reply_pool = ReplyPool()
     async with sandbox_services(**values) as services, aiohttp.ClientSession() as http:
-        acks_first = AcksFirst(burst=100, quiet=100, longest=1000, clock=clock)  # released by hand
+        acks_first = released_by_hand(clock)
         slack = build_slack_app(
             settings,
             services,
@@ -207,7 +216,7 @@ async def test_serves_door_and_readers_share_one_acks_first(
             async with http.post(url + "/slack/events", data=body, headers=headers) as acked:
                 assert acked.status == 200
             await eventually(lambda: len(acks_first) == 1, WAIT)
-            clock.now += 100
+            clock.now += HELD_SECONDS
             acks_first.release_due()
             card = await sink.next(WAIT)
             assert [call["user"] for call in slack_api.of("users.info")] == ["U1"]

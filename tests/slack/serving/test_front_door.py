@@ -32,7 +32,6 @@ from bot.slack.cards.views import FORM_CALLBACK
 from bot.slack.listeners.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
 from bot.slack.reading.button import encode_button_value
 from bot.slack.serving import front_door
-from bot.slack.webapi.acks_first import AcksFirst
 from tests.slack.fakes import FakeSlackApi
 from tests.slack.helpers import (
     SEED_TEXT,
@@ -41,6 +40,8 @@ from tests.slack.helpers import (
     AppFactory,
     Clock,
     comes_at_once,
+    held_then_released,
+    released_by_hand,
     served,
     sign,
 )
@@ -361,9 +362,7 @@ async def test_only_verified_requests_make_a_burst_that_holds_back_work(
     a verified command after a forged one is alone. Two verified ones are a burst: what can
     wait is held until the quiet time has passed."""
     clock = Clock()
-    acks_first = AcksFirst(
-        burst=100, quiet=100, longest=1000, clock=clock
-    )  # released by hand below
+    acks_first = released_by_hand(clock)
     app = make_app()
     async with (
         served(app, acks_first=acks_first) as (url, _),
@@ -376,12 +375,7 @@ async def test_only_verified_requests_make_a_burst_that_holds_back_work(
         assert (await door.signed(body))[0] == 200
         assert await comes_at_once(acks_first)  # one verified request: alone
         assert (await door.signed(body))[0] == 200
-        turn = asyncio.ensure_future(acks_first.turn())
-        await asyncio.sleep(0)
-        assert len(acks_first) == 1
-        clock.now += 100
-        assert acks_first.release_due() == 1
-        await turn
+        await held_then_released(acks_first, clock)
         await sink.next(WAIT)  # the commands' own cards
         await sink.next(WAIT)
 

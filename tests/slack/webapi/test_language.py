@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from bot.slack.webapi.acks_first import AcksFirst
 from bot.slack.webapi.language import (
     FAILURE_TTL_SECONDS,
     LOCALE_TTL_SECONDS,
@@ -18,7 +17,18 @@ from bot.slack.webapi.language import (
     users_info_locale,
 )
 from tests.slack.fakes import FakeSlackApi
-from tests.slack.helpers import WAIT, Clock, web_client
+from tests.slack.helpers import HELD_SECONDS, WAIT, Clock, released_by_hand, web_client
+
+
+class ChineseLookup:
+    """A users.info that says zh-CN for everyone, and records whom it was asked about."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def __call__(self, client: Any, user: str) -> str:
+        self.calls.append(user)
+        return "zh-CN"
 
 
 async def test_readers_ask_slack_once_at_a_time_per_user() -> None:
@@ -80,12 +90,7 @@ async def test_a_failed_read_is_the_default_and_asked_again_after_a_while() -> N
 
 
 async def test_a_known_language_is_kept_for_an_hour() -> None:
-    calls: list[str] = []
-
-    async def lookup(client: Any, user: str) -> str:
-        calls.append(user)
-        return "zh-CN"
-
+    lookup = ChineseLookup()
     clock = Clock()
     readers = Readers("en", lookup=lookup, clock=clock)
     await readers.reader(None, "U1").translator()  # type: ignore[arg-type]
@@ -98,16 +103,10 @@ async def test_a_known_language_is_kept_for_an_hour() -> None:
 async def test_under_a_burst_slack_is_asked_once_the_acks_have_caught_up() -> None:
     """A request just arrived: users.info waits for the quiet time (the acks go first),
     then is asked; the card waiting for it gets the reader's language."""
-    calls: list[str] = []
-
-    async def lookup(client: Any, user: str) -> str:
-        calls.append(user)
-        return "zh-CN"
-
+    lookup = ChineseLookup()
+    calls = lookup.calls
     clock = Clock()
-    acks_first = AcksFirst(
-        burst=100, quiet=100, longest=1000, clock=clock
-    )  # released by hand below
+    acks_first = released_by_hand(clock)
     readers = Readers("en", lookup=lookup, acks_first=acks_first)
     acks_first.arrived()
     acks_first.arrived()  # a burst
@@ -115,7 +114,7 @@ async def test_under_a_burst_slack_is_asked_once_the_acks_have_caught_up() -> No
     for _ in range(5):
         await asyncio.sleep(0)
     assert (calls, len(acks_first)) == ([], 1)
-    clock.now += 100
+    clock.now += HELD_SECONDS
     acks_first.release_due()
     await asyncio.sleep(0)
     assert calls == ["U1"]  # asked before anyone wanted the language
@@ -126,13 +125,9 @@ async def test_under_a_burst_slack_is_asked_once_the_acks_have_caught_up() -> No
 async def test_a_language_wanted_now_is_asked_at_once_even_under_a_burst() -> None:
     """The form (its trigger lasts 3 s) or a card drawn before the acks caught up: the
     held ask goes as soon as the language is wanted, and once only."""
-    calls: list[str] = []
-
-    async def lookup(client: Any, user: str) -> str:
-        calls.append(user)
-        return "zh-CN"
-
-    acks_first = AcksFirst(burst=100, quiet=100, longest=1000, clock=Clock())  # never released here
+    lookup = ChineseLookup()
+    calls = lookup.calls
+    acks_first = released_by_hand(Clock())  # never released here
     readers = Readers("en", lookup=lookup, acks_first=acks_first)
     acks_first.arrived()
     acks_first.arrived()
@@ -147,14 +142,10 @@ async def test_a_language_wanted_now_is_asked_at_once_even_under_a_burst() -> No
 
 async def test_a_reader_cancelled_while_held_is_asked_afresh_next_time() -> None:
     """Cancelled before its turn (a stop): nothing cached, nothing left asking."""
-    calls: list[str] = []
-
-    async def lookup(client: Any, user: str) -> str:
-        calls.append(user)
-        return "zh-CN"
-
+    lookup = ChineseLookup()
+    calls = lookup.calls
     clock = Clock()
-    acks_first = AcksFirst(burst=100, quiet=100, longest=1000, clock=clock)
+    acks_first = released_by_hand(clock)
     readers = Readers("en", lookup=lookup, acks_first=acks_first)
     acks_first.arrived()
     acks_first.arrived()
@@ -165,7 +156,7 @@ async def test_a_reader_cancelled_while_held_is_asked_afresh_next_time() -> None
     asking.cancel()
     await asyncio.sleep(0)
     assert asking.cancelled()
-    clock.now += 100
+    clock.now += HELD_SECONDS
     assert (await readers.reader(None, "U1").translator()).language == "zh"  # type: ignore[arg-type]
     assert calls == ["U1"]
 
@@ -212,13 +203,9 @@ async def test_readers_waiting_their_turn_give_up_within_the_call_limit() -> Non
 async def test_a_reader_cancelled_before_its_ask_began_is_asked_afresh_next_time() -> None:
     """Cancelled in the same turn it was made (a stop), the ask never ran its own cleanup:
     the next reader of that user still asks Slack."""
-    calls: list[str] = []
-
-    async def lookup(client: Any, user: str) -> str:
-        calls.append(user)
-        return "zh-CN"
-
-    acks_first = AcksFirst(burst=100, quiet=100, longest=1000, clock=Clock())
+    lookup = ChineseLookup()
+    calls = lookup.calls
+    acks_first = released_by_hand(Clock())
     readers = Readers("en", lookup=lookup, acks_first=acks_first)
     acks_first.arrived()
     acks_first.arrived()
